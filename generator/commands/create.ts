@@ -1,0 +1,200 @@
+/**
+ * `create-mlops-service [dir]`: answers -> model introspection -> Plan -> render into a staging
+ * directory -> record -> move into place -> git init -> npm install -> next steps.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { UsageError, UserError } from '../errors.js';
+import { dns1123Label } from '../answers/schema.js';
+import {
+  type RawAnswers,
+  answersFromFile,
+  exampleCommand,
+  mergeSources,
+  missingAnswers,
+  parseFlagValues,
+  validateAnswers,
+} from '../answers/resolve.js';
+import { flagName } from '../answers/schema.js';
+import { askMissing } from '../answers/prompts.js';
+import { introspectModel, sidecarFileName } from '../model/introspect.js';
+import { defaultModelPath } from '../model/default-model.js';
+import { buildPlan, projectModelDir, projectModelFile } from '../plan/plan.js';
+import { type ExtraFile, renderProject } from '../render/render.js';
+import { assertTargetWritable, makeStagingDir, moveIntoPlace } from '../render/target.js';
+import { writeRecord } from '../record/record.js';
+import { gitInit } from '../finish/git.js';
+import { npmInstall } from '../finish/install.js';
+import { createUi } from '../ui.js';
+import { generatorVersion, packageRoot, templatesDir } from '../version.js';
+
+/** The ModelContract type, shipped into every project (the generator's own source, or its build). */
+const contractTypesSource = resolve(packageRoot, 'generator/model/contract.ts');
+
+export interface CreateOptions {
+  readonly dir?: string;
+  readonly answersFile?: string;
+  readonly yes: boolean;
+  readonly overwrite: boolean;
+  readonly git: boolean;
+  readonly install: boolean;
+  readonly json: boolean;
+  /** Raw flag values keyed by answer name. */
+  readonly flags: Record<string, unknown>;
+  readonly interactive: boolean;
+}
+
+export interface CreateReport {
+  readonly ok: true;
+  readonly target: string;
+  readonly service: string;
+  readonly generatorVersion: string;
+  readonly model: { name: string; version: string; task: string; features: string[]; sha256: string };
+  readonly clouds: readonly string[];
+  readonly environments: readonly string[];
+  readonly files: number;
+  readonly git: { done: boolean; skipped?: string };
+  readonly install: { done: boolean; skipped?: string };
+  readonly nextSteps: readonly string[];
+}
+
+export async function create(options: CreateOptions): Promise<CreateReport> {
+  const ui = createUi(options.json ? 'quiet' : options.interactive ? 'interactive' : 'plain');
+  ui.intro(`create-mlops-service ${generatorVersion}`);
+
+  const flags = parseFlagValues(options.flags);
+  const file = options.answersFile ? await readAnswersFile(options.answersFile) : undefined;
+  const fromDir = options.dir ? basename(resolve(options.dir)) : undefined;
+  const contextual: RawAnswers = {
+    ...(fromDir && dns1123Label.safeParse(fromDir).success ? { name: fromDir } : {}),
+    model: defaultModelPath(),
+  };
+  let raw = mergeSources({ flags, file, contextual, yes: options.yes });
+  if (options.interactive) {
+    raw = await askMissing(raw, contextual);
+  } else {
+    const missing = missingAnswers(raw);
+    if (missing.length > 0) {
+      throw new UsageError(`Missing answer${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`, [
+        ...missing.map((k) => `--${flagName(k)} is required`),
+        `No prompt is shown without a terminal (or with CI set). A command that would work:`,
+        `  ${exampleCommand(raw, missing, options.dir)}`,
+        `Or pass --yes to take every default (the directory name and the bank-churn example model).`,
+      ]);
+    }
+  }
+  const answers = validateAnswers(raw);
+  const target = resolve(options.dir ?? answers.name);
+  await assertTargetWritable(target, options.overwrite);
+
+  const modelPath = resolve(answers.model);
+  const model = await ui.phase(
+    'Reading the model',
+    () => introspectModel(modelPath, answers.task ? { task: answers.task } : {}),
+    (m) => `Model ${m.name} ${m.version}: ${m.task}, ${m.features.length} feature${m.features.length === 1 ? '' : 's'}${m.described ? '' : ' (no model.schema.json: names and ranges inferred)'}`,
+  );
+  const plan = buildPlan({ ...answers, model: projectModelFile }, model);
+
+  const staging = await makeStagingDir(target);
+  const cleanup = () => rm(staging, { recursive: true, force: true });
+  const onSignal = () => {
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let files = 0;
+  try {
+    await ui.phase(
+      'Rendering the project',
+      async () => {
+        const rendered = await renderProject(plan, templatesDir, staging, modelFiles(modelPath, model.artifacts, model.described));
+        const manifest = await writeRecord(staging, plan);
+        files = Object.keys(manifest.files).length + 1;
+        await moveIntoPlace(staging, target, options.overwrite);
+        return rendered;
+      },
+      () => `Wrote ${files} files to ${relative(process.cwd(), target) || '.'}`,
+    );
+  } catch (err) {
+    await cleanup();
+    throw err;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+
+  const git = options.git
+    ? await ui.phase('Creating the git repository', async () => gitInit(target, generatorVersion), (skip) => skip ? `git skipped: ${skip}` : 'git repository with a first commit')
+    : 'skipped by --no-git';
+  let install: { done: boolean; skipped?: string } = { done: false, skipped: 'skipped by --no-install' };
+  if (options.install) {
+    const result = await ui.phase('Installing dependencies (npm install)', () => npmInstall(target), (r) => (r.ok ? 'Dependencies installed' : 'npm install failed'));
+    install = result.ok ? { done: true } : { done: false, skipped: `npm install failed:\n${result.output}` };
+    if (!result.ok) ui.warn(`npm install failed; run it yourself in ${target}.\n${result.output}`);
+  }
+
+  const cd = relative(process.cwd(), target) || '.';
+  const nextSteps = [
+    `cd ${cd}`,
+    ...(install.done ? [] : ['npm install']),
+    'npm test',
+    'npm run dev        # the service on http://127.0.0.1:8080',
+  ];
+  ui.outro(`Done. Next steps:\n  ${nextSteps.join('\n  ')}`);
+  return {
+    ok: true,
+    target,
+    service: plan.service.name,
+    generatorVersion,
+    model: {
+      name: model.name,
+      version: model.version,
+      task: model.task,
+      features: model.features.map((f) => f.name),
+      sha256: model.sha256,
+    },
+    clouds: plan.clouds.list,
+    environments: plan.environments.map((e) => e.id),
+    files,
+    git: typeof git === 'string' ? { done: false, skipped: git } : { done: true },
+    install,
+    nextSteps,
+  };
+}
+
+/** The model, its sidecar and the artifacts the sidecar names, copied into the project's model/. */
+function modelFiles(modelPath: string, artifacts: Record<string, string | undefined>, described: boolean): ExtraFile[] {
+  const dir = dirname(modelPath);
+  const files: ExtraFile[] = [
+    { source: modelPath, target: projectModelFile },
+    { source: contractTypesSource, target: 'src/model/contract-types.ts' },
+  ];
+  if (described) files.push({ source: join(dir, sidecarFileName), target: `${projectModelDir}/${sidecarFileName}` });
+  for (const name of new Set(Object.values(artifacts))) {
+    if (name) files.push({ source: join(dir, name), target: `${projectModelDir}/${name}` });
+  }
+  return files;
+}
+
+async function readAnswersFile(path: string): Promise<RawAnswers> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--answers ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--answers ${path}: not valid JSON (${(err as Error).message})`);
+  }
+  const answers = answersFromFile(json, `--answers ${path}`);
+  // A relative model path in an answers file is relative to that file, not to the working directory.
+  if (typeof answers.model === 'string' && !answers.model.startsWith('/')) {
+    return { ...answers, model: resolve(dirname(path), answers.model) };
+  }
+  return answers;
+}
+
+export { UserError };

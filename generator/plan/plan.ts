@@ -1,0 +1,128 @@
+/**
+ * The Plan: the answers plus everything derived from them and from the model. It is the only input
+ * every template reads, so no template computes a name or a number of its own.
+ */
+import type { Answers } from '../answers/schema.js';
+import type { ModelContract } from '../model/contract.js';
+import { generatorName, generatorVersion } from '../version.js';
+import {
+  type AwsNames,
+  type Cloud,
+  type GcpNames,
+  type ServiceNames,
+  type Stage,
+  awsNames,
+  gcpNames,
+  modelObjectKey,
+  serviceNames,
+  stages,
+} from './naming.js';
+
+/** Node.js major version the generated image and CI target (the current LTS). */
+export const targetNodeMajor = 24;
+
+export interface EnvironmentPlan {
+  /** e.g. `gcp-prod` */
+  readonly id: string;
+  readonly cloud: Cloud;
+  readonly stage: Stage;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** HPA CPU utilisation target, percent. */
+  readonly cpuTarget: number;
+  readonly nodePool: { readonly min: number; readonly max: number };
+  /** `gs://...` or `s3://...` URI the init container fetches. */
+  readonly modelUri: string;
+  readonly gcp?: GcpNames;
+  readonly aws?: AwsNames;
+}
+
+export interface Plan {
+  readonly generator: { readonly name: string; readonly version: string };
+  /** The answers as recorded: `model` is the project-relative path of the copied model. */
+  readonly answers: Answers;
+  readonly service: {
+    readonly name: string;
+    readonly description: string;
+    readonly owner: string;
+    readonly costCenter: string;
+  };
+  readonly names: ServiceNames;
+  readonly model: ModelContract;
+  readonly runtime: {
+    readonly nodeMajor: number;
+    readonly port: number;
+    readonly cpu: number;
+    readonly cpuMillis: number;
+    readonly memory: string;
+    /** Worker threads for inference: the CPU limit, rounded down, at least 1. */
+    readonly poolSize: number;
+    /** Where the model lives inside the generated project and the container. */
+    readonly modelDir: string;
+    readonly modelFile: string;
+  };
+  readonly clouds: { readonly gcp: boolean; readonly aws: boolean; readonly list: readonly Cloud[] };
+  readonly environments: readonly EnvironmentPlan[];
+}
+
+/** Folder of the generated project that holds the model and its artifacts. */
+export const projectModelDir = 'model';
+export const projectModelFile = `${projectModelDir}/model.onnx`;
+
+export function buildPlan(answers: Answers, model: ModelContract): Plan {
+  const clouds: Cloud[] = [];
+  if (answers.cloud === 'gcp' || answers.cloud === 'both') clouds.push('gcp');
+  if (answers.cloud === 'aws' || answers.cloud === 'both') clouds.push('aws');
+  const objectKey = modelObjectKey(model.name, model.version);
+  const environments = clouds.flatMap((cloud) =>
+    stages.map((stage): EnvironmentPlan => {
+      const sizing = stageSizing(answers, stage);
+      if (cloud === 'gcp') {
+        const gcp = gcpNames(answers, stage);
+        return { id: `${cloud}-${stage}`, cloud, stage, ...sizing, modelUri: `gs://${gcp.modelBucket}/${objectKey}`, gcp };
+      }
+      const aws = awsNames(answers, stage);
+      return { id: `${cloud}-${stage}`, cloud, stage, ...sizing, modelUri: `s3://${aws.modelBucket}/${objectKey}`, aws };
+    }),
+  );
+  return {
+    generator: { name: generatorName, version: generatorVersion },
+    answers,
+    service: {
+      name: answers.name,
+      description: answers.description ?? `Inference service for the ${model.name} model (${model.task}).`,
+      owner: answers.owner,
+      costCenter: answers.costCenter,
+    },
+    names: serviceNames(answers),
+    model,
+    runtime: {
+      nodeMajor: targetNodeMajor,
+      port: 8080,
+      cpu: answers.cpu,
+      cpuMillis: Math.round(answers.cpu * 1000),
+      memory: answers.memory,
+      poolSize: Math.max(1, Math.floor(answers.cpu)),
+      modelDir: projectModelDir,
+      modelFile: projectModelFile,
+    },
+    clouds: { gcp: clouds.includes('gcp'), aws: clouds.includes('aws'), list: clouds },
+    environments,
+  };
+}
+
+/** Replicas, HPA target and node pool per stage: dev < staging < prod. */
+function stageSizing(a: Answers, stage: Stage): Pick<EnvironmentPlan, 'minReplicas' | 'maxReplicas' | 'cpuTarget' | 'nodePool'> {
+  switch (stage) {
+    case 'dev':
+      return { minReplicas: 1, maxReplicas: Math.min(2, a.maxReplicas), cpuTarget: 70, nodePool: { min: 1, max: 2 } };
+    case 'staging': {
+      const min = Math.max(2, Math.min(a.minReplicas, a.maxReplicas));
+      return { minReplicas: min, maxReplicas: Math.max(min, Math.ceil(a.maxReplicas / 2)), cpuTarget: 65, nodePool: { min: 1, max: 3 } };
+    }
+    case 'prod': {
+      const min = Math.max(2, a.minReplicas);
+      return { minReplicas: min, maxReplicas: Math.max(min, a.maxReplicas), cpuTarget: 60, nodePool: { min: 1, max: 5 } };
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * `.mlops-service/`: what a generated project remembers about its own making, for `upgrade` and
+ * `check`. `answers.json` is the desired state (editable); `manifest.json` is the tool's record of
+ * the last render: generator version, the answers it used, and a sha256 per generated file.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { Answers } from '../answers/schema.js';
+import { answersJsonSchema, answersSchemaVersion } from '../answers/schema.js';
+import type { Plan } from '../plan/plan.js';
+
+export const recordDir = '.mlops-service';
+export const answersFile = `${recordDir}/answers.json`;
+export const manifestFile = `${recordDir}/manifest.json`;
+export const answersSchemaFile = `${recordDir}/answers.schema.json`;
+
+export interface AnswersRecord {
+  readonly $schema: string;
+  readonly schemaVersion: number;
+  readonly answers: Answers;
+}
+
+export interface Manifest {
+  readonly generator: { readonly name: string; readonly version: string };
+  readonly answersSchemaVersion: number;
+  readonly renderedAnswers: Answers;
+  readonly model: { readonly name: string; readonly version: string; readonly sha256: string };
+  /** Project-relative POSIX path -> sha256 of the content the generator wrote. */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+export function sha256(content: Buffer | string): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** Hashes every file under `root` (POSIX paths), skipping `.git` and `node_modules`. */
+export async function hashTree(root: string, skip: ReadonlySet<string> = new Set()): Promise<Record<string, string>> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const files: Record<string, string> = {};
+  const paths: string[] = [];
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const rel = relative(root, join(e.parentPath, e.name)).split(sep).join('/');
+    if (rel.startsWith('.git/') || rel.startsWith('node_modules/') || rel.includes('/node_modules/') || skip.has(rel)) continue;
+    paths.push(rel);
+  }
+  paths.sort();
+  for (const p of paths) files[p] = sha256(await readFile(join(root, p)));
+  return files;
+}
+
+/** Writes answers.json and manifest.json into a rendered tree (the manifest hashes everything else). */
+export async function writeRecord(root: string, plan: Plan): Promise<Manifest> {
+  await mkdir(join(root, recordDir), { recursive: true });
+  const answers: AnswersRecord = {
+    $schema: './answers.schema.json',
+    schemaVersion: answersSchemaVersion,
+    answers: plan.answers,
+  };
+  await writeFile(join(root, answersFile), `${JSON.stringify(answers, null, 2)}\n`);
+  await writeFile(join(root, answersSchemaFile), `${JSON.stringify(answersJsonSchema(), null, 2)}\n`);
+  const files = await hashTree(root, new Set([manifestFile]));
+  const manifest: Manifest = {
+    generator: plan.generator,
+    answersSchemaVersion,
+    renderedAnswers: plan.answers,
+    model: { name: plan.model.name, version: plan.model.version, sha256: plan.model.sha256 },
+    files,
+  };
+  await writeFile(join(root, manifestFile), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}

@@ -1,0 +1,59 @@
+/**
+ * Which template files a plan renders, where they land, and how.
+ *
+ * - `name.ext.hbs` is rendered with Handlebars (strict: a missing field is an error) and loses `.hbs`;
+ *   every other file is copied byte for byte ("raw"), so GitHub Actions `${{ }}` and code stay literal.
+ * - A leading `_` on a dotfile's name stands for the dot (`_gitignore` -> `.gitignore`): npm pack
+ *   drops real `.gitignore`/`.npmrc` files from the published package.
+ * - A path segment `[cloud-gcp]`, `[cloud-aws]` or `[cloud-any]` includes its subtree only when the
+ *   plan targets that cloud (any cloud); the segment itself is removed from the output path.
+ */
+import { readdir } from 'node:fs/promises';
+import { join, posix, relative, sep } from 'node:path';
+import type { Plan } from '../plan/plan.js';
+
+export interface TemplateFile {
+  /** Absolute path of the template. */
+  readonly source: string;
+  /** Project-relative POSIX path it renders to. */
+  readonly target: string;
+  readonly mode: 'render' | 'raw';
+}
+
+const conditions: Record<string, (plan: Plan) => boolean> = {
+  '[cloud-gcp]': (p) => p.clouds.gcp,
+  '[cloud-aws]': (p) => p.clouds.aws,
+  '[cloud-any]': (p) => p.clouds.list.length > 0,
+};
+
+const dotfileAliases: Record<string, string> = {
+  _gitignore: '.gitignore',
+  _npmrc: '.npmrc',
+  _dockerignore: '.dockerignore',
+  _prettierrc: '.prettierrc',
+  _prettierignore: '.prettierignore',
+  _github: '.github',
+  _husky: '.husky',
+  _windsurf: '.windsurf',
+  _cursor: '.cursor',
+  '_mlops-service': '.mlops-service',
+  '_lintstagedrc.json': '.lintstagedrc.json',
+  '_secretlintrc.json': '.secretlintrc.json',
+};
+
+export async function listTemplateFiles(templatesDir: string, plan: Plan): Promise<TemplateFile[]> {
+  const entries = await readdir(templatesDir, { recursive: true, withFileTypes: true });
+  const files: TemplateFile[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const source = join(entry.parentPath, entry.name);
+    const segments = relative(templatesDir, source).split(sep);
+    if (!segments.every((s) => !(s in conditions) || conditions[s]!(plan))) continue;
+    const kept = segments.filter((s) => !(s in conditions)).map((s) => dotfileAliases[s] ?? s);
+    const last = kept[kept.length - 1]!;
+    const mode = last.endsWith('.hbs') ? 'render' : 'raw';
+    if (mode === 'render') kept[kept.length - 1] = last.slice(0, -'.hbs'.length);
+    files.push({ source, target: posix.join(...kept), mode });
+  }
+  return files.sort((a, b) => a.target.localeCompare(b.target));
+}
