@@ -71,6 +71,7 @@ export const templateHelpers: Record<string, Helper> = {
   or: (...a) => args(a).some(Boolean),
   and: (...a) => args(a).every(Boolean),
   not: (...a) => !args(a)[0],
+  featureNames: (...a) => (args(a)[0] as Array<{ name: string }>).map((f) => f.name),
   includes: (...a) => {
     const [list, item] = args(a);
     return Array.isArray(list) && list.includes(item);

@@ -10,7 +10,7 @@ import nodePlop from 'node-plop';
 import { UserError } from '../errors.js';
 import type { Plan } from '../plan/plan.js';
 import { templateHelpers } from './helpers.js';
-import { type TemplateFile, listTemplateFiles } from './template-files.js';
+import { type TemplateFile, listPartials, listTemplateFiles } from './template-files.js';
 
 /** A file copied as it is from outside the templates (the model and its artifacts). */
 export interface ExtraFile {
@@ -46,10 +46,12 @@ export async function renderProject(
   extra: readonly ExtraFile[] = [],
 ): Promise<string[]> {
   const templates = await listTemplateFiles(templatesDir, plan);
+  const partials = await listPartials(templatesDir);
   const plop = await nodePlop(undefined, { destBasePath: destDir, force: false });
   // node-plop passes its Handlebars instance through (untyped in its .d.ts).
   const hbs = (plop as unknown as { handlebars: typeof Handlebars }).handlebars;
   for (const [name, fn] of Object.entries(templateHelpers)) plop.setHelper(name, fn);
+  for (const partial of partials) hbs.registerPartial(partial.name, await readFile(partial.source, 'utf8'));
   // node-plop's case helpers (camelCase, kebabCase...) plus ours, on the instance we compile with.
   for (const name of plop.getHelperList()) {
     hbs.registerHelper(name, plop.getHelper(name) as Handlebars.HelperDelegate);

@@ -5,6 +5,8 @@
  *   every other file is copied byte for byte ("raw"), so GitHub Actions `${{ }}` and code stay literal.
  * - A leading `_` on a dotfile's name stands for the dot (`_gitignore` -> `.gitignore`): npm pack
  *   drops real `.gitignore`/`.npmrc` files from the published package.
+ * - Files under `_partials/` are Handlebars partials (`{{> name}}`, name = file name without
+ *   `.hbs`), so each part of the template can own its section of a shared file such as the README.
  * - A path segment `[cloud-gcp]`, `[cloud-aws]` or `[cloud-any]` includes its subtree only when the
  *   plan targets that cloud (any cloud); the segment itself is removed from the output path.
  */
@@ -41,6 +43,8 @@ const dotfileAliases: Record<string, string> = {
   '_secretlintrc.json': '.secretlintrc.json',
 };
 
+export const partialsDirName = '_partials';
+
 export async function listTemplateFiles(templatesDir: string, plan: Plan): Promise<TemplateFile[]> {
   const entries = await readdir(templatesDir, { recursive: true, withFileTypes: true });
   const files: TemplateFile[] = [];
@@ -48,6 +52,7 @@ export async function listTemplateFiles(templatesDir: string, plan: Plan): Promi
     if (!entry.isFile()) continue;
     const source = join(entry.parentPath, entry.name);
     const segments = relative(templatesDir, source).split(sep);
+    if (segments[0] === partialsDirName) continue;
     if (!segments.every((s) => !(s in conditions) || conditions[s]!(plan))) continue;
     const kept = segments.filter((s) => !(s in conditions)).map((s) => dotfileAliases[s] ?? s);
     const last = kept[kept.length - 1]!;
@@ -56,4 +61,19 @@ export async function listTemplateFiles(templatesDir: string, plan: Plan): Promi
     files.push({ source, target: posix.join(...kept), mode });
   }
   return files.sort((a, b) => a.target.localeCompare(b.target));
+}
+
+/** The partials: `_partials/readme-service.hbs` is `{{> readme-service}}`. */
+export async function listPartials(templatesDir: string): Promise<Array<{ name: string; source: string }>> {
+  const dir = join(templatesDir, partialsDirName);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.endsWith('.hbs'))
+    .sort()
+    .map((n) => ({ name: n.slice(0, -'.hbs'.length), source: join(dir, n) }));
 }
