@@ -5,8 +5,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, UserError } from './errors.js';
 import { answerFields, answerKeys, flagName } from './answers/schema.js';
-import { create } from './commands/create.js';
-import { schemaCommand } from './commands/schema.js';
 import { generatorVersion } from './version.js';
 
 function isInteractive(opts: { yes?: boolean; json?: boolean; interactive?: boolean }): boolean {
@@ -21,7 +19,10 @@ export function buildProgram(): Command {
     .version(generatorVersion, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      writeOut: (s) => process.stdout.write(s),
+    });
 
   program
     .argument('[dir]', 'directory to create (default: the service name)')
@@ -34,11 +35,16 @@ export function buildProgram(): Command {
     .option('--no-interactive', 'never prompt, even in a terminal');
   for (const key of answerKeys) {
     const { schema, meta } = answerFields[key];
-    const option = new Option(`--${flagName(key)} <${meta.kind === 'number' ? 'n' : 'value'}>`, schema.description ?? meta.message);
+    const option = new Option(
+      `--${flagName(key)} <${meta.kind === 'number' ? 'n' : 'value'}>`,
+      schema.description ?? meta.message,
+    );
     program.addOption(option);
   }
   program.action(async (dir: string | undefined, opts: Record<string, unknown>) => {
     const flags = Object.fromEntries(answerKeys.map((k) => [k, opts[k]]));
+    // Loaded on use: `--help` and `--version` stay fast.
+    const { create } = await import('./commands/create.js');
     const report = await create({
       ...(dir !== undefined ? { dir } : {}),
       ...(typeof opts.answers === 'string' ? { answersFile: opts.answers } : {}),
@@ -55,9 +61,12 @@ export function buildProgram(): Command {
 
   program
     .command('schema')
-    .description('print the JSON Schema of the answers file (or, with --sidecar, of model.schema.json)')
+    .description(
+      'print the JSON Schema of the answers file (or, with --sidecar, of model.schema.json)',
+    )
     .option('--sidecar', 'the schema of model.schema.json instead', false)
-    .action((opts: { sidecar: boolean }) => {
+    .action(async (opts: { sidecar: boolean }) => {
+      const { schemaCommand } = await import('./commands/schema.js');
       process.stdout.write(schemaCommand(opts));
     });
   return program;
@@ -71,20 +80,29 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return ExitCode.ok;
       return ExitCode.usage;
     }
     if (err instanceof UserError) {
-      if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: err.message, details: err.details, exitCode: err.exitCode }, null, 2)}\n`);
+      if (json)
+        process.stdout.write(
+          `${JSON.stringify({ ok: false, error: err.message, details: err.details, exitCode: err.exitCode }, null, 2)}\n`,
+        );
       process.stderr.write(`\n${err.message}\n${err.details.map((d) => `  ${d}\n`).join('')}`);
       return err.exitCode;
     }
     const message = err instanceof Error ? err.message : String(err);
-    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: message, exitCode: 1 }, null, 2)}\n`);
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ ok: false, error: message, exitCode: 1 }, null, 2)}\n`,
+      );
     process.stderr.write(`\nUnexpected error: ${message}\n`);
     if (process.env.DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
     return ExitCode.failure;
   }
 }
-
-

@@ -7,7 +7,9 @@ function findPackageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     try {
-      const pkg = JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')) as { name?: string };
+      const pkg = JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+      };
       if (pkg.name === 'create-mlops-service') return dir;
     } catch {
       // not here: go up

@@ -15,8 +15,16 @@ import {
 } from './schema.js';
 import type { RawAnswers } from './resolve.js';
 
-const choices: Partial<Record<AnswerKey, readonly string[]>> = { cloud: cloudChoices, task: taskKinds };
-const groupTitles = { service: 'Service', model: 'Model', cloud: 'Cloud', capacity: 'Capacity' } as const;
+const choices: Partial<Record<AnswerKey, readonly string[]>> = {
+  cloud: cloudChoices,
+  task: taskKinds,
+};
+const groupTitles = {
+  service: 'Service',
+  model: 'Model',
+  cloud: 'Cloud',
+  capacity: 'Capacity',
+} as const;
 
 function validator(key: AnswerKey) {
   return (value: string | undefined): string | undefined => {
@@ -45,7 +53,9 @@ export async function askMissing(settled: RawAnswers, contextual: RawAnswers): P
       group = meta.group;
       p.log.step(groupTitles[meta.group]);
     }
-    const fallback = contextual[key] ?? (schema.safeParse(undefined).success ? schema.safeParse(undefined).data : undefined);
+    const fallback =
+      contextual[key] ??
+      (schema.safeParse(undefined).success ? schema.safeParse(undefined).data : undefined);
     const list = choices[key];
     if (list) {
       const optional = fallback === undefined && schema.safeParse(undefined).success;
@@ -71,7 +81,8 @@ export async function askMissing(settled: RawAnswers, contextual: RawAnswers): P
         validate: validator(key),
       }),
     );
-    if (value !== '' && value !== undefined) answers[key] = meta.kind === 'number' ? Number(value) : value;
+    if (value !== '' && value !== undefined)
+      answers[key] = meta.kind === 'number' ? Number(value) : value;
   }
   return answers;
 }

@@ -22,7 +22,7 @@ export interface AnswerSources {
   readonly flags: RawAnswers;
   /** The parsed `--answers` file, if any. */
   readonly file?: unknown;
-  /** Defaults that depend on the invocation (`name` from the directory, the embedded model). */
+  /** Defaults that depend on the invocation and apply with `--yes` (the embedded model). */
   readonly contextual: RawAnswers;
   /** `--yes`: take every default, including the contextual ones. */
   readonly yes: boolean;
@@ -35,13 +35,16 @@ export function answersFromFile(content: unknown, source: string): RawAnswers {
       ? (content as { answers: unknown }).answers
       : content;
   if (!record || typeof record !== 'object' || Array.isArray(record)) {
-    throw new UsageError(`${source}: must hold a JSON object of answers, e.g. {"name": "churn-api"}`);
+    throw new UsageError(
+      `${source}: must hold a JSON object of answers, e.g. {"name": "churn-api"}`,
+    );
   }
   const unknown = Object.keys(record).filter((k) => !(answerKeys as string[]).includes(k));
   if (unknown.length > 0) {
-    throw new UsageError(`${source}: unknown question${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`, [
-      `Known questions: ${answerKeys.join(', ')}`,
-    ]);
+    throw new UsageError(
+      `${source}: unknown question${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`,
+      [`Known questions: ${answerKeys.join(', ')}`],
+    );
   }
   return record as RawAnswers;
 }
@@ -68,7 +71,11 @@ export function parseFlagValues(flags: Record<string, unknown>): RawAnswers {
 /** Merge the sources in precedence order; `undefined` never overrides. */
 export function mergeSources(sources: AnswerSources): RawAnswers {
   const merged: RawAnswers = {};
-  const layers: RawAnswers[] = [sources.yes ? sources.contextual : {}, sources.file as RawAnswers ?? {}, sources.flags];
+  const layers: RawAnswers[] = [
+    sources.yes ? sources.contextual : {},
+    (sources.file as RawAnswers) ?? {},
+    sources.flags,
+  ];
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer)) if (v !== undefined) merged[k as AnswerKey] = v;
   }
@@ -82,8 +89,10 @@ export function missingAnswers(raw: RawAnswers): AnswerKey[] {
     (k) => applies(k, withDefaults) && raw[k] === undefined && !hasDefault(k),
   );
   // Cross-field requirements: gcpProject/awsAccountId are optional in type but required by cloud.
-  if (applies('gcpProject', withDefaults) && raw.gcpProject === undefined) missing.push('gcpProject');
-  if (applies('awsAccountId', withDefaults) && raw.awsAccountId === undefined) missing.push('awsAccountId');
+  if (applies('gcpProject', withDefaults) && raw.gcpProject === undefined)
+    missing.push('gcpProject');
+  if (applies('awsAccountId', withDefaults) && raw.awsAccountId === undefined)
+    missing.push('awsAccountId');
   return missing;
 }
 
@@ -117,14 +126,21 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], raw: RawAnswer
 }
 
 /** A command line that would work non-interactively, for the error message of missing answers. */
-export function exampleCommand(raw: RawAnswers, missing: readonly AnswerKey[], dir?: string): string {
+export function exampleCommand(
+  raw: RawAnswers,
+  missing: readonly AnswerKey[],
+  dir?: string,
+): string {
   const examples: Partial<Record<AnswerKey, string>> = {
     name: 'churn-api',
     model: './model.onnx',
     gcpProject: 'my-gcp-project',
     awsAccountId: '123456789012',
   };
-  const parts = ['npx create-mlops-service', dir ?? (raw.name as string | undefined) ?? 'churn-api'];
+  const parts = [
+    'npx create-mlops-service',
+    dir ?? (raw.name as string | undefined) ?? 'churn-api',
+  ];
   for (const key of answerKeys) {
     if (key === 'name' && dir === undefined && raw.name === undefined) continue;
     const value = raw[key] ?? (missing.includes(key) ? (examples[key] ?? '<value>') : undefined);

@@ -45,7 +45,10 @@ const oneLineText = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
-    .regex(/^[^\n\r\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must be a single line of printable text');
+    .regex(
+      /^[^\n\r\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/,
+      'must be a single line of printable text',
+    );
 
 /** How a field is asked and shown; the zod schema says what is valid. */
 export interface FieldMeta {
@@ -125,9 +128,16 @@ export const answerFields = {
   },
   registry: {
     schema: dns1123Label
-      .describe('Container registry repository (Artifact Registry / ECR); defaults to the service name')
+      .describe(
+        'Container registry repository (Artifact Registry / ECR); defaults to the service name',
+      )
       .optional(),
-    meta: { message: 'Registry repository', group: 'cloud', kind: 'text', hint: 'defaults to the name' },
+    meta: {
+      message: 'Registry repository',
+      group: 'cloud',
+      kind: 'text',
+      hint: 'defaults to the name',
+    },
   },
   minReplicas: {
     schema: z
@@ -177,10 +187,18 @@ export const answersSchema = z
   .strict()
   .superRefine((a, ctx) => {
     if (usesGcp(a) && !a.gcpProject) {
-      ctx.addIssue({ code: 'custom', path: ['gcpProject'], message: `is required when cloud is "${a.cloud}"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gcpProject'],
+        message: `is required when cloud is "${a.cloud}"`,
+      });
     }
     if (usesAws(a) && !a.awsAccountId) {
-      ctx.addIssue({ code: 'custom', path: ['awsAccountId'], message: `is required when cloud is "${a.cloud}"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['awsAccountId'],
+        message: `is required when cloud is "${a.cloud}"`,
+      });
     }
     if (a.minReplicas > a.maxReplicas) {
       ctx.addIssue({
@@ -207,7 +225,10 @@ export function hasDefault(key: AnswerKey): boolean {
 
 /** The JSON Schema of the answers file, for agents, editors and Backstage. */
 export function answersJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(z.object(shape).strict(), { io: 'input' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(z.object(shape).strict(), { io: 'input' }) as Record<
+    string,
+    unknown
+  >;
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: 'https://github.com/create-mlops-service/create-mlops-service/answers.schema.json',

@@ -42,6 +42,8 @@ export interface CreateOptions {
   /** Raw flag values keyed by answer name. */
   readonly flags: Record<string, unknown>;
   readonly interactive: boolean;
+  /** The template tree (tests render other trees); the package's own by default. */
+  readonly templatesDir?: string;
 }
 
 export interface CreateReport {
@@ -49,7 +51,13 @@ export interface CreateReport {
   readonly target: string;
   readonly service: string;
   readonly generatorVersion: string;
-  readonly model: { name: string; version: string; task: string; features: string[]; sha256: string };
+  readonly model: {
+    name: string;
+    version: string;
+    task: string;
+    features: string[];
+    sha256: string;
+  };
   readonly clouds: readonly string[];
   readonly environments: readonly string[];
   readonly files: number;
@@ -65,22 +73,29 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
   const flags = parseFlagValues(options.flags);
   const file = options.answersFile ? await readAnswersFile(options.answersFile) : undefined;
   const fromDir = options.dir ? basename(resolve(options.dir)) : undefined;
-  const contextual: RawAnswers = {
-    ...(fromDir && dns1123Label.safeParse(fromDir).success ? { name: fromDir } : {}),
-    model: defaultModelPath(),
-  };
-  let raw = mergeSources({ flags, file, contextual, yes: options.yes });
+  // The directory names the service unless --name or the answers file does: `create-mlops-service churn-api`.
+  const dirName = fromDir && dns1123Label.safeParse(fromDir).success ? fromDir : undefined;
+  const contextual: RawAnswers = { model: defaultModelPath() };
+  let raw = mergeSources({
+    flags,
+    file: { ...(dirName ? { name: dirName } : {}), ...file },
+    contextual,
+    yes: options.yes,
+  });
   if (options.interactive) {
     raw = await askMissing(raw, contextual);
   } else {
     const missing = missingAnswers(raw);
     if (missing.length > 0) {
-      throw new UsageError(`Missing answer${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`, [
-        ...missing.map((k) => `--${flagName(k)} is required`),
-        `No prompt is shown without a terminal (or with CI set). A command that would work:`,
-        `  ${exampleCommand(raw, missing, options.dir)}`,
-        `Or pass --yes to take every default (the directory name and the bank-churn example model).`,
-      ]);
+      throw new UsageError(
+        `Missing answer${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
+        [
+          ...missing.map((k) => `--${flagName(k)} is required`),
+          `No prompt is shown without a terminal (or with CI set). A command that would work:`,
+          `  ${exampleCommand(raw, missing, options.dir)}`,
+          `Or pass --yes to take every default (the directory name and the bank-churn example model).`,
+        ],
+      );
     }
   }
   const answers = validateAnswers(raw);
@@ -91,7 +106,8 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
   const model = await ui.phase(
     'Reading the model',
     () => introspectModel(modelPath, answers.task ? { task: answers.task } : {}),
-    (m) => `Model ${m.name} ${m.version}: ${m.task}, ${m.features.length} feature${m.features.length === 1 ? '' : 's'}${m.described ? '' : ' (no model.schema.json: names and ranges inferred)'}`,
+    (m) =>
+      `Model ${m.name} ${m.version}: ${m.task}, ${m.features.length} feature${m.features.length === 1 ? '' : 's'}${m.described ? '' : ' (no model.schema.json: names and ranges inferred)'}`,
   );
   const plan = buildPlan({ ...answers, model: projectModelFile }, model);
 
@@ -107,7 +123,12 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
     await ui.phase(
       'Rendering the project',
       async () => {
-        const rendered = await renderProject(plan, templatesDir, staging, modelFiles(modelPath, model.artifacts, model.described));
+        const rendered = await renderProject(
+          plan,
+          options.templatesDir ?? templatesDir,
+          staging,
+          modelFiles(modelPath, model.artifacts, model.described),
+        );
         const manifest = await writeRecord(staging, plan);
         files = Object.keys(manifest.files).length + 1;
         await moveIntoPlace(staging, target, options.overwrite);
@@ -124,12 +145,25 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
   }
 
   const git = options.git
-    ? await ui.phase('Creating the git repository', async () => gitInit(target, generatorVersion), (skip) => skip ? `git skipped: ${skip}` : 'git repository with a first commit')
+    ? await ui.phase(
+        'Creating the git repository',
+        async () => gitInit(target, generatorVersion),
+        (skip) => (skip ? `git skipped: ${skip}` : 'git repository with a first commit'),
+      )
     : 'skipped by --no-git';
-  let install: { done: boolean; skipped?: string } = { done: false, skipped: 'skipped by --no-install' };
+  let install: { done: boolean; skipped?: string } = {
+    done: false,
+    skipped: 'skipped by --no-install',
+  };
   if (options.install) {
-    const result = await ui.phase('Installing dependencies (npm install)', () => npmInstall(target), (r) => (r.ok ? 'Dependencies installed' : 'npm install failed'));
-    install = result.ok ? { done: true } : { done: false, skipped: `npm install failed:\n${result.output}` };
+    const result = await ui.phase(
+      'Installing dependencies (npm install)',
+      () => npmInstall(target),
+      (r) => (r.ok ? 'Dependencies installed' : 'npm install failed'),
+    );
+    install = result.ok
+      ? { done: true }
+      : { done: false, skipped: `npm install failed:\n${result.output}` };
     if (!result.ok) ui.warn(`npm install failed; run it yourself in ${target}.\n${result.output}`);
   }
 
@@ -163,13 +197,21 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
 }
 
 /** The model, its sidecar and the artifacts the sidecar names, copied into the project's model/. */
-function modelFiles(modelPath: string, artifacts: Record<string, string | undefined>, described: boolean): ExtraFile[] {
+function modelFiles(
+  modelPath: string,
+  artifacts: Record<string, string | undefined>,
+  described: boolean,
+): ExtraFile[] {
   const dir = dirname(modelPath);
   const files: ExtraFile[] = [
     { source: modelPath, target: projectModelFile },
     { source: contractTypesSource, target: 'src/model/contract-types.ts' },
   ];
-  if (described) files.push({ source: join(dir, sidecarFileName), target: `${projectModelDir}/${sidecarFileName}` });
+  if (described)
+    files.push({
+      source: join(dir, sidecarFileName),
+      target: `${projectModelDir}/${sidecarFileName}`,
+    });
   for (const name of new Set(Object.values(artifacts))) {
     if (name) files.push({ source: join(dir, name), target: `${projectModelDir}/${name}` });
   }
@@ -181,7 +223,9 @@ async function readAnswersFile(path: string): Promise<RawAnswers> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new UsageError(`--answers ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UsageError(
+      `--answers ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   let json: unknown;
   try {

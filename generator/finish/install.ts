@@ -3,11 +3,15 @@ import { spawn } from 'node:child_process';
 /** `npm install` in the new project; resolves with the exit code and the tail of its output. */
 export function npmInstall(dir: string): Promise<{ ok: boolean; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['install', '--no-audit', '--no-fund'], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, npm_config_loglevel: 'error' },
-    });
+    const child = spawn(
+      process.platform === 'win32' ? 'npm.cmd' : 'npm',
+      ['install', '--no-audit', '--no-fund'],
+      {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, npm_config_loglevel: 'error' },
+      },
+    );
     let output = '';
     const keep = (d: Buffer) => {
       output = (output + d.toString()).slice(-4000);

@@ -59,7 +59,11 @@ export interface ModelContract {
   readonly outputs: readonly TensorInfo[];
   readonly features: readonly Feature[];
   /** Graph output names by role. */
-  readonly outputNames: { readonly label?: string; readonly probabilities?: string; readonly prediction?: string };
+  readonly outputNames: {
+    readonly label?: string;
+    readonly probabilities?: string;
+    readonly prediction?: string;
+  };
   /** Class names in probability column order (classification only). */
   readonly labels: readonly string[];
   readonly positiveLabel?: string;

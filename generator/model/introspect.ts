@@ -12,7 +12,13 @@ import { type Sidecar, type SidecarFeature, readSidecar } from './sidecar.js';
 
 export const sidecarFileName = 'model.schema.json';
 
-const servableTypes: ReadonlySet<string> = new Set<TensorType>(['float32', 'float64', 'int64', 'int32', 'string']);
+const servableTypes: ReadonlySet<string> = new Set<TensorType>([
+  'float32',
+  'float64',
+  'int64',
+  'int32',
+  'string',
+]);
 
 export interface IntrospectOptions {
   /** The task the user asked for; wins over the sidecar and over inference. */
@@ -28,9 +34,15 @@ export async function readSignature(
   const { InferenceSession } = await import('onnxruntime-node');
   let session: Awaited<ReturnType<typeof InferenceSession.create>>;
   try {
-    session = await InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled' });
+    session = await InferenceSession.create(bytes, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'disabled',
+    });
   } catch (err) {
-    const reason = String((err as Error).message ?? err).replace(/^Load model from .*? failed:/, '').trim();
+    const reason = String((err as Error).message ?? err)
+      .replace(/^Load model from .*? failed:/, '')
+      .trim();
     throw new UserError(`${path} is not a loadable ONNX model: ${reason}`);
   }
   try {
@@ -38,27 +50,43 @@ export async function readSignature(
       if (!m.isTensor) return { name: m.name, type: 'non-tensor', shape: [] };
       return { name: m.name, type: m.type, shape: [...m.shape] };
     };
-    return { inputs: session.inputMetadata.map(toInfo), outputs: session.outputMetadata.map(toInfo) };
+    return {
+      inputs: session.inputMetadata.map(toInfo),
+      outputs: session.outputMetadata.map(toInfo),
+    };
   } finally {
     await session.release();
   }
 }
 
-export async function introspectModel(modelPath: string, options: IntrospectOptions = {}): Promise<ModelContract> {
+export async function introspectModel(
+  modelPath: string,
+  options: IntrospectOptions = {},
+): Promise<ModelContract> {
   let bytes: Buffer;
   try {
     bytes = await readFile(modelPath);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(
-      code === 'ENOENT' ? `Model not found: ${modelPath}` : `Cannot read model ${modelPath}: ${(err as Error).message}`,
+      code === 'ENOENT'
+        ? `Model not found: ${modelPath}`
+        : `Cannot read model ${modelPath}: ${(err as Error).message}`,
     );
   }
   const sidecarPath = join(dirname(modelPath), sidecarFileName);
   const sidecar = (await exists(sidecarPath)) ? await readSidecar(sidecarPath) : undefined;
   const { inputs, outputs } = await readSignature(bytes, modelPath);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return buildContract({ modelPath, sha256, bytes: bytes.byteLength, inputs, outputs, sidecar, task: options.task });
+  return buildContract({
+    modelPath,
+    sha256,
+    bytes: bytes.byteLength,
+    inputs,
+    outputs,
+    sidecar,
+    task: options.task,
+  });
 }
 
 interface ContractInput {
@@ -76,20 +104,29 @@ export function buildContract(c: ContractInput): ModelContract {
   const { modelPath, inputs, outputs, sidecar } = c;
   if (inputs.length === 0) throw new UserError(`${modelPath}: the model has no inputs`);
   for (const input of inputs) checkServableInput(modelPath, input, inputs.length);
-  const layout: ModelContract['layout'] = inputs.length === 1 && columnsOf(inputs[0]!) > 1 ? 'matrix' : 'columns';
-  const features = layout === 'matrix' ? matrixFeatures(modelPath, inputs[0]!, sidecar) : columnFeatures(modelPath, inputs, sidecar);
+  const layout: ModelContract['layout'] =
+    inputs.length === 1 && columnsOf(inputs[0]!) > 1 ? 'matrix' : 'columns';
+  const features =
+    layout === 'matrix'
+      ? matrixFeatures(modelPath, inputs[0]!, sidecar)
+      : columnFeatures(modelPath, inputs, sidecar);
   const outputNames = resolveOutputs(modelPath, outputs, sidecar);
   const task = c.task ?? sidecar?.task ?? inferTask(modelPath, outputs, outputNames, features);
   checkTaskFitsOutputs(modelPath, task, outputNames);
   const classes = task === 'regression' ? 0 : classCount(outputs, outputNames);
-  const labels = task === 'regression' ? [] : (sidecar?.labels ?? Array.from({ length: classes }, (_, i) => String(i)));
+  const labels =
+    task === 'regression'
+      ? []
+      : (sidecar?.labels ?? Array.from({ length: classes }, (_, i) => String(i)));
   if (task !== 'regression' && classes > 0 && labels.length !== classes) {
     throw new UserError(
       `${modelPath}: the sidecar lists ${labels.length} labels but the model outputs ${classes} class probabilities`,
     );
   }
   if (task === 'binary' && labels.length !== 2) {
-    throw new UserError(`${modelPath}: task "binary" needs exactly 2 classes; the model has ${labels.length}`);
+    throw new UserError(
+      `${modelPath}: task "binary" needs exactly 2 classes; the model has ${labels.length}`,
+    );
   }
   const name = sidecar?.name ?? toModelName(basename(modelPath, '.onnx'));
   return {
@@ -109,7 +146,8 @@ export function buildContract(c: ContractInput): ModelContract {
       ? {
           positiveLabel: sidecar?.positiveLabel ?? labels[1]!,
           threshold: sidecar?.threshold ?? 0.5,
-          thresholdRationale: sidecar?.thresholdRationale ?? 'Default 0.5: no sidecar states a cost-based threshold.',
+          thresholdRationale:
+            sidecar?.thresholdRationale ?? 'Default 0.5: no sidecar states a cost-based threshold.',
         }
       : {}),
     unknownCategories: sidecar?.unknownCategories ?? 'reject',
@@ -136,7 +174,9 @@ function checkServableInput(path: string, t: TensorInfo, inputCount: number): vo
     );
   }
   if (t.shape.length === 2 && typeof t.shape[1] === 'string') {
-    throw new UserError(`${path}: input "${t.name}" has a symbolic feature dimension "${t.shape[1]}"; its width must be fixed`);
+    throw new UserError(
+      `${path}: input "${t.name}" has a symbolic feature dimension "${t.shape[1]}"; its width must be fixed`,
+    );
   }
   if (inputCount > 1 && columnsOf(t) !== 1) {
     throw new UserError(
@@ -144,11 +184,17 @@ function checkServableInput(path: string, t: TensorInfo, inputCount: number): vo
     );
   }
   if (columnsOf(t) > 1 && t.type === 'string') {
-    throw new UserError(`${path}: input "${t.name}" is a string matrix; string features must be one column each`);
+    throw new UserError(
+      `${path}: input "${t.name}" is a string matrix; string features must be one column each`,
+    );
   }
 }
 
-function columnFeatures(path: string, inputs: TensorInfo[], sidecar: Sidecar | undefined): Feature[] {
+function columnFeatures(
+  path: string,
+  inputs: TensorInfo[],
+  sidecar: Sidecar | undefined,
+): Feature[] {
   if (sidecar?.features) {
     const graphNames = inputs.map((i) => i.name).sort();
     const described = sidecar.features.map((f) => f.name).sort();
@@ -158,7 +204,14 @@ function columnFeatures(path: string, inputs: TensorInfo[], sidecar: Sidecar | u
         `sidecar features: ${described.join(', ')}`,
       ]);
     }
-    return sidecar.features.map((f) => fromSidecar(path, f, inputs.find((i) => i.name === f.name)!, 0));
+    return sidecar.features.map((f) =>
+      fromSidecar(
+        path,
+        f,
+        inputs.find((i) => i.name === f.name)!,
+        0,
+      ),
+    );
   }
   const onlyString = inputs.length === 1 && inputs[0]!.type === 'string';
   return inputs.map((i) => inferred(i, 0, i.name, onlyString));
@@ -179,7 +232,13 @@ function matrixFeatures(path: string, input: TensorInfo, sidecar: Sidecar | unde
 
 function fromSidecar(path: string, f: SidecarFeature, input: TensorInfo, column: number): Feature {
   const tensorType = input.type as TensorType;
-  const base = { name: f.name, description: f.description ?? '', input: input.name, column, tensorType };
+  const base = {
+    name: f.name,
+    description: f.description ?? '',
+    input: input.name,
+    column,
+    tensorType,
+  };
   const isString = tensorType === 'string';
   if ((f.type === 'category' || f.type === 'text') !== isString) {
     throw new UserError(
@@ -189,7 +248,13 @@ function fromSidecar(path: string, f: SidecarFeature, input: TensorInfo, column:
   switch (f.type) {
     case 'number':
     case 'integer':
-      return { ...base, type: f.type, nullable: f.nullable, ...(f.min !== undefined ? { min: f.min } : {}), ...(f.max !== undefined ? { max: f.max } : {}) };
+      return {
+        ...base,
+        type: f.type,
+        nullable: f.nullable,
+        ...(f.min !== undefined ? { min: f.min } : {}),
+        ...(f.max !== undefined ? { max: f.max } : {}),
+      };
     case 'category':
       return { ...base, type: 'category', categories: f.categories, nullable: f.nullable };
     case 'text':
@@ -209,7 +274,11 @@ function inferred(input: TensorInfo, column: number, name: string, onlyString: b
   return { ...base, type: integer ? 'integer' : 'number', nullable: false };
 }
 
-function resolveOutputs(path: string, outputs: TensorInfo[], sidecar: Sidecar | undefined): ModelContract['outputNames'] {
+function resolveOutputs(
+  path: string,
+  outputs: TensorInfo[],
+  sidecar: Sidecar | undefined,
+): ModelContract['outputNames'] {
   for (const o of outputs) {
     if (o.type === 'non-tensor') {
       throw new UserError(
@@ -220,18 +289,30 @@ function resolveOutputs(path: string, outputs: TensorInfo[], sidecar: Sidecar | 
   const byName = (n: string | undefined) => (n ? outputs.find((o) => o.name === n) : undefined);
   const declared = sidecar?.outputs ?? {};
   for (const [role, n] of Object.entries(declared)) {
-    if (!byName(n)) throw new UserError(`${path}: the sidecar names output "${n}" (${role}) but the model has no such output`);
+    if (!byName(n))
+      throw new UserError(
+        `${path}: the sidecar names output "${n}" (${role}) but the model has no such output`,
+      );
   }
   const probabilities =
     byName(declared.probabilities) ??
     byName('probabilities') ??
     byName('output_probability') ??
-    outputs.find((o) => o.type === 'float32' && o.shape.length === 2 && typeof o.shape[1] === 'number' && o.shape[1] > 1);
+    outputs.find(
+      (o) =>
+        o.type === 'float32' &&
+        o.shape.length === 2 &&
+        typeof o.shape[1] === 'number' &&
+        o.shape[1] > 1,
+    );
   const label =
     byName(declared.label) ??
     byName('label') ??
     byName('output_label') ??
-    outputs.find((o) => o !== probabilities && (o.type === 'int64' || o.type === 'string') && o.shape.length === 1);
+    outputs.find(
+      (o) =>
+        o !== probabilities && (o.type === 'int64' || o.type === 'string') && o.shape.length === 1,
+    );
   const prediction =
     byName(declared.prediction) ??
     byName('prediction') ??
@@ -250,7 +331,12 @@ function classCount(outputs: TensorInfo[], names: ModelContract['outputNames']):
   return typeof c === 'number' ? c : 0;
 }
 
-function inferTask(path: string, outputs: TensorInfo[], names: ModelContract['outputNames'], features: Feature[]): TaskKind {
+function inferTask(
+  path: string,
+  outputs: TensorInfo[],
+  names: ModelContract['outputNames'],
+  features: Feature[],
+): TaskKind {
   if (names.probabilities) {
     const classes = classCount(outputs, names);
     if (features.length === 1 && features[0]!.type === 'text') return 'text-classification';
@@ -263,9 +349,15 @@ function inferTask(path: string, outputs: TensorInfo[], names: ModelContract['ou
   );
 }
 
-function checkTaskFitsOutputs(path: string, task: TaskKind, names: ModelContract['outputNames']): void {
+function checkTaskFitsOutputs(
+  path: string,
+  task: TaskKind,
+  names: ModelContract['outputNames'],
+): void {
   if (task === 'regression' && !names.prediction) {
-    throw new UserError(`${path}: task "regression" needs a float output (e.g. "prediction"); the model has none`);
+    throw new UserError(
+      `${path}: task "regression" needs a float output (e.g. "prediction"); the model has none`,
+    );
   }
   if (task !== 'regression' && !names.probabilities) {
     throw new UserError(
@@ -275,8 +367,13 @@ function checkTaskFitsOutputs(path: string, task: TaskKind, names: ModelContract
 }
 
 function toModelName(stem: string): string {
-  const n = stem.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  return /^[a-z]/.test(n) ? n.slice(0, 63).replace(/-+$/, '') : `model-${n}`.slice(0, 63).replace(/-+$/, '');
+  const n = stem
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return /^[a-z]/.test(n)
+    ? n.slice(0, 63).replace(/-+$/, '')
+    : `model-${n}`.slice(0, 63).replace(/-+$/, '');
 }
 
 async function exists(p: string): Promise<boolean> {

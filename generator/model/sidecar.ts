@@ -10,7 +10,10 @@ import { taskKinds } from '../answers/schema.js';
 
 const featureName = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be an identifier (letters, digits, "_"; at most 64)');
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]{0,63}$/,
+    'must be an identifier (letters, digits, "_"; at most 64)',
+  );
 const description = z.string().max(500).optional();
 
 export const sidecarFeatureSchema = z.discriminatedUnion('type', [
@@ -56,8 +59,15 @@ export const sidecarSchema = z
   .object({
     $schema: z.string().optional(),
     schemaVersion: z.literal(1),
-    name: z.string().regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/).max(63),
-    version: z.string().min(1).max(64).regex(/^[A-Za-z0-9._+-]+$/),
+    name: z
+      .string()
+      .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/)
+      .max(63),
+    version: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9._+-]+$/),
     task: z.enum(taskKinds).optional(),
     description: z.string().max(500).optional(),
     features: z.array(sidecarFeatureSchema).min(1).optional(),
@@ -91,7 +101,12 @@ export const sidecarSchema = z
     }
     const names = s.features?.map((f) => f.name) ?? [];
     const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup) ctx.addIssue({ code: 'custom', path: ['features'], message: `feature "${dup}" appears twice` });
+    if (dup)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['features'],
+        message: `feature "${dup}" appears twice`,
+      });
   });
 export type Sidecar = z.output<typeof sidecarSchema>;
 

@@ -63,7 +63,10 @@ export interface AwsNames {
 }
 
 export function serviceNames(a: Answers): ServiceNames {
-  const selectorLabels = { 'app.kubernetes.io/name': a.name, 'app.kubernetes.io/component': 'inference' };
+  const selectorLabels = {
+    'app.kubernetes.io/name': a.name,
+    'app.kubernetes.io/component': 'inference',
+  };
   return {
     service: a.name,
     namespace: a.name,

@@ -61,7 +61,11 @@ export interface Plan {
     readonly modelDir: string;
     readonly modelFile: string;
   };
-  readonly clouds: { readonly gcp: boolean; readonly aws: boolean; readonly list: readonly Cloud[] };
+  readonly clouds: {
+    readonly gcp: boolean;
+    readonly aws: boolean;
+    readonly list: readonly Cloud[];
+  };
   readonly environments: readonly EnvironmentPlan[];
 }
 
@@ -79,10 +83,24 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
       const sizing = stageSizing(answers, stage);
       if (cloud === 'gcp') {
         const gcp = gcpNames(answers, stage);
-        return { id: `${cloud}-${stage}`, cloud, stage, ...sizing, modelUri: `gs://${gcp.modelBucket}/${objectKey}`, gcp };
+        return {
+          id: `${cloud}-${stage}`,
+          cloud,
+          stage,
+          ...sizing,
+          modelUri: `gs://${gcp.modelBucket}/${objectKey}`,
+          gcp,
+        };
       }
       const aws = awsNames(answers, stage);
-      return { id: `${cloud}-${stage}`, cloud, stage, ...sizing, modelUri: `s3://${aws.modelBucket}/${objectKey}`, aws };
+      return {
+        id: `${cloud}-${stage}`,
+        cloud,
+        stage,
+        ...sizing,
+        modelUri: `s3://${aws.modelBucket}/${objectKey}`,
+        aws,
+      };
     }),
   );
   return {
@@ -90,7 +108,8 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
     answers,
     service: {
       name: answers.name,
-      description: answers.description ?? `Inference service for the ${model.name} model (${model.task}).`,
+      description:
+        answers.description ?? `Inference service for the ${model.name} model (${model.task}).`,
       owner: answers.owner,
       costCenter: answers.costCenter,
     },
@@ -112,17 +131,35 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
 }
 
 /** Replicas, HPA target and node pool per stage: dev < staging < prod. */
-function stageSizing(a: Answers, stage: Stage): Pick<EnvironmentPlan, 'minReplicas' | 'maxReplicas' | 'cpuTarget' | 'nodePool'> {
+function stageSizing(
+  a: Answers,
+  stage: Stage,
+): Pick<EnvironmentPlan, 'minReplicas' | 'maxReplicas' | 'cpuTarget' | 'nodePool'> {
   switch (stage) {
     case 'dev':
-      return { minReplicas: 1, maxReplicas: Math.min(2, a.maxReplicas), cpuTarget: 70, nodePool: { min: 1, max: 2 } };
+      return {
+        minReplicas: 1,
+        maxReplicas: Math.min(2, a.maxReplicas),
+        cpuTarget: 70,
+        nodePool: { min: 1, max: 2 },
+      };
     case 'staging': {
       const min = Math.max(2, Math.min(a.minReplicas, a.maxReplicas));
-      return { minReplicas: min, maxReplicas: Math.max(min, Math.ceil(a.maxReplicas / 2)), cpuTarget: 65, nodePool: { min: 1, max: 3 } };
+      return {
+        minReplicas: min,
+        maxReplicas: Math.max(min, Math.ceil(a.maxReplicas / 2)),
+        cpuTarget: 65,
+        nodePool: { min: 1, max: 3 },
+      };
     }
     case 'prod': {
       const min = Math.max(2, a.minReplicas);
-      return { minReplicas: min, maxReplicas: Math.max(min, a.maxReplicas), cpuTarget: 60, nodePool: { min: 1, max: 5 } };
+      return {
+        minReplicas: min,
+        maxReplicas: Math.max(min, a.maxReplicas),
+        cpuTarget: 60,
+        nodePool: { min: 1, max: 5 },
+      };
     }
   }
 }

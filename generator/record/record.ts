@@ -35,14 +35,23 @@ export function sha256(content: Buffer | string): string {
 }
 
 /** Hashes every file under `root` (POSIX paths), skipping `.git` and `node_modules`. */
-export async function hashTree(root: string, skip: ReadonlySet<string> = new Set()): Promise<Record<string, string>> {
+export async function hashTree(
+  root: string,
+  skip: ReadonlySet<string> = new Set(),
+): Promise<Record<string, string>> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   const files: Record<string, string> = {};
   const paths: string[] = [];
   for (const e of entries) {
     if (!e.isFile()) continue;
     const rel = relative(root, join(e.parentPath, e.name)).split(sep).join('/');
-    if (rel.startsWith('.git/') || rel.startsWith('node_modules/') || rel.includes('/node_modules/') || skip.has(rel)) continue;
+    if (
+      rel.startsWith('.git/') ||
+      rel.startsWith('node_modules/') ||
+      rel.includes('/node_modules/') ||
+      skip.has(rel)
+    )
+      continue;
     paths.push(rel);
   }
   paths.sort();
@@ -59,7 +68,10 @@ export async function writeRecord(root: string, plan: Plan): Promise<Manifest> {
     answers: plan.answers,
   };
   await writeFile(join(root, answersFile), `${JSON.stringify(answers, null, 2)}\n`);
-  await writeFile(join(root, answersSchemaFile), `${JSON.stringify(answersJsonSchema(), null, 2)}\n`);
+  await writeFile(
+    join(root, answersSchemaFile),
+    `${JSON.stringify(answersJsonSchema(), null, 2)}\n`,
+  );
   const files = await hashTree(root, new Set([manifestFile]));
   const manifest: Manifest = {
     generator: plan.generator,

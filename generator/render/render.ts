@@ -51,7 +51,8 @@ export async function renderProject(
   // node-plop passes its Handlebars instance through (untyped in its .d.ts).
   const hbs = (plop as unknown as { handlebars: typeof Handlebars }).handlebars;
   for (const [name, fn] of Object.entries(templateHelpers)) plop.setHelper(name, fn);
-  for (const partial of partials) hbs.registerPartial(partial.name, await readFile(partial.source, 'utf8'));
+  for (const partial of partials)
+    hbs.registerPartial(partial.name, await readFile(partial.source, 'utf8'));
   // node-plop's case helpers (camelCase, kebabCase...) plus ours, on the instance we compile with.
   for (const name of plop.getHelperList()) {
     hbs.registerHelper(name, plop.getHelper(name) as Handlebars.HelperDelegate);
@@ -72,7 +73,7 @@ export async function renderProject(
     try {
       out = hbs.compile(template, { strict: true })(data);
     } catch (err) {
-      throw new Error(`${source}: ${(err as Error).message}`);
+      throw new Error(`${source}: ${(err as Error).message}`, { cause: err });
     }
     return writeOut(target, out, source);
   });
@@ -91,7 +92,12 @@ export async function renderProject(
       target: t.target,
       abortOnFail: true,
     })),
-    ...extra.map((e): FileAction => ({ type: 'copy', source: e.source, target: e.target, abortOnFail: true })),
+    ...extra.map((e): FileAction => ({
+      type: 'copy',
+      source: e.source,
+      target: e.target,
+      abortOnFail: true,
+    })),
   ];
   const seen = new Set<string>();
   for (const a of actions) {
@@ -106,7 +112,10 @@ export async function renderProject(
   const { changes, failures } = await plop.getGenerator('project').runActions(plan as never);
   if (failures.length > 0) {
     const first = failures[0]!;
-    throw new UserError(`Rendering failed: ${String(first.error)}`, failures.slice(1).map((f) => String(f.error)));
+    throw new UserError(
+      `Rendering failed: ${String(first.error)}`,
+      failures.slice(1).map((f) => String(f.error)),
+    );
   }
   return changes.map((c) => String(c.path));
 }

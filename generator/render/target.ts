@@ -21,7 +21,10 @@ export async function targetState(target: string): Promise<TargetState> {
 }
 
 /** Refuses a non-empty target unless `overwrite`; call before any work. */
-export async function assertTargetWritable(target: string, overwrite: boolean): Promise<TargetState> {
+export async function assertTargetWritable(
+  target: string,
+  overwrite: boolean,
+): Promise<TargetState> {
   const state = await targetState(target);
   if (state === 'non-empty' && !overwrite) {
     throw new UsageError(`${target} is not empty; nothing was written.`, [
@@ -38,7 +41,11 @@ export async function makeStagingDir(target: string): Promise<string> {
 }
 
 /** Moves the staging directory into place. With `overwrite`, the old contents go only after the move. */
-export async function moveIntoPlace(staging: string, target: string, overwrite: boolean): Promise<void> {
+export async function moveIntoPlace(
+  staging: string,
+  target: string,
+  overwrite: boolean,
+): Promise<void> {
   const state = await assertTargetWritable(target, overwrite);
   if (state === 'empty') await rm(target, { recursive: true });
   if (state === 'non-empty') {

@@ -64,7 +64,9 @@ export async function listTemplateFiles(templatesDir: string, plan: Plan): Promi
 }
 
 /** The partials: `_partials/readme-service.hbs` is `{{> readme-service}}`. */
-export async function listPartials(templatesDir: string): Promise<Array<{ name: string; source: string }>> {
+export async function listPartials(
+  templatesDir: string,
+): Promise<Array<{ name: string; source: string }>> {
   const dir = join(templatesDir, partialsDirName);
   let names: string[];
   try {

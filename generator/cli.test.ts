@@ -1,0 +1,214 @@
+/** The built CLI, run as a child process the way users, CI and agents run it. */
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fixturesDir, runCli, tempDir } from './test-support/cli.js';
+import { ptyAvailable, runInPty } from './test-support/pty.js';
+import { generatorVersion } from './version.js';
+
+const tabular = join(fixturesDir, 'tabular.onnx');
+
+describe('create-mlops-service (no terminal)', () => {
+  it('--help lists the commands and every question as a flag', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const flag of [
+      '--name',
+      '--model',
+      '--cloud',
+      '--gcp-project',
+      '--aws-account-id',
+      '--min-replicas',
+      '--cpu',
+      '--answers',
+      '--yes',
+      '--json',
+      '--no-git',
+      '--no-install',
+      'schema',
+    ]) {
+      expect(r.stdout).toContain(flag);
+    }
+  });
+
+  it('--version prints the version', async () => {
+    const r = await runCli(['--version']);
+    expect(r).toMatchObject({ code: 0, stdout: `${generatorVersion}\n` });
+  });
+
+  it('missing answers exit 2, list every missing key and a command that would work, and never prompt', async () => {
+    const cwd = await tempDir();
+    const r = await runCli(['--cloud', 'both'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Missing answers: name, model, gcpProject, awsAccountId');
+    expect(r.stderr).toContain(
+      'npx create-mlops-service churn-api --model ./model.onnx --cloud both --gcp-project my-gcp-project --aws-account-id 123456789012',
+    );
+    expect(r.stdout + r.stderr).not.toMatch(/[◆◇│]/);
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
+  it('an invalid value names the flag, the value and what is allowed', async () => {
+    const cwd = await tempDir();
+    const r = await runCli(
+      ['svc', '--yes', '--model', tabular, '--cloud', 'azure', '--max-replicas', '0'],
+      { cwd },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      '--cloud "azure": Invalid option: expected one of "gcp"|"aws"|"both"|"none"',
+    );
+    expect(r.stderr).toContain('--max-replicas 0: must be at least 1');
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
+  it('an unknown flag is a usage error', async () => {
+    const r = await runCli(['--colour', 'blue']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--colour'");
+  });
+
+  it('a corrupt model is exit 1 with a clear message and no stack trace', async () => {
+    const cwd = await tempDir();
+    const r = await runCli(['svc', '--yes', '--model', join(fixturesDir, 'corrupt.onnx')], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/corrupt\.onnx is not a loadable ONNX model/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
+  it('a non-empty target is refused with exit 2', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'svc'));
+    await writeFile(join(cwd, 'svc', 'keep.txt'), 'mine');
+    const r = await runCli(['svc', '--yes', '--no-git', '--no-install', '--model', tabular], {
+      cwd,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is not empty; nothing was written');
+    expect(await readdir(join(cwd, 'svc'))).toEqual(['keep.txt']);
+  });
+
+  it('--answers supplies many answers, flags win, --json prints only a report on stdout', async () => {
+    const cwd = await tempDir();
+    await writeFile(
+      join(cwd, 'answers.json'),
+      JSON.stringify({
+        name: 'from-file',
+        owner: 'file-team',
+        model: tabular,
+        cloud: 'aws',
+        awsAccountId: '123456789012',
+      }),
+    );
+    const r = await runCli(
+      ['--answers', 'answers.json', '--owner', 'flag-team', '--no-git', '--no-install', '--json'],
+      { cwd },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({
+      ok: true,
+      service: 'from-file',
+      clouds: ['aws'],
+      environments: ['aws-dev', 'aws-staging', 'aws-prod'],
+    });
+    expect(report.model).toMatchObject({
+      task: 'binary',
+      features: ['Geography', 'Age', 'Balance'],
+    });
+    const recorded = JSON.parse(
+      await readFile(join(cwd, 'from-file/.mlops-service/answers.json'), 'utf8'),
+    );
+    expect(recorded.answers.owner).toBe('flag-team');
+  });
+
+  it('--json reports a failure as JSON too', async () => {
+    const r = await runCli(['--json', '--cloud', 'gcp'], { cwd: await tempDir() });
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: false,
+      exitCode: 2,
+      error: expect.stringContaining('Missing answers'),
+    });
+  });
+
+  it('git init makes a first commit unless --no-git', async () => {
+    const cwd = await tempDir();
+    const r = await runCli(['svc', '--yes', '--no-install', '--model', tabular, '--json'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).git).toEqual({ done: true });
+    expect(await readdir(join(cwd, 'svc'))).toContain('.git');
+  });
+
+  it('schema prints the JSON Schema of the answers', async () => {
+    const r = await runCli(['schema']);
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.stdout);
+    expect(schema.title).toBe('create-mlops-service answers');
+    expect(schema.properties.name.pattern).toBeTruthy();
+  });
+});
+
+describe.skipIf(!ptyAvailable())('create-mlops-service (in a terminal)', () => {
+  it('asks only what the flags did not settle, then creates the project', async () => {
+    const cwd = await tempDir();
+    const flags = [
+      'svc',
+      '--model',
+      tabular,
+      '--description',
+      'A test',
+      '--cloud',
+      'none',
+      '--registry',
+      'svc',
+      '--min-replicas',
+      '2',
+      '--max-replicas',
+      '4',
+      '--memory',
+      '1Gi',
+      '--task',
+      'binary',
+      '--no-git',
+      '--no-install',
+    ];
+    const r = await runInPty(
+      flags,
+      [
+        { waitFor: 'Owner (team)', send: '\u0015risk-team\r' },
+        { waitFor: 'Cost centre', send: '\r' },
+        { waitFor: 'CPU cores per pod', send: '\u00151.5\r' },
+      ],
+      cwd,
+      20_000,
+    );
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).not.toContain('Service name');
+    expect(r.screen).not.toContain('Path to the ONNX model');
+    expect(r.screen).toContain('Next steps');
+    const recorded = JSON.parse(
+      await readFile(join(cwd, 'svc/.mlops-service/answers.json'), 'utf8'),
+    );
+    expect(recorded.answers).toMatchObject({
+      owner: 'risk-team',
+      costCenter: 'ml',
+      cpu: 1.5,
+      description: 'A test',
+    });
+  });
+
+  it('Ctrl-C at a prompt exits 130 and leaves nothing behind', async () => {
+    const cwd = await tempDir();
+    const r = await runInPty(
+      ['--no-git', '--no-install'],
+      [{ waitFor: 'Service name', send: '\u0003' }],
+      cwd,
+      20_000,
+    );
+    expect(r.code).toBe(130);
+    expect(r.screen).toContain('Cancelled');
+    expect(await readdir(cwd)).toEqual([]);
+  });
+});

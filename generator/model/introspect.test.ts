@@ -1,0 +1,208 @@
+import { copyFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { introspectModel } from './introspect.js';
+import { UserError } from '../errors.js';
+import { fixturesDir, tempDir } from '../test-support/cli.js';
+
+const fixture = (name: string) => join(fixturesDir, name);
+
+/** A folder holding `model.onnx` (a copy of a fixture) and optionally a sidecar. */
+async function modelFolder(model: string, sidecar?: unknown): Promise<string> {
+  const dir = await tempDir('cms-model-');
+  await copyFile(fixture(model), join(dir, 'model.onnx'));
+  if (sidecar !== undefined)
+    await writeFile(join(dir, 'model.schema.json'), JSON.stringify(sidecar));
+  return join(dir, 'model.onnx');
+}
+
+async function errorOf(p: Promise<unknown>): Promise<UserError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(UserError);
+    return err as UserError;
+  }
+  throw new Error('expected a UserError');
+}
+
+describe('introspection without a sidecar', () => {
+  it('reads a tabular model with string and float columns', async () => {
+    const c = await introspectModel(fixture('tabular.onnx'));
+    expect(c.layout).toBe('columns');
+    expect(c.task).toBe('binary');
+    expect(c.features.map((f) => [f.name, f.type, f.tensorType])).toEqual([
+      ['Geography', 'category', 'string'],
+      ['Age', 'number', 'float32'],
+      ['Balance', 'number', 'float32'],
+    ]);
+    expect(c.outputNames).toEqual({ label: 'label', probabilities: 'probabilities' });
+    expect(c.labels).toEqual(['0', '1']);
+    expect(c.threshold).toBe(0.5);
+    expect(c.described).toBe(false);
+    expect(c.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(c.version).toBe(`sha-${c.sha256.slice(0, 12)}`);
+  });
+
+  it('reads a text model as text classification', async () => {
+    const c = await introspectModel(fixture('text.onnx'));
+    expect(c.task).toBe('text-classification');
+    expect(c.features).toEqual([
+      expect.objectContaining({
+        name: 'text',
+        type: 'text',
+        minLength: 1,
+        maxLength: 5000,
+        tensorType: 'string',
+      }),
+    ]);
+    expect(c.labels).toHaveLength(3);
+  });
+
+  it('reads a regression model over one float matrix', async () => {
+    const c = await introspectModel(fixture('regression.onnx'));
+    expect(c.task).toBe('regression');
+    expect(c.layout).toBe('matrix');
+    expect(c.features.map((f) => [f.name, f.input, f.column])).toEqual([
+      ['x0', 'input', 0],
+      ['x1', 'input', 1],
+      ['x2', 'input', 2],
+      ['x3', 'input', 3],
+    ]);
+    expect(c.outputNames).toEqual({ prediction: 'prediction' });
+    expect(c.labels).toEqual([]);
+    expect(c.threshold).toBeUndefined();
+  });
+
+  it('lets the user state the task, and refuses one the outputs cannot serve', async () => {
+    expect((await introspectModel(fixture('tabular.onnx'), { task: 'multiclass' })).task).toBe(
+      'multiclass',
+    );
+    const err = await errorOf(introspectModel(fixture('regression.onnx'), { task: 'binary' }));
+    expect(err.message).toContain('needs a class-probability output');
+  });
+});
+
+describe('introspection with a sidecar', () => {
+  const sidecar = {
+    schemaVersion: 1,
+    name: 'churn',
+    version: '1.2.0',
+    features: [
+      { name: 'Geography', type: 'category', categories: ['France', 'Germany', 'Spain'] },
+      { name: 'Age', type: 'integer', min: 18, max: 100, description: 'Age in years' },
+      { name: 'Balance', type: 'number', min: 0, nullable: true },
+    ],
+    labels: ['stayed', 'exited'],
+    positiveLabel: 'exited',
+    threshold: 0.35,
+    artifacts: { golden: 'golden.json' },
+  };
+
+  it('adds names, ranges, categories, labels and threshold', async () => {
+    const c = await introspectModel(await modelFolder('tabular.onnx', sidecar));
+    expect(c).toMatchObject({
+      name: 'churn',
+      version: '1.2.0',
+      task: 'binary',
+      threshold: 0.35,
+      positiveLabel: 'exited',
+      described: true,
+    });
+    expect(c.labels).toEqual(['stayed', 'exited']);
+    expect(c.features[0]).toMatchObject({
+      type: 'category',
+      categories: ['France', 'Germany', 'Spain'],
+    });
+    expect(c.features[1]).toMatchObject({
+      type: 'integer',
+      min: 18,
+      max: 100,
+      description: 'Age in years',
+    });
+    expect(c.features[2]).toMatchObject({ nullable: true });
+    expect(c.artifacts).toEqual({ golden: 'golden.json' });
+  });
+
+  it('refuses a sidecar whose features are not the model inputs', async () => {
+    const bad = {
+      ...sidecar,
+      features: [...sidecar.features.slice(0, 2), { name: 'Salary', type: 'number' }],
+    };
+    const err = await errorOf(introspectModel(await modelFolder('tabular.onnx', bad)));
+    expect(err.message).toContain("do not match the model's inputs");
+    expect(err.details.join('\n')).toContain('Salary');
+  });
+
+  it('refuses a category feature on a float input', async () => {
+    const bad = {
+      ...sidecar,
+      features: [
+        sidecar.features[0],
+        { name: 'Age', type: 'category', categories: ['x'] },
+        sidecar.features[2],
+      ],
+    };
+    const err = await errorOf(introspectModel(await modelFolder('tabular.onnx', bad)));
+    expect(err.message).toContain(
+      'feature "Age" is described as category but its input has element type float32',
+    );
+  });
+
+  it('refuses labels that do not match the class count', async () => {
+    const err = await errorOf(
+      introspectModel(
+        await modelFolder('tabular.onnx', {
+          ...sidecar,
+          labels: ['a', 'b', 'c'],
+          positiveLabel: 'a',
+        }),
+      ),
+    );
+    expect(err.message).toContain('3 labels but the model outputs 2');
+  });
+
+  it('names the JSON path of an invalid sidecar field', async () => {
+    const err = await errorOf(
+      introspectModel(await modelFolder('tabular.onnx', { ...sidecar, threshold: 1.5 })),
+    );
+    expect(err.message).toContain('invalid model schema');
+    expect(err.details.join('\n')).toMatch(/^threshold: /m);
+  });
+
+  it('names the matrix columns from the sidecar', async () => {
+    const features = ['hour', 'dow', 'lag_1h', 'lag_24h'].map((name) => ({ name, type: 'number' }));
+    const c = await introspectModel(
+      await modelFolder('regression.onnx', {
+        schemaVersion: 1,
+        name: 'taxi',
+        version: '1',
+        features,
+      }),
+    );
+    expect(c.features.map((f) => `${f.name}@${f.column}`)).toEqual([
+      'hour@0',
+      'dow@1',
+      'lag_1h@2',
+      'lag_24h@3',
+    ]);
+  });
+});
+
+describe('models the generator refuses', () => {
+  it('a corrupt file is a clear error, not a stack trace', async () => {
+    const err = await errorOf(introspectModel(fixture('corrupt.onnx')));
+    expect(err.message).toMatch(
+      /corrupt\.onnx is not a loadable ONNX model: .*protobuf parsing failed/i,
+    );
+  });
+  it('a missing file says so', async () => {
+    const err = await errorOf(introspectModel('/nonexistent/model.onnx'));
+    expect(err.message).toBe('Model not found: /nonexistent/model.onnx');
+  });
+  it('an image model is refused with the shape it has', async () => {
+    const err = await errorOf(introspectModel(fixture('image.onnx')));
+    expect(err.message).toContain('input "pixels" has shape [N, 3, 8, 8]');
+    expect(err.message).toContain('images and sequences are not supported');
+  });
+});
