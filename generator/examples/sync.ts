@@ -1,0 +1,156 @@
+/**
+ * The committed examples are generated projects. `check` regenerates each one from its answers
+ * file (`examples/answers/<name>.json`) into a temporary directory and fails with the differences
+ * if the committed tree is not exactly that; `update` refreshes the committed trees (and their
+ * lockfiles, which the generator does not write).
+ *
+ *   node dist/generator/examples/sync.js check|update [name...]
+ */
+import { spawnSync } from 'node:child_process';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { create } from '../commands/create.js';
+import { hashTree } from '../record/record.js';
+import { packageRoot } from '../version.js';
+
+export const examplesDir = resolve(packageRoot, 'examples');
+export const answersDir = join(examplesDir, 'answers');
+
+/** Files the generator does not own in an example: installs, builds, lockfiles. */
+const notGenerated = (rel: string) =>
+  rel === 'package-lock.json' || /(^|\/)(node_modules|dist|coverage|cdktf\.out)(\/|$)/.test(rel);
+
+export async function exampleNames(): Promise<string[]> {
+  return (await readdir(answersDir))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+/** Renders an example from its answers file into a fresh temporary directory. */
+export async function renderExample(name: string): Promise<string> {
+  const dir = join(await mkdtemp(join(tmpdir(), `example-${name}-`)), name);
+  await create({
+    dir,
+    answersFile: join(answersDir, `${name}.json`),
+    yes: true,
+    overwrite: false,
+    git: false,
+    install: false,
+    json: true,
+    interactive: false,
+    flags: {},
+  });
+  return dir;
+}
+
+/** The files of the committed example that the generator owns (tracked or not, but not ignored). */
+async function committedFiles(name: string): Promise<Record<string, string>> {
+  const all = await hashTree(join(examplesDir, name)).catch(() => ({}) as Record<string, string>);
+  return Object.fromEntries(Object.entries(all).filter(([rel]) => !notGenerated(rel)));
+}
+
+export interface ExampleDiff {
+  readonly name: string;
+  readonly added: string[];
+  readonly removed: string[];
+  readonly changed: string[];
+  readonly patch: string;
+}
+
+export async function diffExample(name: string): Promise<ExampleDiff> {
+  const fresh = await renderExample(name);
+  try {
+    const want = await hashTree(fresh);
+    const have = await committedFiles(name);
+    const added = Object.keys(want).filter((f) => !(f in have));
+    const removed = Object.keys(have).filter((f) => !(f in want));
+    const changed = Object.keys(want).filter((f) => f in have && have[f] !== want[f]);
+    let patch = '';
+    for (const f of changed.slice(0, 20)) {
+      const r = spawnSync(
+        'diff',
+        [
+          '-u',
+          '--label',
+          `committed/${f}`,
+          '--label',
+          `generated/${f}`,
+          join(examplesDir, name, f),
+          join(fresh, f),
+        ],
+        { encoding: 'utf8' },
+      );
+      patch += r.stdout.split('\n').slice(0, 80).join('\n');
+    }
+    return { name, added, removed, changed, patch };
+  } finally {
+    await rm(dirname(fresh), { recursive: true, force: true });
+  }
+}
+
+export async function updateExample(name: string): Promise<void> {
+  const fresh = await renderExample(name);
+  const target = join(examplesDir, name);
+  try {
+    for (const rel of Object.keys(await committedFiles(name)))
+      await rm(join(target, rel), { force: true });
+    await cp(fresh, target, { recursive: true });
+  } finally {
+    await rm(dirname(fresh), { recursive: true, force: true });
+  }
+  // The lockfile is npm's, not the generator's: refresh it so `npm ci` works in CI.
+  const lock = spawnSync(
+    'npm',
+    ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'],
+    {
+      cwd: target,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_loglevel: 'error' },
+    },
+  );
+  if (lock.status !== 0)
+    throw new Error(`npm install --package-lock-only failed in ${target}:\n${lock.stderr}`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...only] = argv;
+  const names = only.length > 0 ? only : await exampleNames();
+  if (command === 'update') {
+    for (const name of names) {
+      await updateExample(name);
+      process.stdout.write(`updated examples/${name}\n`);
+    }
+    return 0;
+  }
+  if (command === 'check') {
+    let stale = 0;
+    for (const name of names) {
+      const d = await diffExample(name);
+      if (d.added.length + d.removed.length + d.changed.length === 0) {
+        process.stdout.write(`examples/${name}: up to date\n`);
+        continue;
+      }
+      stale += 1;
+      process.stdout.write(
+        `examples/${name}: differs from a fresh render\n` +
+          d.added.map((f) => `  missing  ${f}\n`).join('') +
+          d.removed.map((f) => `  extra    ${f}\n`).join('') +
+          d.changed.map((f) => `  changed  ${f}\n`).join('') +
+          `${d.patch}\n`,
+      );
+    }
+    if (stale > 0) process.stdout.write('Run `npm run examples:update` and commit the result.\n');
+    return stale > 0 ? 1 : 0;
+  }
+  process.stderr.write('usage: sync.js check|update [name...]\n');
+  return 2;
+}
+
+if (
+  process.argv[1] &&
+  resolve(process.argv[1]) === resolve(packageRoot, 'dist/generator/examples/sync.js')
+) {
+  process.exitCode = await main(process.argv.slice(2));
+}
