@@ -4,7 +4,12 @@
  * `kubectl apply -k`. Tests call `synthesize` directly; `synth.ts` writes the files.
  */
 import { App } from 'cdk8s';
-import { type EnvironmentOverrides, type K8sEnvironment, environmentIds, resolveEnvironment } from './config.js';
+import {
+  type EnvironmentOverrides,
+  type K8sEnvironment,
+  environmentIds,
+  resolveEnvironment,
+} from './config.js';
 import { ServiceChart } from './chart.js';
 import { type Manifest, validateAll } from './validate.js';
 

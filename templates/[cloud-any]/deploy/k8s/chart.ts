@@ -70,7 +70,10 @@ const dnsEgress: INetworkPolicyEgressRule = {
 
 function cidrPeers(cidrs: readonly Cidr[]): INetworkPolicyPeer[] {
   return cidrs.map((c) => ({
-    ipBlock: { cidr: c.cidr, ...(c.except && c.except.length > 0 ? { except: [...c.except] } : {}) },
+    ipBlock: {
+      cidr: c.cidr,
+      ...(c.except && c.except.length > 0 ? { except: [...c.except] } : {}),
+    },
   }));
 }
 
@@ -83,7 +86,10 @@ function egressRules(env: K8sEnvironment): INetworkPolicyEgressRule[] {
   if (env.cloud === 'gcp') {
     rules.push(
       { to: [{ ipBlock: { cidr: '169.254.169.254/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
-      { to: [{ ipBlock: { cidr: '169.254.169.252/32' } }], ports: [{ protocol: 'TCP', port: 988 }] },
+      {
+        to: [{ ipBlock: { cidr: '169.254.169.252/32' } }],
+        ports: [{ protocol: 'TCP', port: 988 }],
+      },
     );
   }
   return rules;
@@ -100,215 +106,296 @@ export class ServiceChart extends Chart {
     const labels = { ...service.labels };
     const selector = { ...service.selectorLabels };
 
-    add(this, 'namespace', new Namespace({
-      metadata: {
-        name: ns,
-        labels: {
-          ...labels,
-          'pod-security.kubernetes.io/enforce': env.podSecurity.enforce,
-          'pod-security.kubernetes.io/enforce-version': 'latest',
-          'pod-security.kubernetes.io/warn': env.podSecurity.warn,
-          'pod-security.kubernetes.io/warn-version': 'latest',
-          'pod-security.kubernetes.io/audit': env.podSecurity.audit,
-          'pod-security.kubernetes.io/audit-version': 'latest',
-        },
-      },
-    }));
-
-    add(this, 'service-account', new ServiceAccount({
-      metadata: { name: service.serviceAccount, namespace: ns, labels, annotations: identityAnnotations(env) },
-      automountServiceAccountToken: false,
-    }));
-
-    add(this, 'service', new Service({
-      metadata: { name: k8sNames.workload, namespace: ns, labels },
-      spec: {
-        type: 'ClusterIP',
-        selector,
-        ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
-      },
-    }));
-
-    add(this, 'deployment', new Deployment({
-      metadata: { name: k8sNames.workload, namespace: ns, labels },
-      spec: {
-        // No `replicas`: the HPA owns the count, and an apply must not reset it.
-        selector: { matchLabels: selector },
-        revisionHistoryLimit: 5,
-        progressDeadlineSeconds: Math.max(600, env.startupBudgetSeconds * 2),
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
-        template: {
-          metadata: {
-            labels: inferencePodLabels,
-            annotations: {
-              'kubectl.kubernetes.io/default-container': k8sNames.container,
-              'prometheus.io/scrape': 'true',
-              'prometheus.io/port': String(runtime.port),
-              'prometheus.io/path': '/metrics',
-            },
+    add(
+      this,
+      'namespace',
+      new Namespace({
+        metadata: {
+          name: ns,
+          labels: {
+            ...labels,
+            'pod-security.kubernetes.io/enforce': env.podSecurity.enforce,
+            'pod-security.kubernetes.io/enforce-version': 'latest',
+            'pod-security.kubernetes.io/warn': env.podSecurity.warn,
+            'pod-security.kubernetes.io/warn-version': 'latest',
+            'pod-security.kubernetes.io/audit': env.podSecurity.audit,
+            'pod-security.kubernetes.io/audit-version': 'latest',
           },
-          spec: {
-            ...inferencePodSpec(env),
-            topologySpreadConstraints: ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map(
-              (topologyKey) => ({
+        },
+      }),
+    );
+
+    add(
+      this,
+      'service-account',
+      new ServiceAccount({
+        metadata: {
+          name: service.serviceAccount,
+          namespace: ns,
+          labels,
+          annotations: identityAnnotations(env),
+        },
+        automountServiceAccountToken: false,
+      }),
+    );
+
+    add(
+      this,
+      'service',
+      new Service({
+        metadata: { name: k8sNames.workload, namespace: ns, labels },
+        spec: {
+          type: 'ClusterIP',
+          selector,
+          ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+        },
+      }),
+    );
+
+    add(
+      this,
+      'deployment',
+      new Deployment({
+        metadata: { name: k8sNames.workload, namespace: ns, labels },
+        spec: {
+          // No `replicas`: the HPA owns the count, and an apply must not reset it.
+          selector: { matchLabels: selector },
+          revisionHistoryLimit: 5,
+          progressDeadlineSeconds: Math.max(600, env.startupBudgetSeconds * 2),
+          strategy: {
+            type: 'RollingUpdate',
+            rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' },
+          },
+          template: {
+            metadata: {
+              labels: inferencePodLabels,
+              annotations: {
+                'kubectl.kubernetes.io/default-container': k8sNames.container,
+                'prometheus.io/scrape': 'true',
+                'prometheus.io/port': String(runtime.port),
+                'prometheus.io/path': '/metrics',
+              },
+            },
+            spec: {
+              ...inferencePodSpec(env),
+              topologySpreadConstraints: [
+                'topology.kubernetes.io/zone',
+                'kubernetes.io/hostname',
+              ].map((topologyKey) => ({
                 maxSkew: 1,
                 topologyKey,
                 whenUnsatisfiable: env.scheduling.whenUnsatisfiable,
                 labelSelector: { matchLabels: selector },
                 matchLabelKeys: ['pod-template-hash'],
-              }),
-            ),
+              })),
+            },
           },
         },
-      },
-    }));
+      }),
+    );
 
     const a = env.autoscaling;
-    add(this, 'hpa', new HorizontalPodAutoscaler({
-      metadata: { name: k8sNames.workload, namespace: ns, labels },
-      spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: k8sNames.workload },
-        minReplicas: a.minReplicas,
-        maxReplicas: a.maxReplicas,
-        // CPU only: see docs/adr/0001-cpu-only-autoscaling.md.
-        metrics: [
-          {
-            type: 'Resource',
-            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: a.cpuUtilization } },
-          },
-        ],
-        behavior: {
-          scaleUp: {
-            stabilizationWindowSeconds: a.scaleUp.stabilizationSeconds,
-            selectPolicy: 'Max',
-            policies: [
-              { type: 'Percent', value: a.scaleUp.percent, periodSeconds: a.scaleUp.periodSeconds },
-              { type: 'Pods', value: a.scaleUp.pods, periodSeconds: a.scaleUp.periodSeconds },
-            ],
-          },
-          scaleDown: {
-            stabilizationWindowSeconds: a.scaleDown.stabilizationSeconds,
-            selectPolicy: 'Max',
-            policies: [
-              { type: 'Percent', value: a.scaleDown.percent, periodSeconds: a.scaleDown.periodSeconds },
-            ],
+    add(
+      this,
+      'hpa',
+      new HorizontalPodAutoscaler({
+        metadata: { name: k8sNames.workload, namespace: ns, labels },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: k8sNames.workload },
+          minReplicas: a.minReplicas,
+          maxReplicas: a.maxReplicas,
+          // CPU only: see docs/adr/0001-cpu-only-autoscaling.md.
+          metrics: [
+            {
+              type: 'Resource',
+              resource: {
+                name: 'cpu',
+                target: { type: 'Utilization', averageUtilization: a.cpuUtilization },
+              },
+            },
+          ],
+          behavior: {
+            scaleUp: {
+              stabilizationWindowSeconds: a.scaleUp.stabilizationSeconds,
+              selectPolicy: 'Max',
+              policies: [
+                {
+                  type: 'Percent',
+                  value: a.scaleUp.percent,
+                  periodSeconds: a.scaleUp.periodSeconds,
+                },
+                { type: 'Pods', value: a.scaleUp.pods, periodSeconds: a.scaleUp.periodSeconds },
+              ],
+            },
+            scaleDown: {
+              stabilizationWindowSeconds: a.scaleDown.stabilizationSeconds,
+              selectPolicy: 'Max',
+              policies: [
+                {
+                  type: 'Percent',
+                  value: a.scaleDown.percent,
+                  periodSeconds: a.scaleDown.periodSeconds,
+                },
+              ],
+            },
           },
         },
-      },
-    }));
+      }),
+    );
 
-    add(this, 'pdb', new PodDisruptionBudget({
-      metadata: { name: k8sNames.workload, namespace: ns, labels },
-      spec: {
-        maxUnavailable: 1,
-        selector: { matchLabels: selector },
-        unhealthyPodEvictionPolicy: 'AlwaysAllow',
-      },
-    }));
+    add(
+      this,
+      'pdb',
+      new PodDisruptionBudget({
+        metadata: { name: k8sNames.workload, namespace: ns, labels },
+        spec: {
+          maxUnavailable: 1,
+          selector: { matchLabels: selector },
+          unhealthyPodEvictionPolicy: 'AlwaysAllow',
+        },
+      }),
+    );
 
     // Deny everything, then allow exactly what each kind of pod needs.
-    add(this, 'deny-all', new NetworkPolicy({
-      metadata: { name: k8sNames.denyAllPolicy, namespace: ns, labels },
-      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
-    }));
+    add(
+      this,
+      'deny-all',
+      new NetworkPolicy({
+        metadata: { name: k8sNames.denyAllPolicy, namespace: ns, labels },
+        spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+      }),
+    );
 
-    add(this, 'inference-policy', new NetworkPolicy({
-      metadata: { name: k8sNames.inferencePolicy, namespace: ns, labels },
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [
-          {
-            from: [
-              ...env.network.ingressNamespaces.map(byName),
-              ...cidrPeers(env.network.ingressCidrs),
-            ],
-            ports: [{ protocol: 'TCP', port: 'http' }],
-          },
-          {
-            from: [byName(env.network.prometheusNamespace)],
-            ports: [{ protocol: 'TCP', port: 'http' }],
-          },
-        ],
-        egress: egressRules(env),
-      },
-    }));
-
-    if (env.drift.enabled) {
-      add(this, 'drift-policy', new NetworkPolicy({
-        metadata: { name: k8sNames.driftPolicy, namespace: ns, labels: driftPodLabels },
+    add(
+      this,
+      'inference-policy',
+      new NetworkPolicy({
+        metadata: { name: k8sNames.inferencePolicy, namespace: ns, labels },
         spec: {
-          podSelector: {
-            matchLabels: {
-              'app.kubernetes.io/name': driftPodLabels['app.kubernetes.io/name']!,
-              'app.kubernetes.io/component': driftPodLabels['app.kubernetes.io/component']!,
-            },
-          },
+          podSelector: { matchLabels: selector },
           policyTypes: ['Ingress', 'Egress'],
+          ingress: [
+            {
+              from: [
+                ...env.network.ingressNamespaces.map(byName),
+                ...cidrPeers(env.network.ingressCidrs),
+              ],
+              ports: [{ protocol: 'TCP', port: 'http' }],
+            },
+            {
+              from: [byName(env.network.prometheusNamespace)],
+              ports: [{ protocol: 'TCP', port: 'http' }],
+            },
+          ],
           egress: egressRules(env),
         },
-      }));
+      }),
+    );
 
-      add(this, 'drift-cronjob', new CronJob({
-        metadata: { name: k8sNames.driftCronJob, namespace: ns, labels: driftPodLabels },
-        spec: {
-          schedule: env.drift.schedule,
-          timeZone: env.drift.timeZone,
-          concurrencyPolicy: 'Forbid',
-          startingDeadlineSeconds: 3600,
-          successfulJobsHistoryLimit: 3,
-          failedJobsHistoryLimit: 3,
-          jobTemplate: {
-            metadata: { labels: driftPodLabels },
-            spec: {
-              backoffLimit: 2,
-              activeDeadlineSeconds: env.drift.activeDeadlineSeconds,
-              ttlSecondsAfterFinished: 7 * 24 * 3600,
-              // Exit 1 means "drift found": a verdict, not a crash, so the job fails without retrying.
-              podFailurePolicy: {
-                rules: [
-                  {
-                    action: 'FailJob',
-                    onExitCodes: { containerName: driftContainerName, operator: 'In', values: [1] },
-                  },
-                  { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
-                ],
+    if (env.drift.enabled) {
+      add(
+        this,
+        'drift-policy',
+        new NetworkPolicy({
+          metadata: { name: k8sNames.driftPolicy, namespace: ns, labels: driftPodLabels },
+          spec: {
+            podSelector: {
+              matchLabels: {
+                'app.kubernetes.io/name': driftPodLabels['app.kubernetes.io/name']!,
+                'app.kubernetes.io/component': driftPodLabels['app.kubernetes.io/component']!,
               },
-              template: {
-                metadata: { labels: driftPodLabels },
-                spec: driftPodSpec(env),
+            },
+            policyTypes: ['Ingress', 'Egress'],
+            egress: egressRules(env),
+          },
+        }),
+      );
+
+      add(
+        this,
+        'drift-cronjob',
+        new CronJob({
+          metadata: { name: k8sNames.driftCronJob, namespace: ns, labels: driftPodLabels },
+          spec: {
+            schedule: env.drift.schedule,
+            timeZone: env.drift.timeZone,
+            concurrencyPolicy: 'Forbid',
+            startingDeadlineSeconds: 3600,
+            successfulJobsHistoryLimit: 3,
+            failedJobsHistoryLimit: 3,
+            jobTemplate: {
+              metadata: { labels: driftPodLabels },
+              spec: {
+                backoffLimit: 2,
+                activeDeadlineSeconds: env.drift.activeDeadlineSeconds,
+                ttlSecondsAfterFinished: 7 * 24 * 3600,
+                // Exit 1 means "drift found": a verdict, not a crash, so the job fails without retrying.
+                podFailurePolicy: {
+                  rules: [
+                    {
+                      action: 'FailJob',
+                      onExitCodes: {
+                        containerName: driftContainerName,
+                        operator: 'In',
+                        values: [1],
+                      },
+                    },
+                    {
+                      action: 'Ignore',
+                      onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }],
+                    },
+                  ],
+                },
+                template: {
+                  metadata: { labels: driftPodLabels },
+                  spec: driftPodSpec(env),
+                },
               },
             },
           },
-        },
-      }));
+        }),
+      );
     }
 
     if (env.monitoring.dashboard) {
-      add(this, 'dashboard', new ConfigMap({
-        metadata: {
-          name: k8sNames.dashboard,
-          namespace: env.monitoring.dashboardNamespace,
-          labels: { ...labels, grafana_dashboard: '1' },
-        },
-        data: { [`${service.service}.json`]: JSON.stringify(dashboard(env), null, 2) },
-      }));
+      add(
+        this,
+        'dashboard',
+        new ConfigMap({
+          metadata: {
+            name: k8sNames.dashboard,
+            namespace: env.monitoring.dashboardNamespace,
+            labels: { ...labels, grafana_dashboard: '1' },
+          },
+          data: { [`${service.service}.json`]: JSON.stringify(dashboard(env), null, 2) },
+        }),
+      );
     }
 
     if (env.monitoring.prometheusOperator) {
       const monitoringLabels = { ...labels, ...env.monitoring.selectorLabels };
-      add(this, 'service-monitor', new ServiceMonitor({
-        metadata: { name: k8sNames.workload, namespace: ns, labels: monitoringLabels },
-        spec: {
-          selector: { matchLabels: selector },
-          namespaceSelector: { matchNames: [ns] },
-          endpoints: [{ port: 'http', path: '/metrics', interval: env.monitoring.scrapeInterval }],
-        },
-      }));
-      add(this, 'prometheus-rule', new PrometheusRule({
-        metadata: { name: k8sNames.workload, namespace: ns, labels: monitoringLabels },
-        spec: { groups: alertGroups(env) },
-      }));
+      add(
+        this,
+        'service-monitor',
+        new ServiceMonitor({
+          metadata: { name: k8sNames.workload, namespace: ns, labels: monitoringLabels },
+          spec: {
+            selector: { matchLabels: selector },
+            namespaceSelector: { matchNames: [ns] },
+            endpoints: [
+              { port: 'http', path: '/metrics', interval: env.monitoring.scrapeInterval },
+            ],
+          },
+        }),
+      );
+      add(
+        this,
+        'prometheus-rule',
+        new PrometheusRule({
+          metadata: { name: k8sNames.workload, namespace: ns, labels: monitoringLabels },
+          spec: { groups: alertGroups(env) },
+        }),
+      );
     }
 
     if (env.images.admissionPolicy) {
@@ -322,37 +409,61 @@ export class ServiceChart extends Chart {
    * `kustomize edit set image` before it applies; a tag, or no pin at all, is refused.
    */
   private digestAdmission(ns: string, labels: Record<string, string>): void {
-    add(this, 'digest-policy', new ValidatingAdmissionPolicy({
-      metadata: { name: k8sNames.digestPolicy, labels },
-      spec: {
-        failurePolicy: 'Fail',
-        matchConstraints: {
-          resourceRules: [
-            { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'] },
-            { apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['deployments'] },
-            { apiGroups: ['batch'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['jobs', 'cronjobs'] },
+    add(
+      this,
+      'digest-policy',
+      new ValidatingAdmissionPolicy({
+        metadata: { name: k8sNames.digestPolicy, labels },
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: {
+            resourceRules: [
+              {
+                apiGroups: [''],
+                apiVersions: ['v1'],
+                operations: ['CREATE', 'UPDATE'],
+                resources: ['pods'],
+              },
+              {
+                apiGroups: ['apps'],
+                apiVersions: ['v1'],
+                operations: ['CREATE', 'UPDATE'],
+                resources: ['deployments'],
+              },
+              {
+                apiGroups: ['batch'],
+                apiVersions: ['v1'],
+                operations: ['CREATE', 'UPDATE'],
+                resources: ['jobs', 'cronjobs'],
+              },
+            ],
+          },
+          variables: digestPolicyVariables,
+          validations: [
+            {
+              expression: digestPolicyExpression,
+              message:
+                'images in this namespace must be pinned by digest (image@sha256:<64 hex>); CI pins the service image with `kustomize edit set image`',
+              reason: 'Forbidden',
+            },
           ],
         },
-        variables: digestPolicyVariables,
-        validations: [
-          {
-            expression: digestPolicyExpression,
-            message: 'images in this namespace must be pinned by digest (image@sha256:<64 hex>); CI pins the service image with `kustomize edit set image`',
-            reason: 'Forbidden',
+      }),
+    );
+    add(
+      this,
+      'digest-policy-binding',
+      new ValidatingAdmissionPolicyBinding({
+        metadata: { name: k8sNames.digestPolicy, labels },
+        spec: {
+          policyName: k8sNames.digestPolicy,
+          validationActions: ['Deny'],
+          matchResources: {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
           },
-        ],
-      },
-    }));
-    add(this, 'digest-policy-binding', new ValidatingAdmissionPolicyBinding({
-      metadata: { name: k8sNames.digestPolicy, labels },
-      spec: {
-        policyName: k8sNames.digestPolicy,
-        validationActions: ['Deny'],
-        matchResources: {
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
         },
-      },
-    }));
+      }),
+    );
   }
 }
 
@@ -366,8 +477,7 @@ export const digestPolicyVariables = [
   {
     name: 'images',
     expression:
-      "variables.spec.containers.map(c, c.image) + (has(variables.spec.initContainers) ? variables.spec.initContainers.map(c, c.image) : [])",
+      'variables.spec.containers.map(c, c.image) + (has(variables.spec.initContainers) ? variables.spec.initContainers.map(c, c.image) : [])',
   },
 ];
-export const digestPolicyExpression =
-  "variables.images.all(i, i.matches('@sha256:[a-f0-9]{64}$'))";
+export const digestPolicyExpression = "variables.images.all(i, i.matches('@sha256:[a-f0-9]{64}$'))";

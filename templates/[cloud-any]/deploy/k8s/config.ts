@@ -258,7 +258,13 @@ export const modelArtifacts: readonly string[] = (() => {
       (f): f is string => typeof f === 'string' && f.length > 0,
     );
   }
-  return ['model.schema.json', 'drift_baseline.json', 'background.json', 'golden.json', 'metrics.json'];
+  return [
+    'model.schema.json',
+    'drift_baseline.json',
+    'background.json',
+    'golden.json',
+    'metrics.json',
+  ];
 })();
 
 /** RFC 1918, carrier-grade NAT and link-local (cloud metadata) ranges: never "the object store". */
@@ -291,7 +297,9 @@ export function environmentIds(): string[] {
 export function resolveEnvironment(id: string, extra: EnvironmentOverrides = {}): K8sEnvironment {
   const plan = planEnvironments.find((e) => e.id === id);
   if (!plan) {
-    throw new Error(`unknown environment "${id}"; deploy/plan.ts has ${environmentIds().join(', ')}`);
+    throw new Error(
+      `unknown environment "${id}"; deploy/plan.ts has ${environmentIds().join(', ')}`,
+    );
   }
   const own = (overrides as Readonly<Record<string, EnvironmentOverrides | undefined>>)[id] ?? {};
   const settings = merge(merge(defaultSettings(plan), own), extra);

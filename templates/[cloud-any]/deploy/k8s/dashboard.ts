@@ -97,7 +97,12 @@ export function dashboard(env: K8sEnvironment): Dashboard {
     4,
     'Model',
     'none',
-    [{ expr: `max by (name, version) (${m.modelInfo}{${ns}})`, legendFormat: '{{name}} {{version}}' }],
+    [
+      {
+        expr: `max by (name, version) (${m.modelInfo}{${ns}})`,
+        legendFormat: '{{name}} {{version}}',
+      },
+    ],
     { type: 'stat', options: { textMode: 'name', reduceOptions: { calcs: ['lastNotNull'] } } },
   );
   next();
@@ -154,7 +159,12 @@ export function dashboard(env: K8sEnvironment): Dashboard {
       12,
       'Prediction distribution',
       'none',
-      [{ expr: `sum by (le) (rate(${m.predictionValue}_bucket{${ns}}[${rate}]))`, legendFormat: '{{le}}' }],
+      [
+        {
+          expr: `sum by (le) (rate(${m.predictionValue}_bucket{${ns}}[${rate}]))`,
+          legendFormat: '{{le}}',
+        },
+      ],
       { type: 'heatmap', options: { calculate: false, yAxis: { unit: 'none' } } },
     );
   }

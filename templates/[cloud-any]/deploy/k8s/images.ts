@@ -44,4 +44,5 @@ export function imageReference(image: PinnedImage): string {
 }
 
 /** A digest reference that can actually be pulled: no placeholder, no short or upper-case hex. */
-export const pinnedReference = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:(?::[0-9]+)?\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
+export const pinnedReference =
+  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:(?::[0-9]+)?\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;

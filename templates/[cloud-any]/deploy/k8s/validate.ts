@@ -53,11 +53,16 @@ for (const m of [
 }
 
 /** Kinds whose objects live outside any namespace. */
-export const clusterScoped = new Set(['Namespace', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+export const clusterScoped = new Set([
+  'Namespace',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+]);
 
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const labelName = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const labelName =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /** Problems of one object; empty when it is valid. */
 export function problemsOf(object: Manifest): string[] {
@@ -73,17 +78,26 @@ export function problemsOf(object: Manifest): string[] {
     problems.push(`${where}: ${(e as Error).message}`);
   }
   const name = object.metadata?.name ?? '';
-  const maxName = object.kind === 'CronJob' ? 52 : object.kind === 'Namespace' || object.kind === 'Service' ? 63 : 253;
+  const maxName =
+    object.kind === 'CronJob'
+      ? 52
+      : object.kind === 'Namespace' || object.kind === 'Service'
+        ? 63
+        : 253;
   if (!dns1123Subdomain.test(name) || name.length > maxName) {
     problems.push(`${where}: name is not a valid ${object.kind} name (max ${maxName})`);
   }
   if (clusterScoped.has(object.kind) === (object.metadata?.namespace !== undefined)) {
-    problems.push(`${where}: ${clusterScoped.has(object.kind) ? 'cluster-scoped with' : 'without'} a namespace`);
+    problems.push(
+      `${where}: ${clusterScoped.has(object.kind) ? 'cluster-scoped with' : 'without'} a namespace`,
+    );
   }
   for (const labels of labelMaps(object)) {
     for (const [k, v] of Object.entries(labels)) {
-      if (!labelName.test(k) || k.split('/').at(-1)!.length > 63) problems.push(`${where}: bad label name ${k}`);
-      if (!labelValue.test(v) || v.length > 63) problems.push(`${where}: bad value of label ${k}: ${v}`);
+      if (!labelName.test(k) || k.split('/').at(-1)!.length > 63)
+        problems.push(`${where}: bad label name ${k}`);
+      if (!labelValue.test(v) || v.length > 63)
+        problems.push(`${where}: bad value of label ${k}: ${v}`);
     }
   }
   return problems;
@@ -92,10 +106,19 @@ export function problemsOf(object: Manifest): string[] {
 /** Label maps of an object and of the pod templates inside it. */
 function labelMaps(o: Manifest): Array<Readonly<Record<string, string>>> {
   const out = [o.metadata?.labels ?? {}];
-  const spec = o.spec as { template?: { metadata?: { labels?: Record<string, string> } }; jobTemplate?: { metadata?: { labels?: Record<string, string> }; spec?: { template?: { metadata?: { labels?: Record<string, string> } } } } } | undefined;
+  const spec = o.spec as
+    | {
+        template?: { metadata?: { labels?: Record<string, string> } };
+        jobTemplate?: {
+          metadata?: { labels?: Record<string, string> };
+          spec?: { template?: { metadata?: { labels?: Record<string, string> } } };
+        };
+      }
+    | undefined;
   if (spec?.template?.metadata?.labels) out.push(spec.template.metadata.labels);
   if (spec?.jobTemplate?.metadata?.labels) out.push(spec.jobTemplate.metadata.labels);
-  if (spec?.jobTemplate?.spec?.template?.metadata?.labels) out.push(spec.jobTemplate.spec.template.metadata.labels);
+  if (spec?.jobTemplate?.spec?.template?.metadata?.labels)
+    out.push(spec.jobTemplate.spec.template.metadata.labels);
   return out;
 }
 

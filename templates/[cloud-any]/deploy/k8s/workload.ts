@@ -76,9 +76,7 @@ const fetchModel = {
   ],
 } as const;
 
-const verifyModel = [
-  'printf \'%s  %s\\n\' "$MODEL_SHA256" /models/model.onnx | sha256sum -c -',
-];
+const verifyModel = ['printf \'%s  %s\\n\' "$MODEL_SHA256" /models/model.onnx | sha256sum -c -'];
 
 /** Yesterday's partition of the prediction log, concatenated into one JSONL file. */
 const fetchLog = {
@@ -101,6 +99,7 @@ const requireLog = [
 function cliEnv(env: K8sEnvironment): IEnvVar[] {
   if (env.cloud === 'gcp') {
     return [
+      { name: 'HOME', value: '/tmp' },
       { name: 'CLOUDSDK_CONFIG', value: '/tmp/gcloud' },
       { name: 'CLOUDSDK_CORE_DISABLE_PROMPTS', value: '1' },
       { name: 'CLOUDSDK_CORE_PROJECT', value: env.plan.gcp?.project ?? '' },
@@ -116,7 +115,13 @@ function cliEnv(env: K8sEnvironment): IEnvVar[] {
   ];
 }
 
-function initContainer(env: K8sEnvironment, name: string, script: readonly string[], extraEnv: IEnvVar[], mounts: IContainer['volumeMounts']): IContainer {
+function initContainer(
+  env: K8sEnvironment,
+  name: string,
+  script: readonly string[],
+  extraEnv: IEnvVar[],
+  mounts: IContainer['volumeMounts'],
+): IContainer {
   return {
     name,
     image: imageReference(env.initContainer.image),
@@ -151,7 +156,17 @@ function volumes(env: K8sEnvironment, extra: IVolume[] = []): IVolume[] {
   ];
 }
 
-function commonPodSpec(env: K8sEnvironment): Pick<IPodSpec, 'serviceAccountName' | 'automountServiceAccountToken' | 'enableServiceLinks' | 'securityContext' | 'nodeSelector' | 'tolerations'> {
+function commonPodSpec(
+  env: K8sEnvironment,
+): Pick<
+  IPodSpec,
+  | 'serviceAccountName'
+  | 'automountServiceAccountToken'
+  | 'enableServiceLinks'
+  | 'securityContext'
+  | 'nodeSelector'
+  | 'tolerations'
+> {
   return {
     serviceAccountName: service.serviceAccount,
     // Workload Identity (metadata server) and IRSA (its own projected token) need no API token.
@@ -178,10 +193,16 @@ export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
     ...commonPodSpec(env),
     terminationGracePeriodSeconds: terminationGraceSeconds(env),
     initContainers: [
-      initContainer(env, 'fetch-model', [...fetchModel[env.objectStoreScheme], ...verifyModel], [], [
-        { name: 'model', mountPath: modelMount },
-        { name: 'tmp', mountPath: '/tmp' },
-      ]),
+      initContainer(
+        env,
+        'fetch-model',
+        [...fetchModel[env.objectStoreScheme], ...verifyModel],
+        [],
+        [
+          { name: 'model', mountPath: modelMount },
+          { name: 'tmp', mountPath: '/tmp' },
+        ],
+      ),
     ],
     containers: [
       {
@@ -247,7 +268,12 @@ export function driftPodSpec(env: K8sEnvironment): IPodSpec {
       initContainer(
         env,
         'fetch-model-and-log',
-        [...fetchModel[env.objectStoreScheme], ...verifyModel, ...fetchLog[env.objectStoreScheme], ...requireLog],
+        [
+          ...fetchModel[env.objectStoreScheme],
+          ...verifyModel,
+          ...fetchLog[env.objectStoreScheme],
+          ...requireLog,
+        ],
         [{ name: 'PREDICTION_LOG_URI', value: predictionLogUri(env) }],
         [
           { name: 'model', mountPath: modelMount },

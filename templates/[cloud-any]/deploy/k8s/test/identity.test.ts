@@ -20,22 +20,31 @@ describe.each(envs)('%s', (_id, s) => {
     expect(sa.metadata.name).toBe(service.serviceAccount);
     expect(sa.metadata.namespace).toBe(service.namespace);
     if (plan.cloud === 'gcp') {
-      expect(sa.metadata.annotations).toEqual({ 'iam.gke.io/gcp-service-account': plan.gcp!.serviceAccountEmail });
+      expect(sa.metadata.annotations).toEqual({
+        'iam.gke.io/gcp-service-account': plan.gcp!.serviceAccountEmail,
+      });
       // The stack binds roles/iam.workloadIdentityUser to this member: it must name this very KSA.
-      const member = /^serviceAccount:([^[]+)\.svc\.id\.goog\[([^/\]]+)\/([^\]]+)\]$/.exec(plan.gcp!.workloadIdentityMember);
+      const member = /^serviceAccount:([^[]+)\.svc\.id\.goog\[([^/\]]+)\/([^\]]+)\]$/.exec(
+        plan.gcp!.workloadIdentityMember,
+      );
       expect(member, plan.gcp!.workloadIdentityMember).not.toBeNull();
       expect(member![1]).toBe(plan.gcp!.project);
       expect(`${member![2]}/${member![3]}`).toBe(`${sa.metadata.namespace}/${sa.metadata.name}`);
-      expect(plan.gcp!.serviceAccountEmail).toMatch(new RegExp(`@${plan.gcp!.project}\\.iam\\.gserviceaccount\\.com$`));
+      expect(plan.gcp!.serviceAccountEmail).toMatch(
+        new RegExp(`@${plan.gcp!.project}\\.iam\\.gserviceaccount\\.com$`),
+      );
     } else {
       expect(sa.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(plan.aws!.roleArn);
       expect(plan.aws!.roleArn).toMatch(new RegExp(`^arn:aws:iam::${plan.aws!.accountId}:role/`));
-      expect(Object.keys(sa.metadata.annotations ?? {}).filter((k) => k.startsWith('iam.gke.io'))).toEqual([]);
+      expect(
+        Object.keys(sa.metadata.annotations ?? {}).filter((k) => k.startsWith('iam.gke.io')),
+      ).toEqual([]);
     }
   });
 
   it('runs every pod as that service account', () => {
-    for (const p of podTemplates(s)) expect(p.spec.serviceAccountName, p.owner).toBe(service.serviceAccount);
+    for (const p of podTemplates(s))
+      expect(p.spec.serviceAccountName, p.owner).toBe(service.serviceAccount);
   });
 
   it('fetches the model from the bucket the stack creates, and checks its hash', () => {
@@ -52,7 +61,11 @@ describe.each(envs)('%s', (_id, s) => {
       expect(uri?.[3]).toMatch(new RegExp(`/${model.version.replace(/\./g, '\\.')}/model\\.onnx$`));
       expect(env.MODEL_SHA256).toBe(model.sha256);
       const script = init[0]!.command!.join('\n');
-      expect(script).toContain(plan.cloud === 'gcp' ? 'gcloud storage cp "$MODEL_URI"' : 'aws s3 cp --only-show-errors "$MODEL_URI"');
+      expect(script).toContain(
+        plan.cloud === 'gcp'
+          ? 'gcloud storage cp "$MODEL_URI"'
+          : 'aws s3 cp --only-show-errors "$MODEL_URI"',
+      );
       expect(script).toContain('sha256sum -c');
       // The identity may read objects, not list the bucket: fetch by name only.
       expect(init[0]!.command!.join('\n')).not.toMatch(/rsync|s3 sync/);
@@ -85,7 +98,9 @@ describe.each(envs)('%s', (_id, s) => {
 const localNames = fileURLToPath(new URL('../../infra/lib/local-names.ts', import.meta.url));
 describe.runIf(existsSync(localNames))('deploy/infra', () => {
   it('taints and labels the ML node pool the way these pods tolerate and select', async () => {
-    const infra = (await import(pathToFileURL(localNames).href)) as { mlNodeTaint?: { key: string; value: string } };
+    const infra = (await import(pathToFileURL(localNames).href)) as {
+      mlNodeTaint?: { key: string; value: string };
+    };
     expect(infra.mlNodeTaint).toEqual(mlNodePool);
   });
 });

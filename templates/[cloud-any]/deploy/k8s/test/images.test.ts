@@ -24,7 +24,15 @@ function applyImages(manifests: readonly Manifest[], entries: readonly Entry[]):
       const m = /^(.*?)(?::([\w][\w.-]*))?(?:@(sha256:[a-f0-9]+))?$/.exec(node.image)!;
       const entry = entries.find((e) => e.name === m[1]);
       if (entry) {
-        const tag = entry.digest ? `@${entry.digest}` : entry.newTag ? `:${entry.newTag}` : m[2] ? `:${m[2]}` : m[3] ? `@${m[3]}` : '';
+        const tag = entry.digest
+          ? `@${entry.digest}`
+          : entry.newTag
+            ? `:${entry.newTag}`
+            : m[2]
+              ? `:${m[2]}`
+              : m[3]
+                ? `@${m[3]}`
+                : '';
         node.image = `${entry.newName ?? m[1]}${tag}`;
       }
     }
@@ -61,7 +69,8 @@ describe('init images', () => {
     }
     for (const s of all) {
       for (const p of podTemplates(s)) {
-        for (const c of p.spec.initContainers ?? []) expect(c.image, `${s.env.id} ${p.owner}`).toMatch(pinnedReference);
+        for (const c of p.spec.initContainers ?? [])
+          expect(c.image, `${s.env.id} ${p.owner}`).toMatch(pinnedReference);
       }
     }
   });
@@ -85,7 +94,9 @@ describe.each(prods.map((s) => [s.env.id, s] as const))('%s', (_id, s) => {
     expect(policy.spec.failurePolicy).toBe('Fail');
     expect(policy.spec.variables).toEqual(digestPolicyVariables);
     expect(policy.spec.validations.map((v: any) => v.expression)).toEqual([digestPolicyExpression]);
-    const resources = policy.spec.matchConstraints.resourceRules.flatMap((r: any) => r.resources).sort();
+    const resources = policy.spec.matchConstraints.resourceRules
+      .flatMap((r: any) => r.resources)
+      .sort();
     expect(resources).toEqual(['cronjobs', 'deployments', 'jobs', 'pods']);
     const binding = one(s, 'ValidatingAdmissionPolicyBinding') as any;
     expect(binding.spec.policyName).toBe(policy.metadata.name);
@@ -96,14 +107,23 @@ describe.each(prods.map((s) => [s.env.id, s] as const))('%s', (_id, s) => {
   });
 
   const workloads = () => [...find(s, 'Deployment'), ...find(s, 'CronJob')];
-  const asPod = (m: Manifest) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: (m.spec as any).template.spec });
+  const asPod = (m: Manifest) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: (m.spec as any).template.spec,
+  });
 
   it('admission rejects the manifests as synthesized: CI has not pinned the service image yet', () => {
     for (const w of workloads()) expect(admits(w), `${w.kind}/${w.metadata.name}`).toBe(false);
   });
 
   it('admission rejects a tag and a placeholder digest', () => {
-    for (const pin of [{ newTag: '1.2.3' }, { newTag: 'latest' }, { digest: 'sha256:placeholder' }]) {
+    for (const pin of [
+      { newTag: '1.2.3' },
+      { newTag: 'latest' },
+      { digest: 'sha256:placeholder' },
+    ]) {
       const pinned = applyImages(workloads(), [{ name: s.env.image, ...pin }]);
       for (const w of pinned) expect(admits(w), `${w.kind} ${JSON.stringify(pin)}`).toBe(false);
     }
@@ -116,7 +136,11 @@ describe.each(prods.map((s) => [s.env.id, s] as const))('%s', (_id, s) => {
       expect(admits(w), `${w.kind}/${w.metadata.name}`).toBe(true);
       if (w.kind === 'Deployment') expect(admits(asPod(w))).toBe(true);
     }
-    expect(imagesOf({ ...s, manifests: applyImages(s.manifests, [entry]) }).every((i) => pinnedReference.test(i))).toBe(true);
+    expect(
+      imagesOf({ ...s, manifests: applyImages(s.manifests, [entry]) }).every((i) =>
+        pinnedReference.test(i),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -130,5 +154,7 @@ describe('dev and staging', () => {
 });
 
 it('has a prod environment per cloud', () => {
-  expect(prods.map((s) => s.env.cloud).sort()).toEqual([...new Set(all.map((s) => s.env.cloud))].sort());
+  expect(prods.map((s) => s.env.cloud).sort()).toEqual(
+    [...new Set(all.map((s) => s.env.cloud))].sort(),
+  );
 });

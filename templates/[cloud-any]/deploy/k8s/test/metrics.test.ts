@@ -24,8 +24,14 @@ const prefix = service.metricPrefix.replace(/_?$/, '_');
 
 /** Every exported string (at any depth of plain objects) that names one of the service's metrics. */
 function exportedNames(value: unknown, out = new Set<string>(), depth = 0): Set<string> {
-  if (typeof value === 'string' && value.startsWith(prefix) && /^[a-z_:][a-z0-9_:]*$/.test(value)) out.add(value);
-  else if (value && typeof value === 'object' && depth < 3 && Object.getPrototypeOf(value) === Object.prototype) {
+  if (typeof value === 'string' && value.startsWith(prefix) && /^[a-z_:][a-z0-9_:]*$/.test(value))
+    out.add(value);
+  else if (
+    value &&
+    typeof value === 'object' &&
+    depth < 3 &&
+    Object.getPrototypeOf(value) === Object.prototype
+  ) {
     for (const v of Object.values(value)) exportedNames(v, out, depth + 1);
   }
   return out;
@@ -37,18 +43,24 @@ function exportedNames(value: unknown, out = new Set<string>(), depth = 0): Set<
  */
 async function serviceDefinitions(): Promise<Map<string, Definition | undefined>> {
   if (!existsSync(metricsModule)) {
-    throw new Error('src/metrics.ts is missing: the service must define its metrics there (see its runtime contract)');
+    throw new Error(
+      'src/metrics.ts is missing: the service must define its metrics there (see its runtime contract)',
+    );
   }
   const mod = (await import(pathToFileURL(metricsModule).href)) as Record<string, unknown>;
   const names = new Set<string>();
   for (const v of Object.values(mod)) exportedNames(v, names);
   const defs = new Map<string, Definition | undefined>([...names].map((n) => [n, undefined]));
   if (typeof mod.createMetrics === 'function') {
-    const { contract } = (await import(pathToFileURL(`${root}src/model/contract.ts`).href)) as { contract: { sha256?: string } };
-    const built = (mod.createMetrics as (c: unknown, sha: string) => { registry?: { getMetricsAsArray(): unknown[] } })(
-      contract,
-      contract.sha256 ?? '0',
-    );
+    const { contract } = (await import(pathToFileURL(`${root}src/model/contract.ts`).href)) as {
+      contract: { sha256?: string };
+    };
+    const built = (
+      mod.createMetrics as (
+        c: unknown,
+        sha: string,
+      ) => { registry?: { getMetricsAsArray(): unknown[] } }
+    )(contract, contract.sha256 ?? '0');
     for (const m of built.registry?.getMetricsAsArray() ?? []) {
       const metric = m as { name: string; type?: string; labelNames?: string[] };
       if (metric.name.startsWith(prefix)) {
@@ -60,7 +72,15 @@ async function serviceDefinitions(): Promise<Map<string, Definition | undefined>
 }
 
 /** Labels Prometheus adds to every scraped series (target labels), plus the histogram bucket label. */
-const targetLabels = new Set(['namespace', 'pod', 'job', 'instance', 'service', 'container', 'endpoint']);
+const targetLabels = new Set([
+  'namespace',
+  'pod',
+  'job',
+  'instance',
+  'service',
+  'container',
+  'endpoint',
+]);
 
 let defs: Map<string, Definition | undefined>;
 beforeAll(async () => {
@@ -72,10 +92,12 @@ function queries(): Array<{ where: string; expr: string }> {
   const out: Array<{ where: string; expr: string }> = [];
   for (const s of all) {
     for (const panel of dashboard(s.env).panels) {
-      for (const t of panel.targets ?? []) out.push({ where: `${s.env.id} dashboard "${panel.title}"`, expr: t.expr });
+      for (const t of panel.targets ?? [])
+        out.push({ where: `${s.env.id} dashboard "${panel.title}"`, expr: t.expr });
     }
     for (const group of alertGroups(s.env)) {
-      for (const rule of group.rules ?? []) out.push({ where: `${s.env.id} alert ${rule.alert}`, expr: String(rule.expr) });
+      for (const rule of group.rules ?? [])
+        out.push({ where: `${s.env.id} alert ${rule.alert}`, expr: String(rule.expr) });
     }
   }
   return out;
@@ -94,7 +116,8 @@ function base(series: string): { name: string; suffix: string } {
 describe('metrics the dashboard and alerts use', () => {
   it('are read from the service', () => {
     expect(defs.size).toBeGreaterThan(5);
-    for (const name of Object.values(serviceMetrics)) expect([...defs.keys()], name).toContain(name);
+    for (const name of Object.values(serviceMetrics))
+      expect([...defs.keys()], name).toContain(name);
   });
 
   it('exist in the service (or in kube-state-metrics), with the right type', () => {
@@ -106,8 +129,10 @@ describe('metrics the dashboard and alerts use', () => {
         const { name, suffix } = base(series);
         const def = defs.get(name);
         if (!defs.has(name)) unknown.push(`${where}: ${series}`);
-        else if (def && suffix === '_bucket' && def.type !== 'histogram') unknown.push(`${where}: ${series} but ${name} is a ${def.type}`);
-        else if (def && def.type === 'histogram' && suffix === '') unknown.push(`${where}: ${series} is a histogram, use _bucket/_sum/_count`);
+        else if (def && suffix === '_bucket' && def.type !== 'histogram')
+          unknown.push(`${where}: ${series} but ${name} is a ${def.type}`);
+        else if (def && def.type === 'histogram' && suffix === '')
+          unknown.push(`${where}: ${series} is a histogram, use _bucket/_sum/_count`);
       }
     }
     expect(unknown).toEqual([]);
@@ -121,16 +146,25 @@ describe('metrics the dashboard and alerts use', () => {
       const labelsOf = (series: string) => {
         const b = base(series);
         const def = defs.get(b.name);
-        return def ? new Set([...def.labels, ...targetLabels, ...(b.suffix === '_bucket' ? ['le'] : [])]) : undefined;
+        return def
+          ? new Set([...def.labels, ...targetLabels, ...(b.suffix === '_bucket' ? ['le'] : [])])
+          : undefined;
       };
       for (const { series, label } of q.matchers) {
         const known = labelsOf(series);
         if (known && !known.has(label)) bad.push(`${where}: ${series} has no label ${label}`);
       }
-      const available = new Set([...targetLabels, ...used.flatMap((b) => [...(defs.get(b.name)?.labels ?? []), ...(b.suffix === '_bucket' ? ['le'] : [])])]);
+      const available = new Set([
+        ...targetLabels,
+        ...used.flatMap((b) => [
+          ...(defs.get(b.name)?.labels ?? []),
+          ...(b.suffix === '_bucket' ? ['le'] : []),
+        ]),
+      ]);
       const external = q.series.some((x) => !defs.has(base(x).name));
       for (const label of q.grouping) {
-        if (!external && !available.has(label)) bad.push(`${where}: grouping by ${label}, which none of its metrics has`);
+        if (!external && !available.has(label))
+          bad.push(`${where}: grouping by ${label}, which none of its metrics has`);
       }
     }
     expect(bad).toEqual([]);
@@ -138,7 +172,10 @@ describe('metrics the dashboard and alerts use', () => {
 
   it('has label definitions to check against (the service builds its metrics with createMetrics)', () => {
     const withLabels = [...defs.values()].filter(Boolean);
-    expect(withLabels.length, 'no metric definitions with labels: cannot check label names').toBeGreaterThan(5);
+    expect(
+      withLabels.length,
+      'no metric definitions with labels: cannot check label names',
+    ).toBeGreaterThan(5);
   });
 });
 

@@ -17,7 +17,11 @@ describe.each(envs)('%s', (_id, s) => {
   it('autoscales on CPU only, with a 50-70% target, fast up and stabilized down', () => {
     const hpa = one(s, 'HorizontalPodAutoscaler') as any;
     expect(hpa.apiVersion).toBe('autoscaling/v2');
-    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: service.service });
+    expect(hpa.spec.scaleTargetRef).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: service.service,
+    });
     expect(hpa.spec.metrics).toHaveLength(1);
     expect(hpa.spec.metrics[0].type).toBe('Resource');
     expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
@@ -37,7 +41,9 @@ describe.each(envs)('%s', (_id, s) => {
 
   it('labels the namespace with the Pod Security Standards of its stage', () => {
     const labels = one(s, 'Namespace').metadata.labels!;
-    expect(labels['pod-security.kubernetes.io/enforce']).toBe(stage === 'prod' ? 'restricted' : 'baseline');
+    expect(labels['pod-security.kubernetes.io/enforce']).toBe(
+      stage === 'prod' ? 'restricted' : 'baseline',
+    );
     expect(labels['pod-security.kubernetes.io/warn']).toBe('restricted');
     expect(labels['pod-security.kubernetes.io/audit']).toBe('restricted');
   });
@@ -77,7 +83,10 @@ describe.each(envs)('%s', (_id, s) => {
         expect(c.resources?.limits?.cpu, where).toBeDefined();
         expect(c.resources?.limits?.memory, where).toBeDefined();
         // A read-only root needs a writable /tmp.
-        expect(c.volumeMounts?.some((m) => m.mountPath === '/tmp'), where).toBe(true);
+        expect(
+          c.volumeMounts?.some((m) => m.mountPath === '/tmp'),
+          where,
+        ).toBe(true);
       }
     }
   });
@@ -88,7 +97,9 @@ describe.each(envs)('%s', (_id, s) => {
     const c = spec.containers[0];
     expect(c.command).toBeUndefined();
     expect(c.ports).toEqual([{ name: 'http', containerPort: runtime.port, protocol: 'TCP' }]);
-    const env = Object.fromEntries(c.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    const env = Object.fromEntries(
+      c.env.map((e: { name: string; value: string }) => [e.name, e.value]),
+    );
     expect(env.PORT).toBe(String(runtime.port));
     expect(env.MODEL_PATH).toBe('/models/model.onnx');
     expect(env.WORKERS).toBe(String(runtime.poolSize));
@@ -125,7 +136,9 @@ describe.each(envs)('%s', (_id, s) => {
   it('rolls out without losing capacity and spreads across zones and nodes', () => {
     const d = one(s, 'Deployment') as any;
     expect(d.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
-    const keys = d.spec.template.spec.topologySpreadConstraints.map((t: any) => t.topologyKey).sort();
+    const keys = d.spec.template.spec.topologySpreadConstraints
+      .map((t: any) => t.topologyKey)
+      .sort();
     expect(keys).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
     const pdb = one(s, 'PodDisruptionBudget') as any;
     expect(selects(pdb.spec.selector, d.spec.template.metadata.labels)).toBe(true);
@@ -135,7 +148,9 @@ describe.each(envs)('%s', (_id, s) => {
   it('routes the Service to the inference pods only', () => {
     const svc = one(s, 'Service') as any;
     for (const p of podTemplates(s)) {
-      expect(selects({ matchLabels: svc.spec.selector }, p.labels), p.owner).toBe(p.owner.startsWith('Deployment/'));
+      expect(selects({ matchLabels: svc.spec.selector }, p.labels), p.owner).toBe(
+        p.owner.startsWith('Deployment/'),
+      );
     }
     expect(svc.spec.ports[0].targetPort).toBe('http');
   });
@@ -152,25 +167,52 @@ describe.each(envs)('%s', (_id, s) => {
       const mine = allows.filter((p) => selects(p.spec.podSelector, pod.labels));
       expect(mine.length, `${pod.owner} has an allow policy`).toBeGreaterThan(0);
       const egress = mine.flatMap((p) => p.spec.egress ?? []);
-      const ports = egress.flatMap((r: any) => (r.ports ?? []).map((x: any) => `${x.protocol}/${x.port}`));
-      expect(ports, `${pod.owner} reaches DNS`).toEqual(expect.arrayContaining(['UDP/53', 'TCP/53']));
+      const ports = egress.flatMap((r: any) =>
+        (r.ports ?? []).map((x: any) => `${x.protocol}/${x.port}`),
+      );
+      expect(ports, `${pod.owner} reaches DNS`).toEqual(
+        expect.arrayContaining(['UDP/53', 'TCP/53']),
+      );
       expect(ports, `${pod.owner} reaches the object store`).toContain('TCP/443');
       const store = egress.find((r: any) => r.ports?.some((x: any) => x.port === 443));
       for (const peer of store.to) {
         for (const range of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16']) {
-          if (peer.ipBlock.cidr === '0.0.0.0/0') expect(peer.ipBlock.except, 'no private ranges on 443').toContain(range);
+          if (peer.ipBlock.cidr === '0.0.0.0/0')
+            expect(peer.ipBlock.except, 'no private ranges on 443').toContain(range);
         }
       }
       if (s.env.cloud === 'gcp') {
-        expect(ports, `${pod.owner} reaches the GKE metadata server`).toEqual(expect.arrayContaining(['TCP/80', 'TCP/988']));
+        expect(ports, `${pod.owner} reaches the GKE metadata server`).toEqual(
+          expect.arrayContaining(['TCP/80', 'TCP/988']),
+        );
       }
     }
-    const inference = allows.filter((p) => selects(p.spec.podSelector, podTemplates(s).find((x) => x.owner.startsWith('Deployment/'))!.labels));
+    const inference = allows.filter((p) =>
+      selects(
+        p.spec.podSelector,
+        podTemplates(s).find((x) => x.owner.startsWith('Deployment/'))!.labels,
+      ),
+    );
     const from = inference.flatMap((p) => p.spec.ingress ?? []).flatMap((r: any) => r.from);
-    const namespaces = from.map((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']);
-    expect(namespaces).toEqual(expect.arrayContaining([...s.env.network.ingressNamespaces, s.env.network.prometheusNamespace]));
-    const drift = allows.filter((p) => selects(p.spec.podSelector, podTemplates(s).find((x) => x.owner.startsWith('CronJob/'))!.labels));
-    expect(drift.flatMap((p) => p.spec.ingress ?? []), 'nothing calls the drift job').toEqual([]);
+    const namespaces = from.map(
+      (f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'],
+    );
+    expect(namespaces).toEqual(
+      expect.arrayContaining([
+        ...s.env.network.ingressNamespaces,
+        s.env.network.prometheusNamespace,
+      ]),
+    );
+    const drift = allows.filter((p) =>
+      selects(
+        p.spec.podSelector,
+        podTemplates(s).find((x) => x.owner.startsWith('CronJob/'))!.labels,
+      ),
+    );
+    expect(
+      drift.flatMap((p) => p.spec.ingress ?? []),
+      'nothing calls the drift job',
+    ).toEqual([]);
   });
 
   it('runs the drift check daily, one at a time, failing without retries when it finds drift', () => {
@@ -179,8 +221,16 @@ describe.each(envs)('%s', (_id, s) => {
     expect(cron.spec.concurrencyPolicy).toBe('Forbid');
     const job = cron.spec.jobTemplate.spec;
     expect(job.template.spec.restartPolicy).toBe('Never');
-    expect(job.podFailurePolicy.rules[0]).toMatchObject({ action: 'FailJob', onExitCodes: { operator: 'In', values: [1] } });
-    expect(job.template.spec.containers[0].command).toEqual(['node', 'dist/src/cli/drift.js', '--log', '/data/predictions.jsonl']);
+    expect(job.podFailurePolicy.rules[0]).toMatchObject({
+      action: 'FailJob',
+      onExitCodes: { operator: 'In', values: [1] },
+    });
+    expect(job.template.spec.containers[0].command).toEqual([
+      'node',
+      'dist/src/cli/drift.js',
+      '--log',
+      '/data/predictions.jsonl',
+    ]);
   });
 
   it('ships the dashboard as a ConfigMap the Grafana sidecar picks up', () => {

@@ -5,7 +5,9 @@ import { type Synthesized, synthesizeAll } from '../app.js';
 import type { Manifest } from '../validate.js';
 
 /** Every environment, with the optional prometheus-operator objects on so they are checked too. */
-export const all: readonly Synthesized[] = synthesizeAll({ monitoring: { prometheusOperator: true } });
+export const all: readonly Synthesized[] = synthesizeAll({
+  monitoring: { prometheusOperator: true },
+});
 
 /** The same environments with the defaults of config.ts. */
 export const defaults: readonly Synthesized[] = synthesizeAll();
@@ -19,12 +21,15 @@ export function byId(id: string): Synthesized {
 }
 
 export function find(s: Synthesized, kind: string, name?: string): Manifest[] {
-  return s.manifests.filter((m) => m.kind === kind && (name === undefined || m.metadata.name === name));
+  return s.manifests.filter(
+    (m) => m.kind === kind && (name === undefined || m.metadata.name === name),
+  );
 }
 
 export function one(s: Synthesized, kind: string, name?: string): Manifest {
   const found = find(s, kind, name);
-  if (found.length !== 1) throw new Error(`${s.env.id}: expected one ${kind}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`${s.env.id}: expected one ${kind}, found ${found.length}`);
   return found[0]!;
 }
 
@@ -40,9 +45,17 @@ export function podTemplates(s: Synthesized): PodTemplate[] {
   for (const m of s.manifests) {
     const spec = m.spec as Record<string, any> | undefined;
     const template =
-      m.kind === 'CronJob' ? spec?.jobTemplate?.spec?.template : m.kind === 'Deployment' || m.kind === 'Job' ? spec?.template : undefined;
+      m.kind === 'CronJob'
+        ? spec?.jobTemplate?.spec?.template
+        : m.kind === 'Deployment' || m.kind === 'Job'
+          ? spec?.template
+          : undefined;
     if (template) {
-      out.push({ owner: `${m.kind}/${m.metadata.name}`, labels: template.metadata?.labels ?? {}, spec: template.spec });
+      out.push({
+        owner: `${m.kind}/${m.metadata.name}`,
+        labels: template.metadata?.labels ?? {},
+        spec: template.spec,
+      });
     }
   }
   return out;
@@ -57,6 +70,7 @@ export function selects(
   labels: Readonly<Record<string, string>>,
 ): boolean {
   if (!selector) return false;
-  if (selector.matchExpressions?.length) throw new Error('selects() does not evaluate matchExpressions');
+  if (selector.matchExpressions?.length)
+    throw new Error('selects() does not evaluate matchExpressions');
   return Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
 }

@@ -20,7 +20,19 @@ describe('synthesis', () => {
     const problems = s.manifests.flatMap(problemsOf);
     expect(problems).toEqual([]);
     const kinds = new Set(s.manifests.map((m) => m.kind));
-    for (const kind of ['Namespace', 'ServiceAccount', 'Service', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy', 'CronJob', 'ConfigMap', 'ServiceMonitor', 'PrometheusRule']) {
+    for (const kind of [
+      'Namespace',
+      'ServiceAccount',
+      'Service',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'PodDisruptionBudget',
+      'NetworkPolicy',
+      'CronJob',
+      'ConfigMap',
+      'ServiceMonitor',
+      'PrometheusRule',
+    ]) {
       expect(kinds, kind).toContain(kind);
     }
   });
@@ -52,9 +64,9 @@ describe('synthesis', () => {
 
   it('synthesizes the same objects twice (deterministic)', () => {
     const id = envIds[0]!;
-    expect(JSON.stringify(synthesize(id, { monitoring: { prometheusOperator: true } }).manifests)).toBe(
-      JSON.stringify(all[0]!.manifests),
-    );
+    expect(
+      JSON.stringify(synthesize(id, { monitoring: { prometheusOperator: true } }).manifests),
+    ).toBe(JSON.stringify(all[0]!.manifests));
   });
 });
 
@@ -74,21 +86,41 @@ describe('the validator is not vacuous', () => {
   });
 
   it('rejects an HPA without maxReplicas and a NetworkPolicy without podSelector', () => {
-    expect(problemsOf(mutate(one(s, 'HorizontalPodAutoscaler'), (h) => delete h.spec.maxReplicas)).join()).toMatch(/maxReplicas/);
-    expect(problemsOf(mutate(find(s, 'NetworkPolicy')[0]!, (n) => delete n.spec.podSelector)).join()).toMatch(/podSelector/);
+    expect(
+      problemsOf(
+        mutate(one(s, 'HorizontalPodAutoscaler'), (h) => delete h.spec.maxReplicas),
+      ).join(),
+    ).toMatch(/maxReplicas/);
+    expect(
+      problemsOf(mutate(find(s, 'NetworkPolicy')[0]!, (n) => delete n.spec.podSelector)).join(),
+    ).toMatch(/podSelector/);
   });
 
   it('rejects CRD objects that break their schema', () => {
-    expect(problemsOf(mutate(one(s, 'ServiceMonitor'), (m) => (m.spec.endpoints = 'http'))).length).toBeGreaterThan(0);
-    expect(problemsOf(mutate(one(s, 'PrometheusRule'), (r) => delete r.spec.groups[0].name)).join()).toMatch(/name/);
+    expect(
+      problemsOf(mutate(one(s, 'ServiceMonitor'), (m) => (m.spec.endpoints = 'http'))).length,
+    ).toBeGreaterThan(0);
+    expect(
+      problemsOf(mutate(one(s, 'PrometheusRule'), (r) => delete r.spec.groups[0].name)).join(),
+    ).toMatch(/name/);
   });
 
   it('rejects kinds it has no schema for, bad names and bad label values', () => {
-    expect(problemsOf({ apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 'x', namespace: 'y' } })).toEqual([
-      'Thing/x: no schema for example.com/v1 Thing',
-    ]);
-    expect(problemsOf(mutate(one(s, 'Service'), (x) => (x.metadata.name = 'Not_A_Name'))).join()).toMatch(/not a valid Service name/);
-    expect(problemsOf(mutate(one(s, 'Service'), (x) => (x.metadata.labels.team = 'a b'))).join()).toMatch(/bad value of label team/);
-    expect(problemsOf(mutate(one(s, 'CronJob'), (x) => (x.metadata.name = 'x'.repeat(53)))).join()).toMatch(/max 52/);
+    expect(
+      problemsOf({
+        apiVersion: 'example.com/v1',
+        kind: 'Thing',
+        metadata: { name: 'x', namespace: 'y' },
+      }),
+    ).toEqual(['Thing/x: no schema for example.com/v1 Thing']);
+    expect(
+      problemsOf(mutate(one(s, 'Service'), (x) => (x.metadata.name = 'Not_A_Name'))).join(),
+    ).toMatch(/not a valid Service name/);
+    expect(
+      problemsOf(mutate(one(s, 'Service'), (x) => (x.metadata.labels.team = 'a b'))).join(),
+    ).toMatch(/bad value of label team/);
+    expect(
+      problemsOf(mutate(one(s, 'CronJob'), (x) => (x.metadata.name = 'x'.repeat(53)))).join(),
+    ).toMatch(/max 52/);
   });
 });
