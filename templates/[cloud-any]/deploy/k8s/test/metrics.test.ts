@@ -55,12 +55,20 @@ async function serviceDefinitions(): Promise<Map<string, Definition | undefined>
     const { contract } = (await import(pathToFileURL(`${root}src/model/contract.ts`).href)) as {
       contract: { sha256?: string };
     };
-    const built = (
-      mod.createMetrics as (
-        c: unknown,
-        sha: string,
-      ) => { registry?: { getMetricsAsArray(): unknown[] } }
-    )(contract, contract.sha256 ?? '0');
+    let built: { registry?: { getMetricsAsArray(): unknown[] } };
+    try {
+      built = (
+        mod.createMetrics as (
+          c: unknown,
+          sha: string,
+        ) => { registry?: { getMetricsAsArray(): unknown[] } }
+      )(contract, contract.sha256 ?? '0');
+    } catch (e) {
+      throw new Error(
+        `src/metrics.ts: createMetrics(contract, sha256) failed (${(e as Error).message}); ` +
+          'this test builds the metrics to read their types and label names',
+      );
+    }
     for (const m of built.registry?.getMetricsAsArray() ?? []) {
       const metric = m as { name: string; type?: string; labelNames?: string[] };
       if (metric.name.startsWith(prefix)) {
