@@ -1,0 +1,130 @@
+/**
+ * The sizing config: dev < staging < prod, the ML machines hold the service's pods at the plan's
+ * maximum replicas, the address ranges do not overlap, and local names fit the clouds' limits.
+ */
+import { describe, expect, it } from 'vitest';
+import { environments, runtime } from '../../plan.js';
+import {
+  allocatable,
+  machineSizes,
+  memoryMiB,
+  mlMachineSize,
+  podsPerNode,
+  type Stage,
+  stageConfig,
+} from '../config.js';
+import { awsLocalNames, fit, gcpLocalNames } from '../lib/local-names.js';
+
+const order: readonly Stage[] = ['dev', 'staging', 'prod'];
+
+function cidr(range: string): { start: number; end: number } {
+  const [ip, bits] = range.split('/');
+  const n = ip!.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const size = 2 ** (32 - Number(bits));
+  if (n % size !== 0) throw new Error(`${range} is not aligned`);
+  return { start: n, end: n + size - 1 };
+}
+const overlaps = (a: string, b: string): boolean => {
+  const x = cidr(a);
+  const y = cidr(b);
+  return x.start <= y.end && y.start <= x.end;
+};
+const within = (inner: string, outer: string): boolean => {
+  const x = cidr(inner);
+  const y = cidr(outer);
+  return x.start >= y.start && x.end <= y.end;
+};
+
+describe('sizing', () => {
+  it('scales dev < staging < prod on every cloud: ML pool capacity, node count, protection', () => {
+    for (const cloud of new Set(environments.map((e) => e.cloud))) {
+      const envs = order.map((stage) => environments.find((e) => e.cloud === cloud && e.stage === stage)!);
+      const capacity = envs.map((e) => mlMachineSize(podsPerNode(e), runtime) * e.nodePool.max);
+      expect(capacity[0]!, `${cloud} dev < staging`).toBeLessThan(capacity[1]!);
+      expect(capacity[1]!, `${cloud} staging < prod`).toBeLessThan(capacity[2]!);
+      expect(envs[0]!.nodePool.max).toBeLessThan(envs[2]!.nodePool.max);
+    }
+    const cfg = order.map((s) => stageConfig[s]);
+    const nonDecreasing = (xs: number[]) => xs.every((x, i) => i === 0 || x >= xs[i - 1]!);
+    expect(nonDecreasing(cfg.map((c) => Number(c.customerManagedKey)))).toBe(true);
+    expect(nonDecreasing(cfg.map((c) => Number(c.deletionProtection)))).toBe(true);
+    expect(nonDecreasing(cfg.map((c) => c.systemPool.max))).toBe(true);
+    expect(nonDecreasing(cfg.map((c) => c.aws.natGateways))).toBe(true);
+    expect(nonDecreasing(cfg.map((c) => c.noncurrentVersionDays))).toBe(true);
+    expect(stageConfig.prod.deletionProtection).toBe(true);
+    expect(stageConfig.prod.spotNodes).toBe(false);
+  });
+
+  it.each(environments.map((e) => [e.id, e] as const))('%s: the ML pool at its maximum holds the maximum replicas', (_id, env) => {
+    const pods = podsPerNode(env);
+    expect(pods * env.nodePool.max).toBeGreaterThanOrEqual(env.maxReplicas);
+    const node = allocatable(mlMachineSize(pods, runtime));
+    expect(node.cpuMillis).toBeGreaterThanOrEqual(pods * runtime.cpuMillis);
+    expect(node.memoryMiB).toBeGreaterThanOrEqual(pods * memoryMiB(runtime.memory));
+  });
+
+  it('picks bigger machines for bigger pods, and says so when nothing fits', () => {
+    expect(mlMachineSize(1, { cpuMillis: 500, memory: '512Mi' })).toBe(2);
+    expect(mlMachineSize(1, { cpuMillis: 2000, memory: '1Gi' })).toBe(4);
+    expect(mlMachineSize(2, { cpuMillis: 2000, memory: '1Gi' })).toBe(8);
+    expect(mlMachineSize(1, { cpuMillis: 1000, memory: '14Gi' })).toBe(8);
+    expect(() => mlMachineSize(4, { cpuMillis: 16000, memory: '1Gi' })).toThrow(/no machine/);
+    for (const size of machineSizes) expect(allocatable(size).cpuMillis).toBeLessThan(size * 1000);
+  });
+});
+
+describe('network ranges', () => {
+  const gcpRanges = order.flatMap((s) => {
+    const g = stageConfig[s].gcp;
+    return [g.subnetCidr, g.podsCidr, g.servicesCidr];
+  });
+  const awsVpcs = order.map((s) => stageConfig[s].aws.vpcCidr);
+
+  it('never overlap, across stages and clouds (so environments can be peered)', () => {
+    const all = [...gcpRanges, ...awsVpcs];
+    for (let i = 0; i < all.length; i++) {
+      for (let j = i + 1; j < all.length; j++) expect(overlaps(all[i]!, all[j]!), `${all[i]} vs ${all[j]}`).toBe(false);
+    }
+  });
+
+  it('place every AWS subnet inside its VPC, without overlap', () => {
+    for (const s of order) {
+      const a = stageConfig[s].aws;
+      const subnets = [...a.privateSubnetCidrs, ...a.publicSubnetCidrs];
+      for (const subnet of subnets) expect(within(subnet, a.vpcCidr), `${subnet} in ${a.vpcCidr}`).toBe(true);
+      for (let i = 0; i < subnets.length; i++) {
+        for (let j = i + 1; j < subnets.length; j++) expect(overlaps(subnets[i]!, subnets[j]!)).toBe(false);
+      }
+    }
+  });
+});
+
+describe('local names', () => {
+  it('fit the clouds’ limits and differ per environment', () => {
+    const ids = new Set<string>();
+    for (const env of environments) {
+      const names = env as unknown as { gcp?: { cluster: string }; aws?: { cluster: string } };
+      if (names.gcp) {
+        const id = gcpLocalNames(names.gcp).nodeServiceAccountId;
+        expect(id).toMatch(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/);
+        ids.add(id);
+      }
+      if (names.aws) {
+        const n = awsLocalNames(names.aws);
+        for (const role of [n.clusterRole, n.nodeRole]) {
+          expect(role.length).toBeLessThanOrEqual(64);
+          ids.add(role);
+        }
+      }
+    }
+    expect(ids.size).toBe(
+      environments.filter((e) => 'gcp' in e).length + 2 * environments.filter((e) => 'aws' in e).length,
+    );
+  });
+
+  it('cut long names with a hash that keeps them unique', () => {
+    const long = 'a'.repeat(40);
+    expect(fit(`${long}-dev-nodes`, 30)).toHaveLength(30);
+    expect(fit(`${long}-dev-nodes`, 30)).not.toBe(fit(`${long}-prod-nodes`, 30));
+  });
+});
