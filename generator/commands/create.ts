@@ -3,7 +3,7 @@
  * directory -> record -> move into place -> git init -> npm install -> next steps.
  */
 import { readFile, rm } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { UsageError, UserError } from '../errors.js';
 import { dns1123Label } from '../answers/schema.js';
 import {
@@ -17,19 +17,17 @@ import {
 } from '../answers/resolve.js';
 import { flagName } from '../answers/schema.js';
 import { askMissing } from '../answers/prompts.js';
-import { introspectModel, sidecarFileName } from '../model/introspect.js';
+import { introspectModel } from '../model/introspect.js';
 import { defaultModelPath } from '../model/default-model.js';
-import { buildPlan, projectModelDir, projectModelFile } from '../plan/plan.js';
-import { type ExtraFile, renderProject } from '../render/render.js';
+import { buildPlan, projectModelFile } from '../plan/plan.js';
+import { renderProject } from '../render/render.js';
+import { modelFiles } from '../render/model-files.js';
 import { assertTargetWritable, makeStagingDir, moveIntoPlace } from '../render/target.js';
 import { writeRecord } from '../record/record.js';
 import { gitInit } from '../finish/git.js';
 import { npmInstall } from '../finish/install.js';
 import { createUi } from '../ui.js';
-import { generatorVersion, packageRoot, templatesDir } from '../version.js';
-
-/** The ModelContract type, shipped into every project (the generator's own source, or its build). */
-const contractTypesSource = resolve(packageRoot, 'generator/model/contract.ts');
+import { generatorVersion, templatesDir } from '../version.js';
 
 export interface CreateOptions {
   readonly dir?: string;
@@ -123,13 +121,14 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
     await ui.phase(
       'Rendering the project',
       async () => {
+        const fromModel = modelFiles(modelPath, model.artifacts, model.described);
         const rendered = await renderProject(
           plan,
           options.templatesDir ?? templatesDir,
           staging,
-          modelFiles(modelPath, model.artifacts, model.described),
+          fromModel.files,
         );
-        const manifest = await writeRecord(staging, plan);
+        const manifest = await writeRecord(staging, plan, { modelCopies: fromModel.modelCopies });
         files = Object.keys(manifest.files).length + 1;
         await moveIntoPlace(staging, target, options.overwrite);
         return rendered;
@@ -194,28 +193,6 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
     install,
     nextSteps,
   };
-}
-
-/** The model, its sidecar and the artifacts the sidecar names, copied into the project's model/. */
-function modelFiles(
-  modelPath: string,
-  artifacts: Record<string, string | undefined>,
-  described: boolean,
-): ExtraFile[] {
-  const dir = dirname(modelPath);
-  const files: ExtraFile[] = [
-    { source: modelPath, target: projectModelFile },
-    { source: contractTypesSource, target: 'src/model/contract-types.ts' },
-  ];
-  if (described)
-    files.push({
-      source: join(dir, sidecarFileName),
-      target: `${projectModelDir}/${sidecarFileName}`,
-    });
-  for (const name of new Set(Object.values(artifacts))) {
-    if (name) files.push({ source: join(dir, name), target: `${projectModelDir}/${name}` });
-  }
-  return files;
 }
 
 async function readAnswersFile(path: string): Promise<RawAnswers> {

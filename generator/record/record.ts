@@ -1,7 +1,9 @@
 /**
  * `.mlops-service/`: what a generated project remembers about its own making, for `upgrade` and
  * `check`. `answers.json` is the desired state (editable); `manifest.json` is the tool's record of
- * the last render: generator version, the answers it used, and a sha256 per generated file.
+ * the last render: generator version, the answers it used, and a sha256 per generated file;
+ * `base.json.gz` is that render itself, the merge base of the next `upgrade`
+ * (docs/adr/0004-upgrade-base.md).
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
@@ -9,6 +11,7 @@ import { join, relative, sep } from 'node:path';
 import type { Answers } from '../answers/schema.js';
 import { answersJsonSchema, answersSchemaVersion } from '../answers/schema.js';
 import type { Plan } from '../plan/plan.js';
+import { baseSnapshotFile, encodeSnapshot } from '../upgrade/snapshot.js';
 
 export const recordDir = '.mlops-service';
 export const answersFile = `${recordDir}/answers.json`;
@@ -59,8 +62,20 @@ export async function hashTree(
   return files;
 }
 
-/** Writes answers.json and manifest.json into a rendered tree (the manifest hashes everything else). */
-export async function writeRecord(root: string, plan: Plan): Promise<Manifest> {
+export interface RecordOptions {
+  /** Copies of the user's model: hashed, but not kept in the base snapshot (they are the project's). */
+  readonly modelCopies?: readonly string[];
+}
+
+/**
+ * Writes answers.json, the base snapshot and manifest.json into a freshly rendered tree (the
+ * manifest hashes everything else).
+ */
+export async function writeRecord(
+  root: string,
+  plan: Plan,
+  options: RecordOptions = {},
+): Promise<Manifest> {
   await mkdir(join(root, recordDir), { recursive: true });
   const answers: AnswersRecord = {
     $schema: './answers.schema.json',
@@ -72,6 +87,7 @@ export async function writeRecord(root: string, plan: Plan): Promise<Manifest> {
     join(root, answersSchemaFile),
     `${JSON.stringify(answersJsonSchema(), null, 2)}\n`,
   );
+  await writeBaseSnapshot(root, plan.generator, new Set(options.modelCopies ?? []));
   const files = await hashTree(root, new Set([manifestFile]));
   const manifest: Manifest = {
     generator: plan.generator,
@@ -82,4 +98,19 @@ export async function writeRecord(root: string, plan: Plan): Promise<Manifest> {
   };
   await writeFile(join(root, manifestFile), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
+}
+
+/** The pristine render (without the records and the model copies), for the next upgrade's base. */
+async function writeBaseSnapshot(
+  root: string,
+  generator: Plan['generator'],
+  modelCopies: ReadonlySet<string>,
+): Promise<void> {
+  const rendered = await hashTree(root);
+  const files = new Map<string, Buffer>();
+  for (const path of Object.keys(rendered)) {
+    if (path.startsWith(`${recordDir}/`) || modelCopies.has(path)) continue;
+    files.set(path, await readFile(join(root, path)));
+  }
+  await writeFile(join(root, baseSnapshotFile), encodeSnapshot({ generator, files }));
 }
