@@ -29,6 +29,20 @@ export interface ServiceNames {
   readonly selectorLabels: Readonly<Record<string, string>>;
   /** Container registry repository (Artifact Registry / ECR). */
   readonly registryRepository: string;
+  /** Label and taint of the ML node pool: the stacks set it on nodes, the pods tolerate and select it. */
+  readonly mlNodePool: { readonly key: string; readonly value: string };
+  /** Kubernetes object names beyond the service's own. */
+  readonly k8s: {
+    /** CronJob names are limited to 52 characters (the Job name gets an 11-character suffix). */
+    readonly driftCronJob: string;
+    readonly denyAllPolicy: string;
+    readonly inferencePolicy: string;
+    readonly driftPolicy: string;
+    readonly dashboard: string;
+    /** Grafana dashboard uids are at most 40 characters. */
+    readonly dashboardUid: string;
+    readonly digestPolicy: string;
+  };
 }
 
 export interface GcpNames {
@@ -45,6 +59,12 @@ export interface GcpNames {
   readonly modelBucket: string;
   readonly stateBucket: string;
   readonly statePrefix: string;
+  /** Names only the stack uses, derived here so every length limit is handled in one place. */
+  readonly nodeServiceAccountId: string;
+  readonly keyRing: string;
+  readonly cryptoKey: string;
+  readonly systemPool: string;
+  readonly mlPool: string;
 }
 
 export interface AwsNames {
@@ -60,6 +80,17 @@ export interface AwsNames {
   readonly stateBucket: string;
   readonly stateKey: string;
   readonly lockTable: string;
+  /** The `sub` claim of the service account's OIDC token, which the IRSA role trusts. */
+  readonly irsaSubject: string;
+  readonly clusterRole: string;
+  readonly nodeRole: string;
+  readonly systemLaunchTemplate: string;
+  readonly mlLaunchTemplate: string;
+  readonly systemNodeGroup: string;
+  readonly mlNodeGroup: string;
+  readonly keyAlias: string;
+  /** Fixed by EKS: the control plane's log group. */
+  readonly clusterLogGroup: string;
 }
 
 export function serviceNames(a: Answers): ServiceNames {
@@ -81,8 +112,21 @@ export function serviceNames(a: Answers): ServiceNames {
       'cost-center': a.costCenter,
     },
     registryRepository: a.registry ?? a.name,
+    mlNodePool: { key: 'workload-type', value: 'ml-inference' },
+    k8s: {
+      driftCronJob: fit(`${a.name}-drift`, 52),
+      denyAllPolicy: fit(`${a.name}-default-deny`, 253),
+      inferencePolicy: fit(`${a.name}-inference`, 253),
+      driftPolicy: fit(`${a.name}-drift`, 253),
+      dashboard: fit(`${a.name}-dashboard`, 253),
+      dashboardUid: fit(`${a.name}-inference`, 40),
+      digestPolicy: fit(`${a.name}-require-image-digest`, 253),
+    },
   };
 }
+
+/** Prefix, inside the model bucket, of the prediction logs the drift job reads. */
+export const predictionLogPrefix = 'prediction-logs/';
 
 /** Object key of the model inside its bucket: versioned, so a rollback is a pointer change. */
 export function modelObjectKey(modelName: string, modelVersion: string): string {
@@ -95,10 +139,11 @@ export function gcpNames(a: Answers, stage: Stage): GcpNames {
   const project = a.gcpProject;
   const serviceAccountId = fit(`${a.name}-${stage}`, 30);
   const registryHost = `${a.gcpRegion}-docker.pkg.dev`;
+  const cluster = fit(`${a.name}-${stage}`, 40);
   return {
     project,
     region: a.gcpRegion,
-    cluster: fit(`${a.name}-${stage}`, 40),
+    cluster,
     network: fit(`${a.name}-${stage}`, 63),
     serviceAccountId,
     serviceAccountEmail: `${serviceAccountId}@${project}.iam.gserviceaccount.com`,
@@ -108,6 +153,11 @@ export function gcpNames(a: Answers, stage: Stage): GcpNames {
     modelBucket: fit(`${project}-${a.name}-${stage}-models`, 63),
     stateBucket: fit(`${project}-${a.name}-tfstate`, 63),
     statePrefix: `${a.name}/${stage}`,
+    nodeServiceAccountId: fit(`${cluster}-nodes`, 30),
+    keyRing: cluster,
+    cryptoKey: 'data',
+    systemPool: 'system',
+    mlPool: 'ml',
   };
 }
 
@@ -116,10 +166,11 @@ export function awsNames(a: Answers, stage: Stage): AwsNames {
   const svc = serviceNames(a);
   const roleName = fit(`${a.name}-${stage}-irsa`, 64);
   const registryHost = `${a.awsAccountId}.dkr.ecr.${a.awsRegion}.amazonaws.com`;
+  const cluster = fit(`${a.name}-${stage}`, 100);
   return {
     accountId: a.awsAccountId,
     region: a.awsRegion,
-    cluster: fit(`${a.name}-${stage}`, 100),
+    cluster,
     vpc: fit(`${a.name}-${stage}`, 255),
     roleName,
     roleArn: `arn:aws:iam::${a.awsAccountId}:role/${roleName}`,
@@ -129,5 +180,14 @@ export function awsNames(a: Answers, stage: Stage): AwsNames {
     stateBucket: fit(`${a.name}-tfstate-${a.awsAccountId}`, 63),
     stateKey: `${a.name}/${stage}/terraform.tfstate`,
     lockTable: fit(`${a.name}-tfstate-lock`, 255),
+    irsaSubject: `system:serviceaccount:${svc.namespace}:${svc.serviceAccount}`,
+    clusterRole: fit(`${cluster}-cluster`, 64),
+    nodeRole: fit(`${cluster}-node`, 64),
+    systemLaunchTemplate: fit(`${cluster}-system`, 128),
+    mlLaunchTemplate: fit(`${cluster}-ml`, 128),
+    systemNodeGroup: 'system',
+    mlNodeGroup: 'ml',
+    keyAlias: `alias/${cluster}`,
+    clusterLogGroup: `/aws/eks/${cluster}/cluster`,
   };
 }

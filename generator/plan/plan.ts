@@ -14,6 +14,7 @@ import {
   awsNames,
   gcpNames,
   modelObjectKey,
+  predictionLogPrefix,
   serviceNames,
   stages,
 } from './naming.js';
@@ -33,6 +34,8 @@ export interface EnvironmentPlan {
   readonly nodePool: { readonly min: number; readonly max: number };
   /** `gs://...` or `s3://...` URI the init container fetches. */
   readonly modelUri: string;
+  /** Where the prediction logs go and the drift job reads them (`gs://bucket/prediction-logs/`). */
+  readonly predictionLogUri: string;
   readonly gcp?: GcpNames;
   readonly aws?: AwsNames;
 }
@@ -89,6 +92,7 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
           stage,
           ...sizing,
           modelUri: `gs://${gcp.modelBucket}/${objectKey}`,
+          predictionLogUri: `gs://${gcp.modelBucket}/${predictionLogPrefix}`,
           gcp,
         };
       }
@@ -99,6 +103,7 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
         stage,
         ...sizing,
         modelUri: `s3://${aws.modelBucket}/${objectKey}`,
+        predictionLogUri: `s3://${aws.modelBucket}/${predictionLogPrefix}`,
         aws,
       };
     }),

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { validateAnswers } from '../answers/resolve.js';
+import { awsNames, fit, gcpNames, serviceNames, stages } from './naming.js';
+
+const long = `a${'b'.repeat(62)}`;
+const answers = (name: string) =>
+  validateAnswers({
+    name,
+    model: 'model/model.onnx',
+    cloud: 'both',
+    gcpProject: 'acme-ml-prod',
+    awsAccountId: '123456789012',
+  });
+
+describe('naming', () => {
+  it('fit keeps short names and cuts long ones to the limit with a stable, distinct hash', () => {
+    expect(fit('churn-api-dev', 30)).toBe('churn-api-dev');
+    const a = fit(`${long}-dev`, 30);
+    const b = fit(`${long}-prod`, 30);
+    expect(a).toHaveLength(30);
+    expect(a).not.toBe(b);
+    expect(fit(`${long}-dev`, 30)).toBe(a);
+    expect(a).toMatch(/^[a-z][-a-z0-9]*[a-z0-9]$/);
+  });
+
+  it.each(['churn-api', long])('every derived name of %s fits its provider limit', (name) => {
+    const a = answers(name);
+    const svc = serviceNames(a);
+    expect(svc.k8s.driftCronJob.length).toBeLessThanOrEqual(52);
+    expect(svc.k8s.dashboardUid.length).toBeLessThanOrEqual(40);
+    for (const stage of stages) {
+      const g = gcpNames(a, stage);
+      expect(g.serviceAccountId).toMatch(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/);
+      expect(g.nodeServiceAccountId.length).toBeLessThanOrEqual(30);
+      expect(g.cluster.length).toBeLessThanOrEqual(40);
+      expect(g.modelBucket.length).toBeLessThanOrEqual(63);
+      expect(g.workloadIdentityMember).toBe(
+        `serviceAccount:acme-ml-prod.svc.id.goog[${svc.namespace}/${svc.serviceAccount}]`,
+      );
+      const w = awsNames(a, stage);
+      expect(w.roleName.length).toBeLessThanOrEqual(64);
+      expect(w.clusterRole.length).toBeLessThanOrEqual(64);
+      expect(w.modelBucket).toMatch(/^[a-z0-9][-a-z0-9]{1,61}[a-z0-9]$/);
+      expect(w.roleArn).toBe(`arn:aws:iam::123456789012:role/${w.roleName}`);
+      expect(w.irsaSubject).toBe(`system:serviceaccount:${svc.namespace}:${svc.serviceAccount}`);
+    }
+  });
+
+  it('environments never share a bucket or an identity', () => {
+    const a = answers('churn-api');
+    const buckets = stages.flatMap((s) => [gcpNames(a, s).modelBucket, awsNames(a, s).modelBucket]);
+    const identities = stages.flatMap((s) => [
+      gcpNames(a, s).serviceAccountEmail,
+      awsNames(a, s).roleArn,
+    ]);
+    expect(new Set(buckets).size).toBe(buckets.length);
+    expect(new Set(identities).size).toBe(identities.length);
+  });
+});
