@@ -243,28 +243,19 @@ export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
  * select the label and tolerate the taint, nothing else schedules there. `test/identity.test.ts`
  * fails if the stack's value differs.
  */
-export const mlNodePool = { key: 'workload-type', value: 'ml-inference' } as const;
+export const mlNodePool = service.mlNodePool;
 
 /**
  * Files beside `model.onnx` that the service reads, fetched by the init container. Read from the
- * plan's model when it lists them; otherwise the runtime contract's default names.
+ * plan's model: its sidecar and the artifacts the sidecar names.
  */
 export const modelArtifacts: readonly string[] = (() => {
-  const listed = (model as { readonly artifacts?: Readonly<Record<string, string | undefined>> })
-    .artifacts;
-  if (listed) {
-    const { driftBaseline, background, golden, metrics } = listed;
-    return ['model.schema.json', driftBaseline, background, golden, metrics].filter(
-      (f): f is string => typeof f === 'string' && f.length > 0,
-    );
-  }
-  return [
-    'model.schema.json',
-    'drift_baseline.json',
-    'background.json',
-    'golden.json',
-    'metrics.json',
-  ];
+  const listed: Readonly<Record<string, string | undefined>> = model.artifacts;
+  const { driftBaseline, background, golden, metrics } = listed;
+  // A model without a sidecar has neither it nor artifacts: the service serves without them.
+  return [model.described ? 'model.schema.json' : undefined, driftBaseline, background, golden, metrics].filter(
+    (f): f is string => typeof f === 'string' && f.length > 0,
+  );
 })();
 
 /** RFC 1918, carrier-grade NAT and link-local (cloud metadata) ranges: never "the object store". */
