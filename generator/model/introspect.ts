@@ -23,6 +23,11 @@ const servableTypes: ReadonlySet<string> = new Set<TensorType>([
 export interface IntrospectOptions {
   /** The task the user asked for; wins over the sidecar and over inference. */
   readonly task?: TaskKind;
+  /**
+   * The name when no sidecar gives one (otherwise it comes from the file name). `upgrade` passes
+   * the recorded name: the project's copy of the model is always `model/model.onnx`.
+   */
+  readonly name?: string;
 }
 
 /** Reads the graph's signature. Any failure is a UserError that names the file. */
@@ -86,6 +91,7 @@ export async function introspectModel(
     outputs,
     sidecar,
     task: options.task,
+    name: options.name,
   });
 }
 
@@ -97,6 +103,7 @@ interface ContractInput {
   outputs: TensorInfo[];
   sidecar: Sidecar | undefined;
   task: TaskKind | undefined;
+  name?: string | undefined;
 }
 
 /** Pure: signature + sidecar -> contract, with an error that names the problem for anything unservable. */
@@ -128,7 +135,7 @@ export function buildContract(c: ContractInput): ModelContract {
       `${modelPath}: task "binary" needs exactly 2 classes; the model has ${labels.length}`,
     );
   }
-  const name = sidecar?.name ?? toModelName(basename(modelPath, '.onnx'));
+  const name = sidecar?.name ?? c.name ?? toModelName(basename(modelPath, '.onnx'));
   return {
     name,
     version: sidecar?.version ?? `sha-${c.sha256.slice(0, 12)}`,
