@@ -3,6 +3,8 @@ export const ExitCode = {
   ok: 0,
   failure: 1,
   usage: 2,
+  /** `upgrade` wrote the merge, but some files hold conflict markers to resolve (listed). */
+  conflicts: 3,
   cancelled: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,6 +1,6 @@
 /**
- * The `create-mlops-service` command line (the program; `cli.ts` runs it). Commands: create (default), schema. `check` and
- * `upgrade` join here as commands of their own modules.
+ * The `create-mlops-service` command line (the program; `cli.ts` runs it). Commands: create
+ * (default), schema, upgrade, diff. Each command's module is loaded on use.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, UserError } from './errors.js';
@@ -13,10 +13,17 @@ function isInteractive(opts: { yes?: boolean; json?: boolean; interactive?: bool
   return Boolean(process.stdin.isTTY && process.stdout.isTTY);
 }
 
-export function buildProgram(): Command {
+/** What a command wants the process to exit with when it did not throw (upgrade: 3 on conflicts). */
+export interface RunState {
+  exitCode: ExitCode;
+}
+
+export function buildProgram(state: RunState = { exitCode: ExitCode.ok }): Command {
   const program = new Command('create-mlops-service')
     .description('Stamp out a production-grade ML inference service from an ONNX model.')
     .version(generatorVersion, '-v, --version')
+    // Options after a subcommand are the subcommand's (`upgrade --json`), not the program's.
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -69,15 +76,90 @@ export function buildProgram(): Command {
       const { schemaCommand } = await import('./commands/schema.js');
       process.stdout.write(schemaCommand(opts));
     });
+
+  program
+    .command('upgrade')
+    .description(
+      'merge the current templates into this generated project, keeping your edits (exit 3: conflicts to resolve)',
+    )
+    .argument('[dir]', 'the generated project', '.')
+    .option(
+      '--to <version>',
+      "the version to upgrade to (only this generator's own is available offline)",
+    )
+    .option('--dry-run', 'print the unified diff of what would change; write nothing', false)
+    .option('--json', 'print the report (as in .mlops-service/UPDATE_REPORT.json) on stdout', false)
+    .option(
+      '--allow-dirty',
+      'upgrade even with uncommitted changes, or outside a git repository',
+      false,
+    )
+    .option(
+      '--base <dir>',
+      'a pristine render of the recorded version, when the project lost its base',
+    )
+    .option('--no-interactive', 'never prompt for new questions (they take their defaults)')
+    .addOption(
+      new Option(
+        '--templates <dir>',
+        'render the new version from this template tree (template development, tests)',
+      ).hideHelp(),
+    )
+    .action(async (dir: string, opts: Record<string, unknown>) => {
+      const { upgrade } = await import('./commands/upgrade.js');
+      const json = Boolean(opts.json);
+      const result = await upgrade({
+        dir,
+        ...(typeof opts.to === 'string' ? { to: opts.to } : {}),
+        dryRun: Boolean(opts.dryRun),
+        json,
+        allowDirty: Boolean(opts.allowDirty),
+        interactive: isInteractive({ json, interactive: opts.interactive as boolean }),
+        ...(typeof opts.base === 'string' ? { baseDir: opts.base } : {}),
+        ...(typeof opts.templates === 'string' ? { templatesDir: opts.templates } : {}),
+      });
+      if (json) {
+        const out = opts.dryRun ? { ...result.report, diff: result.diff } : result.report;
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      } else if (opts.dryRun) {
+        process.stdout.write(result.diff);
+      }
+      state.exitCode = result.report.exitCode as ExitCode;
+    });
+
+  program
+    .command('diff')
+    .description('show your edits against the pristine render of the recorded version')
+    .argument('[paths...]', 'only these files or folders')
+    .option('-C, --dir <dir>', 'the generated project', '.')
+    .option(
+      '--base <dir>',
+      'a pristine render of the recorded version, when the project lost its base',
+    )
+    .option('--json', 'print the list of edited files as JSON', false)
+    .action(async (paths: string[], opts: { dir: string; base?: string; json: boolean }) => {
+      const { diffProject } = await import('./commands/diff.js');
+      const result = await diffProject({
+        dir: opts.dir,
+        paths,
+        ...(opts.base ? { baseDir: opts.base } : {}),
+      });
+      process.stdout.write(
+        opts.json
+          ? `${JSON.stringify({ files: result.files, base: result.base }, null, 2)}\n`
+          : result.diff,
+      );
+    });
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const state: RunState = { exitCode: ExitCode.ok };
+  const program = buildProgram(state);
   const json = argv.includes('--json');
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return ExitCode.ok;
+    return state.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (

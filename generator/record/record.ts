@@ -3,7 +3,7 @@
  * `check`. `answers.json` is the desired state (editable); `manifest.json` is the tool's record of
  * the last render: generator version, the answers it used, and a sha256 per generated file;
  * `base.json.gz` is that render itself, the merge base of the next `upgrade`
- * (docs/adr/0004-upgrade-base.md).
+ * (docs/adr/0005-upgrade-keeps-its-base-in-the-project.md).
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';

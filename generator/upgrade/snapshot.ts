@@ -1,7 +1,7 @@
 /**
  * The base snapshot: `.mlops-service/base.json.gz`, the pristine render of the recorded generator
  * version, kept in the project so that `upgrade` and `diff` have their merge base offline and when
- * that version can no longer be downloaded or run (docs/adr/0004-upgrade-base.md).
+ * that version can no longer be downloaded or run (docs/adr/0005-upgrade-keeps-its-base-in-the-project.md).
  *
  * gzip of `{format, generator, files: {path: {utf8} | {base64}}}`, paths sorted, so the same
  * render gives the same bytes. It holds what the generator rendered, except the `.mlops-service/`

@@ -1,0 +1,123 @@
+/**
+ * The answers of an upgrade: `answers.json` (the desired state, which the user may edit) migrated
+ * to the current schema; questions new since the recorded version take their defaults, or are
+ * asked in a terminal. `manifest.renderedAnswers` (what the last render used) is migrated too:
+ * the re-render of the base needs it, and the report says which answers changed.
+ */
+import * as p from '@clack/prompts';
+import { CancelledError, UsageError } from '../errors.js';
+import { type AnswersMigration, migrateAnswers } from '../answers/migrations.js';
+import { type RawAnswers, formatIssues } from '../answers/resolve.js';
+import {
+  type AnswerKey,
+  type Answers,
+  answerFields,
+  answerKeys,
+  answersSchema,
+  applies,
+  cloudChoices,
+} from '../answers/schema.js';
+import { answersFile, manifestFile } from '../record/record.js';
+import type { ProjectRecords } from './records.js';
+
+export interface UpgradeAnswers {
+  readonly answers: Answers;
+  /** The last render's answers, migrated; undefined when they no longer validate. */
+  readonly renderedAnswers: Answers | undefined;
+  readonly migrations: string[];
+  /** New questions and the value they took. */
+  readonly added: Record<string, unknown>;
+  /** Answers that differ from the last render's (the user edited answers.json). */
+  readonly changed: Record<string, { from: unknown; to: unknown }>;
+}
+
+function validate(raw: RawAnswers, source: string): Answers {
+  const result = answersSchema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new UsageError(`${source} holds invalid answers:`, [
+    ...formatIssues(result.error.issues, raw).map((l) =>
+      l.replace(/^--[\w-]+ /, (f) => `${f.slice(2, -1)}: `),
+    ),
+    `Edit ${answersFile} and run upgrade again.`,
+  ]);
+}
+
+async function ask(key: AnswerKey): Promise<unknown> {
+  const { schema, meta } = answerFields[key];
+  const fallback = schema.safeParse(undefined).success
+    ? schema.safeParse(undefined).data
+    : undefined;
+  const choices: Partial<Record<AnswerKey, readonly string[]>> = { cloud: cloudChoices };
+  const list = choices[key];
+  const value = list
+    ? await p.select({
+        message: `${meta.message} (new question)`,
+        options: list.map((c) => ({ value: c, label: c })),
+        initialValue: String(fallback ?? list[0]),
+      })
+    : await p.text({
+        message: `${meta.message} (new question)`,
+        defaultValue: fallback === undefined ? '' : String(fallback),
+        initialValue: fallback === undefined ? '' : String(fallback),
+        validate: (v) => {
+          const parsed = schema.safeParse(meta.kind === 'number' ? Number(v) : v);
+          return parsed.success ? undefined : parsed.error.issues[0]?.message;
+        },
+      });
+  if (p.isCancel(value)) throw new CancelledError();
+  if (value === '') return undefined;
+  return meta.kind === 'number' ? Number(value) : value;
+}
+
+export async function upgradeAnswers(
+  records: ProjectRecords,
+  options: { interactive: boolean; migrations?: readonly AnswersMigration[] },
+): Promise<UpgradeAnswers> {
+  const migrations = options.migrations;
+  const desired = migrateAnswers(records.answers.answers, records.answers.schemaVersion, {
+    source: answersFile,
+    ...(migrations ? { migrations } : {}),
+  });
+  let renderedAnswers: Answers | undefined;
+  try {
+    const rendered = migrateAnswers(
+      records.manifest.renderedAnswers,
+      records.manifest.answersSchemaVersion,
+      { source: manifestFile, ...(migrations ? { migrations } : {}) },
+    );
+    renderedAnswers = answersSchema.parse(rendered.answers);
+  } catch {
+    // Only the re-render of the base needs them; it reports that it could not run.
+    renderedAnswers = undefined;
+  }
+
+  const raw: RawAnswers = { ...(desired.answers as RawAnswers) };
+  const fresh = [...new Set(desired.added)].filter(
+    (k): k is AnswerKey =>
+      (answerKeys as string[]).includes(k) && raw[k as AnswerKey] === undefined,
+  );
+  for (const key of fresh) {
+    if (options.interactive && applies(key, raw)) {
+      const value = await ask(key);
+      if (value !== undefined) raw[key] = value;
+    }
+  }
+  const answers = validate(raw, answersFile);
+  const added = Object.fromEntries(fresh.map((k) => [k, answers[k]]));
+  const changed: Record<string, { from: unknown; to: unknown }> = {};
+  if (renderedAnswers) {
+    for (const key of answerKeys) {
+      const from = renderedAnswers[key];
+      const to = answers[key];
+      if (JSON.stringify(from) !== JSON.stringify(to) && !(key in added))
+        changed[key] = { from, to };
+    }
+  }
+  return {
+    answers,
+    renderedAnswers,
+    migrations: desired.steps,
+    added,
+    changed,
+  };
+}
