@@ -52,8 +52,6 @@ export class GcpEnvironmentStack extends TerraformStack {
     new GcsBackend(this, { bucket: g.stateBucket, prefix: g.statePrefix });
     labelEveryResource(this, labels, labelFields.gcp);
 
-    const project = new DataGoogleProject(this, 'project', { projectId: g.project });
-
     // Network: one subnet with secondary ranges (VPC-native), Private Google Access, Cloud NAT
     // so private nodes reach registries outside Google.
     const network = new ComputeNetwork(this, 'network', {
@@ -86,6 +84,7 @@ export class GcpEnvironmentStack extends TerraformStack {
     let key: KmsCryptoKey | undefined;
     const keyGrants: KmsCryptoKeyIamMember[] = [];
     if (cfg.customerManagedKey) {
+      const project = new DataGoogleProject(this, 'project', { projectId: g.project });
       const ring = new KmsKeyRing(this, 'key-ring', { name: local.keyRing, location: g.region });
       key = new KmsCryptoKey(this, 'key', {
         name: local.cryptoKey,
