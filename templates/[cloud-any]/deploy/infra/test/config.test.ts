@@ -1,6 +1,6 @@
 /**
  * The sizing config: dev < staging < prod, the ML machines hold the service's pods at the plan's
- * maximum replicas, the address ranges do not overlap, and local names fit the clouds' limits.
+ * maximum replicas, the address ranges do not overlap, and the stack-local names fit the clouds' limits.
  */
 import { describe, expect, it } from 'vitest';
 import { environments, runtime } from '../../plan.js';
@@ -13,7 +13,6 @@ import {
   type Stage,
   stageConfig,
 } from '../config.js';
-import { awsLocalNames, fit, gcpLocalNames } from '../lib/local-names.js';
 
 const order: readonly Stage[] = ['dev', 'staging', 'prod'];
 
@@ -99,19 +98,20 @@ describe('network ranges', () => {
   });
 });
 
-describe('local names', () => {
+describe('stack-local names from deploy/plan.ts', () => {
   it('fit the clouds’ limits and differ per environment', () => {
     const ids = new Set<string>();
     for (const env of environments) {
-      const names = env as unknown as { gcp?: { cluster: string }; aws?: { cluster: string } };
+      const names = env as unknown as {
+        gcp?: { nodeServiceAccountId: string };
+        aws?: { clusterRole: string; nodeRole: string };
+      };
       if (names.gcp) {
-        const id = gcpLocalNames(names.gcp).nodeServiceAccountId;
-        expect(id).toMatch(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/);
-        ids.add(id);
+        expect(names.gcp.nodeServiceAccountId).toMatch(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/);
+        ids.add(names.gcp.nodeServiceAccountId);
       }
       if (names.aws) {
-        const n = awsLocalNames(names.aws);
-        for (const role of [n.clusterRole, n.nodeRole]) {
+        for (const role of [names.aws.clusterRole, names.aws.nodeRole]) {
           expect(role.length).toBeLessThanOrEqual(64);
           ids.add(role);
         }
@@ -120,11 +120,5 @@ describe('local names', () => {
     expect(ids.size).toBe(
       environments.filter((e) => 'gcp' in e).length + 2 * environments.filter((e) => 'aws' in e).length,
     );
-  });
-
-  it('cut long names with a hash that keeps them unique', () => {
-    const long = 'a'.repeat(40);
-    expect(fit(`${long}-dev-nodes`, 30)).toHaveLength(30);
-    expect(fit(`${long}-dev-nodes`, 30)).not.toBe(fit(`${long}-prod-nodes`, 30));
   });
 });

@@ -38,7 +38,7 @@ import type { Construct } from 'constructs';
 import { runtime, service } from '../../plan.js';
 import { awsInstanceType, mlMachineSize, podsPerNode, stageConfig } from '../config.js';
 import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
-import { awsLocalNames, mlNodeTaint } from '../lib/local-names.js';
+import { mlNodeTaint } from '../lib/local-names.js';
 import { modelLocation } from '../lib/model-path.js';
 import type { AwsEnvironment } from './environments.js';
 import { serviceTrust, tlsOnlyBucketPolicy } from './policies.js';
@@ -50,7 +50,6 @@ export class AwsEnvironmentStack extends TerraformStack {
     super(scope, id);
     const a = env.aws;
     const cfg = stageConfig[env.stage];
-    const local = awsLocalNames(a);
     const tags = resourceLabels(env.stage);
     const location = modelLocation(env.modelUri);
     if (location.scheme !== 's3' || location.bucket !== a.modelBucket) {
@@ -146,7 +145,7 @@ export class AwsEnvironmentStack extends TerraformStack {
         deletionWindowInDays: 30,
         lifecycle: { preventDestroy: cfg.deletionProtection },
       });
-      new KmsAlias(this, 'key-alias', { name: local.keyAlias, targetKeyId: key.keyId });
+      new KmsAlias(this, 'key-alias', { name: a.keyAlias, targetKeyId: key.keyId });
     }
 
     // Model bucket: versioned, SSE-KMS, never public, TLS only.
@@ -196,7 +195,7 @@ export class AwsEnvironmentStack extends TerraformStack {
 
     // EKS control plane: private subnets, API authentication, audit logs, Secrets envelope-encrypted.
     const clusterRole = new IamRole(this, 'cluster-role', {
-      name: local.clusterRole,
+      name: a.clusterRole,
       assumeRolePolicy: serviceTrust(this, 'cluster-trust', 'eks.amazonaws.com').json,
     });
     const clusterPolicy = new IamRolePolicyAttachment(this, 'cluster-policy', {
@@ -219,7 +218,7 @@ export class AwsEnvironmentStack extends TerraformStack {
       });
     }
     const logs = new CloudwatchLogGroup(this, 'cluster-logs', {
-      name: local.clusterLogGroup,
+      name: a.clusterLogGroup,
       retentionInDays: cfg.logRetentionDays,
     });
     const publicEndpoint = cfg.controlPlaneCidrs.length > 0;
@@ -256,7 +255,7 @@ export class AwsEnvironmentStack extends TerraformStack {
 
     // Nodes: private subnets, IMDSv2 with one hop (pods cannot take the node's role), encrypted disks.
     const nodeRole = new IamRole(this, 'node-role', {
-      name: local.nodeRole,
+      name: a.nodeRole,
       assumeRolePolicy: serviceTrust(this, 'node-trust', 'ec2.amazonaws.com').json,
     });
     const nodePolicies = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryPullOnly'].map(
@@ -287,9 +286,9 @@ export class AwsEnvironmentStack extends TerraformStack {
         ...props,
       });
 
-    const systemTemplate = launchTemplate('system-launch-template', local.systemLaunchTemplate);
+    const systemTemplate = launchTemplate('system-launch-template', a.systemLaunchTemplate);
     nodeGroup('system-nodes', {
-      nodeGroupName: local.systemNodeGroup,
+      nodeGroupName: a.systemNodeGroup,
       instanceTypes: [cfg.aws.systemInstanceType],
       capacityType: 'ON_DEMAND',
       scalingConfig: { minSize: cfg.systemPool.min, maxSize: cfg.systemPool.max, desiredSize: cfg.systemPool.min },
@@ -297,9 +296,9 @@ export class AwsEnvironmentStack extends TerraformStack {
     });
 
     const mlSize = mlMachineSize(podsPerNode(env), runtime);
-    const mlTemplate = launchTemplate('ml-launch-template', local.mlLaunchTemplate);
+    const mlTemplate = launchTemplate('ml-launch-template', a.mlLaunchTemplate);
     nodeGroup('ml-nodes', {
-      nodeGroupName: local.mlNodeGroup,
+      nodeGroupName: a.mlNodeGroup,
       instanceTypes: cfg.aws.families.map((family) => awsInstanceType(family, mlSize)),
       capacityType: cfg.spotNodes ? 'SPOT' : 'ON_DEMAND',
       scalingConfig: { minSize: env.nodePool.min, maxSize: env.nodePool.max, desiredSize: env.nodePool.min },
@@ -320,7 +319,7 @@ export class AwsEnvironmentStack extends TerraformStack {
             {
               test: 'StringEquals',
               variable: `${issuerHost}:sub`,
-              values: [`system:serviceaccount:${service.namespace}:${service.serviceAccount}`],
+              values: [a.irsaSubject],
             },
             { test: 'StringEquals', variable: `${issuerHost}:aud`, values: ['sts.amazonaws.com'] },
           ],

@@ -28,7 +28,7 @@ import type { Construct } from 'constructs';
 import { runtime, service } from '../../plan.js';
 import { gcpMachineType, mlMachineSize, podsPerNode, stageConfig } from '../config.js';
 import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
-import { gcpLocalNames, mlNodeTaint } from '../lib/local-names.js';
+import { mlNodeTaint } from '../lib/local-names.js';
 import { modelLocation } from '../lib/model-path.js';
 import { type GcpEnvironment, workloadPool } from './environments.js';
 
@@ -40,7 +40,6 @@ export class GcpEnvironmentStack extends TerraformStack {
     super(scope, id);
     const g = env.gcp;
     const cfg = stageConfig[env.stage];
-    const local = gcpLocalNames(g);
     const labels = resourceLabels(env.stage);
     const location = modelLocation(env.modelUri);
     if (location.scheme !== 'gs' || location.bucket !== g.modelBucket) {
@@ -85,9 +84,9 @@ export class GcpEnvironmentStack extends TerraformStack {
     const keyGrants: KmsCryptoKeyIamMember[] = [];
     if (cfg.customerManagedKey) {
       const project = new DataGoogleProject(this, 'project', { projectId: g.project });
-      const ring = new KmsKeyRing(this, 'key-ring', { name: local.keyRing, location: g.region });
+      const ring = new KmsKeyRing(this, 'key-ring', { name: g.keyRing, location: g.region });
       key = new KmsCryptoKey(this, 'key', {
-        name: local.cryptoKey,
+        name: g.cryptoKey,
         keyRing: ring.id,
         purpose: 'ENCRYPT_DECRYPT',
         rotationPeriod: `${90 * 86400}s`,
@@ -146,7 +145,7 @@ export class GcpEnvironmentStack extends TerraformStack {
     // Nodes run as a minimal service account, never the Compute Engine default (Editor).
     const nodeIdentity = new ServiceAccount(this, 'node-identity', {
       project: g.project,
-      accountId: local.nodeServiceAccountId,
+      accountId: g.nodeServiceAccountId,
       displayName: `${g.cluster} GKE nodes`,
     });
     const nodeMember = `serviceAccount:${nodeIdentity.email}`;
@@ -214,7 +213,7 @@ export class GcpEnvironmentStack extends TerraformStack {
     const upgradeSettings = { maxSurge: 1, maxUnavailable: 0 };
 
     new ContainerNodePool(this, 'system-pool', {
-      name: local.systemPool,
+      name: g.systemPool,
       cluster: cluster.id,
       location: g.region,
       initialNodeCount: 1,
@@ -230,7 +229,7 @@ export class GcpEnvironmentStack extends TerraformStack {
 
     const mlMachine = gcpMachineType(cfg.gcp.family, mlMachineSize(podsPerNode(env), runtime));
     new ContainerNodePool(this, 'ml-pool', {
-      name: local.mlPool,
+      name: g.mlPool,
       cluster: cluster.id,
       location: g.region,
       initialNodeCount: 1,

@@ -212,7 +212,7 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     });
     const conditions = statement!.condition as Array<{ test: string; variable: string; values: string[] }>;
     expect(conditions.map((c) => [c.test, c.variable.replace(/^.*:/, ''), c.values])).toEqual([
-      ['StringEquals', 'sub', [`system:serviceaccount:${service.namespace}:${service.serviceAccount}`]],
+      ['StringEquals', 'sub', [a.irsaSubject]],
       ['StringEquals', 'aud', ['sts.amazonaws.com']],
     ]);
 

@@ -20,7 +20,7 @@ import { stageConfig } from '../config.js';
 import { gcpApis } from '../gcp/bootstrap.js';
 import { gcpEnvironments, workloadPool } from '../gcp/environments.js';
 import { labelFields, resourceLabels } from '../lib/labels.js';
-import { bootstrapState, gcpLocalNames, mlNodeTaint } from '../lib/local-names.js';
+import { bootstrapState, mlNodeTaint } from '../lib/local-names.js';
 import { modelLocation } from '../lib/model-path.js';
 import { labelledResources } from './support/labels.js';
 import { expect } from './support/matchers.js';
@@ -66,7 +66,6 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
   const { json, tf, stack } = synthStack(id);
   const g = env.gcp;
   const cfg = stageConfig[env.stage];
-  const local = gcpLocalNames(g);
   const labels = resourceLabels(env.stage);
 
   it('uses a remote GCS state of its own', () => {
@@ -119,7 +118,7 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     const ml = resource(tf, 'google_container_node_pool', 'ml-pool');
     expect(ml.autoscaling).toMatchObject({ total_min_node_count: env.nodePool.min, total_max_node_count: env.nodePool.max });
     expect(json).toHaveResourceWithProperties(ContainerNodePool, {
-      name: local.mlPool,
+      name: g.mlPool,
       management: { auto_repair: true, auto_upgrade: true },
     });
     const node = ml.node_config as Record<string, unknown>;
