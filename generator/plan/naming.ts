@@ -20,8 +20,10 @@ export function fit(s: string, max: number): string {
 export interface ServiceNames {
   /** Deployment, Service, HPA, PDB, container and npm package name. */
   readonly service: string;
-  readonly namespace: string;
+  /** The service's Kubernetes service account (its pods and the log shipper beside them). */
   readonly serviceAccount: string;
+  /** The drift CronJob's own Kubernetes service account: it reads prediction logs, not models. */
+  readonly driftServiceAccount: string;
   /** Prefix of every Prometheus metric the service exports. */
   readonly metricPrefix: string;
   /** Labels on every Kubernetes object; the pod selector is `selectorLabels`. */
@@ -46,6 +48,11 @@ export interface ServiceNames {
 }
 
 export interface GcpNames {
+  /**
+   * The stage's namespace. Stages share the project's Workload Identity pool, so the namespace
+   * differs per stage: otherwise a dev pod could act as the prod service account.
+   */
+  readonly namespace: string;
   readonly project: string;
   readonly region: string;
   readonly cluster: string;
@@ -54,11 +61,17 @@ export interface GcpNames {
   readonly serviceAccountEmail: string;
   /** The IAM member that Workload Identity binds to the Kubernetes service account. */
   readonly workloadIdentityMember: string;
+  /** The drift job's own identity: reads the prediction logs only. */
+  readonly driftServiceAccountId: string;
+  readonly driftServiceAccountEmail: string;
+  readonly driftWorkloadIdentityMember: string;
   readonly registryHost: string;
   readonly image: string;
   readonly modelBucket: string;
   readonly stateBucket: string;
   readonly statePrefix: string;
+  /** State of the bootstrap stack (state bucket, registry), beside the environments' state. */
+  readonly bootstrapStatePrefix: string;
   /** Names only the stack uses, derived here so every length limit is handled in one place. */
   readonly nodeServiceAccountId: string;
   readonly keyRing: string;
@@ -68,8 +81,12 @@ export interface GcpNames {
 }
 
 export interface AwsNames {
+  /** The stage's namespace (see GcpNames.namespace). */
+  readonly namespace: string;
   readonly accountId: string;
   readonly region: string;
+  /** ARN partition of the region: `aws`, `aws-us-gov` or `aws-cn`. */
+  readonly partition: string;
   readonly cluster: string;
   readonly vpc: string;
   readonly roleName: string;
@@ -79,7 +96,12 @@ export interface AwsNames {
   readonly modelBucket: string;
   readonly stateBucket: string;
   readonly stateKey: string;
+  readonly bootstrapStateKey: string;
   readonly lockTable: string;
+  /** The drift job's own role: reads the prediction logs only. */
+  readonly driftRoleName: string;
+  readonly driftRoleArn: string;
+  readonly driftIrsaSubject: string;
   /** The `sub` claim of the service account's OIDC token, which the IRSA role trusts. */
   readonly irsaSubject: string;
   readonly clusterRole: string;
@@ -100,8 +122,8 @@ export function serviceNames(a: Answers): ServiceNames {
   };
   return {
     service: a.name,
-    namespace: a.name,
     serviceAccount: a.name,
+    driftServiceAccount: fit(`${a.name}-drift`, 63),
     metricPrefix: 'mlservice',
     selectorLabels,
     labels: {
@@ -128,6 +150,18 @@ export function serviceNames(a: Answers): ServiceNames {
 /** Prefix, inside the model bucket, of the prediction logs the drift job reads. */
 export const predictionLogPrefix = 'prediction-logs/';
 
+/** The namespace of a stage: one per stage, in every cloud (see GcpNames.namespace). */
+export function stageNamespace(a: Answers, stage: Stage): string {
+  return fit(`${a.name}-${stage}`, 63);
+}
+
+/** ARN partition of an AWS region. */
+export function awsPartition(region: string): string {
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('cn-')) return 'aws-cn';
+  return 'aws';
+}
+
 /** Object key of the model inside its bucket: versioned, so a rollback is a pointer change. */
 export function modelObjectKey(modelName: string, modelVersion: string): string {
   return `models/${modelName}/${modelVersion}/model.onnx`;
@@ -140,19 +174,26 @@ export function gcpNames(a: Answers, stage: Stage): GcpNames {
   const serviceAccountId = fit(`${a.name}-${stage}`, 30);
   const registryHost = `${a.gcpRegion}-docker.pkg.dev`;
   const cluster = fit(`${a.name}-${stage}`, 40);
+  const namespace = stageNamespace(a, stage);
+  const driftServiceAccountId = fit(`${a.name}-${stage}-drift`, 30);
   return {
+    namespace,
     project,
     region: a.gcpRegion,
     cluster,
     network: fit(`${a.name}-${stage}`, 63),
     serviceAccountId,
     serviceAccountEmail: `${serviceAccountId}@${project}.iam.gserviceaccount.com`,
-    workloadIdentityMember: `serviceAccount:${project}.svc.id.goog[${svc.namespace}/${svc.serviceAccount}]`,
+    workloadIdentityMember: `serviceAccount:${project}.svc.id.goog[${namespace}/${svc.serviceAccount}]`,
+    driftServiceAccountId,
+    driftServiceAccountEmail: `${driftServiceAccountId}@${project}.iam.gserviceaccount.com`,
+    driftWorkloadIdentityMember: `serviceAccount:${project}.svc.id.goog[${namespace}/${svc.driftServiceAccount}]`,
     registryHost,
     image: `${registryHost}/${project}/${svc.registryRepository}/${a.name}`,
     modelBucket: fit(`${project}-${a.name}-${stage}-models`, 63),
     stateBucket: fit(`${project}-${a.name}-tfstate`, 63),
     statePrefix: `${a.name}/${stage}`,
+    bootstrapStatePrefix: `${a.name}/bootstrap`,
     nodeServiceAccountId: fit(`${cluster}-nodes`, 30),
     keyRing: cluster,
     cryptoKey: 'data',
@@ -167,20 +208,29 @@ export function awsNames(a: Answers, stage: Stage): AwsNames {
   const roleName = fit(`${a.name}-${stage}-irsa`, 64);
   const registryHost = `${a.awsAccountId}.dkr.ecr.${a.awsRegion}.amazonaws.com`;
   const cluster = fit(`${a.name}-${stage}`, 100);
+  const namespace = stageNamespace(a, stage);
+  const partition = awsPartition(a.awsRegion);
+  const driftRoleName = fit(`${a.name}-${stage}-drift`, 64);
   return {
+    namespace,
     accountId: a.awsAccountId,
     region: a.awsRegion,
+    partition,
     cluster,
     vpc: fit(`${a.name}-${stage}`, 255),
     roleName,
-    roleArn: `arn:aws:iam::${a.awsAccountId}:role/${roleName}`,
+    roleArn: `arn:${partition}:iam::${a.awsAccountId}:role/${roleName}`,
     registryHost,
     image: `${registryHost}/${svc.registryRepository}`,
     modelBucket: fit(`${a.name}-${stage}-models-${a.awsAccountId}`, 63),
     stateBucket: fit(`${a.name}-tfstate-${a.awsAccountId}`, 63),
     stateKey: `${a.name}/${stage}/terraform.tfstate`,
+    bootstrapStateKey: `${a.name}/bootstrap/terraform.tfstate`,
     lockTable: fit(`${a.name}-tfstate-lock`, 255),
-    irsaSubject: `system:serviceaccount:${svc.namespace}:${svc.serviceAccount}`,
+    irsaSubject: `system:serviceaccount:${namespace}:${svc.serviceAccount}`,
+    driftRoleName,
+    driftRoleArn: `arn:${partition}:iam::${a.awsAccountId}:role/${driftRoleName}`,
+    driftIrsaSubject: `system:serviceaccount:${namespace}:${svc.driftServiceAccount}`,
     clusterRole: fit(`${cluster}-cluster`, 64),
     nodeRole: fit(`${cluster}-node`, 64),
     systemLaunchTemplate: fit(`${cluster}-system`, 128),
