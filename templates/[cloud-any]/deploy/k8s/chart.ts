@@ -23,6 +23,7 @@ import type { Cidr, K8sEnvironment } from './config.js';
 import { dashboard } from './dashboard.js';
 import { alertGroups } from './alerts.js';
 import { k8sNames } from './names.js';
+import { addAdmissionPolicies } from './policies.js';
 import {
   driftContainerName,
   driftPodLabels,
@@ -401,6 +402,9 @@ export class ServiceChart extends Chart {
     if (env.images.admissionPolicy) {
       this.digestAdmission(ns, labels);
     }
+
+    // The policy catalogue (policies/kubernetes), bound to this namespace: Deny in prod, Warn elsewhere.
+    addAdmissionPolicies(this, env, ns);
   }
 
   /**
