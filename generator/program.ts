@@ -1,6 +1,6 @@
 /**
  * The `create-mlops-service` command line (the program; `cli.ts` runs it). Commands: create
- * (default), schema, upgrade, diff. Each command's module is loaded on use.
+ * (default), schema, upgrade, check, diff. Each command's module is loaded on use.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, UserError } from './errors.js';
@@ -125,6 +125,32 @@ export function buildProgram(state: RunState = { exitCode: ExitCode.ok }): Comma
         process.stdout.write(result.diff);
       }
       state.exitCode = result.report.exitCode as ExitCode;
+    });
+
+  program
+    .command('check')
+    .description(
+      "evaluate the project's policies (policies/): exit 1 on an error, 2 if the check cannot run",
+    )
+    .argument('[dir]', 'the generated project', '.')
+    .addOption(
+      new Option('--format <format>', 'report format')
+        .choices(['text', 'json', 'sarif'])
+        .default('text'),
+    )
+    .option('--output <file>', 'write the report to this file (a text summary goes to stdout)')
+    .option('--no-synth', 'skip synthesis: Kubernetes and Terraform policies are not evaluated')
+    .option('--staged', 'pre-commit mode: synthesize only what the staged files can change', false)
+    .action(async (dir: string, opts: Record<string, unknown>) => {
+      const { check } = await import('./commands/check.js');
+      const result = await check({
+        dir,
+        format: opts.format as 'text' | 'json' | 'sarif',
+        ...(typeof opts.output === 'string' ? { output: opts.output } : {}),
+        synth: opts.synth !== false,
+        staged: Boolean(opts.staged),
+      });
+      state.exitCode = result.exitCode as ExitCode;
     });
 
   program

@@ -18,6 +18,7 @@ import {
   serviceNames,
   stages,
 } from './naming.js';
+import { type PolicyPlan, policyPlan } from './policies.js';
 
 /** Node.js major version the generated image and CI target (the current LTS). */
 export const targetNodeMajor = 24;
@@ -70,6 +71,8 @@ export interface Plan {
     readonly list: readonly Cloud[];
   };
   readonly environments: readonly EnvironmentPlan[];
+  /** The policy catalogue as it applies to this project (policies/, agent files, docs). */
+  readonly policies: PolicyPlan;
 }
 
 /** Folder of the generated project that holds the model and its artifacts. */
@@ -132,6 +135,7 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
     },
     clouds: { gcp: clouds.includes('gcp'), aws: clouds.includes('aws'), list: clouds },
     environments,
+    policies: policyPlan(clouds.length > 0),
   };
 }
 

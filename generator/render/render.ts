@@ -9,6 +9,7 @@ import type Handlebars from 'handlebars';
 import nodePlop from 'node-plop';
 import { UserError } from '../errors.js';
 import type { Plan } from '../plan/plan.js';
+import { catalogueFiles } from '../plan/policies.js';
 import { templateHelpers } from './helpers.js';
 import { type TemplateFile, listPartials, listTemplateFiles } from './template-files.js';
 
@@ -92,7 +93,7 @@ export async function renderProject(
       target: t.target,
       abortOnFail: true,
     })),
-    ...extra.map((e): FileAction => ({
+    ...[...catalogueFiles(plan, templatesDir), ...extra].map((e): FileAction => ({
       type: 'copy',
       source: e.source,
       target: e.target,

@@ -41,6 +41,7 @@ const dotfileAliases: Record<string, string> = {
   '_mlops-service': '.mlops-service',
   '_lintstagedrc.json': '.lintstagedrc.json',
   '_secretlintrc.json': '.secretlintrc.json',
+  _secretlintignore: '.secretlintignore',
 };
 
 export const partialsDirName = '_partials';
