@@ -1,0 +1,105 @@
+/**
+ * The golden-path smoke test (scripts/ci/smoke.mjs of a generated project) against the real
+ * service on loopback: the same checks the golden path runs inside kind, minus Kubernetes.
+ *
+ * It needs an installed project (this repository installs nothing, and tests use no network):
+ * SMOKE_PROJECT_DIR names one (CI sets it after installing an example or a fresh project), else
+ * each committed example that has its node_modules is used; with none, the test is skipped.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { isAbsolute, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../version.js';
+
+const explicit = process.env.SMOKE_PROJECT_DIR;
+const projects = explicit
+  ? [isAbsolute(explicit) ? explicit : resolve(packageRoot, explicit)]
+  : ['bank-churn', 'nlp-insight', 'chicago-taxi']
+      .map((name) => join(packageRoot, 'examples', name))
+      .filter(
+        (dir) =>
+          existsSync(join(dir, 'node_modules/onnxruntime-node')) &&
+          existsSync(join(dir, 'scripts/ci/smoke.mjs')),
+      );
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolvePort(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+function runSmoke(dir: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['scripts/ci/smoke.mjs', ...args], { cwd: dir });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code) => done({ code, out }));
+  });
+}
+
+if (projects.length === 0) {
+  describe('smoke.mjs against the real service', () => {
+    it.skip('needs an installed project (SMOKE_PROJECT_DIR, or an example with node_modules)', () => {});
+  });
+}
+
+describe.each(projects)('smoke.mjs against the real service of %s', (dir) => {
+  it(
+    'passes in golden mode (100 valid, 5 invalid, exact counters, readiness, drift) and in deploy mode',
+    { timeout: 180_000 },
+    async () => {
+      expect(existsSync(join(dir, 'node_modules')), `${dir} is not installed`).toBe(true);
+      if (!existsSync(join(dir, 'dist/src/server.js'))) {
+        const build = spawnSync(
+          process.execPath,
+          ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'],
+          { cwd: dir, encoding: 'utf8' },
+        );
+        expect(build.status, build.stdout + build.stderr).toBe(0);
+      }
+      const port = await freePort();
+      const server = spawn(process.execPath, ['dist/src/server.js'], {
+        cwd: dir,
+        env: {
+          ...process.env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          WORKERS: '1',
+          LOG_LEVEL: 'warn',
+          PREDICTION_LOG_PATH: '',
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      try {
+        const url = `http://127.0.0.1:${port}`;
+        const golden = await runSmoke(dir, ['--url', url, '--mode', 'golden', '--timeout', '120']);
+        expect(golden.code, golden.out).toBe(0);
+        expect(golden.out).toMatch(/grew by exactly 100 \(100\)/);
+        expect(golden.out).toMatch(/mlservice_validation_errors_total grew by exactly 5 \(5\)/);
+        expect(golden.out).toContain('smoke passed');
+        const deploy = await runSmoke(dir, [
+          '--url',
+          url,
+          '--metrics-url',
+          url,
+          '--mode',
+          'deploy',
+        ]);
+        expect(deploy.code, deploy.out).toBe(0);
+      } finally {
+        server.kill('SIGTERM');
+      }
+    },
+  );
+});
