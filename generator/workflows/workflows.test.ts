@@ -10,13 +10,14 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { create } from '../commands/create.js';
 import { buildPlan } from '../plan/plan.js';
 import { validateAnswers } from '../answers/resolve.js';
 import { introspectModel } from '../model/introspect.js';
-import { packageRoot } from '../version.js';
+import { packageRoot, templatesDir } from '../version.js';
 import { fixturesDir, tempDir } from '../test-support/cli.js';
 
 const require = createRequire(import.meta.url);
@@ -452,6 +453,36 @@ describe("every workflow (generated for each cloud choice, and this repository's
     // Every pin is used somewhere (no stale entries).
     expect([...seen.keys()].sort()).toEqual(Object.keys(pins).sort());
   });
+});
+
+/** The project's own policy engine (scripts/check), when its dependencies resolve from here. */
+const engine = (await import(
+  pathToFileURL(join(templatesDir, 'scripts/check/check.js')).href
+).catch(() => null)) as null | {
+  runCheck(options: {
+    root: string;
+    format: 'json';
+    synth: boolean;
+    stdout: (s: string) => void;
+  }): Promise<{ findings: Array<{ policy: string; message: string }> }>;
+};
+
+describe('the policies of the catalogue', () => {
+  it.skipIf(!engine)(
+    'MLOPS-040 (actions pinned) and MLOPS-041 (permissions) pass on every generated project',
+    async () => {
+      for (const cloud of Object.keys(clouds) as Cloud[]) {
+        const report = await engine!.runCheck({
+          root: projects[cloud],
+          format: 'json',
+          synth: false,
+          stdout: () => {},
+        });
+        const ci = report.findings.filter((f) => /MLOPS-04\d/.test(f.policy));
+        expect(ci, cloud).toEqual([]);
+      }
+    },
+  );
 });
 
 describe('the rules catch what they are for', () => {
