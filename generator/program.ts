@@ -139,7 +139,10 @@ export function buildProgram(state: RunState = { exitCode: ExitCode.ok }): Comma
         .default('text'),
     )
     .option('--output <file>', 'write the report to this file (a text summary goes to stdout)')
-    .option('--no-synth', 'skip synthesis: Kubernetes and Terraform policies are not evaluated')
+    .option(
+      '--no-synth',
+      'use the last synthesis (deploy/k8s/dist, deploy/infra/cdktf.out) instead of running it',
+    )
     .option('--staged', 'pre-commit mode: synthesize only what the staged files can change', false)
     .action(async (dir: string, opts: Record<string, unknown>) => {
       const { check } = await import('./commands/check.js');

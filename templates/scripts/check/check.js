@@ -102,22 +102,25 @@ export async function runCheck(options = {}) {
   const root = resolve(options.root ?? '.');
   const format = options.format ?? 'text';
   const write = options.stdout ?? ((/** @type {string} */ s) => void process.stdout.write(s));
-  let synth = { k8s: options.synth !== false, infra: options.synth !== false };
+  /** @type {import('./model.js').SynthMode} */
+  const mode = options.synth === false ? 'read' : 'synth';
+  /** @type {import('./model.js').ModelOptions} */
+  let parts = { k8s: mode, infra: mode };
   /** @type {string[]} */
   const notes = [];
   if (options.staged) {
     const staged = stagedPaths(root);
     if (staged) {
       const wanted = synthFor(staged);
-      synth = { k8s: synth.k8s && wanted.k8s, infra: synth.infra && wanted.infra };
+      parts = { k8s: wanted.k8s ? mode : 'skip', infra: wanted.infra ? mode : 'skip' };
       if (!wanted.k8s || !wanted.infra)
-        notes.push('pre-commit: only what the staged files can change was synthesized');
+        notes.push('pre-commit: what the staged files cannot change was not synthesized');
     }
   }
   // The catalogue first: a broken policy fails before minutes of synthesis.
   const catalogue = loadCatalogue(join(root, 'policies'));
   compile(catalogue.policies);
-  const model = await buildModel(root, { synth });
+  const model = await buildModel(root, parts);
   const report = checkModel(catalogue, model);
   report.notes.unshift(...notes);
   const text =

@@ -4,7 +4,7 @@
  *
  *   --format text|json|sarif   report format (default text)
  *   --output <file>            write the report there (a text summary still goes to stdout)
- *   --no-synth                 do not synthesize: Kubernetes and Terraform policies are skipped
+ *   --no-synth                 use the last synthesis (deploy/k8s/dist, deploy/infra/cdktf.out)
  *   --staged                   pre-commit: synthesize only what the staged files can change
  *
  * Exit 0: no error; 1: an error-severity policy fails; 2: the check could not run.

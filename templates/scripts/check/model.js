@@ -31,10 +31,11 @@ const skipDirs = new Set([
 ]);
 
 /**
- * @typedef {{
- *   synth?: { k8s: boolean, infra: boolean },
- *   log?: (line: string) => void,
- * }} ModelOptions
+ * What to do for the synthesized parts: `synth` runs the project's script and reads its output,
+ * `read` reads the output of the last synthesis if there is one, `skip` leaves the part out (its
+ * policies are reported as not evaluated).
+ * @typedef {'synth' | 'read' | 'skip'} SynthMode
+ * @typedef {{ k8s?: SynthMode, infra?: SynthMode }} ModelOptions
  */
 
 /**
@@ -69,33 +70,35 @@ function scriptsOf(root) {
 }
 
 /**
- * Builds the model. `synth` says which synthesis to run first (default: every one the project has).
+ * Builds the model. By default it runs every synthesis the project has (`synth:k8s`,
+ * `synth:infra`), in parallel.
  * @param {string} root
  * @param {ModelOptions} [options]
  * @returns {Promise<ProjectModel>}
  */
 export async function buildModel(root, options = {}) {
   const scripts = scriptsOf(root);
-  const synth = options.synth ?? { k8s: true, infra: true };
   /** @type {string[]} */
   const notes = [];
-  const jobs = [];
-  const runK8s = synth.k8s && 'synth:k8s' in scripts;
-  const runInfra = synth.infra && 'synth:infra' in scripts;
-  if (runK8s) jobs.push(runScript(root, 'synth:k8s'));
-  if (runInfra) jobs.push(runScript(root, 'synth:infra'));
-  await Promise.all(jobs);
-
-  /** @type {K8sEnvironment[] | null} */
-  let manifests = null;
-  if (runK8s) manifests = readManifests(root);
-  else if ('synth:k8s' in scripts)
-    notes.push('Kubernetes policies skipped: manifests not synthesized');
-  /** @type {TerraformStack[] | null} */
-  let terraform = null;
-  if (runInfra) terraform = readTerraform(root);
-  else if ('synth:infra' in scripts)
-    notes.push('Terraform policies skipped: stacks not synthesized');
+  const parts = /** @type {const} */ ([
+    { key: 'k8s', script: 'synth:k8s', out: k8sOut, what: 'Kubernetes manifests' },
+    { key: 'infra', script: 'synth:infra', out: infraOut, what: 'Terraform stacks' },
+  ]);
+  /** @type {Record<string, boolean>} */
+  const use = {};
+  await Promise.all(
+    parts.map(async (p) => {
+      const mode = options[p.key] ?? 'synth';
+      if (!(p.script in scripts)) return;
+      if (mode === 'synth') await runScript(root, p.script);
+      use[p.key] = mode === 'synth' || (mode === 'read' && existsSync(join(root, p.out)));
+      if (mode === 'read' && use[p.key])
+        notes.push(`${p.what} read from ${p.out} (the last npm run ${p.script})`);
+      if (!use[p.key]) notes.push(`${p.what} not synthesized: their policies were not evaluated`);
+    }),
+  );
+  const manifests = use.k8s ? readManifests(root) : null;
+  const terraform = use.infra ? readTerraform(root) : null;
 
   return {
     root,
