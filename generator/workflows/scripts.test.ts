@@ -155,6 +155,7 @@ describe('golden-path.mjs: the kind overlay', () => {
   it('replaces the bucket fetch with a copy from the golden-model image into the same volume, suspends CronJobs, makes bindings Deny, pins the image', async () => {
     const o = await overlay();
     expect(o.resources).toEqual(['../../gcp-dev']);
+    expect(o.replaced).toEqual(['fetch-model']);
     expect(o.images).toEqual([
       {
         name: 'us-central1-docker.pkg.dev/acme/svc/svc',

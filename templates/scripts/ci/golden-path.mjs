@@ -12,8 +12,10 @@
  * - the model: in a cloud the init container fetches it from the bucket with the workload
  *   identity; kind has neither. A "golden model" image (the service image plus this repository's
  *   model/ folder) is built and pushed by digest, and a kustomize overlay in
- *   deploy/k8s/dist/.golden/<env>/ replaces the init container with one that copies the model
- *   from that image and checks its sha256 against the plan, as the real one does;
+ *   deploy/k8s/dist/.golden/<env>/ replaces the init containers with one that copies the model
+ *   from that image and checks its sha256 against the plan, as the real fetch does. The other
+ *   init containers need the bucket too (the prediction-log shipper sidecar uploads to it) and
+ *   are left out: the service writes its log locally either way;
  * - the drift CronJob is suspended (it would fetch yesterday's prediction log from the bucket);
  * - the kind nodes get the labels the Deployment's nodeSelector asks for (the cloud stack gives
  *   them to its ML node pool);
@@ -175,6 +177,7 @@ export function goldenOverlay({
   const mount = main.volumeMounts?.find((m) => m.mountPath === modelDir);
   if (!mount)
     throw new Error(`deployment ${deployment.metadata.name}: no volume mounted at ${modelDir}`);
+  const replaced = (pod.initContainers ?? []).map((c) => c.name);
   const copy = [
     "const fs = require('node:fs'), crypto = require('node:crypto');",
     `fs.cpSync('/golden-model', ${JSON.stringify(modelDir)}, { recursive: true });`,
@@ -218,6 +221,8 @@ export function goldenOverlay({
   ];
   const [newName, digest] = image.split('@');
   return {
+    /** The init containers the overlay takes out (printed; not a kustomization field). */
+    replaced,
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
     resources: [`../../${envId}`],
@@ -392,7 +397,8 @@ export async function goldenPath({ envId, image }) {
     image,
     imageName,
   });
-  const { images, ...withoutImages } = overlay;
+  const { images, replaced, ...withoutImages } = overlay;
+  console.log(`init containers ${replaced.join(', ')} replaced by golden-model (${modelImage})`);
   writeFileSync(join(overlayDir, 'kustomization.yaml'), yamlModule().stringify(withoutImages));
   const kustomize = spawnSync('kustomize', ['version'], { encoding: 'utf8' });
   if (kustomize.status === 0) {
