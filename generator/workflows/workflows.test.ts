@@ -442,6 +442,12 @@ describe("every workflow (generated for each cloud choice, and this repository's
     expect(problems).toEqual([]);
   });
 
+  it('the generated project ships the Dockerfile its workflows build (context: .)', () => {
+    for (const cloud of Object.keys(clouds) as Cloud[]) {
+      expect(existsSync(join(projects[cloud], 'Dockerfile')), `${cloud}: Dockerfile`).toBe(true);
+    }
+  });
+
   it('each action is pinned to the same verified commit everywhere', () => {
     const seen = new Map<string, Set<string>>();
     for (const f of files) {
