@@ -224,7 +224,17 @@ describe('golden-path.mjs: the kind overlay', () => {
     const binding = (name: string, policyName: string, action: string) => ({
       kind: 'ValidatingAdmissionPolicyBinding',
       metadata: { name },
-      spec: { policyName, validationActions: [action] },
+      spec: {
+        policyName,
+        validationActions: [action],
+        matchResources: {
+          namespaceSelector: {
+            matchLabels: {
+              'kubernetes.io/metadata.name': name.endsWith('-prod') ? 'svc-prod' : 'svc-dev',
+            },
+          },
+        },
+      },
     });
     const overlays = new Map([
       [
@@ -241,24 +251,31 @@ describe('golden-path.mjs: the kind overlay', () => {
           vap('mlops-014', 'true'),
           binding('svc-mlops-014', 'mlops-014', 'Deny'),
           vap('mlops-016', "c.image.matches('@sha256:[a-f0-9]{64}$')"),
-          binding('svc-mlops-016', 'mlops-016', 'Deny'),
+          binding('svc-mlops-016-prod', 'mlops-016', 'Deny'),
           vap('mlops-018', 'restricted'),
-          binding('svc-mlops-018', 'mlops-018', 'Deny'),
+          binding('svc-mlops-018-prod', 'mlops-018', 'Deny'),
         ],
       ],
     ]);
-    const policies = admissionPolicies('gcp-dev', overlays) as Array<{
-      doc: { kind: string; metadata: { name: string }; spec: { validationActions?: string[] } };
+    const policies = admissionPolicies('gcp-dev', overlays, 'svc-dev') as Array<{
+      doc: {
+        kind: string;
+        metadata: { name: string };
+        spec: { validationActions?: string[]; matchResources?: unknown };
+      };
       from: string;
     }>;
     expect(policies.map((p) => `${p.doc.kind}/${p.doc.metadata.name}@${p.from}`)).toEqual([
       'ValidatingAdmissionPolicy/mlops-014@gcp-dev',
       'ValidatingAdmissionPolicyBinding/svc-mlops-014@gcp-dev',
       'ValidatingAdmissionPolicy/mlops-016@gcp-prod',
-      'ValidatingAdmissionPolicyBinding/svc-mlops-016@gcp-prod',
+      'ValidatingAdmissionPolicyBinding/svc-mlops-016-prod@gcp-prod',
     ]);
-    for (const p of policies.filter((x) => x.doc.kind.endsWith('Binding')))
+    for (const p of policies.filter((x) => x.doc.kind.endsWith('Binding'))) {
       expect(p.doc.spec.validationActions).toEqual(['Deny']);
+      // Every binding, prod's included, applies to the golden environment's namespace.
+      expect(JSON.stringify(p.doc.spec)).toContain('"kubernetes.io/metadata.name":"svc-dev"');
+    }
     expect(requiresDigest(policies)).toBe(true);
     expect(requiresDigest(policies.slice(0, 2))).toBe(false);
   });

@@ -78,22 +78,31 @@ function run(cmd, args, options = {}) {
  * The admission policies to install before the overlay: the environment's own (the policy
  * catalogue's ValidatingAdmissionPolicies and their bindings, as the overlay declares them), plus,
  * from the other environments of `overlays`, every policy that requires images by digest (prod's),
- * so the golden path proves the Deployment would be admitted there too. Every binding is made
- * `Deny`: a policy that only warns in dev fails the golden path.
+ * so the golden path proves the Deployment would be admitted there too (those bindings are pointed
+ * at `namespace`: stages have namespaces of their own). Every binding is made `Deny`: a policy
+ * that only warns in dev fails the golden path.
  */
-export function admissionPolicies(envId, overlays) {
+export function admissionPolicies(envId, overlays, namespace) {
   const own = overlays.get(envId) ?? [];
   const found = new Map();
-  const add = (doc, from) => {
+  const add = (doc, from, retarget) => {
     const key = `${doc.kind}/${doc.metadata?.name}`;
     if (found.has(key)) return;
-    const object =
-      doc.kind === 'ValidatingAdmissionPolicyBinding'
-        ? { ...doc, spec: { ...doc.spec, validationActions: ['Deny'] } }
-        : doc;
+    let object = doc;
+    if (doc.kind === 'ValidatingAdmissionPolicyBinding') {
+      const spec = { ...doc.spec, validationActions: ['Deny'] };
+      // Another stage's binding names that stage's namespace: point it at this one.
+      if (retarget) {
+        spec.matchResources = {
+          ...spec.matchResources,
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+        };
+      }
+      object = { ...doc, spec };
+    }
     found.set(key, { doc: object, from });
   };
-  for (const doc of own) if (admissionKinds.has(doc.kind)) add(doc, envId);
+  for (const doc of own) if (admissionKinds.has(doc.kind)) add(doc, envId, false);
   for (const [id, docs] of overlays) {
     if (id === envId) continue;
     const digestPolicies = new Set(
@@ -107,12 +116,12 @@ export function admissionPolicies(envId, overlays) {
     );
     for (const doc of docs) {
       if (doc.kind === 'ValidatingAdmissionPolicy' && digestPolicies.has(doc.metadata.name))
-        add(doc, id);
+        add(doc, id, true);
       if (
         doc.kind === 'ValidatingAdmissionPolicyBinding' &&
         digestPolicies.has(doc.spec?.policyName)
       )
-        add(doc, id);
+        add(doc, id, true);
     }
   }
   return [...found.values()];
@@ -355,7 +364,7 @@ export async function goldenPath({ envId, image }) {
   );
 
   // 1. The admission policies, then the namespace, and wait until an unpinned pod is refused.
-  const policies = admissionPolicies(envId, overlaysOf(env.cloud));
+  const policies = admissionPolicies(envId, overlaysOf(env.cloud), env.namespace);
   if (!requiresDigest(policies)) {
     throw new Error(
       `no admission policy of the ${env.cloud} environments requires images by digest: nothing proves the pin`,
