@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -461,17 +461,34 @@ describe("every workflow (generated for each cloud choice, and this repository's
   });
 });
 
-/** The project's own policy engine (scripts/check), when its dependencies resolve from here. */
-const engine = (await import(
-  pathToFileURL(join(templatesDir, 'scripts/check/check.js')).href
-).catch(() => null)) as null | {
+/**
+ * The project's own policy engine (scripts/check): this repository's copy when its dependencies
+ * resolve from here, else an installed project's (SMOKE_PROJECT_DIR, which CI sets).
+ */
+async function loadEngine(): Promise<null | {
   runCheck(options: {
     root: string;
     format: 'json';
     synth: boolean;
     stdout: (s: string) => void;
   }): Promise<{ findings: Array<{ policy: string; message: string }> }>;
-};
+}> {
+  const installed = process.env.SMOKE_PROJECT_DIR;
+  const candidates = [
+    join(templatesDir, 'scripts/check/check.js'),
+    ...(installed ? [join(resolvePath(packageRoot, installed), 'scripts/check/check.js')] : []),
+  ];
+  for (const file of candidates) {
+    if (!existsSync(file)) continue;
+    try {
+      return await import(pathToFileURL(file).href);
+    } catch {
+      // its dependencies do not resolve from there
+    }
+  }
+  return null;
+}
+const engine = await loadEngine();
 
 describe('the policies of the catalogue', () => {
   it.skipIf(!engine)(
