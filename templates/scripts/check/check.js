@@ -15,7 +15,14 @@ import { formatJson, formatSarif, formatText } from './report.js';
 
 export { loadCatalogue } from './catalogue.js';
 export { evaluate, compile, selects, toCel, location } from './evaluate.js';
-export { buildModel, readManifests, readTerraform, readFiles, terraformStack } from './model.js';
+export {
+  buildModel,
+  pinImages,
+  readManifests,
+  readTerraform,
+  readFiles,
+  terraformStack,
+} from './model.js';
 export { parseDockerfile, parseImports, parseWorkflow } from './parse.js';
 export { formatJson, formatSarif, formatText } from './report.js';
 

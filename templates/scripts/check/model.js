@@ -180,7 +180,7 @@ export const ciPinned = `sha256:${'0'.repeat(64)}`;
  * @param {any} object
  * @param {Array<{ name: string, newName?: string, newTag?: string, digest?: string }>} images
  */
-function pinImages(object, images) {
+export function pinImages(object, images) {
   const loc = object[location];
   /** @param {any} node @returns {any} */
   const visit = (node) => {
