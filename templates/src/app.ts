@@ -7,7 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
 import { HttpError, ValidationError } from './errors.js';
 import { explainRoutes } from './routes/explain.js';
 import { healthRoutes } from './routes/health.js';
@@ -25,13 +30,19 @@ declare module 'fastify' {
 }
 
 export interface AppHooks {
-  readonly onRequest?: () => void;
-  readonly onResponse?: () => void;
+  /** A request arrived. */
+  readonly onRequestStart?: () => void;
+  /** Its response is done (sent, failed or abandoned by the client). */
+  readonly onRequestEnd?: () => void;
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export async function buildApp(ctx: ServiceContext, logger: FastifyBaseLogger, hooks: AppHooks = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  ctx: ServiceContext,
+  logger: FastifyBaseLogger,
+  hooks: AppHooks = {},
+): Promise<FastifyInstance> {
   const { config, metrics } = ctx;
   const prefix = randomBytes(4).toString('hex');
   let counter = 0;
@@ -54,10 +65,15 @@ export async function buildApp(ctx: ServiceContext, logger: FastifyBaseLogger, h
   });
   app.decorateRequest('startedAt', 0);
 
+  const onRequestEnd = hooks.onRequestEnd;
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = performance.now();
-    hooks.onRequest?.();
     reply.header('x-request-id', request.id);
+    if (onRequestEnd) {
+      hooks.onRequestStart?.();
+      // 'close' fires once per response, also when the client went away before the answer.
+      reply.raw.once('close', onRequestEnd);
+    }
     done();
   });
   // While draining, every answer (also to requests that arrived before SIGTERM) closes its
@@ -67,7 +83,6 @@ export async function buildApp(ctx: ServiceContext, logger: FastifyBaseLogger, h
     done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {
-    hooks.onResponse?.();
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeRequest(route, reply.statusCode, (performance.now() - request.startedAt) / 1000);
     done();
@@ -82,7 +97,8 @@ export async function buildApp(ctx: ServiceContext, logger: FastifyBaseLogger, h
       status = error.statusCode;
       message = error.message;
       details = error.options.details;
-      if (error.options.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.options.retryAfterSeconds));
+      if (error.options.retryAfterSeconds !== undefined)
+        reply.header('retry-after', String(error.options.retryAfterSeconds));
       if (error instanceof ValidationError) metrics.validationErrors.inc({ route });
     } else {
       const code = (error as FastifyError).code;
@@ -100,7 +116,11 @@ export async function buildApp(ctx: ServiceContext, logger: FastifyBaseLogger, h
         status = 400;
         message = 'the body is not valid JSON';
         metrics.validationErrors.inc({ route });
-      } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      } else if (
+        typeof error.statusCode === 'number' &&
+        error.statusCode >= 400 &&
+        error.statusCode < 500
+      ) {
         status = error.statusCode;
         message = error.message;
       }
@@ -111,10 +131,19 @@ export async function buildApp(ctx: ServiceContext, logger: FastifyBaseLogger, h
     reply
       .code(status)
       .type('application/json; charset=utf-8')
-      .send(JSON.stringify(details ? { error: message, requestId: request.id, details } : { error: message, requestId: request.id }));
+      .send(
+        JSON.stringify(
+          details
+            ? { error: message, requestId: request.id, details }
+            : { error: message, requestId: request.id },
+        ),
+      );
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}`, requestId: request.id });
+    reply.code(404).send({
+      error: `no route ${request.method} ${request.url.split('?')[0]}`,
+      requestId: request.id,
+    });
   });
 
   await app.register(swagger, {

@@ -42,7 +42,9 @@ export interface Config {
 }
 
 /** CPUs the container may use, from the cgroup quota (v2 `cpu.max`, else v1), or undefined when unlimited. */
-export function cgroupCpuLimit(read: (path: string) => string = (p) => readFileSync(p, 'utf8')): number | undefined {
+export function cgroupCpuLimit(
+  read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): number | undefined {
   try {
     const [quota, period] = read('/sys/fs/cgroup/cpu.max').trim().split(/\s+/);
     if (quota === 'max') return undefined;
@@ -88,7 +90,10 @@ const decimal = (min: number, max: number) =>
 const variables = {
   PORT: { schema: int(0, 65535), default: '8080' },
   HOST: { schema: z.string().trim().min(1, 'must not be empty'), default: '0.0.0.0' },
-  MODEL_PATH: { schema: z.string().trim().min(1, 'must not be empty'), default: 'model/model.onnx' },
+  MODEL_PATH: {
+    schema: z.string().trim().min(1, 'must not be empty'),
+    default: 'model/model.onnx',
+  },
   WORKERS: { schema: int(1, 256), default: undefined },
   MAX_BATCH_SIZE: { schema: int(1, 4096), default: '32' },
   MAX_BATCH_DELAY_MS: { schema: decimal(0, 1000), default: '0' },
@@ -99,7 +104,10 @@ const variables = {
   BODY_LIMIT_BYTES: { schema: int(1024, 1024 * 1024 * 1024), default: '1048576' },
   PREDICTION_LOG_PATH: { schema: z.string().trim(), default: '/tmp/predictions.jsonl' },
   SHUTDOWN_TIMEOUT_MS: { schema: int(0, 3_600_000), default: '20000' },
-  LOG_LEVEL: { schema: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }), default: 'info' },
+  LOG_LEVEL: {
+    schema: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }),
+    default: 'info',
+  },
   DRIFT_WINDOW: { schema: int(10, 10_000_000), default: '10000' },
   EXPLAIN_SAMPLES: { schema: int(1, 10_000), default: '64' },
 } as const;
@@ -107,19 +115,28 @@ const variables = {
 export type VariableName = keyof typeof variables;
 export const variableNames = Object.keys(variables) as VariableName[];
 
-function read<K extends VariableName>(env: NodeJS.ProcessEnv, name: K): z.output<(typeof variables)[K]['schema']> | undefined {
+function read<K extends VariableName>(
+  env: NodeJS.ProcessEnv,
+  name: K,
+): z.output<(typeof variables)[K]['schema']> | undefined {
   const spec = variables[name];
   const raw = env[name] ?? spec.default;
   if (raw === undefined) return undefined;
   const result = spec.schema.safeParse(raw);
   if (!result.success) {
     const shown = raw.length > 60 ? `${raw.slice(0, 60)}...` : raw;
-    throw new ConfigError(name, `${result.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(shown)})`);
+    throw new ConfigError(
+      name,
+      `${result.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(shown)})`,
+    );
   }
   return result.data as z.output<(typeof variables)[K]['schema']>;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): Config {
   const workers = read(env, 'WORKERS') ?? defaultWorkers();
   const logPath = read(env, 'PREDICTION_LOG_PATH')!;
   return {

@@ -13,7 +13,10 @@ export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
-    readonly options: { readonly details?: readonly FieldIssue[]; readonly retryAfterSeconds?: number } = {},
+    readonly options: {
+      readonly details?: readonly FieldIssue[];
+      readonly retryAfterSeconds?: number;
+    } = {},
   ) {
     super(message);
     this.name = 'HttpError';
@@ -53,7 +56,10 @@ export class DeadlineError extends HttpError {
 /** The inference worker that held the request died; the pool replaces it. */
 export class WorkerCrashError extends HttpError {
   constructor() {
-    super(500, 'the inference worker running this request failed; it has been replaced, retry the request');
+    super(
+      500,
+      'the inference worker running this request failed; it has been replaced, retry the request',
+    );
     this.name = 'WorkerCrashError';
   }
 }

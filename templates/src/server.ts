@@ -26,8 +26,12 @@ try {
 }
 const logger = pino({ level: config.logLevel, base: { service: 'mlservice' } });
 
-process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
-process.on('uncaughtException', (error) => fail(`uncaught exception: ${error.stack ?? error.message}`, logger));
+process.on('unhandledRejection', (reason) =>
+  logger.error({ err: reason }, 'unhandled promise rejection'),
+);
+process.on('uncaughtException', (error) =>
+  fail(`uncaught exception: ${error.stack ?? error.message}`, logger),
+);
 
 let service;
 try {
@@ -56,5 +60,8 @@ try {
 try {
   await service.start();
 } catch (error) {
-  fail(error instanceof ModelLoadError ? error.message : `cannot start: ${(error as Error).message}`, logger);
+  fail(
+    error instanceof ModelLoadError ? error.message : `cannot start: ${(error as Error).message}`,
+    logger,
+  );
 }

@@ -17,9 +17,15 @@ function find(): ServiceInfo {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++) {
     try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Partial<ServiceInfo>;
+      const pkg = JSON.parse(
+        readFileSync(join(dir, 'package.json'), 'utf8'),
+      ) as Partial<ServiceInfo>;
       if (typeof pkg.name === 'string') {
-        return { name: pkg.name, version: pkg.version ?? '0.0.0', description: pkg.description ?? '' };
+        return {
+          name: pkg.name,
+          version: pkg.version ?? '0.0.0',
+          description: pkg.description ?? '',
+        };
       }
     } catch {
       // keep looking

@@ -13,7 +13,7 @@ import { HttpError, ShedError } from './errors.js';
 import { Batcher, type JobResult, type RunResult } from './inference/batcher.js';
 import { type Prediction, type Shaper, makeShaper } from './inference/outputs.js';
 import { type ExplainSetup, InferencePool } from './inference/pool.js';
-import { packRows } from './inference/tensors.js';
+import { batchLayout, packBatch } from './inference/tensors.js';
 import { type Metrics, createMetrics } from './metrics.js';
 import { type LoadedModel, exampleRecord, loadModel } from './model/artifacts.js';
 import { contract as generatedContract } from './model/contract.js';
@@ -122,7 +122,8 @@ class Recorder {
       for (let i = 0; i < entry.rows.length; i++) {
         const inputs = entry.rows[i]!;
         const outputs = entry.predictions[i]!;
-        if (regression) this.metrics.predictionValue.observe((outputs as { prediction: number }).prediction);
+        if (regression)
+          this.metrics.predictionValue.observe((outputs as { prediction: number }).prediction);
         else this.metrics.countClass((outputs as { label: string }).label);
         this.drift?.observe(inputs);
         this.log.write({
@@ -143,7 +144,8 @@ class Recorder {
 export async function createService(options: ServiceOptions): Promise<Service> {
   const { config } = options;
   const contract = options.contract ?? generatedContract;
-  const logger: FastifyBaseLogger = options.logger ?? (pino({ level: config.logLevel }) as unknown as FastifyBaseLogger);
+  const logger: FastifyBaseLogger =
+    options.logger ?? (pino({ level: config.logLevel }) as unknown as FastifyBaseLogger);
   const model = await loadModel(contract, config.modelPath);
   if (model.sha256 !== contract.sha256) {
     logger.warn(
@@ -152,10 +154,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     );
   }
   for (const name of model.missing) {
-    logger.warn({ artifact: name }, `artifact ${name} is named by the model contract but absent from ${model.dir}`);
+    logger.warn(
+      { artifact: name },
+      `artifact ${name} is named by the model contract but absent from ${model.dir}`,
+    );
   }
   const metrics = createMetrics(contract, model.sha256);
-  const drift = model.driftBaseline ? new DriftMonitor(contract, model.driftBaseline, config.driftWindow) : null;
+  const drift = model.driftBaseline
+    ? new DriftMonitor(contract, model.driftBaseline, config.driftWindow)
+    : null;
   const log = openPredictionLog(config.predictionLogPath, (error) => {
     metrics.predictionLogFailures.inc();
     logger.debug({ err: error }, 'prediction log write failed');
@@ -164,12 +171,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const state: ServiceState = { started: false, draining: false };
   const tasksPerWorker = options.tasksPerWorker ?? 2;
   const exampleRow = exampleRecord(contract, model);
-  const fetches = contract.outputs.map((o) => o.name);
+  const layout = batchLayout(contract.inputs);
 
   let pool: InferencePool | undefined;
   let explainPool: InferencePool | undefined;
   const execute = (rows: Row[]): Promise<RunResult> =>
-    pool!.run<RunResult>({ op: 'run', inputs: packRows(rows, contract.inputs, contract.features), fetches });
+    pool!.run<RunResult>({ op: 'run', batch: packBatch(rows, layout, contract.features) });
   const batcher = new Batcher(
     execute,
     {
@@ -178,6 +185,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       maxQueue: config.maxQueue,
       queueTimeoutMs: config.queueTimeoutMs,
       requestTimeoutMs: config.requestTimeoutMs,
+      workers: config.workers,
       maxInflightBatches: config.workers * tasksPerWorker,
     },
     metrics,
@@ -216,7 +224,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
               metrics.timeouts.inc();
-              reject(new HttpError(504, `the explanation did not complete within ${config.requestTimeoutMs} ms`));
+              reject(
+                new HttpError(
+                  504,
+                  `the explanation did not complete within ${config.requestTimeoutMs} ms`,
+                ),
+              );
             }, config.requestTimeoutMs);
           }),
         ]);
@@ -241,10 +254,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   const idleWaiters: Array<() => void> = [];
   const app = await buildApp(context, logger, {
-    onRequest: () => {
+    onRequestStart: () => {
       inflight += 1;
     },
-    onResponse: () => {
+    onRequestEnd: () => {
       inflight -= 1;
       if (inflight === 0) idleWaiters.splice(0).forEach((w) => w());
     },
@@ -298,7 +311,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
               maxQueue: 4,
               // Explanations yield the CPU to predictions.
               niceIncrement: 10,
-              onWorkerLost: () => logger.error('the explanation worker died; piscina is starting a replacement'),
+              onWorkerLost: () =>
+                logger.error('the explanation worker died; piscina is starting a replacement'),
               onError: (error) => logger.error({ err: error }, 'explanation pool error'),
             })
           : Promise.resolve(undefined),
@@ -306,10 +320,14 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       const failure = settled.find((r) => r.status === 'rejected');
       if (failure) {
         // One pool failed: stop whichever started, report the failure.
-        await Promise.all(settled.map((r) => (r.status === 'fulfilled' ? r.value?.close() : undefined)));
+        await Promise.all(
+          settled.map((r) => (r.status === 'fulfilled' ? r.value?.close() : undefined)),
+        );
         throw failure.reason;
       }
-      const [predictPool, explainerPool] = settled.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+      const [predictPool, explainerPool] = settled.map((r) =>
+        r.status === 'fulfilled' ? r.value : undefined,
+      );
       pool = predictPool;
       explainPool = explainerPool;
       state.started = true;
@@ -333,7 +351,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         const deadline = performance.now() + config.shutdownTimeoutMs;
         const remaining = () => Math.max(0, deadline - performance.now());
         state.draining = true;
-        logger.info({ inflight, connections: connections.size }, 'SIGTERM: not ready any more, draining');
+        logger.info(
+          { inflight, connections: connections.size },
+          'SIGTERM: not ready any more, draining',
+        );
         // Stop accepting connections but keep serving the open ones: every answer now carries
         // `Connection: close`, so clients move away after their current request. (http.Server#close
         // would also drop idle keep-alive sockets, racing with requests the clients are sending.)
@@ -359,7 +380,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           ]);
           clean &&= closed;
         }
-        if (explainPool) await Promise.race([explainPool.close(), new Promise((r) => setTimeout(r, 1000).unref())]);
+        if (explainPool)
+          await Promise.race([
+            explainPool.close(),
+            new Promise((r) => setTimeout(r, 1000).unref()),
+          ]);
         recorder.flush();
         await log.close(Math.max(1000, remaining()));
         logger.info({ clean }, clean ? 'drained; exiting' : 'shutdown budget exhausted; exiting');
@@ -373,9 +398,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 function explainSetupOf(contract: ModelContract, model: LoadedModel): ExplainSetup | undefined {
   if (!model.background) return undefined;
   if (contract.task === 'regression') {
-    return { background: model.background, output: contract.outputNames.prediction!, mode: 'value', positiveIndex: 0 };
+    return {
+      background: model.background,
+      output: contract.outputNames.prediction!,
+      mode: 'value',
+      positiveIndex: 0,
+    };
   }
-  const positive = contract.positiveLabel !== undefined ? contract.labels.indexOf(contract.positiveLabel) : -1;
+  const positive =
+    contract.positiveLabel !== undefined ? contract.labels.indexOf(contract.positiveLabel) : -1;
   return {
     background: model.background,
     output: contract.outputNames.probabilities!,

@@ -87,7 +87,11 @@ describe('POST /predict', () => {
   });
 
   it('gives every request its own id', async () => {
-    const ids = await Promise.all(Array.from({ length: 20 }, () => svc.post('/predict', example).then((r) => r.json().requestId)));
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        svc.post('/predict', example).then((r) => r.json().requestId),
+      ),
+    );
     expect(new Set(ids).size).toBe(20);
   });
 });
@@ -103,7 +107,9 @@ describe('POST /predict/batch', () => {
     expect(body.modelVersion).toBe(contract.version);
     expect(body.requestId).toBe(res.headers['x-request-id']);
     // Same answers one by one: coalescing must not mix rows up.
-    const single = await Promise.all(rows.map((r) => svc.post('/predict', r).then((x) => x.json())));
+    const single = await Promise.all(
+      rows.map((r) => svc.post('/predict', r).then((x) => x.json())),
+    );
     single.forEach((s, i) => {
       if (classification) expect(s.probabilities).toEqual(body.predictions[i].probabilities);
       else expect(s.prediction).toBe(body.predictions[i].prediction);
@@ -111,7 +117,9 @@ describe('POST /predict/batch', () => {
   });
 
   it('refuses more rows than MAX_BATCH_ROWS and an empty batch', async () => {
-    const tooMany = await svc.post('/predict/batch', { instances: Array.from({ length: svc.config.maxBatchRows + 1 }, () => example) });
+    const tooMany = await svc.post('/predict/batch', {
+      instances: Array.from({ length: svc.config.maxBatchRows + 1 }, () => example),
+    });
     expect(tooMany.statusCode).toBe(400);
     expect(tooMany.json().details[0].field).toBe('instances');
     const empty = await svc.post('/predict/batch', { instances: [] });
@@ -120,9 +128,13 @@ describe('POST /predict/batch', () => {
 
   it('names the bad field with its row', async () => {
     const first = contract.features[0]!;
-    const res = await svc.post('/predict/batch', { instances: [example, { ...example, [first.name]: [] }] });
+    const res = await svc.post('/predict/batch', {
+      instances: [example, { ...example, [first.name]: [] }],
+    });
     expect(res.statusCode).toBe(400);
-    expect(res.json().details).toEqual([{ field: `instances.1.${first.name}`, message: expect.any(String) }]);
+    expect(res.json().details).toEqual([
+      { field: `instances.1.${first.name}`, message: expect.any(String) },
+    ]);
   });
 });
 
@@ -132,8 +144,15 @@ describe('GET /model', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     const sha = createHash('sha256').update(readFileSync(svc.config.modelPath)).digest('hex');
-    expect(body).toMatchObject({ name: contract.name, version: contract.version, task: contract.task, sha256: sha });
-    expect(body.features.map((f: { name: string }) => f.name)).toEqual(contract.features.map((f) => f.name));
+    expect(body).toMatchObject({
+      name: contract.name,
+      version: contract.version,
+      task: contract.task,
+      sha256: sha,
+    });
+    expect(body.features.map((f: { name: string }) => f.name)).toEqual(
+      contract.features.map((f) => f.name),
+    );
     expect(body.labels).toEqual(contract.labels);
     expect(body.threshold).toBe(contract.threshold ?? null);
     expect(body.serving.workers).toBe(2);
@@ -148,14 +167,23 @@ describe('GET /metrics', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/plain/);
     const always = Object.values(metricNames).filter(
-      (n) => n !== metricNames.driftPsi && n !== (classification ? metricNames.predictionValue : metricNames.predictions),
+      (n) =>
+        n !== metricNames.driftPsi &&
+        n !== (classification ? metricNames.predictionValue : metricNames.predictions),
     );
     for (const name of always) expect(res.body).toContain(`# TYPE ${name} `);
-    expect(res.body).toMatch(new RegExp(`${metricNames.modelInfo}\\{name="${contract.name}",version="${contract.version.replace(/[.+]/g, '\\$&')}",sha256="[0-9a-f]{64}"\\} 1`));
+    expect(res.body).toMatch(
+      new RegExp(
+        `${metricNames.modelInfo}\\{name="${contract.name}",version="${contract.version.replace(/[.+]/g, '\\$&')}",sha256="[0-9a-f]{64}"\\} 1`,
+      ),
+    );
     expect(res.body).toMatch(/mlservice_requests_total\{route="\/predict",status="200"\} \d+/);
     expect(res.body).toMatch(/mlservice_validation_errors_total\{route="\/predict"\} \d+/);
-    expect(res.body).toContain('mlservice_request_duration_seconds_bucket{le="0.0005",route="/predict"}');
-    if (classification) expect(res.body).toMatch(/mlservice_predictions_total\{class="[^"]+"\} \d+/);
+    expect(res.body).toContain(
+      'mlservice_request_duration_seconds_bucket{le="0.0005",route="/predict"}',
+    );
+    if (classification)
+      expect(res.body).toMatch(/mlservice_predictions_total\{class="[^"]+"\} \d+/);
     else expect(res.body).toMatch(/mlservice_prediction_value_count \d+/);
   });
 });
@@ -166,7 +194,15 @@ describe('GET /docs', () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
-    for (const path of ['/predict', '/predict/batch', '/v2/models/{name}/infer', '/explain', '/model', '/monitoring/drift', '/metrics']) {
+    for (const path of [
+      '/predict',
+      '/predict/batch',
+      '/v2/models/{name}/infer',
+      '/explain',
+      '/model',
+      '/monitoring/drift',
+      '/metrics',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     const body = doc.paths['/predict'].post.requestBody.content['application/json'].schema;
@@ -191,7 +227,9 @@ describe('GET /monitoring/drift', () => {
     expect(body.thresholds).toEqual({ warn: 0.1, alert: 0.25 });
     expect(body.sampleSize).toBeGreaterThan(0);
     expect(body.features.map((f: { name: string }) => f.name)).toEqual(
-      contract.features.filter((f) => svc.service.context.model.driftBaseline!.features[f.name]).map((f) => f.name),
+      contract.features
+        .filter((f) => svc.service.context.model.driftBaseline!.features[f.name])
+        .map((f) => f.name),
     );
     const metrics = await svc.get('/metrics');
     expect(metrics.body).toMatch(/mlservice_drift_psi\{feature="[^"]+"\} /);
@@ -211,12 +249,18 @@ describe('POST /explain', () => {
     }
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body.contributions.map((c: { feature: string }) => c.feature).sort()).toEqual(contract.features.map((f) => f.name).sort());
-    const total = body.contributions.reduce((s: number, c: { contribution: number }) => s + c.contribution, 0);
+    expect(body.contributions.map((c: { feature: string }) => c.feature).sort()).toEqual(
+      contract.features.map((f) => f.name).sort(),
+    );
+    const total = body.contributions.reduce(
+      (s: number, c: { contribution: number }) => s + c.contribution,
+      0,
+    );
     expect(body.baseValue + total).toBeCloseTo(body.value, 5);
     const predicted = (await svc.post('/predict', example)).json();
     if (contract.task === 'regression') expect(body.value).toBeCloseTo(predicted.prediction, 4);
-    else expect(Object.values(predicted.probabilities)).toContainEqual(expect.closeTo(body.value, 5));
+    else
+      expect(Object.values(predicted.probabilities)).toContainEqual(expect.closeTo(body.value, 5));
     expect(elapsed).toBeLessThan(1000);
   });
 

@@ -48,8 +48,25 @@ describe('the drift monitor', () => {
   const toy: ModelContract = {
     ...contract,
     features: [
-      { name: 'x', description: '', input: 'x', column: 0, tensorType: 'float32', type: 'number', nullable: true },
-      { name: 'c', description: '', input: 'c', column: 0, tensorType: 'string', type: 'category', categories: ['a', 'b'], nullable: false },
+      {
+        name: 'x',
+        description: '',
+        input: 'x',
+        column: 0,
+        tensorType: 'float32',
+        type: 'number',
+        nullable: true,
+      },
+      {
+        name: 'c',
+        description: '',
+        input: 'c',
+        column: 0,
+        tensorType: 'string',
+        type: 'category',
+        categories: ['a', 'b'],
+        nullable: false,
+      },
     ],
   };
   const baseline: DriftBaseline = {
@@ -89,24 +106,61 @@ describe('npm run drift (the CLI)', () => {
     if (!model.driftBaseline || !model.background) return ctx.skip();
     const write = (name: string, rows: Array<Record<string, unknown>>) => {
       const path = join(dir, name);
-      writeFileSync(path, rows.map((inputs) => JSON.stringify({ requestId: 'x', inputs })).join('\n') + '\n');
+      writeFileSync(
+        path,
+        rows.map((inputs) => JSON.stringify({ requestId: 'x', inputs })).join('\n') + '\n',
+      );
       return path;
     };
     const background = model.background;
-    const like = write('like.jsonl', Array.from({ length: 400 }, (_, i) => background[i % background.length]!));
+    const like = write(
+      'like.jsonl',
+      Array.from({ length: 400 }, (_, i) => background[i % background.length]!),
+    );
     const same = await runToExit(builtDriftCli, {}, ['--log', like, '--json']);
     expect(same.output).toContain('"status"');
     expect(JSON.parse(same.output).status).not.toBe('insufficient_data');
     // A sample of a few dozen rows is not the training distribution, but it must not look alarming
     // for every feature.
-    expect(JSON.parse(same.output).features.some((f: { status: string }) => f.status !== 'alert')).toBe(true);
+    expect(
+      JSON.parse(same.output).features.some((f: { status: string }) => f.status !== 'alert'),
+    ).toBe(true);
 
     // Every row the same: each feature collapses into one bin.
     const first = background[0]!;
-    const drifted = write('drifted.jsonl', Array.from({ length: 400 }, () => first));
+    const drifted = write(
+      'drifted.jsonl',
+      Array.from({ length: 400 }, () => first),
+    );
     const shifted = await runToExit(builtDriftCli, {}, ['--log', drifted]);
     expect(shifted.code).toBe(1);
     expect(shifted.output).toMatch(/drift: alert/);
+  });
+
+  it('takes the baseline alone with --baseline (what the drift CronJob has)', async (ctx) => {
+    const baseline = contract.artifacts.driftBaseline;
+    const model = await loadModel(contract, join(projectRoot, 'model', 'model.onnx'));
+    if (!baseline || !model.background) return ctx.skip();
+    const first = model.background[0]!;
+    const log = join(dir, 'baseline-only.jsonl');
+    writeFileSync(log, `${JSON.stringify({ inputs: first })}\n`.repeat(300));
+    const drifted = await runToExit(
+      builtDriftCli,
+      { MODEL_PATH: join(dir, 'no-model-here.onnx') },
+      ['--log', log, '--baseline', join(projectRoot, 'model', baseline)],
+    );
+    expect(drifted.code, drifted.output).toBe(1);
+    const broken = join(dir, 'broken-baseline.json');
+    writeFileSync(
+      broken,
+      JSON.stringify({
+        sampleSize: 10,
+        features: { nope: { kind: 'categorical', frequencies: {} } },
+      }),
+    );
+    const refused = await runToExit(builtDriftCli, {}, ['--log', log, '--baseline', broken]);
+    expect(refused.code).toBe(2);
+    expect(refused.output).toMatch(/names features the model does not have: nope/);
   });
 
   it('exits 2 on usage errors', async () => {
@@ -125,7 +179,10 @@ describe('the prediction log', () => {
     await svc.post('/predict', row, { 'x-request-id': 'log-1' });
     await svc.post('/predict/batch', { instances: [row, row] }, { 'x-request-id': 'log-2' });
     await svc.service.shutdown();
-    const lines = readFileSync(svc.logPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(svc.logPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     await svc.close();
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatchObject({
@@ -137,7 +194,9 @@ describe('the prediction log', () => {
       latencyMs: expect.any(Number),
     });
     expect(new Date(lines[0].time).getTime()).toBeGreaterThan(0);
-    expect(Object.keys(lines[0].outputs)).toEqual(contract.task === 'regression' ? ['prediction'] : ['label', 'probabilities']);
+    expect(Object.keys(lines[0].outputs)).toEqual(
+      contract.task === 'regression' ? ['prediction'] : ['label', 'probabilities'],
+    );
     expect(lines.slice(1).map((l) => [l.requestId, l.row])).toEqual([
       ['log-2', 0],
       ['log-2', 1],
@@ -149,14 +208,20 @@ describe('the prediction log', () => {
     const svc = await startService({ PREDICTION_LOG_PATH: '/dev/full' });
     try {
       const row = svc.service.context.exampleRow;
-      const answers = await Promise.all(Array.from({ length: 60 }, () => svc.post('/predict', row)));
+      const answers = await Promise.all(
+        Array.from({ length: 60 }, () => svc.post('/predict', row)),
+      );
       expect(answers.every((a) => a.statusCode === 200)).toBe(true);
-      const big = await svc.post('/predict/batch', { instances: Array.from({ length: 500 }, () => row) });
+      const big = await svc.post('/predict/batch', {
+        instances: Array.from({ length: 500 }, () => row),
+      });
       expect(big.statusCode).toBe(200);
       let failures = 0;
       for (let i = 0; i < 200 && failures === 0; i++) {
         await new Promise((r) => setImmediate(r));
-        const m = (await svc.get('/metrics')).body.match(/mlservice_prediction_log_failures_total (\d+)/);
+        const m = (await svc.get('/metrics')).body.match(
+          /mlservice_prediction_log_failures_total (\d+)/,
+        );
         failures = Number(m?.[1] ?? 0);
       }
       expect(failures).toBeGreaterThan(0);

@@ -22,7 +22,10 @@ afterEach(async () => {
 
 async function start(env: Record<string, string>): Promise<TestService> {
   chaos = new Chaos();
-  svc = await startService({ WORKERS: '1', MAX_BATCH_SIZE: '1', ...env }, { workerFile: chaosWorkerFile, extraWorkerData: chaos.workerData });
+  svc = await startService(
+    { WORKERS: '1', MAX_BATCH_SIZE: '1', ...env },
+    { workerFile: chaosWorkerFile, extraWorkerData: chaos.workerData },
+  );
   return svc;
 }
 
@@ -43,7 +46,11 @@ async function metric(s: TestService, pattern: RegExp): Promise<number> {
 
 describe('a full queue', () => {
   it('sheds the excess at once with 503 + Retry-After, and serves the rest once the pool frees up', async () => {
-    const s = await start({ MAX_QUEUE: '4', QUEUE_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '60000' });
+    const s = await start({
+      MAX_QUEUE: '4',
+      QUEUE_TIMEOUT_MS: '60000',
+      REQUEST_TIMEOUT_MS: '60000',
+    });
     const row = s.service.context.exampleRow;
     chaos.hold();
     // One worker takes 2 batches (1 running + 1 staged): hold the running one first.
@@ -107,14 +114,20 @@ describe('a worker crash', () => {
     const s = await start({ QUEUE_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '60000' });
     const row = s.service.context.exampleRow;
     chaos.hold();
-    const held = [s.post('/predict', row, { 'x-request-id': 'held-1' }), s.post('/predict', row, { 'x-request-id': 'held-2' })];
+    const held = [
+      s.post('/predict', row, { 'x-request-id': 'held-1' }),
+      s.post('/predict', row, { 'x-request-id': 'held-2' }),
+    ];
     await chaos.waitHeld(1);
     const queued = s.post('/predict', row, { 'x-request-id': 'queued-1' });
     chaos.crash();
     const failed = await Promise.all(held);
     for (const [i, res] of failed.entries()) {
       expect(res.statusCode).toBe(500);
-      expect(res.json()).toMatchObject({ error: expect.stringMatching(/worker/), requestId: `held-${i + 1}` });
+      expect(res.json()).toMatchObject({
+        error: expect.stringMatching(/worker/),
+        requestId: `held-${i + 1}`,
+      });
       expectNoStack(res.body);
     }
     // The request that was still queued runs on the replacement worker.
@@ -143,7 +156,10 @@ describe('shutdown', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers.connection).toBe('close');
     expect(await exited).toBe(0);
-    const lines = readFileSync(s.logPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(s.logPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.at(-1)).toMatchObject({ requestId: 'last-one', endpoint: 'predict' });
   });
 });

@@ -19,14 +19,19 @@ afterAll(() => svc.close());
 
 type Case = Golden['cases'][number];
 
-function expectMatches(c: Case, p: { label?: string; probabilities?: Record<string, number>; prediction?: number }): void {
+function expectMatches(
+  c: Case,
+  p: { label?: string; probabilities?: Record<string, number>; prediction?: number },
+): void {
   if ('prediction' in c) {
     const tolerance = Math.max(1e-4 * Math.abs(c.prediction), 1e-4);
     expect(Math.abs(p.prediction! - c.prediction)).toBeLessThanOrEqual(tolerance);
     return;
   }
   const probabilities = contract.labels.map((l) => p.probabilities![l]!);
-  c.probabilities.forEach((expected, i) => expect(Math.abs(probabilities[i]! - expected)).toBeLessThanOrEqual(1e-5));
+  c.probabilities.forEach((expected, i) =>
+    expect(Math.abs(probabilities[i]! - expected)).toBeLessThanOrEqual(1e-5),
+  );
   expect(p.label).toBe(String(c.label));
 }
 
@@ -56,13 +61,17 @@ describe('golden predictions', () => {
     if (!golden) return ctx.skip();
     const n = golden.cases.length;
     const inputs = contract.inputs.map((input) => {
-      const features = contract.features.filter((f) => f.input === input.name).sort((a, b) => a.column - b.column);
+      const features = contract.features
+        .filter((f) => f.input === input.name)
+        .sort((a, b) => a.column - b.column);
       const width = features.length;
       return {
         name: input.name,
         shape: input.shape.length === 1 ? [n] : [n, width],
         datatype: input.type === 'string' ? 'BYTES' : 'FP64',
-        data: golden!.cases.flatMap((c) => features.map((f) => c.input[f.name] ?? (input.type === 'string' ? '' : null))),
+        data: golden!.cases.flatMap((c) =>
+          features.map((f) => c.input[f.name] ?? (input.type === 'string' ? '' : null)),
+        ),
       };
     });
     const res = await svc.post(`/v2/models/${contract.name}/infer`, { inputs });
@@ -71,11 +80,15 @@ describe('golden predictions', () => {
     golden.cases.forEach((c, i) => {
       if ('prediction' in c) {
         const data = outputs.find((o) => o.name === contract.outputNames.prediction)!.data;
-        expect(Math.abs(data[i]! - c.prediction)).toBeLessThanOrEqual(Math.max(1e-4 * Math.abs(c.prediction), 1e-4));
+        expect(Math.abs(data[i]! - c.prediction)).toBeLessThanOrEqual(
+          Math.max(1e-4 * Math.abs(c.prediction), 1e-4),
+        );
       } else {
         const data = outputs.find((o) => o.name === contract.outputNames.probabilities)!.data;
         const k = contract.labels.length;
-        c.probabilities.forEach((expected, j) => expect(Math.abs(data[i * k + j]! - expected)).toBeLessThanOrEqual(1e-5));
+        c.probabilities.forEach((expected, j) =>
+          expect(Math.abs(data[i * k + j]! - expected)).toBeLessThanOrEqual(1e-5),
+        );
       }
     });
   });

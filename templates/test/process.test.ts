@@ -30,7 +30,9 @@ describe('start-up failures exit 1 with a clear message', () => {
   });
 
   it('a missing model', async () => {
-    const { code, output } = await runToExit(builtServer, { MODEL_PATH: join(dir, 'nowhere', 'model.onnx') });
+    const { code, output } = await runToExit(builtServer, {
+      MODEL_PATH: join(dir, 'nowhere', 'model.onnx'),
+    });
     expect(code).toBe(1);
     expect(output).toMatch(/model not found at .*nowhere.*MODEL_PATH/);
   });
@@ -38,7 +40,11 @@ describe('start-up failures exit 1 with a clear message', () => {
   it('a corrupt model', async () => {
     const corrupt = join(dir, 'corrupt.onnx');
     writeFileSync(corrupt, 'this is not an ONNX model');
-    const { code, output } = await runToExit(builtServer, { MODEL_PATH: corrupt, WORKERS: '1', PREDICTION_LOG_PATH: '' });
+    const { code, output } = await runToExit(builtServer, {
+      MODEL_PATH: corrupt,
+      WORKERS: '1',
+      PREDICTION_LOG_PATH: '',
+    });
     expect(code).toBe(1);
     expect(output).toMatch(/cannot load the model .*corrupt\.onnx/);
   });
@@ -51,7 +57,10 @@ describe('start-up failures exit 1 with a clear message', () => {
     await import('node:fs/promises').then((fs) => fs.mkdir(modelDir));
     copyFileSync(join(projectRoot, 'model', 'model.onnx'), join(modelDir, 'model.onnx'));
     writeFileSync(join(modelDir, artifact), '{"not": "what it should be"}');
-    const { code, output } = await runToExit(builtServer, { MODEL_PATH: join(modelDir, 'model.onnx'), WORKERS: '1' });
+    const { code, output } = await runToExit(builtServer, {
+      MODEL_PATH: join(modelDir, 'model.onnx'),
+      WORKERS: '1',
+    });
     expect(code).toBe(1);
     expect(output).toContain(`${artifact} is malformed`);
   });
@@ -62,7 +71,9 @@ describe('SIGTERM under load', () => {
     const logPath = join(dir, 'sigterm.jsonl');
     const server = await startServer({ WORKERS: '2', PREDICTION_LOG_PATH: logPath });
     const url = new URL('/predict', server.address);
-    const body = JSON.stringify(exampleRecord(contract, await loadModel(contract, join(projectRoot, 'model', 'model.onnx'))));
+    const body = JSON.stringify(
+      exampleRecord(contract, await loadModel(contract, join(projectRoot, 'model', 'model.onnx'))),
+    );
     const agent = new Agent({ keepAlive: true, maxSockets: 32 });
     const statuses = new Map<number, number>();
     const errors: string[] = [];
@@ -73,10 +84,21 @@ describe('SIGTERM under load', () => {
 
     const post = () =>
       new Promise<number>((resolve, reject) => {
-        const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const req = request(
+          url,
+          {
+            method: 'POST',
+            agent,
+            headers: {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+            },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -113,6 +135,10 @@ describe('SIGTERM under load', () => {
     // Every answered prediction is in the log: it was flushed before the exit.
     const lines = readFileSync(logPath, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(ok);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ model: contract.name, modelVersion: contract.version, endpoint: 'predict' });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      model: contract.name,
+      modelVersion: contract.version,
+      endpoint: 'predict',
+    });
   });
 });

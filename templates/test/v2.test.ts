@@ -19,8 +19,16 @@ beforeAll(async () => {
 afterAll(() => svc.close());
 
 // The specification's schemas ($metadata_server_response, $metadata_model_response, ...).
-const tensorMetadata = z.object({ name: z.string(), datatype: z.enum(v2Datatypes), shape: z.array(z.number().int()) });
-const serverMetadata = z.object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) });
+const tensorMetadata = z.object({
+  name: z.string(),
+  datatype: z.enum(v2Datatypes),
+  shape: z.array(z.number().int()),
+});
+const serverMetadata = z.object({
+  name: z.string(),
+  version: z.string(),
+  extensions: z.array(z.string()),
+});
 const modelMetadata = z.object({
   name: z.string(),
   versions: z.array(z.string()).optional(),
@@ -49,7 +57,9 @@ const infer = `/v2/models/${contract.name}/infer`;
 /** The model's inputs as V2 tensors for `rows` records (the graph's own layout). */
 function tensors(rows: Array<Record<string, unknown>>, nested = false) {
   return contract.inputs.map((input) => {
-    const features = contract.features.filter((f) => f.input === input.name).sort((a, b) => a.column - b.column);
+    const features = contract.features
+      .filter((f) => f.input === input.name)
+      .sort((a, b) => a.column - b.column);
     const values = rows.map((r) => features.map((f) => r[f.name] ?? null));
     return {
       name: input.name,
@@ -74,45 +84,51 @@ describe('health and metadata', () => {
     expect((await svc.get('/v2/health/ready')).statusCode).toBe(200);
   });
 
-  it.each([`/v2/models/${contract.name}`, `/v2/models/${contract.name}/versions/${contract.version}`])(
-    'GET %s is the model metadata, with -1 for variable dimensions',
-    async (url) => {
-      const res = await svc.get(url);
-      expect(res.statusCode).toBe(200);
-      const body = modelMetadata.parse(res.json());
-      expect(body.name).toBe(contract.name);
-      expect(body.versions).toEqual([contract.version]);
-      expect(body.platform).toBe('onnx_onnxv1');
-      expect(body.inputs.map((i) => i.name)).toEqual(contract.inputs.map((i) => i.name));
-      expect(body.outputs.map((o) => o.name)).toEqual(contract.outputs.map((o) => o.name));
-      for (const t of body.inputs) expect(t.shape[0]).toBe(-1);
-      for (const t of [...body.inputs, ...body.outputs]) expect(t.shape.every((d) => d === -1 || d > 0)).toBe(true);
-    },
-  );
+  it.each([
+    `/v2/models/${contract.name}`,
+    `/v2/models/${contract.name}/versions/${contract.version}`,
+  ])('GET %s is the model metadata, with -1 for variable dimensions', async (url) => {
+    const res = await svc.get(url);
+    expect(res.statusCode).toBe(200);
+    const body = modelMetadata.parse(res.json());
+    expect(body.name).toBe(contract.name);
+    expect(body.versions).toEqual([contract.version]);
+    expect(body.platform).toBe('onnx_onnxv1');
+    expect(body.inputs.map((i) => i.name)).toEqual(contract.inputs.map((i) => i.name));
+    expect(body.outputs.map((o) => o.name)).toEqual(contract.outputs.map((o) => o.name));
+    for (const t of body.inputs) expect(t.shape[0]).toBe(-1);
+    for (const t of [...body.inputs, ...body.outputs])
+      expect(t.shape.every((d) => d === -1 || d > 0)).toBe(true);
+  });
 
-  it.each([`/v2/models/${contract.name}/ready`, `/v2/models/${contract.name}/versions/${contract.version}/ready`])(
-    'GET %s is 200 with the model ready',
-    async (url) => {
-      const res = await svc.get(url);
-      expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ name: contract.name, ready: true });
-    },
-  );
+  it.each([
+    `/v2/models/${contract.name}/ready`,
+    `/v2/models/${contract.name}/versions/${contract.version}/ready`,
+  ])('GET %s is 200 with the model ready', async (url) => {
+    const res = await svc.get(url);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ name: contract.name, ready: true });
+  });
 
-  it.each(['/v2/models/no-such-model', `/v2/models/${contract.name}/versions/0.0.0-nope`, '/v2/models/no-such-model/ready'])(
-    'GET %s is 404 with an error object',
-    async (url) => {
-      const res = await svc.get(url);
-      expect(res.statusCode).toBe(404);
-      errorResponse.parse(res.json());
-    },
-  );
+  it.each([
+    '/v2/models/no-such-model',
+    `/v2/models/${contract.name}/versions/0.0.0-nope`,
+    '/v2/models/no-such-model/ready',
+  ])('GET %s is 404 with an error object', async (url) => {
+    const res = await svc.get(url);
+    expect(res.statusCode).toBe(404);
+    errorResponse.parse(res.json());
+  });
 });
 
 describe('inference', () => {
   it('answers the specification example request (id echoed, requested output only)', async () => {
     const output = contract.outputs[contract.outputs.length - 1]!.name;
-    const res = await svc.post(infer, { id: '42', inputs: tensors([example]), outputs: [{ name: output }] });
+    const res = await svc.post(infer, {
+      id: '42',
+      inputs: tensors([example]),
+      outputs: [{ name: output }],
+    });
     expect(res.statusCode, res.body).toBe(200);
     const body = inferenceResponse.parse(res.json());
     expect(body.id).toBe('42');
@@ -144,7 +160,9 @@ describe('inference', () => {
   });
 
   it('works on the versioned path too', async () => {
-    const res = await svc.post(`/v2/models/${contract.name}/versions/${contract.version}/infer`, { inputs: tensors([example]) });
+    const res = await svc.post(`/v2/models/${contract.name}/versions/${contract.version}/infer`, {
+      inputs: tensors([example]),
+    });
     expect(res.statusCode).toBe(200);
   });
 
@@ -172,13 +190,47 @@ describe('inference errors are 400 {"error"} naming the tensor', () => {
     [
       'a missing input',
       () => ({ inputs: tensors([example]).slice(1) }),
-      contract.inputs.length > 1 ? new RegExp(`inputs\\.${first()}: is missing`) : /inputs: must list at least one input tensor/,
+      contract.inputs.length > 1
+        ? new RegExp(`inputs\\.${first()}: is missing`)
+        : /inputs: must list at least one input tensor/,
     ],
-    ['an unknown input', () => ({ inputs: [...tensors([example]), { name: 'bogus', shape: [1], datatype: 'FP32', data: [1] }] }), /inputs\.bogus: unknown input/],
-    ['shape and data disagree', () => ({ inputs: tensors([example]).map((t, i) => (i === 0 ? { ...t, shape: [2, ...t.shape.slice(1)] } : t)) }), /holds 2|holds \d+ elements/],
-    ['an unknown datatype', () => ({ inputs: tensors([example]).map((t, i) => (i === 0 ? { ...t, datatype: 'FP128' } : t)) }), /datatype/],
-    ['a wrong datatype', () => ({ inputs: tensors([example]).map((t, i) => (i === 0 ? { ...t, datatype: t.datatype === 'BYTES' ? 'FP32' : 'BYTES' } : t)) }), /datatype must be/],
-    ['an unknown output', () => ({ inputs: tensors([example]), outputs: [{ name: 'nope' }] }), /outputs\.nope: unknown output/],
+    [
+      'an unknown input',
+      () => ({
+        inputs: [...tensors([example]), { name: 'bogus', shape: [1], datatype: 'FP32', data: [1] }],
+      }),
+      /inputs\.bogus: unknown input/,
+    ],
+    [
+      'shape and data disagree',
+      () => ({
+        inputs: tensors([example]).map((t, i) =>
+          i === 0 ? { ...t, shape: [2, ...t.shape.slice(1)] } : t,
+        ),
+      }),
+      /holds 2|holds \d+ elements/,
+    ],
+    [
+      'an unknown datatype',
+      () => ({
+        inputs: tensors([example]).map((t, i) => (i === 0 ? { ...t, datatype: 'FP128' } : t)),
+      }),
+      /datatype/,
+    ],
+    [
+      'a wrong datatype',
+      () => ({
+        inputs: tensors([example]).map((t, i) =>
+          i === 0 ? { ...t, datatype: t.datatype === 'BYTES' ? 'FP32' : 'BYTES' } : t,
+        ),
+      }),
+      /datatype must be/,
+    ],
+    [
+      'an unknown output',
+      () => ({ inputs: tensors([example]), outputs: [{ name: 'nope' }] }),
+      /outputs\.nope: unknown output/,
+    ],
     ['no inputs', () => ({ inputs: [] }), /inputs/],
     ['an unknown top-level field', () => ({ inputs: tensors([example]), bogus: 1 }), /bogus/],
   ];
@@ -192,7 +244,11 @@ describe('inference errors are 400 {"error"} naming the tensor', () => {
 
   it('a value out of range names the tensor and the row', async () => {
     const f = contract.features[0]!;
-    const bad = { ...example, [f.name]: f.type === 'number' || f.type === 'integer' ? (f.max !== undefined ? f.max + 1 : 'x') : 42 };
+    const bad = {
+      ...example,
+      [f.name]:
+        f.type === 'number' || f.type === 'integer' ? (f.max !== undefined ? f.max + 1 : 'x') : 42,
+    };
     const res = await svc.post(infer, { inputs: tensors([example, bad]) });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toMatch(new RegExp(`inputs\\.${f.input}\\[1\\]`));

@@ -31,7 +31,10 @@ function badValues(f: Feature): Case[] {
   switch (f.type) {
     case 'number':
     case 'integer':
-      cases.push({ name: 'a string', value: '42' }, { name: 'a numeric string "NaN"', value: 'NaN' });
+      cases.push(
+        { name: 'a string', value: '42' },
+        { name: 'a numeric string "NaN"', value: 'NaN' },
+      );
       if (!f.nullable) cases.push({ name: 'null', value: null });
       if (f.min !== undefined) cases.push({ name: 'below min', value: f.min - 1 });
       if (f.max !== undefined) cases.push({ name: 'above max', value: f.max + 1 });
@@ -60,16 +63,19 @@ function badValues(f: Feature): Case[] {
 }
 
 describe.each(contract.features.map((f) => [f.name, f] as const))('feature %s', (name, feature) => {
-  it.each(badValues(feature).map((c) => [c.name, c] as const))('refuses %s with a 400 naming the field', async (_label, c) => {
-    const res = await svc.post('/predict', { ...example, [name]: c.value });
-    expectNoStack(res.body);
-    if (res.statusCode === 413) return; // an oversize text can hit the body limit first: also a refusal
-    expect(res.statusCode).toBe(400);
-    const body = res.json();
-    expect(body.error).toContain(name);
-    expect(body.details).toEqual([{ field: name, message: expect.any(String) }]);
-    expect(body.requestId).toBe(res.headers['x-request-id']);
-  });
+  it.each(badValues(feature).map((c) => [c.name, c] as const))(
+    'refuses %s with a 400 naming the field',
+    async (_label, c) => {
+      const res = await svc.post('/predict', { ...example, [name]: c.value });
+      expectNoStack(res.body);
+      if (res.statusCode === 413) return; // an oversize text can hit the body limit first: also a refusal
+      expect(res.statusCode).toBe(400);
+      const body = res.json();
+      expect(body.error).toContain(name);
+      expect(body.details).toEqual([{ field: name, message: expect.any(String) }]);
+      expect(body.requestId).toBe(res.headers['x-request-id']);
+    },
+  );
 
   it('is required', async () => {
     const { [name]: _omitted, ...rest } = example;
@@ -88,7 +94,9 @@ describe('the record as a whole', () => {
     const broken = Object.fromEntries(contract.features.map((f) => [f.name, [] as unknown]));
     const res = await svc.post('/predict', broken);
     expect(res.statusCode).toBe(400);
-    expect(res.json().details.map((d: { field: string }) => d.field)).toEqual(contract.features.map((f) => f.name));
+    expect(res.json().details.map((d: { field: string }) => d.field)).toEqual(
+      contract.features.map((f) => f.name),
+    );
   });
 
   it('refuses unknown fields, naming each', async () => {
@@ -126,10 +134,15 @@ describe('the record as a whole', () => {
   it('refuses a number that overflows to Infinity (1e400)', async () => {
     const numeric = contract.features.find((f) => f.type === 'number' || f.type === 'integer');
     if (!numeric) return;
-    const raw = JSON.stringify({ ...example, [numeric.name]: 0 }).replace(`"${numeric.name}":0`, `"${numeric.name}":1e400`);
+    const raw = JSON.stringify({ ...example, [numeric.name]: 0 }).replace(
+      `"${numeric.name}":0`,
+      `"${numeric.name}":1e400`,
+    );
     const res = await svc.post('/predict', raw);
     expect(res.statusCode).toBe(400);
-    expect(res.json().details).toEqual([{ field: numeric.name, message: 'must be a finite number' }]);
+    expect(res.json().details).toEqual([
+      { field: numeric.name, message: 'must be a finite number' },
+    ]);
   });
 
   it('an empty body is a 400', async () => {
@@ -139,13 +152,20 @@ describe('the record as a whole', () => {
 
   it('a body over BODY_LIMIT_BYTES is a 413', async () => {
     const rows = Math.ceil(70_000 / JSON.stringify(example).length);
-    const res = await svc.post('/predict/batch', { instances: Array.from({ length: rows }, () => example) });
+    const res = await svc.post('/predict/batch', {
+      instances: Array.from({ length: rows }, () => example),
+    });
     expect(res.statusCode).toBe(413);
     expect(res.json().error).toMatch(/larger than 65536 bytes/);
   });
 
   it('a body that is not JSON is a 415', async () => {
-    const res = await svc.service.app.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/xml' }, payload: '<a/>' });
+    const res = await svc.service.app.inject({
+      method: 'POST',
+      url: '/predict',
+      headers: { 'content-type': 'application/xml' },
+      payload: '<a/>',
+    });
     expect(res.statusCode).toBe(415);
     expect(res.json()).toHaveProperty('error');
   });

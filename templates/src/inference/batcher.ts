@@ -1,11 +1,13 @@
 /**
  * Dynamic batching in front of the worker pool, with a bounded queue.
  *
- * Requests wait in one FIFO queue. Whenever a worker slot is free, the batcher takes as many queued
- * requests as fit in `maxBatchSize` rows and sends them to the pool as one model run (Triton's
- * "no delay" dynamic batching: at low load a request runs alone and at once; under load, requests
- * that arrive while the workers are busy are coalesced). `maxBatchDelayMs > 0` additionally waits
- * up to that long for a batch to fill.
+ * Requests wait in one FIFO queue. Once per event-loop turn (setImmediate, right after the I/O
+ * that parsed the requests), and whenever a worker slot frees up, the batcher takes as many queued
+ * requests as fit in `maxBatchSize` rows and sends them to the pool as one model run. This is
+ * Triton's "no delay" dynamic batching at event-loop granularity: at low load a request runs alone
+ * and at once; under load, the requests parsed in the same turn, and those that arrive while the
+ * workers are busy, are coalesced. `maxBatchDelayMs > 0` additionally waits up to that long for a
+ * batch to fill.
  *
  * Overload: a full queue refuses at once (503 queue_full); a request queued longer than
  * `queueTimeoutMs` is refused (503 queue_timeout); a request past its deadline gets 504 whether it
@@ -42,7 +44,9 @@ export interface BatcherOptions {
   readonly maxQueue: number;
   readonly queueTimeoutMs: number;
   readonly requestTimeoutMs: number;
-  /** Batches allowed in the pool at once (workers x tasks per worker). */
+  /** Worker threads: a partial batch is sent only while one of them is idle. */
+  readonly workers: number;
+  /** Batches allowed in the pool at once (workers x tasks per worker): full batches may queue behind running ones. */
   readonly maxInflightBatches: number;
 }
 
@@ -63,15 +67,26 @@ export class Batcher {
   private readonly running = new Set<readonly Job[]>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private delayTimer: NodeJS.Timeout | undefined;
+  private pumpScheduled = false;
   private readonly sweepEveryMs: number;
+  private readonly scheduledPump = () => {
+    this.pumpScheduled = false;
+    this.pump();
+  };
 
   constructor(
     private readonly execute: (rows: Row[]) => Promise<RunResult>,
     private readonly options: BatcherOptions,
-    private readonly metrics: Pick<Metrics, 'queueWait' | 'inferenceDuration' | 'batchSize' | 'shed' | 'timeouts'>,
+    private readonly metrics: Pick<
+      Metrics,
+      'queueWait' | 'inferenceDuration' | 'batchSize' | 'shed' | 'timeouts'
+    >,
     private readonly onRunError: (error: unknown) => void = () => undefined,
   ) {
-    this.sweepEveryMs = Math.min(50, Math.max(1, Math.floor(Math.min(options.queueTimeoutMs, options.requestTimeoutMs) / 20)));
+    this.sweepEveryMs = Math.min(
+      50,
+      Math.max(1, Math.floor(Math.min(options.queueTimeoutMs, options.requestTimeoutMs) / 20)),
+    );
   }
 
   /** Requests waiting for a worker. */
@@ -91,7 +106,11 @@ export class Batcher {
    * deadline counts from there.
    */
   submit(rows: readonly Row[], startedAt: number = performance.now()): Promise<JobResult> {
-    if (this.depth >= this.options.maxQueue) {
+    // Requests the next dispatch (this event-loop turn) will send to a free worker do not count.
+    const free =
+      Math.max(0, this.options.maxInflightBatches - this.inflightBatches) *
+      this.options.maxBatchSize;
+    if (this.depth >= this.options.maxQueue + free) {
       this.metrics.shed.inc({ reason: 'queue_full' });
       return Promise.reject(new ShedError('queue_full'));
     }
@@ -105,12 +124,19 @@ export class Batcher {
         settled: false,
       });
       this.queuedRows += rows.length;
-      this.pump();
+      this.schedule();
       if (this.sweepTimer === undefined && (this.depth > 0 || this.running.size > 0)) {
         this.sweepTimer = setInterval(() => this.sweep(), this.sweepEveryMs);
         this.sweepTimer.unref();
       }
     });
+  }
+
+  private schedule(): void {
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(this.scheduledPump);
+    }
   }
 
   private shift(): Job | undefined {
@@ -126,13 +152,16 @@ export class Batcher {
   }
 
   private pump(): void {
-    const { maxBatchSize, maxBatchDelayMs, maxInflightBatches } = this.options;
+    const { maxBatchSize, maxBatchDelayMs, maxInflightBatches, workers } = this.options;
     while (this.inflightBatches < maxInflightBatches && this.depth > 0) {
       const oldest = this.queue[this.head]!;
       if (oldest.settled) {
         this.shift();
         continue;
       }
+      // Every worker busy: stage a batch behind a running one only once it is full; until then
+      // more requests join it (bigger batches cost less per row, and nobody waits longer).
+      if (this.inflightBatches >= workers && this.queuedRows < maxBatchSize) return;
       if (maxBatchDelayMs > 0 && this.queuedRows < maxBatchSize) {
         const waited = performance.now() - oldest.enqueuedAt;
         if (waited < maxBatchDelayMs) {
@@ -173,7 +202,7 @@ export class Batcher {
     const done = () => {
       this.inflightBatches -= 1;
       this.running.delete(jobs);
-      this.pump();
+      this.schedule();
     };
     this.execute(rows).then(
       (result) => {
@@ -198,7 +227,9 @@ export class Batcher {
       (error: unknown) => {
         done();
         this.onRunError(error);
-        const mapped = isWorkerCrash(error) ? new WorkerCrashError() : new HttpError(500, 'inference failed');
+        const mapped = isWorkerCrash(error)
+          ? new WorkerCrashError()
+          : new HttpError(500, 'inference failed');
         for (const job of jobs) {
           if (!job.settled) {
             job.settled = true;
@@ -245,7 +276,6 @@ export class Batcher {
       this.sweepTimer = undefined;
     }
   }
-
 }
 
 function isWorkerCrash(error: unknown): boolean {

@@ -30,7 +30,8 @@ export function makeShaper(contract: ModelContract): Shaper {
   const labels = contract.labels;
   const classes = labels.length;
   const threshold = contract.threshold;
-  const positive = contract.positiveLabel !== undefined ? labels.indexOf(contract.positiveLabel) : -1;
+  const positive =
+    contract.positiveLabel !== undefined ? labels.indexOf(contract.positiveLabel) : -1;
   const binary = threshold !== undefined && positive >= 0 && classes === 2;
   return (outputs, row) => {
     const data = outputs[name]!.data as ArrayLike<number>;
@@ -42,7 +43,11 @@ export function makeShaper(contract: ModelContract): Shaper {
       probabilities[labels[c]!] = p;
       if (p > data[base + best]!) best = c;
     }
-    const label = binary ? (data[base + positive]! >= threshold ? labels[positive]! : labels[1 - positive]!) : labels[best]!;
+    const label = binary
+      ? data[base + positive]! >= threshold
+        ? labels[positive]!
+        : labels[1 - positive]!
+      : labels[best]!;
     return { label, probabilities };
   };
 }

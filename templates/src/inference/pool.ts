@@ -97,7 +97,11 @@ export class InferencePool {
       };
       const onError = (error: unknown) => {
         cleanup();
-        reject(new ModelLoadError(`an inference worker failed to start: ${(error as Error)?.message ?? String(error)}`));
+        reject(
+          new ModelLoadError(
+            `an inference worker failed to start: ${(error as Error)?.message ?? String(error)}`,
+          ),
+        );
       };
       const cleanup = () => {
         piscina.off('message', onMessage);
@@ -116,7 +120,8 @@ export class InferencePool {
     });
     piscina.on('error', (error: unknown) => options.onError?.(error));
     piscina.on('message', (message: WorkerMessage) => {
-      if (message?.type === 'mlservice:fatal') options.onError?.(new ModelLoadError(message.message ?? 'worker failed'));
+      if (message?.type === 'mlservice:fatal')
+        options.onError?.(new ModelLoadError(message.message ?? 'worker failed'));
     });
     return pool;
   }

@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import { packRows, plainData } from './tensors.js';
+import { batchLayout, packRows, plainData, unpackBatch } from './tensors.js';
 
 /**
  * @typedef {import('./tensors.js').InputSpec} InputSpec
@@ -29,7 +29,7 @@ import { packRows, plainData } from './tensors.js';
  *   explain?: { background: Row[], output: string, mode: 'positive' | 'argmax' | 'value', positiveIndex: number },
  * }} WorkerConfig
  * @typedef {{ dims: number[], data: Float32Array | Float64Array | Int32Array | string[] | number[] }} OutputData
- * @typedef {{ op: 'run', inputs: PackedInput[], fetches?: string[] }} RunTask
+ * @typedef {{ op: 'run', batch: import('./tensors.js').PackedBatch }} RunTask
  * @typedef {{ op: 'explain', row: Row, samples: number, seed: number }} ExplainTask
  */
 
@@ -67,16 +67,20 @@ try {
   for (const input of config.inputs) {
     const meta = session.inputMetadata.find((m) => m.name === input.name);
     if (!meta) problems.push(`input "${input.name}" is missing`);
-    else if (meta.isTensor && meta.type !== input.type) problems.push(`input "${input.name}" is ${meta.type}, expected ${input.type}`);
+    else if (meta.isTensor && meta.type !== input.type)
+      problems.push(`input "${input.name}" is ${meta.type}, expected ${input.type}`);
   }
   for (const name of session.inputNames) {
     if (!config.inputs.some((i) => i.name === name)) problems.push(`unexpected input "${name}"`);
   }
   for (const output of config.outputs) {
-    if (!session.outputNames.includes(output.name)) problems.push(`output "${output.name}" is missing`);
+    if (!session.outputNames.includes(output.name))
+      problems.push(`output "${output.name}" is missing`);
   }
   if (problems.length > 0) {
-    throw fatal(`the model ${config.modelPath} does not match the service's contract: ${problems.join('; ')}`);
+    throw fatal(
+      `the model ${config.modelPath} does not match the service's contract: ${problems.join('; ')}`,
+    );
   }
 }
 
@@ -89,7 +93,11 @@ async function runPacked(inputs, fetches) {
   /** @type {Record<string, ort.Tensor>} */
   const feeds = {};
   for (const input of inputs) {
-    feeds[input.name] = new ort.Tensor(/** @type {any} */ (input.type), /** @type {any} */ (input.data), input.dims);
+    feeds[input.name] = new ort.Tensor(
+      /** @type {any} */ (input.type),
+      /** @type {any} */ (input.data),
+      input.dims,
+    );
   }
   const results = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
   /** @type {Record<string, OutputData>} */
@@ -100,10 +108,13 @@ async function runPacked(inputs, fetches) {
   return out;
 }
 
+const layout = batchLayout(config.inputs);
+const fetches = config.outputs.map((o) => o.name);
+
 /** @param {RunTask} task */
 async function run(task) {
   const start = performance.now();
-  const outputs = await runPacked(task.inputs, task.fetches);
+  const outputs = await runPacked(unpackBatch(task.batch, layout), fetches);
   return { outputs, computeMs: performance.now() - start };
 }
 
@@ -136,8 +147,10 @@ async function explain(task) {
   const m = features.length;
   const x = task.row;
   const own = await runPacked(packRows([x], config.inputs, config.features), [cfg.output]);
-  const width = (/** @type {OutputData} */ (own[cfg.output])).data.length;
-  const firstRow = Array.from(/** @type {ArrayLike<number>} */ ((/** @type {OutputData} */ (own[cfg.output])).data));
+  const width = /** @type {OutputData} */ (own[cfg.output]).data.length;
+  const firstRow = Array.from(
+    /** @type {ArrayLike<number>} */ (/** @type {OutputData} */ (own[cfg.output]).data),
+  );
   let column = 0;
   if (cfg.mode === 'positive') column = cfg.positiveIndex;
   else if (cfg.mode === 'argmax') column = firstRow.indexOf(Math.max(...firstRow));
@@ -163,7 +176,9 @@ async function explain(task) {
       order = [...order].reverse();
     }
     orders.push(order);
-    const background = /** @type {Row} */ (cfg.background[Math.floor(rand() * cfg.background.length)]);
+    const background = /** @type {Row} */ (
+      cfg.background[Math.floor(rand() * cfg.background.length)]
+    );
     let current = { ...background };
     rows.push(current);
     for (const i of order) {
@@ -177,7 +192,9 @@ async function explain(task) {
   for (let offset = 0; offset < rows.length; offset += chunk) {
     const part = rows.slice(offset, offset + chunk);
     const out = await runPacked(packRows(part, config.inputs, config.features), [cfg.output]);
-    const data = /** @type {ArrayLike<number>} */ ((/** @type {OutputData} */ (out[cfg.output])).data);
+    const data = /** @type {ArrayLike<number>} */ (
+      /** @type {OutputData} */ (out[cfg.output]).data
+    );
     for (let r = 0; r < part.length; r++) values[offset + r] = Number(data[r * width + column]);
   }
   const sum = new Float64Array(m);
@@ -188,7 +205,8 @@ async function explain(task) {
     base += /** @type {number} */ (values[at]);
     const walk = /** @type {number[]} */ (orders[s]);
     for (let p = 0; p < m; p++) {
-      const delta = /** @type {number} */ (values[at + p + 1]) - /** @type {number} */ (values[at + p]);
+      const delta =
+        /** @type {number} */ (values[at + p + 1]) - /** @type {number} */ (values[at + p]);
       const i = /** @type {number} */ (walk[p]);
       sum[i] = /** @type {number} */ (sum[i]) + delta;
       sumSq[i] = /** @type {number} */ (sumSq[i]) + delta * delta;
@@ -215,13 +233,21 @@ async function explain(task) {
 // Warm-up: the first runs pay for allocations and kernel selection; readiness waits for them.
 try {
   if (config.warmupRows.length > 0) {
-    for (let i = 0; i < 2; i++) await runPacked(packRows(config.warmupRows, config.inputs, config.features), undefined);
+    for (let i = 0; i < 2; i++)
+      await runPacked(packRows(config.warmupRows, config.inputs, config.features), undefined);
     if (config.role === 'explain' && config.explain) {
-      await explain({ op: 'explain', row: /** @type {Row} */ (config.warmupRows[0]), samples: 2, seed: 1 });
+      await explain({
+        op: 'explain',
+        row: /** @type {Row} */ (config.warmupRows[0]),
+        samples: 2,
+        seed: 1,
+      });
     }
   }
 } catch (err) {
-  throw fatal(`the warm-up inference on ${config.modelPath} failed: ${String(/** @type {Error} */ (err)?.message ?? err)}`);
+  throw fatal(
+    `the warm-up inference on ${config.modelPath} failed: ${String(/** @type {Error} */ (err)?.message ?? err)}`,
+  );
 }
 parentPort?.postMessage({ type: 'mlservice:warm', threadId, role: config.role });
 

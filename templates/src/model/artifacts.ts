@@ -34,13 +34,20 @@ const textBaseline = z.object({
 });
 export const driftBaselineSchema = z.object({
   sampleSize: z.number().int().min(1),
-  features: z.record(z.string(), z.discriminatedUnion('kind', [numericBaseline, categoricalBaseline, textBaseline])),
+  features: z.record(
+    z.string(),
+    z.discriminatedUnion('kind', [numericBaseline, categoricalBaseline, textBaseline]),
+  ),
 });
 export type DriftBaseline = z.infer<typeof driftBaselineSchema>;
 export type FeatureBaseline = DriftBaseline['features'][string];
 
 const goldenCase = z.union([
-  z.object({ input: z.record(z.string(), z.unknown()), label: z.union([z.string(), z.number()]), probabilities: z.array(z.number()) }),
+  z.object({
+    input: z.record(z.string(), z.unknown()),
+    label: z.union([z.string(), z.number()]),
+    probabilities: z.array(z.number()),
+  }),
   z.object({ input: z.record(z.string(), z.unknown()), prediction: z.number() }),
 ]);
 export const goldenSchema = z.object({ cases: z.array(goldenCase).min(1) });
@@ -79,9 +86,39 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown, path: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
     const issues = issuesOf(result.error).slice(0, 5);
-    throw new ModelLoadError(`${path} is malformed: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+    throw new ModelLoadError(
+      `${path} is malformed: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+    );
   }
   return result.data;
+}
+
+/** A baseline must describe this model's features, with one share per bin and ascending edges. */
+export function checkDriftBaseline(
+  contract: ModelContract,
+  baseline: DriftBaseline,
+  path: string,
+): void {
+  const unknown = Object.keys(baseline.features).filter(
+    (n) => !contract.features.some((f) => f.name === n),
+  );
+  if (unknown.length > 0) {
+    throw new ModelLoadError(
+      `${path} names features the model does not have: ${unknown.join(', ')}`,
+    );
+  }
+  for (const [name, b] of Object.entries(baseline.features)) {
+    if (b.kind === 'categorical') continue;
+    const edges = b.kind === 'numeric' ? b.edges : b.lengthEdges;
+    if (b.proportions.length !== edges.length + 1) {
+      throw new ModelLoadError(
+        `${path}: feature "${name}" has ${b.proportions.length} proportions for ${edges.length + 1} bins`,
+      );
+    }
+    if (edges.some((e, i) => i > 0 && e < edges[i - 1]!)) {
+      throw new ModelLoadError(`${path}: feature "${name}" has edges that are not ascending`);
+    }
+  }
 }
 
 export async function loadModel(contract: ModelContract, modelPath: string): Promise<LoadedModel> {
@@ -112,22 +149,12 @@ export async function loadModel(contract: ModelContract, modelPath: string): Pro
   };
 
   const driftBaseline = await artifact(contract.artifacts.driftBaseline, driftBaselineSchema);
-  if (driftBaseline) {
-    const unknown = Object.keys(driftBaseline.features).filter((n) => !contract.features.some((f) => f.name === n));
-    if (unknown.length > 0) {
-      throw new ModelLoadError(`drift baseline names features the model does not have: ${unknown.join(', ')}`);
-    }
-    for (const [name, b] of Object.entries(driftBaseline.features)) {
-      const edges = b.kind === 'numeric' ? b.edges : b.kind === 'text' ? b.lengthEdges : undefined;
-      if (edges && b.kind !== 'categorical' && b.proportions.length !== edges.length + 1) {
-        throw new ModelLoadError(`drift baseline of "${name}": ${b.proportions.length} proportions for ${edges.length + 1} bins`);
-      }
-      if (edges && edges.some((e, i) => i > 0 && e < edges[i - 1]!)) {
-        throw new ModelLoadError(`drift baseline of "${name}": the edges are not ascending`);
-      }
-    }
-  }
-  const backgroundDoc = await artifact(contract.artifacts.background, z.object({ rows: z.array(z.unknown()).min(1) }));
+  if (driftBaseline)
+    checkDriftBaseline(contract, driftBaseline, join(dir, contract.artifacts.driftBaseline!));
+  const backgroundDoc = await artifact(
+    contract.artifacts.background,
+    z.object({ rows: z.array(z.unknown()).min(1) }),
+  );
   let background: Row[] | null = null;
   if (backgroundDoc) {
     const schema = recordSchema(contract);
@@ -135,18 +162,33 @@ export async function loadModel(contract: ModelContract, modelPath: string): Pro
       const result = schema.safeParse(row);
       if (!result.success) {
         const issue = issuesOf(result.error)[0];
-        throw new ModelLoadError(`background row ${i} does not fit the model: ${issue?.field}: ${issue?.message}`);
+        throw new ModelLoadError(
+          `background row ${i} does not fit the model: ${issue?.field}: ${issue?.message}`,
+        );
       }
       return result.data;
     });
   }
   const golden = await artifact(contract.artifacts.golden, goldenSchema);
   const metrics = await artifact(contract.artifacts.metrics, z.record(z.string(), z.unknown()));
-  return { path: modelPath, dir, bytes: bytes.byteLength, sha256, driftBaseline, background, golden, metrics, missing };
+  return {
+    path: modelPath,
+    dir,
+    bytes: bytes.byteLength,
+    sha256,
+    driftBaseline,
+    background,
+    golden,
+    metrics,
+    missing,
+  };
 }
 
 /** A valid record: a background row, else a golden input, else one made from the feature ranges. */
-export function exampleRecord(contract: ModelContract, model?: Pick<LoadedModel, 'background' | 'golden'>): Row {
+export function exampleRecord(
+  contract: ModelContract,
+  model?: Pick<LoadedModel, 'background' | 'golden'>,
+): Row {
   if (model?.background?.[0]) return model.background[0];
   const golden = model?.golden?.cases[0]?.input;
   if (golden) {
@@ -168,6 +210,8 @@ function syntheticValue(f: Feature): number | string {
     case 'category':
       return f.categories[0] ?? 'unknown';
     case 'text':
-      return 'a short example text'.padEnd(f.minLength, '.').slice(0, Math.max(f.minLength, Math.min(f.maxLength, 21)));
+      return 'a short example text'
+        .padEnd(f.minLength, '.')
+        .slice(0, Math.max(f.minLength, Math.min(f.maxLength, 21)));
   }
 }

@@ -34,10 +34,15 @@ function typeName(value: unknown): string {
 
 function listed(values: readonly string[]): string {
   const shown = values.slice(0, 20).map((v) => JSON.stringify(v));
-  return values.length > 20 ? `${shown.join(', ')}, ... (${values.length} in all)` : shown.join(', ');
+  return values.length > 20
+    ? `${shown.join(', ')}, ... (${values.length} in all)`
+    : shown.join(', ');
 }
 
-export function featureSchema(f: Feature, contract: ModelContract): z.ZodType<number | string | null> {
+export function featureSchema(
+  f: Feature,
+  contract: ModelContract,
+): z.ZodType<number | string | null> {
   switch (f.type) {
     case 'number':
     case 'integer': {
@@ -54,9 +59,16 @@ export function featureSchema(f: Feature, contract: ModelContract): z.ZodType<nu
               : `must be ${kind}, got ${typeName(iss.input)}`,
       });
       if (f.type === 'integer') s = s.int({ error: 'must be a whole number' });
-      s = s.min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` });
+      s = s
+        .min(min, { error: `must be at least ${min}` })
+        .max(max, { error: `must be at most ${max}` });
       const described = f.description ? s.describe(f.description) : s;
-      return f.nullable ? described.nullable().optional().transform((v) => v ?? null) : described;
+      return f.nullable
+        ? described
+            .nullable()
+            .optional()
+            .transform((v) => v ?? null)
+        : described;
     }
     case 'category': {
       const accepted = f.categories.length > 0 && contract.unknownCategories === 'reject';
@@ -71,19 +83,33 @@ export function featureSchema(f: Feature, contract: ModelContract): z.ZodType<nu
           })
         : z
             .string({
-              error: (iss) => (iss.input === undefined ? 'is required' : `must be a string, got ${typeName(iss.input)}`),
+              error: (iss) =>
+                iss.input === undefined
+                  ? 'is required'
+                  : `must be a string, got ${typeName(iss.input)}`,
             })
             .min(1, { error: 'must not be empty' })
             .max(200, { error: 'must be at most 200 characters' });
       const described = f.description ? base.describe(f.description) : base;
-      return f.nullable ? described.nullable().optional().transform((v) => v ?? null) : described;
+      return f.nullable
+        ? described
+            .nullable()
+            .optional()
+            .transform((v) => v ?? null)
+        : described;
     }
     case 'text': {
       const s = z
         .string({
-          error: (iss) => (iss.input === undefined ? 'is required' : `must be a string, got ${typeName(iss.input)}`),
+          error: (iss) =>
+            iss.input === undefined
+              ? 'is required'
+              : `must be a string, got ${typeName(iss.input)}`,
         })
-        .min(f.minLength, { error: f.minLength === 1 ? 'must not be empty' : `must be at least ${f.minLength} characters` })
+        .min(f.minLength, {
+          error:
+            f.minLength === 1 ? 'must not be empty' : `must be at least ${f.minLength} characters`,
+        })
         .max(f.maxLength, { error: `must be at most ${f.maxLength} characters` })
         .refine((v) => v.trim().length > 0, { error: 'must not be only whitespace' });
       return f.description ? s.describe(f.description) : s;
@@ -97,25 +123,39 @@ export function recordSchema(contract: ModelContract) {
   return z
     .strictObject(shape, {
       error: (iss) =>
-        iss.code === 'unrecognized_keys' ? undefined : `the body must be a JSON object of features, got ${typeName(iss.input)}`,
+        iss.code === 'unrecognized_keys'
+          ? undefined
+          : `the body must be a JSON object of features, got ${typeName(iss.input)}`,
     })
-    .describe(`One record: a value for each feature of the ${contract.name} model.`) as unknown as z.ZodType<Row>;
+    .describe(
+      `One record: a value for each feature of the ${contract.name} model.`,
+    ) as unknown as z.ZodType<Row>;
 }
 
 export function batchSchema(contract: ModelContract, maxRows: number) {
   return z.strictObject(
     {
       instances: z
-        .array(recordSchema(contract), { error: (iss) => (iss.input === undefined ? 'is required' : 'must be an array of records') })
+        .array(recordSchema(contract), {
+          error: (iss) => (iss.input === undefined ? 'is required' : 'must be an array of records'),
+        })
         .min(1, { error: 'must hold at least one record' })
         .max(maxRows, { error: `must hold at most ${maxRows} records` }),
     },
-    { error: (iss) => (iss.code === 'unrecognized_keys' ? undefined : 'the body must be a JSON object {"instances": [...]}') },
+    {
+      error: (iss) =>
+        iss.code === 'unrecognized_keys'
+          ? undefined
+          : 'the body must be a JSON object {"instances": [...]}',
+    },
   );
 }
 
 /** One issue per bad field (the first zod found); unknown fields are listed one by one. */
-export function issuesOf(error: z.ZodError, prefix: readonly (string | number)[] = []): FieldIssue[] {
+export function issuesOf(
+  error: z.ZodError,
+  prefix: readonly (string | number)[] = [],
+): FieldIssue[] {
   const out: FieldIssue[] = [];
   const seen = new Set<string>();
   const add = (field: string, message: string) => {
@@ -159,7 +199,9 @@ export function predictResponseSchema(contract: ModelContract) {
       ? {
           threshold: z
             .number()
-            .describe(`Applied decision threshold: ${contract.positiveLabel ?? 'the positive class'} when its probability is at least this.`),
+            .describe(
+              `Applied decision threshold: ${contract.positiveLabel ?? 'the positive class'} when its probability is at least this.`,
+            ),
         }
       : {}),
   };
@@ -183,8 +225,14 @@ export const errorSchema = z.object({
 });
 
 /** JSON Schema (draft 7, as Fastify and OpenAPI 3.0 read it) of a zod schema. */
-export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> {
-  const json = z.toJSONSchema(schema, { target: 'draft-7', io, unrepresentable: 'any' }) as Record<string, unknown>;
+export function toJsonSchema(
+  schema: z.ZodType,
+  io: 'input' | 'output' = 'output',
+): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { target: 'draft-7', io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   delete json.$schema;
   return json;
 }

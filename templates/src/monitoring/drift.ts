@@ -86,10 +86,14 @@ export interface DriftReport {
 function tracker(feature: Feature, baseline: FeatureBaseline, capacity: number | null): Tracker {
   const ring = capacity === null ? null : new Uint16Array(capacity);
   const edgeBins = (edges: readonly number[]) =>
-    edges.map((e, i) => (i === 0 ? `<= ${e}` : `(${edges[i - 1]}, ${e}]`)).concat(`> ${edges[edges.length - 1]}`);
+    edges
+      .map((e, i) => (i === 0 ? `<= ${e}` : `(${edges[i - 1]}, ${e}]`))
+      .concat(`> ${edges[edges.length - 1]}`);
   const check = (expected: readonly number[], bins: readonly string[]) => {
     if (expected.length !== bins.length) {
-      throw new Error(`drift baseline of "${feature.name}": ${expected.length} proportions for ${bins.length} bins`);
+      throw new Error(
+        `drift baseline of "${feature.name}": ${expected.length} proportions for ${bins.length} bins`,
+      );
     }
   };
   switch (baseline.kind) {
@@ -199,7 +203,8 @@ export class DriftMonitor {
     let status: DriftReport['status'] = this.size < this.minSamples ? 'insufficient_data' : 'ok';
     if (status !== 'insufficient_data') {
       for (const f of features) {
-        if (f.status !== 'insufficient_data' && order[f.status]! > order[status]!) status = f.status;
+        if (f.status !== 'insufficient_data' && order[f.status]! > order[status]!)
+          status = f.status;
       }
     }
     return {

@@ -28,13 +28,22 @@ export interface PredictionLog {
 /** Bytes buffered before lines are dropped (and counted) instead. */
 const maxBufferedBytes = 16 * 1024 * 1024;
 
-export function openPredictionLog(path: string | null, onFailure: (error: unknown) => void): PredictionLog {
+export function openPredictionLog(
+  path: string | null,
+  onFailure: (error: unknown) => void,
+): PredictionLog {
   if (path === null) {
     return { write: () => undefined, close: async () => undefined };
   }
   // pino's asynchronous file destination (sonic-boom): lines are buffered and written in the
   // background; the request path only appends a string to the buffer.
-  const destination = pino.destination({ dest: path, sync: false, mkdir: true, minLength: 4096, maxLength: maxBufferedBytes });
+  const destination = pino.destination({
+    dest: path,
+    sync: false,
+    mkdir: true,
+    minLength: 4096,
+    maxLength: maxBufferedBytes,
+  });
   let closed = false;
   let failing = false;
   destination.on('error', (error: unknown) => {

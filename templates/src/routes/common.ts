@@ -10,7 +10,9 @@ import { errorSchema, issuesOf, toJsonSchema } from '../model/schemas.js';
 export function zodValidator(schema: z.ZodType): FastifySchemaCompiler<unknown> {
   return () => (data: unknown) => {
     const result = schema.safeParse(data);
-    return result.success ? { value: result.data } : { error: new ValidationError(issuesOf(result.error)) };
+    return result.success
+      ? { value: result.data }
+      : { error: new ValidationError(issuesOf(result.error)) };
   };
 }
 
@@ -28,5 +30,7 @@ export function errorResponses(...codes: number[]): Record<number, unknown> {
     503: 'Overloaded or not ready: retry after the Retry-After header',
     504: 'Deadline (REQUEST_TIMEOUT_MS) passed',
   };
-  return Object.fromEntries(codes.map((c) => [c, { description: descriptions[c] ?? 'Error', ...errorJson }]));
+  return Object.fromEntries(
+    codes.map((c) => [c, { description: descriptions[c] ?? 'Error', ...errorJson }]),
+  );
 }

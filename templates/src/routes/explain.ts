@@ -19,7 +19,13 @@ export function explainRoutes(ctx: ServiceContext): FastifyPluginAsync {
         .string()
         .regex(/^\d+$/, { error: 'must be a whole number' })
         .transform(Number)
-        .pipe(z.number().int().min(2, { error: 'must be at least 2' }).max(2000, { error: 'must be at most 2000' }))
+        .pipe(
+          z
+            .number()
+            .int()
+            .min(2, { error: 'must be at least 2' })
+            .max(2000, { error: 'must be at most 2000' }),
+        )
         .optional(),
     });
     const target =
@@ -39,14 +45,17 @@ export function explainRoutes(ctx: ServiceContext): FastifyPluginAsync {
           body: { ...toJsonSchema(record, 'input'), examples: [ctx.exampleRow] },
           response: errorResponses(400, 501, 503, 504),
         },
-        validatorCompiler: ({ httpPart }) => zodValidator(httpPart === 'querystring' ? query : record)({} as never),
+        validatorCompiler: ({ httpPart }) =>
+          zodValidator(httpPart === 'querystring' ? query : record)({} as never),
       },
       async (request) => {
         if (!ctx.explainAvailable) {
           throw new HttpError(
             501,
             `explanations are unavailable: the model ships no background sample${
-              contract.artifacts.background ? ` (${contract.artifacts.background} is missing from ${model.dir})` : ' (add background.json beside the model)'
+              contract.artifacts.background
+                ? ` (${contract.artifacts.background} is missing from ${model.dir})`
+                : ' (add background.json beside the model)'
             }`,
           );
         }

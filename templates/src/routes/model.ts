@@ -44,7 +44,16 @@ export function modelRoutes(ctx: ServiceContext): FastifyPluginAsync {
         maxBatchRows: config.maxBatchRows,
       },
     };
-    app.get('/model', { schema: { tags: ['model'], summary: 'Model metadata: features, outputs, labels, threshold, training metrics' } }, async () => metadata);
+    app.get(
+      '/model',
+      {
+        schema: {
+          tags: ['model'],
+          summary: 'Model metadata: features, outputs, labels, threshold, training metrics',
+        },
+      },
+      async () => metadata,
+    );
 
     app.get(
       '/monitoring/drift',
@@ -60,12 +69,15 @@ export function modelRoutes(ctx: ServiceContext): FastifyPluginAsync {
           throw new HttpError(
             501,
             `drift monitoring is unavailable: the model ships no drift baseline${
-              contract.artifacts.driftBaseline ? ` (${contract.artifacts.driftBaseline} is missing from ${model.dir})` : ' (add drift_baseline.json beside the model)'
+              contract.artifacts.driftBaseline
+                ? ` (${contract.artifacts.driftBaseline} is missing from ${model.dir})`
+                : ' (add drift_baseline.json beside the model)'
             }`,
           );
         }
         const report = ctx.drift.report();
-        for (const f of report.features) if (f.psi !== null) ctx.metrics.driftPsi.set({ feature: f.name }, f.psi);
+        for (const f of report.features)
+          if (f.psi !== null) ctx.metrics.driftPsi.set({ feature: f.name }, f.psi);
         return report;
       },
     );

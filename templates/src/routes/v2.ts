@@ -41,7 +41,9 @@ export const v2Datatypes = [
   'BYTES',
 ] as const;
 type V2Datatype = (typeof v2Datatypes)[number];
-const numericDatatypes: ReadonlySet<string> = new Set(v2Datatypes.filter((d) => d !== 'BOOL' && d !== 'BYTES'));
+const numericDatatypes: ReadonlySet<string> = new Set(
+  v2Datatypes.filter((d) => d !== 'BOOL' && d !== 'BYTES'),
+);
 
 export function v2DatatypeOf(type: string): V2Datatype {
   const map: Record<string, V2Datatype> = {
@@ -63,7 +65,11 @@ export function v2DatatypeOf(type: string): V2Datatype {
 }
 
 function v2Tensor(t: TensorInfo) {
-  return { name: t.name, datatype: v2DatatypeOf(t.type), shape: t.shape.map((d) => (typeof d === 'number' ? d : -1)) };
+  return {
+    name: t.name,
+    datatype: v2DatatypeOf(t.type),
+    shape: t.shape.map((d) => (typeof d === 'number' ? d : -1)),
+  };
 }
 
 const parameterValue = z.union([z.string(), z.number(), z.boolean()]);
@@ -112,7 +118,11 @@ interface ParsedInfer {
 }
 
 /** V2 tensors -> validated records. Throws ValidationError naming the tensor (and row) at fault. */
-export function parseInfer(request: InferRequest, contract: ModelContract, maxRows: number): ParsedInfer {
+export function parseInfer(
+  request: InferRequest,
+  contract: ModelContract,
+  maxRows: number,
+): ParsedInfer {
   const issues: FieldIssue[] = [];
   const byName = new Map<string, InputTensor>();
   for (const t of request.inputs) {
@@ -124,14 +134,21 @@ export function parseInfer(request: InferRequest, contract: ModelContract, maxRo
   const names = [...byName.keys()];
   // Which layout did the client use: the graph's tensors, or one tensor per feature?
   const perFeature =
-    contract.layout === 'matrix' && names.length > 0 && names.every((n) => featureNames.includes(n)) && !names.every((n) => graphNames.includes(n));
+    contract.layout === 'matrix' &&
+    names.length > 0 &&
+    names.every((n) => featureNames.includes(n)) &&
+    !names.every((n) => graphNames.includes(n));
   const expected = perFeature ? featureNames : graphNames;
   for (const n of names) {
     if (!expected.includes(n)) {
-      issues.push({ field: `inputs.${n}`, message: `unknown input; the model takes ${expected.join(', ')}${contract.layout === 'matrix' ? ` (or one [N] tensor per feature: ${featureNames.join(', ')})` : ''}` });
+      issues.push({
+        field: `inputs.${n}`,
+        message: `unknown input; the model takes ${expected.join(', ')}${contract.layout === 'matrix' ? ` (or one [N] tensor per feature: ${featureNames.join(', ')})` : ''}`,
+      });
     }
   }
-  for (const n of expected) if (!byName.has(n)) issues.push({ field: `inputs.${n}`, message: 'is missing' });
+  for (const n of expected)
+    if (!byName.has(n)) issues.push({ field: `inputs.${n}`, message: 'is missing' });
   if (issues.length > 0) throw new ValidationError(issues);
 
   // Every tensor: shape matches data, element datatype fits the feature(s), same row count.
@@ -145,10 +162,15 @@ export function parseInfer(request: InferRequest, contract: ModelContract, maxRo
     try {
       values = flatten(t.data);
     } catch (error) {
-      throw error instanceof ValidationError ? new ValidationError([{ field, message: error.issues[0]!.message }]) : error;
+      throw error instanceof ValidationError
+        ? new ValidationError([{ field, message: error.issues[0]!.message }])
+        : error;
     }
     if (values.length !== size) {
-      issues.push({ field, message: `shape [${t.shape.join(', ')}] holds ${size} elements but data has ${values.length}` });
+      issues.push({
+        field,
+        message: `shape [${t.shape.join(', ')}] holds ${size} elements but data has ${values.length}`,
+      });
       continue;
     }
     const graphInput = perFeature ? undefined : contract.inputs.find((i) => i.name === name)!;
@@ -158,14 +180,20 @@ export function parseInfer(request: InferRequest, contract: ModelContract, maxRo
         ? t.shape.length === 1 || (t.shape.length === 2 && t.shape[1] === 1)
         : t.shape.length === 2 && t.shape[1] === width;
     if (!okShape) {
-      issues.push({ field, message: `shape must be ${width === 1 ? '[N] or [N, 1]' : `[N, ${width}]`}, got [${t.shape.join(', ')}]` });
+      issues.push({
+        field,
+        message: `shape must be ${width === 1 ? '[N] or [N, 1]' : `[N, ${width}]`}, got [${t.shape.join(', ')}]`,
+      });
       continue;
     }
     const isString = perFeature
       ? contract.features.find((f) => f.name === name)!.tensorType === 'string'
       : graphInput!.type === 'string';
     if (isString ? t.datatype !== 'BYTES' : !numericDatatypes.has(t.datatype)) {
-      issues.push({ field, message: `datatype must be ${isString ? 'BYTES' : 'a numeric datatype (FP32, FP64, INT64, ...)'}, got ${t.datatype}` });
+      issues.push({
+        field,
+        message: `datatype must be ${isString ? 'BYTES' : 'a numeric datatype (FP32, FP64, INT64, ...)'}, got ${t.datatype}`,
+      });
       continue;
     }
     const n = t.shape[0]!;
@@ -178,8 +206,12 @@ export function parseInfer(request: InferRequest, contract: ModelContract, maxRo
   }
   if (issues.length > 0) throw new ValidationError(issues);
   const n = rowCount ?? 0;
-  if (n < 1) throw new ValidationError([{ field: 'inputs', message: 'must hold at least one row' }]);
-  if (n > maxRows) throw new ValidationError([{ field: 'inputs', message: `must hold at most ${maxRows} rows (MAX_BATCH_ROWS), got ${n}` }]);
+  if (n < 1)
+    throw new ValidationError([{ field: 'inputs', message: 'must hold at least one row' }]);
+  if (n > maxRows)
+    throw new ValidationError([
+      { field: 'inputs', message: `must hold at most ${maxRows} rows (MAX_BATCH_ROWS), got ${n}` },
+    ]);
 
   // Rows, validated with the same schema as /predict.
   const schema = recordSchema(contract);
@@ -195,7 +227,11 @@ export function parseInfer(request: InferRequest, contract: ModelContract, maxRo
     else {
       for (const issue of issuesOf(result.error)) {
         const f = contract.features.find((x) => x.name === issue.field);
-        const where = !f ? issue.field : perFeature || contract.layout === 'columns' ? `inputs.${f.name}[${r}]` : `inputs.${f.input}[${r}][${f.column}] (${f.name})`;
+        const where = !f
+          ? issue.field
+          : perFeature || contract.layout === 'columns'
+            ? `inputs.${f.name}[${r}]`
+            : `inputs.${f.input}[${r}][${f.column}] (${f.name})`;
         issues.push({ field: where, message: issue.message });
       }
       if (issues.length >= 20) break;
@@ -205,18 +241,32 @@ export function parseInfer(request: InferRequest, contract: ModelContract, maxRo
 
   // Requested outputs (all of them by default).
   const outputNames = contract.outputs.map((o) => o.name);
-  const outputs = (request.outputs ?? outputNames.map((name) => ({ name, parameters: undefined }))).map((o) => {
+  const outputs = (
+    request.outputs ?? outputNames.map((name) => ({ name, parameters: undefined }))
+  ).map((o) => {
     if (!outputNames.includes(o.name)) {
-      issues.push({ field: `outputs.${o.name}`, message: `unknown output; the model has ${outputNames.join(', ')}` });
+      issues.push({
+        field: `outputs.${o.name}`,
+        message: `unknown output; the model has ${outputNames.join(', ')}`,
+      });
       return { name: o.name };
     }
     const k = o.parameters?.classification;
     if (k === undefined) return { name: o.name };
     const classes = contract.labels.length;
-    if (o.name !== contract.outputNames.probabilities || typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > classes) {
+    if (
+      o.name !== contract.outputNames.probabilities ||
+      typeof k !== 'number' ||
+      !Number.isInteger(k) ||
+      k < 1 ||
+      k > classes
+    ) {
       issues.push({
         field: `outputs.${o.name}.parameters.classification`,
-        message: o.name !== contract.outputNames.probabilities ? 'only the class-probability output supports classification' : `must be a whole number from 1 to ${classes}`,
+        message:
+          o.name !== contract.outputNames.probabilities
+            ? 'only the class-probability output supports classification'
+            : `must be a whole number from 1 to ${classes}`,
       });
       return { name: o.name };
     }
@@ -226,7 +276,12 @@ export function parseInfer(request: InferRequest, contract: ModelContract, maxRo
   return { rows, outputs };
 }
 
-function outputTensors(contract: ModelContract, outputs: Outputs, requested: ParsedInfer['outputs'], n: number) {
+function outputTensors(
+  contract: ModelContract,
+  outputs: Outputs,
+  requested: ParsedInfer['outputs'],
+  n: number,
+) {
   return requested.map(({ name, classification }) => {
     const tensor = outputs[name]!;
     const info = contract.outputs.find((o) => o.name === name)!;
@@ -234,9 +289,13 @@ function outputTensors(contract: ModelContract, outputs: Outputs, requested: Par
       const classes = contract.labels.length;
       const data: string[] = [];
       for (let r = 0; r < n; r++) {
-        const row = Array.from({ length: classes }, (_, c) => ({ c, p: Number(tensor.data[r * classes + c]) }));
+        const row = Array.from({ length: classes }, (_, c) => ({
+          c,
+          p: Number(tensor.data[r * classes + c]),
+        }));
         row.sort((a, b) => b.p - a.p);
-        for (const { c, p } of row.slice(0, classification)) data.push(`${p}:${c}:${contract.labels[c]}`);
+        for (const { c, p } of row.slice(0, classification))
+          data.push(`${p}:${c}:${contract.labels[c]}`);
       }
       return { name, datatype: 'BYTES', shape: [n, classification], data };
     }
@@ -262,9 +321,16 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
     };
     const checkModel = (request: FastifyRequest) => {
       const { name, version } = request.params as { name: string; version?: string };
-      if (name !== contract.name) throw new HttpError(404, `model "${name}" is not served here; this server serves "${contract.name}"`);
+      if (name !== contract.name)
+        throw new HttpError(
+          404,
+          `model "${name}" is not served here; this server serves "${contract.name}"`,
+        );
       if (version !== undefined && version !== contract.version) {
-        throw new HttpError(404, `model "${name}" has no version "${version}"; the served version is "${contract.version}"`);
+        throw new HttpError(
+          404,
+          `model "${name}" has no version "${version}"; the served version is "${contract.version}"`,
+        );
       }
     };
     const ready = () => ctx.state.started && !ctx.state.draining;
@@ -274,22 +340,44 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
       version: serviceInfo.version,
       extensions: ['classification'],
     }));
-    app.get('/v2/health/live', { schema: { tags: ['v2'], summary: 'Server liveness' } }, async () => ({ live: true }));
-    app.get('/v2/health/ready', { schema: { tags: ['v2'], summary: 'Server readiness (503 when not ready)' } }, async (_request, reply) => {
-      if (!ready()) reply.code(503);
-      return { ready: ready() };
-    });
+    app.get(
+      '/v2/health/live',
+      { schema: { tags: ['v2'], summary: 'Server liveness' } },
+      async () => ({ live: true }),
+    );
+    app.get(
+      '/v2/health/ready',
+      { schema: { tags: ['v2'], summary: 'Server readiness (503 when not ready)' } },
+      async (_request, reply) => {
+        if (!ready()) reply.code(503);
+        return { ready: ready() };
+      },
+    );
 
     for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
-      app.get(base, { schema: { tags: ['v2'], summary: 'Model metadata', response: errorResponses(404) } }, async (request) => {
-        checkModel(request);
-        return modelMetadata;
-      });
-      app.get(`${base}/ready`, { schema: { tags: ['v2'], summary: 'Model readiness (503 when not ready)', response: errorResponses(404) } }, async (request, reply: FastifyReply) => {
-        checkModel(request);
-        if (!ready()) reply.code(503);
-        return { name: contract.name, ready: ready() };
-      });
+      app.get(
+        base,
+        { schema: { tags: ['v2'], summary: 'Model metadata', response: errorResponses(404) } },
+        async (request) => {
+          checkModel(request);
+          return modelMetadata;
+        },
+      );
+      app.get(
+        `${base}/ready`,
+        {
+          schema: {
+            tags: ['v2'],
+            summary: 'Model readiness (503 when not ready)',
+            response: errorResponses(404),
+          },
+        },
+        async (request, reply: FastifyReply) => {
+          checkModel(request);
+          if (!ready()) reply.code(503);
+          return { name: contract.name, ready: ready() };
+        },
+      );
       app.post(
         `${base}/infer`,
         {
@@ -304,7 +392,10 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
         async (request) => {
           checkModel(request);
           if (request.headers['inference-header-content-length'] !== undefined) {
-            throw new HttpError(400, 'the binary tensor data extension is not supported: send JSON tensors (tritonclient: binary_data=False)');
+            throw new HttpError(
+              400,
+              'the binary tensor data extension is not supported: send JSON tensors (tritonclient: binary_data=False)',
+            );
           }
           const body = request.body as InferRequest;
           const { rows, outputs } = parseInfer(body, contract, config.maxBatchRows);

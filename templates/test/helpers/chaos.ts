@@ -1,9 +1,16 @@
 import { fileURLToPath } from 'node:url';
 
 // Node has Atomics.waitAsync; the ES2022 lib typings do not.
-const waitAsync = (Atomics as unknown as {
-  waitAsync(a: Int32Array, index: number, value: number, timeout: number): { async: boolean; value: Promise<string> | string };
-}).waitAsync;
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      index: number,
+      value: number,
+      timeout: number,
+    ): { async: boolean; value: Promise<string> | string };
+  }
+).waitAsync;
 
 export const chaosWorkerFile = fileURLToPath(new URL('./chaos-worker.mjs', import.meta.url));
 

@@ -13,7 +13,10 @@ export interface RunningServer {
   output(): string;
 }
 
-function launch(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string; exited: RunningServer['exited'] } {
+function launch(
+  script: string,
+  env: Record<string, string>,
+): { child: ChildProcess; output: () => string; exited: RunningServer['exited'] } {
   const child = spawn(process.execPath, [script], {
     cwd: projectRoot,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
@@ -29,7 +32,10 @@ function launch(script: string, env: Record<string, string>): { child: ChildProc
 }
 
 /** Starts the server and resolves once it logs that every worker is warm (bounded by `timeoutMs`). */
-export async function startServer(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<RunningServer> {
+export async function startServer(
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<RunningServer> {
   const { child, output, exited } = launch(builtServer, env);
   const address = await new Promise<string>((resolve, reject) => {
     let listening: string | undefined;

@@ -15,7 +15,11 @@ export interface TestService {
   readonly config: Config;
   /** Where this service writes its prediction log. */
   readonly logPath: string;
-  post(url: string, body: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  post(
+    url: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
   get(url: string): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
@@ -28,7 +32,14 @@ export async function startService(
   const dir = mkdtempSync(join(tmpdir(), 'mlservice-test-'));
   const logPath = join(dir, 'predictions.jsonl');
   const config = loadConfig(
-    { PORT: '0', HOST: '127.0.0.1', WORKERS: '1', LOG_LEVEL: 'silent', PREDICTION_LOG_PATH: logPath, ...env },
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WORKERS: '1',
+      LOG_LEVEL: 'silent',
+      PREDICTION_LOG_PATH: logPath,
+      ...env,
+    },
     projectRoot,
   );
   const service = await createService({ config, logger: pino({ level: 'silent' }), ...options });
