@@ -16,6 +16,11 @@ export interface StageConfig {
   readonly deletionProtection: boolean;
   /** Days a replaced model version stays recoverable in the bucket. */
   readonly noncurrentVersionDays: number;
+  /**
+   * Days the prediction logs (the requests' inputs and the answers) are kept under
+   * `prediction-logs/`: the drift job reads yesterday's; keep what retraining and audits need.
+   */
+  readonly predictionLogDays: number;
   /** Days control plane logs are kept (EKS; GKE keeps them in Cloud Logging's `_Default` bucket). */
   readonly logRetentionDays: number;
   /**
@@ -56,6 +61,7 @@ export const stageConfig: Readonly<Record<Stage, StageConfig>> = {
     spotNodes: true,
     deletionProtection: false,
     noncurrentVersionDays: 7,
+    predictionLogDays: 14,
     logRetentionDays: 14,
     controlPlaneCidrs: [],
     diskSizeGb: 50,
@@ -83,6 +89,7 @@ export const stageConfig: Readonly<Record<Stage, StageConfig>> = {
     spotNodes: false,
     deletionProtection: false,
     noncurrentVersionDays: 30,
+    predictionLogDays: 30,
     logRetentionDays: 30,
     controlPlaneCidrs: [],
     diskSizeGb: 100,
@@ -110,6 +117,7 @@ export const stageConfig: Readonly<Record<Stage, StageConfig>> = {
     spotNodes: false,
     deletionProtection: true,
     noncurrentVersionDays: 90,
+    predictionLogDays: 90,
     logRetentionDays: 90,
     controlPlaneCidrs: [],
     diskSizeGb: 100,
@@ -160,6 +168,21 @@ export function memoryMiB(quantity: string): number {
   const m = /^(\d+)(Mi|Gi)$/.exec(quantity);
   if (!m) throw new Error(`unsupported memory quantity "${quantity}" (use Mi or Gi)`);
   return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+}
+
+/**
+ * What a pod of the service requests beside the server (deploy/plan.ts `runtime`): the sidecar that
+ * ships its prediction log (deploy/k8s `logShipper`). `test/joins.test.ts` fails if the pods the
+ * manifests describe request more than `servicePod`.
+ */
+export const sidecarAllowance = { cpuMillis: 100, memoryMiB: 128 } as const;
+
+/** One pod of the service as the ML node pool is sized for it: the server plus its sidecar. */
+export function servicePod(server: PodRequest): PodRequest {
+  return {
+    cpuMillis: server.cpuMillis + sidecarAllowance.cpuMillis,
+    memory: `${memoryMiB(server.memory) + sidecarAllowance.memoryMiB}Mi`,
+  };
 }
 
 /** Daemon sets on every node (CNI, kube-proxy, logging and metrics agents): a conservative allowance. */

@@ -9,6 +9,7 @@ import { service } from '../plan.js';
 import type { K8sEnvironment } from './config.js';
 import { kubeStateMetrics, nonTrafficRoutes, serviceMetrics as m } from './metrics.js';
 import { k8sNames } from './names.js';
+import { logShipperContainerName } from './workload.js';
 
 type Groups = NonNullable<IPrometheusRule['spec']['groups']>;
 type Rule = NonNullable<Groups[number]['rules']>[number];
@@ -16,7 +17,7 @@ type Rule = NonNullable<Groups[number]['rules']>[number];
 const num = (x: number) => Number(x.toFixed(6)).toString();
 
 export function alertGroups(env: K8sEnvironment): Groups {
-  const ns = `namespace="${service.namespace}"`;
+  const ns = `namespace="${env.namespace}"`;
   const traffic = `${ns},route!~"${nonTrafficRoutes}"`;
   const errorRatio = (window: string) =>
     `sum by (namespace) (rate(${m.requests}{${traffic},status=~"5.."}[${window}]))` +
@@ -104,7 +105,8 @@ export function alertGroups(env: K8sEnvironment): Groups {
         summary: `${service.service}: no successful drift check for ${env.monitoring.driftHeartbeatHours}h`,
         description:
           `The daily CronJob ${k8sNames.driftCronJob} has not succeeded: it found drift (exit 1, ` +
-          'see its log), could not fetch the model or the prediction log, or is not scheduled.',
+          "see its log), found no prediction log for yesterday (the pods' log shipper, " +
+          `container ${logShipperContainerName}), could not read it, or is not scheduled.`,
       },
     });
   }

@@ -25,12 +25,14 @@ import { alertGroups } from './alerts.js';
 import { k8sNames } from './names.js';
 import { addAdmissionPolicies } from './policies.js';
 import {
+  configMaps,
   driftContainerName,
   driftPodLabels,
   driftPodSpec,
   inferencePodLabels,
   inferencePodSpec,
 } from './workload.js';
+import { driftBaseline, shipperConfigKey, vectorConfig } from './prediction-logs.js';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 
@@ -43,15 +45,26 @@ function add(scope: Construct, id: string, object: Model): ApiObject {
   return new ApiObject(scope, id, object.toJSON() as ConstructorParameters<typeof ApiObject>[2]);
 }
 
-/** The identity annotation the cloud's webhook or metadata server reads. */
-export function identityAnnotations(env: K8sEnvironment): Record<string, string> {
+/**
+ * The identity annotation the cloud's webhook or metadata server reads: the service's identity
+ * (reads its model, creates prediction logs) or the drift job's (reads prediction logs only).
+ */
+export function identityAnnotations(
+  env: K8sEnvironment,
+  who: 'service' | 'drift' = 'service',
+): Record<string, string> {
   if (env.cloud === 'gcp') {
-    if (!env.plan.gcp) throw new Error(`${env.id}: no GCP names in deploy/plan.ts`);
-    return { 'iam.gke.io/gcp-service-account': env.plan.gcp.serviceAccountEmail };
+    const g = env.plan.gcp;
+    if (!g) throw new Error(`${env.id}: no GCP names in deploy/plan.ts`);
+    return {
+      'iam.gke.io/gcp-service-account':
+        who === 'service' ? g.serviceAccountEmail : g.driftServiceAccountEmail,
+    };
   }
-  if (!env.plan.aws) throw new Error(`${env.id}: no AWS names in deploy/plan.ts`);
+  const a = env.plan.aws;
+  if (!a) throw new Error(`${env.id}: no AWS names in deploy/plan.ts`);
   return {
-    'eks.amazonaws.com/role-arn': env.plan.aws.roleArn,
+    'eks.amazonaws.com/role-arn': who === 'service' ? a.roleArn : a.driftRoleArn,
     'eks.amazonaws.com/sts-regional-endpoints': 'true',
   };
 }
@@ -103,7 +116,8 @@ const byName = (ns: string): INetworkPolicyPeer => ({
 export class ServiceChart extends Chart {
   constructor(scope: Construct, id: string, env: K8sEnvironment) {
     super(scope, id);
-    const ns = service.namespace;
+    // The stage's own namespace: the stages share the project's Workload Identity pool.
+    const ns = env.namespace;
     const labels = { ...service.labels };
     const selector = { ...service.selectorLabels };
 
@@ -137,6 +151,16 @@ export class ServiceChart extends Chart {
           annotations: identityAnnotations(env),
         },
         automountServiceAccountToken: false,
+      }),
+    );
+
+    // What the prediction log shipper beside the server does (prediction-logs.ts).
+    add(
+      this,
+      'log-shipper-config',
+      new ConfigMap({
+        metadata: { name: configMaps.logShipper, namespace: ns, labels },
+        data: { [shipperConfigKey]: JSON.stringify(vectorConfig(env), null, 2) },
       }),
     );
 
@@ -294,6 +318,31 @@ export class ServiceChart extends Chart {
     );
 
     if (env.drift.enabled) {
+      // The drift job's own identity: it reads the prediction logs, never the model.
+      add(
+        this,
+        'drift-service-account',
+        new ServiceAccount({
+          metadata: {
+            name: service.driftServiceAccount,
+            namespace: ns,
+            labels: driftPodLabels,
+            annotations: identityAnnotations(env, 'drift'),
+          },
+          automountServiceAccountToken: false,
+        }),
+      );
+
+      const baseline = driftBaseline();
+      add(
+        this,
+        'drift-baseline',
+        new ConfigMap({
+          metadata: { name: configMaps.driftBaseline, namespace: ns, labels: driftPodLabels },
+          data: { [baseline.file]: baseline.text },
+        }),
+      );
+
       add(
         this,
         'drift-policy',

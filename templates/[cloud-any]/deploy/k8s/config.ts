@@ -8,7 +8,7 @@
  * stage below and can be changed per environment in `overrides`.
  */
 import { environments, model, runtime, service, type EnvironmentId } from '../plan.js';
-import { awsCliImage, gcloudImage, type PinnedImage } from './images.js';
+import { awsCliImage, gcloudImage, type PinnedImage, vectorImage } from './images.js';
 
 export type Cloud = 'gcp' | 'aws';
 export type Stage = 'dev' | 'staging' | 'prod';
@@ -23,18 +23,29 @@ export interface PlanEnvironment {
   readonly maxReplicas: number;
   readonly cpuTarget: number;
   readonly modelUri: string;
+  /** `gs://<bucket>/prediction-logs/` or `s3://...`: where the pods ship their prediction logs. */
+  readonly predictionLogUri: string;
   readonly gcp?: {
+    /** The stage's own namespace: stages share the project's Workload Identity pool. */
+    readonly namespace: string;
     readonly project: string;
     readonly region: string;
     readonly serviceAccountEmail: string;
     readonly workloadIdentityMember: string;
+    readonly driftServiceAccountEmail: string;
+    readonly driftWorkloadIdentityMember: string;
     readonly image: string;
     readonly modelBucket: string;
   };
   readonly aws?: {
+    readonly namespace: string;
     readonly accountId: string;
     readonly region: string;
+    readonly partition: string;
     readonly roleArn: string;
+    readonly irsaSubject: string;
+    readonly driftRoleArn: string;
+    readonly driftIrsaSubject: string;
     readonly image: string;
     readonly modelBucket: string;
   };
@@ -118,6 +129,21 @@ export interface EnvironmentSettings {
     readonly cpuMillis: number;
     readonly memory: string;
   };
+  /**
+   * The sidecar that ships the prediction log (`PREDICTION_LOG_PATH`) to the environment's
+   * `predictionLogUri`, with the pod's workload identity (create-only on that prefix).
+   */
+  readonly logShipper: {
+    readonly image: PinnedImage;
+    readonly cpuMillis: number;
+    readonly memory: string;
+    /** Seconds a batch may wait before it is uploaded: one object per pod and batch. */
+    readonly batchSeconds: number;
+    /** Seconds it has, after the server stopped, to upload what is left (part of the grace period). */
+    readonly flushSeconds: number;
+    /** Its checkpoints (how far the log was shipped), an emptyDir. */
+    readonly dataSizeLimit: string;
+  };
   readonly monitoring: {
     /** Emit ServiceMonitor and PrometheusRule (needs the prometheus-operator CRDs). */
     readonly prometheusOperator: boolean;
@@ -141,16 +167,16 @@ export interface EnvironmentSettings {
     /** Hours without a successful drift check before the heartbeat alert fires. */
     readonly driftHeartbeatHours: number;
   };
+  /**
+   * The daily drift check: yesterday's partition (`dt=YYYY-MM-DD/`) of the environment's
+   * `predictionLogUri` against the model's drift baseline. It runs as its own service account, whose
+   * identity may read the prediction logs and nothing else (not the model).
+   */
   readonly drift: {
     readonly enabled: boolean;
     readonly schedule: string;
     readonly timeZone: string;
     readonly activeDeadlineSeconds: number;
-    /**
-     * Folder (inside the environment's model bucket) holding the prediction logs, one `dt=YYYY-MM-DD/`
-     * partition per day; the job checks yesterday's.
-     */
-    readonly predictionLogPrefix: string;
   };
   readonly images: {
     /** Only digests may run: the main image is left for CI to pin, a tag is an error. */
@@ -216,23 +242,30 @@ export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
       cpuMillis: 500,
       memory: '512Mi',
     },
+    logShipper: {
+      image: vectorImage,
+      cpuMillis: 100,
+      memory: '128Mi',
+      batchSeconds: 300,
+      flushSeconds: 15,
+      dataSizeLimit: '64Mi',
+    },
     monitoring: {
       prometheusOperator: false,
       selectorLabels: { release: 'kube-prometheus-stack' },
       scrapeInterval: '30s',
       dashboard: true,
-      dashboardNamespace: service.namespace,
+      dashboardNamespace: planNames(plan).namespace,
       slo: { availability: 0.995, latencyP99Seconds: 0.5 },
       shedRatio: 0.01,
       driftPsi: 0.25,
       driftHeartbeatHours: 26,
     },
     drift: {
-      enabled: true,
+      enabled: driftBaselineFile !== undefined,
       schedule: '17 3 * * *',
       timeZone: 'Etc/UTC',
       activeDeadlineSeconds: 1800,
-      predictionLogPrefix: 'prediction-logs/',
     },
     images: { requireDigest: prod, admissionPolicy: prod },
   };
@@ -258,6 +291,14 @@ export const modelArtifacts: readonly string[] = (() => {
   );
 })();
 
+/**
+ * The model's drift baseline (deploy/plan.ts `model.artifacts.driftBaseline`), which the drift job
+ * compares the prediction log with; undefined when the model ships none (the job is then off).
+ */
+export const driftBaselineFile: string | undefined = (
+  model.artifacts as Readonly<Record<string, string | undefined>>
+).driftBaseline;
+
 /** RFC 1918, carrier-grade NAT and link-local (cloud metadata) ranges: never "the object store". */
 export const privateRanges: readonly string[] = [
   '10.0.0.0/8',
@@ -267,12 +308,21 @@ export const privateRanges: readonly string[] = [
   '169.254.0.0/16',
 ];
 
+/** The cloud names of a plan environment (`gcp` or `aws`, whichever it is on). */
+export function planNames(plan: PlanEnvironment): NonNullable<PlanEnvironment['gcp'] | PlanEnvironment['aws']> {
+  const names = plan.cloud === 'gcp' ? plan.gcp : plan.aws;
+  if (!names) throw new Error(`${plan.id}: deploy/plan.ts has no ${plan.cloud} names`);
+  return names;
+}
+
 /** An environment as the chart builds it: the plan's names plus the resolved settings. */
 export interface K8sEnvironment extends EnvironmentSettings {
   readonly id: string;
   readonly cloud: Cloud;
   readonly stage: Stage;
   readonly plan: PlanEnvironment;
+  /** The stage's namespace (deploy/plan.ts): every namespaced object of the service lives there. */
+  readonly namespace: string;
   /** Repository of the service image (no tag: CI pins the digest). */
   readonly image: string;
   readonly region: string;
@@ -294,14 +344,14 @@ export function resolveEnvironment(id: string, extra: EnvironmentOverrides = {})
   }
   const own = (overrides as Readonly<Record<string, EnvironmentOverrides | undefined>>)[id] ?? {};
   const settings = merge(merge(defaultSettings(plan), own), extra);
-  const names = plan.cloud === 'gcp' ? plan.gcp : plan.aws;
-  if (!names) throw new Error(`${id}: deploy/plan.ts has no ${plan.cloud} names`);
+  const names = planNames(plan);
   const env: K8sEnvironment = {
     ...settings,
     id: plan.id,
     cloud: plan.cloud,
     stage: plan.stage,
     plan,
+    namespace: names.namespace,
     image: names.image,
     region: names.region,
     modelBucket: names.modelBucket,
@@ -336,6 +386,9 @@ export function checkEnvironment(env: K8sEnvironment): string[] {
   }
   if (env.startupBudgetSeconds < 30) p.push('startupBudgetSeconds must tolerate the model load');
   if (runtime.poolSize < 1) p.push('runtime.poolSize must be at least 1');
+  if (env.drift.enabled && driftBaselineFile === undefined) {
+    p.push('drift.enabled needs a drift baseline beside the model (model.artifacts.driftBaseline)');
+  }
   for (const f of modelArtifacts) {
     if (!/^[\w.-]+(\/[\w.-]+)*$/.test(f) || f.split('/').includes('..')) {
       p.push(`model artifact "${f}" is not a plain relative path`);

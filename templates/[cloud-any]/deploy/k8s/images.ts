@@ -2,18 +2,20 @@
  * Third-party images the manifests run, pinned by digest: a tag can be re-pushed, a digest cannot.
  *
  * These are the init containers that fetch the model (and, for the drift job, the prediction log)
- * from the bucket with the workload identity. The service's own image is not here: CI builds it and
- * pins its digest into each environment's kustomization (`kustomize edit set image`).
+ * from the bucket with the workload identity, and the sidecar that ships the prediction log there.
+ * The service's own image is not here: CI builds it and pins its digest into each environment's
+ * kustomization (`kustomize edit set image`).
  *
  * To refresh one, resolve the new tag's digest (of the multi-arch index) and change tag and digest
  * together, then run `npm test`:
  *
  *   crane digest docker.io/google/cloud-sdk:<version>-slim
  *   docker buildx imagetools inspect docker.io/amazon/aws-cli:<version>   # "Digest:" line
+ *   crane digest docker.io/timberio/vector:<version>-distroless-static
  *
  * Clusters that cannot reach Docker Hub (private GKE nodes without Cloud NAT, EKS without a NAT
- * gateway) should mirror these into Artifact Registry / ECR and set `initImage` for the environment
- * in `config.ts` to the mirror, keeping the same digest.
+ * gateway) should mirror these into Artifact Registry / ECR and set `initContainer.image` and
+ * `logShipper.image` for the environment in `config.ts` to the mirror, keeping the same digest.
  */
 
 export interface PinnedImage {
@@ -36,6 +38,16 @@ export const awsCliImage: PinnedImage = {
   repository: 'docker.io/amazon/aws-cli',
   tag: '2.37.8',
   digest: 'sha256:420ab345e847291b541b45d989535f55bcff957c27fa1100fae4aa233e86398c',
+};
+
+/**
+ * Vector, the static build on distroless (no shell, no package manager): the prediction log
+ * shipper. Its `file` source tails the log, its `gcp_cloud_storage` / `aws_s3` sink uploads it.
+ */
+export const vectorImage: PinnedImage = {
+  repository: 'docker.io/timberio/vector',
+  tag: '0.57.0-distroless-static',
+  digest: 'sha256:d96454c4e64db59234d9a2b973b02c3b9b09a0674eef685b3955ef7cd03f70a0',
 };
 
 /** `repository:tag@sha256:...`: the kubelet pulls by the digest; the tag documents it. */

@@ -2,23 +2,43 @@
  * The pods: the inference Deployment's and the drift CronJob's. Both run as user 10001 with a
  * read-only root filesystem, no privilege escalation, no capabilities and the RuntimeDefault seccomp
  * profile (the restricted Pod Security Standard), and both fetch what they need from the bucket in
- * an init container that authenticates with the workload identity.
+ * an init container that authenticates with the workload identity: the service's pods their model
+ * (and a sidecar ships their prediction log back, see `prediction-logs.ts`), the drift job, under
+ * its own identity, yesterday's prediction log.
  */
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
-import type { IVolume } from 'kubernetes-models/v1/Volume';
 import { model, runtime, service } from '../plan.js';
 import { type K8sEnvironment, modelArtifacts } from './config.js';
 import { imageReference } from './images.js';
 import { driftComponent, k8sNames } from './names.js';
+import {
+  baselineMount,
+  driftBaseline,
+  predictionLogPath,
+  shipperConfigKey,
+  shipperConfigMount,
+  shipperDataMount,
+  shipperSourceMount,
+} from './prediction-logs.js';
 
 export const user = 10001;
 export const modelMount = '/models';
 export const modelPath = `${modelMount}/model.onnx`;
-export const predictionLogPath = '/tmp/predictions.jsonl';
+export { predictionLogPath };
 const dataMount = '/data';
+
+/** The ConfigMaps the pods mount: the shipper's configuration and the drift baseline. */
+export const configMaps = {
+  /** Named after the Deployment whose pods read it. */
+  logShipper: k8sNames.workload,
+  /** Named after the CronJob whose pods read it. */
+  driftBaseline: k8sNames.driftCronJob,
+} as const;
+
+export const logShipperContainerName = 'ship-predictions';
 
 /** Labels of the inference pods: the plan's labels, which include the Service's selector. */
 export const inferencePodLabels: Readonly<Record<string, string>> = {
@@ -78,7 +98,11 @@ const fetchModel = {
 
 const verifyModel = ['printf \'%s  %s\\n\' "$MODEL_SHA256" /models/model.onnx | sha256sum -c -'];
 
-/** Yesterday's partition of the prediction log, concatenated into one JSONL file. */
+/**
+ * Yesterday's partition of the prediction log (the shipper writes `dt=YYYY-MM-DD/`, UTC), every
+ * object of it concatenated into one JSONL file. Listing that prefix is the drift identity's only
+ * list permission.
+ */
 const fetchLog = {
   gs: [
     'day="$(date -u -d yesterday +%F)"',
@@ -119,7 +143,7 @@ function initContainer(
   env: K8sEnvironment,
   name: string,
   script: readonly string[],
-  extraEnv: IEnvVar[],
+  ownEnv: IEnvVar[],
   mounts: IContainer['volumeMounts'],
 ): IContainer {
   return {
@@ -127,13 +151,7 @@ function initContainer(
     image: imageReference(env.initContainer.image),
     imagePullPolicy: 'IfNotPresent',
     command: ['/bin/sh', '-ec', ['set -eu', ...script].join('\n')],
-    env: [
-      { name: 'MODEL_URI', value: env.plan.modelUri },
-      { name: 'MODEL_SHA256', value: model.sha256 },
-      { name: 'MODEL_ARTIFACTS', value: modelArtifacts.join(' ') },
-      ...extraEnv,
-      ...cliEnv(env),
-    ],
+    env: [...ownEnv, ...cliEnv(env)],
     resources: {
       requests: { cpu: cpu(env.initContainer.cpuMillis), memory: env.initContainer.memory },
       limits: { cpu: cpu(env.initContainer.cpuMillis), memory: env.initContainer.memory },
@@ -144,20 +162,52 @@ function initContainer(
   };
 }
 
-export function predictionLogUri(env: K8sEnvironment): string {
-  return `${env.objectStoreScheme}://${env.modelBucket}/${env.drift.predictionLogPrefix}`;
-}
-
-function volumes(env: K8sEnvironment, extra: IVolume[] = []): IVolume[] {
-  return [
-    { name: 'tmp', emptyDir: { sizeLimit: env.storage.tmpSizeLimit } },
-    { name: 'model', emptyDir: { sizeLimit: env.storage.modelSizeLimit } },
-    ...extra,
-  ];
+/**
+ * The prediction log shipper, a native sidecar (an init container that keeps running): it starts
+ * before the server and stops after it, so the last lines the server writes while it drains are
+ * still shipped. Same restricted security context as the server; it reads the pod's /tmp only.
+ */
+function logShipper(env: K8sEnvironment): IContainer {
+  const s = env.logShipper;
+  return {
+    name: logShipperContainerName,
+    image: imageReference(s.image),
+    imagePullPolicy: 'IfNotPresent',
+    restartPolicy: 'Always',
+    args: [
+      '--config-json',
+      `${shipperConfigMount}/${shipperConfigKey}`,
+      '--graceful-shutdown-limit-secs',
+      String(s.flushSeconds),
+    ],
+    env: [
+      { name: 'VECTOR_LOG', value: env.logLevel },
+      ...(env.cloud === 'aws'
+        ? [
+            { name: 'AWS_REGION', value: env.region },
+            { name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' },
+            // The pod's IRSA role or nothing: never the node's instance role.
+            { name: 'AWS_EC2_METADATA_DISABLED', value: 'true' },
+          ]
+        : []),
+    ],
+    resources: {
+      requests: { cpu: cpu(s.cpuMillis), memory: s.memory },
+      limits: { cpu: cpu(s.cpuMillis), memory: s.memory },
+    },
+    securityContext: containerSecurityContext,
+    volumeMounts: [
+      { name: 'tmp', mountPath: shipperSourceMount, readOnly: true },
+      { name: 'log-shipper', mountPath: shipperDataMount },
+      { name: 'log-shipper-config', mountPath: shipperConfigMount, readOnly: true },
+    ],
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
 }
 
 function commonPodSpec(
   env: K8sEnvironment,
+  serviceAccountName: string,
 ): Pick<
   IPodSpec,
   | 'serviceAccountName'
@@ -168,7 +218,7 @@ function commonPodSpec(
   | 'tolerations'
 > {
   return {
-    serviceAccountName: service.serviceAccount,
+    serviceAccountName,
     // Workload Identity (metadata server) and IRSA (its own projected token) need no API token.
     automountServiceAccountToken: false,
     enableServiceLinks: false,
@@ -182,27 +232,40 @@ function commonPodSpec(
   };
 }
 
-/** Seconds the pod gets after deletion: preStop pause + the server's drain + a margin. */
+/**
+ * Seconds the pod gets after deletion: preStop pause + the server's drain + the shipper's last
+ * upload (it stops after the server) + a margin.
+ */
 export function terminationGraceSeconds(env: K8sEnvironment): number {
-  return env.shutdown.preStopSeconds + env.shutdown.drainSeconds + env.shutdown.marginSeconds;
+  return (
+    env.shutdown.preStopSeconds +
+    env.shutdown.drainSeconds +
+    env.logShipper.flushSeconds +
+    env.shutdown.marginSeconds
+  );
 }
 
 export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
   const period = 5;
   return {
-    ...commonPodSpec(env),
+    ...commonPodSpec(env, service.serviceAccount),
     terminationGracePeriodSeconds: terminationGraceSeconds(env),
     initContainers: [
       initContainer(
         env,
         'fetch-model',
         [...fetchModel[env.objectStoreScheme], ...verifyModel],
-        [],
+        [
+          { name: 'MODEL_URI', value: env.plan.modelUri },
+          { name: 'MODEL_SHA256', value: model.sha256 },
+          { name: 'MODEL_ARTIFACTS', value: modelArtifacts.join(' ') },
+        ],
         [
           { name: 'model', mountPath: modelMount },
           { name: 'tmp', mountPath: '/tmp' },
         ],
       ),
+      logShipper(env),
     ],
     containers: [
       {
@@ -253,7 +316,12 @@ export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
         terminationMessagePolicy: 'FallbackToLogsOnError',
       },
     ],
-    volumes: volumes(env),
+    volumes: [
+      { name: 'tmp', emptyDir: { sizeLimit: env.storage.tmpSizeLimit } },
+      { name: 'model', emptyDir: { sizeLimit: env.storage.modelSizeLimit } },
+      { name: 'log-shipper', emptyDir: { sizeLimit: env.logShipper.dataSizeLimit } },
+      { name: 'log-shipper-config', configMap: { name: configMaps.logShipper } },
+    ],
   };
 }
 
@@ -262,21 +330,15 @@ export const driftContainerName = 'drift';
 export function driftPodSpec(env: K8sEnvironment): IPodSpec {
   const driftCpu = Math.min(runtime.cpuMillis, 1000);
   return {
-    ...commonPodSpec(env),
+    ...commonPodSpec(env, service.driftServiceAccount),
     restartPolicy: 'Never',
     initContainers: [
       initContainer(
         env,
-        'fetch-model-and-log',
+        'fetch-log',
+        [...fetchLog[env.objectStoreScheme], ...requireLog],
+        [{ name: 'PREDICTION_LOG_URI', value: env.plan.predictionLogUri }],
         [
-          ...fetchModel[env.objectStoreScheme],
-          ...verifyModel,
-          ...fetchLog[env.objectStoreScheme],
-          ...requireLog,
-        ],
-        [{ name: 'PREDICTION_LOG_URI', value: predictionLogUri(env) }],
-        [
-          { name: 'model', mountPath: modelMount },
           { name: 'data', mountPath: dataMount },
           { name: 'tmp', mountPath: '/tmp' },
         ],
@@ -287,9 +349,16 @@ export function driftPodSpec(env: K8sEnvironment): IPodSpec {
         name: driftContainerName,
         image: env.image,
         imagePullPolicy: 'IfNotPresent',
-        command: ['node', 'dist/src/cli/drift.js', '--log', `${dataMount}/predictions.jsonl`],
+        // The baseline from the ConfigMap, not the model's folder: this identity cannot read it.
+        command: [
+          'node',
+          'dist/src/cli/drift.js',
+          '--log',
+          `${dataMount}/predictions.jsonl`,
+          '--baseline',
+          `${baselineMount}/${driftBaseline().file}`,
+        ],
         env: [
-          { name: 'MODEL_PATH', value: modelPath },
           { name: 'LOG_LEVEL', value: env.logLevel },
           { name: 'NODE_ENV', value: 'production' },
         ],
@@ -300,13 +369,17 @@ export function driftPodSpec(env: K8sEnvironment): IPodSpec {
         securityContext: containerSecurityContext,
         volumeMounts: [
           { name: 'tmp', mountPath: '/tmp' },
-          { name: 'model', mountPath: modelMount, readOnly: true },
           { name: 'data', mountPath: dataMount, readOnly: true },
+          { name: 'baseline', mountPath: baselineMount, readOnly: true },
         ],
         terminationMessagePolicy: 'FallbackToLogsOnError',
       },
     ],
-    volumes: volumes(env, [{ name: 'data', emptyDir: { sizeLimit: env.storage.tmpSizeLimit } }]),
+    volumes: [
+      { name: 'tmp', emptyDir: { sizeLimit: env.storage.tmpSizeLimit } },
+      { name: 'data', emptyDir: { sizeLimit: env.storage.tmpSizeLimit } },
+      { name: 'baseline', configMap: { name: configMaps.driftBaseline } },
+    ],
   };
 }
 

@@ -10,6 +10,7 @@ import {
   memoryMiB,
   mlMachineSize,
   podsPerNode,
+  servicePod,
   type Stage,
   stageConfig,
 } from '../config.js';
@@ -38,7 +39,7 @@ describe('sizing', () => {
   it('scales dev < staging < prod on every cloud: ML pool capacity, node count, protection', () => {
     for (const cloud of new Set(environments.map((e) => e.cloud))) {
       const envs = order.map((stage) => environments.find((e) => e.cloud === cloud && e.stage === stage)!);
-      const capacity = envs.map((e) => mlMachineSize(podsPerNode(e), runtime) * e.nodePool.max);
+      const capacity = envs.map((e) => mlMachineSize(podsPerNode(e), servicePod(runtime)) * e.nodePool.max);
       expect(capacity[0]!, `${cloud} dev < staging`).toBeLessThan(capacity[1]!);
       expect(capacity[1]!, `${cloud} staging < prod`).toBeLessThan(capacity[2]!);
       expect(envs[0]!.nodePool.max).toBeLessThan(envs[2]!.nodePool.max);
@@ -50,16 +51,21 @@ describe('sizing', () => {
     expect(nonDecreasing(cfg.map((c) => c.systemPool.max))).toBe(true);
     expect(nonDecreasing(cfg.map((c) => c.aws.natGateways))).toBe(true);
     expect(nonDecreasing(cfg.map((c) => c.noncurrentVersionDays))).toBe(true);
+    expect(nonDecreasing(cfg.map((c) => c.predictionLogDays))).toBe(true);
+    // The drift job reads yesterday's log: the logs outlive at least a few daily runs.
+    for (const c of cfg) expect(c.predictionLogDays).toBeGreaterThanOrEqual(7);
     expect(stageConfig.prod.deletionProtection).toBe(true);
     expect(stageConfig.prod.spotNodes).toBe(false);
   });
 
-  it.each(environments.map((e) => [e.id, e] as const))('%s: the ML pool at its maximum holds the maximum replicas', (_id, env) => {
+  it.each(environments.map((e) => [e.id, e] as const))('%s: the ML pool at its maximum holds the maximum replicas, sidecar included', (_id, env) => {
     const pods = podsPerNode(env);
     expect(pods * env.nodePool.max).toBeGreaterThanOrEqual(env.maxReplicas);
-    const node = allocatable(mlMachineSize(pods, runtime));
-    expect(node.cpuMillis).toBeGreaterThanOrEqual(pods * runtime.cpuMillis);
-    expect(node.memoryMiB).toBeGreaterThanOrEqual(pods * memoryMiB(runtime.memory));
+    const pod = servicePod(runtime);
+    expect(pod.cpuMillis).toBeGreaterThan(runtime.cpuMillis);
+    const node = allocatable(mlMachineSize(pods, pod));
+    expect(node.cpuMillis).toBeGreaterThanOrEqual(pods * pod.cpuMillis);
+    expect(node.memoryMiB).toBeGreaterThanOrEqual(pods * memoryMiB(pod.memory));
   });
 
   it('picks bigger machines for bigger pods, and says so when nothing fits', () => {
@@ -100,25 +106,35 @@ describe('network ranges', () => {
 
 describe('stack-local names from deploy/plan.ts', () => {
   it('fit the clouds’ limits and differ per environment', () => {
-    const ids = new Set<string>();
+    const ids = { gcp: new Set<string>(), aws: new Set<string>() };
     for (const env of environments) {
       const names = env as unknown as {
-        gcp?: { nodeServiceAccountId: string };
-        aws?: { clusterRole: string; nodeRole: string };
+        gcp?: { nodeServiceAccountId: string; serviceAccountId: string; driftServiceAccountId: string };
+        aws?: { clusterRole: string; nodeRole: string; roleName: string; driftRoleName: string };
       };
       if (names.gcp) {
-        expect(names.gcp.nodeServiceAccountId).toMatch(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/);
-        ids.add(names.gcp.nodeServiceAccountId);
+        for (const id of [names.gcp.nodeServiceAccountId, names.gcp.serviceAccountId, names.gcp.driftServiceAccountId]) {
+          expect(id).toMatch(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/);
+          ids.gcp.add(id);
+        }
       }
       if (names.aws) {
-        for (const role of [names.aws.clusterRole, names.aws.nodeRole]) {
+        for (const role of [names.aws.clusterRole, names.aws.nodeRole, names.aws.roleName, names.aws.driftRoleName]) {
           expect(role.length).toBeLessThanOrEqual(64);
-          ids.add(role);
+          ids.aws.add(role);
         }
       }
     }
-    expect(ids.size).toBe(
-      environments.filter((e) => 'gcp' in e).length + 2 * environments.filter((e) => 'aws' in e).length,
-    );
+    expect(ids.gcp.size).toBe(3 * environments.filter((e) => 'gcp' in e).length);
+    expect(ids.aws.size).toBe(4 * environments.filter((e) => 'aws' in e).length);
+  });
+
+  it('give every stage a namespace of its own: the GCP stages share one Workload Identity pool', () => {
+    const namespaces = environments.map((env) => {
+      const names = env as unknown as { gcp?: { namespace: string }; aws?: { namespace: string } };
+      return `${env.cloud}:${(names.gcp ?? names.aws)!.namespace}`;
+    });
+    expect(new Set(namespaces).size).toBe(environments.length);
+    for (const ns of namespaces) expect(ns.split(':')[1]).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
   });
 });

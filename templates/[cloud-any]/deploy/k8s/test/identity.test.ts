@@ -3,22 +3,21 @@
  * these tests pin what the Kubernetes side does with it. The Python template this project learns
  * from broke Workload Identity because its two layers spelled these names differently.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { model, service } from '../../plan.js';
+import { environments, model, service } from '../../plan.js';
 import { mlNodePool } from '../config.js';
-import { all, containersOf, one, podTemplates } from './support.js';
+import { all, containersOf, find, one, podTemplates } from './support.js';
 
 const envs = all.map((s) => [s.env.id, s] as const);
 
 describe.each(envs)('%s', (_id, s) => {
   const plan = s.env.plan;
+  const names = (plan.gcp ?? plan.aws)!;
 
   it('annotates the service account with the identity the cloud stack creates', () => {
-    const sa = one(s, 'ServiceAccount');
+    const sa = find(s, 'ServiceAccount', service.serviceAccount)[0]!;
     expect(sa.metadata.name).toBe(service.serviceAccount);
-    expect(sa.metadata.namespace).toBe(service.namespace);
+    expect(sa.metadata.namespace).toBe(names.namespace);
     if (plan.cloud === 'gcp') {
       expect(sa.metadata.annotations).toEqual({
         'iam.gke.io/gcp-service-account': plan.gcp!.serviceAccountEmail,
@@ -35,23 +34,58 @@ describe.each(envs)('%s', (_id, s) => {
       );
     } else {
       expect(sa.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(plan.aws!.roleArn);
-      expect(plan.aws!.roleArn).toMatch(new RegExp(`^arn:aws:iam::${plan.aws!.accountId}:role/`));
+      expect(plan.aws!.roleArn).toMatch(
+        new RegExp(`^arn:${plan.aws!.partition}:iam::${plan.aws!.accountId}:role/`),
+      );
+      expect(plan.aws!.irsaSubject).toBe(
+        `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`,
+      );
       expect(
         Object.keys(sa.metadata.annotations ?? {}).filter((k) => k.startsWith('iam.gke.io')),
       ).toEqual([]);
     }
   });
 
-  it('runs every pod as that service account', () => {
-    for (const p of podTemplates(s))
-      expect(p.spec.serviceAccountName, p.owner).toBe(service.serviceAccount);
+  it('annotates the drift job service account with the drift identity, not the service one', () => {
+    const sa = find(s, 'ServiceAccount', service.driftServiceAccount)[0]!;
+    expect(sa.metadata.namespace).toBe(names.namespace);
+    expect(sa.automountServiceAccountToken).toBe(false);
+    if (plan.cloud === 'gcp') {
+      expect(sa.metadata.annotations).toEqual({
+        'iam.gke.io/gcp-service-account': plan.gcp!.driftServiceAccountEmail,
+      });
+      expect(plan.gcp!.driftServiceAccountEmail).not.toBe(plan.gcp!.serviceAccountEmail);
+      expect(plan.gcp!.driftWorkloadIdentityMember).toBe(
+        `serviceAccount:${plan.gcp!.project}.svc.id.goog[${sa.metadata.namespace}/${sa.metadata.name}]`,
+      );
+    } else {
+      expect(sa.metadata.annotations).toEqual({
+        'eks.amazonaws.com/role-arn': plan.aws!.driftRoleArn,
+        'eks.amazonaws.com/sts-regional-endpoints': 'true',
+      });
+      expect(plan.aws!.driftRoleArn).not.toBe(plan.aws!.roleArn);
+      expect(plan.aws!.driftIrsaSubject).toBe(
+        `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`,
+      );
+    }
+  });
+
+  it('runs the service pods as the service account and the drift job as its own', () => {
+    for (const p of podTemplates(s)) {
+      expect(p.spec.serviceAccountName, p.owner).toBe(
+        p.owner.startsWith('CronJob/') ? service.driftServiceAccount : service.serviceAccount,
+      );
+    }
   });
 
   it('fetches the model from the bucket the stack creates, and checks its hash', () => {
     const bucket = plan.cloud === 'gcp' ? plan.gcp!.modelBucket : plan.aws!.modelBucket;
     const scheme = plan.cloud === 'gcp' ? 'gs' : 's3';
-    for (const p of podTemplates(s)) {
-      const init = p.spec.initContainers ?? [];
+    const deployments = podTemplates(s).filter((p) => p.owner.startsWith('Deployment/'));
+    expect(deployments).toHaveLength(1);
+    for (const p of deployments) {
+      // Init steps, not sidecars (restartPolicy: Always).
+      const init = (p.spec.initContainers ?? []).filter((c) => c.restartPolicy !== 'Always');
       expect(init.length, p.owner).toBe(1);
       const env = Object.fromEntries((init[0]!.env ?? []).map((e) => [e.name, e.value]));
       expect(env.MODEL_URI).toBe(plan.modelUri);
@@ -69,6 +103,16 @@ describe.each(envs)('%s', (_id, s) => {
       expect(script).toContain('sha256sum -c');
       // The identity may read objects, not list the bucket: fetch by name only.
       expect(init[0]!.command!.join('\n')).not.toMatch(/rsync|s3 sync/);
+    }
+  });
+
+  it('never gives the drift job the model: it reads the prediction log and the baseline ConfigMap', () => {
+    for (const p of podTemplates(s).filter((x) => x.owner.startsWith('CronJob/'))) {
+      for (const c of containersOf(p.spec)) {
+        const vars = (c.env ?? []).map((e) => e.name);
+        expect(vars, `${p.owner} ${c.name}`).not.toContain('MODEL_URI');
+        expect(JSON.stringify(c.command ?? []), `${p.owner} ${c.name}`).not.toContain('model.onnx');
+      }
     }
   });
 
@@ -94,13 +138,18 @@ describe.each(envs)('%s', (_id, s) => {
   });
 });
 
-// When the cloud stacks are in this project, join with their own constants rather than with a copy.
-const localNames = fileURLToPath(new URL('../../infra/lib/local-names.ts', import.meta.url));
-describe.runIf(existsSync(localNames))('deploy/infra', () => {
-  it('taints and labels the ML node pool the way these pods tolerate and select', async () => {
-    const infra = (await import(pathToFileURL(localNames).href)) as {
-      mlNodeTaint?: { key: string; value: string };
-    };
-    expect(infra.mlNodeTaint).toEqual(mlNodePool);
+describe('namespaces', () => {
+  it('gives every stage its own namespace: the stages share one Workload Identity pool', () => {
+    const byStage = new Map<string, Set<string>>();
+    for (const s of all) {
+      const ns = one(s, 'Namespace').metadata.name;
+      expect(ns).toBe(s.env.namespace);
+      byStage.set(s.env.stage, (byStage.get(s.env.stage) ?? new Set()).add(ns));
+    }
+    const perStage = [...byStage.values()].map((set) => [...set]);
+    // One namespace per stage, the same on both clouds, and no two stages alike.
+    for (const set of perStage) expect(set).toHaveLength(1);
+    expect(new Set(perStage.flat()).size).toBe(byStage.size);
+    expect(byStage.size).toBe(new Set(environments.map((e) => e.stage)).size);
   });
 });

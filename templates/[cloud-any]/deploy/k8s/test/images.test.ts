@@ -8,7 +8,14 @@ import { evaluate } from '@marcbachmann/cel-js';
 import { describe, expect, it } from 'vitest';
 import type { Synthesized } from '../app.js';
 import { digestPolicyExpression, digestPolicyVariables } from '../chart.js';
-import { awsCliImage, gcloudImage, imageReference, pinnedReference } from '../images.js';
+import {
+  awsCliImage,
+  gcloudImage,
+  imageReference,
+  pinnedReference,
+  vectorImage,
+} from '../images.js';
+import { k8sNames } from '../names.js';
 import type { Manifest } from '../validate.js';
 import { all, containersOf, find, one, podTemplates } from './support.js';
 
@@ -59,9 +66,9 @@ function imagesOf(s: Synthesized): string[] {
   return podTemplates(s).flatMap((p) => containersOf(p.spec).map((c) => c.image!));
 }
 
-describe('init images', () => {
+describe('init and sidecar images', () => {
   it('are pinned by a well-formed digest, never a placeholder', () => {
-    for (const image of [gcloudImage, awsCliImage]) {
+    for (const image of [gcloudImage, awsCliImage, vectorImage]) {
       const ref = imageReference(image);
       expect(ref).toMatch(pinnedReference);
       expect(image.digest).not.toMatch(/placeholder|^sha256:(0+|f+)$/);
@@ -90,7 +97,8 @@ describe.each(prods.map((s) => [s.env.id, s] as const))('%s', (_id, s) => {
   });
 
   it('emits an admission policy bound to the namespace that denies', () => {
-    const policy = one(s, 'ValidatingAdmissionPolicy') as any;
+    // The service's own digest policy (the catalogue's policies are bound beside it: policies.ts).
+    const policy = one(s, 'ValidatingAdmissionPolicy', k8sNames.digestPolicy) as any;
     expect(policy.spec.failurePolicy).toBe('Fail');
     expect(policy.spec.variables).toEqual(digestPolicyVariables);
     expect(policy.spec.validations.map((v: any) => v.expression)).toEqual([digestPolicyExpression]);
@@ -98,7 +106,7 @@ describe.each(prods.map((s) => [s.env.id, s] as const))('%s', (_id, s) => {
       .flatMap((r: any) => r.resources)
       .sort();
     expect(resources).toEqual(['cronjobs', 'deployments', 'jobs', 'pods']);
-    const binding = one(s, 'ValidatingAdmissionPolicyBinding') as any;
+    const binding = one(s, 'ValidatingAdmissionPolicyBinding', k8sNames.digestPolicy) as any;
     expect(binding.spec.policyName).toBe(policy.metadata.name);
     expect(binding.spec.validationActions).toEqual(['Deny']);
     expect(binding.spec.matchResources.namespaceSelector.matchLabels).toEqual({
@@ -145,10 +153,10 @@ describe.each(prods.map((s) => [s.env.id, s] as const))('%s', (_id, s) => {
 });
 
 describe('dev and staging', () => {
-  it('leave the service image for CI too, without an admission policy', () => {
+  it('leave the service image for CI too, without the digest admission policy', () => {
     for (const s of others) {
       expect(s.kustomization.images).toEqual([{ name: s.env.image }]);
-      expect(find(s, 'ValidatingAdmissionPolicy')).toEqual([]);
+      expect(find(s, 'ValidatingAdmissionPolicy', k8sNames.digestPolicy)).toEqual([]);
     }
   });
 });

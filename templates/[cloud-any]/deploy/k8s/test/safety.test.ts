@@ -58,13 +58,22 @@ describe.each(envs)('%s', (_id, s) => {
       expect(spec.securityContext?.runAsUser, owner).toBe(10001);
       expect(spec.securityContext?.seccompProfile?.type, owner).toBe('RuntimeDefault');
       expect(spec.automountServiceAccountToken, owner).toBe(false);
-      expect(spec.serviceAccountName, owner).toBe(service.serviceAccount);
+      expect(spec.serviceAccountName, owner).toBe(
+        owner.startsWith('CronJob/') ? service.driftServiceAccount : service.serviceAccount,
+      );
       expect(spec.hostNetwork ?? false, owner).toBe(false);
       expect(spec.hostPID ?? false, owner).toBe(false);
       expect(spec.hostIPC ?? false, owner).toBe(false);
+      // Scratch space and configuration this app writes: no host path, no Secret, no PVC.
       for (const v of spec.volumes ?? []) {
         const sources = Object.keys(v).filter((k) => k !== 'name');
-        expect(sources, `${owner} volume ${v.name}`).toEqual(['emptyDir']);
+        expect(sources.length, `${owner} volume ${v.name}`).toBe(1);
+        expect(['emptyDir', 'configMap'], `${owner} volume ${v.name}`).toContain(sources[0]);
+        if (v.configMap) {
+          expect(find(s, 'ConfigMap', v.configMap.name), `${owner} volume ${v.name}`).toHaveLength(
+            1,
+          );
+        }
       }
       for (const c of containersOf(spec)) {
         const where = `${owner} container ${c.name}`;
@@ -108,7 +117,12 @@ describe.each(envs)('%s', (_id, s) => {
     expect(c.resources.limits).toEqual({ cpu: `${runtime.cpuMillis}m`, memory: runtime.memory });
     const mounts = Object.fromEntries(c.volumeMounts.map((m: any) => [m.mountPath, m]));
     expect(mounts['/models'].readOnly).toBe(true);
-    expect(spec.volumes.map((v: any) => v.name).sort()).toEqual(['model', 'tmp']);
+    expect(spec.volumes.map((v: any) => v.name).sort()).toEqual([
+      'log-shipper',
+      'log-shipper-config',
+      'model',
+      'tmp',
+    ]);
   });
 
   it('probes startup, readiness and liveness on distinct paths and timings that tolerate the model load', () => {
@@ -225,7 +239,7 @@ describe.each(envs)('%s', (_id, s) => {
       action: 'FailJob',
       onExitCodes: { operator: 'In', values: [1] },
     });
-    expect(job.template.spec.containers[0].command).toEqual([
+    expect(job.template.spec.containers[0].command.slice(0, 4)).toEqual([
       'node',
       'dist/src/cli/drift.js',
       '--log',
@@ -234,7 +248,7 @@ describe.each(envs)('%s', (_id, s) => {
   });
 
   it('ships the dashboard as a ConfigMap the Grafana sidecar picks up', () => {
-    const cm = one(s, 'ConfigMap') as any;
+    const cm = one(s, 'ConfigMap', k8sNames.dashboard) as any;
     expect(cm.metadata.labels.grafana_dashboard).toBe('1');
     const dashboard = JSON.parse(cm.data[`${service.service}.json`]);
     expect(dashboard.uid.length).toBeLessThanOrEqual(40);

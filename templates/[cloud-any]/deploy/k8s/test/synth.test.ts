@@ -3,9 +3,9 @@
  * (kubernetes-models) or, for ServiceMonitor and PrometheusRule, against its CRD's schema.
  */
 import { describe, expect, it } from 'vitest';
-import { environments, service } from '../../plan.js';
+import { environments } from '../../plan.js';
 import { synthesize } from '../app.js';
-import { problemsOf, type Manifest } from '../validate.js';
+import { clusterScoped, problemsOf, type Manifest } from '../validate.js';
 import { all, defaults, envIds, find, one } from './support.js';
 
 describe('synthesis', () => {
@@ -52,12 +52,46 @@ describe('synthesis', () => {
     }
   });
 
-  it('names every namespaced object into the service namespace', () => {
+  it("puts every namespaced object into its stage's namespace, the dashboard where Grafana looks", () => {
     for (const s of all) {
+      const names = (s.env.plan.gcp ?? s.env.plan.aws)!;
+      expect(s.env.namespace).toBe(names.namespace);
+      expect(one(s, 'Namespace').metadata.name).toBe(names.namespace);
       for (const m of s.manifests) {
-        if (m.metadata.namespace !== undefined && m.kind !== 'ConfigMap') {
-          expect(m.metadata.namespace, `${m.kind}/${m.metadata.name}`).toBe(service.namespace);
+        const where = `${s.env.id} ${m.kind}/${m.metadata.name}`;
+        if (clusterScoped.has(m.kind)) continue;
+        const dashboard = m.kind === 'ConfigMap' && m.metadata.labels?.grafana_dashboard === '1';
+        expect(m.metadata.namespace, where).toBe(
+          dashboard ? s.env.monitoring.dashboardNamespace : names.namespace,
+        );
+      }
+      // The network policies' peers name other namespaces, never another stage's.
+      for (const p of find(s, 'NetworkPolicy') as any[]) {
+        const peers = [...(p.spec.ingress ?? []), ...(p.spec.egress ?? [])].flatMap((r: any) => [
+          ...(r.from ?? []),
+          ...(r.to ?? []),
+        ]);
+        for (const peer of peers) {
+          const ns = peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
+          if (ns)
+            expect(
+              all.map((x) => x.env.namespace),
+              where(p),
+            ).not.toContain(ns);
         }
+      }
+    }
+    function where(p: any): string {
+      return `NetworkPolicy/${p.metadata.name}`;
+    }
+  });
+
+  it('moves nothing with the kustomization: every namespaced object names its namespace', () => {
+    for (const s of all) {
+      expect(Object.keys(s.kustomization)).not.toContain('namespace');
+      for (const m of s.manifests) {
+        if (!clusterScoped.has(m.kind))
+          expect(m.metadata.namespace, `${m.kind}/${m.metadata.name}`).toBeDefined();
       }
     }
   });

@@ -18,7 +18,6 @@ import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
 import { S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { service } from '../../plan.js';
-import { bootstrapState } from '../lib/local-names.js';
 import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
 import { awsShared, type AwsEnvironment } from './environments.js';
 import { tlsOnlyBucketPolicy } from './policies.js';
@@ -29,11 +28,11 @@ const untaggedImageDays = 30;
 export class AwsBootstrapStack extends TerraformStack {
   constructor(scope: Construct, id: string, envs: readonly AwsEnvironment[]) {
     super(scope, id);
-    const { accountId, region, stateBucket, lockTable } = awsShared(envs);
+    const { accountId, region, stateBucket, lockTable, bootstrapStateKey } = awsShared(envs);
     const tags = resourceLabels('shared');
 
     new AwsProvider(this, 'aws', { region, allowedAccountIds: [accountId], defaultTags: [{ tags }] });
-    new S3Backend(this, { bucket: stateBucket, key: bootstrapState.s3Key, region, dynamodbTable: lockTable, encrypt: true });
+    new S3Backend(this, { bucket: stateBucket, key: bootstrapStateKey, region, dynamodbTable: lockTable, encrypt: true });
     labelEveryResource(this, tags, labelFields.aws);
 
     const key = new KmsKey(this, 'state-key', {

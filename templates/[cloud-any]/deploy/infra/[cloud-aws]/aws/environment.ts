@@ -1,7 +1,9 @@
 /**
  * One AWS environment: VPC over three zones, EKS with a system and an ML node group, the OIDC
- * provider for IRSA, the model bucket, and the IAM role of the service's Kubernetes service
- * account. Every name comes from deploy/plan.ts.
+ * provider for IRSA, the model bucket, the IAM role of the service's Kubernetes service account
+ * (reads the model, creates prediction logs) and the drift job's role (reads the prediction logs),
+ * each trusted by its service account in the stage's namespace only. Every name comes from
+ * deploy/plan.ts; every ARN carries the region's partition.
  */
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones/index.js';
@@ -36,14 +38,11 @@ import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
 import { Fn, S3Backend, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { runtime, service } from '../../plan.js';
-import { awsInstanceType, mlMachineSize, podsPerNode, stageConfig } from '../config.js';
+import { awsInstanceType, mlMachineSize, podsPerNode, servicePod, stageConfig } from '../config.js';
 import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
-import { mlNodeTaint } from '../lib/local-names.js';
-import { modelLocation } from '../lib/model-path.js';
+import { modelLocation, overlap, predictionLogLocation } from '../lib/model-path.js';
 import type { AwsEnvironment } from './environments.js';
-import { serviceTrust, tlsOnlyBucketPolicy } from './policies.js';
-
-const managedPolicy = (name: string): string => `arn:aws:iam::aws:policy/${name}`;
+import { irsaTrust, serviceTrust, tlsOnlyBucketPolicy } from './policies.js';
 
 export class AwsEnvironmentStack extends TerraformStack {
   constructor(scope: Construct, id: string, env: AwsEnvironment) {
@@ -55,6 +54,17 @@ export class AwsEnvironmentStack extends TerraformStack {
     if (location.scheme !== 's3' || location.bucket !== a.modelBucket) {
       throw new Error(`${env.id}: modelUri ${env.modelUri} is not in the model bucket ${a.modelBucket}`);
     }
+    const predictionLogs = predictionLogLocation(env.predictionLogUri);
+    if (
+      predictionLogs.scheme !== 's3' ||
+      predictionLogs.bucket !== a.modelBucket ||
+      overlap(predictionLogs.prefix, location.readPrefix)
+    ) {
+      throw new Error(`${env.id}: predictionLogUri ${env.predictionLogUri} is not beside the model in ${a.modelBucket}`);
+    }
+    const arn = (service_: string, resource: string): string => `arn:${a.partition}:${service_}:${resource}`;
+    const managedPolicy = (name: string): string => arn('iam', `:aws:policy/${name}`);
+    const objects = (prefix: string): string => arn('s3', `::${a.modelBucket}/${prefix}*`);
 
     new AwsProvider(this, 'aws', { region: a.region, allowedAccountIds: [a.accountId], defaultTags: [{ tags }] });
     new S3Backend(this, {
@@ -190,6 +200,12 @@ export class AwsEnvironmentStack extends TerraformStack {
           noncurrentVersionExpiration: [{ noncurrentDays: cfg.noncurrentVersionDays }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
         },
+        {
+          id: 'expire-prediction-logs',
+          status: 'Enabled',
+          filter: [{ prefix: predictionLogs.prefix }],
+          expiration: [{ days: cfg.predictionLogDays }],
+        },
       ],
     });
 
@@ -295,69 +311,85 @@ export class AwsEnvironmentStack extends TerraformStack {
       launchTemplate: { id: systemTemplate.id, version: Token.asString(systemTemplate.latestVersion) },
     });
 
-    const mlSize = mlMachineSize(podsPerNode(env), runtime);
+    const mlSize = mlMachineSize(podsPerNode(env), servicePod(runtime));
+    const mlNodePool = service.mlNodePool;
     const mlTemplate = launchTemplate('ml-launch-template', a.mlLaunchTemplate);
     nodeGroup('ml-nodes', {
       nodeGroupName: a.mlNodeGroup,
       instanceTypes: cfg.aws.families.map((family) => awsInstanceType(family, mlSize)),
       capacityType: cfg.spotNodes ? 'SPOT' : 'ON_DEMAND',
       scalingConfig: { minSize: env.nodePool.min, maxSize: env.nodePool.max, desiredSize: env.nodePool.min },
-      labels: { [mlNodeTaint.key]: mlNodeTaint.value },
-      taint: [{ key: mlNodeTaint.key, value: mlNodeTaint.value, effect: 'NO_SCHEDULE' }],
+      labels: { [mlNodePool.key]: mlNodePool.value },
+      taint: [{ key: mlNodePool.key, value: mlNodePool.value, effect: 'NO_SCHEDULE' }],
       launchTemplate: { id: mlTemplate.id, version: Token.asString(mlTemplate.latestVersion) },
     });
 
-    // The service's identity: its Kubernetes service account only, its model's path only.
-    const issuerHost = Fn.replace(issuer, 'https://', '');
-    const trust = new DataAwsIamPolicyDocument(this, 'service-trust', {
-      statement: [
-        {
-          effect: 'Allow',
-          actions: ['sts:AssumeRoleWithWebIdentity'],
-          principals: [{ type: 'Federated', identifiers: [oidc.arn] }],
-          condition: [
+    // Decrypting (reads) and generating data keys (writes) through S3 only, with the bucket's key.
+    const viaS3 = (sid: string, actions: string[]) =>
+      key
+        ? [
             {
-              test: 'StringEquals',
-              variable: `${issuerHost}:sub`,
-              values: [a.irsaSubject],
+              sid,
+              effect: 'Allow',
+              actions,
+              resources: [key.arn],
+              condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`s3.${a.region}.amazonaws.com`] }],
             },
-            { test: 'StringEquals', variable: `${issuerHost}:aud`, values: ['sts.amazonaws.com'] },
-          ],
-        },
-      ],
-    });
+          ]
+        : [];
+
+    // The service's identity: its Kubernetes service account only; reads its model's path only,
+    // creates prediction logs (no read, no list, no delete).
     const identity = new IamRole(this, 'service-identity', {
       name: a.roleName,
-      description: `Reads ${location.readPrefix} in ${a.modelBucket}; assumed by ${service.namespace}/${service.serviceAccount}`,
-      assumeRolePolicy: trust.json,
+      description: `Reads ${location.readPrefix}, writes ${predictionLogs.prefix} in ${a.modelBucket}; assumed by ${a.namespace}/${service.serviceAccount}`,
+      assumeRolePolicy: irsaTrust(this, 'service-trust', oidc, issuer, a.irsaSubject).json,
       maxSessionDuration: 3600,
     });
     const read = new DataAwsIamPolicyDocument(this, 'model-read-policy', {
       statement: [
-        {
-          sid: 'ReadModelPathOnly',
-          effect: 'Allow',
-          actions: ['s3:GetObject'],
-          resources: [`arn:aws:s3:::${a.modelBucket}/${location.readPrefix}*`],
-        },
-        ...(key
-          ? [
-              {
-                sid: 'DecryptThroughS3Only',
-                effect: 'Allow',
-                actions: ['kms:Decrypt'],
-                resources: [key.arn],
-                condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`s3.${a.region}.amazonaws.com`] }],
-              },
-            ]
-          : []),
+        { sid: 'ReadModelPathOnly', effect: 'Allow', actions: ['s3:GetObject'], resources: [objects(location.readPrefix)] },
+        ...viaS3('DecryptThroughS3Only', ['kms:Decrypt']),
       ],
     });
     new IamRolePolicy(this, 'model-read', { role: identity.id, name: 'model-read', policy: read.json });
+    const write = new DataAwsIamPolicyDocument(this, 'prediction-log-write-policy', {
+      statement: [
+        { sid: 'CreatePredictionLogsOnly', effect: 'Allow', actions: ['s3:PutObject'], resources: [objects(predictionLogs.prefix)] },
+        ...viaS3('EncryptThroughS3Only', ['kms:GenerateDataKey']),
+      ],
+    });
+    new IamRolePolicy(this, 'prediction-log-write', { role: identity.id, name: 'prediction-log-write', policy: write.json });
+
+    // The drift job's identity: its own Kubernetes service account only; reads and lists the
+    // prediction logs, nothing else (not the model).
+    const driftIdentity = new IamRole(this, 'drift-identity', {
+      name: a.driftRoleName,
+      description: `Reads ${predictionLogs.prefix} in ${a.modelBucket}; assumed by ${a.namespace}/${service.driftServiceAccount}`,
+      assumeRolePolicy: irsaTrust(this, 'drift-trust', oidc, issuer, a.driftIrsaSubject).json,
+      maxSessionDuration: 3600,
+    });
+    const driftRead = new DataAwsIamPolicyDocument(this, 'prediction-log-read-policy', {
+      statement: [
+        { sid: 'ReadPredictionLogsOnly', effect: 'Allow', actions: ['s3:GetObject'], resources: [objects(predictionLogs.prefix)] },
+        {
+          sid: 'ListPredictionLogsOnly',
+          effect: 'Allow',
+          actions: ['s3:ListBucket'],
+          resources: [arn('s3', `::${a.modelBucket}`)],
+          condition: [{ test: 'StringLike', variable: 's3:prefix', values: [`${predictionLogs.prefix}*`] }],
+        },
+        ...viaS3('DecryptThroughS3Only', ['kms:Decrypt']),
+      ],
+    });
+    new IamRolePolicy(this, 'prediction-log-read', { role: driftIdentity.id, name: 'prediction-log-read', policy: driftRead.json });
 
     new TerraformOutput(this, 'cluster_name', { value: cluster.name });
+    new TerraformOutput(this, 'namespace', { value: a.namespace });
     new TerraformOutput(this, 'service_role_arn', { value: a.roleArn });
+    new TerraformOutput(this, 'drift_role_arn', { value: a.driftRoleArn });
     new TerraformOutput(this, 'model_uri', { value: env.modelUri });
+    new TerraformOutput(this, 'prediction_log_uri', { value: env.predictionLogUri });
     new TerraformOutput(this, 'image', { value: a.image });
   }
 }

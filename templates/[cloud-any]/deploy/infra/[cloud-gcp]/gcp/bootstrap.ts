@@ -10,7 +10,6 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket/index.j
 import { GcsBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { service } from '../../plan.js';
-import { bootstrapState } from '../lib/local-names.js';
 import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
 import { gcpShared, type GcpEnvironment } from './environments.js';
 
@@ -31,12 +30,12 @@ const untaggedImageDays = 30;
 export class GcpBootstrapStack extends TerraformStack {
   constructor(scope: Construct, id: string, envs: readonly GcpEnvironment[]) {
     super(scope, id);
-    const { project, region, stateBucket } = gcpShared(envs);
+    const { project, region, stateBucket, bootstrapStatePrefix } = gcpShared(envs);
     const labels = resourceLabels('shared');
 
     // An override: cdktf would snake_case the label keys of a provider-level map (cost-center -> cost_center).
     new GoogleProvider(this, 'google', { project, region }).addOverride('default_labels', labels);
-    new GcsBackend(this, { bucket: stateBucket, prefix: bootstrapState.gcsPrefix });
+    new GcsBackend(this, { bucket: stateBucket, prefix: bootstrapStatePrefix });
     labelEveryResource(this, labels, labelFields.gcp);
 
     const apis = gcpApis.map(

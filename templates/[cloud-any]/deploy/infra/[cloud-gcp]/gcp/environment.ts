@@ -1,6 +1,8 @@
 /**
- * One GCP environment: network, GKE cluster and node pools, model bucket, and the service identity
- * that reads the model through Workload Identity. Every name comes from deploy/plan.ts.
+ * One GCP environment: network, GKE cluster and node pools, model bucket, the service identity
+ * (reads the model, creates prediction logs) and the drift job's identity (reads the prediction
+ * logs), each bound to its Kubernetes service account in the stage's namespace through Workload
+ * Identity. Every name comes from deploy/plan.ts.
  */
 import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/artifact-registry-repository-iam-member/index.js';
 import { ComputeNetwork } from '@cdktf/provider-google/lib/compute-network/index.js';
@@ -26,14 +28,22 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket/index.j
 import { GcsBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { runtime, service } from '../../plan.js';
-import { gcpMachineType, mlMachineSize, podsPerNode, stageConfig } from '../config.js';
+import { gcpMachineType, mlMachineSize, podsPerNode, servicePod, stageConfig } from '../config.js';
 import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
-import { mlNodeTaint } from '../lib/local-names.js';
-import { modelLocation } from '../lib/model-path.js';
+import { modelLocation, overlap, predictionLogLocation } from '../lib/model-path.js';
 import { type GcpEnvironment, workloadPool } from './environments.js';
 
 /** Secondary ranges of the node subnet, used by the cluster for pods and services. */
 export const secondaryRanges = { pods: 'pods', services: 'services' } as const;
+
+/** IAM condition: objects under `prefix` of `bucket` only. */
+export const objectPrefixCondition = (bucket: string, prefix: string): string =>
+  `resource.name.startsWith("projects/_/buckets/${bucket}/objects/${prefix}")`;
+
+/** IAM condition: listing the bucket with a prefix under `prefix` only (GCS checks it on list). */
+export const listPrefixCondition = (prefix: string): string =>
+  `resource.type == "storage.googleapis.com/Bucket" && ` +
+  `api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("${prefix}")`;
 
 export class GcpEnvironmentStack extends TerraformStack {
   constructor(scope: Construct, id: string, env: GcpEnvironment) {
@@ -44,6 +54,10 @@ export class GcpEnvironmentStack extends TerraformStack {
     const location = modelLocation(env.modelUri);
     if (location.scheme !== 'gs' || location.bucket !== g.modelBucket) {
       throw new Error(`${env.id}: modelUri ${env.modelUri} is not in the model bucket ${g.modelBucket}`);
+    }
+    const logs = predictionLogLocation(env.predictionLogUri);
+    if (logs.scheme !== 'gs' || logs.bucket !== g.modelBucket || overlap(logs.prefix, location.readPrefix)) {
+      throw new Error(`${env.id}: predictionLogUri ${env.predictionLogUri} is not beside the model in ${g.modelBucket}`);
     }
 
     // An override: cdktf would snake_case the label keys of a provider-level map (cost-center -> cost_center).
@@ -118,28 +132,73 @@ export class GcpEnvironmentStack extends TerraformStack {
       encryption: key ? { defaultKmsKeyName: key.id } : undefined,
       lifecycleRule: [
         { action: { type: 'Delete' }, condition: { daysSinceNoncurrentTime: cfg.noncurrentVersionDays } },
+        { action: { type: 'Delete' }, condition: { age: cfg.predictionLogDays, matchesPrefix: [logs.prefix] } },
       ],
       forceDestroy: false,
       dependsOn: keyGrants,
     });
 
-    // The service's identity: reads its model's path only, usable from its Kubernetes service account only.
+    // The service's identity: reads its model's path only, creates prediction logs (no read, list or
+    // overwrite), usable from its Kubernetes service account only.
     const identity = new ServiceAccount(this, 'service-identity', {
       project: g.project,
       accountId: g.serviceAccountId,
       displayName: `${service.service} ${env.stage} inference`,
-      description: `Reads ${location.readPrefix} in ${g.modelBucket}; bound to ${service.namespace}/${service.serviceAccount}`,
+      description: `Reads ${location.readPrefix}, creates ${logs.prefix} in ${g.modelBucket}; bound to ${g.namespace}/${service.serviceAccount}`,
     });
+    const serviceMember = `serviceAccount:${g.serviceAccountEmail}`;
     new StorageBucketIamMember(this, 'model-read', {
       bucket: bucket.name,
       role: 'roles/storage.objectViewer',
-      member: `serviceAccount:${g.serviceAccountEmail}`,
+      member: serviceMember,
       condition: {
         title: 'model-path-only',
         description: `Objects under ${location.readPrefix} only`,
-        expression: `resource.name.startsWith("projects/_/buckets/${g.modelBucket}/objects/${location.readPrefix}")`,
+        expression: objectPrefixCondition(g.modelBucket, location.readPrefix),
       },
       dependsOn: [identity],
+    });
+    new StorageBucketIamMember(this, 'prediction-log-write', {
+      bucket: bucket.name,
+      role: 'roles/storage.objectCreator',
+      member: serviceMember,
+      condition: {
+        title: 'prediction-logs-create-only',
+        description: `New objects under ${logs.prefix} only`,
+        expression: objectPrefixCondition(g.modelBucket, logs.prefix),
+      },
+      dependsOn: [identity],
+    });
+
+    // The drift job's identity: reads and lists the prediction logs, nothing else (not the model).
+    const driftIdentity = new ServiceAccount(this, 'drift-identity', {
+      project: g.project,
+      accountId: g.driftServiceAccountId,
+      displayName: `${service.service} ${env.stage} drift check`,
+      description: `Reads ${logs.prefix} in ${g.modelBucket}; bound to ${g.namespace}/${service.driftServiceAccount}`,
+    });
+    const driftMember = `serviceAccount:${g.driftServiceAccountEmail}`;
+    new StorageBucketIamMember(this, 'prediction-log-read', {
+      bucket: bucket.name,
+      role: 'roles/storage.objectViewer',
+      member: driftMember,
+      condition: {
+        title: 'prediction-logs-read-only',
+        description: `Objects under ${logs.prefix} only`,
+        expression: objectPrefixCondition(g.modelBucket, logs.prefix),
+      },
+      dependsOn: [driftIdentity],
+    });
+    new StorageBucketIamMember(this, 'prediction-log-list', {
+      bucket: bucket.name,
+      role: 'roles/storage.objectViewer',
+      member: driftMember,
+      condition: {
+        title: 'prediction-logs-list-only',
+        description: `Lists under ${logs.prefix} only`,
+        expression: listPrefixCondition(logs.prefix),
+      },
+      dependsOn: [driftIdentity],
     });
 
     // Nodes run as a minimal service account, never the Compute Engine default (Editor).
@@ -190,11 +249,18 @@ export class GcpEnvironmentStack extends TerraformStack {
       dependsOn: keyGrants,
     });
 
-    // The workload pool exists once a cluster with Workload Identity does.
+    // The workload pool exists once a cluster with Workload Identity does. The pool is the
+    // project's, shared by every stage: the members name the stage's own namespace.
     new ServiceAccountIamMember(this, 'workload-identity', {
       serviceAccountId: identity.name,
       role: 'roles/iam.workloadIdentityUser',
       member: g.workloadIdentityMember,
+      dependsOn: [cluster],
+    });
+    new ServiceAccountIamMember(this, 'drift-workload-identity', {
+      serviceAccountId: driftIdentity.name,
+      role: 'roles/iam.workloadIdentityUser',
+      member: g.driftWorkloadIdentityMember,
       dependsOn: [cluster],
     });
 
@@ -227,7 +293,8 @@ export class GcpEnvironmentStack extends TerraformStack {
       nodeConfig: nodeConfig({ machineType: cfg.gcp.systemMachineType }),
     });
 
-    const mlMachine = gcpMachineType(cfg.gcp.family, mlMachineSize(podsPerNode(env), runtime));
+    const mlMachine = gcpMachineType(cfg.gcp.family, mlMachineSize(podsPerNode(env), servicePod(runtime)));
+    const mlNodePool = service.mlNodePool;
     new ContainerNodePool(this, 'ml-pool', {
       name: g.mlPool,
       cluster: cluster.id,
@@ -244,14 +311,17 @@ export class GcpEnvironmentStack extends TerraformStack {
       nodeConfig: nodeConfig({
         machineType: mlMachine,
         spot: cfg.spotNodes,
-        labels: { [mlNodeTaint.key]: mlNodeTaint.value },
-        taint: [{ key: mlNodeTaint.key, value: mlNodeTaint.value, effect: 'NO_SCHEDULE' }],
+        labels: { [mlNodePool.key]: mlNodePool.value },
+        taint: [{ key: mlNodePool.key, value: mlNodePool.value, effect: 'NO_SCHEDULE' }],
       }),
     });
 
     new TerraformOutput(this, 'cluster_name', { value: cluster.name });
+    new TerraformOutput(this, 'namespace', { value: g.namespace });
     new TerraformOutput(this, 'service_account_email', { value: g.serviceAccountEmail });
+    new TerraformOutput(this, 'drift_service_account_email', { value: g.driftServiceAccountEmail });
     new TerraformOutput(this, 'model_uri', { value: env.modelUri });
+    new TerraformOutput(this, 'prediction_log_uri', { value: env.predictionLogUri });
     new TerraformOutput(this, 'image', { value: g.image });
   }
 }

@@ -19,13 +19,14 @@ import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versionin
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
+import { Testing } from 'cdktf';
 import { describe, it } from 'vitest';
 import { service } from '../../plan.js';
 import { stageConfig } from '../config.js';
-import { awsEnvironments } from '../aws/environments.js';
+import { AwsEnvironmentStack } from '../aws/environment.js';
+import { type AwsEnvironment, awsEnvironments } from '../aws/environments.js';
 import { labelFields, resourceLabels } from '../lib/labels.js';
-import { bootstrapState, mlNodeTaint } from '../lib/local-names.js';
-import { modelLocation } from '../lib/model-path.js';
+import { modelLocation, predictionLogLocation } from '../lib/model-path.js';
 import { labelledResources } from './support/labels.js';
 import { expect } from './support/matchers.js';
 import { type Block, referencedPolicyDocument, resource, resources, synthStack } from './support/synth.js';
@@ -45,7 +46,7 @@ describe('aws-bootstrap', () => {
     expect(tf.terraform.backend).toEqual({
       s3: {
         bucket: first.aws.stateBucket,
-        key: bootstrapState.s3Key,
+        key: first.aws.bootstrapStateKey,
         region: first.aws.region,
         dynamodb_table: first.aws.lockTable,
         encrypt: true,
@@ -82,6 +83,7 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
   const a = env.aws;
   const cfg = stageConfig[env.stage];
   const tags = resourceLabels(env.stage);
+  const mlNodeTaint = service.mlNodePool;
 
   it('uses a remote S3 state of its own, with locking', () => {
     expect(tf.terraform.backend).toEqual({
@@ -198,39 +200,108 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     else expect(json).not.toHaveResource(KmsKey);
   });
 
-  it('gives the IRSA role s3:GetObject on the model path only, for the service account only', () => {
-    const { readPrefix } = modelLocation(env.modelUri);
-    expect(json).toHaveResourceWithProperties(IamRole, { name: a.roleName });
-    const role = resource(tf, 'aws_iam_role', 'service-identity');
+  /** The role's trust conditions (test, variable without the issuer, values) and its statements. */
+  const roleOf = (name: string) => {
+    const role = resource(tf, 'aws_iam_role', name);
     const trust = referencedPolicyDocument(tf, role.assume_role_policy);
-    const [statement] = trust.statement as Block[];
     expect(trust.statement).toHaveLength(1);
+    const [statement] = trust.statement as Block[];
     expect(statement).toMatchObject({
       effect: 'Allow',
       actions: ['sts:AssumeRoleWithWebIdentity'],
       principals: [{ type: 'Federated', identifiers: ['${aws_iam_openid_connect_provider.oidc-provider.arn}'] }],
     });
-    const conditions = statement!.condition as Array<{ test: string; variable: string; values: string[] }>;
-    expect(conditions.map((c) => [c.test, c.variable.replace(/^.*:/, ''), c.values])).toEqual([
+    const conditions = (statement!.condition as Array<{ test: string; variable: string; values: string[] }>).map((c) => [
+      c.test,
+      c.variable.replace(/^.*:/, ''),
+      c.values,
+    ]);
+    const policies = Object.values(resources(tf, 'aws_iam_role_policy')).filter((p) => p.role === `\${aws_iam_role.${name}.id}`);
+    const statements = policies.flatMap((p) => referencedPolicyDocument(tf, p.policy).statement as Block[]);
+    // No managed policy is attached to it.
+    const attached = Object.values(resources(tf, 'aws_iam_role_policy_attachment')).filter((p) => String(p.role).includes(name));
+    expect(attached).toEqual([]);
+    return { role, conditions, statements };
+  };
+  const s3Of = (statements: Block[]) => statements.filter((s) => (s.actions as string[]).some((x) => x.startsWith('s3:')));
+  const kmsOf = (statements: Block[]) =>
+    statements.filter((s) => !s3Of(statements).includes(s)).flatMap((s) => s.actions as string[]);
+  const p = a.partition;
+
+  it('gives the IRSA role s3:GetObject on the model path and s3:PutObject on the prediction logs, for the service account only', () => {
+    const { readPrefix } = modelLocation(env.modelUri);
+    const logs = predictionLogLocation(env.predictionLogUri);
+    expect(json).toHaveResourceWithProperties(IamRole, { name: a.roleName });
+    const { conditions, statements } = roleOf('service-identity');
+    expect(conditions).toEqual([
       ['StringEquals', 'sub', [a.irsaSubject]],
       ['StringEquals', 'aud', ['sts.amazonaws.com']],
     ]);
-
-    const policies = Object.values(resources(tf, 'aws_iam_role_policy')).filter(
-      (p) => p.role === '${aws_iam_role.service-identity.id}',
-    );
-    expect(policies).toHaveLength(1);
-    const read = referencedPolicyDocument(tf, policies[0]!.policy).statement as Block[];
-    const s3 = read.filter((s) => (s.actions as string[]).some((x) => x.startsWith('s3:')));
-    expect(s3).toEqual([
-      { sid: 'ReadModelPathOnly', effect: 'Allow', actions: ['s3:GetObject'], resources: [`arn:aws:s3:::${a.modelBucket}/${readPrefix}*`] },
+    expect(s3Of(statements)).toEqual([
+      { sid: 'ReadModelPathOnly', effect: 'Allow', actions: ['s3:GetObject'], resources: [`arn:${p}:s3:::${a.modelBucket}/${readPrefix}*`] },
+      { sid: 'CreatePredictionLogsOnly', effect: 'Allow', actions: ['s3:PutObject'], resources: [`arn:${p}:s3:::${a.modelBucket}/${logs.prefix}*`] },
     ]);
-    const others = read.filter((s) => !s3.includes(s));
-    expect(others.flatMap((s) => s.actions as string[])).toEqual(cfg.customerManagedKey ? ['kms:Decrypt'] : []);
-    // No managed policy is attached to the service's role.
-    const attached = Object.values(resources(tf, 'aws_iam_role_policy_attachment')).filter((p) =>
-      String(p.role).includes('service-identity'),
-    );
-    expect(attached).toEqual([]);
+    expect(kmsOf(statements)).toEqual(cfg.customerManagedKey ? ['kms:Decrypt', 'kms:GenerateDataKey'] : []);
+  });
+
+  it('gives the drift role s3:GetObject and a prefix-bound s3:ListBucket on the prediction logs only, for its service account only', () => {
+    const logs = predictionLogLocation(env.predictionLogUri);
+    expect(json).toHaveResourceWithProperties(IamRole, { name: a.driftRoleName });
+    const { conditions, statements } = roleOf('drift-identity');
+    expect(conditions).toEqual([
+      ['StringEquals', 'sub', [a.driftIrsaSubject]],
+      ['StringEquals', 'aud', ['sts.amazonaws.com']],
+    ]);
+    expect(s3Of(statements)).toEqual([
+      { sid: 'ReadPredictionLogsOnly', effect: 'Allow', actions: ['s3:GetObject'], resources: [`arn:${p}:s3:::${a.modelBucket}/${logs.prefix}*`] },
+      {
+        sid: 'ListPredictionLogsOnly',
+        effect: 'Allow',
+        actions: ['s3:ListBucket'],
+        resources: [`arn:${p}:s3:::${a.modelBucket}`],
+        condition: [{ test: 'StringLike', variable: 's3:prefix', values: [`${logs.prefix}*`] }],
+      },
+    ]);
+    expect(kmsOf(statements)).toEqual(cfg.customerManagedKey ? ['kms:Decrypt'] : []);
+  });
+
+  it('expires the prediction logs after the stage retention', () => {
+    const logs = predictionLogLocation(env.predictionLogUri);
+    const rules = resource(tf, 'aws_s3_bucket_lifecycle_configuration', 'model-bucket-lifecycle').rule as Block[];
+    expect(rules.filter((r) => r.expiration)).toEqual([
+      { id: 'expire-prediction-logs', status: 'Enabled', filter: [{ prefix: logs.prefix }], expiration: [{ days: cfg.predictionLogDays }] },
+    ]);
+  });
+
+  it(`writes every ARN in the region's partition (${a.partition})`, () => {
+    const arns = [...json.matchAll(/arn:[\w-]*:/g)].map((m) => m[0]);
+    expect(arns.length).toBeGreaterThan(0);
+    expect(new Set(arns)).toEqual(new Set([`arn:${p}:`]));
+  });
+});
+
+describe('another partition (us-gov-west-1)', () => {
+  // The plan of a GovCloud project differs in region, partition and the ARNs naming.ts builds
+  // with it; the stack must take the partition from there and never write `arn:aws:` itself.
+  const first = awsEnvironments[0]!;
+  const swap = (arn: string): string => arn.replace(/^arn:[\w-]+:/, 'arn:aws-us-gov:');
+  const gov = {
+    ...first,
+    aws: {
+      ...first.aws,
+      region: 'us-gov-west-1',
+      partition: 'aws-us-gov',
+      roleArn: swap(first.aws.roleArn),
+      driftRoleArn: swap(first.aws.driftRoleArn),
+    },
+  } as unknown as AwsEnvironment;
+  const json = Testing.synth(new AwsEnvironmentStack(Testing.app(), 'aws-gov', gov));
+
+  it('writes every ARN with arn:aws-us-gov:', () => {
+    const arns = [...json.matchAll(/arn:[\w-]*:/g)].map((m) => m[0]);
+    expect(arns.length).toBeGreaterThan(0);
+    expect(new Set(arns)).toEqual(new Set(['arn:aws-us-gov:']));
+    expect(json).toContain(`arn:aws-us-gov:s3:::${first.aws.modelBucket}/`);
+    expect(json).toContain('arn:aws-us-gov:iam::aws:policy/AmazonEKSClusterPolicy');
   });
 });

@@ -20,18 +20,19 @@ import { stageConfig } from '../config.js';
 import { gcpApis } from '../gcp/bootstrap.js';
 import { gcpEnvironments, workloadPool } from '../gcp/environments.js';
 import { labelFields, resourceLabels } from '../lib/labels.js';
-import { bootstrapState, mlNodeTaint } from '../lib/local-names.js';
-import { modelLocation } from '../lib/model-path.js';
+import { modelLocation, predictionLogLocation } from '../lib/model-path.js';
 import { labelledResources } from './support/labels.js';
 import { expect } from './support/matchers.js';
-import { resource, resources, synthStack } from './support/synth.js';
+import { type Block, resource, resources, synthStack } from './support/synth.js';
 
 describe('gcp-bootstrap', () => {
   const { json, tf, stack } = synthStack('gcp-bootstrap');
   const first = gcpEnvironments[0]!;
 
   it('keeps its own state in the state bucket it creates, which cannot be destroyed by accident', () => {
-    expect(tf.terraform.backend).toEqual({ gcs: { bucket: first.gcp.stateBucket, prefix: bootstrapState.gcsPrefix } });
+    expect(tf.terraform.backend).toEqual({ gcs: { bucket: first.gcp.stateBucket, prefix: first.gcp.bootstrapStatePrefix } });
+    // Beside the environments' state, never inside one of them.
+    for (const e of gcpEnvironments) expect(e.gcp.statePrefix).not.toBe(first.gcp.bootstrapStatePrefix);
     expect(json).toHaveResourceWithProperties(StorageBucket, {
       name: first.gcp.stateBucket,
       uniform_bucket_level_access: true,
@@ -67,6 +68,7 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
   const g = env.gcp;
   const cfg = stageConfig[env.stage];
   const labels = resourceLabels(env.stage);
+  const mlNodeTaint = service.mlNodePool;
 
   it('uses a remote GCS state of its own', () => {
     expect(tf.terraform.backend).toEqual({ gcs: { bucket: g.stateBucket, prefix: g.statePrefix } });
@@ -155,8 +157,9 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     }
   });
 
-  it('gives the service identity read access to its model path only', () => {
+  it('gives the service identity read access to its model path and create-only access to its prediction logs', () => {
     const { readPrefix } = modelLocation(env.modelUri);
+    const logs = predictionLogLocation(env.predictionLogUri);
     expect(json).toHaveResourceWithProperties(ServiceAccount, { account_id: g.serviceAccountId, project: g.project });
     expect(json).toHaveResourceWithProperties(StorageBucketIamMember, {
       role: 'roles/storage.objectViewer',
@@ -174,14 +177,71 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
         .filter(([, r]) => r.member === member)
         .map(([name, r]) => `${type}.${name} ${String(r.role)}`),
     );
-    expect(grants).toEqual(['google_storage_bucket_iam_member.model-read roles/storage.objectViewer']);
+    expect(json).toHaveResourceWithProperties(StorageBucketIamMember, {
+      role: 'roles/storage.objectCreator',
+      member,
+      condition: {
+        title: 'prediction-logs-create-only',
+        description: `New objects under ${logs.prefix} only`,
+        expression: `resource.name.startsWith("projects/_/buckets/${g.modelBucket}/objects/${logs.prefix}")`,
+      },
+    });
+    expect(grants.sort()).toEqual([
+      'google_storage_bucket_iam_member.model-read roles/storage.objectViewer',
+      'google_storage_bucket_iam_member.prediction-log-write roles/storage.objectCreator',
+    ]);
   });
 
-  it('binds the identity to the Kubernetes service account through Workload Identity', () => {
+  it('gives the drift identity read and list access to the prediction logs only', () => {
+    const logs = predictionLogLocation(env.predictionLogUri);
+    expect(json).toHaveResourceWithProperties(ServiceAccount, { account_id: g.driftServiceAccountId, project: g.project });
+    const member = `serviceAccount:${g.driftServiceAccountEmail}`;
+    const grants = Object.entries(tf.resource ?? {}).flatMap(([type, rs]) =>
+      Object.entries(rs)
+        .filter(([, r]) => r.member === member)
+        .map(([name, r]) => ({ at: `${type}.${name}`, role: r.role, condition: (r.condition as Block | undefined)?.expression })),
+    );
+    grants.sort((x, y) => x.at.localeCompare(y.at));
+    expect(grants).toEqual([
+      {
+        at: 'google_storage_bucket_iam_member.prediction-log-list',
+        role: 'roles/storage.objectViewer',
+        condition:
+          'resource.type == "storage.googleapis.com/Bucket" && ' +
+          `api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("${logs.prefix}")`,
+      },
+      {
+        at: 'google_storage_bucket_iam_member.prediction-log-read',
+        role: 'roles/storage.objectViewer',
+        condition: `resource.name.startsWith("projects/_/buckets/${g.modelBucket}/objects/${logs.prefix}")`,
+      },
+    ]);
+  });
+
+  it('binds each identity to its own Kubernetes service account, in the stage namespace, through Workload Identity', () => {
     expect(json).toHaveResourceWithProperties(ServiceAccountIamMember, {
       service_account_id: '${google_service_account.service-identity.name}',
       role: 'roles/iam.workloadIdentityUser',
       member: g.workloadIdentityMember,
     });
+    expect(json).toHaveResourceWithProperties(ServiceAccountIamMember, {
+      service_account_id: '${google_service_account.drift-identity.name}',
+      role: 'roles/iam.workloadIdentityUser',
+      member: g.driftWorkloadIdentityMember,
+    });
+    expect(Object.keys(resources(tf, 'google_service_account_iam_member')).sort()).toEqual([
+      'drift-workload-identity',
+      'workload-identity',
+    ]);
+    for (const m of [g.workloadIdentityMember, g.driftWorkloadIdentityMember]) expect(m).toContain(`[${g.namespace}/`);
+  });
+
+  it('expires the prediction logs after the stage retention, and nothing else by age', () => {
+    const logs = predictionLogLocation(env.predictionLogUri);
+    const rules = resource(tf, 'google_storage_bucket', 'model-bucket').lifecycle_rule as Block[];
+    const byAge = rules.filter((r) => (r.condition as Block).age !== undefined);
+    expect(byAge).toEqual([
+      { action: { type: 'Delete' }, condition: { age: cfg.predictionLogDays, matches_prefix: [logs.prefix] } },
+    ]);
   });
 });

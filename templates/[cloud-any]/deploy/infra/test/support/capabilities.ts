@@ -5,8 +5,7 @@
  */
 import { service } from '../../../plan.js';
 import { type Stage, stageConfig } from '../../config.js';
-import { mlNodeTaint } from '../../lib/local-names.js';
-import { modelLocation } from '../../lib/model-path.js';
+import { modelLocation, predictionLogLocation } from '../../lib/model-path.js';
 
 export interface Capabilities {
   readonly registry: { readonly repository: string; readonly immutableTags: boolean; readonly scanned: boolean };
@@ -15,14 +14,27 @@ export interface Capabilities {
     readonly versioned: boolean;
     readonly encryption: 'customer-managed key' | 'cloud-managed key';
     readonly publicAccessBlocked: boolean;
+    /** Days the prediction logs are kept. */
+    readonly predictionLogDays: number;
   };
+  /** The service's identity. */
   readonly workloadIdentity: {
     /** `<namespace>/<service account>` of the only Kubernetes identity that may use it. */
     readonly kubernetesServiceAccount: string;
     readonly bucket: string;
-    /** The only object prefix it can read. */
+    /** The only object prefix it can read: its model's. */
     readonly readPrefix: string;
-    readonly access: 'read objects';
+    /** The only object prefix it can write to: the prediction logs, create only. */
+    readonly writePrefix: string;
+    readonly access: 'read objects, create objects';
+  };
+  /** The drift job's identity. */
+  readonly driftIdentity: {
+    readonly kubernetesServiceAccount: string;
+    readonly bucket: string;
+    /** The only object prefix it can read and list: the prediction logs. */
+    readonly readPrefix: string;
+    readonly access: 'read and list objects';
   };
   readonly nodePool: {
     readonly min: number;
@@ -41,11 +53,15 @@ export interface Capabilities {
 export function expectedCapabilities(env: {
   stage: Stage;
   modelUri: string;
+  predictionLogUri: string;
+  namespace: string;
   nodePool: { min: number; max: number };
   state: { bucket: string; key: string };
 }): Capabilities {
   const cfg = stageConfig[env.stage];
   const model = modelLocation(env.modelUri);
+  const logs = predictionLogLocation(env.predictionLogUri);
+  const mlNodeTaint = service.mlNodePool;
   return {
     registry: { repository: service.registryRepository, immutableTags: true, scanned: true },
     modelBucket: {
@@ -53,12 +69,20 @@ export function expectedCapabilities(env: {
       versioned: true,
       encryption: cfg.customerManagedKey ? 'customer-managed key' : 'cloud-managed key',
       publicAccessBlocked: true,
+      predictionLogDays: cfg.predictionLogDays,
     },
     workloadIdentity: {
-      kubernetesServiceAccount: `${service.namespace}/${service.serviceAccount}`,
+      kubernetesServiceAccount: `${env.namespace}/${service.serviceAccount}`,
       bucket: model.bucket,
       readPrefix: model.readPrefix,
-      access: 'read objects',
+      writePrefix: logs.prefix,
+      access: 'read objects, create objects',
+    },
+    driftIdentity: {
+      kubernetesServiceAccount: `${env.namespace}/${service.driftServiceAccount}`,
+      bucket: logs.bucket,
+      readPrefix: logs.prefix,
+      access: 'read and list objects',
     },
     nodePool: {
       min: env.nodePool.min,
@@ -78,6 +102,7 @@ export function withoutNames(c: Capabilities): unknown {
     ...c,
     modelBucket: { ...c.modelBucket, name: undefined },
     workloadIdentity: { ...c.workloadIdentity, bucket: undefined },
+    driftIdentity: { ...c.driftIdentity, bucket: undefined },
     remoteState: { locked: c.remoteState.locked },
   };
 }

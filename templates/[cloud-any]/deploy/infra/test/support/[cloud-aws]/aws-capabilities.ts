@@ -31,18 +31,33 @@ export function awsCapabilities(env: TerraformJson, bootstrap: TerraformJson): C
   });
   const templates = Object.values(resources(env, 'aws_launch_template'));
 
-  const role = resource(env, 'aws_iam_role', 'service-identity');
-  const trust = (referencedPolicyDocument(env, role.assume_role_policy).statement as Block[])[0]!;
-  const sub = (trust.condition as Array<{ variable: string; values: string[] }>).find((c) => c.variable.endsWith(':sub'));
-  const ksa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(sub?.values[0] ?? '');
-  const policies = Object.values(resources(env, 'aws_iam_role_policy')).filter(
-    (p) => p.role === '${aws_iam_role.service-identity.id}',
-  );
-  const statements = policies.flatMap((p) => referencedPolicyDocument(env, p.policy).statement as Block[]);
-  const s3 = statements.filter((s) => (s.actions as string[]).some((a) => a.startsWith('s3:')));
-  const s3Actions = [...new Set(s3.flatMap((s) => s.actions as string[]))];
-  const arns = s3.flatMap((s) => s.resources as string[]);
-  const arn = arns.length === 1 ? /^arn:aws:s3:::([^/]+)\/(.*)\*$/.exec(arns[0]!) : null;
+  /** The role the stack creates as `name`: whom it trusts, and its S3 statements by action. */
+  const roleOf = (name: string) => {
+    const role = resource(env, 'aws_iam_role', name);
+    const trust = (referencedPolicyDocument(env, role.assume_role_policy).statement as Block[])[0]!;
+    const sub = (trust.condition as Array<{ variable: string; values: string[] }>).find((c) => c.variable.endsWith(':sub'));
+    const ksa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(sub?.values[0] ?? '');
+    const policies = Object.values(resources(env, 'aws_iam_role_policy')).filter((p) => p.role === `\${aws_iam_role.${name}.id}`);
+    const statements = policies.flatMap((p) => referencedPolicyDocument(env, p.policy).statement as Block[]);
+    const s3 = statements.filter((s) => (s.actions as string[]).some((a) => a.startsWith('s3:')));
+    /** bucket and prefix of the statements granting exactly `action` on objects (`arn:<partition>:s3:::bucket/prefix*`). */
+    const objects = (action: string) => {
+      const arns = s3.filter((s) => (s.actions as string[]).join() === action).flatMap((s) => s.resources as string[]);
+      const m = arns.length === 1 ? /^arn:[\w-]+:s3:::([^/]+)\/(.*)\*$/.exec(arns[0]!) : null;
+      return m ? { bucket: m[1]!, prefix: m[2]! } : { bucket: `(resources: ${arns.join(', ')})`, prefix: '' };
+    };
+    /** The prefix `s3:ListBucket` is bound to, if it is bound to one. */
+    const list = s3
+      .filter((s) => (s.actions as string[]).join() === 's3:ListBucket')
+      .map((s) => (s.condition as Array<{ test: string; variable: string; values: string[] }> | undefined)?.find((c) => c.variable === 's3:prefix'))
+      .map((c) => (c?.test === 'StringLike' && c.values.length === 1 ? c.values[0]!.replace(/\*$/, '') : '(unbound)'));
+    const actions = [...new Set(s3.flatMap((s) => s.actions as string[]))].sort();
+    return { ksa: ksa ? `${ksa[1]}/${ksa[2]}` : '', objects, list, actions };
+  };
+  const service = roleOf('service-identity');
+  const drift = roleOf('drift-identity');
+  const lifecycle = Object.values(resources(env, 'aws_s3_bucket_lifecycle_configuration')).find((r) => r.bucket === bucketRef);
+  const logExpiry = ((lifecycle?.rule as Block[] | undefined) ?? []).find((r) => r.expiration);
   const cni = Object.values(resources(env, 'aws_eks_addon')).find((a) => a.addon_name === 'vpc-cni');
   const cluster = resource(env, 'aws_eks_cluster', 'cluster');
   const backend = env.terraform.backend?.s3 as { bucket: string; key: string; dynamodb_table?: string } | undefined;
@@ -67,12 +82,24 @@ export function awsCapabilities(env: TerraformJson, bootstrap: TerraformJson): C
         ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'].every(
           (k) => publicAccess[k] === true,
         ),
+      predictionLogDays: Number((logExpiry?.expiration as Array<{ days?: number }> | undefined)?.[0]?.days ?? 0),
     },
     workloadIdentity: {
-      kubernetesServiceAccount: ksa ? `${ksa[1]}/${ksa[2]}` : '',
-      bucket: arn?.[1] ?? `(resources: ${arns.join(', ')})`,
-      readPrefix: arn?.[2] ?? '',
-      access: s3Actions.length === 1 && s3Actions[0] === 's3:GetObject' ? 'read objects' : (s3Actions.join(',') as 'read objects'),
+      kubernetesServiceAccount: service.ksa,
+      bucket: [...new Set([service.objects('s3:GetObject').bucket, service.objects('s3:PutObject').bucket])].join(', '),
+      readPrefix: service.objects('s3:GetObject').prefix,
+      writePrefix: service.objects('s3:PutObject').prefix,
+      access: (service.actions.join() === 's3:GetObject,s3:PutObject'
+        ? 'read objects, create objects'
+        : service.actions.join()) as 'read objects, create objects',
+    },
+    driftIdentity: {
+      kubernetesServiceAccount: drift.ksa,
+      bucket: drift.objects('s3:GetObject').bucket,
+      readPrefix: drift.list.length === 1 && drift.list[0] === drift.objects('s3:GetObject').prefix ? drift.list[0] : '(read and list differ)',
+      access: (drift.actions.join() === 's3:GetObject,s3:ListBucket'
+        ? 'read and list objects'
+        : drift.actions.join()) as 'read and list objects',
     },
     nodePool: {
       min: scaling.min_size,

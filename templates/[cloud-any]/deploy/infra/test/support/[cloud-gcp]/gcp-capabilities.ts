@@ -20,20 +20,53 @@ export function gcpCapabilities(env: TerraformJson, bootstrap: TerraformJson): C
   const taint = ((mlPool.node_config as Block).taint as Array<{ key: string; value: string; effect: string }>)[0]!;
   const autoscaling = mlPool.autoscaling as { total_min_node_count: number; total_max_node_count: number };
 
-  const binding = one(
-    Object.fromEntries(
-      Object.entries(resources(env, 'google_service_account_iam_member')).filter(
-        ([, r]) => r.role === 'roles/iam.workloadIdentityUser',
+  /** `<namespace>/<ksa>` that may act as the service account the stack creates as `identity`. */
+  const kubernetesServiceAccount = (identity: string): string => {
+    const binding = one(
+      Object.fromEntries(
+        Object.entries(resources(env, 'google_service_account_iam_member')).filter(
+          ([, r]) =>
+            r.role === 'roles/iam.workloadIdentityUser' &&
+            r.service_account_id === `\${google_service_account.${identity}.name}`,
+        ),
       ),
-    ),
-    'Workload Identity binding',
-  );
-  const ksa = /\[([^\]]+)\]$/.exec(String(binding.member))?.[1] ?? '';
-  const grant = one(resources(env, 'google_storage_bucket_iam_member'), 'bucket grant');
-  const grantBucket =
-    grant.bucket === '${google_storage_bucket.model-bucket.name}' ? String(bucket.name) : String(grant.bucket);
-  const condition = (grant.condition as { expression?: string } | undefined)?.expression ?? '';
-  const prefix = /^resource\.name\.startsWith\("projects\/_\/buckets\/([^/]+)\/objects\/([^"]*)"\)$/.exec(condition);
+      `Workload Identity binding of ${identity}`,
+    );
+    return /\[([^\]]+)\]$/.exec(String(binding.member))?.[1] ?? '';
+  };
+  /** The bucket grants of the service account the stack creates as `identity`: role and what the condition allows. */
+  const grantsOf = (identity: string) => {
+    const created = resource(env, 'google_service_account', identity);
+    const member = `serviceAccount:${String(created.account_id)}@${String(created.project)}.iam.gserviceaccount.com`;
+    return Object.values(resources(env, 'google_storage_bucket_iam_member'))
+      .filter((g) => g.member === member)
+      .map((g) => {
+        const bucketName =
+          g.bucket === '${google_storage_bucket.model-bucket.name}' ? String(bucket.name) : String(g.bucket);
+        const condition = (g.condition as { expression?: string } | undefined)?.expression ?? '';
+        const objects = /^resource\.name\.startsWith\("projects\/_\/buckets\/([^/]+)\/objects\/([^"]*)"\)$/.exec(condition);
+        const list =
+          /^resource\.type == "storage\.googleapis\.com\/Bucket" && api\.getAttribute\("storage\.googleapis\.com\/objectListPrefix", ""\)\.startsWith\("([^"]*)"\)$/.exec(
+            condition,
+          );
+        return {
+          role: String(g.role),
+          bucket: objects && objects[1] !== bucketName ? `${bucketName} (condition names ${objects[1]})` : bucketName,
+          objects: objects?.[2],
+          list: list?.[1],
+        };
+      });
+  };
+  const service = grantsOf('service-identity');
+  const serviceRead = service.filter((g) => g.role === 'roles/storage.objectViewer' && g.objects);
+  const serviceWrite = service.filter((g) => g.role === 'roles/storage.objectCreator' && g.objects);
+  const drift = grantsOf('drift-identity');
+  const driftRead = drift.filter((g) => g.role === 'roles/storage.objectViewer' && g.objects);
+  const driftList = drift.filter((g) => g.role === 'roles/storage.objectViewer' && g.list);
+  const onlyPrefix = (gs: Array<{ objects?: string; list?: string }>, key: 'objects' | 'list'): string =>
+    gs.length === 1 ? (gs[0]![key] ?? '') : `(${gs.length} grants)`;
+  const lifecycle = (bucket.lifecycle_rule as Block[] | undefined) ?? [];
+  const logExpiry = lifecycle.find((r) => (r.condition as Block).age !== undefined && (r.condition as Block).matches_prefix);
   const backend = env.terraform.backend?.gcs as { bucket: string; prefix: string } | undefined;
 
   return {
@@ -49,12 +82,24 @@ export function gcpCapabilities(env: TerraformJson, bootstrap: TerraformJson): C
       versioned: (bucket.versioning as Block | undefined)?.enabled === true,
       encryption: (bucket.encryption as Block | undefined)?.default_kms_key_name ? 'customer-managed key' : 'cloud-managed key',
       publicAccessBlocked: bucket.public_access_prevention === 'enforced' && bucket.uniform_bucket_level_access === true,
+      predictionLogDays: Number((logExpiry?.condition as Block | undefined)?.age ?? 0),
     },
     workloadIdentity: {
-      kubernetesServiceAccount: ksa,
-      bucket: prefix?.[1] === grantBucket ? grantBucket : `${grantBucket} (condition names ${prefix?.[1]})`,
-      readPrefix: prefix?.[2] ?? '(no condition: whole bucket)',
-      access: grant.role === 'roles/storage.objectViewer' ? 'read objects' : (String(grant.role) as 'read objects'),
+      kubernetesServiceAccount: kubernetesServiceAccount('service-identity'),
+      bucket: [...new Set(service.map((g) => g.bucket))].join(', '),
+      readPrefix: onlyPrefix(serviceRead, 'objects'),
+      writePrefix: onlyPrefix(serviceWrite, 'objects'),
+      access: (serviceRead.length + serviceWrite.length === service.length && serviceWrite.length === 1
+        ? 'read objects, create objects'
+        : service.map((g) => g.role).join(', ')) as 'read objects, create objects',
+    },
+    driftIdentity: {
+      kubernetesServiceAccount: kubernetesServiceAccount('drift-identity'),
+      bucket: [...new Set(drift.map((g) => g.bucket))].join(', '),
+      readPrefix: onlyPrefix(driftRead, 'objects') === onlyPrefix(driftList, 'list') ? onlyPrefix(driftRead, 'objects') : '(read and list differ)',
+      access: (driftRead.length + driftList.length === drift.length && driftList.length === 1
+        ? 'read and list objects'
+        : drift.map((g) => g.role).join(', ')) as 'read and list objects',
     },
     nodePool: {
       min: autoscaling.total_min_node_count,
