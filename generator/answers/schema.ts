@@ -36,7 +36,9 @@ const gcpRegion = z
 const awsAccountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const awsRegion = z
   .string()
-  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as "us-east-1"');
+  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as "us-east-1"')
+  // China's partition has its own DNS suffix and service principals, which the stacks do not model.
+  .refine((r) => !r.startsWith('cn-'), 'is in the AWS China partition, which is not supported');
 const memoryQuantity = z
   .string()
   .regex(/^[1-9][0-9]*(Mi|Gi)$/, 'must be a Kubernetes memory quantity in Mi or Gi, e.g. "1Gi"');
