@@ -77,6 +77,12 @@ export interface ServiceContext {
   record(entry: RecordEntry): void;
   inflight(): number;
   queueDepth(): number;
+  /**
+   * Refuses a prediction request before its body is read when it could not be queued anyway
+   * (not started, or the queue is full): under overload the refusals stay cheap. Returns the
+   * error to answer with, or undefined to go on.
+   */
+  admission(): ShedError | undefined;
 }
 
 export interface Service {
@@ -250,6 +256,17 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     record: (entry) => recorder.add(entry),
     inflight: () => inflight,
     queueDepth: () => batcher.depth,
+    admission() {
+      if (!state.started) {
+        metrics.shed.inc({ reason: 'not_ready' });
+        return new ShedError('not_ready');
+      }
+      if (batcher.full) {
+        metrics.shed.inc({ reason: 'queue_full' });
+        return new ShedError('queue_full');
+      }
+      return undefined;
+    },
   };
 
   const idleWaiters: Array<() => void> = [];

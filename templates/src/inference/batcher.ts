@@ -94,6 +94,17 @@ export class Batcher {
     return this.queue.length - this.head;
   }
 
+  /**
+   * No room for another request. Requests the next dispatch (this event-loop turn) will send to a
+   * free worker do not count as queued.
+   */
+  get full(): boolean {
+    const free =
+      Math.max(0, this.options.maxInflightBatches - this.inflightBatches) *
+      this.options.maxBatchSize;
+    return this.depth >= this.options.maxQueue + free;
+  }
+
   /** Requests queued or running. */
   get pending(): number {
     let running = 0;
@@ -106,11 +117,7 @@ export class Batcher {
    * deadline counts from there.
    */
   submit(rows: readonly Row[], startedAt: number = performance.now()): Promise<JobResult> {
-    // Requests the next dispatch (this event-loop turn) will send to a free worker do not count.
-    const free =
-      Math.max(0, this.options.maxInflightBatches - this.inflightBatches) *
-      this.options.maxBatchSize;
-    if (this.depth >= this.options.maxQueue + free) {
+    if (this.full) {
       this.metrics.shed.inc({ reason: 'queue_full' });
       return Promise.reject(new ShedError('queue_full'));
     }

@@ -46,6 +46,8 @@ export function openPredictionLog(
   });
   let closed = false;
   let failing = false;
+  let lastMs = 0;
+  let lastTime = '';
   destination.on('error', (error: unknown) => {
     failing = true;
     onFailure(error);
@@ -58,7 +60,13 @@ export function openPredictionLog(
     write(record) {
       if (closed) return;
       try {
-        destination.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+        const now = Date.now();
+        if (now !== lastMs) {
+          lastMs = now;
+          lastTime = new Date(now).toISOString();
+        }
+        // {"time":"...", then the record's own members: no intermediate object per line.
+        destination.write(`{"time":"${lastTime}",${JSON.stringify(record).slice(1)}\n`);
       } catch (error) {
         onFailure(error);
       }

@@ -1,7 +1,8 @@
 /**
  * Route helpers: zod validation inside Fastify's schema slot, shared error documentation.
  */
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import type { ServiceContext } from '../service.js';
 import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { errorSchema, issuesOf, toJsonSchema } from '../model/schemas.js';
@@ -33,4 +34,14 @@ export function errorResponses(...codes: number[]): Record<number, unknown> {
   return Object.fromEntries(
     codes.map((c) => [c, { description: descriptions[c] ?? 'Error', ...errorJson }]),
   );
+}
+
+/**
+ * Route hook of the prediction routes: sheds a request before its body is read or validated when
+ * it could not be queued anyway.
+ */
+export function admit(ctx: ServiceContext) {
+  return (_request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    done(ctx.admission());
+  };
 }

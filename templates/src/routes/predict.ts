@@ -3,6 +3,7 @@
  * the model's features.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import type { Prediction } from '../inference/outputs.js';
 import {
   type Row,
   batchResponseSchema,
@@ -12,7 +13,7 @@ import {
   toJsonSchema,
 } from '../model/schemas.js';
 import type { ServiceContext } from '../service.js';
-import { errorResponses, zodValidator } from './common.js';
+import { admit, errorResponses, zodValidator } from './common.js';
 
 export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
   return async (app) => {
@@ -24,6 +25,20 @@ export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
       modelVersion: contract.version,
       ...(contract.threshold !== undefined ? { threshold: contract.threshold } : {}),
     };
+    const { name: model, version: modelVersion, threshold } = contract;
+    // The answer to /predict, built without spreading objects on the hot path (the response
+    // schema serializes exactly these members).
+    const answer = (p: Prediction, requestId: string): Record<string, unknown> =>
+      'prediction' in p
+        ? { prediction: p.prediction, requestId, model, modelVersion }
+        : {
+            label: p.label,
+            probabilities: p.probabilities,
+            requestId,
+            model,
+            modelVersion,
+            threshold,
+          };
     const errors = errorResponses(400, 413, 415, 500, 503, 504);
 
     app.post(
@@ -36,6 +51,7 @@ export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
           response: { 200: toJsonSchema(predictResponseSchema(contract)), ...errors },
         },
         validatorCompiler: zodValidator(record),
+        onRequest: admit(ctx),
       },
       async (request) => {
         const row = request.body as Row;
@@ -48,7 +64,7 @@ export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
           predictions: [prediction],
           latencyMs: performance.now() - request.startedAt,
         });
-        return { ...prediction, requestId: request.id, ...common };
+        return answer(prediction, request.id);
       },
     );
 
@@ -62,6 +78,7 @@ export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
           response: { 200: toJsonSchema(batchResponseSchema(contract)), ...errors },
         },
         validatorCompiler: zodValidator(batch),
+        onRequest: admit(ctx),
       },
       async (request) => {
         const rows = (request.body as { instances: Row[] }).instances;

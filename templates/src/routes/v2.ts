@@ -23,7 +23,7 @@ import type { ModelContract, TensorInfo } from '../model/contract-types.js';
 import { type Row, issuesOf, recordSchema, toJsonSchema } from '../model/schemas.js';
 import { serviceInfo } from '../service-info.js';
 import type { ServiceContext } from '../service.js';
-import { errorResponses, zodValidator } from './common.js';
+import { admit, errorResponses, zodValidator } from './common.js';
 
 export const v2Datatypes = [
   'BOOL',
@@ -388,6 +388,7 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
             response: errors,
           },
           validatorCompiler: zodValidator(inferRequestSchema),
+          onRequest: admit(ctx),
         },
         async (request) => {
           checkModel(request);
