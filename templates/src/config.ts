@@ -35,6 +35,9 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** null: the prediction log is off. */
   readonly predictionLogPath: string | null;
+  /** Rotate the prediction log past this size (0: never) and keep this many rotated files. */
+  readonly predictionLogMaxBytes: number;
+  readonly predictionLogKeep: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: (typeof logLevels)[number];
   readonly driftWindow: number;
@@ -103,6 +106,8 @@ const variables = {
   MAX_BATCH_ROWS: { schema: int(1, 100_000), default: '1000' },
   BODY_LIMIT_BYTES: { schema: int(1024, 1024 * 1024 * 1024), default: '1048576' },
   PREDICTION_LOG_PATH: { schema: z.string().trim(), default: '/tmp/predictions.jsonl' },
+  PREDICTION_LOG_MAX_BYTES: { schema: int(0, 1024 * 1024 * 1024 * 1024), default: '67108864' },
+  PREDICTION_LOG_KEEP: { schema: int(0, 1000), default: '5' },
   SHUTDOWN_TIMEOUT_MS: { schema: int(0, 3_600_000), default: '20000' },
   LOG_LEVEL: {
     schema: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }),
@@ -152,6 +157,8 @@ export function loadConfig(
     maxBatchRows: read(env, 'MAX_BATCH_ROWS')!,
     bodyLimitBytes: read(env, 'BODY_LIMIT_BYTES')!,
     predictionLogPath: logPath === '' ? null : resolve(cwd, logPath),
+    predictionLogMaxBytes: read(env, 'PREDICTION_LOG_MAX_BYTES')!,
+    predictionLogKeep: read(env, 'PREDICTION_LOG_KEEP')!,
     shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT_MS')!,
     logLevel: read(env, 'LOG_LEVEL')!,
     driftWindow: read(env, 'DRIFT_WINDOW')!,

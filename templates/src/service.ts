@@ -169,10 +169,14 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const drift = model.driftBaseline
     ? new DriftMonitor(contract, model.driftBaseline, config.driftWindow)
     : null;
-  const log = openPredictionLog(config.predictionLogPath, (error) => {
-    metrics.predictionLogFailures.inc();
-    logger.debug({ err: error }, 'prediction log write failed');
-  });
+  const log = openPredictionLog(
+    config.predictionLogPath,
+    (error) => {
+      metrics.predictionLogFailures.inc();
+      logger.debug({ err: error }, 'prediction log write failed');
+    },
+    { maxBytes: config.predictionLogMaxBytes, keep: config.predictionLogKeep },
+  );
   const recorder = new Recorder(contract, log, drift, metrics);
   const state: ServiceState = { started: false, draining: false };
   const tasksPerWorker = options.tasksPerWorker ?? 2;

@@ -2,9 +2,9 @@
  * Monitoring: PSI arithmetic and binning, the sliding window, the drift CLI on a prediction log,
  * and the prediction log itself (one line per prediction; a failing disk never fails a prediction).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DriftBaseline, loadModel } from '../src/model/artifacts.js';
 import type { ModelContract } from '../src/model/contract-types.js';
@@ -201,6 +201,30 @@ describe('the prediction log', () => {
       ['log-2', 0],
       ['log-2', 1],
     ]);
+  });
+
+  it('rotates past PREDICTION_LOG_MAX_BYTES, keeping PREDICTION_LOG_KEEP rotated files', async () => {
+    const svc = await startService({ PREDICTION_LOG_MAX_BYTES: '2048', PREDICTION_LOG_KEEP: '3' });
+    const row = svc.service.context.exampleRow;
+    for (let i = 0; i < 8; i++) {
+      await svc.post('/predict/batch', { instances: Array.from({ length: 10 }, () => row) });
+      // One post-response flush per request: every request's lines are written before the next.
+      await new Promise((r) => setImmediate(r));
+    }
+    await svc.service.shutdown();
+    const dir = dirname(svc.logPath);
+    const rotated = readdirSync(dir).filter((f) => f.startsWith(`${basename(svc.logPath)}.`));
+    expect(rotated).toHaveLength(3);
+    const lines = [svc.logPath, ...rotated.map((f) => join(dir, f))]
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('')
+      .trim()
+      .split('\n');
+    // Whole lines only, in every file (a rotation never splits one).
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(80);
+    for (const line of lines) expect(JSON.parse(line)).toHaveProperty('requestId');
+    await svc.close();
   });
 
   it('a write failure never fails a prediction, and is counted', async () => {

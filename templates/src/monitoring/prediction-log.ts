@@ -4,7 +4,14 @@
  * the request path: a failed or dropped write never fails a prediction, it increments
  * `mlservice_prediction_log_failures_total`. The buffer is bounded, so a stuck disk cannot eat the
  * memory either.
+ *
+ * Rotation: past `maxBytes` the file is renamed to `<name>.<time>-<n>` and a new one is opened
+ * (what the Kubernetes log shipper, which follows `<name>*`, expects); the `keep` newest rotated
+ * files are kept, older ones deleted, so /tmp cannot fill up.
  */
+import { renameSync, statSync } from 'node:fs';
+import { readdir, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import pino from 'pino';
 
 export interface PredictionRecord {
@@ -28,9 +35,17 @@ export interface PredictionLog {
 /** Bytes buffered before lines are dropped (and counted) instead. */
 const maxBufferedBytes = 16 * 1024 * 1024;
 
+export interface PredictionLogOptions {
+  /** Rotate past this many bytes (0: never). */
+  readonly maxBytes: number;
+  /** Rotated files kept. */
+  readonly keep: number;
+}
+
 export function openPredictionLog(
   path: string | null,
   onFailure: (error: unknown) => void,
+  options: PredictionLogOptions = { maxBytes: 0, keep: 0 },
 ): PredictionLog {
   if (path === null) {
     return { write: () => undefined, close: async () => undefined };
@@ -48,6 +63,37 @@ export function openPredictionLog(
   let failing = false;
   let lastMs = 0;
   let lastTime = '';
+  let size = 0;
+  let rotations = 0;
+  try {
+    size = statSync(path).size;
+  } catch {
+    // a new file
+  }
+  const rotate = () => {
+    size = 0;
+    rotations += 1;
+    const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+    try {
+      renameSync(path, `${path}.${stamp}-${rotations}`);
+      destination.reopen();
+    } catch (error) {
+      onFailure(error);
+      return;
+    }
+    void prune();
+  };
+  const prune = async () => {
+    try {
+      const prefix = `${basename(path)}.`;
+      const rotated = (await readdir(dirname(path))).filter((f) => f.startsWith(prefix)).sort();
+      for (const old of rotated.slice(0, Math.max(0, rotated.length - options.keep))) {
+        await unlink(join(dirname(path), old));
+      }
+    } catch (error) {
+      onFailure(error);
+    }
+  };
   destination.on('error', (error: unknown) => {
     failing = true;
     onFailure(error);
@@ -66,7 +112,10 @@ export function openPredictionLog(
           lastTime = new Date(now).toISOString();
         }
         // {"time":"...", then the record's own members: no intermediate object per line.
-        destination.write(`{"time":"${lastTime}",${JSON.stringify(record).slice(1)}\n`);
+        const line = `{"time":"${lastTime}",${JSON.stringify(record).slice(1)}\n`;
+        destination.write(line);
+        size += line.length;
+        if (options.maxBytes > 0 && size >= options.maxBytes) rotate();
       } catch (error) {
         onFailure(error);
       }
