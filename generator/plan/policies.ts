@@ -6,7 +6,7 @@
  * The catalogue is read by the same loader the generated project's `npm run check` uses
  * (`templates/scripts/check/catalogue.js`), so the agent files and the check cannot read it two ways.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot, templatesDir } from '../version.js';
@@ -134,18 +134,12 @@ function listCatalogueFiles(): string[] {
   );
 }
 
-/**
- * The catalogue files of a plan, as files to copy into the project. The catalogue ships with the
- * template tree it sits beside (`templates/../policies`); a tree without one (test fixtures) ships none.
- */
-export function catalogueFiles(
-  plan: { readonly policies: PolicyPlan },
-  templates: string,
-): Array<{ source: string; target: string }> {
-  const dir = join(templates, '..', projectPoliciesDir);
-  if (!existsSync(join(dir, 'agents.yaml'))) return [];
+/** The catalogue files of a plan, as files to copy into the project (the package's catalogue). */
+export function catalogueFiles(plan: {
+  readonly policies: PolicyPlan;
+}): Array<{ source: string; target: string }> {
   return plan.policies.files.map((f) => ({
-    source: join(dir, f),
+    source: join(policiesDir, f),
     target: `${projectPoliciesDir}/${f}`,
   }));
 }

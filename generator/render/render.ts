@@ -93,7 +93,7 @@ export async function renderProject(
       target: t.target,
       abortOnFail: true,
     })),
-    ...[...catalogueFiles(plan, templatesDir), ...extra].map((e): FileAction => ({
+    ...[...catalogueFiles(plan), ...extra].map((e): FileAction => ({
       type: 'copy',
       source: e.source,
       target: e.target,
