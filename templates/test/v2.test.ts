@@ -159,6 +159,28 @@ describe('inference', () => {
     expect(nested.json().outputs).toEqual(flat.outputs);
   });
 
+  it('answers concurrent requests (coalesced into shared model runs) each with its own rows', async () => {
+    const rows = (svc.service.context.model.background ?? [example, example, example]).slice(0, 3);
+    const sizes = [1, 2, 3, 1, 3, 2, 1, 2, 3, 1];
+    const alone = await Promise.all(
+      [1, 2, 3].map((n) =>
+        svc.post(infer, { inputs: tensors(rows.slice(0, n)) }).then((r) => r.json()),
+      ),
+    );
+    const together = await Promise.all(
+      sizes.map((n) => svc.post(infer, { inputs: tensors(rows.slice(0, n)) })),
+    );
+    together.forEach((res, i) => {
+      expect(res.statusCode).toBe(200);
+      const body = inferenceResponse.parse(res.json());
+      for (const o of body.outputs) {
+        expect(o.shape[0]).toBe(sizes[i]);
+        expect(o.data).toHaveLength(product(o.shape));
+      }
+      expect(body.outputs).toEqual(alone[sizes[i]! - 1].outputs);
+    });
+  });
+
   it('works on the versioned path too', async () => {
     const res = await svc.post(`/v2/models/${contract.name}/versions/${contract.version}/infer`, {
       inputs: tensors([example]),
