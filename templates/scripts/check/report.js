@@ -87,7 +87,7 @@ export function formatJson(report) {
 
 /**
  * SARIF 2.1.0: one rule per policy of the catalogue, one result per finding, locations relative to
- * the repository root (%SRCROOT%).
+ * the repository root (`%SRCROOT%`, as GitHub code scanning resolves them).
  * @param {Report} report
  * @param {{ name: string, version: string }} tool
  */
@@ -102,7 +102,6 @@ export function formatSarif(report, tool) {
           driver: {
             name: tool.name,
             version: tool.version,
-            informationUri: 'https://github.com/topics/create-mlops-service',
             rules: report.policies.map((p) => ({
               id: p.id,
               name: p.id.replace('-', ''),
@@ -117,7 +116,6 @@ export function formatSarif(report, tool) {
             })),
           },
         },
-        originalUriBaseIds: { SRCROOT: { uri: 'file:///' } },
         results: report.findings.map((f) => ({
           ruleId: f.policy,
           ruleIndex: index.get(f.policy) ?? 0,
@@ -128,7 +126,7 @@ export function formatSarif(report, tool) {
           locations: [
             {
               physicalLocation: {
-                artifactLocation: { uri: f.file, uriBaseId: 'SRCROOT' },
+                artifactLocation: { uri: f.file, uriBaseId: '%SRCROOT%' },
                 ...(f.line ? { region: { startLine: f.line } } : {}),
               },
               ...(f.object ? { logicalLocations: [{ name: f.object, kind: 'object' }] } : {}),
