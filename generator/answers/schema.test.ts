@@ -64,7 +64,11 @@ describe('field validation', () => {
       { cloud: 'aws', awsAccountId: '123456789012', awsRegion: 'useast1' },
       '--aws-region',
     ],
-    ['AWS China region', { cloud: 'aws', awsAccountId: '123456789012', awsRegion: 'cn-north-1' }, 'China partition'],
+    [
+      'AWS China region',
+      { cloud: 'aws', awsAccountId: '123456789012', awsRegion: 'cn-north-1' },
+      'China partition',
+    ],
     ['bad registry', { registry: 'Repo' }, '--registry'],
     ['min replicas zero', { minReplicas: 0 }, '--min-replicas'],
     ['fractional replicas', { maxReplicas: 2.5 }, '--max-replicas'],
