@@ -155,7 +155,8 @@ const awsSizeSuffix: Record<MachineSize, string> = {
 };
 
 export const gcpMachineType = (family: string, size: MachineSize): string => `${family}-${size}`;
-export const awsInstanceType = (family: string, size: MachineSize): string => `${family}.${awsSizeSuffix[size]}`;
+export const awsInstanceType = (family: string, size: MachineSize): string =>
+  `${family}.${awsSizeSuffix[size]}`;
 
 /** What one pod of the service requests (deploy/plan.ts `runtime`). */
 export interface PodRequest {

@@ -10,4 +10,5 @@ const outdir = process.env.CDKTF_OUTDIR ?? resolve('deploy/infra/cdktf.out');
 const app = new App({ outdir });
 const stacks = buildStacks(app);
 app.synth();
-for (const id of stacks.keys()) console.log(`${id}: ${resolve(outdir, 'stacks', id, 'cdk.tf.json')}`);
+for (const id of stacks.keys())
+  console.log(`${id}: ${resolve(outdir, 'stacks', id, 'cdk.tf.json')}`);

@@ -286,9 +286,13 @@ export const modelArtifacts: readonly string[] = (() => {
   const listed: Readonly<Record<string, string | undefined>> = model.artifacts;
   const { driftBaseline, background, golden, metrics } = listed;
   // A model without a sidecar has neither it nor artifacts: the service serves without them.
-  return [model.described ? 'model.schema.json' : undefined, driftBaseline, background, golden, metrics].filter(
-    (f): f is string => typeof f === 'string' && f.length > 0,
-  );
+  return [
+    model.described ? 'model.schema.json' : undefined,
+    driftBaseline,
+    background,
+    golden,
+    metrics,
+  ].filter((f): f is string => typeof f === 'string' && f.length > 0);
 })();
 
 /**
@@ -309,7 +313,9 @@ export const privateRanges: readonly string[] = [
 ];
 
 /** The cloud names of a plan environment (`gcp` or `aws`, whichever it is on). */
-export function planNames(plan: PlanEnvironment): NonNullable<PlanEnvironment['gcp'] | PlanEnvironment['aws']> {
+export function planNames(
+  plan: PlanEnvironment,
+): NonNullable<PlanEnvironment['gcp'] | PlanEnvironment['aws']> {
   const names = plan.cloud === 'gcp' ? plan.gcp : plan.aws;
   if (!names) throw new Error(`${plan.id}: deploy/plan.ts has no ${plan.cloud} names`);
   return names;

@@ -47,6 +47,10 @@ class LabelAspect implements IAspect {
   }
 }
 
-export function labelEveryResource(scope: IConstruct, labels: Record<string, string>, fields: readonly string[]): void {
+export function labelEveryResource(
+  scope: IConstruct,
+  labels: Record<string, string>,
+  fields: readonly string[],
+): void {
   Aspects.of(scope).add(new LabelAspect(labels, fields));
 }

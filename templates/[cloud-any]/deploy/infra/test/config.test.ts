@@ -38,8 +38,12 @@ const within = (inner: string, outer: string): boolean => {
 describe('sizing', () => {
   it('scales dev < staging < prod on every cloud: ML pool capacity, node count, protection', () => {
     for (const cloud of new Set(environments.map((e) => e.cloud))) {
-      const envs = order.map((stage) => environments.find((e) => e.cloud === cloud && e.stage === stage)!);
-      const capacity = envs.map((e) => mlMachineSize(podsPerNode(e), servicePod(runtime)) * e.nodePool.max);
+      const envs = order.map((stage) =>
+        environments.find((e) => e.cloud === cloud && e.stage === stage)!,
+      );
+      const capacity = envs.map(
+        (e) => mlMachineSize(podsPerNode(e), servicePod(runtime)) * e.nodePool.max,
+      );
       expect(capacity[0]!, `${cloud} dev < staging`).toBeLessThan(capacity[1]!);
       expect(capacity[1]!, `${cloud} staging < prod`).toBeLessThan(capacity[2]!);
       expect(envs[0]!.nodePool.max).toBeLessThan(envs[2]!.nodePool.max);
@@ -58,15 +62,18 @@ describe('sizing', () => {
     expect(stageConfig.prod.spotNodes).toBe(false);
   });
 
-  it.each(environments.map((e) => [e.id, e] as const))('%s: the ML pool at its maximum holds the maximum replicas, sidecar included', (_id, env) => {
-    const pods = podsPerNode(env);
-    expect(pods * env.nodePool.max).toBeGreaterThanOrEqual(env.maxReplicas);
-    const pod = servicePod(runtime);
-    expect(pod.cpuMillis).toBeGreaterThan(runtime.cpuMillis);
-    const node = allocatable(mlMachineSize(pods, pod));
-    expect(node.cpuMillis).toBeGreaterThanOrEqual(pods * pod.cpuMillis);
-    expect(node.memoryMiB).toBeGreaterThanOrEqual(pods * memoryMiB(pod.memory));
-  });
+  it.each(environments.map((e) => [e.id, e] as const))(
+    '%s: the ML pool at its maximum holds the maximum replicas, sidecar included',
+    (_id, env) => {
+      const pods = podsPerNode(env);
+      expect(pods * env.nodePool.max).toBeGreaterThanOrEqual(env.maxReplicas);
+      const pod = servicePod(runtime);
+      expect(pod.cpuMillis).toBeGreaterThan(runtime.cpuMillis);
+      const node = allocatable(mlMachineSize(pods, pod));
+      expect(node.cpuMillis).toBeGreaterThanOrEqual(pods * pod.cpuMillis);
+      expect(node.memoryMiB).toBeGreaterThanOrEqual(pods * memoryMiB(pod.memory));
+    },
+  );
 
   it('picks bigger machines for bigger pods, and says so when nothing fits', () => {
     expect(mlMachineSize(1, { cpuMillis: 500, memory: '512Mi' })).toBe(2);
@@ -88,7 +95,8 @@ describe('network ranges', () => {
   it('never overlap, across stages and clouds (so environments can be peered)', () => {
     const all = [...gcpRanges, ...awsVpcs];
     for (let i = 0; i < all.length; i++) {
-      for (let j = i + 1; j < all.length; j++) expect(overlaps(all[i]!, all[j]!), `${all[i]} vs ${all[j]}`).toBe(false);
+      for (let j = i + 1; j < all.length; j++)
+        expect(overlaps(all[i]!, all[j]!), `${all[i]} vs ${all[j]}`).toBe(false);
     }
   });
 
@@ -96,9 +104,11 @@ describe('network ranges', () => {
     for (const s of order) {
       const a = stageConfig[s].aws;
       const subnets = [...a.privateSubnetCidrs, ...a.publicSubnetCidrs];
-      for (const subnet of subnets) expect(within(subnet, a.vpcCidr), `${subnet} in ${a.vpcCidr}`).toBe(true);
+      for (const subnet of subnets)
+        expect(within(subnet, a.vpcCidr), `${subnet} in ${a.vpcCidr}`).toBe(true);
       for (let i = 0; i < subnets.length; i++) {
-        for (let j = i + 1; j < subnets.length; j++) expect(overlaps(subnets[i]!, subnets[j]!)).toBe(false);
+        for (let j = i + 1; j < subnets.length; j++)
+          expect(overlaps(subnets[i]!, subnets[j]!)).toBe(false);
       }
     }
   });
@@ -109,17 +119,30 @@ describe('stack-local names from deploy/plan.ts', () => {
     const ids = { gcp: new Set<string>(), aws: new Set<string>() };
     for (const env of environments) {
       const names = env as unknown as {
-        gcp?: { nodeServiceAccountId: string; serviceAccountId: string; driftServiceAccountId: string };
+        gcp?: {
+          nodeServiceAccountId: string;
+          serviceAccountId: string;
+          driftServiceAccountId: string;
+        };
         aws?: { clusterRole: string; nodeRole: string; roleName: string; driftRoleName: string };
       };
       if (names.gcp) {
-        for (const id of [names.gcp.nodeServiceAccountId, names.gcp.serviceAccountId, names.gcp.driftServiceAccountId]) {
+        for (const id of [
+          names.gcp.nodeServiceAccountId,
+          names.gcp.serviceAccountId,
+          names.gcp.driftServiceAccountId,
+        ]) {
           expect(id).toMatch(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/);
           ids.gcp.add(id);
         }
       }
       if (names.aws) {
-        for (const role of [names.aws.clusterRole, names.aws.nodeRole, names.aws.roleName, names.aws.driftRoleName]) {
+        for (const role of [
+          names.aws.clusterRole,
+          names.aws.nodeRole,
+          names.aws.roleName,
+          names.aws.driftRoleName,
+        ]) {
           expect(role.length).toBeLessThanOrEqual(64);
           ids.aws.add(role);
         }
@@ -135,6 +158,7 @@ describe('stack-local names from deploy/plan.ts', () => {
       return `${env.cloud}:${(names.gcp ?? names.aws)!.namespace}`;
     });
     expect(new Set(namespaces).size).toBe(environments.length);
-    for (const ns of namespaces) expect(ns.split(':')[1]).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+    for (const ns of namespaces)
+      expect(ns.split(':')[1]).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
   });
 });

@@ -67,6 +67,7 @@ async function serviceDefinitions(): Promise<Map<string, Definition | undefined>
       throw new Error(
         `src/metrics.ts: createMetrics(contract, sha256) failed (${(e as Error).message}); ` +
           'this test builds the metrics to read their types and label names',
+        { cause: e },
       );
     }
     for (const m of built.registry?.getMetricsAsArray() ?? []) {

@@ -31,8 +31,18 @@ export class AwsBootstrapStack extends TerraformStack {
     const { accountId, region, stateBucket, lockTable, bootstrapStateKey } = awsShared(envs);
     const tags = resourceLabels('shared');
 
-    new AwsProvider(this, 'aws', { region, allowedAccountIds: [accountId], defaultTags: [{ tags }] });
-    new S3Backend(this, { bucket: stateBucket, key: bootstrapStateKey, region, dynamodbTable: lockTable, encrypt: true });
+    new AwsProvider(this, 'aws', {
+      region,
+      allowedAccountIds: [accountId],
+      defaultTags: [{ tags }],
+    });
+    new S3Backend(this, {
+      bucket: stateBucket,
+      key: bootstrapStateKey,
+      region,
+      dynamodbTable: lockTable,
+      encrypt: true,
+    });
     labelEveryResource(this, tags, labelFields.aws);
 
     const key = new KmsKey(this, 'state-key', {
@@ -54,7 +64,12 @@ export class AwsBootstrapStack extends TerraformStack {
     });
     new S3BucketServerSideEncryptionConfigurationA(this, 'state-bucket-encryption', {
       bucket: bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }],
+      rule: [
+        {
+          applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key.arn },
+          bucketKeyEnabled: true,
+        },
+      ],
     });
     const publicAccess = new S3BucketPublicAccessBlock(this, 'state-bucket-public-access', {
       bucket: bucket.id,
@@ -97,7 +112,12 @@ export class AwsBootstrapStack extends TerraformStack {
           {
             rulePriority: 1,
             description: `Expire untagged images after ${untaggedImageDays} days`,
-            selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: untaggedImageDays },
+            selection: {
+              tagStatus: 'untagged',
+              countType: 'sinceImagePushed',
+              countUnit: 'days',
+              countNumber: untaggedImageDays,
+            },
             action: { type: 'expire' },
           },
         ],

@@ -12,7 +12,10 @@ import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-g
 import { Eip } from '@cdktf/provider-aws/lib/eip/index.js';
 import { EksAddon } from '@cdktf/provider-aws/lib/eks-addon/index.js';
 import { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster/index.js';
-import { EksNodeGroup, type EksNodeGroupConfig } from '@cdktf/provider-aws/lib/eks-node-group/index.js';
+import {
+  EksNodeGroup,
+  type EksNodeGroupConfig,
+} from '@cdktf/provider-aws/lib/eks-node-group/index.js';
 import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider/index.js';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
@@ -52,7 +55,9 @@ export class AwsEnvironmentStack extends TerraformStack {
     const tags = resourceLabels(env.stage);
     const location = modelLocation(env.modelUri);
     if (location.scheme !== 's3' || location.bucket !== a.modelBucket) {
-      throw new Error(`${env.id}: modelUri ${env.modelUri} is not in the model bucket ${a.modelBucket}`);
+      throw new Error(
+        `${env.id}: modelUri ${env.modelUri} is not in the model bucket ${a.modelBucket}`,
+      );
     }
     const predictionLogs = predictionLogLocation(env.predictionLogUri);
     if (
@@ -60,13 +65,20 @@ export class AwsEnvironmentStack extends TerraformStack {
       predictionLogs.bucket !== a.modelBucket ||
       overlap(predictionLogs.prefix, location.readPrefix)
     ) {
-      throw new Error(`${env.id}: predictionLogUri ${env.predictionLogUri} is not beside the model in ${a.modelBucket}`);
+      throw new Error(
+        `${env.id}: predictionLogUri ${env.predictionLogUri} is not beside the model in ${a.modelBucket}`,
+      );
     }
-    const arn = (service_: string, resource: string): string => `arn:${a.partition}:${service_}:${resource}`;
+    const arn = (service_: string, resource: string): string =>
+      `arn:${a.partition}:${service_}:${resource}`;
     const managedPolicy = (name: string): string => arn('iam', `:aws:policy/${name}`);
     const objects = (prefix: string): string => arn('s3', `::${a.modelBucket}/${prefix}*`);
 
-    new AwsProvider(this, 'aws', { region: a.region, allowedAccountIds: [a.accountId], defaultTags: [{ tags }] });
+    new AwsProvider(this, 'aws', {
+      region: a.region,
+      allowedAccountIds: [a.accountId],
+      defaultTags: [{ tags }],
+    });
     new S3Backend(this, {
       bucket: a.stateBucket,
       key: a.stateKey,
@@ -89,7 +101,10 @@ export class AwsEnvironmentStack extends TerraformStack {
     });
     // The default security group of the VPC allows nothing.
     new DefaultSecurityGroup(this, 'default-security-group', { vpcId: vpc.id });
-    const internet = new InternetGateway(this, 'internet-gateway', { vpcId: vpc.id, tags: { Name: a.vpc } });
+    const internet = new InternetGateway(this, 'internet-gateway', {
+      vpcId: vpc.id,
+      tags: { Name: a.vpc },
+    });
     const publicRoutes = new RouteTable(this, 'public-routes', {
       vpcId: vpc.id,
       route: [{ cidrBlock: '0.0.0.0/0', gatewayId: internet.id }],
@@ -104,11 +119,17 @@ export class AwsEnvironmentStack extends TerraformStack {
         mapPublicIpOnLaunch: false,
         tags: { Name: `${a.vpc}-public-${i}`, 'kubernetes.io/role/elb': '1' },
       });
-      new RouteTableAssociation(this, `public-subnet-${i}-routes`, { subnetId: subnet.id, routeTableId: publicRoutes.id });
+      new RouteTableAssociation(this, `public-subnet-${i}-routes`, {
+        subnetId: subnet.id,
+        routeTableId: publicRoutes.id,
+      });
       return subnet;
     });
     const natGateways = publicSubnets.slice(0, cfg.aws.natGateways).map((subnet, i) => {
-      const ip = new Eip(this, `nat-ip-${i}`, { domain: 'vpc', tags: { Name: `${a.vpc}-nat-${i}` } });
+      const ip = new Eip(this, `nat-ip-${i}`, {
+        domain: 'vpc',
+        tags: { Name: `${a.vpc}-nat-${i}` },
+      });
       return new NatGateway(this, `nat-${i}`, {
         allocationId: ip.allocationId,
         subnetId: subnet.id,
@@ -135,7 +156,10 @@ export class AwsEnvironmentStack extends TerraformStack {
           [`kubernetes.io/cluster/${a.cluster}`]: 'shared',
         },
       });
-      new RouteTableAssociation(this, `private-subnet-${i}-routes`, { subnetId: subnet.id, routeTableId: routes.id });
+      new RouteTableAssociation(this, `private-subnet-${i}-routes`, {
+        subnetId: subnet.id,
+        routeTableId: routes.id,
+      });
       return subnet;
     });
     // The model download stays on the AWS network (and off the NAT bill).
@@ -159,7 +183,10 @@ export class AwsEnvironmentStack extends TerraformStack {
     }
 
     // Model bucket: versioned, SSE-KMS, never public, TLS only.
-    const bucket = new S3Bucket(this, 'model-bucket', { bucket: a.modelBucket, forceDestroy: false });
+    const bucket = new S3Bucket(this, 'model-bucket', {
+      bucket: a.modelBucket,
+      forceDestroy: false,
+    });
     new S3BucketVersioningA(this, 'model-bucket-versioning', {
       bucket: bucket.id,
       versioningConfiguration: { status: 'Enabled' },
@@ -226,7 +253,13 @@ export class AwsEnvironmentStack extends TerraformStack {
           statement: [
             {
               effect: 'Allow',
-              actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey', 'kms:ListGrants', 'kms:CreateGrant'],
+              actions: [
+                'kms:Encrypt',
+                'kms:Decrypt',
+                'kms:DescribeKey',
+                'kms:ListGrants',
+                'kms:CreateGrant',
+              ],
               resources: [key.arn],
             },
           ],
@@ -274,23 +307,43 @@ export class AwsEnvironmentStack extends TerraformStack {
       name: a.nodeRole,
       assumeRolePolicy: serviceTrust(this, 'node-trust', 'ec2.amazonaws.com').json,
     });
-    const nodePolicies = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryPullOnly'].map(
-      (name) => new IamRolePolicyAttachment(this, `node-${name}`, { role: nodeRole.name, policyArn: managedPolicy(name) }),
+    const nodePolicies = [
+      'AmazonEKSWorkerNodePolicy',
+      'AmazonEKS_CNI_Policy',
+      'AmazonEC2ContainerRegistryPullOnly',
+    ].map(
+      (name) =>
+        new IamRolePolicyAttachment(this, `node-${name}`, {
+          role: nodeRole.name,
+          policyArn: managedPolicy(name),
+        }),
     );
     const launchTemplate = (id: string, name: string): LaunchTemplate =>
       new LaunchTemplate(this, id, {
         name,
         updateDefaultVersion: true,
-        metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 },
+        metadataOptions: {
+          httpEndpoint: 'enabled',
+          httpTokens: 'required',
+          httpPutResponseHopLimit: 1,
+        },
         blockDeviceMappings: [
           {
             deviceName: '/dev/xvda',
-            ebs: { volumeSize: cfg.diskSizeGb, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
+            ebs: {
+              volumeSize: cfg.diskSizeGb,
+              volumeType: 'gp3',
+              encrypted: 'true',
+              deleteOnTermination: 'true',
+            },
           },
         ],
         tagSpecifications: ['instance', 'volume'].map((resourceType) => ({ resourceType, tags })),
       });
-    const nodeGroup = (id: string, props: Omit<EksNodeGroupConfig, 'clusterName' | 'nodeRoleArn' | 'subnetIds'>) =>
+    const nodeGroup = (
+      id: string,
+      props: Omit<EksNodeGroupConfig, 'clusterName' | 'nodeRoleArn' | 'subnetIds'>,
+    ) =>
       new EksNodeGroup(this, id, {
         clusterName: cluster.name,
         nodeRoleArn: nodeRole.arn,
@@ -307,8 +360,15 @@ export class AwsEnvironmentStack extends TerraformStack {
       nodeGroupName: a.systemNodeGroup,
       instanceTypes: [cfg.aws.systemInstanceType],
       capacityType: 'ON_DEMAND',
-      scalingConfig: { minSize: cfg.systemPool.min, maxSize: cfg.systemPool.max, desiredSize: cfg.systemPool.min },
-      launchTemplate: { id: systemTemplate.id, version: Token.asString(systemTemplate.latestVersion) },
+      scalingConfig: {
+        minSize: cfg.systemPool.min,
+        maxSize: cfg.systemPool.max,
+        desiredSize: cfg.systemPool.min,
+      },
+      launchTemplate: {
+        id: systemTemplate.id,
+        version: Token.asString(systemTemplate.latestVersion),
+      },
     });
 
     const mlSize = mlMachineSize(podsPerNode(env), servicePod(runtime));
@@ -318,7 +378,11 @@ export class AwsEnvironmentStack extends TerraformStack {
       nodeGroupName: a.mlNodeGroup,
       instanceTypes: cfg.aws.families.map((family) => awsInstanceType(family, mlSize)),
       capacityType: cfg.spotNodes ? 'SPOT' : 'ON_DEMAND',
-      scalingConfig: { minSize: env.nodePool.min, maxSize: env.nodePool.max, desiredSize: env.nodePool.min },
+      scalingConfig: {
+        minSize: env.nodePool.min,
+        maxSize: env.nodePool.max,
+        desiredSize: env.nodePool.min,
+      },
       labels: { [mlNodePool.key]: mlNodePool.value },
       taint: [{ key: mlNodePool.key, value: mlNodePool.value, effect: 'NO_SCHEDULE' }],
       launchTemplate: { id: mlTemplate.id, version: Token.asString(mlTemplate.latestVersion) },
@@ -333,7 +397,13 @@ export class AwsEnvironmentStack extends TerraformStack {
               effect: 'Allow',
               actions,
               resources: [key.arn],
-              condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`s3.${a.region}.amazonaws.com`] }],
+              condition: [
+                {
+                  test: 'StringEquals',
+                  variable: 'kms:ViaService',
+                  values: [`s3.${a.region}.amazonaws.com`],
+                },
+              ],
             },
           ]
         : [];
@@ -348,18 +418,36 @@ export class AwsEnvironmentStack extends TerraformStack {
     });
     const read = new DataAwsIamPolicyDocument(this, 'model-read-policy', {
       statement: [
-        { sid: 'ReadModelPathOnly', effect: 'Allow', actions: ['s3:GetObject'], resources: [objects(location.readPrefix)] },
+        {
+          sid: 'ReadModelPathOnly',
+          effect: 'Allow',
+          actions: ['s3:GetObject'],
+          resources: [objects(location.readPrefix)],
+        },
         ...viaS3('DecryptThroughS3Only', ['kms:Decrypt']),
       ],
     });
-    new IamRolePolicy(this, 'model-read', { role: identity.id, name: 'model-read', policy: read.json });
+    new IamRolePolicy(this, 'model-read', {
+      role: identity.id,
+      name: 'model-read',
+      policy: read.json,
+    });
     const write = new DataAwsIamPolicyDocument(this, 'prediction-log-write-policy', {
       statement: [
-        { sid: 'CreatePredictionLogsOnly', effect: 'Allow', actions: ['s3:PutObject'], resources: [objects(predictionLogs.prefix)] },
+        {
+          sid: 'CreatePredictionLogsOnly',
+          effect: 'Allow',
+          actions: ['s3:PutObject'],
+          resources: [objects(predictionLogs.prefix)],
+        },
         ...viaS3('EncryptThroughS3Only', ['kms:GenerateDataKey']),
       ],
     });
-    new IamRolePolicy(this, 'prediction-log-write', { role: identity.id, name: 'prediction-log-write', policy: write.json });
+    new IamRolePolicy(this, 'prediction-log-write', {
+      role: identity.id,
+      name: 'prediction-log-write',
+      policy: write.json,
+    });
 
     // The drift job's identity: its own Kubernetes service account only; reads and lists the
     // prediction logs, nothing else (not the model).
@@ -371,18 +459,29 @@ export class AwsEnvironmentStack extends TerraformStack {
     });
     const driftRead = new DataAwsIamPolicyDocument(this, 'prediction-log-read-policy', {
       statement: [
-        { sid: 'ReadPredictionLogsOnly', effect: 'Allow', actions: ['s3:GetObject'], resources: [objects(predictionLogs.prefix)] },
+        {
+          sid: 'ReadPredictionLogsOnly',
+          effect: 'Allow',
+          actions: ['s3:GetObject'],
+          resources: [objects(predictionLogs.prefix)],
+        },
         {
           sid: 'ListPredictionLogsOnly',
           effect: 'Allow',
           actions: ['s3:ListBucket'],
           resources: [arn('s3', `::${a.modelBucket}`)],
-          condition: [{ test: 'StringLike', variable: 's3:prefix', values: [`${predictionLogs.prefix}*`] }],
+          condition: [
+            { test: 'StringLike', variable: 's3:prefix', values: [`${predictionLogs.prefix}*`] },
+          ],
         },
         ...viaS3('DecryptThroughS3Only', ['kms:Decrypt']),
       ],
     });
-    new IamRolePolicy(this, 'prediction-log-read', { role: driftIdentity.id, name: 'prediction-log-read', policy: driftRead.json });
+    new IamRolePolicy(this, 'prediction-log-read', {
+      role: driftIdentity.id,
+      name: 'prediction-log-read',
+      policy: driftRead.json,
+    });
 
     new TerraformOutput(this, 'cluster_name', { value: cluster.name });
     new TerraformOutput(this, 'namespace', { value: a.namespace });

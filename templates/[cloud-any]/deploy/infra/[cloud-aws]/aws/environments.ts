@@ -11,8 +11,17 @@ export function awsShared(envs: readonly AwsEnvironment[]) {
   const first = envs[0];
   if (!first) throw new Error('no AWS environment in deploy/plan.ts');
   for (const e of envs) {
-    for (const k of ['accountId', 'region', 'partition', 'registryHost', 'stateBucket', 'lockTable', 'bootstrapStateKey'] as const) {
-      if (e.aws[k] !== first.aws[k]) throw new Error(`AWS environments disagree on ${k}: ${e.aws[k]} vs ${first.aws[k]}`);
+    for (const k of [
+      'accountId',
+      'region',
+      'partition',
+      'registryHost',
+      'stateBucket',
+      'lockTable',
+      'bootstrapStateKey',
+    ] as const) {
+      if (e.aws[k] !== first.aws[k])
+        throw new Error(`AWS environments disagree on ${k}: ${e.aws[k]} vs ${first.aws[k]}`);
     }
   }
   const { accountId, region, partition, stateBucket, lockTable, bootstrapStateKey } = first.aws;

@@ -4,7 +4,11 @@ import type { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openi
 import { Fn } from 'cdktf';
 
 /** A bucket policy document that refuses every request not made over TLS. */
-export function tlsOnlyBucketPolicy(scope: Construct, id: string, bucketArn: string): DataAwsIamPolicyDocument {
+export function tlsOnlyBucketPolicy(
+  scope: Construct,
+  id: string,
+  bucketArn: string,
+): DataAwsIamPolicyDocument {
   return new DataAwsIamPolicyDocument(scope, id, {
     statement: [
       {
@@ -20,7 +24,11 @@ export function tlsOnlyBucketPolicy(scope: Construct, id: string, bucketArn: str
 }
 
 /** A trust policy for an AWS service principal such as `eks.amazonaws.com`. */
-export function serviceTrust(scope: Construct, id: string, servicePrincipal: string): DataAwsIamPolicyDocument {
+export function serviceTrust(
+  scope: Construct,
+  id: string,
+  servicePrincipal: string,
+): DataAwsIamPolicyDocument {
   return new DataAwsIamPolicyDocument(scope, id, {
     statement: [
       {

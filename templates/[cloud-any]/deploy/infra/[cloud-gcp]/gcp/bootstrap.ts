@@ -40,7 +40,11 @@ export class GcpBootstrapStack extends TerraformStack {
 
     const apis = gcpApis.map(
       (api) =>
-        new ProjectService(this, `api-${api.split('.')[0]}`, { project, service: api, disableOnDestroy: false }),
+        new ProjectService(this, `api-${api.split('.')[0]}`, {
+          project,
+          service: api,
+          disableOnDestroy: false,
+        }),
     );
 
     new StorageBucket(this, 'state-bucket', {
@@ -50,7 +54,9 @@ export class GcpBootstrapStack extends TerraformStack {
       uniformBucketLevelAccess: true,
       publicAccessPrevention: 'enforced',
       versioning: { enabled: true },
-      lifecycleRule: [{ action: { type: 'Delete' }, condition: { numNewerVersions: 20, withState: 'ARCHIVED' } }],
+      lifecycleRule: [
+        { action: { type: 'Delete' }, condition: { numNewerVersions: 20, withState: 'ARCHIVED' } },
+      ],
       forceDestroy: false,
       lifecycle: { preventDestroy: true },
       dependsOn: apis,

@@ -53,15 +53,26 @@ export class GcpEnvironmentStack extends TerraformStack {
     const labels = resourceLabels(env.stage);
     const location = modelLocation(env.modelUri);
     if (location.scheme !== 'gs' || location.bucket !== g.modelBucket) {
-      throw new Error(`${env.id}: modelUri ${env.modelUri} is not in the model bucket ${g.modelBucket}`);
+      throw new Error(
+        `${env.id}: modelUri ${env.modelUri} is not in the model bucket ${g.modelBucket}`,
+      );
     }
     const logs = predictionLogLocation(env.predictionLogUri);
-    if (logs.scheme !== 'gs' || logs.bucket !== g.modelBucket || overlap(logs.prefix, location.readPrefix)) {
-      throw new Error(`${env.id}: predictionLogUri ${env.predictionLogUri} is not beside the model in ${g.modelBucket}`);
+    if (
+      logs.scheme !== 'gs' ||
+      logs.bucket !== g.modelBucket ||
+      overlap(logs.prefix, location.readPrefix)
+    ) {
+      throw new Error(
+        `${env.id}: predictionLogUri ${env.predictionLogUri} is not beside the model in ${g.modelBucket}`,
+      );
     }
 
     // An override: cdktf would snake_case the label keys of a provider-level map (cost-center -> cost_center).
-    new GoogleProvider(this, 'google', { project: g.project, region: g.region }).addOverride('default_labels', labels);
+    new GoogleProvider(this, 'google', { project: g.project, region: g.region }).addOverride(
+      'default_labels',
+      labels,
+    );
     new GcsBackend(this, { bucket: g.stateBucket, prefix: g.statePrefix });
     labelEveryResource(this, labels, labelFields.gcp);
 
@@ -83,7 +94,11 @@ export class GcpEnvironmentStack extends TerraformStack {
         { rangeName: secondaryRanges.services, ipCidrRange: cfg.gcp.servicesCidr },
       ],
     });
-    const router = new ComputeRouter(this, 'router', { name: g.network, network: network.id, region: g.region });
+    const router = new ComputeRouter(this, 'router', {
+      name: g.network,
+      network: network.id,
+      region: g.region,
+    });
     new ComputeRouterNat(this, 'nat', {
       name: g.network,
       router: router.name,
@@ -106,7 +121,9 @@ export class GcpEnvironmentStack extends TerraformStack {
         rotationPeriod: `${90 * 86400}s`,
         lifecycle: { preventDestroy: cfg.deletionProtection },
       });
-      const gcsAgent = new DataGoogleStorageProjectServiceAccount(this, 'storage-agent', { project: g.project });
+      const gcsAgent = new DataGoogleStorageProjectServiceAccount(this, 'storage-agent', {
+        project: g.project,
+      });
       keyGrants.push(
         new KmsCryptoKeyIamMember(this, 'key-storage-agent', {
           cryptoKeyId: key.id,
@@ -131,8 +148,14 @@ export class GcpEnvironmentStack extends TerraformStack {
       versioning: { enabled: true },
       encryption: key ? { defaultKmsKeyName: key.id } : undefined,
       lifecycleRule: [
-        { action: { type: 'Delete' }, condition: { daysSinceNoncurrentTime: cfg.noncurrentVersionDays } },
-        { action: { type: 'Delete' }, condition: { age: cfg.predictionLogDays, matchesPrefix: [logs.prefix] } },
+        {
+          action: { type: 'Delete' },
+          condition: { daysSinceNoncurrentTime: cfg.noncurrentVersionDays },
+        },
+        {
+          action: { type: 'Delete' },
+          condition: { age: cfg.predictionLogDays, matchesPrefix: [logs.prefix] },
+        },
       ],
       forceDestroy: false,
       dependsOn: keyGrants,
@@ -237,7 +260,10 @@ export class GcpEnvironmentStack extends TerraformStack {
       privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: false },
       masterAuthorizedNetworksConfig: {
         gcpPublicCidrsAccessEnabled: false,
-        cidrBlocks: cfg.controlPlaneCidrs.map((cidrBlock) => ({ cidrBlock, displayName: cidrBlock })),
+        cidrBlocks: cfg.controlPlaneCidrs.map((cidrBlock) => ({
+          cidrBlock,
+          displayName: cidrBlock,
+        })),
       },
       controlPlaneEndpointsConfig: { dnsEndpointConfig: { allowExternalTraffic: true } },
       workloadIdentityConfig: { workloadPool: workloadPool(g.workloadIdentityMember) },
@@ -264,7 +290,9 @@ export class GcpEnvironmentStack extends TerraformStack {
       dependsOn: [cluster],
     });
 
-    const nodeConfig = (extra: Partial<ContainerNodePoolNodeConfig>): ContainerNodePoolNodeConfig => ({
+    const nodeConfig = (
+      extra: Partial<ContainerNodePoolNodeConfig>,
+    ): ContainerNodePoolNodeConfig => ({
       serviceAccount: nodeIdentity.email,
       oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'],
       diskSizeGb: cfg.diskSizeGb,
@@ -293,7 +321,10 @@ export class GcpEnvironmentStack extends TerraformStack {
       nodeConfig: nodeConfig({ machineType: cfg.gcp.systemMachineType }),
     });
 
-    const mlMachine = gcpMachineType(cfg.gcp.family, mlMachineSize(podsPerNode(env), servicePod(runtime)));
+    const mlMachine = gcpMachineType(
+      cfg.gcp.family,
+      mlMachineSize(podsPerNode(env), servicePod(runtime)),
+    );
     const mlNodePool = service.mlNodePool;
     new ContainerNodePool(this, 'ml-pool', {
       name: g.mlPool,

@@ -18,8 +18,15 @@ export function gcpShared(envs: readonly GcpEnvironment[]) {
   const first = envs[0];
   if (!first) throw new Error('no GCP environment in deploy/plan.ts');
   for (const e of envs) {
-    for (const k of ['project', 'region', 'registryHost', 'stateBucket', 'bootstrapStatePrefix'] as const) {
-      if (e.gcp[k] !== first.gcp[k]) throw new Error(`GCP environments disagree on ${k}: ${e.gcp[k]} vs ${first.gcp[k]}`);
+    for (const k of [
+      'project',
+      'region',
+      'registryHost',
+      'stateBucket',
+      'bootstrapStatePrefix',
+    ] as const) {
+      if (e.gcp[k] !== first.gcp[k])
+        throw new Error(`GCP environments disagree on ${k}: ${e.gcp[k]} vs ${first.gcp[k]}`);
     }
   }
   const { project, region, stateBucket, bootstrapStatePrefix } = first.gcp;

@@ -29,7 +29,13 @@ import { labelFields, resourceLabels } from '../lib/labels.js';
 import { modelLocation, predictionLogLocation } from '../lib/model-path.js';
 import { labelledResources } from './support/labels.js';
 import { expect } from './support/matchers.js';
-import { type Block, referencedPolicyDocument, resource, resources, synthStack } from './support/synth.js';
+import {
+  type Block,
+  referencedPolicyDocument,
+  resource,
+  resources,
+  synthStack,
+} from './support/synth.js';
 
 const publicAccessBlocked = {
   block_public_acls: true,
@@ -52,8 +58,13 @@ describe('aws-bootstrap', () => {
         encrypt: true,
       },
     });
-    expect(json).toHaveResourceWithProperties(S3Bucket, { bucket: first.aws.stateBucket, lifecycle: { prevent_destroy: true } });
-    expect(json).toHaveResourceWithProperties(S3BucketVersioningA, { versioning_configuration: { status: 'Enabled' } });
+    expect(json).toHaveResourceWithProperties(S3Bucket, {
+      bucket: first.aws.stateBucket,
+      lifecycle: { prevent_destroy: true },
+    });
+    expect(json).toHaveResourceWithProperties(S3BucketVersioningA, {
+      versioning_configuration: { status: 'Enabled' },
+    });
     expect(json).toHaveResourceWithProperties(S3BucketPublicAccessBlock, publicAccessBlocked);
     expect(json).toHaveResourceWithProperties(DynamodbTable, {
       name: first.aws.lockTable,
@@ -74,7 +85,8 @@ describe('aws-bootstrap', () => {
   });
 
   it('tags every resource that takes tags', () => {
-    for (const r of labelledResources(stack, tf, labelFields.aws)) expect(r.labels, r.address).toEqual(resourceLabels('shared'));
+    for (const r of labelledResources(stack, tf, labelFields.aws))
+      expect(r.labels, r.address).toEqual(resourceLabels('shared'));
   });
 });
 
@@ -87,7 +99,13 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
 
   it('uses a remote S3 state of its own, with locking', () => {
     expect(tf.terraform.backend).toEqual({
-      s3: { bucket: a.stateBucket, key: a.stateKey, region: a.region, dynamodb_table: a.lockTable, encrypt: true },
+      s3: {
+        bucket: a.stateBucket,
+        key: a.stateKey,
+        region: a.region,
+        dynamodb_table: a.lockTable,
+        encrypt: true,
+      },
     });
   });
 
@@ -108,14 +126,20 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
   });
 
   it('spans three zones with private subnets for the nodes', () => {
-    expect(json).toHaveResourceWithProperties(Vpc, { cidr_block: cfg.aws.vpcCidr, enable_dns_hostnames: true });
+    expect(json).toHaveResourceWithProperties(Vpc, {
+      cidr_block: cfg.aws.vpcCidr,
+      enable_dns_hostnames: true,
+    });
     const subnets = Object.entries(resources(tf, 'aws_subnet'));
     const privateSubnets = subnets.filter(([name]) => name.startsWith('private-'));
     expect(privateSubnets.map(([, s]) => s.cidr_block)).toEqual([...cfg.aws.privateSubnetCidrs]);
     expect(new Set(privateSubnets.map(([, s]) => s.availability_zone)).size).toBe(3);
     for (const [, s] of subnets) expect(s.map_public_ip_on_launch ?? false).toBe(false);
     expect(json).toHaveResourceWithProperties(Subnet, {
-      tags: expect.objectContaining({ 'kubernetes.io/role/internal-elb': '1', [`kubernetes.io/cluster/${a.cluster}`]: 'shared' }),
+      tags: expect.objectContaining({
+        'kubernetes.io/role/internal-elb': '1',
+        [`kubernetes.io/cluster/${a.cluster}`]: 'shared',
+      }),
     });
     expect(Object.keys(resources(tf, 'aws_nat_gateway'))).toHaveLength(cfg.aws.natGateways);
     expect(json).toHaveResource(NatGateway);
@@ -129,16 +153,27 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     expect(json).toHaveResourceWithProperties(EksCluster, {
       name: a.cluster,
       version: cfg.aws.kubernetesVersion,
-      access_config: { authentication_mode: 'API', bootstrap_cluster_creator_admin_permissions: true },
+      access_config: {
+        authentication_mode: 'API',
+        bootstrap_cluster_creator_admin_permissions: true,
+      },
       enabled_cluster_log_types: ['api', 'audit', 'authenticator'],
       deletion_protection: cfg.deletionProtection,
     });
     const cluster = resource(tf, 'aws_eks_cluster', 'cluster');
     const vpcConfig = cluster.vpc_config as Block;
-    expect(vpcConfig).toMatchObject({ endpoint_private_access: true, endpoint_public_access: cfg.controlPlaneCidrs.length > 0 });
-    expect(vpcConfig.subnet_ids).toEqual([0, 1, 2].map((i) => `\${aws_subnet.private-subnet-${i}.id}`));
+    expect(vpcConfig).toMatchObject({
+      endpoint_private_access: true,
+      endpoint_public_access: cfg.controlPlaneCidrs.length > 0,
+    });
+    expect(vpcConfig.subnet_ids).toEqual(
+      [0, 1, 2].map((i) => `\${aws_subnet.private-subnet-${i}.id}`),
+    );
     if (cfg.customerManagedKey) {
-      expect(cluster.encryption_config).toEqual({ provider: { key_arn: '${aws_kms_key.key.arn}' }, resources: ['secrets'] });
+      expect(cluster.encryption_config).toEqual({
+        provider: { key_arn: '${aws_kms_key.key.arn}' },
+        resources: ['secrets'],
+      });
     }
     expect(json).toHaveResourceWithProperties(IamOpenidConnectProvider, {
       url: '${aws_eks_cluster.cluster.identity[0].oidc[0].issuer}',
@@ -153,7 +188,11 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
   it('autoscales a tainted ML node group within the plan bounds, on IMDSv2-only nodes', () => {
     expect(json).toHaveResourceWithProperties(EksNodeGroup, {
       node_group_name: 'ml',
-      scaling_config: { min_size: env.nodePool.min, max_size: env.nodePool.max, desired_size: env.nodePool.min },
+      scaling_config: {
+        min_size: env.nodePool.min,
+        max_size: env.nodePool.max,
+        desired_size: env.nodePool.min,
+      },
       capacity_type: cfg.spotNodes ? 'SPOT' : 'ON_DEMAND',
       taint: [{ key: mlNodeTaint.key, value: mlNodeTaint.value, effect: 'NO_SCHEDULE' }],
       labels: { [mlNodeTaint.key]: mlNodeTaint.value },
@@ -161,19 +200,30 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     const system = resource(tf, 'aws_eks_node_group', 'system-nodes');
     expect(system.taint).toBeUndefined();
     for (const group of Object.values(resources(tf, 'aws_eks_node_group'))) {
-      expect(group.subnet_ids).toEqual([0, 1, 2].map((i) => `\${aws_subnet.private-subnet-${i}.id}`));
+      expect(group.subnet_ids).toEqual(
+        [0, 1, 2].map((i) => `\${aws_subnet.private-subnet-${i}.id}`),
+      );
     }
     expect(Object.keys(resources(tf, 'aws_launch_template'))).toHaveLength(2);
     for (const lt of Object.values(resources(tf, 'aws_launch_template'))) {
       // One hop: pods cannot reach the instance metadata service and take the node's role.
-      expect(lt.metadata_options).toEqual({ http_endpoint: 'enabled', http_tokens: 'required', http_put_response_hop_limit: 1 });
-      expect((lt.block_device_mappings as Array<{ ebs: Block }>)[0]!.ebs).toMatchObject({ encrypted: 'true' });
+      expect(lt.metadata_options).toEqual({
+        http_endpoint: 'enabled',
+        http_tokens: 'required',
+        http_put_response_hop_limit: 1,
+      });
+      expect((lt.block_device_mappings as Array<{ ebs: Block }>)[0]!.ebs).toMatchObject({
+        encrypted: 'true',
+      });
     }
     expect(json).toHaveResource(LaunchTemplate);
   });
 
   it('keeps the model in a versioned, SSE-KMS, public-access-blocked, TLS-only bucket', () => {
-    expect(json).toHaveResourceWithProperties(S3Bucket, { bucket: a.modelBucket, force_destroy: false });
+    expect(json).toHaveResourceWithProperties(S3Bucket, {
+      bucket: a.modelBucket,
+      force_destroy: false,
+    });
     expect(json).toHaveResourceWithProperties(S3BucketVersioningA, {
       bucket: '${aws_s3_bucket.model-bucket.id}',
       versioning_configuration: { status: 'Enabled' },
@@ -192,11 +242,18 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
       bucket: '${aws_s3_bucket.model-bucket.id}',
       ...publicAccessBlocked,
     });
-    const policy = referencedPolicyDocument(tf, resource(tf, 'aws_s3_bucket_policy', 'model-bucket-policy').policy);
+    const policy = referencedPolicyDocument(
+      tf,
+      resource(tf, 'aws_s3_bucket_policy', 'model-bucket-policy').policy,
+    );
     expect(policy.statement).toEqual([
-      expect.objectContaining({ effect: 'Deny', condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] }),
+      expect.objectContaining({
+        effect: 'Deny',
+        condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+      }),
     ]);
-    if (cfg.customerManagedKey) expect(json).toHaveResourceWithProperties(KmsKey, { enable_key_rotation: true });
+    if (cfg.customerManagedKey)
+      expect(json).toHaveResourceWithProperties(KmsKey, { enable_key_rotation: true });
     else expect(json).not.toHaveResource(KmsKey);
   });
 
@@ -209,21 +266,31 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     expect(statement).toMatchObject({
       effect: 'Allow',
       actions: ['sts:AssumeRoleWithWebIdentity'],
-      principals: [{ type: 'Federated', identifiers: ['${aws_iam_openid_connect_provider.oidc-provider.arn}'] }],
+      principals: [
+        {
+          type: 'Federated',
+          identifiers: ['${aws_iam_openid_connect_provider.oidc-provider.arn}'],
+        },
+      ],
     });
-    const conditions = (statement!.condition as Array<{ test: string; variable: string; values: string[] }>).map((c) => [
-      c.test,
-      c.variable.replace(/^.*:/, ''),
-      c.values,
-    ]);
-    const policies = Object.values(resources(tf, 'aws_iam_role_policy')).filter((p) => p.role === `\${aws_iam_role.${name}.id}`);
-    const statements = policies.flatMap((p) => referencedPolicyDocument(tf, p.policy).statement as Block[]);
+    const conditions = (
+      statement!.condition as Array<{ test: string; variable: string; values: string[] }>
+    ).map((c) => [c.test, c.variable.replace(/^.*:/, ''), c.values]);
+    const policies = Object.values(resources(tf, 'aws_iam_role_policy')).filter(
+      (p) => p.role === `\${aws_iam_role.${name}.id}`,
+    );
+    const statements = policies.flatMap(
+      (p) => referencedPolicyDocument(tf, p.policy).statement as Block[],
+    );
     // No managed policy is attached to it.
-    const attached = Object.values(resources(tf, 'aws_iam_role_policy_attachment')).filter((p) => String(p.role).includes(name));
+    const attached = Object.values(resources(tf, 'aws_iam_role_policy_attachment')).filter((p) =>
+      String(p.role).includes(name),
+    );
     expect(attached).toEqual([]);
     return { role, conditions, statements };
   };
-  const s3Of = (statements: Block[]) => statements.filter((s) => (s.actions as string[]).some((x) => x.startsWith('s3:')));
+  const s3Of = (statements: Block[]) =>
+    statements.filter((s) => (s.actions as string[]).some((x) => x.startsWith('s3:')));
   const kmsOf = (statements: Block[]) =>
     statements.filter((s) => !s3Of(statements).includes(s)).flatMap((s) => s.actions as string[]);
   const p = a.partition;
@@ -238,10 +305,22 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
       ['StringEquals', 'aud', ['sts.amazonaws.com']],
     ]);
     expect(s3Of(statements)).toEqual([
-      { sid: 'ReadModelPathOnly', effect: 'Allow', actions: ['s3:GetObject'], resources: [`arn:${p}:s3:::${a.modelBucket}/${readPrefix}*`] },
-      { sid: 'CreatePredictionLogsOnly', effect: 'Allow', actions: ['s3:PutObject'], resources: [`arn:${p}:s3:::${a.modelBucket}/${logs.prefix}*`] },
+      {
+        sid: 'ReadModelPathOnly',
+        effect: 'Allow',
+        actions: ['s3:GetObject'],
+        resources: [`arn:${p}:s3:::${a.modelBucket}/${readPrefix}*`],
+      },
+      {
+        sid: 'CreatePredictionLogsOnly',
+        effect: 'Allow',
+        actions: ['s3:PutObject'],
+        resources: [`arn:${p}:s3:::${a.modelBucket}/${logs.prefix}*`],
+      },
     ]);
-    expect(kmsOf(statements)).toEqual(cfg.customerManagedKey ? ['kms:Decrypt', 'kms:GenerateDataKey'] : []);
+    expect(kmsOf(statements)).toEqual(
+      cfg.customerManagedKey ? ['kms:Decrypt', 'kms:GenerateDataKey'] : [],
+    );
   });
 
   it('gives the drift role s3:GetObject and a prefix-bound s3:ListBucket on the prediction logs only, for its service account only', () => {
@@ -253,7 +332,12 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
       ['StringEquals', 'aud', ['sts.amazonaws.com']],
     ]);
     expect(s3Of(statements)).toEqual([
-      { sid: 'ReadPredictionLogsOnly', effect: 'Allow', actions: ['s3:GetObject'], resources: [`arn:${p}:s3:::${a.modelBucket}/${logs.prefix}*`] },
+      {
+        sid: 'ReadPredictionLogsOnly',
+        effect: 'Allow',
+        actions: ['s3:GetObject'],
+        resources: [`arn:${p}:s3:::${a.modelBucket}/${logs.prefix}*`],
+      },
       {
         sid: 'ListPredictionLogsOnly',
         effect: 'Allow',
@@ -267,9 +351,15 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
 
   it('expires the prediction logs after the stage retention', () => {
     const logs = predictionLogLocation(env.predictionLogUri);
-    const rules = resource(tf, 'aws_s3_bucket_lifecycle_configuration', 'model-bucket-lifecycle').rule as Block[];
+    const rules = resource(tf, 'aws_s3_bucket_lifecycle_configuration', 'model-bucket-lifecycle')
+      .rule as Block[];
     expect(rules.filter((r) => r.expiration)).toEqual([
-      { id: 'expire-prediction-logs', status: 'Enabled', filter: [{ prefix: logs.prefix }], expiration: [{ days: cfg.predictionLogDays }] },
+      {
+        id: 'expire-prediction-logs',
+        status: 'Enabled',
+        filter: [{ prefix: logs.prefix }],
+        expiration: [{ days: cfg.predictionLogDays }],
+      },
     ]);
   });
 

@@ -30,9 +30,12 @@ describe('gcp-bootstrap', () => {
   const first = gcpEnvironments[0]!;
 
   it('keeps its own state in the state bucket it creates, which cannot be destroyed by accident', () => {
-    expect(tf.terraform.backend).toEqual({ gcs: { bucket: first.gcp.stateBucket, prefix: first.gcp.bootstrapStatePrefix } });
+    expect(tf.terraform.backend).toEqual({
+      gcs: { bucket: first.gcp.stateBucket, prefix: first.gcp.bootstrapStatePrefix },
+    });
     // Beside the environments' state, never inside one of them.
-    for (const e of gcpEnvironments) expect(e.gcp.statePrefix).not.toBe(first.gcp.bootstrapStatePrefix);
+    for (const e of gcpEnvironments)
+      expect(e.gcp.statePrefix).not.toBe(first.gcp.bootstrapStatePrefix);
     expect(json).toHaveResourceWithProperties(StorageBucket, {
       name: first.gcp.stateBucket,
       uniform_bucket_level_access: true,
@@ -59,7 +62,8 @@ describe('gcp-bootstrap', () => {
   });
 
   it('labels every resource that takes labels', () => {
-    for (const r of labelledResources(stack, tf, labelFields.gcp)) expect(r.labels, r.address).toEqual(resourceLabels('shared'));
+    for (const r of labelledResources(stack, tf, labelFields.gcp))
+      expect(r.labels, r.address).toEqual(resourceLabels('shared'));
   });
 });
 
@@ -75,7 +79,11 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
   });
 
   it('labels every resource (service, environment, owner, cost centre), also through the provider', () => {
-    expect(json).toHaveProviderWithProperties(GoogleProvider, { project: g.project, region: g.region, default_labels: labels });
+    expect(json).toHaveProviderWithProperties(GoogleProvider, {
+      project: g.project,
+      region: g.region,
+      default_labels: labels,
+    });
     const labelled = labelledResources(stack, tf, labelFields.gcp);
     expect(labelled.length).toBeGreaterThanOrEqual(2);
     for (const r of labelled) expect(r.labels, r.address).toEqual(labels);
@@ -85,7 +93,10 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
   });
 
   it('has a custom-mode VPC and a subnet with secondary ranges and Private Google Access', () => {
-    expect(json).toHaveResourceWithProperties(ComputeNetwork, { name: g.network, auto_create_subnetworks: false });
+    expect(json).toHaveResourceWithProperties(ComputeNetwork, {
+      name: g.network,
+      auto_create_subnetworks: false,
+    });
     expect(json).toHaveResourceWithProperties(ComputeSubnetwork, {
       region: g.region,
       ip_cidr_range: cfg.gcp.subnetCidr,
@@ -112,25 +123,37 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
       deletion_protection: cfg.deletionProtection,
     });
     const cluster = resource(tf, 'google_container_cluster', 'cluster');
-    expect(cluster.master_authorized_networks_config).toMatchObject({ gcp_public_cidrs_access_enabled: false });
-    expect(cluster.database_encryption).toMatchObject({ state: cfg.customerManagedKey ? 'ENCRYPTED' : 'DECRYPTED' });
+    expect(cluster.master_authorized_networks_config).toMatchObject({
+      gcp_public_cidrs_access_enabled: false,
+    });
+    expect(cluster.database_encryption).toMatchObject({
+      state: cfg.customerManagedKey ? 'ENCRYPTED' : 'DECRYPTED',
+    });
   });
 
   it('autoscales a tainted ML node pool within the plan bounds, on hardened nodes', () => {
     const ml = resource(tf, 'google_container_node_pool', 'ml-pool');
-    expect(ml.autoscaling).toMatchObject({ total_min_node_count: env.nodePool.min, total_max_node_count: env.nodePool.max });
+    expect(ml.autoscaling).toMatchObject({
+      total_min_node_count: env.nodePool.min,
+      total_max_node_count: env.nodePool.max,
+    });
     expect(json).toHaveResourceWithProperties(ContainerNodePool, {
       name: g.mlPool,
       management: { auto_repair: true, auto_upgrade: true },
     });
     const node = ml.node_config as Record<string, unknown>;
-    expect(node.taint).toEqual([{ key: mlNodeTaint.key, value: mlNodeTaint.value, effect: 'NO_SCHEDULE' }]);
+    expect(node.taint).toEqual([
+      { key: mlNodeTaint.key, value: mlNodeTaint.value, effect: 'NO_SCHEDULE' },
+    ]);
     expect(node.labels).toEqual({ [mlNodeTaint.key]: mlNodeTaint.value });
     expect(node.spot).toBe(cfg.spotNodes);
     for (const pool of Object.values(resources(tf, 'google_container_node_pool'))) {
       const nc = pool.node_config as Record<string, unknown>;
       expect(nc.workload_metadata_config).toEqual({ mode: 'GKE_METADATA' });
-      expect(nc.shielded_instance_config).toEqual({ enable_secure_boot: true, enable_integrity_monitoring: true });
+      expect(nc.shielded_instance_config).toEqual({
+        enable_secure_boot: true,
+        enable_integrity_monitoring: true,
+      });
       // The nodes' own service account, never the Compute Engine default one.
       expect(nc.service_account).toBe('${google_service_account.node-identity.email}');
     }
@@ -149,8 +172,13 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     });
     const bucket = resource(tf, 'google_storage_bucket', 'model-bucket');
     if (cfg.customerManagedKey) {
-      expect(bucket.encryption).toEqual({ default_kms_key_name: '${google_kms_crypto_key.key.id}' });
-      expect(json).toHaveResourceWithProperties(KmsCryptoKey, { purpose: 'ENCRYPT_DECRYPT', rotation_period: '7776000s' });
+      expect(bucket.encryption).toEqual({
+        default_kms_key_name: '${google_kms_crypto_key.key.id}',
+      });
+      expect(json).toHaveResourceWithProperties(KmsCryptoKey, {
+        purpose: 'ENCRYPT_DECRYPT',
+        rotation_period: '7776000s',
+      });
     } else {
       expect(bucket.encryption).toBeUndefined();
       expect(json).not.toHaveResource(KmsCryptoKey);
@@ -160,7 +188,10 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
   it('gives the service identity read access to its model path and create-only access to its prediction logs', () => {
     const { readPrefix } = modelLocation(env.modelUri);
     const logs = predictionLogLocation(env.predictionLogUri);
-    expect(json).toHaveResourceWithProperties(ServiceAccount, { account_id: g.serviceAccountId, project: g.project });
+    expect(json).toHaveResourceWithProperties(ServiceAccount, {
+      account_id: g.serviceAccountId,
+      project: g.project,
+    });
     expect(json).toHaveResourceWithProperties(StorageBucketIamMember, {
       role: 'roles/storage.objectViewer',
       member: `serviceAccount:${g.serviceAccountEmail}`,
@@ -194,12 +225,19 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
 
   it('gives the drift identity read and list access to the prediction logs only', () => {
     const logs = predictionLogLocation(env.predictionLogUri);
-    expect(json).toHaveResourceWithProperties(ServiceAccount, { account_id: g.driftServiceAccountId, project: g.project });
+    expect(json).toHaveResourceWithProperties(ServiceAccount, {
+      account_id: g.driftServiceAccountId,
+      project: g.project,
+    });
     const member = `serviceAccount:${g.driftServiceAccountEmail}`;
     const grants = Object.entries(tf.resource ?? {}).flatMap(([type, rs]) =>
       Object.entries(rs)
         .filter(([, r]) => r.member === member)
-        .map(([name, r]) => ({ at: `${type}.${name}`, role: r.role, condition: (r.condition as Block | undefined)?.expression })),
+        .map(([name, r]) => ({
+          at: `${type}.${name}`,
+          role: r.role,
+          condition: (r.condition as Block | undefined)?.expression,
+        })),
     );
     grants.sort((x, y) => x.at.localeCompare(y.at));
     expect(grants).toEqual([
@@ -233,7 +271,8 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
       'drift-workload-identity',
       'workload-identity',
     ]);
-    for (const m of [g.workloadIdentityMember, g.driftWorkloadIdentityMember]) expect(m).toContain(`[${g.namespace}/`);
+    for (const m of [g.workloadIdentityMember, g.driftWorkloadIdentityMember])
+      expect(m).toContain(`[${g.namespace}/`);
   });
 
   it('expires the prediction logs after the stage retention, and nothing else by age', () => {
@@ -241,7 +280,10 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     const rules = resource(tf, 'google_storage_bucket', 'model-bucket').lifecycle_rule as Block[];
     const byAge = rules.filter((r) => (r.condition as Block).age !== undefined);
     expect(byAge).toEqual([
-      { action: { type: 'Delete' }, condition: { age: cfg.predictionLogDays, matches_prefix: [logs.prefix] } },
+      {
+        action: { type: 'Delete' },
+        condition: { age: cfg.predictionLogDays, matches_prefix: [logs.prefix] },
+      },
     ]);
   });
 });

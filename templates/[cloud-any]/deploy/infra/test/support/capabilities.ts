@@ -8,7 +8,11 @@ import { type Stage, stageConfig } from '../../config.js';
 import { modelLocation, predictionLogLocation } from '../../lib/model-path.js';
 
 export interface Capabilities {
-  readonly registry: { readonly repository: string; readonly immutableTags: boolean; readonly scanned: boolean };
+  readonly registry: {
+    readonly repository: string;
+    readonly immutableTags: boolean;
+    readonly scanned: boolean;
+  };
   readonly modelBucket: {
     readonly name: string;
     readonly versioned: boolean;
@@ -45,7 +49,10 @@ export interface Capabilities {
     /** Pods cannot reach the node's own credentials through the metadata service. */
     readonly nodeCredentialsHidden: boolean;
   };
-  readonly cluster: { readonly networkPolicyEnforced: boolean; readonly secretsCustomerKey: boolean };
+  readonly cluster: {
+    readonly networkPolicyEnforced: boolean;
+    readonly secretsCustomerKey: boolean;
+  };
   readonly remoteState: { readonly bucket: string; readonly key: string; readonly locked: boolean };
 }
 

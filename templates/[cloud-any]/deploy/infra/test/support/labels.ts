@@ -13,7 +13,8 @@ export function labelledResources(
   tf: TerraformJson,
   fields: readonly string[],
 ): Array<{ address: string; field: string; labels: Record<string, string> | undefined }> {
-  const out: Array<{ address: string; field: string; labels: Record<string, string> | undefined }> = [];
+  const out: Array<{ address: string; field: string; labels: Record<string, string> | undefined }> =
+    [];
   for (const c of stack.node.findAll()) {
     if (!(c instanceof TerraformResource)) continue;
     const type = c.terraformResourceType;
@@ -21,7 +22,11 @@ export function labelledResources(
     for (const field of fields) {
       if (!acceptsField(c, field)) continue;
       const block = tf.resource?.[type]?.[name];
-      out.push({ address: `${type}.${name}`, field, labels: block?.[snake(field)] as Record<string, string> | undefined });
+      out.push({
+        address: `${type}.${name}`,
+        field,
+        labels: block?.[snake(field)] as Record<string, string> | undefined,
+      });
     }
   }
   return out;

@@ -11,15 +11,24 @@ Testing.setupJest();
 
 interface CdktfMatchers<R = unknown> {
   toHaveResource(resource: TerraformConstructor): R;
-  toHaveResourceWithProperties(resource: TerraformConstructor, properties: Record<string, unknown>): R;
+  toHaveResourceWithProperties(
+    resource: TerraformConstructor,
+    properties: Record<string, unknown>,
+  ): R;
   toHaveDataSource(dataSource: TerraformConstructor): R;
-  toHaveDataSourceWithProperties(dataSource: TerraformConstructor, properties: Record<string, unknown>): R;
+  toHaveDataSourceWithProperties(
+    dataSource: TerraformConstructor,
+    properties: Record<string, unknown>,
+  ): R;
   toHaveProvider(provider: TerraformConstructor): R;
-  toHaveProviderWithProperties(provider: TerraformConstructor, properties: Record<string, unknown>): R;
+  toHaveProviderWithProperties(
+    provider: TerraformConstructor,
+    properties: Record<string, unknown>,
+  ): R;
 }
 
 declare module 'vitest' {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface Matchers<T = any> extends CdktfMatchers<T> {}
 }
 

@@ -8,7 +8,10 @@ import { buildStacks } from '../../main.js';
 export type Block = Record<string, unknown>;
 
 export interface TerraformJson {
-  terraform: { backend?: Record<string, Block>; required_providers?: Record<string, { source: string; version: string }> };
+  terraform: {
+    backend?: Record<string, Block>;
+    required_providers?: Record<string, { source: string; version: string }>;
+  };
   provider?: Record<string, Block[]>;
   resource?: Record<string, Record<string, Block>>;
   data?: Record<string, Record<string, Block>>;
