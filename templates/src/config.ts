@@ -151,7 +151,7 @@ export function loadConfig(
     workers,
     maxBatchSize: read(env, 'MAX_BATCH_SIZE')!,
     maxBatchDelayMs: read(env, 'MAX_BATCH_DELAY_MS')!,
-    maxQueue: read(env, 'MAX_QUEUE') ?? workers * 64,
+    maxQueue: read(env, 'MAX_QUEUE') ?? Math.max(256, workers * 128),
     queueTimeoutMs: read(env, 'QUEUE_TIMEOUT_MS')!,
     requestTimeoutMs: read(env, 'REQUEST_TIMEOUT_MS')!,
     maxBatchRows: read(env, 'MAX_BATCH_ROWS')!,
