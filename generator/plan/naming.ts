@@ -43,7 +43,6 @@ export interface ServiceNames {
     readonly dashboard: string;
     /** Grafana dashboard uids are at most 40 characters. */
     readonly dashboardUid: string;
-    readonly digestPolicy: string;
   };
 }
 
@@ -142,7 +141,6 @@ export function serviceNames(a: Answers): ServiceNames {
       driftPolicy: fit(`${a.name}-drift`, 253),
       dashboard: fit(`${a.name}-dashboard`, 253),
       dashboardUid: fit(`${a.name}-inference`, 40),
-      digestPolicy: fit(`${a.name}-require-image-digest`, 253),
     },
   };
 }

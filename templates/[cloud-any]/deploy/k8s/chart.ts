@@ -5,8 +5,6 @@
  */
 import { ApiObject, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { ValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
-import { ValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
@@ -448,89 +446,7 @@ export class ServiceChart extends Chart {
       );
     }
 
-    if (env.images.admissionPolicy) {
-      this.digestAdmission(ns, labels);
-    }
-
     // The policy catalogue (policies/kubernetes), bound to this namespace: Deny in prod, Warn elsewhere.
     addAdmissionPolicies(this, env, ns);
   }
-
-  /**
-   * Admission rejects a pod (or the Deployment, Job or CronJob that would create it) in this
-   * namespace when any of its images is not pinned by digest. CI pins the service image with
-   * `kustomize edit set image` before it applies; a tag, or no pin at all, is refused.
-   */
-  private digestAdmission(ns: string, labels: Record<string, string>): void {
-    add(
-      this,
-      'digest-policy',
-      new ValidatingAdmissionPolicy({
-        metadata: { name: k8sNames.digestPolicy, labels },
-        spec: {
-          failurePolicy: 'Fail',
-          matchConstraints: {
-            resourceRules: [
-              {
-                apiGroups: [''],
-                apiVersions: ['v1'],
-                operations: ['CREATE', 'UPDATE'],
-                resources: ['pods'],
-              },
-              {
-                apiGroups: ['apps'],
-                apiVersions: ['v1'],
-                operations: ['CREATE', 'UPDATE'],
-                resources: ['deployments'],
-              },
-              {
-                apiGroups: ['batch'],
-                apiVersions: ['v1'],
-                operations: ['CREATE', 'UPDATE'],
-                resources: ['jobs', 'cronjobs'],
-              },
-            ],
-          },
-          variables: digestPolicyVariables,
-          validations: [
-            {
-              expression: digestPolicyExpression,
-              message:
-                'images in this namespace must be pinned by digest (image@sha256:<64 hex>); CI pins the service image with `kustomize edit set image`',
-              reason: 'Forbidden',
-            },
-          ],
-        },
-      }),
-    );
-    add(
-      this,
-      'digest-policy-binding',
-      new ValidatingAdmissionPolicyBinding({
-        metadata: { name: k8sNames.digestPolicy, labels },
-        spec: {
-          policyName: k8sNames.digestPolicy,
-          validationActions: ['Deny'],
-          matchResources: {
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
-          },
-        },
-      }),
-    );
-  }
 }
-
-/** CEL, evaluated by the API server (and by the tests, with the same expressions). */
-export const digestPolicyVariables = [
-  {
-    name: 'spec',
-    expression:
-      "object.kind == 'Pod' ? object.spec : (object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec)",
-  },
-  {
-    name: 'images',
-    expression:
-      'variables.spec.containers.map(c, c.image) + (has(variables.spec.initContainers) ? variables.spec.initContainers.map(c, c.image) : [])',
-  },
-];
-export const digestPolicyExpression = "variables.images.all(i, i.matches('@sha256:[a-f0-9]{64}$'))";

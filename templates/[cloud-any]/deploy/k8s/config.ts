@@ -179,10 +179,11 @@ export interface EnvironmentSettings {
     readonly activeDeadlineSeconds: number;
   };
   readonly images: {
-    /** Only digests may run: the main image is left for CI to pin, a tag is an error. */
+    /**
+     * Only digests may run: the main image is left for CI to pin, a tag is an error. Admission
+     * enforces it through the catalogue's MLOPS-016 (policies/kubernetes), bound Deny in prod.
+     */
     readonly requireDigest: boolean;
-    /** Emit a ValidatingAdmissionPolicy that rejects pods of the namespace without digests. */
-    readonly admissionPolicy: boolean;
   };
 }
 
@@ -267,7 +268,7 @@ export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
       timeZone: 'Etc/UTC',
       activeDeadlineSeconds: 1800,
     },
-    images: { requireDigest: prod, admissionPolicy: prod },
+    images: { requireDigest: prod },
   };
 }
 

@@ -1,13 +1,13 @@
 /**
  * Images: prod runs only digests. The service image is left for CI to pin (`kustomize edit set
- * image`), the init images are pinned here, a tag or a placeholder never ships, and the admission
- * policy emitted for prod rejects a pod without digests (its CEL evaluated here as the API server
- * would, with @marcbachmann/cel-js).
+ * image`), the init images are pinned here, a tag or a placeholder never ships, and the
+ * catalogue's MLOPS-016, emitted and bound Deny for prod, rejects a pod without digests (its CEL
+ * evaluated here as the API server would, with @marcbachmann/cel-js).
  */
 import { evaluate } from '@marcbachmann/cel-js';
 import { describe, expect, it } from 'vitest';
 import type { Synthesized } from '../app.js';
-import { digestPolicyExpression, digestPolicyVariables } from '../chart.js';
+import { admissionPolicies, bindingName } from '../policies.js';
 import {
   awsCliImage,
   gcloudImage,
@@ -15,7 +15,6 @@ import {
   pinnedReference,
   vectorImage,
 } from '../images.js';
-import { k8sNames } from '../names.js';
 import type { Manifest } from '../validate.js';
 import { all, containersOf, find, one, podTemplates } from './support.js';
 
@@ -49,13 +48,21 @@ function applyImages(manifests: readonly Manifest[], entries: readonly Entry[]):
   return copy;
 }
 
-/** The ValidatingAdmissionPolicy's verdict on one object: variables in order, then the validation. */
+const digestPolicy = admissionPolicies().find((p) => p.id === 'MLOPS-016')!;
+const digestSpec = (digestPolicy.object as any).spec as {
+  variables: Array<{ name: string; expression: string }>;
+  validations: Array<{ expression: string }>;
+};
+
+/** MLOPS-016's verdict on one object, as the API server computes it: variables in order, then every validation. */
 function admits(object: unknown): boolean {
   const variables: Record<string, unknown> = {};
-  for (const v of digestPolicyVariables) {
+  for (const v of digestSpec.variables) {
     variables[v.name] = evaluate(v.expression, { object, variables });
   }
-  return evaluate(digestPolicyExpression, { object, variables }) === true;
+  return digestSpec.validations.every(
+    (v) => evaluate(v.expression, { object, variables }) === true,
+  );
 }
 
 const digest = `sha256:${'3f'.repeat(32)}`;
@@ -96,21 +103,23 @@ describe.each(prods.map((s) => [s.env.id, s] as const))('%s', (_id, s) => {
     }
   });
 
-  it('emits an admission policy bound to the namespace that denies', () => {
-    // The service's own digest policy (the catalogue's policies are bound beside it: policies.ts).
-    const policy = one(s, 'ValidatingAdmissionPolicy', k8sNames.digestPolicy) as any;
-    expect(policy.spec.failurePolicy).toBe('Fail');
-    expect(policy.spec.variables).toEqual(digestPolicyVariables);
-    expect(policy.spec.validations.map((v: any) => v.expression)).toEqual([digestPolicyExpression]);
+  it("emits the catalogue's digest policy (MLOPS-016), bound to the namespace, denying", () => {
+    const policy = one(s, 'ValidatingAdmissionPolicy', digestPolicy.name) as any;
+    expect(policy.spec).toEqual((digestPolicy.object as any).spec);
     const resources = policy.spec.matchConstraints.resourceRules
       .flatMap((r: any) => r.resources)
       .sort();
-    expect(resources).toEqual(['cronjobs', 'deployments', 'jobs', 'pods']);
-    const binding = one(s, 'ValidatingAdmissionPolicyBinding', k8sNames.digestPolicy) as any;
+    expect(resources).toEqual(expect.arrayContaining(['cronjobs', 'deployments', 'jobs', 'pods']));
+    const namespace = one(s, 'Namespace').metadata.name;
+    const binding = one(
+      s,
+      'ValidatingAdmissionPolicyBinding',
+      bindingName(digestPolicy, namespace),
+    ) as any;
     expect(binding.spec.policyName).toBe(policy.metadata.name);
     expect(binding.spec.validationActions).toEqual(['Deny']);
     expect(binding.spec.matchResources.namespaceSelector.matchLabels).toEqual({
-      'kubernetes.io/metadata.name': one(s, 'Namespace').metadata.name,
+      'kubernetes.io/metadata.name': namespace,
     });
   });
 
@@ -156,7 +165,7 @@ describe('dev and staging', () => {
   it('leave the service image for CI too, without the digest admission policy', () => {
     for (const s of others) {
       expect(s.kustomization.images).toEqual([{ name: s.env.image }]);
-      expect(find(s, 'ValidatingAdmissionPolicy', k8sNames.digestPolicy)).toEqual([]);
+      expect(find(s, 'ValidatingAdmissionPolicy', digestPolicy.name)).toEqual([]);
     }
   });
 });
