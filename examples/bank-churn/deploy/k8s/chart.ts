@@ -1,0 +1,452 @@
+/**
+ * One environment's objects, as a cdk8s chart. Each object is built through its typed model from
+ * `kubernetes-models` (a typo in a field is a compile error) and validated against the Kubernetes
+ * OpenAPI schema when the app synthesizes (see `validate.ts`).
+ */
+import { ApiObject, Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { INetworkPolicyEgressRule } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule';
+import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { runtime, service } from '../plan.js';
+import type { Cidr, K8sEnvironment } from './config.js';
+import { dashboard } from './dashboard.js';
+import { alertGroups } from './alerts.js';
+import { k8sNames } from './names.js';
+import { addAdmissionPolicies } from './policies.js';
+import {
+  configMaps,
+  driftContainerName,
+  driftPodLabels,
+  driftPodSpec,
+  inferencePodLabels,
+  inferencePodSpec,
+} from './workload.js';
+import { driftBaseline, shipperConfigKey, vectorConfig } from './prediction-logs.js';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+
+/** Anything `kubernetes-models` builds: it serialises to a plain manifest. */
+interface Model {
+  toJSON(): unknown;
+}
+
+function add(scope: Construct, id: string, object: Model): ApiObject {
+  return new ApiObject(scope, id, object.toJSON() as ConstructorParameters<typeof ApiObject>[2]);
+}
+
+/**
+ * The identity annotation the cloud's webhook or metadata server reads: the service's identity
+ * (reads its model, creates prediction logs) or the drift job's (reads prediction logs only).
+ */
+export function identityAnnotations(
+  env: K8sEnvironment,
+  who: 'service' | 'drift' = 'service',
+): Record<string, string> {
+  if (env.cloud === 'gcp') {
+    const g = env.plan.gcp;
+    if (!g) throw new Error(`${env.id}: no GCP names in deploy/plan.ts`);
+    return {
+      'iam.gke.io/gcp-service-account':
+        who === 'service' ? g.serviceAccountEmail : g.driftServiceAccountEmail,
+    };
+  }
+  const a = env.plan.aws;
+  if (!a) throw new Error(`${env.id}: no AWS names in deploy/plan.ts`);
+  return {
+    'eks.amazonaws.com/role-arn': who === 'service' ? a.roleArn : a.driftRoleArn,
+    'eks.amazonaws.com/sts-regional-endpoints': 'true',
+  };
+}
+
+const dnsEgress: INetworkPolicyEgressRule = {
+  to: [
+    {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+      podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+    },
+  ],
+  ports: [
+    { protocol: 'UDP', port: 53 },
+    { protocol: 'TCP', port: 53 },
+  ],
+};
+
+function cidrPeers(cidrs: readonly Cidr[]): INetworkPolicyPeer[] {
+  return cidrs.map((c) => ({
+    ipBlock: {
+      cidr: c.cidr,
+      ...(c.except && c.except.length > 0 ? { except: [...c.except] } : {}),
+    },
+  }));
+}
+
+/** DNS, the object store on 443 and, on GKE, the metadata server that hands out the identity's token. */
+function egressRules(env: K8sEnvironment): INetworkPolicyEgressRule[] {
+  const rules: INetworkPolicyEgressRule[] = [
+    dnsEgress,
+    { to: cidrPeers(env.network.objectStoreEgress), ports: [{ protocol: 'TCP', port: 443 }] },
+  ];
+  if (env.cloud === 'gcp') {
+    rules.push(
+      { to: [{ ipBlock: { cidr: '169.254.169.254/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
+      {
+        to: [{ ipBlock: { cidr: '169.254.169.252/32' } }],
+        ports: [{ protocol: 'TCP', port: 988 }],
+      },
+    );
+  }
+  return rules;
+}
+
+const byName = (ns: string): INetworkPolicyPeer => ({
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+});
+
+export class ServiceChart extends Chart {
+  constructor(scope: Construct, id: string, env: K8sEnvironment) {
+    super(scope, id);
+    // The stage's own namespace: the stages share the project's Workload Identity pool.
+    const ns = env.namespace;
+    const labels = { ...service.labels };
+    const selector = { ...service.selectorLabels };
+
+    add(
+      this,
+      'namespace',
+      new Namespace({
+        metadata: {
+          name: ns,
+          labels: {
+            ...labels,
+            'pod-security.kubernetes.io/enforce': env.podSecurity.enforce,
+            'pod-security.kubernetes.io/enforce-version': 'latest',
+            'pod-security.kubernetes.io/warn': env.podSecurity.warn,
+            'pod-security.kubernetes.io/warn-version': 'latest',
+            'pod-security.kubernetes.io/audit': env.podSecurity.audit,
+            'pod-security.kubernetes.io/audit-version': 'latest',
+          },
+        },
+      }),
+    );
+
+    add(
+      this,
+      'service-account',
+      new ServiceAccount({
+        metadata: {
+          name: service.serviceAccount,
+          namespace: ns,
+          labels,
+          annotations: identityAnnotations(env),
+        },
+        automountServiceAccountToken: false,
+      }),
+    );
+
+    // What the prediction log shipper beside the server does (prediction-logs.ts).
+    add(
+      this,
+      'log-shipper-config',
+      new ConfigMap({
+        metadata: { name: configMaps.logShipper, namespace: ns, labels },
+        data: { [shipperConfigKey]: JSON.stringify(vectorConfig(env), null, 2) },
+      }),
+    );
+
+    add(
+      this,
+      'service',
+      new Service({
+        metadata: { name: k8sNames.workload, namespace: ns, labels },
+        spec: {
+          type: 'ClusterIP',
+          selector,
+          ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+        },
+      }),
+    );
+
+    add(
+      this,
+      'deployment',
+      new Deployment({
+        metadata: { name: k8sNames.workload, namespace: ns, labels },
+        spec: {
+          // No `replicas`: the HPA owns the count, and an apply must not reset it.
+          selector: { matchLabels: selector },
+          revisionHistoryLimit: 5,
+          progressDeadlineSeconds: Math.max(600, env.startupBudgetSeconds * 2),
+          strategy: {
+            type: 'RollingUpdate',
+            rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' },
+          },
+          template: {
+            metadata: {
+              labels: inferencePodLabels,
+              annotations: {
+                'kubectl.kubernetes.io/default-container': k8sNames.container,
+                'prometheus.io/scrape': 'true',
+                'prometheus.io/port': String(runtime.port),
+                'prometheus.io/path': '/metrics',
+              },
+            },
+            spec: {
+              ...inferencePodSpec(env),
+              topologySpreadConstraints: [
+                'topology.kubernetes.io/zone',
+                'kubernetes.io/hostname',
+              ].map((topologyKey) => ({
+                maxSkew: 1,
+                topologyKey,
+                whenUnsatisfiable: env.scheduling.whenUnsatisfiable,
+                labelSelector: { matchLabels: selector },
+                matchLabelKeys: ['pod-template-hash'],
+              })),
+            },
+          },
+        },
+      }),
+    );
+
+    const a = env.autoscaling;
+    add(
+      this,
+      'hpa',
+      new HorizontalPodAutoscaler({
+        metadata: { name: k8sNames.workload, namespace: ns, labels },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: k8sNames.workload },
+          minReplicas: a.minReplicas,
+          maxReplicas: a.maxReplicas,
+          // CPU only: see docs/adr/0001-cpu-only-autoscaling.md.
+          metrics: [
+            {
+              type: 'Resource',
+              resource: {
+                name: 'cpu',
+                target: { type: 'Utilization', averageUtilization: a.cpuUtilization },
+              },
+            },
+          ],
+          behavior: {
+            scaleUp: {
+              stabilizationWindowSeconds: a.scaleUp.stabilizationSeconds,
+              selectPolicy: 'Max',
+              policies: [
+                {
+                  type: 'Percent',
+                  value: a.scaleUp.percent,
+                  periodSeconds: a.scaleUp.periodSeconds,
+                },
+                { type: 'Pods', value: a.scaleUp.pods, periodSeconds: a.scaleUp.periodSeconds },
+              ],
+            },
+            scaleDown: {
+              stabilizationWindowSeconds: a.scaleDown.stabilizationSeconds,
+              selectPolicy: 'Max',
+              policies: [
+                {
+                  type: 'Percent',
+                  value: a.scaleDown.percent,
+                  periodSeconds: a.scaleDown.periodSeconds,
+                },
+              ],
+            },
+          },
+        },
+      }),
+    );
+
+    add(
+      this,
+      'pdb',
+      new PodDisruptionBudget({
+        metadata: { name: k8sNames.workload, namespace: ns, labels },
+        spec: {
+          maxUnavailable: 1,
+          selector: { matchLabels: selector },
+          unhealthyPodEvictionPolicy: 'AlwaysAllow',
+        },
+      }),
+    );
+
+    // Deny everything, then allow exactly what each kind of pod needs.
+    add(
+      this,
+      'deny-all',
+      new NetworkPolicy({
+        metadata: { name: k8sNames.denyAllPolicy, namespace: ns, labels },
+        spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+      }),
+    );
+
+    add(
+      this,
+      'inference-policy',
+      new NetworkPolicy({
+        metadata: { name: k8sNames.inferencePolicy, namespace: ns, labels },
+        spec: {
+          podSelector: { matchLabels: selector },
+          policyTypes: ['Ingress', 'Egress'],
+          ingress: [
+            {
+              from: [
+                ...env.network.ingressNamespaces.map(byName),
+                ...cidrPeers(env.network.ingressCidrs),
+              ],
+              ports: [{ protocol: 'TCP', port: 'http' }],
+            },
+            {
+              from: [byName(env.network.prometheusNamespace)],
+              ports: [{ protocol: 'TCP', port: 'http' }],
+            },
+          ],
+          egress: egressRules(env),
+        },
+      }),
+    );
+
+    if (env.drift.enabled) {
+      // The drift job's own identity: it reads the prediction logs, never the model.
+      add(
+        this,
+        'drift-service-account',
+        new ServiceAccount({
+          metadata: {
+            name: service.driftServiceAccount,
+            namespace: ns,
+            labels: driftPodLabels,
+            annotations: identityAnnotations(env, 'drift'),
+          },
+          automountServiceAccountToken: false,
+        }),
+      );
+
+      const baseline = driftBaseline();
+      add(
+        this,
+        'drift-baseline',
+        new ConfigMap({
+          metadata: { name: configMaps.driftBaseline, namespace: ns, labels: driftPodLabels },
+          data: { [baseline.file]: baseline.text },
+        }),
+      );
+
+      add(
+        this,
+        'drift-policy',
+        new NetworkPolicy({
+          metadata: { name: k8sNames.driftPolicy, namespace: ns, labels: driftPodLabels },
+          spec: {
+            podSelector: {
+              matchLabels: {
+                'app.kubernetes.io/name': driftPodLabels['app.kubernetes.io/name']!,
+                'app.kubernetes.io/component': driftPodLabels['app.kubernetes.io/component']!,
+              },
+            },
+            policyTypes: ['Ingress', 'Egress'],
+            egress: egressRules(env),
+          },
+        }),
+      );
+
+      add(
+        this,
+        'drift-cronjob',
+        new CronJob({
+          metadata: { name: k8sNames.driftCronJob, namespace: ns, labels: driftPodLabels },
+          spec: {
+            schedule: env.drift.schedule,
+            timeZone: env.drift.timeZone,
+            concurrencyPolicy: 'Forbid',
+            startingDeadlineSeconds: 3600,
+            successfulJobsHistoryLimit: 3,
+            failedJobsHistoryLimit: 3,
+            jobTemplate: {
+              metadata: { labels: driftPodLabels },
+              spec: {
+                backoffLimit: 2,
+                activeDeadlineSeconds: env.drift.activeDeadlineSeconds,
+                ttlSecondsAfterFinished: 7 * 24 * 3600,
+                // Exit 1 means "drift found": a verdict, not a crash, so the job fails without retrying.
+                podFailurePolicy: {
+                  rules: [
+                    {
+                      action: 'FailJob',
+                      onExitCodes: {
+                        containerName: driftContainerName,
+                        operator: 'In',
+                        values: [1],
+                      },
+                    },
+                    {
+                      action: 'Ignore',
+                      onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }],
+                    },
+                  ],
+                },
+                template: {
+                  metadata: { labels: driftPodLabels },
+                  spec: driftPodSpec(env),
+                },
+              },
+            },
+          },
+        }),
+      );
+    }
+
+    if (env.monitoring.dashboard) {
+      add(
+        this,
+        'dashboard',
+        new ConfigMap({
+          metadata: {
+            name: k8sNames.dashboard,
+            namespace: env.monitoring.dashboardNamespace,
+            labels: { ...labels, grafana_dashboard: '1' },
+          },
+          data: { [`${service.service}.json`]: JSON.stringify(dashboard(env), null, 2) },
+        }),
+      );
+    }
+
+    if (env.monitoring.prometheusOperator) {
+      const monitoringLabels = { ...labels, ...env.monitoring.selectorLabels };
+      add(
+        this,
+        'service-monitor',
+        new ServiceMonitor({
+          metadata: { name: k8sNames.workload, namespace: ns, labels: monitoringLabels },
+          spec: {
+            selector: { matchLabels: selector },
+            namespaceSelector: { matchNames: [ns] },
+            endpoints: [
+              { port: 'http', path: '/metrics', interval: env.monitoring.scrapeInterval },
+            ],
+          },
+        }),
+      );
+      add(
+        this,
+        'prometheus-rule',
+        new PrometheusRule({
+          metadata: { name: k8sNames.workload, namespace: ns, labels: monitoringLabels },
+          spec: { groups: alertGroups(env) },
+        }),
+      );
+    }
+
+    // The policy catalogue (policies/kubernetes), bound to this namespace: Deny in prod, Warn elsewhere.
+    addAdmissionPolicies(this, env, ns);
+  }
+}

@@ -1,0 +1,386 @@
+/**
+ * The pods: the inference Deployment's and the drift CronJob's. Both run as user 10001 with a
+ * read-only root filesystem, no privilege escalation, no capabilities and the RuntimeDefault seccomp
+ * profile (the restricted Pod Security Standard), and both fetch what they need from the bucket in
+ * an init container that authenticates with the workload identity: the service's pods their model
+ * (and a sidecar ships their prediction log back, see `prediction-logs.ts`), the drift job, under
+ * its own identity, yesterday's prediction log.
+ */
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
+import { model, runtime, service } from '../plan.js';
+import { type K8sEnvironment, modelArtifacts } from './config.js';
+import { imageReference } from './images.js';
+import { driftComponent, k8sNames } from './names.js';
+import {
+  baselineMount,
+  driftBaseline,
+  predictionLogPath,
+  shipperConfigKey,
+  shipperConfigMount,
+  shipperDataMount,
+  shipperSourceMount,
+} from './prediction-logs.js';
+
+export const user = 10001;
+export const modelMount = '/models';
+export const modelPath = `${modelMount}/model.onnx`;
+export { predictionLogPath };
+const dataMount = '/data';
+
+/** The ConfigMaps the pods mount: the shipper's configuration and the drift baseline. */
+export const configMaps = {
+  /** Named after the Deployment whose pods read it. */
+  logShipper: k8sNames.workload,
+  /** Named after the CronJob whose pods read it. */
+  driftBaseline: k8sNames.driftCronJob,
+} as const;
+
+export const logShipperContainerName = 'ship-predictions';
+
+/** Labels of the inference pods: the plan's labels, which include the Service's selector. */
+export const inferencePodLabels: Readonly<Record<string, string>> = {
+  ...service.labels,
+  ...service.selectorLabels,
+};
+
+/** Labels of the drift job's pods: same service, another component, so no Service selects them. */
+export const driftPodLabels: Readonly<Record<string, string>> = {
+  ...service.labels,
+  'app.kubernetes.io/component': driftComponent,
+};
+
+export const podSecurityContext = {
+  runAsNonRoot: true,
+  runAsUser: user,
+  runAsGroup: user,
+  fsGroup: user,
+  fsGroupChangePolicy: 'OnRootMismatch',
+  seccompProfile: { type: 'RuntimeDefault' },
+} as const;
+
+export const containerSecurityContext: ISecurityContext = {
+  runAsNonRoot: true,
+  runAsUser: user,
+  runAsGroup: user,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  privileged: false,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+const cpu = (millis: number) => `${millis}m`;
+
+/**
+ * The model and its artifacts, object by object: the identity may read its model's objects but not
+ * list the bucket. `MODEL_URI` names `model.onnx`; the artifacts sit beside it. A missing artifact
+ * is reported, not fatal: the service decides at start what it cannot run without.
+ */
+const fetchModel = {
+  gs: [
+    'dir="${MODEL_URI%/*}"',
+    'gcloud storage cp "$MODEL_URI" /models/model.onnx',
+    'for f in $MODEL_ARTIFACTS; do',
+    '  gcloud storage cp "$dir/$f" "/models/$f" || echo "artifact $f: not fetched" >&2',
+    'done',
+  ],
+  s3: [
+    'dir="${MODEL_URI%/*}"',
+    'aws s3 cp --only-show-errors "$MODEL_URI" /models/model.onnx',
+    'for f in $MODEL_ARTIFACTS; do',
+    '  aws s3 cp --only-show-errors "$dir/$f" "/models/$f" || echo "artifact $f: not fetched" >&2',
+    'done',
+  ],
+} as const;
+
+const verifyModel = ['printf \'%s  %s\\n\' "$MODEL_SHA256" /models/model.onnx | sha256sum -c -'];
+
+/**
+ * Yesterday's partition of the prediction log (the shipper writes `dt=YYYY-MM-DD/`, UTC), every
+ * object of it concatenated into one JSONL file. Listing that prefix is the drift identity's only
+ * list permission.
+ */
+const fetchLog = {
+  gs: [
+    'day="$(date -u -d yesterday +%F)"',
+    'gcloud storage cat "${PREDICTION_LOG_URI}dt=${day}/*" > /data/predictions.jsonl',
+  ],
+  s3: [
+    'day="$(date -u -d yesterday +%F)"',
+    'aws s3 cp --recursive --only-show-errors "${PREDICTION_LOG_URI}dt=${day}/" /tmp/log/',
+    'cat /tmp/log/* > /data/predictions.jsonl',
+  ],
+} as const;
+
+const requireLog = [
+  '[ -s /data/predictions.jsonl ] || { echo "no prediction log for $day under $PREDICTION_LOG_URI" >&2; exit 3; }',
+];
+
+/** Environment of the cloud CLI: writable config under /tmp, only the workload identity's credentials. */
+function cliEnv(env: K8sEnvironment): IEnvVar[] {
+  if (env.cloud === 'gcp') {
+    return [
+      { name: 'HOME', value: '/tmp' },
+      { name: 'CLOUDSDK_CONFIG', value: '/tmp/gcloud' },
+      { name: 'CLOUDSDK_CORE_DISABLE_PROMPTS', value: '1' },
+      { name: 'CLOUDSDK_CORE_PROJECT', value: env.plan.gcp?.project ?? '' },
+    ];
+  }
+  return [
+    { name: 'HOME', value: '/tmp' },
+    { name: 'AWS_REGION', value: env.region },
+    { name: 'AWS_DEFAULT_REGION', value: env.region },
+    { name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' },
+    // Never fall back to the node's instance role: the pod's IRSA role or nothing.
+    { name: 'AWS_EC2_METADATA_DISABLED', value: 'true' },
+  ];
+}
+
+function initContainer(
+  env: K8sEnvironment,
+  name: string,
+  script: readonly string[],
+  ownEnv: IEnvVar[],
+  mounts: IContainer['volumeMounts'],
+): IContainer {
+  return {
+    name,
+    image: imageReference(env.initContainer.image),
+    imagePullPolicy: 'IfNotPresent',
+    command: ['/bin/sh', '-ec', ['set -eu', ...script].join('\n')],
+    env: [...ownEnv, ...cliEnv(env)],
+    resources: {
+      requests: { cpu: cpu(env.initContainer.cpuMillis), memory: env.initContainer.memory },
+      limits: { cpu: cpu(env.initContainer.cpuMillis), memory: env.initContainer.memory },
+    },
+    securityContext: containerSecurityContext,
+    volumeMounts: mounts,
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+}
+
+/**
+ * The prediction log shipper, a native sidecar (an init container that keeps running): it starts
+ * before the server and stops after it, so the last lines the server writes while it drains are
+ * still shipped. Same restricted security context as the server; it reads the pod's /tmp only.
+ */
+function logShipper(env: K8sEnvironment): IContainer {
+  const s = env.logShipper;
+  return {
+    name: logShipperContainerName,
+    image: imageReference(s.image),
+    imagePullPolicy: 'IfNotPresent',
+    restartPolicy: 'Always',
+    args: [
+      '--config-json',
+      `${shipperConfigMount}/${shipperConfigKey}`,
+      '--graceful-shutdown-limit-secs',
+      String(s.flushSeconds),
+    ],
+    env: [
+      { name: 'VECTOR_LOG', value: env.logLevel },
+      ...(env.cloud === 'aws'
+        ? [
+            { name: 'AWS_REGION', value: env.region },
+            { name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' },
+            // The pod's IRSA role or nothing: never the node's instance role.
+            { name: 'AWS_EC2_METADATA_DISABLED', value: 'true' },
+          ]
+        : []),
+    ],
+    resources: {
+      requests: { cpu: cpu(s.cpuMillis), memory: s.memory },
+      limits: { cpu: cpu(s.cpuMillis), memory: s.memory },
+    },
+    securityContext: containerSecurityContext,
+    volumeMounts: [
+      { name: 'tmp', mountPath: shipperSourceMount, readOnly: true },
+      { name: 'log-shipper', mountPath: shipperDataMount },
+      { name: 'log-shipper-config', mountPath: shipperConfigMount, readOnly: true },
+    ],
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+}
+
+function commonPodSpec(
+  env: K8sEnvironment,
+  serviceAccountName: string,
+): Pick<
+  IPodSpec,
+  | 'serviceAccountName'
+  | 'automountServiceAccountToken'
+  | 'enableServiceLinks'
+  | 'securityContext'
+  | 'nodeSelector'
+  | 'tolerations'
+> {
+  return {
+    serviceAccountName,
+    // Workload Identity (metadata server) and IRSA (its own projected token) need no API token.
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    securityContext: podSecurityContext,
+    ...(Object.keys(env.scheduling.nodeSelector).length > 0
+      ? { nodeSelector: { ...env.scheduling.nodeSelector } }
+      : {}),
+    ...(env.scheduling.tolerations.length > 0
+      ? { tolerations: env.scheduling.tolerations.map((t) => ({ ...t })) }
+      : {}),
+  };
+}
+
+/**
+ * Seconds the pod gets after deletion: preStop pause + the server's drain + the shipper's last
+ * upload (it stops after the server) + a margin.
+ */
+export function terminationGraceSeconds(env: K8sEnvironment): number {
+  return (
+    env.shutdown.preStopSeconds +
+    env.shutdown.drainSeconds +
+    env.logShipper.flushSeconds +
+    env.shutdown.marginSeconds
+  );
+}
+
+export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
+  const period = 5;
+  return {
+    ...commonPodSpec(env, service.serviceAccount),
+    terminationGracePeriodSeconds: terminationGraceSeconds(env),
+    initContainers: [
+      initContainer(
+        env,
+        'fetch-model',
+        [...fetchModel[env.objectStoreScheme], ...verifyModel],
+        [
+          { name: 'MODEL_URI', value: env.plan.modelUri },
+          { name: 'MODEL_SHA256', value: model.sha256 },
+          { name: 'MODEL_ARTIFACTS', value: modelArtifacts.join(' ') },
+        ],
+        [
+          { name: 'model', mountPath: modelMount },
+          { name: 'tmp', mountPath: '/tmp' },
+        ],
+      ),
+      logShipper(env),
+    ],
+    containers: [
+      {
+        name: k8sNames.container,
+        image: env.image,
+        imagePullPolicy: 'IfNotPresent',
+        ports: [{ name: 'http', containerPort: runtime.port, protocol: 'TCP' }],
+        env: [
+          { name: 'PORT', value: String(runtime.port) },
+          { name: 'MODEL_PATH', value: modelPath },
+          // One process per pod; the inference pool gets one thread per whole core of the limit.
+          { name: 'WORKERS', value: String(runtime.poolSize) },
+          { name: 'PREDICTION_LOG_PATH', value: predictionLogPath },
+          { name: 'SHUTDOWN_TIMEOUT_MS', value: String(env.shutdown.drainSeconds * 1000) },
+          { name: 'LOG_LEVEL', value: env.logLevel },
+          { name: 'NODE_ENV', value: 'production' },
+        ],
+        resources: {
+          requests: { cpu: cpu(runtime.cpuMillis), memory: runtime.memory },
+          limits: { cpu: cpu(runtime.cpuMillis), memory: runtime.memory },
+        },
+        startupProbe: {
+          // Ready means every worker ran a warm-up inference: the whole model load fits this budget.
+          httpGet: { path: '/readyz', port: 'http' },
+          periodSeconds: period,
+          timeoutSeconds: 2,
+          failureThreshold: Math.ceil(env.startupBudgetSeconds / period),
+        },
+        readinessProbe: {
+          httpGet: { path: '/readyz', port: 'http' },
+          periodSeconds: period,
+          timeoutSeconds: 2,
+          failureThreshold: 2,
+          successThreshold: 1,
+        },
+        livenessProbe: {
+          httpGet: { path: '/healthz', port: 'http' },
+          periodSeconds: 10,
+          timeoutSeconds: 3,
+          failureThreshold: 3,
+        },
+        lifecycle: { preStop: { sleep: { seconds: env.shutdown.preStopSeconds } } },
+        securityContext: containerSecurityContext,
+        volumeMounts: [
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'model', mountPath: modelMount, readOnly: true },
+        ],
+        terminationMessagePolicy: 'FallbackToLogsOnError',
+      },
+    ],
+    volumes: [
+      { name: 'tmp', emptyDir: { sizeLimit: env.storage.tmpSizeLimit } },
+      { name: 'model', emptyDir: { sizeLimit: env.storage.modelSizeLimit } },
+      { name: 'log-shipper', emptyDir: { sizeLimit: env.logShipper.dataSizeLimit } },
+      { name: 'log-shipper-config', configMap: { name: configMaps.logShipper } },
+    ],
+  };
+}
+
+export const driftContainerName = 'drift';
+
+export function driftPodSpec(env: K8sEnvironment): IPodSpec {
+  const driftCpu = Math.min(runtime.cpuMillis, 1000);
+  return {
+    ...commonPodSpec(env, service.driftServiceAccount),
+    restartPolicy: 'Never',
+    initContainers: [
+      initContainer(
+        env,
+        'fetch-log',
+        [...fetchLog[env.objectStoreScheme], ...requireLog],
+        [{ name: 'PREDICTION_LOG_URI', value: env.plan.predictionLogUri }],
+        [
+          { name: 'data', mountPath: dataMount },
+          { name: 'tmp', mountPath: '/tmp' },
+        ],
+      ),
+    ],
+    containers: [
+      {
+        name: driftContainerName,
+        image: env.image,
+        imagePullPolicy: 'IfNotPresent',
+        // The baseline from the ConfigMap, not the model's folder: this identity cannot read it.
+        command: [
+          'node',
+          'dist/src/cli/drift.js',
+          '--log',
+          `${dataMount}/predictions.jsonl`,
+          '--baseline',
+          `${baselineMount}/${driftBaseline().file}`,
+        ],
+        env: [
+          { name: 'LOG_LEVEL', value: env.logLevel },
+          { name: 'NODE_ENV', value: 'production' },
+        ],
+        resources: {
+          requests: { cpu: cpu(driftCpu), memory: runtime.memory },
+          limits: { cpu: cpu(driftCpu), memory: runtime.memory },
+        },
+        securityContext: containerSecurityContext,
+        volumeMounts: [
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'data', mountPath: dataMount, readOnly: true },
+          { name: 'baseline', mountPath: baselineMount, readOnly: true },
+        ],
+        terminationMessagePolicy: 'FallbackToLogsOnError',
+      },
+    ],
+    volumes: [
+      { name: 'tmp', emptyDir: { sizeLimit: env.storage.tmpSizeLimit } },
+      { name: 'data', emptyDir: { sizeLimit: env.storage.tmpSizeLimit } },
+      { name: 'baseline', configMap: { name: configMaps.driftBaseline } },
+    ],
+  };
+}
+
+export { driftComponent };

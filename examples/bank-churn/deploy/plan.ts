@@ -1,0 +1,185 @@
+/**
+ * The names and sizes of every environment of this service, derived once by create-mlops-service
+ * from its answers. The Kubernetes manifests (deploy/k8s) and the cloud stacks (deploy/infra) both
+ * import this file, so the identity a service account names is the identity the stack creates, and
+ * the bucket the init container reads is the bucket the stack creates. Generated: change
+ * `.mlops-service/answers.json` and run `npx create-mlops-service upgrade` instead of editing.
+ */
+
+export const service = {
+  "service": "bank-churn",
+  "serviceAccount": "bank-churn",
+  "driftServiceAccount": "bank-churn-drift",
+  "metricPrefix": "mlservice",
+  "selectorLabels": {
+    "app.kubernetes.io/name": "bank-churn",
+    "app.kubernetes.io/component": "inference"
+  },
+  "labels": {
+    "app.kubernetes.io/name": "bank-churn",
+    "app.kubernetes.io/component": "inference",
+    "app.kubernetes.io/part-of": "bank-churn",
+    "app.kubernetes.io/managed-by": "create-mlops-service",
+    "team": "retention-analytics",
+    "cost-center": "retail-banking"
+  },
+  "registryRepository": "bank-churn",
+  "mlNodePool": {
+    "key": "workload-type",
+    "value": "ml-inference"
+  },
+  "k8s": {
+    "driftCronJob": "bank-churn-drift",
+    "denyAllPolicy": "bank-churn-default-deny",
+    "inferencePolicy": "bank-churn-inference",
+    "driftPolicy": "bank-churn-drift",
+    "dashboard": "bank-churn-dashboard",
+    "dashboardUid": "bank-churn-inference"
+  }
+} as const;
+
+export const runtime = {
+  "nodeMajor": 24,
+  "port": 8080,
+  "cpu": 2,
+  "cpuMillis": 2000,
+  "memory": "1Gi",
+  "poolSize": 2,
+  "modelDir": "model",
+  "modelFile": "model/model.onnx"
+} as const;
+
+export const model = {
+  name: "bank-churn",
+  version: "1.0.0",
+  sha256: "e41a0b55fdd9b72ed35a3fdfab04160555108ca07d75e4dd4c9967275087b368",
+  task: "binary",
+  features: ["CreditScore","Geography","Gender","Age","Tenure","Balance","NumOfProducts","HasCrCard","IsActiveMember","EstimatedSalary"],
+  /** Whether model.schema.json describes the model (it then ships beside model.onnx). */
+  described: true,
+  /** Artifact files shipped beside model.onnx (drift baseline, background, golden...). */
+  artifacts: {"driftBaseline":"drift_baseline.json","background":"background.json","golden":"golden.json","metrics":"metrics.json","modelCard":"MODEL_CARD.md","lineage":"lineage.json"},
+} as const;
+
+export const owner = "retention-analytics";
+export const costCenter = "retail-banking";
+
+export const environments = [
+  {
+    "id": "gcp-dev",
+    "cloud": "gcp",
+    "stage": "dev",
+    "minReplicas": 1,
+    "maxReplicas": 2,
+    "cpuTarget": 70,
+    "nodePool": {
+      "min": 1,
+      "max": 2
+    },
+    "modelUri": "gs://acme-churn-prod-bank-churn-dev-models/models/bank-churn/1.0.0/model.onnx",
+    "predictionLogUri": "gs://acme-churn-prod-bank-churn-dev-models/prediction-logs/",
+    "gcp": {
+      "namespace": "bank-churn-dev",
+      "project": "acme-churn-prod",
+      "region": "europe-west1",
+      "cluster": "bank-churn-dev",
+      "network": "bank-churn-dev",
+      "serviceAccountId": "bank-churn-dev",
+      "serviceAccountEmail": "bank-churn-dev@acme-churn-prod.iam.gserviceaccount.com",
+      "workloadIdentityMember": "serviceAccount:acme-churn-prod.svc.id.goog[bank-churn-dev/bank-churn]",
+      "driftServiceAccountId": "bank-churn-dev-drift",
+      "driftServiceAccountEmail": "bank-churn-dev-drift@acme-churn-prod.iam.gserviceaccount.com",
+      "driftWorkloadIdentityMember": "serviceAccount:acme-churn-prod.svc.id.goog[bank-churn-dev/bank-churn-drift]",
+      "registryHost": "europe-west1-docker.pkg.dev",
+      "image": "europe-west1-docker.pkg.dev/acme-churn-prod/bank-churn/bank-churn",
+      "modelBucket": "acme-churn-prod-bank-churn-dev-models",
+      "stateBucket": "acme-churn-prod-bank-churn-tfstate",
+      "statePrefix": "bank-churn/dev",
+      "bootstrapStatePrefix": "bank-churn/bootstrap",
+      "nodeServiceAccountId": "bank-churn-dev-nodes",
+      "keyRing": "bank-churn-dev",
+      "cryptoKey": "data",
+      "systemPool": "system",
+      "mlPool": "ml"
+    }
+  },
+  {
+    "id": "gcp-staging",
+    "cloud": "gcp",
+    "stage": "staging",
+    "minReplicas": 2,
+    "maxReplicas": 4,
+    "cpuTarget": 65,
+    "nodePool": {
+      "min": 1,
+      "max": 3
+    },
+    "modelUri": "gs://acme-churn-prod-bank-churn-staging-models/models/bank-churn/1.0.0/model.onnx",
+    "predictionLogUri": "gs://acme-churn-prod-bank-churn-staging-models/prediction-logs/",
+    "gcp": {
+      "namespace": "bank-churn-staging",
+      "project": "acme-churn-prod",
+      "region": "europe-west1",
+      "cluster": "bank-churn-staging",
+      "network": "bank-churn-staging",
+      "serviceAccountId": "bank-churn-staging",
+      "serviceAccountEmail": "bank-churn-staging@acme-churn-prod.iam.gserviceaccount.com",
+      "workloadIdentityMember": "serviceAccount:acme-churn-prod.svc.id.goog[bank-churn-staging/bank-churn]",
+      "driftServiceAccountId": "bank-churn-staging-drift",
+      "driftServiceAccountEmail": "bank-churn-staging-drift@acme-churn-prod.iam.gserviceaccount.com",
+      "driftWorkloadIdentityMember": "serviceAccount:acme-churn-prod.svc.id.goog[bank-churn-staging/bank-churn-drift]",
+      "registryHost": "europe-west1-docker.pkg.dev",
+      "image": "europe-west1-docker.pkg.dev/acme-churn-prod/bank-churn/bank-churn",
+      "modelBucket": "acme-churn-prod-bank-churn-staging-models",
+      "stateBucket": "acme-churn-prod-bank-churn-tfstate",
+      "statePrefix": "bank-churn/staging",
+      "bootstrapStatePrefix": "bank-churn/bootstrap",
+      "nodeServiceAccountId": "bank-churn-staging-nodes",
+      "keyRing": "bank-churn-staging",
+      "cryptoKey": "data",
+      "systemPool": "system",
+      "mlPool": "ml"
+    }
+  },
+  {
+    "id": "gcp-prod",
+    "cloud": "gcp",
+    "stage": "prod",
+    "minReplicas": 2,
+    "maxReplicas": 8,
+    "cpuTarget": 60,
+    "nodePool": {
+      "min": 1,
+      "max": 5
+    },
+    "modelUri": "gs://acme-churn-prod-bank-churn-prod-models/models/bank-churn/1.0.0/model.onnx",
+    "predictionLogUri": "gs://acme-churn-prod-bank-churn-prod-models/prediction-logs/",
+    "gcp": {
+      "namespace": "bank-churn-prod",
+      "project": "acme-churn-prod",
+      "region": "europe-west1",
+      "cluster": "bank-churn-prod",
+      "network": "bank-churn-prod",
+      "serviceAccountId": "bank-churn-prod",
+      "serviceAccountEmail": "bank-churn-prod@acme-churn-prod.iam.gserviceaccount.com",
+      "workloadIdentityMember": "serviceAccount:acme-churn-prod.svc.id.goog[bank-churn-prod/bank-churn]",
+      "driftServiceAccountId": "bank-churn-prod-drift",
+      "driftServiceAccountEmail": "bank-churn-prod-drift@acme-churn-prod.iam.gserviceaccount.com",
+      "driftWorkloadIdentityMember": "serviceAccount:acme-churn-prod.svc.id.goog[bank-churn-prod/bank-churn-drift]",
+      "registryHost": "europe-west1-docker.pkg.dev",
+      "image": "europe-west1-docker.pkg.dev/acme-churn-prod/bank-churn/bank-churn",
+      "modelBucket": "acme-churn-prod-bank-churn-prod-models",
+      "stateBucket": "acme-churn-prod-bank-churn-tfstate",
+      "statePrefix": "bank-churn/prod",
+      "bootstrapStatePrefix": "bank-churn/bootstrap",
+      "nodeServiceAccountId": "bank-churn-prod-nodes",
+      "keyRing": "bank-churn-prod",
+      "cryptoKey": "data",
+      "systemPool": "system",
+      "mlPool": "ml"
+    }
+  }
+] as const;
+
+export type Environment = (typeof environments)[number];
+export type EnvironmentId = Environment['id'];

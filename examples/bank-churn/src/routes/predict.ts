@@ -1,0 +1,98 @@
+/**
+ * `POST /predict` (one record) and `POST /predict/batch` (up to MAX_BATCH_ROWS records), typed from
+ * the model's features.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Prediction } from '../inference/outputs.js';
+import {
+  type Row,
+  batchResponseSchema,
+  batchSchema,
+  predictResponseSchema,
+  recordSchema,
+  toJsonSchema,
+} from '../model/schemas.js';
+import type { ServiceContext } from '../service.js';
+import { admit, errorResponses, zodValidator } from './common.js';
+
+export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
+  return async (app) => {
+    const { contract, config } = ctx;
+    const record = recordSchema(contract);
+    const batch = batchSchema(contract, config.maxBatchRows);
+    const common = {
+      model: contract.name,
+      modelVersion: contract.version,
+      ...(contract.threshold !== undefined ? { threshold: contract.threshold } : {}),
+    };
+    const { name: model, version: modelVersion, threshold } = contract;
+    // The answer to /predict, built without spreading objects on the hot path (the response
+    // schema serializes exactly these members).
+    const answer = (p: Prediction, requestId: string): Record<string, unknown> =>
+      'prediction' in p
+        ? { prediction: p.prediction, requestId, model, modelVersion }
+        : {
+            label: p.label,
+            probabilities: p.probabilities,
+            requestId,
+            model,
+            modelVersion,
+            threshold,
+          };
+    const errors = errorResponses(400, 413, 415, 500, 503, 504);
+
+    app.post(
+      '/predict',
+      {
+        schema: {
+          tags: ['predict'],
+          summary: `Predict one record with the ${contract.name} model`,
+          body: { ...toJsonSchema(record, 'input'), examples: [ctx.exampleRow] },
+          response: { 200: toJsonSchema(predictResponseSchema(contract)), ...errors },
+        },
+        validatorCompiler: zodValidator(record),
+        onRequest: admit(ctx),
+      },
+      async (request) => {
+        const row = request.body as Row;
+        const result = await ctx.predict([row], request.startedAt);
+        const prediction = ctx.shape(result.outputs, 0);
+        ctx.record({
+          requestId: request.id,
+          endpoint: 'predict',
+          rows: [row],
+          predictions: [prediction],
+          latencyMs: performance.now() - request.startedAt,
+        });
+        return answer(prediction, request.id);
+      },
+    );
+
+    app.post(
+      '/predict/batch',
+      {
+        schema: {
+          tags: ['predict'],
+          summary: `Predict up to ${config.maxBatchRows} records in one request`,
+          body: { ...toJsonSchema(batch, 'input'), examples: [{ instances: [ctx.exampleRow] }] },
+          response: { 200: toJsonSchema(batchResponseSchema(contract)), ...errors },
+        },
+        validatorCompiler: zodValidator(batch),
+        onRequest: admit(ctx),
+      },
+      async (request) => {
+        const rows = (request.body as { instances: Row[] }).instances;
+        const result = await ctx.predict(rows, request.startedAt);
+        const predictions = rows.map((_, i) => ctx.shape(result.outputs, i));
+        ctx.record({
+          requestId: request.id,
+          endpoint: 'predict/batch',
+          rows,
+          predictions,
+          latencyMs: performance.now() - request.startedAt,
+        });
+        return { requestId: request.id, ...common, predictions };
+      },
+    );
+  };
+}

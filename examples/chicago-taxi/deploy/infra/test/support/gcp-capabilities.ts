@@ -1,0 +1,155 @@
+import type { Capabilities } from './capabilities.js';
+import { effectName } from './capabilities.js';
+import { type Block, type TerraformJson, resource, resources } from './synth.js';
+
+const one = (record: Record<string, Block>, what: string): Block => {
+  const all = Object.values(record);
+  if (all.length !== 1) throw new Error(`expected one ${what}, found ${all.length}`);
+  return all[0]!;
+};
+
+/** Reads the capabilities back from a GCP environment stack and the GCP bootstrap stack. */
+export function gcpCapabilities(env: TerraformJson, bootstrap: TerraformJson): Capabilities {
+  const registry = one(resources(bootstrap, 'google_artifact_registry_repository'), 'registry');
+  const apis = Object.values(resources(bootstrap, 'google_project_service')).map((s) => s.service);
+  const bucket = resource(env, 'google_storage_bucket', 'model-bucket');
+  const cluster = resource(env, 'google_container_cluster', 'cluster');
+  const pools = Object.values(resources(env, 'google_container_node_pool'));
+  const tainted = pools.filter((p) => (p.node_config as Block).taint);
+  const mlPool = one(
+    Object.fromEntries(tainted.map((p, i) => [String(i), p])),
+    'tainted node pool',
+  );
+  const taint = (
+    (mlPool.node_config as Block).taint as Array<{ key: string; value: string; effect: string }>
+  )[0]!;
+  const autoscaling = mlPool.autoscaling as {
+    total_min_node_count: number;
+    total_max_node_count: number;
+  };
+
+  /** `<namespace>/<ksa>` that may act as the service account the stack creates as `identity`. */
+  const kubernetesServiceAccount = (identity: string): string => {
+    const binding = one(
+      Object.fromEntries(
+        Object.entries(resources(env, 'google_service_account_iam_member')).filter(
+          ([, r]) =>
+            r.role === 'roles/iam.workloadIdentityUser' &&
+            r.service_account_id === `\${google_service_account.${identity}.name}`,
+        ),
+      ),
+      `Workload Identity binding of ${identity}`,
+    );
+    return /\[([^\]]+)\]$/.exec(String(binding.member))?.[1] ?? '';
+  };
+  /** The bucket grants of the service account the stack creates as `identity`: role and what the condition allows. */
+  const grantsOf = (identity: string) => {
+    const created = resource(env, 'google_service_account', identity);
+    const member = `serviceAccount:${String(created.account_id)}@${String(created.project)}.iam.gserviceaccount.com`;
+    return Object.values(resources(env, 'google_storage_bucket_iam_member'))
+      .filter((g) => g.member === member)
+      .map((g) => {
+        const bucketName =
+          g.bucket === '${google_storage_bucket.model-bucket.name}'
+            ? String(bucket.name)
+            : String(g.bucket);
+        const condition = (g.condition as { expression?: string } | undefined)?.expression ?? '';
+        const objects =
+          /^resource\.name\.startsWith\("projects\/_\/buckets\/([^/]+)\/objects\/([^"]*)"\)$/.exec(
+            condition,
+          );
+        const list =
+          /^resource\.type == "storage\.googleapis\.com\/Bucket" && api\.getAttribute\("storage\.googleapis\.com\/objectListPrefix", ""\)\.startsWith\("([^"]*)"\)$/.exec(
+            condition,
+          );
+        return {
+          role: String(g.role),
+          bucket:
+            objects && objects[1] !== bucketName
+              ? `${bucketName} (condition names ${objects[1]})`
+              : bucketName,
+          objects: objects?.[2],
+          list: list?.[1],
+        };
+      });
+  };
+  const service = grantsOf('service-identity');
+  const serviceRead = service.filter((g) => g.role === 'roles/storage.objectViewer' && g.objects);
+  const serviceWrite = service.filter((g) => g.role === 'roles/storage.objectCreator' && g.objects);
+  const drift = grantsOf('drift-identity');
+  const driftRead = drift.filter((g) => g.role === 'roles/storage.objectViewer' && g.objects);
+  const driftList = drift.filter((g) => g.role === 'roles/storage.objectViewer' && g.list);
+  const onlyPrefix = (
+    gs: Array<{ objects?: string; list?: string }>,
+    key: 'objects' | 'list',
+  ): string => (gs.length === 1 ? (gs[0]![key] ?? '') : `(${gs.length} grants)`);
+  const lifecycle = (bucket.lifecycle_rule as Block[] | undefined) ?? [];
+  const logExpiry = lifecycle.find(
+    (r) => (r.condition as Block).age !== undefined && (r.condition as Block).matches_prefix,
+  );
+  const backend = env.terraform.backend?.gcs as { bucket: string; prefix: string } | undefined;
+
+  return {
+    registry: {
+      repository: String(registry.repository_id),
+      immutableTags: (registry.docker_config as Block | undefined)?.immutable_tags === true,
+      scanned:
+        (registry.vulnerability_scanning_config as Block | undefined)?.enablement_config ===
+          'INHERITED' && apis.includes('containerscanning.googleapis.com'),
+    },
+    modelBucket: {
+      name: String(bucket.name),
+      versioned: (bucket.versioning as Block | undefined)?.enabled === true,
+      encryption: (bucket.encryption as Block | undefined)?.default_kms_key_name
+        ? 'customer-managed key'
+        : 'cloud-managed key',
+      publicAccessBlocked:
+        bucket.public_access_prevention === 'enforced' &&
+        bucket.uniform_bucket_level_access === true,
+      predictionLogDays: Number((logExpiry?.condition as Block | undefined)?.age ?? 0),
+    },
+    workloadIdentity: {
+      kubernetesServiceAccount: kubernetesServiceAccount('service-identity'),
+      bucket: [...new Set(service.map((g) => g.bucket))].join(', '),
+      readPrefix: onlyPrefix(serviceRead, 'objects'),
+      writePrefix: onlyPrefix(serviceWrite, 'objects'),
+      access: (serviceRead.length + serviceWrite.length === service.length &&
+      serviceWrite.length === 1
+        ? 'read objects, create objects'
+        : service.map((g) => g.role).join(', ')) as 'read objects, create objects',
+    },
+    driftIdentity: {
+      kubernetesServiceAccount: kubernetesServiceAccount('drift-identity'),
+      bucket: [...new Set(drift.map((g) => g.bucket))].join(', '),
+      readPrefix:
+        onlyPrefix(driftRead, 'objects') === onlyPrefix(driftList, 'list')
+          ? onlyPrefix(driftRead, 'objects')
+          : '(read and list differ)',
+      access: (driftRead.length + driftList.length === drift.length && driftList.length === 1
+        ? 'read and list objects'
+        : drift.map((g) => g.role).join(', ')) as 'read and list objects',
+    },
+    nodePool: {
+      min: autoscaling.total_min_node_count,
+      max: autoscaling.total_max_node_count,
+      taint: `${taint.key}=${taint.value}:${effectName[taint.effect] ?? taint.effect}`,
+      privateNodes:
+        (cluster.private_cluster_config as Block | undefined)?.enable_private_nodes === true,
+      nodeCredentialsHidden: pools.every(
+        (p) =>
+          ((p.node_config as Block).workload_metadata_config as Block | undefined)?.mode ===
+          'GKE_METADATA',
+      ),
+    },
+    cluster: {
+      networkPolicyEnforced: cluster.datapath_provider === 'ADVANCED_DATAPATH',
+      secretsCustomerKey: (cluster.database_encryption as Block | undefined)?.state === 'ENCRYPTED',
+    },
+    remoteState: {
+      bucket: backend?.bucket ?? '',
+      key: backend?.prefix ?? '',
+      // The GCS backend locks natively.
+      locked: backend !== undefined,
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/** Helpers shared by the manifest tests: synthesized environments and the pods inside them. */
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import { type Synthesized, synthesizeAll } from '../app.js';
+import type { Manifest } from '../validate.js';
+
+/** Every environment, with the optional prometheus-operator objects on so they are checked too. */
+export const all: readonly Synthesized[] = synthesizeAll({
+  monitoring: { prometheusOperator: true },
+});
+
+/** The same environments with the defaults of config.ts. */
+export const defaults: readonly Synthesized[] = synthesizeAll();
+
+export const envIds = all.map((s) => s.env.id);
+
+export function byId(id: string): Synthesized {
+  const s = all.find((x) => x.env.id === id);
+  if (!s) throw new Error(`no environment ${id}`);
+  return s;
+}
+
+export function find(s: Synthesized, kind: string, name?: string): Manifest[] {
+  return s.manifests.filter(
+    (m) => m.kind === kind && (name === undefined || m.metadata.name === name),
+  );
+}
+
+export function one(s: Synthesized, kind: string, name?: string): Manifest {
+  const found = find(s, kind, name);
+  if (found.length !== 1)
+    throw new Error(`${s.env.id}: expected one ${kind}, found ${found.length}`);
+  return found[0]!;
+}
+
+export interface PodTemplate {
+  readonly owner: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly spec: IPodSpec;
+}
+
+/** Every pod template: Deployments, Jobs and CronJobs. */
+export function podTemplates(s: Synthesized): PodTemplate[] {
+  const out: PodTemplate[] = [];
+  for (const m of s.manifests) {
+    const spec = m.spec as Record<string, any> | undefined;
+    const template =
+      m.kind === 'CronJob'
+        ? spec?.jobTemplate?.spec?.template
+        : m.kind === 'Deployment' || m.kind === 'Job'
+          ? spec?.template
+          : undefined;
+    if (template) {
+      out.push({
+        owner: `${m.kind}/${m.metadata.name}`,
+        labels: template.metadata?.labels ?? {},
+        spec: template.spec,
+      });
+    }
+  }
+  return out;
+}
+
+export function containersOf(spec: IPodSpec): IContainer[] {
+  return [...(spec.initContainers ?? []), ...spec.containers];
+}
+
+export function selects(
+  selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } | undefined,
+  labels: Readonly<Record<string, string>>,
+): boolean {
+  if (!selector) return false;
+  if (selector.matchExpressions?.length)
+    throw new Error('selects() does not evaluate matchExpressions');
+  return Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+}

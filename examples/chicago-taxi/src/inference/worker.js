@@ -1,0 +1,257 @@
+// @ts-check
+/**
+ * The inference worker: a piscina worker thread holding one onnxruntime-node session, created when
+ * the worker starts and warmed up before the worker reports itself ready. This is the only module
+ * that imports onnxruntime-node (the main thread must never block on a model run).
+ *
+ * Plain JavaScript on purpose: worker threads load it as it is, in the tests and in production.
+ *
+ * Session settings: one intra-op and one inter-op thread, sequential execution and no spinning, so
+ * W workers use W cores and an idle pod burns no CPU (see README "How it serves").
+ */
+import { performance } from 'node:perf_hooks';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import ort from 'onnxruntime-node';
+import { batchLayout, packRows, plainData, unpackBatch } from './tensors.js';
+
+/**
+ * @typedef {import('./tensors.js').InputSpec} InputSpec
+ * @typedef {import('./tensors.js').FeatureSpec} FeatureSpec
+ * @typedef {import('./tensors.js').PackedInput} PackedInput
+ * @typedef {import('./tensors.js').Row} Row
+ * @typedef {{
+ *   role: 'predict' | 'explain',
+ *   modelPath: string,
+ *   inputs: InputSpec[],
+ *   outputs: { name: string, type: string }[],
+ *   features: FeatureSpec[],
+ *   warmupRows: Row[],
+ *   explain?: { background: Row[], output: string, mode: 'positive' | 'argmax' | 'value', positiveIndex: number },
+ * }} WorkerConfig
+ * @typedef {{ dims: number[], data: Float32Array | Float64Array | Int32Array | string[] | number[] }} OutputData
+ * @typedef {{ op: 'run', batch: import('./tensors.js').PackedBatch }} RunTask
+ * @typedef {{ op: 'explain', row: Row, samples: number, seed: number }} ExplainTask
+ */
+
+const config = /** @type {WorkerConfig} */ (workerData);
+
+/** @param {string} message */
+function fatal(message) {
+  parentPort?.postMessage({ type: 'mlservice:fatal', message });
+  return new Error(message);
+}
+
+/** @type {ort.InferenceSession} */
+let session;
+try {
+  session = await ort.InferenceSession.create(config.modelPath, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: true,
+    logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  });
+} catch (err) {
+  const reason = String(/** @type {Error} */ (err)?.message ?? err)
+    .replace(/^Load model from .*? failed:/, '')
+    .trim();
+  throw fatal(`cannot load the model ${config.modelPath}: ${reason}`);
+}
+
+// The graph must be the one the service was generated for: same input names and element types.
+{
+  /** @type {string[]} */
+  const problems = [];
+  for (const input of config.inputs) {
+    const meta = session.inputMetadata.find((m) => m.name === input.name);
+    if (!meta) problems.push(`input "${input.name}" is missing`);
+    else if (meta.isTensor && meta.type !== input.type)
+      problems.push(`input "${input.name}" is ${meta.type}, expected ${input.type}`);
+  }
+  for (const name of session.inputNames) {
+    if (!config.inputs.some((i) => i.name === name)) problems.push(`unexpected input "${name}"`);
+  }
+  for (const output of config.outputs) {
+    if (!session.outputNames.includes(output.name))
+      problems.push(`output "${output.name}" is missing`);
+  }
+  if (problems.length > 0) {
+    throw fatal(
+      `the model ${config.modelPath} does not match the service's contract: ${problems.join('; ')}`,
+    );
+  }
+}
+
+/**
+ * @param {PackedInput[]} inputs
+ * @param {string[] | undefined} fetches
+ * @returns {Promise<Record<string, OutputData>>}
+ */
+async function runPacked(inputs, fetches) {
+  /** @type {Record<string, ort.Tensor>} */
+  const feeds = {};
+  for (const input of inputs) {
+    feeds[input.name] = new ort.Tensor(
+      /** @type {any} */ (input.type),
+      /** @type {any} */ (input.data),
+      input.dims,
+    );
+  }
+  const results = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
+  /** @type {Record<string, OutputData>} */
+  const out = {};
+  for (const [name, tensor] of Object.entries(results)) {
+    out[name] = { dims: tensor.dims.map(Number), data: plainData(tensor.data) };
+  }
+  return out;
+}
+
+const layout = batchLayout(config.inputs);
+const fetches = config.outputs.map((o) => o.name);
+
+/** @param {RunTask} task */
+async function run(task) {
+  const start = performance.now();
+  const outputs = await runPacked(unpackBatch(task.batch, layout), fetches);
+  return { outputs, computeMs: performance.now() - start };
+}
+
+/** Seeded PRNG (mulberry32): the same record and seed give the same explanation. */
+function random(/** @type {number} */ seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Model-agnostic Shapley values by permutation sampling (Strumbelj & Kononenko 2014), with
+ * antithetic permutations: each sample walks from a background row to the record, switching one
+ * feature at a time in a random order; a feature's contribution is the mean change it causes. All
+ * walks are evaluated in a few batched model runs. Contributions add up exactly to
+ * value - baseValue, where baseValue is the mean output over the sampled background rows.
+ *
+ * @param {ExplainTask} task
+ */
+async function explain(task) {
+  const start = performance.now();
+  const cfg = config.explain;
+  if (!cfg) throw new Error('this worker has no background sample');
+  const features = config.features.map((f) => f.name);
+  const m = features.length;
+  const x = task.row;
+  const own = await runPacked(packRows([x], config.inputs, config.features), [cfg.output]);
+  const width = /** @type {OutputData} */ (own[cfg.output]).data.length;
+  const firstRow = Array.from(
+    /** @type {ArrayLike<number>} */ (/** @type {OutputData} */ (own[cfg.output]).data),
+  );
+  let column = 0;
+  if (cfg.mode === 'positive') column = cfg.positiveIndex;
+  else if (cfg.mode === 'argmax') column = firstRow.indexOf(Math.max(...firstRow));
+
+  const rand = random(task.seed);
+  const k = task.samples;
+  /** @type {Row[]} */
+  const rows = [];
+  /** @type {number[][]} */
+  const orders = [];
+  /** @type {number[]} */
+  let order = features.map((_, i) => i);
+  for (let s = 0; s < k; s++) {
+    if (s % 2 === 0) {
+      order = features.map((_, i) => i);
+      for (let i = m - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        const t = /** @type {number} */ (order[i]);
+        order[i] = /** @type {number} */ (order[j]);
+        order[j] = t;
+      }
+    } else {
+      order = [...order].reverse();
+    }
+    orders.push(order);
+    const background = /** @type {Row} */ (
+      cfg.background[Math.floor(rand() * cfg.background.length)]
+    );
+    let current = { ...background };
+    rows.push(current);
+    for (const i of order) {
+      const name = /** @type {string} */ (features[i]);
+      current = { ...current, [name]: x[name] };
+      rows.push(current);
+    }
+  }
+  const values = new Float64Array(rows.length);
+  const chunk = 4096;
+  for (let offset = 0; offset < rows.length; offset += chunk) {
+    const part = rows.slice(offset, offset + chunk);
+    const out = await runPacked(packRows(part, config.inputs, config.features), [cfg.output]);
+    const data = /** @type {ArrayLike<number>} */ (
+      /** @type {OutputData} */ (out[cfg.output]).data
+    );
+    for (let r = 0; r < part.length; r++) values[offset + r] = Number(data[r * width + column]);
+  }
+  const sum = new Float64Array(m);
+  const sumSq = new Float64Array(m);
+  let base = 0;
+  for (let s = 0; s < k; s++) {
+    const at = s * (m + 1);
+    base += /** @type {number} */ (values[at]);
+    const walk = /** @type {number[]} */ (orders[s]);
+    for (let p = 0; p < m; p++) {
+      const delta =
+        /** @type {number} */ (values[at + p + 1]) - /** @type {number} */ (values[at + p]);
+      const i = /** @type {number} */ (walk[p]);
+      sum[i] = /** @type {number} */ (sum[i]) + delta;
+      sumSq[i] = /** @type {number} */ (sumSq[i]) + delta * delta;
+    }
+  }
+  const contributions = Array.from(sum, (v) => v / k);
+  const standardErrors = Array.from(sumSq, (sq, i) => {
+    const mean = /** @type {number} */ (contributions[i]);
+    const variance = k > 1 ? Math.max(0, (sq - k * mean * mean) / (k - 1)) : 0;
+    return Math.sqrt(variance / k);
+  });
+  return {
+    value: Number(firstRow[column]),
+    baseValue: base / k,
+    column,
+    contributions,
+    standardErrors,
+    samples: k,
+    evaluations: rows.length,
+    computeMs: performance.now() - start,
+  };
+}
+
+// Warm-up: the first runs pay for allocations and kernel selection; readiness waits for them.
+try {
+  if (config.warmupRows.length > 0) {
+    for (let i = 0; i < 2; i++)
+      await runPacked(packRows(config.warmupRows, config.inputs, config.features), undefined);
+    if (config.role === 'explain' && config.explain) {
+      await explain({
+        op: 'explain',
+        row: /** @type {Row} */ (config.warmupRows[0]),
+        samples: 2,
+        seed: 1,
+      });
+    }
+  }
+} catch (err) {
+  throw fatal(
+    `the warm-up inference on ${config.modelPath} failed: ${String(/** @type {Error} */ (err)?.message ?? err)}`,
+  );
+}
+parentPort?.postMessage({ type: 'mlservice:warm', threadId, role: config.role });
+
+/** @param {RunTask | ExplainTask} task */
+export default function handle(task) {
+  return task.op === 'explain' ? explain(task) : run(task);
+}

@@ -1,0 +1,196 @@
+/**
+ * Prometheus metrics. The names below are the service's runtime contract (docs/service-contract.md
+ * of create-mlops-service): dashboards, alerts and the Kubernetes manifests rely on them, so they
+ * are defined here once and everything else imports `metricNames`.
+ */
+import client from 'prom-client';
+import type { ModelContract } from './model/contract-types.js';
+
+export const metricPrefix = 'mlservice_';
+
+export const metricNames = {
+  requests: 'mlservice_requests_total',
+  requestDuration: 'mlservice_request_duration_seconds',
+  queueWait: 'mlservice_queue_wait_seconds',
+  inferenceDuration: 'mlservice_inference_duration_seconds',
+  batchSize: 'mlservice_batch_size',
+  queueDepth: 'mlservice_queue_depth',
+  inflight: 'mlservice_inflight_requests',
+  shed: 'mlservice_shed_total',
+  timeouts: 'mlservice_timeouts_total',
+  predictions: 'mlservice_predictions_total',
+  predictionValue: 'mlservice_prediction_value',
+  validationErrors: 'mlservice_validation_errors_total',
+  predictionLogFailures: 'mlservice_prediction_log_failures_total',
+  workerRestarts: 'mlservice_worker_restarts_total',
+  explainDuration: 'mlservice_explain_duration_seconds',
+  modelInfo: 'mlservice_model_info',
+  driftPsi: 'mlservice_drift_psi',
+} as const;
+
+/** Seconds, with sub-millisecond resolution: a tabular model answers in well under 1 ms. */
+export const latencyBuckets = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+export const batchSizeBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+export const predictionValueBuckets = [
+  0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000,
+];
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** One registry per service instance (tests run several in one process). */
+export function createMetrics(contract: ModelContract, sha256: string) {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const requests = new client.Counter({
+    name: metricNames.requests,
+    help: 'HTTP requests answered, by route and status code.',
+    labelNames: ['route', 'status'] as const,
+    registers,
+  });
+  const requestDuration = new client.Histogram({
+    name: metricNames.requestDuration,
+    help: 'Time from receiving a request to answering it, in seconds.',
+    labelNames: ['route'] as const,
+    buckets: latencyBuckets,
+    registers,
+  });
+  const queueWait = new client.Histogram({
+    name: metricNames.queueWait,
+    help: 'Time a prediction waited for an inference worker, in seconds.',
+    buckets: latencyBuckets,
+    registers,
+  });
+  const inferenceDuration = new client.Histogram({
+    name: metricNames.inferenceDuration,
+    help: 'Model run time of one batch inside a worker, in seconds.',
+    buckets: latencyBuckets,
+    registers,
+  });
+  const batchSize = new client.Histogram({
+    name: metricNames.batchSize,
+    help: 'Rows per model run (concurrent requests coalesced into one batch).',
+    buckets: batchSizeBuckets,
+    registers,
+  });
+  const queueDepth = new client.Gauge({
+    name: metricNames.queueDepth,
+    help: 'Requests waiting for an inference worker.',
+    registers,
+  });
+  const inflight = new client.Gauge({
+    name: metricNames.inflight,
+    help: 'HTTP requests being handled.',
+    registers,
+  });
+  const shed = new client.Counter({
+    name: metricNames.shed,
+    help: 'Requests refused with 503 to protect latency, by reason.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const timeouts = new client.Counter({
+    name: metricNames.timeouts,
+    help: 'Requests answered 504 because they passed their deadline.',
+    registers,
+  });
+  const predictions = new client.Counter({
+    name: metricNames.predictions,
+    help: 'Predictions made, by predicted class.',
+    labelNames: ['class'] as const,
+    registers,
+  });
+  const predictionValue = new client.Histogram({
+    name: metricNames.predictionValue,
+    help: 'Predicted values (regression).',
+    buckets: predictionValueBuckets,
+    registers,
+  });
+  const validationErrors = new client.Counter({
+    name: metricNames.validationErrors,
+    help: 'Requests refused with 400 because their input was invalid, by route.',
+    labelNames: ['route'] as const,
+    registers,
+  });
+  const predictionLogFailures = new client.Counter({
+    name: metricNames.predictionLogFailures,
+    help: 'Prediction log writes that failed or were dropped (the predictions themselves succeeded).',
+    registers,
+  });
+  const workerRestarts = new client.Counter({
+    name: metricNames.workerRestarts,
+    help: 'Inference workers that died and were replaced.',
+    registers,
+  });
+  const explainDuration = new client.Histogram({
+    name: metricNames.explainDuration,
+    help: 'Time to compute one explanation, in seconds.',
+    buckets: latencyBuckets,
+    registers,
+  });
+  const modelInfo = new client.Gauge({
+    name: metricNames.modelInfo,
+    help: 'The model being served (always 1).',
+    labelNames: ['name', 'version', 'sha256'] as const,
+    registers,
+  });
+  modelInfo.set({ name: contract.name, version: contract.version, sha256 }, 1);
+  const driftPsi = new client.Gauge({
+    name: metricNames.driftPsi,
+    help: 'Population stability index of each feature against the training baseline (0.1 warn, 0.25 alert).',
+    labelNames: ['feature'] as const,
+    registers,
+  });
+
+  // Label lookups cost a string join each; the hot path reuses the children.
+  const requestChildren = new Map<string, client.Counter.Internal>();
+  const durationChildren = new Map<string, client.Histogram.Internal<'route'>>();
+  const classChildren = new Map<string, client.Counter.Internal>();
+
+  return {
+    registry,
+    requests,
+    requestDuration,
+    queueWait,
+    inferenceDuration,
+    batchSize,
+    queueDepth,
+    inflight,
+    shed,
+    timeouts,
+    predictions,
+    predictionValue,
+    validationErrors,
+    predictionLogFailures,
+    workerRestarts,
+    explainDuration,
+    modelInfo,
+    driftPsi,
+    observeRequest(route: string, status: number, seconds: number): void {
+      const key = `${route} ${status}`;
+      let counter = requestChildren.get(key);
+      if (!counter) {
+        counter = requests.labels(route, String(status));
+        requestChildren.set(key, counter);
+      }
+      counter.inc();
+      let histogram = durationChildren.get(route);
+      if (!histogram) {
+        histogram = requestDuration.labels(route);
+        durationChildren.set(route, histogram);
+      }
+      histogram.observe(seconds);
+    },
+    countClass(label: string): void {
+      let counter = classChildren.get(label);
+      if (!counter) {
+        counter = predictions.labels(label);
+        classChildren.set(label, counter);
+      }
+      counter.inc();
+    },
+  };
+}

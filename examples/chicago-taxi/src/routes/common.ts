@@ -1,0 +1,47 @@
+/**
+ * Route helpers: zod validation inside Fastify's schema slot, shared error documentation.
+ */
+import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import type { ServiceContext } from '../service.js';
+import type { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import { errorSchema, issuesOf, toJsonSchema } from '../model/schemas.js';
+
+/** Validates with zod; a failure is a 400 naming every bad field. */
+export function zodValidator(schema: z.ZodType): FastifySchemaCompiler<unknown> {
+  return () => (data: unknown) => {
+    const result = schema.safeParse(data);
+    return result.success
+      ? { value: result.data }
+      : { error: new ValidationError(issuesOf(result.error)) };
+  };
+}
+
+const errorJson = toJsonSchema(errorSchema);
+
+/** OpenAPI documentation of the error answers a route can give. */
+export function errorResponses(...codes: number[]): Record<number, unknown> {
+  const descriptions: Record<number, string> = {
+    400: 'Invalid request: `details` names each bad field',
+    404: 'Unknown model or version',
+    413: 'Body larger than BODY_LIMIT_BYTES',
+    415: 'Content-Type is not application/json',
+    500: 'Internal error (the inference worker failed)',
+    501: 'The model ships without the artifact this endpoint needs',
+    503: 'Overloaded or not ready: retry after the Retry-After header',
+    504: 'Deadline (REQUEST_TIMEOUT_MS) passed',
+  };
+  return Object.fromEntries(
+    codes.map((c) => [c, { description: descriptions[c] ?? 'Error', ...errorJson }]),
+  );
+}
+
+/**
+ * Route hook of the prediction routes: sheds a request before its body is read or validated when
+ * it could not be queued anyway.
+ */
+export function admit(ctx: ServiceContext) {
+  return (_request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    done(ctx.admission());
+  };
+}

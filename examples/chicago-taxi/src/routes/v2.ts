@@ -1,0 +1,421 @@
+/**
+ * The Open Inference Protocol (KServe V2) REST surface, so KServe and Triton clients work:
+ *
+ *   GET  /v2                                   server metadata
+ *   GET  /v2/health/live, /v2/health/ready     health
+ *   GET  /v2/models/{name}[/versions/{v}]      model metadata
+ *   GET  /v2/models/{name}[/versions/{v}]/ready
+ *   POST /v2/models/{name}[/versions/{v}]/infer
+ *
+ * Inputs are accepted as the graph's own tensors (one per column, or one [N, K] matrix) or, for a
+ * matrix model, one [N] tensor per feature (MLServer's "pd" content type). Data may be flat or
+ * nested (row-major). Numbers of any numeric datatype are coerced to the graph's element type and
+ * validated like `/predict` (ranges, categories, lengths). Outputs are the graph's tensors, as they
+ * come out of the model; a probabilities output also answers Triton's classification extension
+ * (`"parameters": {"classification": k}`). Errors are `{"error": "..."}`.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { type FieldIssue, HttpError, ValidationError } from '../errors.js';
+import type { Outputs } from '../inference/batcher.js';
+import { widthOf } from '../inference/tensors.js';
+import type { ModelContract, TensorInfo } from '../model/contract-types.js';
+import { type Row, issuesOf, recordSchema, toJsonSchema } from '../model/schemas.js';
+import { serviceInfo } from '../service-info.js';
+import type { ServiceContext } from '../service.js';
+import { admit, errorResponses, zodValidator } from './common.js';
+
+export const v2Datatypes = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+] as const;
+type V2Datatype = (typeof v2Datatypes)[number];
+const numericDatatypes: ReadonlySet<string> = new Set(
+  v2Datatypes.filter((d) => d !== 'BOOL' && d !== 'BYTES'),
+);
+
+export function v2DatatypeOf(type: string): V2Datatype {
+  const map: Record<string, V2Datatype> = {
+    float32: 'FP32',
+    float64: 'FP64',
+    float16: 'FP16',
+    int64: 'INT64',
+    int32: 'INT32',
+    int16: 'INT16',
+    int8: 'INT8',
+    uint64: 'UINT64',
+    uint32: 'UINT32',
+    uint16: 'UINT16',
+    uint8: 'UINT8',
+    bool: 'BOOL',
+    string: 'BYTES',
+  };
+  return map[type] ?? 'BYTES';
+}
+
+function v2Tensor(t: TensorInfo) {
+  return {
+    name: t.name,
+    datatype: v2DatatypeOf(t.type),
+    shape: t.shape.map((d) => (typeof d === 'number' ? d : -1)),
+  };
+}
+
+const parameterValue = z.union([z.string(), z.number(), z.boolean()]);
+const inferRequestSchema = z.strictObject({
+  id: z.string().max(256).optional(),
+  parameters: z.record(z.string(), parameterValue).optional(),
+  inputs: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1).max(256),
+        shape: z.array(z.number().int().min(0)).min(1).max(8),
+        datatype: z.enum(v2Datatypes, { error: `must be one of ${v2Datatypes.join(', ')}` }),
+        parameters: z.record(z.string(), parameterValue).optional(),
+        data: z.array(z.unknown()),
+      }),
+    )
+    .min(1, { error: 'must list at least one input tensor' }),
+  outputs: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1).max(256),
+        parameters: z.record(z.string(), parameterValue).optional(),
+      }),
+    )
+    .optional(),
+});
+type InferRequest = z.infer<typeof inferRequestSchema>;
+type InputTensor = InferRequest['inputs'][number];
+
+function flatten(data: readonly unknown[]): unknown[] {
+  if (!data.some(Array.isArray)) return data as unknown[];
+  const out: unknown[] = [];
+  // Depth-first, so nested data keeps its row-major order.
+  const walk = (value: unknown, depth: number) => {
+    if (depth > 8) throw new ValidationError([{ field: 'data', message: 'is nested too deeply' }]);
+    if (Array.isArray(value)) for (const v of value) walk(v, depth + 1);
+    else out.push(value);
+  };
+  walk(data, 0);
+  return out;
+}
+
+interface ParsedInfer {
+  readonly rows: Row[];
+  readonly outputs: ReadonlyArray<{ name: string; classification?: number }>;
+}
+
+/** V2 tensors -> validated records. Throws ValidationError naming the tensor (and row) at fault. */
+export function parseInfer(
+  request: InferRequest,
+  contract: ModelContract,
+  maxRows: number,
+): ParsedInfer {
+  const issues: FieldIssue[] = [];
+  const byName = new Map<string, InputTensor>();
+  for (const t of request.inputs) {
+    if (byName.has(t.name)) issues.push({ field: `inputs.${t.name}`, message: 'appears twice' });
+    byName.set(t.name, t);
+  }
+  const graphNames = contract.inputs.map((i) => i.name);
+  const featureNames = contract.features.map((f) => f.name);
+  const names = [...byName.keys()];
+  // Which layout did the client use: the graph's tensors, or one tensor per feature?
+  const perFeature =
+    contract.layout === 'matrix' &&
+    names.length > 0 &&
+    names.every((n) => featureNames.includes(n)) &&
+    !names.every((n) => graphNames.includes(n));
+  const expected = perFeature ? featureNames : graphNames;
+  for (const n of names) {
+    if (!expected.includes(n)) {
+      issues.push({
+        field: `inputs.${n}`,
+        message: `unknown input; the model takes ${expected.join(', ')}${contract.layout === 'matrix' ? ` (or one [N] tensor per feature: ${featureNames.join(', ')})` : ''}`,
+      });
+    }
+  }
+  for (const n of expected)
+    if (!byName.has(n)) issues.push({ field: `inputs.${n}`, message: 'is missing' });
+  if (issues.length > 0) throw new ValidationError(issues);
+
+  // Every tensor: shape matches data, element datatype fits the feature(s), same row count.
+  let rowCount: number | undefined;
+  const flat = new Map<string, { values: unknown[]; width: number }>();
+  for (const name of expected) {
+    const t = byName.get(name)!;
+    const field = `inputs.${name}`;
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    let values: unknown[];
+    try {
+      values = flatten(t.data);
+    } catch (error) {
+      throw error instanceof ValidationError
+        ? new ValidationError([{ field, message: error.issues[0]!.message }])
+        : error;
+    }
+    if (values.length !== size) {
+      issues.push({
+        field,
+        message: `shape [${t.shape.join(', ')}] holds ${size} elements but data has ${values.length}`,
+      });
+      continue;
+    }
+    const graphInput = perFeature ? undefined : contract.inputs.find((i) => i.name === name)!;
+    const width = graphInput ? widthOf(graphInput) : 1;
+    const okShape =
+      width === 1
+        ? t.shape.length === 1 || (t.shape.length === 2 && t.shape[1] === 1)
+        : t.shape.length === 2 && t.shape[1] === width;
+    if (!okShape) {
+      issues.push({
+        field,
+        message: `shape must be ${width === 1 ? '[N] or [N, 1]' : `[N, ${width}]`}, got [${t.shape.join(', ')}]`,
+      });
+      continue;
+    }
+    const isString = perFeature
+      ? contract.features.find((f) => f.name === name)!.tensorType === 'string'
+      : graphInput!.type === 'string';
+    if (isString ? t.datatype !== 'BYTES' : !numericDatatypes.has(t.datatype)) {
+      issues.push({
+        field,
+        message: `datatype must be ${isString ? 'BYTES' : 'a numeric datatype (FP32, FP64, INT64, ...)'}, got ${t.datatype}`,
+      });
+      continue;
+    }
+    const n = t.shape[0]!;
+    if (rowCount !== undefined && n !== rowCount) {
+      issues.push({ field, message: `has ${n} rows but other inputs have ${rowCount}` });
+      continue;
+    }
+    rowCount = n;
+    flat.set(name, { values, width });
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+  const n = rowCount ?? 0;
+  if (n < 1)
+    throw new ValidationError([{ field: 'inputs', message: 'must hold at least one row' }]);
+  if (n > maxRows)
+    throw new ValidationError([
+      { field: 'inputs', message: `must hold at most ${maxRows} rows (MAX_BATCH_ROWS), got ${n}` },
+    ]);
+
+  // Rows, validated with the same schema as /predict.
+  const schema = recordSchema(contract);
+  const rows: Row[] = [];
+  for (let r = 0; r < n; r++) {
+    const raw: Record<string, unknown> = {};
+    for (const f of contract.features) {
+      const source = perFeature ? flat.get(f.name)! : flat.get(f.input)!;
+      raw[f.name] = source.values[r * source.width + (perFeature ? 0 : f.column)];
+    }
+    const result = schema.safeParse(raw);
+    if (result.success) rows.push(result.data);
+    else {
+      for (const issue of issuesOf(result.error)) {
+        const f = contract.features.find((x) => x.name === issue.field);
+        const where = !f
+          ? issue.field
+          : perFeature || contract.layout === 'columns'
+            ? `inputs.${f.name}[${r}]`
+            : `inputs.${f.input}[${r}][${f.column}] (${f.name})`;
+        issues.push({ field: where, message: issue.message });
+      }
+      if (issues.length >= 20) break;
+    }
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+
+  // Requested outputs (all of them by default).
+  const outputNames = contract.outputs.map((o) => o.name);
+  const outputs = (
+    request.outputs ?? outputNames.map((name) => ({ name, parameters: undefined }))
+  ).map((o) => {
+    if (!outputNames.includes(o.name)) {
+      issues.push({
+        field: `outputs.${o.name}`,
+        message: `unknown output; the model has ${outputNames.join(', ')}`,
+      });
+      return { name: o.name };
+    }
+    const k = o.parameters?.classification;
+    if (k === undefined) return { name: o.name };
+    const classes = contract.labels.length;
+    if (
+      o.name !== contract.outputNames.probabilities ||
+      typeof k !== 'number' ||
+      !Number.isInteger(k) ||
+      k < 1 ||
+      k > classes
+    ) {
+      issues.push({
+        field: `outputs.${o.name}.parameters.classification`,
+        message:
+          o.name !== contract.outputNames.probabilities
+            ? 'only the class-probability output supports classification'
+            : `must be a whole number from 1 to ${classes}`,
+      });
+      return { name: o.name };
+    }
+    return { name: o.name, classification: k };
+  });
+  if (issues.length > 0) throw new ValidationError(issues);
+  return { rows, outputs };
+}
+
+function outputTensors(
+  contract: ModelContract,
+  outputs: Outputs,
+  requested: ParsedInfer['outputs'],
+  n: number,
+) {
+  return requested.map(({ name, classification }) => {
+    const tensor = outputs[name]!;
+    const info = contract.outputs.find((o) => o.name === name)!;
+    if (classification !== undefined) {
+      const classes = contract.labels.length;
+      const data: string[] = [];
+      for (let r = 0; r < n; r++) {
+        const row = Array.from({ length: classes }, (_, c) => ({
+          c,
+          p: Number(tensor.data[r * classes + c]),
+        }));
+        row.sort((a, b) => b.p - a.p);
+        for (const { c, p } of row.slice(0, classification))
+          data.push(`${p}:${c}:${contract.labels[c]}`);
+      }
+      return { name, datatype: 'BYTES', shape: [n, classification], data };
+    }
+    return {
+      name,
+      datatype: v2DatatypeOf(info.type),
+      shape: [...tensor.dims],
+      data: Array.isArray(tensor.data) ? tensor.data : Array.from(tensor.data as ArrayLike<number>),
+    };
+  });
+}
+
+export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
+  return async (app) => {
+    const { contract, config } = ctx;
+    const errors = errorResponses(400, 404, 413, 415, 500, 503, 504);
+    const modelMetadata = {
+      name: contract.name,
+      versions: [contract.version],
+      platform: 'onnx_onnxv1',
+      inputs: contract.inputs.map(v2Tensor),
+      outputs: contract.outputs.map(v2Tensor),
+    };
+    const checkModel = (request: FastifyRequest) => {
+      const { name, version } = request.params as { name: string; version?: string };
+      if (name !== contract.name)
+        throw new HttpError(
+          404,
+          `model "${name}" is not served here; this server serves "${contract.name}"`,
+        );
+      if (version !== undefined && version !== contract.version) {
+        throw new HttpError(
+          404,
+          `model "${name}" has no version "${version}"; the served version is "${contract.version}"`,
+        );
+      }
+    };
+    const ready = () => ctx.state.started && !ctx.state.draining;
+
+    app.get('/v2', { schema: { tags: ['v2'], summary: 'Server metadata' } }, async () => ({
+      name: serviceInfo.name,
+      version: serviceInfo.version,
+      extensions: ['classification'],
+    }));
+    app.get(
+      '/v2/health/live',
+      { schema: { tags: ['v2'], summary: 'Server liveness' } },
+      async () => ({ live: true }),
+    );
+    app.get(
+      '/v2/health/ready',
+      { schema: { tags: ['v2'], summary: 'Server readiness (503 when not ready)' } },
+      async (_request, reply) => {
+        if (!ready()) reply.code(503);
+        return { ready: ready() };
+      },
+    );
+
+    for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+      app.get(
+        base,
+        { schema: { tags: ['v2'], summary: 'Model metadata', response: errorResponses(404) } },
+        async (request) => {
+          checkModel(request);
+          return modelMetadata;
+        },
+      );
+      app.get(
+        `${base}/ready`,
+        {
+          schema: {
+            tags: ['v2'],
+            summary: 'Model readiness (503 when not ready)',
+            response: errorResponses(404),
+          },
+        },
+        async (request, reply: FastifyReply) => {
+          checkModel(request);
+          if (!ready()) reply.code(503);
+          return { name: contract.name, ready: ready() };
+        },
+      );
+      app.post(
+        `${base}/infer`,
+        {
+          schema: {
+            tags: ['v2'],
+            summary: 'Inference (Open Inference Protocol)',
+            body: toJsonSchema(inferRequestSchema, 'input'),
+            response: errors,
+          },
+          validatorCompiler: zodValidator(inferRequestSchema),
+          onRequest: admit(ctx),
+        },
+        async (request) => {
+          checkModel(request);
+          if (request.headers['inference-header-content-length'] !== undefined) {
+            throw new HttpError(
+              400,
+              'the binary tensor data extension is not supported: send JSON tensors (tritonclient: binary_data=False)',
+            );
+          }
+          const body = request.body as InferRequest;
+          const { rows, outputs } = parseInfer(body, contract, config.maxBatchRows);
+          const result = await ctx.predict(rows, request.startedAt);
+          ctx.record({
+            requestId: request.id,
+            endpoint: 'v2/infer',
+            rows,
+            predictions: rows.map((_, i) => ctx.shape(result.outputs, i)),
+            latencyMs: performance.now() - request.startedAt,
+          });
+          return {
+            model_name: contract.name,
+            model_version: contract.version,
+            id: body.id ?? request.id,
+            outputs: outputTensors(contract, result.outputs, outputs, rows.length),
+          };
+        },
+      );
+    }
+  };
+}

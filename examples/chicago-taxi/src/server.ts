@@ -1,0 +1,67 @@
+/**
+ * The service's entry point (`npm start`): exactly one Fastify server process per pod, never a
+ * cluster or a process manager (the pod is the unit of scale; inference runs in worker threads).
+ *
+ * Start: configuration (exit 1 naming a bad variable) -> model and artifacts (exit 1 if missing or
+ * corrupt) -> listen (/healthz 200, /readyz 503) -> warm every worker -> ready.
+ * SIGTERM/SIGINT: readiness fails, open connections drain, the prediction log is flushed, exit 0.
+ */
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config.js';
+import { ModelLoadError } from './model/artifacts.js';
+import { createService } from './service.js';
+
+function fail(message: string, logger?: pino.Logger): never {
+  logger?.fatal(message);
+  process.stderr.write(`mlservice: ${message}\n`);
+  process.exit(1);
+}
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) fail(`invalid configuration: ${error.message}`);
+  throw error;
+}
+const logger = pino({ level: config.logLevel, base: { service: 'mlservice' } });
+
+process.on('unhandledRejection', (reason) =>
+  logger.error({ err: reason }, 'unhandled promise rejection'),
+);
+process.on('uncaughtException', (error) =>
+  fail(`uncaught exception: ${error.stack ?? error.message}`, logger),
+);
+
+let service;
+try {
+  service = await createService({ config, logger });
+} catch (error) {
+  if (error instanceof ModelLoadError) fail(error.message, logger);
+  throw error;
+}
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  void service.shutdown().then((code) => process.exit(code));
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+
+try {
+  const address = await service.listen();
+  logger.info({ address }, `listening on ${address}`);
+} catch (error) {
+  fail(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`, logger);
+}
+try {
+  await service.start();
+} catch (error) {
+  fail(
+    error instanceof ModelLoadError ? error.message : `cannot start: ${(error as Error).message}`,
+    logger,
+  );
+}

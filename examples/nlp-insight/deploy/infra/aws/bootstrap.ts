@@ -1,0 +1,130 @@
+/**
+ * What the AWS environments share, applied once before them: the Terraform state bucket and lock
+ * table, and the ECR repository. Its own state sits in the bucket it creates; the first apply runs
+ * with a local backend override (see the README, "Cloud infrastructure").
+ */
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table/index.js';
+import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy/index.js';
+import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository/index.js';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias/index.js';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls/index.js';
+import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy/index.js';
+import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js';
+import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
+import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
+import { S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { service } from '../../plan.js';
+import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
+import { awsShared, type AwsEnvironment } from './environments.js';
+import { tlsOnlyBucketPolicy } from './policies.js';
+
+/** Days an untagged image is kept in the registry. */
+const untaggedImageDays = 30;
+
+export class AwsBootstrapStack extends TerraformStack {
+  constructor(scope: Construct, id: string, envs: readonly AwsEnvironment[]) {
+    super(scope, id);
+    const { accountId, region, stateBucket, lockTable, bootstrapStateKey } = awsShared(envs);
+    const tags = resourceLabels('shared');
+
+    new AwsProvider(this, 'aws', {
+      region,
+      allowedAccountIds: [accountId],
+      defaultTags: [{ tags }],
+    });
+    new S3Backend(this, {
+      bucket: stateBucket,
+      key: bootstrapStateKey,
+      region,
+      dynamodbTable: lockTable,
+      encrypt: true,
+    });
+    labelEveryResource(this, tags, labelFields.aws);
+
+    const key = new KmsKey(this, 'state-key', {
+      description: `Terraform state of ${service.service}`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      lifecycle: { preventDestroy: true },
+    });
+    new KmsAlias(this, 'state-key-alias', { name: `alias/${stateBucket}`, targetKeyId: key.keyId });
+
+    const bucket = new S3Bucket(this, 'state-bucket', {
+      bucket: stateBucket,
+      forceDestroy: false,
+      lifecycle: { preventDestroy: true },
+    });
+    new S3BucketVersioningA(this, 'state-bucket-versioning', {
+      bucket: bucket.id,
+      versioningConfiguration: { status: 'Enabled' },
+    });
+    new S3BucketServerSideEncryptionConfigurationA(this, 'state-bucket-encryption', {
+      bucket: bucket.id,
+      rule: [
+        {
+          applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key.arn },
+          bucketKeyEnabled: true,
+        },
+      ],
+    });
+    const publicAccess = new S3BucketPublicAccessBlock(this, 'state-bucket-public-access', {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, 'state-bucket-ownership', {
+      bucket: bucket.id,
+      rule: { objectOwnership: 'BucketOwnerEnforced' },
+    });
+    new S3BucketPolicy(this, 'state-bucket-policy', {
+      bucket: bucket.id,
+      policy: tlsOnlyBucketPolicy(this, 'state-bucket-tls-only', bucket.arn).json,
+      dependsOn: [publicAccess],
+    });
+
+    new DynamodbTable(this, 'lock-table', {
+      name: lockTable,
+      billingMode: 'PAY_PER_REQUEST',
+      hashKey: 'LockID',
+      attribute: [{ name: 'LockID', type: 'S' }],
+      serverSideEncryption: { enabled: true, kmsKeyArn: key.arn },
+      pointInTimeRecovery: { enabled: true },
+      deletionProtectionEnabled: true,
+    });
+
+    const registry = new EcrRepository(this, 'registry', {
+      name: service.registryRepository,
+      imageTagMutability: 'IMMUTABLE',
+      imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfiguration: [{ encryptionType: 'KMS' }],
+      forceDelete: false,
+    });
+    new EcrLifecyclePolicy(this, 'registry-lifecycle', {
+      repository: registry.name,
+      policy: JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            description: `Expire untagged images after ${untaggedImageDays} days`,
+            selection: {
+              tagStatus: 'untagged',
+              countType: 'sinceImagePushed',
+              countUnit: 'days',
+              countNumber: untaggedImageDays,
+            },
+            action: { type: 'expire' },
+          },
+        ],
+      }),
+    });
+
+    new TerraformOutput(this, 'registry_url', { value: registry.repositoryUrl });
+    new TerraformOutput(this, 'state_bucket', { value: stateBucket });
+  }
+}

@@ -1,0 +1,29 @@
+import { environments, type Environment } from '../../plan.js';
+
+export type AwsEnvironment = Extract<Environment, { readonly cloud: 'aws' }>;
+
+export const awsEnvironments: readonly AwsEnvironment[] = environments.filter(
+  (e): e is AwsEnvironment => e.cloud === 'aws',
+);
+
+/** What every AWS environment shares: one account, region, registry, state bucket and lock table. */
+export function awsShared(envs: readonly AwsEnvironment[]) {
+  const first = envs[0];
+  if (!first) throw new Error('no AWS environment in deploy/plan.ts');
+  for (const e of envs) {
+    for (const k of [
+      'accountId',
+      'region',
+      'partition',
+      'registryHost',
+      'stateBucket',
+      'lockTable',
+      'bootstrapStateKey',
+    ] as const) {
+      if (e.aws[k] !== first.aws[k])
+        throw new Error(`AWS environments disagree on ${k}: ${e.aws[k]} vs ${first.aws[k]}`);
+    }
+  }
+  const { accountId, region, partition, stateBucket, lockTable, bootstrapStateKey } = first.aws;
+  return { accountId, region, partition, stateBucket, lockTable, bootstrapStateKey };
+}

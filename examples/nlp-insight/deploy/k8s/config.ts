@@ -1,0 +1,424 @@
+/**
+ * Typed configuration of each Kubernetes environment (gcp-dev ... aws-prod), instead of YAML patches.
+ *
+ * Everything that names something (namespace, service account, identity, bucket, image repository,
+ * replicas, CPU target) comes from `deploy/plan.ts`, the file the cloud stacks read too: change it
+ * through `.mlops-service/answers.json` and `npx create-mlops-service upgrade`, never here. What is
+ * only Kubernetes' business (probe budgets, network peers, PSS levels, monitoring) has a default per
+ * stage below and can be changed per environment in `overrides`.
+ */
+import { environments, model, runtime, service, type EnvironmentId } from '../plan.js';
+import { awsCliImage, gcloudImage, type PinnedImage, vectorImage } from './images.js';
+
+export type Cloud = 'gcp' | 'aws';
+export type Stage = 'dev' | 'staging' | 'prod';
+export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
+
+/** The part of a `deploy/plan.ts` environment this app reads (structural: one cloud or both). */
+export interface PlanEnvironment {
+  readonly id: string;
+  readonly cloud: Cloud;
+  readonly stage: Stage;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly cpuTarget: number;
+  readonly modelUri: string;
+  /** `gs://<bucket>/prediction-logs/` or `s3://...`: where the pods ship their prediction logs. */
+  readonly predictionLogUri: string;
+  readonly gcp?: {
+    /** The stage's own namespace: stages share the project's Workload Identity pool. */
+    readonly namespace: string;
+    readonly project: string;
+    readonly region: string;
+    readonly serviceAccountEmail: string;
+    readonly workloadIdentityMember: string;
+    readonly driftServiceAccountEmail: string;
+    readonly driftWorkloadIdentityMember: string;
+    readonly image: string;
+    readonly modelBucket: string;
+  };
+  readonly aws?: {
+    readonly namespace: string;
+    readonly accountId: string;
+    readonly region: string;
+    readonly partition: string;
+    readonly roleArn: string;
+    readonly irsaSubject: string;
+    readonly driftRoleArn: string;
+    readonly driftIrsaSubject: string;
+    readonly image: string;
+    readonly modelBucket: string;
+  };
+}
+
+export const planEnvironments: readonly PlanEnvironment[] = environments;
+
+export interface Cidr {
+  readonly cidr: string;
+  readonly except?: readonly string[];
+}
+
+export interface Toleration {
+  readonly key: string;
+  readonly operator: 'Equal' | 'Exists';
+  readonly value?: string;
+  readonly effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+/** The Kubernetes-only settings of an environment. */
+export interface EnvironmentSettings {
+  /** Pod Security Standards labels of the namespace. */
+  readonly podSecurity: {
+    readonly enforce: PodSecurityLevel;
+    readonly warn: PodSecurityLevel;
+    readonly audit: PodSecurityLevel;
+  };
+  readonly autoscaling: {
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+    /** Average CPU utilisation of the requests, percent: the HPA's only metric. */
+    readonly cpuUtilization: number;
+    readonly scaleUp: {
+      readonly stabilizationSeconds: number;
+      readonly percent: number;
+      readonly pods: number;
+      readonly periodSeconds: number;
+    };
+    readonly scaleDown: {
+      readonly stabilizationSeconds: number;
+      readonly percent: number;
+      readonly periodSeconds: number;
+    };
+  };
+  /** How long a pod may take from start to its first ready answer (model download, load, warm-up). */
+  readonly startupBudgetSeconds: number;
+  readonly shutdown: {
+    /** Pause before SIGTERM so endpoints and load balancers stop sending first. */
+    readonly preStopSeconds: number;
+    /** The server's drain budget (`SHUTDOWN_TIMEOUT_MS`). */
+    readonly drainSeconds: number;
+    /** Added to preStop + drain to get the termination grace period. */
+    readonly marginSeconds: number;
+  };
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly network: {
+    /** Namespaces whose pods may call the service (the ingress controller's). */
+    readonly ingressNamespaces: readonly string[];
+    /** Extra ingress sources by address (e.g. Google front ends for container-native LB). */
+    readonly ingressCidrs: readonly Cidr[];
+    /** Namespace of the Prometheus that scrapes `/metrics`. */
+    readonly prometheusNamespace: string;
+    /**
+     * Where the object store answers on 443. NetworkPolicy cannot name a host, so the default is
+     * any public address; narrow it when the cluster reaches the store on known ranges (Private
+     * Google Access `199.36.153.8/30`, an S3 prefix list's ranges).
+     */
+    readonly objectStoreEgress: readonly Cidr[];
+  };
+  readonly scheduling: {
+    readonly nodeSelector: Readonly<Record<string, string>>;
+    readonly tolerations: readonly Toleration[];
+    readonly whenUnsatisfiable: 'ScheduleAnyway' | 'DoNotSchedule';
+  };
+  readonly storage: {
+    readonly modelSizeLimit: string;
+    readonly tmpSizeLimit: string;
+  };
+  readonly initContainer: {
+    readonly image: PinnedImage;
+    readonly cpuMillis: number;
+    readonly memory: string;
+  };
+  /**
+   * The sidecar that ships the prediction log (`PREDICTION_LOG_PATH`) to the environment's
+   * `predictionLogUri`, with the pod's workload identity (create-only on that prefix).
+   */
+  readonly logShipper: {
+    readonly image: PinnedImage;
+    readonly cpuMillis: number;
+    readonly memory: string;
+    /** Seconds a batch may wait before it is uploaded: one object per pod and batch. */
+    readonly batchSeconds: number;
+    /** Seconds it has, after the server stopped, to upload what is left (part of the grace period). */
+    readonly flushSeconds: number;
+    /** Its checkpoints (how far the log was shipped), an emptyDir. */
+    readonly dataSizeLimit: string;
+  };
+  readonly monitoring: {
+    /** Emit ServiceMonitor and PrometheusRule (needs the prometheus-operator CRDs). */
+    readonly prometheusOperator: boolean;
+    /** Labels your Prometheus selects ServiceMonitors and rules by. */
+    readonly selectorLabels: Readonly<Record<string, string>>;
+    readonly scrapeInterval: `${number}s`;
+    /** Grafana dashboard ConfigMap (label `grafana_dashboard: "1"`). */
+    readonly dashboard: boolean;
+    /** Namespace the Grafana sidecar watches; the service's own by default. */
+    readonly dashboardNamespace: string;
+    readonly slo: {
+      /** Fraction of requests that must not fail (5xx), e.g. 0.995. */
+      readonly availability: number;
+      /** p99 latency objective of the prediction routes, seconds. */
+      readonly latencyP99Seconds: number;
+    };
+    /** Fraction of requests shed (503) above which the shed alert fires. */
+    readonly shedRatio: number;
+    /** PSI above which a feature counts as drifted. */
+    readonly driftPsi: number;
+    /** Hours without a successful drift check before the heartbeat alert fires. */
+    readonly driftHeartbeatHours: number;
+  };
+  /**
+   * The daily drift check: yesterday's partition (`dt=YYYY-MM-DD/`) of the environment's
+   * `predictionLogUri` against the model's drift baseline. It runs as its own service account, whose
+   * identity may read the prediction logs and nothing else (not the model).
+   */
+  readonly drift: {
+    readonly enabled: boolean;
+    readonly schedule: string;
+    readonly timeZone: string;
+    readonly activeDeadlineSeconds: number;
+  };
+  readonly images: {
+    /**
+     * Only digests may run: the main image is left for CI to pin, a tag is an error. Admission
+     * enforces it through the catalogue's MLOPS-016 (policies/kubernetes), bound Deny in prod.
+     */
+    readonly requireDigest: boolean;
+  };
+}
+
+type DeepPartial<T> = {
+  -readonly [K in keyof T]?: T[K] extends readonly unknown[]
+    ? T[K]
+    : T[K] extends object
+      ? DeepPartial<T[K]>
+      : T[K];
+};
+export type EnvironmentOverrides = DeepPartial<EnvironmentSettings>;
+
+/**
+ * Your changes, per environment. For example, to turn on the Prometheus operator objects in prod:
+ *
+ *   'gcp-prod': { monitoring: { prometheusOperator: true } },
+ */
+export const overrides: { readonly [K in EnvironmentId]?: EnvironmentOverrides } = {};
+
+/** Defaults per stage: dev is cheap and permissive to debug, prod is locked down. */
+export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
+  const prod = plan.stage === 'prod';
+  return {
+    podSecurity: prod
+      ? { enforce: 'restricted', warn: 'restricted', audit: 'restricted' }
+      : { enforce: 'baseline', warn: 'restricted', audit: 'restricted' },
+    autoscaling: {
+      minReplicas: plan.minReplicas,
+      maxReplicas: plan.maxReplicas,
+      cpuUtilization: plan.cpuTarget,
+      scaleUp: { stabilizationSeconds: 0, percent: 100, pods: 4, periodSeconds: 15 },
+      scaleDown: { stabilizationSeconds: 300, percent: 50, periodSeconds: 60 },
+    },
+    startupBudgetSeconds: 300,
+    shutdown: { preStopSeconds: 5, drainSeconds: 20, marginSeconds: 10 },
+    logLevel: plan.stage === 'dev' ? 'debug' : 'info',
+    network: {
+      ingressNamespaces: ['ingress-nginx'],
+      ingressCidrs: [],
+      prometheusNamespace: 'monitoring',
+      objectStoreEgress: [{ cidr: '0.0.0.0/0', except: privateRanges }],
+    },
+    scheduling: {
+      nodeSelector: {
+        [mlNodePool.key]: mlNodePool.value,
+        // GKE: only nodes running the metadata server can hand out the Workload Identity token.
+        ...(plan.cloud === 'gcp' ? { 'iam.gke.io/gke-metadata-server-enabled': 'true' } : {}),
+      },
+      tolerations: [
+        { key: mlNodePool.key, operator: 'Equal', value: mlNodePool.value, effect: 'NoSchedule' },
+      ],
+      whenUnsatisfiable: 'ScheduleAnyway',
+    },
+    storage: { modelSizeLimit: '2Gi', tmpSizeLimit: '1Gi' },
+    initContainer: {
+      image: plan.cloud === 'gcp' ? gcloudImage : awsCliImage,
+      cpuMillis: 500,
+      memory: '512Mi',
+    },
+    logShipper: {
+      image: vectorImage,
+      cpuMillis: 100,
+      memory: '128Mi',
+      batchSeconds: 300,
+      flushSeconds: 15,
+      dataSizeLimit: '64Mi',
+    },
+    monitoring: {
+      prometheusOperator: false,
+      selectorLabels: { release: 'kube-prometheus-stack' },
+      scrapeInterval: '30s',
+      dashboard: true,
+      dashboardNamespace: planNames(plan).namespace,
+      slo: { availability: 0.995, latencyP99Seconds: 0.5 },
+      shedRatio: 0.01,
+      driftPsi: 0.25,
+      driftHeartbeatHours: 26,
+    },
+    drift: {
+      enabled: driftBaselineFile !== undefined,
+      schedule: '17 3 * * *',
+      timeZone: 'Etc/UTC',
+      activeDeadlineSeconds: 1800,
+    },
+    images: { requireDigest: prod },
+  };
+}
+
+/**
+ * Label and taint of the node pool the cloud stack creates for the service (deploy/infra): its pods
+ * select the label and tolerate the taint, nothing else schedules there. `test/identity.test.ts`
+ * fails if the stack's value differs.
+ */
+export const mlNodePool = service.mlNodePool;
+
+/**
+ * Files beside `model.onnx` that the service reads, fetched by the init container. Read from the
+ * plan's model: its sidecar and the artifacts the sidecar names.
+ */
+export const modelArtifacts: readonly string[] = (() => {
+  const listed: Readonly<Record<string, string | undefined>> = model.artifacts;
+  const { driftBaseline, background, golden, metrics } = listed;
+  // A model without a sidecar has neither it nor artifacts: the service serves without them.
+  return [
+    model.described ? 'model.schema.json' : undefined,
+    driftBaseline,
+    background,
+    golden,
+    metrics,
+  ].filter((f): f is string => typeof f === 'string' && f.length > 0);
+})();
+
+/**
+ * The model's drift baseline (deploy/plan.ts `model.artifacts.driftBaseline`), which the drift job
+ * compares the prediction log with; undefined when the model ships none (the job is then off).
+ */
+export const driftBaselineFile: string | undefined = (
+  model.artifacts as Readonly<Record<string, string | undefined>>
+).driftBaseline;
+
+/** RFC 1918, carrier-grade NAT and link-local (cloud metadata) ranges: never "the object store". */
+export const privateRanges: readonly string[] = [
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '100.64.0.0/10',
+  '169.254.0.0/16',
+];
+
+/** The cloud names of a plan environment (`gcp` or `aws`, whichever it is on). */
+export function planNames(
+  plan: PlanEnvironment,
+): NonNullable<PlanEnvironment['gcp'] | PlanEnvironment['aws']> {
+  const names = plan.cloud === 'gcp' ? plan.gcp : plan.aws;
+  if (!names) throw new Error(`${plan.id}: deploy/plan.ts has no ${plan.cloud} names`);
+  return names;
+}
+
+/** An environment as the chart builds it: the plan's names plus the resolved settings. */
+export interface K8sEnvironment extends EnvironmentSettings {
+  readonly id: string;
+  readonly cloud: Cloud;
+  readonly stage: Stage;
+  readonly plan: PlanEnvironment;
+  /** The stage's namespace (deploy/plan.ts): every namespaced object of the service lives there. */
+  readonly namespace: string;
+  /** Repository of the service image (no tag: CI pins the digest). */
+  readonly image: string;
+  readonly region: string;
+  readonly modelBucket: string;
+  /** `gs://` or `s3://`. */
+  readonly objectStoreScheme: 'gs' | 's3';
+}
+
+export function environmentIds(): string[] {
+  return planEnvironments.map((e) => e.id);
+}
+
+export function resolveEnvironment(id: string, extra: EnvironmentOverrides = {}): K8sEnvironment {
+  const plan = planEnvironments.find((e) => e.id === id);
+  if (!plan) {
+    throw new Error(
+      `unknown environment "${id}"; deploy/plan.ts has ${environmentIds().join(', ')}`,
+    );
+  }
+  const own = (overrides as Readonly<Record<string, EnvironmentOverrides | undefined>>)[id] ?? {};
+  const settings = merge(merge(defaultSettings(plan), own), extra);
+  const names = planNames(plan);
+  const env: K8sEnvironment = {
+    ...settings,
+    id: plan.id,
+    cloud: plan.cloud,
+    stage: plan.stage,
+    plan,
+    namespace: names.namespace,
+    image: names.image,
+    region: names.region,
+    modelBucket: names.modelBucket,
+    objectStoreScheme: plan.cloud === 'gcp' ? 'gs' : 's3',
+  };
+  const problems = checkEnvironment(env);
+  if (problems.length > 0) throw new Error(`${id}: ${problems.join('; ')}`);
+  return env;
+}
+
+/** The rules an environment must keep whatever the overrides say. */
+export function checkEnvironment(env: K8sEnvironment): string[] {
+  const p: string[] = [];
+  const a = env.autoscaling;
+  if (a.cpuUtilization < 50 || a.cpuUtilization > 70) {
+    p.push(`autoscaling.cpuUtilization ${a.cpuUtilization} is outside 50-70%`);
+  }
+  if (env.stage !== 'dev' && a.minReplicas < 2) {
+    p.push(`autoscaling.minReplicas must be at least 2 outside dev (is ${a.minReplicas})`);
+  }
+  if (a.minReplicas < 1 || a.maxReplicas < a.minReplicas) {
+    p.push(`autoscaling replicas ${a.minReplicas}..${a.maxReplicas} are not a range`);
+  }
+  if (env.stage === 'prod' && env.podSecurity.enforce !== 'restricted') {
+    p.push('prod must enforce the restricted Pod Security Standard');
+  }
+  if (env.stage === 'prod' && !env.images.requireDigest) {
+    p.push('prod must require image digests');
+  }
+  if (env.shutdown.marginSeconds < 1) {
+    p.push('shutdown.marginSeconds must leave time after the drain');
+  }
+  if (env.startupBudgetSeconds < 30) p.push('startupBudgetSeconds must tolerate the model load');
+  if (runtime.poolSize < 1) p.push('runtime.poolSize must be at least 1');
+  if (env.drift.enabled && driftBaselineFile === undefined) {
+    p.push('drift.enabled needs a drift baseline beside the model (model.artifacts.driftBaseline)');
+  }
+  for (const f of modelArtifacts) {
+    if (!/^[\w.-]+(\/[\w.-]+)*$/.test(f) || f.split('/').includes('..')) {
+      p.push(`model artifact "${f}" is not a plain relative path`);
+    }
+  }
+  return p;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Label maps an override replaces whole, so a default label can be dropped. */
+const replacedWhole = new Set(['nodeSelector', 'selectorLabels', 'image']);
+
+/** Objects merge key by key; arrays, scalars and `replacedWhole` maps replace. */
+function merge<T>(base: T, patch: unknown): T {
+  if (!isPlainObject(base) || !isPlainObject(patch)) return (patch ?? base) as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    out[k] =
+      !replacedWhole.has(k) && isPlainObject(v) && isPlainObject(out[k]) ? merge(out[k], v) : v;
+  }
+  return out as T;
+}

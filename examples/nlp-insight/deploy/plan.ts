@@ -1,0 +1,200 @@
+/**
+ * The names and sizes of every environment of this service, derived once by create-mlops-service
+ * from its answers. The Kubernetes manifests (deploy/k8s) and the cloud stacks (deploy/infra) both
+ * import this file, so the identity a service account names is the identity the stack creates, and
+ * the bucket the init container reads is the bucket the stack creates. Generated: change
+ * `.mlops-service/answers.json` and run `npx create-mlops-service upgrade` instead of editing.
+ */
+
+export const service = {
+  "service": "nlp-insight",
+  "serviceAccount": "nlp-insight",
+  "driftServiceAccount": "nlp-insight-drift",
+  "metricPrefix": "mlservice",
+  "selectorLabels": {
+    "app.kubernetes.io/name": "nlp-insight",
+    "app.kubernetes.io/component": "inference"
+  },
+  "labels": {
+    "app.kubernetes.io/name": "nlp-insight",
+    "app.kubernetes.io/component": "inference",
+    "app.kubernetes.io/part-of": "nlp-insight",
+    "app.kubernetes.io/managed-by": "create-mlops-service",
+    "team": "market-intelligence",
+    "cost-center": "research"
+  },
+  "registryRepository": "nlp-insight",
+  "mlNodePool": {
+    "key": "workload-type",
+    "value": "ml-inference"
+  },
+  "k8s": {
+    "driftCronJob": "nlp-insight-drift",
+    "denyAllPolicy": "nlp-insight-default-deny",
+    "inferencePolicy": "nlp-insight-inference",
+    "driftPolicy": "nlp-insight-drift",
+    "dashboard": "nlp-insight-dashboard",
+    "dashboardUid": "nlp-insight-inference"
+  }
+} as const;
+
+export const runtime = {
+  "nodeMajor": 24,
+  "port": 8080,
+  "cpu": 1,
+  "cpuMillis": 1000,
+  "memory": "1Gi",
+  "poolSize": 1,
+  "modelDir": "model",
+  "modelFile": "model/model.onnx"
+} as const;
+
+export const model = {
+  name: "nlp-insight",
+  version: "1.0.0",
+  sha256: "7f2f339515ab265ef8c15e63912a9fb5f4fcc8d885c85b33d53485cdde3e86f7",
+  task: "text-classification",
+  features: ["text"],
+  /** Whether model.schema.json describes the model (it then ships beside model.onnx). */
+  described: true,
+  /** Artifact files shipped beside model.onnx (drift baseline, background, golden...). */
+  artifacts: {"driftBaseline":"drift_baseline.json","background":"background.json","golden":"golden.json","metrics":"metrics.json","modelCard":"MODEL_CARD.md","lineage":"lineage.json"},
+} as const;
+
+export const owner = "market-intelligence";
+export const costCenter = "research";
+
+export const environments = [
+  {
+    "id": "aws-dev",
+    "cloud": "aws",
+    "stage": "dev",
+    "minReplicas": 1,
+    "maxReplicas": 2,
+    "cpuTarget": 70,
+    "nodePool": {
+      "min": 1,
+      "max": 2
+    },
+    "modelUri": "s3://nlp-insight-dev-models-210987654321/models/nlp-insight/1.0.0/model.onnx",
+    "predictionLogUri": "s3://nlp-insight-dev-models-210987654321/prediction-logs/",
+    "aws": {
+      "namespace": "nlp-insight-dev",
+      "accountId": "210987654321",
+      "region": "us-east-2",
+      "partition": "aws",
+      "cluster": "nlp-insight-dev",
+      "vpc": "nlp-insight-dev",
+      "roleName": "nlp-insight-dev-irsa",
+      "roleArn": "arn:aws:iam::210987654321:role/nlp-insight-dev-irsa",
+      "registryHost": "210987654321.dkr.ecr.us-east-2.amazonaws.com",
+      "image": "210987654321.dkr.ecr.us-east-2.amazonaws.com/nlp-insight",
+      "modelBucket": "nlp-insight-dev-models-210987654321",
+      "stateBucket": "nlp-insight-tfstate-210987654321",
+      "stateKey": "nlp-insight/dev/terraform.tfstate",
+      "bootstrapStateKey": "nlp-insight/bootstrap/terraform.tfstate",
+      "lockTable": "nlp-insight-tfstate-lock",
+      "irsaSubject": "system:serviceaccount:nlp-insight-dev:nlp-insight",
+      "driftRoleName": "nlp-insight-dev-drift",
+      "driftRoleArn": "arn:aws:iam::210987654321:role/nlp-insight-dev-drift",
+      "driftIrsaSubject": "system:serviceaccount:nlp-insight-dev:nlp-insight-drift",
+      "clusterRole": "nlp-insight-dev-cluster",
+      "nodeRole": "nlp-insight-dev-node",
+      "systemLaunchTemplate": "nlp-insight-dev-system",
+      "mlLaunchTemplate": "nlp-insight-dev-ml",
+      "systemNodeGroup": "system",
+      "mlNodeGroup": "ml",
+      "keyAlias": "alias/nlp-insight-dev",
+      "clusterLogGroup": "/aws/eks/nlp-insight-dev/cluster"
+    }
+  },
+  {
+    "id": "aws-staging",
+    "cloud": "aws",
+    "stage": "staging",
+    "minReplicas": 2,
+    "maxReplicas": 3,
+    "cpuTarget": 65,
+    "nodePool": {
+      "min": 1,
+      "max": 3
+    },
+    "modelUri": "s3://nlp-insight-staging-models-210987654321/models/nlp-insight/1.0.0/model.onnx",
+    "predictionLogUri": "s3://nlp-insight-staging-models-210987654321/prediction-logs/",
+    "aws": {
+      "namespace": "nlp-insight-staging",
+      "accountId": "210987654321",
+      "region": "us-east-2",
+      "partition": "aws",
+      "cluster": "nlp-insight-staging",
+      "vpc": "nlp-insight-staging",
+      "roleName": "nlp-insight-staging-irsa",
+      "roleArn": "arn:aws:iam::210987654321:role/nlp-insight-staging-irsa",
+      "registryHost": "210987654321.dkr.ecr.us-east-2.amazonaws.com",
+      "image": "210987654321.dkr.ecr.us-east-2.amazonaws.com/nlp-insight",
+      "modelBucket": "nlp-insight-staging-models-210987654321",
+      "stateBucket": "nlp-insight-tfstate-210987654321",
+      "stateKey": "nlp-insight/staging/terraform.tfstate",
+      "bootstrapStateKey": "nlp-insight/bootstrap/terraform.tfstate",
+      "lockTable": "nlp-insight-tfstate-lock",
+      "irsaSubject": "system:serviceaccount:nlp-insight-staging:nlp-insight",
+      "driftRoleName": "nlp-insight-staging-drift",
+      "driftRoleArn": "arn:aws:iam::210987654321:role/nlp-insight-staging-drift",
+      "driftIrsaSubject": "system:serviceaccount:nlp-insight-staging:nlp-insight-drift",
+      "clusterRole": "nlp-insight-staging-cluster",
+      "nodeRole": "nlp-insight-staging-node",
+      "systemLaunchTemplate": "nlp-insight-staging-system",
+      "mlLaunchTemplate": "nlp-insight-staging-ml",
+      "systemNodeGroup": "system",
+      "mlNodeGroup": "ml",
+      "keyAlias": "alias/nlp-insight-staging",
+      "clusterLogGroup": "/aws/eks/nlp-insight-staging/cluster"
+    }
+  },
+  {
+    "id": "aws-prod",
+    "cloud": "aws",
+    "stage": "prod",
+    "minReplicas": 2,
+    "maxReplicas": 6,
+    "cpuTarget": 60,
+    "nodePool": {
+      "min": 1,
+      "max": 5
+    },
+    "modelUri": "s3://nlp-insight-prod-models-210987654321/models/nlp-insight/1.0.0/model.onnx",
+    "predictionLogUri": "s3://nlp-insight-prod-models-210987654321/prediction-logs/",
+    "aws": {
+      "namespace": "nlp-insight-prod",
+      "accountId": "210987654321",
+      "region": "us-east-2",
+      "partition": "aws",
+      "cluster": "nlp-insight-prod",
+      "vpc": "nlp-insight-prod",
+      "roleName": "nlp-insight-prod-irsa",
+      "roleArn": "arn:aws:iam::210987654321:role/nlp-insight-prod-irsa",
+      "registryHost": "210987654321.dkr.ecr.us-east-2.amazonaws.com",
+      "image": "210987654321.dkr.ecr.us-east-2.amazonaws.com/nlp-insight",
+      "modelBucket": "nlp-insight-prod-models-210987654321",
+      "stateBucket": "nlp-insight-tfstate-210987654321",
+      "stateKey": "nlp-insight/prod/terraform.tfstate",
+      "bootstrapStateKey": "nlp-insight/bootstrap/terraform.tfstate",
+      "lockTable": "nlp-insight-tfstate-lock",
+      "irsaSubject": "system:serviceaccount:nlp-insight-prod:nlp-insight",
+      "driftRoleName": "nlp-insight-prod-drift",
+      "driftRoleArn": "arn:aws:iam::210987654321:role/nlp-insight-prod-drift",
+      "driftIrsaSubject": "system:serviceaccount:nlp-insight-prod:nlp-insight-drift",
+      "clusterRole": "nlp-insight-prod-cluster",
+      "nodeRole": "nlp-insight-prod-node",
+      "systemLaunchTemplate": "nlp-insight-prod-system",
+      "mlLaunchTemplate": "nlp-insight-prod-ml",
+      "systemNodeGroup": "system",
+      "mlNodeGroup": "ml",
+      "keyAlias": "alias/nlp-insight-prod",
+      "clusterLogGroup": "/aws/eks/nlp-insight-prod/cluster"
+    }
+  }
+] as const;
+
+export type Environment = (typeof environments)[number];
+export type EnvironmentId = Environment['id'];

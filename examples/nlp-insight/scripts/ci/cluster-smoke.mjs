@@ -1,0 +1,356 @@
+#!/usr/bin/env node
+/**
+ * Runs scripts/ci/smoke.mjs from a pod INSIDE the cluster, against the environment's Service, with
+ * the current kubectl context (kind in the golden path, GKE/EKS in the deploys).
+ *
+ *   node scripts/ci/cluster-smoke.mjs --env <id> --image <repo@sha256:...> [--mode golden|deploy]
+ *        [--golden model/golden.json] [--deny-check] [--timeout 600]
+ *
+ * Why it can pass in every environment, prod included (a smoke pod `kubectl run curlimages/curl`
+ * would be refused three ways there):
+ * - image: the pod runs the service's own image, by the digest just deployed, so the namespace's
+ *   digest-only admission policy admits it and nothing new is pulled; `node` is in that image;
+ * - Pod Security and the policy catalogue's admission policies: the pod is `restricted` (non-root,
+ *   read-only root, no capabilities, seccomp) and its CPU request equals its limit;
+ * - NetworkPolicy: the namespace denies all traffic; two policies that live only as long as the
+ *   test let pods labelled `app.kubernetes.io/component: smoke-test` reach the inference pods'
+ *   port (and DNS). The requests still go through the Service and the real policies.
+ * With --deny-check (golden path) a second pod without that label must NOT reach the Service:
+ * proof that the NetworkPolicies are enforced, not merely applied.
+ *
+ * Everything it creates is deleted when it ends, passed or failed.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeEnvironment, loadPlan } from './plan.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export function kubectl(args, { input, allowFail = false, quiet = false } = {}) {
+  const r = spawnSync('kubectl', args, { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  if (r.status !== 0 && !allowFail) {
+    throw new Error(`kubectl ${args.join(' ')} failed (${r.status}): ${r.stderr.trim()}`);
+  }
+  if (!quiet && r.status !== 0) process.stderr.write(r.stderr);
+  return r;
+}
+
+/** `a-b-c` cut to a DNS label (63). */
+export function label63(s) {
+  return s.length <= 63 ? s : s.slice(0, 63).replace(/-+$/, '');
+}
+
+export const smokeComponent = 'smoke-test';
+export const deniedComponent = 'smoke-denied';
+/** Both probes may leave their pod (DNS, the Service); only `smoke-test` may enter the service's. */
+const egressLabel = 'create-mlops-service.dev/smoke';
+
+/** A restricted-PSS container security context (the service's own values). */
+export const restrictedContainer = {
+  runAsNonRoot: true,
+  runAsUser: 10001,
+  runAsGroup: 10001,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  privileged: false,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+/** The objects of one smoke run, as JSON manifests. */
+export function smokeObjects(env, { image, mode, goldenJson, runId, denyCheck }) {
+  const base = label63(`${env.service}-smoke`);
+  const common = {
+    'app.kubernetes.io/name': env.service,
+    'app.kubernetes.io/managed-by': 'create-mlops-service',
+    [egressLabel]: 'true',
+  };
+  const smokeLabels = { ...common, 'app.kubernetes.io/component': smokeComponent };
+  const deniedLabels = { ...common, 'app.kubernetes.io/component': deniedComponent };
+  const meta = (name, labels = smokeLabels) => ({ name, namespace: env.namespace, labels });
+  const port = [{ protocol: 'TCP', port: env.port }];
+  const dns = {
+    to: [
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      },
+    ],
+    ports: [
+      { protocol: 'UDP', port: 53 },
+      { protocol: 'TCP', port: 53 },
+    ],
+  };
+  const serviceUrl = `http://${env.service}.${env.namespace}.svc.cluster.local`;
+
+  const pod = (name, labels, command) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: meta(name, labels),
+    spec: {
+      restartPolicy: 'Never',
+      activeDeadlineSeconds: 900,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        runAsGroup: 10001,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      containers: [
+        {
+          name: 'smoke',
+          image,
+          imagePullPolicy: 'IfNotPresent',
+          command,
+          env: [{ name: 'NODE_ENV', value: 'production' }],
+          // CPU request = limit, like every container of the service (policy MLOPS-015).
+          resources: {
+            requests: { cpu: '250m', memory: '128Mi' },
+            limits: { cpu: '250m', memory: '256Mi' },
+          },
+          securityContext: restrictedContainer,
+          volumeMounts: [
+            { name: 'smoke', mountPath: '/smoke', readOnly: true },
+            { name: 'tmp', mountPath: '/tmp' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'smoke', configMap: { name: base } },
+        { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+      ],
+    },
+  });
+
+  const objects = {
+    configMap: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta(base),
+      data: {
+        'smoke.mjs': readFileSync(join(here, 'smoke.mjs'), 'utf8'),
+        'golden.json': goldenJson,
+      },
+    },
+    egress: {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: meta(label63(`${base}-egress`)),
+      spec: {
+        podSelector: { matchLabels: { [egressLabel]: 'true' } },
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ podSelector: { matchLabels: env.selectorLabels } }], ports: port }, dns],
+      },
+    },
+    ingress: {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: meta(label63(`${base}-ingress`)),
+      spec: {
+        podSelector: { matchLabels: env.selectorLabels },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [
+              {
+                podSelector: {
+                  matchLabels: {
+                    'app.kubernetes.io/component': smokeComponent,
+                    [egressLabel]: 'true',
+                  },
+                },
+              },
+            ],
+            ports: port,
+          },
+        ],
+      },
+    },
+    pod: pod(label63(`${base}-${runId}`), smokeLabels, [
+      'node',
+      '/smoke/smoke.mjs',
+      '--url',
+      serviceUrl,
+      ...env.metricsUrls.flatMap((u) => ['--metrics-url', u]),
+      '--golden',
+      '/smoke/golden.json',
+      '--mode',
+      mode,
+      '--expect-sha256',
+      env.modelSha256,
+    ]),
+  };
+  if (denyCheck) {
+    // Succeeds only if the request is refused or times out.
+    // Succeeds only if the connection is refused or times out; a DNS failure (the egress allow
+    // policy not programmed yet) is retried, so it cannot pass for the wrong reason.
+    const probe = [
+      `const u = ${JSON.stringify(`${serviceUrl}/readyz`)};`,
+      'const dns = new Set(["ENOTFOUND", "EAI_AGAIN"]);',
+      'for (let i = 0; ; i++) {',
+      '  try {',
+      '    const r = await fetch(u, { signal: AbortSignal.timeout(8000) });',
+      "    console.error('reached ' + u + ' (' + r.status + ') without the smoke label: the NetworkPolicies are not enforced');",
+      '    process.exit(1);',
+      '  } catch (e) {',
+      '    const code = e.cause?.code ?? e.name;',
+      '    if (dns.has(code) && i < 15) { await new Promise((r) => setTimeout(r, 2000)); continue; }',
+      '    if (dns.has(code)) { console.error("cannot resolve " + u + ": " + code); process.exit(1); }',
+      "    console.log('refused as expected: ' + code);",
+      '    process.exit(0);',
+      '  }',
+      '}',
+    ].join('\n');
+    objects.denied = pod(label63(`${base}-denied-${runId}`), deniedLabels, [
+      'node',
+      '--input-type=module',
+      '-e',
+      probe,
+    ]);
+  }
+  return objects;
+}
+
+/** Ready pod endpoints of the Service, as `http://ip:port` (counters live per pod). */
+export function podUrls(env) {
+  const out = kubectl([
+    'get',
+    'endpointslices',
+    '-n',
+    env.namespace,
+    '-l',
+    `kubernetes.io/service-name=${env.service}`,
+    '-o',
+    'json',
+  ]);
+  const urls = [];
+  for (const slice of JSON.parse(out.stdout).items ?? []) {
+    const port = (slice.ports ?? []).find((p) => p.name === 'http')?.port ?? env.port;
+    for (const ep of slice.endpoints ?? []) {
+      if (ep.conditions?.ready === false) continue;
+      for (const address of ep.addresses ?? [])
+        urls.push(`http://${address.includes(':') ? `[${address}]` : address}:${port}`);
+    }
+  }
+  return [...new Set(urls)];
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForPod(namespace, name, timeoutSeconds) {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const r = kubectl(['get', 'pod', name, '-n', namespace, '-o', 'jsonpath={.status.phase}'], {
+      allowFail: true,
+      quiet: true,
+    });
+    const phase = r.stdout.trim();
+    if (phase === 'Succeeded' || phase === 'Failed') return phase;
+    if (Date.now() > deadline) return `timed out (${phase || 'unknown'})`;
+    await sleep(2000);
+  }
+}
+
+/** Creates the smoke objects, runs the pod(s), prints their logs, deletes everything. */
+export async function clusterSmoke({
+  envId,
+  image,
+  mode = 'golden',
+  golden = 'model/golden.json',
+  denyCheck = false,
+  timeout = 600,
+}) {
+  if (!/@sha256:[a-f0-9]{64}$/.test(image))
+    throw new Error(`--image must be pinned by digest (repo@sha256:...), got ${image}`);
+  const plan = await loadPlan();
+  const described = describeEnvironment(plan, envId);
+  const metricsUrls = podUrls(described);
+  if (metricsUrls.length === 0)
+    throw new Error(
+      `no ready endpoints behind service ${described.namespace}/${described.service}`,
+    );
+  const env = { ...described, metricsUrls };
+  const all = JSON.parse(readFileSync(golden, 'utf8'));
+  const goldenJson = JSON.stringify({ cases: (all.cases ?? []).slice(0, 100) });
+  const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const objects = smokeObjects(env, { image, mode, goldenJson, runId, denyCheck });
+  const list = { apiVersion: 'v1', kind: 'List', items: Object.values(objects) };
+  console.log(
+    `smoke (${mode}) in ${env.namespace} against service ${env.service}, ${metricsUrls.length} pod(s), image ${image}`,
+  );
+  let passed;
+  try {
+    kubectl(['apply', '-f', '-'], { input: JSON.stringify(list) });
+    const phase = await waitForPod(env.namespace, objects.pod.metadata.name, timeout);
+    process.stdout.write(
+      kubectl(['logs', '-n', env.namespace, objects.pod.metadata.name], { allowFail: true }).stdout,
+    );
+    passed = phase === 'Succeeded';
+    if (!passed) console.error(`smoke pod ${objects.pod.metadata.name}: ${phase}`);
+    if (objects.denied) {
+      const denied = await waitForPod(env.namespace, objects.denied.metadata.name, 120);
+      process.stdout.write(
+        kubectl(['logs', '-n', env.namespace, objects.denied.metadata.name], { allowFail: true })
+          .stdout,
+      );
+      const ok = denied === 'Succeeded';
+      console.log(
+        `${ok ? 'ok  ' : 'FAIL'} a pod without the smoke label cannot reach the service (${denied})`,
+      );
+      passed = passed && ok;
+    }
+    if (!passed) {
+      const describe = [
+        'describe',
+        'pod',
+        '-n',
+        env.namespace,
+        '-l',
+        `app.kubernetes.io/name=${env.service}`,
+      ];
+      process.stdout.write(kubectl(describe, { allowFail: true }).stdout);
+    }
+  } finally {
+    kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], {
+      input: JSON.stringify(list),
+      allowFail: true,
+    });
+  }
+  return passed;
+}
+
+function parseArgs(argv) {
+  const args = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => argv[++i];
+    if (a === '--env') args.envId = value();
+    else if (a === '--image') args.image = value();
+    else if (a === '--mode') args.mode = value();
+    else if (a === '--golden') args.golden = value();
+    else if (a === '--timeout') args.timeout = Number(value());
+    else if (a === '--deny-check') args.denyCheck = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (!args.envId || !args.image)
+    throw new Error(
+      'usage: cluster-smoke.mjs --env <id> --image <repo@sha256:...> [--mode golden|deploy] [--deny-check]',
+    );
+  return args;
+}
+
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  try {
+    const ok = await clusterSmoke(parseArgs(process.argv.slice(2)));
+    if (!ok) process.exitCode = 1;
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,339 @@
+#!/usr/bin/env node
+/**
+ * Closed-loop smoke test of a running service: the golden path (in kind) and every deploy run it
+ * from a pod inside the cluster, against the Service, so the NetworkPolicies apply. Plain Node (20+),
+ * no dependencies: it runs in the service's own image.
+ *
+ *   node scripts/ci/smoke.mjs --url http://svc.ns.svc.cluster.local [--metrics-url http://10.0.0.7:8080]...
+ *        [--golden model/golden.json] [--mode golden|deploy] [--expect-sha256 <hex>] [--timeout 180]
+ *
+ * The valid requests are the model's golden cases (model/golden.json, recorded at training time);
+ * the invalid ones are built from the contract the service serves at `GET /model` (its features,
+ * types, ranges and categories). Counters are read from every `--metrics-url` (one per pod: a
+ * Service spreads requests over the pods) and compared before and after.
+ *
+ * - golden: 100 valid predictions and 5 invalid requests; exactly 100 predictions and 5 validation
+ *   errors counted, readiness true, a drift status served.
+ * - deploy: a few golden predictions and one invalid request against a live environment: the
+ *   counters grow by at least that much (other traffic may add to them).
+ *
+ * The metric names are the service's (src/metrics.ts, docs/service-contract.md); a test of
+ * create-mlops-service fails if they drift apart.
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+export const metrics = {
+  /** Classification: one increment per predicted row, labelled by class. */
+  predictions: 'mlservice_predictions_total',
+  /** Regression: the histogram of predicted values counts the predicted rows. */
+  predictionValueCount: 'mlservice_prediction_value_count',
+  validationErrors: 'mlservice_validation_errors_total',
+};
+
+export const endpoints = {
+  ready: '/readyz',
+  live: '/healthz',
+  model: '/model',
+  predict: '/predict',
+  metrics: '/metrics',
+  drift: '/monitoring/drift',
+};
+
+export const plans = {
+  golden: { valid: 100, invalid: 5, exact: true },
+  deploy: { valid: 10, invalid: 1, exact: false },
+};
+
+const driftStatuses = new Set(['ok', 'warn', 'alert', 'insufficient_data']);
+
+/** Sum of every series of `name` (all label sets) in a Prometheus text exposition. */
+export function sumMetric(text, name) {
+  let total = 0;
+  let seen = false;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || !line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    const value = Number(
+      rest
+        .slice(rest[0] === '{' ? rest.lastIndexOf('}') + 1 : 0)
+        .trim()
+        .split(/\s+/)[0],
+    );
+    if (Number.isFinite(value)) {
+      total += value;
+      seen = true;
+    }
+  }
+  return { total, seen };
+}
+
+/** The counter that counts predictions for this task. */
+export function predictionMetric(task) {
+  return task === 'regression' ? metrics.predictionValueCount : metrics.predictions;
+}
+
+/**
+ * Invalid requests built from the contract's features, each one a distinct kind of mistake the
+ * service must refuse with a 400 (and count): an unknown field, a missing feature, a wrong type, a
+ * value out of range, and a body that is not JSON.
+ */
+export function invalidRequests(features, valid, count = 5) {
+  const json = (body) => JSON.stringify(body);
+  const first = features[0];
+  const required = features.find((f) => f.type === 'text' || !f.nullable);
+  const out = [];
+  out.push({ name: 'unknown field', body: json({ ...valid, __smoke_unknown_field__: 1 }) });
+  if (required) {
+    const { [required.name]: _dropped, ...rest } = valid;
+    out.push({ name: `missing ${required.name}`, body: json(rest) });
+  } else {
+    out.push({ name: 'array instead of an object', body: json([valid]) });
+  }
+  if (first) {
+    const wrong = first.type === 'number' || first.type === 'integer' ? 'not-a-number' : 12345;
+    out.push({
+      name: `wrong type for ${first.name}`,
+      body: json({ ...valid, [first.name]: wrong }),
+    });
+  } else {
+    out.push({ name: 'string body', body: json('not an object') });
+  }
+  out.push(outOfRange(features, valid, json));
+  out.push({ name: 'malformed JSON', body: '{"' });
+  return out.slice(0, count);
+}
+
+function outOfRange(features, valid, json) {
+  const typeMax = { float32: 1e39, int32: 2147483648, int64: 2 ** 63 };
+  for (const f of features) {
+    if (f.type === 'number' || f.type === 'integer') {
+      if (typeof f.max === 'number')
+        return {
+          name: `${f.name} above its maximum`,
+          body: json({
+            ...valid,
+            [f.name]:
+              f.type === 'integer' ? Math.floor(f.max) + 1 : f.max + Math.max(1, Math.abs(f.max)),
+          }),
+        };
+      if (typeof f.min === 'number')
+        return {
+          name: `${f.name} below its minimum`,
+          body: json({
+            ...valid,
+            [f.name]:
+              f.type === 'integer' ? Math.ceil(f.min) - 1 : f.min - Math.max(1, Math.abs(f.min)),
+          }),
+        };
+      if (typeMax[f.tensorType] !== undefined)
+        return {
+          name: `${f.name} beyond ${f.tensorType}`,
+          body: json({ ...valid, [f.name]: typeMax[f.tensorType] }),
+        };
+    }
+    if (f.type === 'text' && typeof f.maxLength === 'number') {
+      return {
+        name: `${f.name} longer than ${f.maxLength}`,
+        body: json({ ...valid, [f.name]: 'x'.repeat(f.maxLength + 1) }),
+      };
+    }
+  }
+  const category = features.find((f) => f.type === 'category' && f.categories?.length > 0);
+  if (category)
+    return { name: `${category.name} empty`, body: json({ ...valid, [category.name]: '' }) };
+  const required = features.find((f) => f.type !== 'text' && !f.nullable);
+  if (required)
+    return { name: `${required.name} null`, body: json({ ...valid, [required.name]: null }) };
+  return { name: 'empty body', body: '' };
+}
+
+/** Does a prediction agree with its golden case? (label for classifiers, value for regressors) */
+export function agrees(golden, answer) {
+  if ('label' in golden && golden.label !== undefined) return answer.label === golden.label;
+  if (typeof golden.prediction === 'number' && typeof answer.prediction === 'number') {
+    return (
+      Math.abs(answer.prediction - golden.prediction) <=
+      1e-3 * Math.max(1, Math.abs(golden.prediction))
+    );
+  }
+  return false;
+}
+
+function parseArgs(argv) {
+  const args = { metricsUrls: [], mode: 'golden', golden: 'model/golden.json', timeout: 180 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--url') args.url = next().replace(/\/+$/, '');
+    else if (a === '--metrics-url') args.metricsUrls.push(next().replace(/\/+$/, ''));
+    else if (a === '--golden') args.golden = next();
+    else if (a === '--mode') args.mode = next();
+    else if (a === '--expect-sha256') args.expectSha256 = next();
+    else if (a === '--timeout') args.timeout = Number(next());
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (!args.url) throw new Error('--url is required');
+  if (!(args.mode in plans))
+    throw new Error(`--mode must be one of ${Object.keys(plans).join(', ')}`);
+  if (args.metricsUrls.length === 0) args.metricsUrls.push(args.url);
+  return args;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function request(url, init = {}) {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  return { status: res.status, text };
+}
+
+async function scrape(urls, name) {
+  let total = 0;
+  for (const u of urls) {
+    const r = await request(`${u}${endpoints.metrics}`);
+    if (r.status !== 200) throw new Error(`GET ${u}${endpoints.metrics}: ${r.status}`);
+    total += sumMetric(r.text, name).total;
+  }
+  return total;
+}
+
+/** Runs the smoke test; resolves with a summary, rejects with the first failed check. */
+export async function smoke(options, log = console.log) {
+  const plan = plans[options.mode];
+  const checks = [];
+  const check = (ok, what) => {
+    checks.push({ ok, what });
+    log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+    if (!ok) throw new Error(what);
+  };
+
+  const deadline = Date.now() + options.timeout * 1000;
+  let ready;
+  for (;;) {
+    ready = await request(`${options.url}${endpoints.ready}`).catch((e) => ({
+      status: 0,
+      text: String(e),
+    }));
+    if (ready.status === 200 || Date.now() > deadline) break;
+    await sleep(2000);
+  }
+  check(
+    ready.status === 200,
+    `readiness before traffic: GET ${endpoints.ready} -> ${ready.status}`,
+  );
+
+  const modelRes = await request(`${options.url}${endpoints.model}`);
+  check(modelRes.status === 200, `contract served: GET ${endpoints.model} -> ${modelRes.status}`);
+  const model = JSON.parse(modelRes.text);
+  if (options.expectSha256) {
+    check(
+      model.sha256 === options.expectSha256,
+      `the model served is ${options.expectSha256.slice(0, 12)}... (got ${String(model.sha256).slice(0, 12)}...)`,
+    );
+  }
+  const cases = JSON.parse(readFileSync(options.golden, 'utf8')).cases ?? [];
+  check(cases.length > 0, `golden cases to send (${cases.length} in ${options.golden})`);
+
+  const predictionName = predictionMetric(model.task);
+  const before = {
+    predictions: await scrape(options.metricsUrls, predictionName),
+    errors: await scrape(options.metricsUrls, metrics.validationErrors),
+  };
+
+  const headers = { 'content-type': 'application/json' };
+  let okCount = 0;
+  let agreeing = 0;
+  for (let i = 0; i < plan.valid; i++) {
+    const c = cases[i % cases.length];
+    const r = await request(`${options.url}${endpoints.predict}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(c.input),
+    });
+    if (r.status === 200) {
+      okCount++;
+      if (agrees(c, JSON.parse(r.text))) agreeing++;
+      else if (i - agreeing < 5)
+        log(`     golden case ${i % cases.length} disagrees: ${r.text.slice(0, 300)}`);
+    } else if (i - okCount < 5) {
+      log(`     valid request ${i} -> ${r.status}: ${r.text.slice(0, 300)}`);
+    }
+  }
+  check(okCount === plan.valid, `${plan.valid} valid predictions answered 200 (${okCount})`);
+  check(
+    agreeing === plan.valid,
+    `the predictions agree with the golden cases (${agreeing}/${plan.valid})`,
+  );
+
+  const invalid = invalidRequests(model.features ?? [], cases[0].input, plan.invalid);
+  for (const bad of invalid) {
+    const r = await request(`${options.url}${endpoints.predict}`, {
+      method: 'POST',
+      headers,
+      body: bad.body,
+    });
+    check(r.status === 400, `invalid request (${bad.name}) answered 400 (${r.status})`);
+  }
+
+  // Counters are updated right after each answer; give the pods a moment.
+  const want = { predictions: plan.valid, errors: invalid.length };
+  let delta = { predictions: 0, errors: 0 };
+  for (let attempt = 0; attempt < 10; attempt++) {
+    delta = {
+      predictions: (await scrape(options.metricsUrls, predictionName)) - before.predictions,
+      errors: (await scrape(options.metricsUrls, metrics.validationErrors)) - before.errors,
+    };
+    if (delta.predictions >= want.predictions && delta.errors >= want.errors) break;
+    await sleep(1000);
+  }
+  const cmp = (got, n) => (plan.exact ? got === n : got >= n);
+  const rel = plan.exact ? 'exactly' : 'at least';
+  check(
+    cmp(delta.predictions, want.predictions),
+    `${predictionName} grew by ${rel} ${want.predictions} (${delta.predictions})`,
+  );
+  check(
+    cmp(delta.errors, want.errors),
+    `${metrics.validationErrors} grew by ${rel} ${want.errors} (${delta.errors})`,
+  );
+
+  const after = await request(`${options.url}${endpoints.ready}`);
+  check(after.status === 200, `readiness after traffic: GET ${endpoints.ready} -> ${after.status}`);
+
+  const drift = await request(`${options.url}${endpoints.drift}`);
+  let status;
+  try {
+    status = JSON.parse(drift.text).status;
+  } catch {
+    status = undefined;
+  }
+  check(
+    drift.status === 200 && driftStatuses.has(status),
+    `drift status served: GET ${endpoints.drift} -> ${drift.status} (${status})`,
+  );
+
+  return {
+    mode: options.mode,
+    task: model.task,
+    model: `${model.name}@${model.version}`,
+    delta,
+    checks: checks.length,
+  };
+}
+
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  try {
+    const summary = await smoke(parseArgs(process.argv.slice(2)));
+    console.log(`smoke passed: ${JSON.stringify(summary)}`);
+  } catch (error) {
+    console.error(`smoke failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Runtime configuration: every setting is an environment variable with a documented default
+ * (docs in README "Configuration"). Parsed once at start with zod; a bad value throws a
+ * ConfigError that names the variable, and the server exits 1 with that message.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Absolute path of the ONNX model; its artifacts sit beside it. */
+  readonly modelPath: string;
+  readonly workers: number;
+  readonly maxBatchSize: number;
+  readonly maxBatchDelayMs: number;
+  readonly maxQueue: number;
+  readonly queueTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxBatchRows: number;
+  readonly bodyLimitBytes: number;
+  /** null: the prediction log is off. */
+  readonly predictionLogPath: string | null;
+  /** Rotate the prediction log past this size (0: never) and keep this many rotated files. */
+  readonly predictionLogMaxBytes: number;
+  readonly predictionLogKeep: number;
+  readonly shutdownTimeoutMs: number;
+  readonly logLevel: (typeof logLevels)[number];
+  readonly driftWindow: number;
+  readonly explainSamples: number;
+}
+
+/** CPUs the container may use, from the cgroup quota (v2 `cpu.max`, else v1), or undefined when unlimited. */
+export function cgroupCpuLimit(
+  read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): number | undefined {
+  try {
+    const [quota, period] = read('/sys/fs/cgroup/cpu.max').trim().split(/\s+/);
+    if (quota === 'max') return undefined;
+    const q = Number(quota);
+    const p = Number(period);
+    if (q > 0 && p > 0) return q / p;
+  } catch {
+    // not cgroup v2
+  }
+  try {
+    const q = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us').trim());
+    const p = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us').trim());
+    if (q > 0 && p > 0) return q / p;
+  } catch {
+    // no cgroup v1 either
+  }
+  return undefined;
+}
+
+/** Inference threads: the CPU quota rounded down (at least 1), never more than the CPUs present. */
+export function defaultWorkers(limit = cgroupCpuLimit(), cpus = availableParallelism()): number {
+  const fromQuota = limit === undefined ? cpus : Math.floor(limit);
+  return Math.max(1, Math.min(fromQuota, cpus));
+}
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const decimal = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, `must be a number between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+/** Each variable: its parser and its default (a string, parsed like a value from the environment). */
+const variables = {
+  PORT: { schema: int(0, 65535), default: '8080' },
+  HOST: { schema: z.string().trim().min(1, 'must not be empty'), default: '0.0.0.0' },
+  MODEL_PATH: {
+    schema: z.string().trim().min(1, 'must not be empty'),
+    default: 'model/model.onnx',
+  },
+  WORKERS: { schema: int(1, 256), default: undefined },
+  MAX_BATCH_SIZE: { schema: int(1, 4096), default: '32' },
+  MAX_BATCH_DELAY_MS: { schema: decimal(0, 1000), default: '0' },
+  MAX_QUEUE: { schema: int(1, 1_000_000), default: undefined },
+  QUEUE_TIMEOUT_MS: { schema: int(1, 600_000), default: '1000' },
+  REQUEST_TIMEOUT_MS: { schema: int(1, 600_000), default: '5000' },
+  MAX_BATCH_ROWS: { schema: int(1, 100_000), default: '1000' },
+  BODY_LIMIT_BYTES: { schema: int(1024, 1024 * 1024 * 1024), default: '1048576' },
+  PREDICTION_LOG_PATH: { schema: z.string().trim(), default: '/tmp/predictions.jsonl' },
+  PREDICTION_LOG_MAX_BYTES: { schema: int(0, 1024 * 1024 * 1024 * 1024), default: '67108864' },
+  PREDICTION_LOG_KEEP: { schema: int(0, 1000), default: '5' },
+  SHUTDOWN_TIMEOUT_MS: { schema: int(0, 3_600_000), default: '20000' },
+  LOG_LEVEL: {
+    schema: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }),
+    default: 'info',
+  },
+  DRIFT_WINDOW: { schema: int(10, 10_000_000), default: '10000' },
+  EXPLAIN_SAMPLES: { schema: int(1, 10_000), default: '64' },
+} as const;
+
+export type VariableName = keyof typeof variables;
+export const variableNames = Object.keys(variables) as VariableName[];
+
+function read<K extends VariableName>(
+  env: NodeJS.ProcessEnv,
+  name: K,
+): z.output<(typeof variables)[K]['schema']> | undefined {
+  const spec = variables[name];
+  const raw = env[name] ?? spec.default;
+  if (raw === undefined) return undefined;
+  const result = spec.schema.safeParse(raw);
+  if (!result.success) {
+    const shown = raw.length > 60 ? `${raw.slice(0, 60)}...` : raw;
+    throw new ConfigError(
+      name,
+      `${result.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(shown)})`,
+    );
+  }
+  return result.data as z.output<(typeof variables)[K]['schema']>;
+}
+
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): Config {
+  const workers = read(env, 'WORKERS') ?? defaultWorkers();
+  const logPath = read(env, 'PREDICTION_LOG_PATH')!;
+  return {
+    port: read(env, 'PORT')!,
+    host: read(env, 'HOST')!,
+    modelPath: resolve(cwd, read(env, 'MODEL_PATH')!),
+    workers,
+    maxBatchSize: read(env, 'MAX_BATCH_SIZE')!,
+    maxBatchDelayMs: read(env, 'MAX_BATCH_DELAY_MS')!,
+    maxQueue: read(env, 'MAX_QUEUE') ?? Math.max(256, workers * 128),
+    queueTimeoutMs: read(env, 'QUEUE_TIMEOUT_MS')!,
+    requestTimeoutMs: read(env, 'REQUEST_TIMEOUT_MS')!,
+    maxBatchRows: read(env, 'MAX_BATCH_ROWS')!,
+    bodyLimitBytes: read(env, 'BODY_LIMIT_BYTES')!,
+    predictionLogPath: logPath === '' ? null : resolve(cwd, logPath),
+    predictionLogMaxBytes: read(env, 'PREDICTION_LOG_MAX_BYTES')!,
+    predictionLogKeep: read(env, 'PREDICTION_LOG_KEEP')!,
+    shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT_MS')!,
+    logLevel: read(env, 'LOG_LEVEL')!,
+    driftWindow: read(env, 'DRIFT_WINDOW')!,
+    explainSamples: read(env, 'EXPLAIN_SAMPLES')!,
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Configuration: defaults, the worker count from the container's CPU quota, and a refusal that
+ * names the variable for every bad value.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  cgroupCpuLimit,
+  defaultWorkers,
+  loadConfig,
+  variableNames,
+} from '../src/config.js';
+
+const files = (map: Record<string, string>) => (path: string) => {
+  if (path in map) return map[path]!;
+  throw new Error(`ENOENT ${path}`);
+};
+
+describe('the worker count', () => {
+  it('reads the cgroup v2 quota, else v1, else none', () => {
+    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': '200000 100000\n' }))).toBe(2);
+    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': 'max 100000\n' }))).toBeUndefined();
+    expect(
+      cgroupCpuLimit(
+        files({
+          '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '150000',
+          '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000',
+        }),
+      ),
+    ).toBe(1.5);
+    expect(
+      cgroupCpuLimit(
+        files({
+          '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1',
+          '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000',
+        }),
+      ),
+    ).toBeUndefined();
+    expect(cgroupCpuLimit(files({}))).toBeUndefined();
+  });
+
+  it('is the quota rounded down, at least 1, never more than the CPUs present', () => {
+    expect(defaultWorkers(2, 8)).toBe(2);
+    expect(defaultWorkers(1.5, 8)).toBe(1);
+    expect(defaultWorkers(0.5, 8)).toBe(1);
+    expect(defaultWorkers(16, 4)).toBe(4);
+    expect(defaultWorkers(undefined, 6)).toBe(6);
+  });
+});
+
+describe('loadConfig', () => {
+  it('has a documented default for everything', () => {
+    const c = loadConfig({ WORKERS: '2' }, '/srv');
+    expect(c).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      modelPath: '/srv/model/model.onnx',
+      workers: 2,
+      maxBatchSize: 32,
+      maxBatchDelayMs: 0,
+      maxQueue: 256,
+      queueTimeoutMs: 1000,
+      requestTimeoutMs: 5000,
+      maxBatchRows: 1000,
+      bodyLimitBytes: 1048576,
+      predictionLogPath: '/tmp/predictions.jsonl',
+      shutdownTimeoutMs: 20000,
+      logLevel: 'info',
+    });
+    expect(loadConfig({ WORKERS: '4' }).maxQueue).toBe(512);
+    expect(loadConfig({ PREDICTION_LOG_PATH: '' }).predictionLogPath).toBeNull();
+  });
+
+  it.each(
+    variableNames.filter((v) => v !== 'HOST' && v !== 'MODEL_PATH' && v !== 'PREDICTION_LOG_PATH'),
+  )('refuses a bad %s, naming it', (variable) => {
+    let error: unknown;
+    try {
+      loadConfig({ [variable]: 'not-a-valid-value!' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as Error).message).toMatch(new RegExp(`^${variable}: .*not-a-valid-value`));
+  });
+
+  it('refuses an empty MODEL_PATH and HOST', () => {
+    expect(() => loadConfig({ MODEL_PATH: '  ' })).toThrow(/^MODEL_PATH: must not be empty/);
+    expect(() => loadConfig({ HOST: '' })).toThrow(/^HOST: must not be empty/);
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * Overload and faults, with the worker pool held busy by a test double of the inference worker
+ * (the real worker, whose model runs the test can hold, release or kill):
+ * - a full queue answers 503 + Retry-After at once, and nothing fails with 500;
+ * - a request queued past QUEUE_TIMEOUT_MS gets 503, one past REQUEST_TIMEOUT_MS gets 504;
+ * - a crashed worker fails only the requests it held (500 with their request id), is replaced,
+ *   and the service keeps serving;
+ * - after SIGTERM readiness fails while in-flight requests still complete.
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Chaos, chaosWorkerFile } from './helpers/chaos.js';
+import { type TestService, expectNoStack, startService } from './helpers/service.js';
+
+let svc: TestService | undefined;
+let chaos: Chaos;
+afterEach(async () => {
+  chaos?.release();
+  await svc?.close();
+  svc = undefined;
+});
+
+async function start(env: Record<string, string>): Promise<TestService> {
+  chaos = new Chaos();
+  svc = await startService(
+    { WORKERS: '1', MAX_BATCH_SIZE: '1', ...env },
+    { workerFile: chaosWorkerFile, extraWorkerData: chaos.workerData },
+  );
+  return svc;
+}
+
+/** Bounded wait for a condition the test cannot be signalled about (the batcher's queue depth). */
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+async function metric(s: TestService, pattern: RegExp): Promise<number> {
+  const body = (await s.get('/metrics')).body;
+  const m = body.match(pattern);
+  return m ? Number(m[1]) : 0;
+}
+
+describe('a full queue', () => {
+  it('sheds the excess at once with 503 + Retry-After, and serves the rest once the pool frees up', async () => {
+    const s = await start({
+      MAX_QUEUE: '4',
+      QUEUE_TIMEOUT_MS: '60000',
+      REQUEST_TIMEOUT_MS: '60000',
+    });
+    const row = s.service.context.exampleRow;
+    chaos.hold();
+    // One worker takes 2 batches (1 running + 1 staged): hold the running one first.
+    const first = s.post('/predict', row);
+    await chaos.waitHeld(1);
+    const accepted = [first, ...Array.from({ length: 5 }, () => s.post('/predict', row))];
+    await until(() => s.service.context.queueDepth() === 4);
+    const excess = await Promise.all(Array.from({ length: 6 }, () => s.post('/predict', row)));
+    // The excess is answered while the pool is still held: nothing waited for it.
+    expect(chaos.held).toBe(1);
+    for (const res of excess) {
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.json().error).toMatch(/queue is full/);
+      expectNoStack(res.body);
+    }
+    chaos.release();
+    const results = await Promise.all(accepted);
+    expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(await metric(s, /mlservice_shed_total\{reason="queue_full"\} (\d+)/)).toBe(6);
+  });
+});
+
+describe('waiting too long', () => {
+  it('a request queued past QUEUE_TIMEOUT_MS gets 503 with Retry-After', async () => {
+    const s = await start({ QUEUE_TIMEOUT_MS: '150', REQUEST_TIMEOUT_MS: '60000' });
+    const row = s.service.context.exampleRow;
+    chaos.hold();
+    const running = [s.post('/predict', row), s.post('/predict', row)];
+    await chaos.waitHeld(1);
+    const started = performance.now();
+    const queued = await s.post('/predict', row);
+    const waited = performance.now() - started;
+    expect(queued.statusCode).toBe(503);
+    expect(queued.headers['retry-after']).toBe('1');
+    expect(queued.json().error).toMatch(/waited too long/);
+    expect(waited).toBeGreaterThanOrEqual(140);
+    expect(waited).toBeLessThan(2000);
+    chaos.release();
+    expect((await Promise.all(running)).map((r) => r.statusCode)).toEqual([200, 200]);
+    expect(await metric(s, /mlservice_shed_total\{reason="queue_timeout"\} (\d+)/)).toBe(1);
+  });
+
+  it('a request past REQUEST_TIMEOUT_MS gets 504, even while its batch runs', async () => {
+    const s = await start({ QUEUE_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '200' });
+    const row = s.service.context.exampleRow;
+    chaos.hold();
+    const res = await s.post('/predict', row);
+    expect(res.statusCode).toBe(504);
+    expect(res.json().error).toMatch(/deadline/);
+    expect(chaos.held).toBe(1);
+    chaos.release();
+    expect(await metric(s, /mlservice_timeouts_total (\d+)/)).toBe(1);
+    // The service still answers normally afterwards.
+    expect((await s.post('/predict', row)).statusCode).toBe(200);
+  });
+});
+
+describe('a worker crash', () => {
+  it('fails only the requests the worker held, with 500 and their request id; the replacement serves', async () => {
+    const s = await start({ QUEUE_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '60000' });
+    const row = s.service.context.exampleRow;
+    chaos.hold();
+    const held = [
+      s.post('/predict', row, { 'x-request-id': 'held-1' }),
+      s.post('/predict', row, { 'x-request-id': 'held-2' }),
+    ];
+    await chaos.waitHeld(1);
+    const queued = s.post('/predict', row, { 'x-request-id': 'queued-1' });
+    chaos.crash();
+    const failed = await Promise.all(held);
+    for (const [i, res] of failed.entries()) {
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toMatchObject({
+        error: expect.stringMatching(/worker/),
+        requestId: `held-${i + 1}`,
+      });
+      expectNoStack(res.body);
+    }
+    // The request that was still queued runs on the replacement worker.
+    expect((await queued).statusCode).toBe(200);
+    const after = await Promise.all(Array.from({ length: 10 }, () => s.post('/predict', row)));
+    expect(after.map((r) => r.statusCode)).toEqual(Array(10).fill(200));
+    expect((await s.get('/readyz')).statusCode).toBe(200);
+    expect(await metric(s, /mlservice_worker_restarts_total (\d+)/)).toBe(1);
+  });
+});
+
+describe('shutdown', () => {
+  it('fails readiness at once, lets the in-flight request finish and flushes its log line', async () => {
+    const s = await start({ QUEUE_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '60000' });
+    const row = s.service.context.exampleRow;
+    chaos.hold();
+    const inflight = s.post('/predict', row, { 'x-request-id': 'last-one' });
+    await chaos.waitHeld(1);
+    const exited = s.service.shutdown();
+    const ready = await s.get('/readyz');
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().reason).toBe('shutting down');
+    expect((await s.get('/v2/health/ready')).statusCode).toBe(503);
+    chaos.release();
+    const res = await inflight;
+    expect(res.statusCode).toBe(200);
+    expect(res.headers.connection).toBe('close');
+    expect(await exited).toBe(0);
+    const lines = readFileSync(s.logPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.at(-1)).toMatchObject({ requestId: 'last-one', endpoint: 'predict' });
+  });
+});
