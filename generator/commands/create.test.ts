@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { create, type CreateOptions } from './create.js';
+import type { CreateOptions } from './create.js';
 import { UserError } from '../errors.js';
 import { hashTree, manifestFile, type Manifest } from '../record/record.js';
 import { validateAnswers } from '../answers/resolve.js';
@@ -13,6 +13,7 @@ import { buildPlan } from '../plan/plan.js';
 import { introspectModel } from '../model/introspect.js';
 import { templatesDir } from '../version.js';
 import { fixturesDir, tempDir } from '../test-support/cli.js';
+import { generateProject } from '../test-support/generate.js';
 
 const tabular = join(fixturesDir, 'tabular.onnx');
 const clouds = {
@@ -22,24 +23,8 @@ const clouds = {
   both: { cloud: 'both', gcpProject: 'acme-ml-prod', awsAccountId: '123456789012' },
 };
 
-async function generate(
-  flags: Record<string, unknown>,
-  extra: Partial<CreateOptions> = {},
-): Promise<string> {
-  const dir = join(await tempDir(), 'svc');
-  await create({
-    dir,
-    yes: true,
-    overwrite: false,
-    git: false,
-    install: false,
-    json: true,
-    interactive: false,
-    flags: { model: tabular, ...flags },
-    ...extra,
-  });
-  return dir;
-}
+const generate = (flags: Record<string, unknown>, extra: Partial<CreateOptions> = {}) =>
+  generateProject({ model: tabular, ...flags }, extra);
 
 async function filesOf(dir: string): Promise<string[]> {
   return Object.keys(await hashTree(dir));
@@ -121,16 +106,7 @@ describe('user text is inert', () => {
   it('a newline in the description is refused before anything is written', async () => {
     const parent = await tempDir();
     await expect(
-      create({
-        dir: join(parent, 'svc'),
-        yes: true,
-        overwrite: false,
-        git: false,
-        install: false,
-        json: true,
-        interactive: false,
-        flags: { model: tabular, description: 'one\n---\ntwo' },
-      }),
+      generate({ description: 'one\n---\ntwo' }, { dir: join(parent, 'svc') }),
     ).rejects.toThrow('Invalid answers');
     expect(await readdir(parent)).toEqual([]);
   });
@@ -182,17 +158,7 @@ describe('the target directory', () => {
     await writeFile(join(templates, 'z/bad.txt.hbs'), '{{service.nonexistent}}\n');
     const parent = await tempDir();
     const dir = join(parent, 'svc');
-    const err = await create({
-      dir,
-      yes: true,
-      overwrite: false,
-      git: false,
-      install: false,
-      json: true,
-      interactive: false,
-      flags: { model: tabular },
-      templatesDir: templates,
-    }).catch((e: unknown) => e);
+    const err = await generate({}, { dir, templatesDir: templates }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toContain('Rendering failed');
     expect((err as Error).message).toContain('"nonexistent" not defined');

@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { create } from './create.js';
 import { type UpgradeOptions, upgrade, updateReportFile } from './upgrade.js';
 import { diffProject } from './diff.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -16,6 +15,7 @@ import { gitInit } from '../finish/git.js';
 import { answersFile, hashTree, manifestFile } from '../record/record.js';
 import { baseSnapshotFile, decodeSnapshot, encodeSnapshot } from '../upgrade/snapshot.js';
 import { fixturesDir, tempDir } from '../test-support/cli.js';
+import { generateProject } from '../test-support/generate.js';
 import { packageRoot } from '../version.js';
 
 const tabular = join(fixturesDir, 'tabular.onnx');
@@ -23,19 +23,7 @@ const v1 = resolve(packageRoot, 'generator/__fixtures__/upgrade/v1');
 const v2 = resolve(packageRoot, 'generator/__fixtures__/upgrade/v2');
 
 async function generate(templatesDir: string): Promise<string> {
-  const dir = join(await tempDir('cms-upgrade-'), 'svc');
-  await create({
-    dir,
-    yes: true,
-    overwrite: false,
-    git: false,
-    install: false,
-    json: true,
-    interactive: false,
-    flags: { model: tabular },
-    templatesDir,
-  });
-  return dir;
+  return generateProject({ model: tabular }, { prefix: 'cms-upgrade-', templatesDir });
 }
 
 let pristineV1: string;

@@ -9,11 +9,10 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { create } from '../commands/create.js';
 import { catalogue, policiesDir } from '../plan/policies.js';
 import { hashTree } from '../record/record.js';
 import { packageRoot } from '../version.js';
-import { tempDir } from '../test-support/cli.js';
+import { generateProject } from '../test-support/generate.js';
 
 const windsurfCap = 6000;
 const clouds = {
@@ -122,17 +121,7 @@ describe.each(Object.entries(clouds))('the agent files of a project with cloud=%
   const read = (rel: string) => readFile(join(dir, rel), 'utf8');
 
   beforeAll(async () => {
-    dir = join(await tempDir('cms-agents-'), 'svc');
-    await create({
-      dir,
-      yes: true,
-      overwrite: false,
-      git: false,
-      install: false,
-      json: true,
-      interactive: false,
-      flags,
-    });
+    dir = await generateProject(flags, { prefix: 'cms-agents-' });
     files = Object.keys(await hashTree(dir));
     shipped = new Set(
       files

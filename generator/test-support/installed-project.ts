@@ -12,8 +12,7 @@ import { copyFile, mkdir, readFile, rename, rm, symlink } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { create } from '../commands/create.js';
-import { tempDir } from './cli.js';
+import { generateProject } from './generate.js';
 
 /** Installs `package.json` (with `.npmrc`) from `dir` into the cache; returns the cache directory. */
 export async function installCached(dir: string): Promise<string> {
@@ -46,17 +45,7 @@ export async function installCached(dir: string): Promise<string> {
  * otherwise), its dependencies linked from the cache.
  */
 export async function installedProject(flags: Record<string, unknown>): Promise<string> {
-  const dir = join(await tempDir('cms-installed-'), 'svc');
-  await create({
-    dir,
-    yes: true,
-    overwrite: false,
-    git: false,
-    install: false,
-    json: true,
-    interactive: false,
-    flags,
-  });
+  const dir = await generateProject(flags, { prefix: 'cms-installed-' });
   const cache = await installCached(dir);
   await symlink(join(cache, 'node_modules'), join(dir, 'node_modules'), 'dir');
   await copyFile(join(cache, 'package-lock.json'), join(dir, 'package-lock.json'));

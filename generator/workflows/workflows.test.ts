@@ -13,12 +13,12 @@ import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { create } from '../commands/create.js';
 import { buildPlan } from '../plan/plan.js';
 import { validateAnswers } from '../answers/resolve.js';
 import { introspectModel } from '../model/introspect.js';
 import { packageRoot, templatesDir } from '../version.js';
-import { fixturesDir, tempDir } from '../test-support/cli.js';
+import { fixturesDir } from '../test-support/cli.js';
+import { generateProject } from '../test-support/generate.js';
 
 const require = createRequire(import.meta.url);
 const validator = require('@action-validator/core') as {
@@ -365,17 +365,10 @@ async function scriptsOf(root: string): Promise<Record<string, string>> {
 
 beforeAll(async () => {
   for (const [cloud, flags] of Object.entries(clouds) as Array<[Cloud, Record<string, unknown>]>) {
-    const dir = join(await tempDir('cms-workflows-'), 'svc');
-    await create({
-      dir,
-      yes: true,
-      overwrite: false,
-      git: false,
-      install: false,
-      json: true,
-      interactive: false,
-      flags: { model: join(fixturesDir, 'tabular.onnx'), ...flags },
-    });
+    const dir = await generateProject(
+      { model: join(fixturesDir, 'tabular.onnx'), ...flags },
+      { prefix: 'cms-workflows-' },
+    );
     projects[cloud] = dir;
     files.push(...(await workflowsIn(dir, cloud, true)));
   }
