@@ -2,19 +2,20 @@
  * The golden-path smoke test (scripts/ci/smoke.mjs of a generated project) against the real
  * service on loopback: the same checks the golden path runs inside kind, minus Kubernetes.
  *
- * It needs an installed project (this repository installs nothing, and tests use no network):
- * SMOKE_PROJECT_DIR names one (CI sets it after installing an example or a fresh project), else
- * each committed example that has its node_modules is used; with none, the test is skipped.
+ * It needs an installed project: SMOKE_PROJECT_DIR names one, else each committed example that has
+ * its node_modules is used, else a fresh default project is installed (once per machine: the
+ * install is cached by test-support/installed-project.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { installedProject } from '../test-support/installed-project.js';
 import { packageRoot } from '../version.js';
 
 const explicit = process.env.SMOKE_PROJECT_DIR;
-const projects = explicit
+const found = explicit
   ? [isAbsolute(explicit) ? explicit : resolve(packageRoot, explicit)]
   : ['bank-churn', 'nlp-insight', 'chicago-taxi']
       .map((name) => join(packageRoot, 'examples', name))
@@ -48,11 +49,7 @@ function runSmoke(dir: string, args: string[]): Promise<{ code: number | null; o
   });
 }
 
-if (projects.length === 0) {
-  describe('smoke.mjs against the real service', () => {
-    it.skip('needs an installed project (SMOKE_PROJECT_DIR, or an example with node_modules)', () => {});
-  });
-}
+const projects = found.length > 0 ? found : [await installedProject({})];
 
 describe.each(projects)('smoke.mjs against the real service of %s', (dir) => {
   it(

@@ -9,16 +9,17 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join, resolve as resolvePath } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPlan } from '../plan/plan.js';
 import { validateAnswers } from '../answers/resolve.js';
 import { introspectModel } from '../model/introspect.js';
-import { packageRoot, templatesDir } from '../version.js';
+import { packageRoot } from '../version.js';
 import { fixturesDir } from '../test-support/cli.js';
 import { generateProject } from '../test-support/generate.js';
+import { installedProject } from '../test-support/installed-project.js';
 
 const require = createRequire(import.meta.url);
 const validator = require('@action-validator/core') as {
@@ -454,11 +455,8 @@ describe("every workflow (generated for each cloud choice, and this repository's
   });
 });
 
-/**
- * The project's own policy engine (scripts/check): this repository's copy when its dependencies
- * resolve from here, else an installed project's (SMOKE_PROJECT_DIR, which CI sets).
- */
-async function loadEngine(): Promise<null | {
+/** The project's own policy engine (scripts/check), from an installed project: it needs cel-js. */
+async function loadEngine(): Promise<{
   runCheck(options: {
     root: string;
     format: 'json';
@@ -466,39 +464,24 @@ async function loadEngine(): Promise<null | {
     stdout: (s: string) => void;
   }): Promise<{ findings: Array<{ policy: string; message: string }> }>;
 }> {
-  const installed = process.env.SMOKE_PROJECT_DIR;
-  const candidates = [
-    join(templatesDir, 'scripts/check/check.js'),
-    ...(installed ? [join(resolvePath(packageRoot, installed), 'scripts/check/check.js')] : []),
-  ];
-  for (const file of candidates) {
-    if (!existsSync(file)) continue;
-    try {
-      return await import(pathToFileURL(file).href);
-    } catch {
-      // its dependencies do not resolve from there
-    }
-  }
-  return null;
+  const dir = await installedProject(clouds.both);
+  return import(pathToFileURL(join(dir, 'scripts/check/check.js')).href);
 }
 const engine = await loadEngine();
 
 describe('the policies of the catalogue', () => {
-  it.skipIf(!engine)(
-    'MLOPS-040 (actions pinned) and MLOPS-041 (permissions) pass on every generated project',
-    async () => {
-      for (const cloud of Object.keys(clouds) as Cloud[]) {
-        const report = await engine!.runCheck({
-          root: projects[cloud],
-          format: 'json',
-          synth: false,
-          stdout: () => {},
-        });
-        const ci = report.findings.filter((f) => /MLOPS-04\d/.test(f.policy));
-        expect(ci, cloud).toEqual([]);
-      }
-    },
-  );
+  it('MLOPS-040 (actions pinned) and MLOPS-041 (permissions) pass on every generated project', async () => {
+    for (const cloud of Object.keys(clouds) as Cloud[]) {
+      const report = await engine.runCheck({
+        root: projects[cloud],
+        format: 'json',
+        synth: false,
+        stdout: () => {},
+      });
+      const ci = report.findings.filter((f) => /MLOPS-04\d/.test(f.policy));
+      expect(ci, cloud).toEqual([]);
+    }
+  });
 });
 
 describe('the rules catch what they are for', () => {
