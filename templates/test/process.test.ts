@@ -1,6 +1,7 @@
 /**
- * The server as a real process: start-up failures exit 1 with a message that names the problem,
- * and SIGTERM under load drains without failing a single request.
+ * The server as a real process: a smoke run (start, predict, read /metrics, SIGTERM), start-up
+ * failures exit 1 with a message that names the problem, and SIGTERM under load drains without
+ * failing a single request.
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -14,6 +15,42 @@ import { runToExit, startServer } from './helpers/child.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlservice-process-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('smoke: the built server as `npm start` runs it', () => {
+  it('gets ready, predicts, counts the prediction in /metrics, and exits 0 on SIGTERM', async () => {
+    const server = await startServer({ WORKERS: '1', PREDICTION_LOG_PATH: '' });
+    try {
+      expect((await fetch(new URL('/readyz', server.address))).status).toBe(200);
+      const record = exampleRecord(
+        contract,
+        await loadModel(contract, join(projectRoot, 'model', 'model.onnx')),
+      );
+      const predicted = await fetch(new URL('/predict', server.address), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(record),
+      });
+      expect(predicted.status).toBe(200);
+      expect(await predicted.json()).toMatchObject({
+        model: contract.name,
+        modelVersion: contract.version,
+      });
+
+      const metrics = await (await fetch(new URL('/metrics', server.address))).text();
+      const counted =
+        contract.task === 'regression'
+          ? /^mlservice_prediction_value_count(\{[^}]*\})? 1$/m
+          : /^mlservice_predictions_total\{[^}]*\} 1$/m;
+      expect(metrics).toMatch(counted);
+      expect(metrics).toContain(
+        `mlservice_model_info{name="${contract.name}",version="${contract.version}",sha256="${contract.sha256}"} 1`,
+      );
+    } finally {
+      server.process.kill('SIGTERM');
+    }
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+  });
+});
 
 describe('start-up failures exit 1 with a clear message', () => {
   it.each([
