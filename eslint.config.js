@@ -4,7 +4,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'templates/**', 'examples/*/**', '!examples/models/**', 'coverage/**', '**/node_modules/**'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'templates/**',
+      'examples/*/**',
+      '!examples/models/**',
+      'coverage/**',
+      '**/node_modules/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -45,9 +45,13 @@ describe.each(names)('examples/%s', (name) => {
     expect(strip(test.stdout)).toMatch(/Tests\s+\d+ passed/);
   });
 
-  it('passes every one of its own pre-commit gates: format, lint, types, secrets, policies', { timeout: 600_000 }, () => {
-    const env = { ...process.env, CI: '1', FORCE_COLOR: '0', npm_config_loglevel: 'error' };
-    const all = spawnSync('npm', ['run', 'precommit:all'], { cwd: dir, encoding: 'utf8', env });
-    expect(all.status, strip(`${all.stdout}\n${all.stderr}`).slice(-6000)).toBe(0);
-  });
+  it(
+    'passes every one of its own pre-commit gates: format, lint, types, secrets, policies',
+    { timeout: 600_000 },
+    () => {
+      const env = { ...process.env, CI: '1', FORCE_COLOR: '0', npm_config_loglevel: 'error' };
+      const all = spawnSync('npm', ['run', 'precommit:all'], { cwd: dir, encoding: 'utf8', env });
+      expect(all.status, strip(`${all.stdout}\n${all.stderr}`).slice(-6000)).toBe(0);
+    },
+  );
 });
