@@ -41,6 +41,52 @@ function unwrap<T>(value: T | symbol): T {
   return value as T;
 }
 
+/**
+ * Asks one question with its schema's validation; `fallback` is the value offered first (a default,
+ * or a contextual one). Returns undefined when the user leaves an optional question unset.
+ */
+export async function askQuestion(
+  key: AnswerKey,
+  fallback: unknown,
+  options: { suffix?: string } = {},
+): Promise<unknown> {
+  const meta: FieldMeta = answerFields[key].meta;
+  const schema = answerFields[key].schema;
+  const message = options.suffix ? `${meta.message} ${options.suffix}` : meta.message;
+  const list = choices[key];
+  if (list) {
+    const optional = fallback === undefined && schema.safeParse(undefined).success;
+    const value = unwrap(
+      await p.select({
+        message,
+        options: [
+          ...(optional ? [{ value: '', label: meta.hint ?? 'leave unset' }] : []),
+          ...list.map((c) => ({ value: c, label: c })),
+        ],
+        initialValue: fallback === undefined ? (optional ? '' : list[0]) : String(fallback),
+      }),
+    );
+    return value === '' ? undefined : value;
+  }
+  const value = unwrap(
+    await p.text({
+      message,
+      placeholder: meta.hint ?? '',
+      defaultValue: fallback === undefined ? '' : String(fallback),
+      initialValue: fallback === undefined ? '' : String(fallback),
+      validate: validator(key),
+    }),
+  );
+  if (value === '' || value === undefined) return undefined;
+  return meta.kind === 'number' ? Number(value) : value;
+}
+
+/** The schema default of a question, if it has one. */
+export function schemaDefault(key: AnswerKey): unknown {
+  const parsed = answerFields[key].schema.safeParse(undefined);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** Asks every applicable question that `settled` does not answer; returns the completed answers. */
 export async function askMissing(settled: RawAnswers, contextual: RawAnswers): Promise<RawAnswers> {
   const answers: RawAnswers = { ...settled };
@@ -48,41 +94,12 @@ export async function askMissing(settled: RawAnswers, contextual: RawAnswers): P
   for (const key of answerKeys) {
     if (answers[key] !== undefined || !applies(key, answers)) continue;
     const meta: FieldMeta = answerFields[key].meta;
-    const schema = answerFields[key].schema;
     if (meta.group !== group) {
       group = meta.group;
       p.log.step(groupTitles[meta.group]);
     }
-    const fallback =
-      contextual[key] ??
-      (schema.safeParse(undefined).success ? schema.safeParse(undefined).data : undefined);
-    const list = choices[key];
-    if (list) {
-      const optional = fallback === undefined && schema.safeParse(undefined).success;
-      const value = unwrap(
-        await p.select({
-          message: meta.message,
-          options: [
-            ...(optional ? [{ value: '', label: meta.hint ?? 'leave unset' }] : []),
-            ...list.map((c) => ({ value: c, label: c })),
-          ],
-          initialValue: fallback === undefined ? (optional ? '' : list[0]) : String(fallback),
-        }),
-      );
-      if (value !== '') answers[key] = value;
-      continue;
-    }
-    const value = unwrap(
-      await p.text({
-        message: meta.message,
-        placeholder: meta.hint ?? '',
-        defaultValue: fallback === undefined ? '' : String(fallback),
-        initialValue: fallback === undefined ? '' : String(fallback),
-        validate: validator(key),
-      }),
-    );
-    if (value !== '' && value !== undefined)
-      answers[key] = meta.kind === 'number' ? Number(value) : value;
+    const value = await askQuestion(key, contextual[key] ?? schemaDefault(key));
+    if (value !== undefined) answers[key] = value;
   }
   return answers;
 }

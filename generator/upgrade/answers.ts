@@ -4,18 +4,16 @@
  * asked in a terminal. `manifest.renderedAnswers` (what the last render used) is migrated too:
  * the re-render of the base needs it, and the report says which answers changed.
  */
-import * as p from '@clack/prompts';
-import { CancelledError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { askQuestion, schemaDefault } from '../answers/prompts.js';
 import { type AnswersMigration, migrateAnswers } from '../answers/migrations.js';
 import { type RawAnswers, formatIssues } from '../answers/resolve.js';
 import {
   type AnswerKey,
   type Answers,
-  answerFields,
   answerKeys,
   answersSchema,
   applies,
-  cloudChoices,
 } from '../answers/schema.js';
 import { answersFile, manifestFile } from '../record/record.js';
 import type { ProjectRecords } from './records.js';
@@ -40,33 +38,6 @@ function validate(raw: RawAnswers, source: string): Answers {
     ),
     `Edit ${answersFile} and run upgrade again.`,
   ]);
-}
-
-async function ask(key: AnswerKey): Promise<unknown> {
-  const { schema, meta } = answerFields[key];
-  const fallback = schema.safeParse(undefined).success
-    ? schema.safeParse(undefined).data
-    : undefined;
-  const choices: Partial<Record<AnswerKey, readonly string[]>> = { cloud: cloudChoices };
-  const list = choices[key];
-  const value = list
-    ? await p.select({
-        message: `${meta.message} (new question)`,
-        options: list.map((c) => ({ value: c, label: c })),
-        initialValue: String(fallback ?? list[0]),
-      })
-    : await p.text({
-        message: `${meta.message} (new question)`,
-        defaultValue: fallback === undefined ? '' : String(fallback),
-        initialValue: fallback === undefined ? '' : String(fallback),
-        validate: (v) => {
-          const parsed = schema.safeParse(meta.kind === 'number' ? Number(v) : v);
-          return parsed.success ? undefined : parsed.error.issues[0]?.message;
-        },
-      });
-  if (p.isCancel(value)) throw new CancelledError();
-  if (value === '') return undefined;
-  return meta.kind === 'number' ? Number(value) : value;
 }
 
 export async function upgradeAnswers(
@@ -98,7 +69,7 @@ export async function upgradeAnswers(
   );
   for (const key of fresh) {
     if (options.interactive && applies(key, raw)) {
-      const value = await ask(key);
+      const value = await askQuestion(key, schemaDefault(key), { suffix: '(new question)' });
       if (value !== undefined) raw[key] = value;
     }
   }
