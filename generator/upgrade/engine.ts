@@ -146,6 +146,22 @@ export function planUpgrade(input: EngineInput): EnginePlan {
     return m;
   };
 
+  /** Both sides changed `path` in place: merge it, except lockfiles, which npm regenerates. */
+  const mergeInPlace = (path: string, w: FileState, n: FileState, note?: string) => {
+    if (isLockfile(path)) {
+      changes.push({ path, action: 'regenerate', note: 'lockfiles are never merged' });
+      return;
+    }
+    const m = merge(path, path, w, n);
+    changes.push({
+      path,
+      action: 'merged',
+      method: m.method,
+      ...(note ? { note } : {}),
+      ...(m.conflict ? { conflict: m.conflict } : {}),
+    });
+  };
+
   // Renames: a file the template removed whose base content is most like a file it added.
   const removed = [...recorded.keys()].filter((p) => !next.has(p));
   const added = [...next.keys()].filter((p) => !recorded.has(p) && !working.has(p));
@@ -221,17 +237,7 @@ export function planUpgrade(input: EngineInput): EnginePlan {
         changes.push({ path, action: 'updated' });
         continue;
       }
-      if (isLockfile(path)) {
-        changes.push({ path, action: 'regenerate', note: 'lockfiles are never merged' });
-        continue;
-      }
-      const m = merge(path, path, w, n);
-      changes.push({
-        path,
-        action: 'merged',
-        method: m.method,
-        ...(m.conflict ? { conflict: m.conflict } : {}),
-      });
+      mergeInPlace(path, w, n);
       continue;
     }
     if (old !== undefined) {
@@ -257,18 +263,7 @@ export function planUpgrade(input: EngineInput): EnginePlan {
       continue;
     }
     if (wHash === nHash) continue;
-    if (isLockfile(path)) {
-      changes.push({ path, action: 'regenerate', note: 'lockfiles are never merged' });
-      continue;
-    }
-    const m = merge(path, path, w, n);
-    changes.push({
-      path,
-      action: 'merged',
-      method: m.method,
-      note: 'you and the template both added it',
-      ...(m.conflict ? { conflict: m.conflict } : {}),
-    });
+    mergeInPlace(path, w, n, 'you and the template both added it');
   }
   changes.sort((a, b) => a.path.localeCompare(b.path));
   return { changes, writes, deletes: deletes.sort() };
