@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixturesDir, runCli, tempDir } from './test-support/cli.js';
 import { ptyAvailable, runInPty } from './test-support/pty.js';
+import { answerFields, answerKeys } from './answers/schema.js';
 import { generatorVersion } from './version.js';
 
 const tabular = join(fixturesDir, 'tabular.onnx');
@@ -141,6 +142,17 @@ describe('create-mlops-service (no terminal)', () => {
     expect(await readdir(join(cwd, 'svc'))).toContain('.git');
   });
 
+  it('without a terminal (and without CI) nothing is confirmed: the project is written', async () => {
+    const cwd = await tempDir();
+    const r = await runCli(['svc', '--model', tabular, '--no-git', '--no-install'], {
+      cwd,
+      env: { CI: undefined },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain('Create the project?');
+    expect(await readdir(join(cwd, 'svc'))).toContain('package.json');
+  });
+
   it('schema prints the JSON Schema of the answers', async () => {
     const r = await runCli(['schema']);
     expect(r.code).toBe(0);
@@ -160,7 +172,11 @@ describe.skipIf(!ptyAvailable())('create-mlops-service (in a terminal)', () => {
       '--description',
       'A test',
       '--cloud',
-      'none',
+      'gcp',
+      '--gcp-project',
+      'acme-ml-prod',
+      '--gcp-region',
+      'europe-west1',
       '--registry',
       'svc',
       '--min-replicas',
@@ -180,6 +196,7 @@ describe.skipIf(!ptyAvailable())('create-mlops-service (in a terminal)', () => {
         { waitFor: 'Owner (team)', send: '\u0015risk-team\r' },
         { waitFor: 'Cost centre', send: '\r' },
         { waitFor: 'CPU cores per pod', send: '\u00151.5\r' },
+        { waitFor: 'Create the project?', send: '\r' },
       ],
       cwd,
       20_000,
@@ -187,6 +204,12 @@ describe.skipIf(!ptyAvailable())('create-mlops-service (in a terminal)', () => {
     expect(r.code, r.screen).toBe(0);
     expect(r.screen).not.toContain('Service name');
     expect(r.screen).not.toContain('Path to the ONNX model');
+    // The summary before writing: the answers and how the model was read.
+    expect(r.screen).toContain('About to create');
+    expect(r.screen).toContain('gcp (project acme-ml-prod, europe-west1)');
+    expect(r.screen).toContain('prod 2-4 replicas, 1.5 CPU and 1Gi per pod');
+    expect(r.screen).toContain('binary classification');
+    expect(r.screen).toContain('Geography (category');
     expect(r.screen).toContain('Next steps');
     const recorded = JSON.parse(
       await readFile(join(cwd, 'svc/.mlops-service/answers.json'), 'utf8'),
@@ -197,6 +220,150 @@ describe.skipIf(!ptyAvailable())('create-mlops-service (in a terminal)', () => {
       cpu: 1.5,
       description: 'A test',
     });
+  });
+
+  /** The questions that only shape cloud resources: the cloud and capacity groups, but the cloud. */
+  const cloudOnlyQuestions = answerKeys
+    .filter((k) => k !== 'cloud')
+    .filter((k) => ['cloud', 'capacity'].includes(answerFields[k].meta.group))
+    .map((k) => answerFields[k].meta.message);
+
+  it('without a cloud, asks nothing about registries, regions, accounts or capacity', async () => {
+    expect(cloudOnlyQuestions).toEqual(
+      expect.arrayContaining(['Registry repository', 'GCP region', 'Minimum replicas (prod)']),
+    );
+    const cwd = await tempDir();
+    const r = await runInPty(
+      [
+        'svc',
+        '--model',
+        tabular,
+        '--description',
+        'A test',
+        '--task',
+        'binary',
+        '--no-git',
+        '--no-install',
+      ],
+      [
+        { waitFor: 'Owner (team)', send: '\r' },
+        { waitFor: 'Cost centre', send: '\r' },
+        { waitFor: 'Cloud targets', send: '\r' }, // the default: none
+        { waitFor: 'Create the project?', send: '\r' },
+      ],
+      cwd,
+      20_000,
+    );
+    expect(r.code, r.screen).toBe(0);
+    for (const message of cloudOnlyQuestions) expect(r.screen).not.toContain(message);
+    expect(r.screen).toContain('none: the service and its Dockerfile');
+    const recorded = JSON.parse(
+      await readFile(join(cwd, 'svc/.mlops-service/answers.json'), 'utf8'),
+    );
+    // Unasked questions keep their defaults.
+    expect(recorded.answers).toMatchObject({
+      cloud: 'none',
+      cpu: 2,
+      memory: '1Gi',
+      maxReplicas: 10,
+    });
+    expect(recorded.answers.registry).toBeUndefined();
+  });
+
+  it('choosing aws asks for its account and region, never for GCP', async () => {
+    const cwd = await tempDir();
+    const r = await runInPty(
+      [
+        'svc',
+        '--model',
+        tabular,
+        '--description',
+        'A test',
+        '--task',
+        'binary',
+        '--owner',
+        'risk-team',
+        '--cost-center',
+        'ml',
+        '--no-git',
+        '--no-install',
+      ],
+      [
+        // From the default (none) up twice: both, then aws.
+        { waitFor: 'Cloud targets', send: '\u001b[A\u001b[A\r' },
+        { waitFor: 'AWS account id', send: '123456789012\r' },
+        { waitFor: 'AWS region', send: '\r' },
+        { waitFor: 'Registry repository', send: '\r' },
+        { waitFor: 'Minimum replicas (prod)', send: '\r' },
+        { waitFor: 'Maximum replicas (prod)', send: '\r' },
+        { waitFor: 'CPU cores per pod', send: '\r' },
+        { waitFor: 'Memory per pod', send: '\r' },
+        { waitFor: 'Create the project?', send: '\r' },
+      ],
+      cwd,
+      30_000,
+    );
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).not.toContain('GCP project id');
+    expect(r.screen).not.toContain('GCP region');
+    expect(r.screen).toContain('aws (account 123456789012, us-east-1)');
+    const recorded = JSON.parse(
+      await readFile(join(cwd, 'svc/.mlops-service/answers.json'), 'utf8'),
+    );
+    expect(recorded.answers).toMatchObject({ cloud: 'aws', awsAccountId: '123456789012' });
+  });
+
+  it('"No" or Ctrl-C at the summary writes nothing and exits 130', async () => {
+    const all = [
+      'svc',
+      '--model',
+      tabular,
+      '--no-git',
+      '--no-install',
+      '--description',
+      'A test',
+      '--task',
+      'binary',
+      '--owner',
+      'ml-team',
+      '--cost-center',
+      'ml',
+      '--cloud',
+      'none',
+    ];
+    const no = await tempDir();
+    const declined = await runInPty(
+      all,
+      [{ waitFor: 'Create the project?', send: 'n' }],
+      no,
+      20_000,
+    );
+    expect(declined.code, declined.screen).toBe(130);
+    expect(declined.screen).toContain('Cancelled. Nothing was written.');
+    expect(await readdir(no)).toEqual([]);
+    const cancel = await tempDir();
+    const cancelled = await runInPty(
+      all,
+      [{ waitFor: 'Create the project?', send: '\u0003' }],
+      cancel,
+      20_000,
+    );
+    expect(cancelled.code, cancelled.screen).toBe(130);
+    expect(cancelled.screen).toContain('Cancelled');
+    expect(await readdir(cancel)).toEqual([]);
+  });
+
+  it('--yes in a terminal shows no summary and asks nothing', async () => {
+    const cwd = await tempDir();
+    const r = await runInPty(
+      ['svc', '--yes', '--model', tabular, '--no-git', '--no-install'],
+      [],
+      cwd,
+      20_000,
+    );
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).not.toContain('Create the project?');
+    expect(await readdir(join(cwd, 'svc'))).toContain('package.json');
   });
 
   it('Ctrl-C at a prompt exits 130 and leaves nothing behind', async () => {

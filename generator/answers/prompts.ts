@@ -1,6 +1,7 @@
 /**
  * Interactive questions (@clack/prompts) for what flags and the answers file left open. The
- * questions, their defaults and their validation all come from the answers schema.
+ * questions, their defaults and their validation all come from the answers schema; before anything
+ * is written, `confirmCreate` shows what will be made and asks to go on.
  */
 import * as p from '@clack/prompts';
 import { CancelledError } from '../errors.js';
@@ -87,12 +88,25 @@ export function schemaDefault(key: AnswerKey): unknown {
   return parsed.success ? parsed.data : undefined;
 }
 
-/** Asks every applicable question that `settled` does not answer; returns the completed answers. */
+/**
+ * Is the question worth asking, given the answers so far? It must apply (the schema's `when`), and
+ * the questions that only shape cloud resources (the registry, replicas, pod CPU and memory: the
+ * `cloud` and `capacity` groups) are not asked without a cloud: nothing would use the answer, so
+ * it keeps its default.
+ */
+export function worthAsking(key: AnswerKey, answers: RawAnswers): boolean {
+  if (!applies(key, answers)) return false;
+  const { group }: FieldMeta = answerFields[key].meta;
+  if (key === 'cloud' || (group !== 'cloud' && group !== 'capacity')) return true;
+  return (answers.cloud ?? schemaDefault('cloud')) !== 'none';
+}
+
+/** Asks every question worth asking that `settled` does not answer; returns the completed answers. */
 export async function askMissing(settled: RawAnswers, contextual: RawAnswers): Promise<RawAnswers> {
   const answers: RawAnswers = { ...settled };
   let group: string | undefined;
   for (const key of answerKeys) {
-    if (answers[key] !== undefined || !applies(key, answers)) continue;
+    if (answers[key] !== undefined || !worthAsking(key, answers)) continue;
     const meta: FieldMeta = answerFields[key].meta;
     if (meta.group !== group) {
       group = meta.group;
@@ -102,4 +116,14 @@ export async function askMissing(settled: RawAnswers, contextual: RawAnswers): P
     if (value !== undefined) answers[key] = value;
   }
   return answers;
+}
+
+/**
+ * Shows what is about to be created (the lines of `summarize`) and asks to go on. Interactive runs
+ * only: `--yes`, `--json`, CI and runs without a terminal never call it. Ctrl-C or Escape is a
+ * CancelledError (exit 130); "No" returns false, and the caller writes nothing.
+ */
+export async function confirmCreate(lines: readonly string[]): Promise<boolean> {
+  p.note(lines.join('\n'), 'About to create');
+  return unwrap<boolean>(await p.confirm({ message: 'Create the project?', initialValue: true }));
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
@@ -183,5 +184,104 @@ describe('the target directory', () => {
     await generate({}, { dir, overwrite: true });
     expect(await readdir(dir)).not.toContain('stale.txt');
     expect(await readdir(dirname(dir))).toEqual(['svc']);
+  });
+});
+
+/** The environment without what npm passes to scripts (this test may run under `npx vitest`). */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' };
+  for (const key of Object.keys(env)) {
+    if (/^npm_/i.test(key) || key === 'ONNXRUNTIME_NODE_INSTALL') delete env[key];
+  }
+  return env;
+}
+
+const npm = (dir: string, args: string[]) =>
+  spawnSync('npm', args, { cwd: dir, encoding: 'utf8', env: cleanEnv() });
+
+describe('npm start in a project that was not built', () => {
+  it('says what to run instead of crashing, and starts the built server once there is one', async () => {
+    const dir = await generate(clouds.none);
+    const missing = npm(dir, ['start']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(
+      'dist/ is missing: run "npm run build" first (or "npm run dev" for development)',
+    );
+    expect(missing.stderr).not.toContain('Cannot find module');
+    // A stand-in for the compiled server: `start` runs it as it is.
+    await mkdir(join(dir, 'dist/src'), { recursive: true });
+    await writeFile(join(dir, 'dist/src/server.js'), "console.log('server started');\n");
+    const built = npm(dir, ['start']);
+    expect(built.status, built.stderr).toBe(0);
+    expect(built.stdout).toContain('server started');
+    expect(built.stderr).not.toContain('dist/ is missing');
+  });
+
+  it('the image runs the same entry point directly, never through npm', async () => {
+    const dir = await generate(clouds.none);
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
+    expect(pkg.scripts.start).toBe('node dist/src/server.js');
+    expect(pkg.scripts.prestart).toContain("'dist/src/server.js'");
+    const dockerfile = await readFile(join(dir, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/src\/server\.js"\]$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+  });
+});
+
+interface WorkflowYaml {
+  env?: Record<string, unknown>;
+  jobs: Record<
+    string,
+    { env?: Record<string, unknown>; steps?: { run?: string; env?: Record<string, unknown> }[] }
+  >;
+}
+
+describe("onnxruntime-node's CUDA download is skipped without an npm config key", () => {
+  it('.npmrc has no onnxruntime key; npm reads the project config without a warning', async () => {
+    const dir = await generate(clouds.none);
+    const npmrc = await readFile(join(dir, '.npmrc'), 'utf8');
+    expect(npmrc).not.toMatch(/^\s*onnxruntime/m);
+    expect(npmrc).toMatch(/^fund=false$/m);
+    const r = npm(dir, ['config', 'get', 'fund']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('false');
+    expect(r.stderr).not.toContain('Unknown');
+  });
+
+  it('package.json denies its install script in allowScripts', async () => {
+    for (const flags of Object.values(clouds)) {
+      const dir = await generate(flags);
+      const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
+      expect(pkg.allowScripts).toEqual({ 'onnxruntime-node': false });
+      expect(Object.keys(pkg.allowScripts)).toEqual(
+        Object.keys(pkg.dependencies).filter((d) => d === 'onnxruntime-node'),
+      );
+    }
+  });
+
+  it('every npm ci of the Dockerfile and every install of the workflows sets ONNXRUNTIME_NODE_INSTALL=skip', async () => {
+    const dir = await generate(clouds.both);
+    const runs = (await readFile(join(dir, 'Dockerfile'), 'utf8'))
+      .split('\n')
+      .filter((l) => /^RUN .*npm (ci|install)/.test(l));
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    for (const run of runs) expect(run).toMatch(/^RUN ONNXRUNTIME_NODE_INSTALL=skip npm /);
+
+    const workflows = join(dir, '.github/workflows');
+    let installs = 0;
+    for (const name of await readdir(workflows)) {
+      const wf = parseYaml(await readFile(join(workflows, name), 'utf8')) as WorkflowYaml;
+      for (const [id, job] of Object.entries(wf.jobs)) {
+        for (const step of job.steps ?? []) {
+          // npm ci / npm install, and npx (template-update.mjs runs `npx create-mlops-service`).
+          if (!/\bnpm (ci|install)\b|\bnpx\b|template-update\.mjs/.test(step.run ?? '')) continue;
+          installs += 1;
+          const env = { ...wf.env, ...job.env, ...step.env };
+          expect(env.ONNXRUNTIME_NODE_INSTALL, `${name} ${id}: ${step.run}`).toBe('skip');
+        }
+      }
+    }
+    // ci.yml, golden-path.yml, deploy-environment.yml and template-update.yml.
+    expect(installs).toBeGreaterThanOrEqual(4);
   });
 });

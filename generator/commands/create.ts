@@ -4,7 +4,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
-import { UsageError, UserError } from '../errors.js';
+import { CancelledError, UsageError, UserError } from '../errors.js';
 import { dns1123Label } from '../answers/schema.js';
 import {
   type RawAnswers,
@@ -16,12 +16,15 @@ import {
   validateAnswers,
 } from '../answers/resolve.js';
 import { flagName } from '../answers/schema.js';
-import { askMissing } from '../answers/prompts.js';
-import { introspectModel } from '../model/introspect.js';
+import { askMissing, askQuestion, confirmCreate } from '../answers/prompts.js';
+import type { Answers } from '../answers/schema.js';
+import { type ReadModel, readModel } from '../model/introspect.js';
+import { TaskUnclearError } from '../model/outputs.js';
 import { defaultModelPath } from '../model/default-model.js';
 import { buildPlan, projectModelFile } from '../plan/plan.js';
 import { renderProject } from '../render/render.js';
-import { modelFiles } from '../render/model-files.js';
+import { modelFiles, modelSources } from '../render/model-files.js';
+import { summarize } from './summary.js';
 import { assertTargetWritable, makeStagingDir, moveIntoPlace } from '../render/target.js';
 import { writeRecord } from '../record/record.js';
 import { gitInit } from '../finish/git.js';
@@ -101,13 +104,16 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
   await assertTargetWritable(target, options.overwrite);
 
   const modelPath = resolve(answers.model);
-  const model = await ui.phase(
-    'Reading the model',
-    () => introspectModel(modelPath, answers.task ? { task: answers.task } : {}),
-    (m) =>
-      `Model ${m.name} ${m.version}: ${m.task}, ${m.features.length} feature${m.features.length === 1 ? '' : 's'}${m.described ? '' : ' (no model.schema.json: names and ranges inferred)'}`,
-  );
-  const plan = buildPlan({ ...answers, model: projectModelFile }, model);
+  const { read, task } = await readModelAsking(ui, modelPath, answers, options.interactive);
+  const model = read.contract;
+  // A task the user was asked for is recorded, so that `upgrade` reads the model the same way.
+  const plan = buildPlan({ ...answers, ...(task ? { task } : {}), model: projectModelFile }, model);
+  if (options.interactive) {
+    const go = await confirmCreate(
+      summarize(plan, { target: relative(process.cwd(), target) || '.' }),
+    );
+    if (!go) throw new CancelledError();
+  }
 
   const staging = await makeStagingDir(target);
   const cleanup = () => rm(staging, { recursive: true, force: true });
@@ -121,17 +127,16 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
     await ui.phase(
       'Rendering the project',
       async () => {
-        const fromModel = modelFiles(modelPath, model.artifacts, model.described);
-        const rendered = await renderProject(
-          plan,
-          options.templatesDir ?? templatesDir,
-          staging,
-          fromModel.files,
-        );
-        const manifest = await writeRecord(staging, plan, { modelCopies: fromModel.modelCopies });
-        files = Object.keys(manifest.files).length + 1;
+        const sources = await modelSources(modelPath, read);
+        try {
+          const fromModel = modelFiles(sources);
+          await renderProject(plan, options.templatesDir ?? templatesDir, staging, fromModel.files);
+          const manifest = await writeRecord(staging, plan, { modelCopies: fromModel.modelCopies });
+          files = Object.keys(manifest.files).length + 1;
+        } finally {
+          await sources.cleanup();
+        }
         await moveIntoPlace(staging, target, options.overwrite);
-        return rendered;
       },
       () => `Wrote ${files} files to ${relative(process.cwd(), target) || '.'}`,
     );
@@ -193,6 +198,33 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
     install,
     nextSteps,
   };
+}
+
+/**
+ * Reads the model; when the graph does not say what it predicts, a terminal user is asked (the
+ * same question as --task), anyone else gets exit 2 naming the flag.
+ */
+async function readModelAsking(
+  ui: ReturnType<typeof createUi>,
+  modelPath: string,
+  answers: Answers,
+  interactive: boolean,
+): Promise<{ read: ReadModel; task: Answers['task'] }> {
+  const read = (task: Answers['task']) =>
+    ui.phase(
+      'Reading the model',
+      () => readModel(modelPath, task ? { task } : {}),
+      ({ contract: m }) =>
+        `Model ${m.name} ${m.version}: ${m.task}, ${m.kind === 'tensors' ? `${m.inputs.length} input tensor${m.inputs.length === 1 ? '' : 's'}` : `${m.features.length} feature${m.features.length === 1 ? '' : 's'}`}${m.described ? '' : ' (no model.schema.json: names and ranges inferred)'}${m.origin ? `; graph rewritten: ${m.origin.rewrites.length} change${m.origin.rewrites.length === 1 ? '' : 's'}` : ''}`,
+    );
+  try {
+    return { read: await read(answers.task), task: answers.task };
+  } catch (err) {
+    if (!(err instanceof TaskUnclearError) || !interactive) throw err;
+    ui.warn(err.message);
+    const task = (await askQuestion('task', err.choices[0])) as Answers['task'];
+    return { read: await read(task), task };
+  }
 }
 
 async function readAnswersFile(path: string): Promise<RawAnswers> {

@@ -159,6 +159,7 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
         answers.answers,
         options.templatesDir ?? bundledTemplates,
         records.manifest.model?.name,
+        records.manifest.model?.origin,
       ),
     (t) => `${t.size} files rendered`,
   );
@@ -171,6 +172,7 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
     recorded,
     recordedVersion: from.version,
     ...(records.manifest.model ? { recordedModelName: records.manifest.model.name } : {}),
+    ...(records.manifest.model?.origin ? { recordedOrigin: records.manifest.model.origin } : {}),
     renderedAnswers: answers.renderedAnswers,
     working,
     ...(options.baseDir ? { baseDir: resolve(options.baseDir) } : {}),

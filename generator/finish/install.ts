@@ -9,7 +9,13 @@ export function npmInstall(dir: string): Promise<{ ok: boolean; output: string }
       {
         cwd: dir,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, npm_config_loglevel: 'error' },
+        // npm < 11.16 ignores package.json allowScripts: the variable keeps onnxruntime-node's
+        // install script from downloading CUDA binaries the CPU service never uses.
+        env: {
+          ...process.env,
+          ONNXRUNTIME_NODE_INSTALL: process.env.ONNXRUNTIME_NODE_INSTALL ?? 'skip',
+          npm_config_loglevel: 'error',
+        },
       },
     );
     let output = '';

@@ -193,16 +193,28 @@ describe('models the generator refuses', () => {
   it('a corrupt file is a clear error, not a stack trace', async () => {
     const err = await errorOf(introspectModel(fixture('corrupt.onnx')));
     expect(err.message).toMatch(
-      /corrupt\.onnx is not a loadable ONNX model: .*protobuf parsing failed/i,
+      /corrupt\.onnx is not an ONNX model .*: re-export or re-download it/,
     );
+    expect(err.exitCode).toBe(2);
   });
   it('a missing file says so', async () => {
     const err = await errorOf(introspectModel('/nonexistent/model.onnx'));
     expect(err.message).toBe('Model not found: /nonexistent/model.onnx');
   });
-  it('an image model is refused with the shape it has', async () => {
-    const err = await errorOf(introspectModel(fixture('image.onnx')));
-    expect(err.message).toContain('input "pixels" has shape [N, 3, 8, 8]');
-    expect(err.message).toContain('images and sequences are not supported');
+});
+
+describe('tensor models', () => {
+  it('an image model is served by its named tensors, every output by name', async () => {
+    const c = await introspectModel(fixture('image.onnx'));
+    expect(c.kind).toBe('tensors');
+    expect(c.task).toBe('tensor');
+    expect(c.features).toEqual([]);
+    expect(c.extraOutputs).toEqual(['mean']);
+    expect(c.batching).toEqual({ mode: 'merge' });
+    expect(c.exampleShapes).toEqual({ pixels: [1, 3, 8, 8] });
+  });
+  it('refuses a class task for a tensor model, naming the task it is served as', async () => {
+    const err = await errorOf(introspectModel(fixture('image.onnx'), { task: 'multiclass' }));
+    expect(err.message).toMatch(/takes tensors .*served as task "tensor"/);
   });
 });

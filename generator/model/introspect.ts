@@ -1,24 +1,24 @@
 /**
- * Model introspection: onnxruntime-node reads the graph's inputs and outputs; the optional sidecar
- * adds names, ranges, categories, labels and threshold. The result is the `ModelContract`.
+ * Model introspection: the graph as the user's tool exported it is read (graph/), rewritten where
+ * that is provably safe (prepare.ts), opened with onnxruntime-node for its signature, run on
+ * generated inputs, and merged with the optional sidecar and tokenizer into the `ModelContract`.
  */
 import { createHash } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { UserError } from '../errors.js';
-import type { TaskKind } from '../answers/schema.js';
-import type { Feature, ModelContract, TensorInfo, TensorType } from './contract.js';
-import { type Sidecar, type SidecarFeature, readSidecar } from './sidecar.js';
+import { ExitCode, UsageError, UserError } from '../errors.js';
+import type { Feature, ModelContract, ModelOrigin, TaskKind } from './contract.js';
+import { checkTensorTypes, batchingOf, isRecordsModel } from './batching.js';
+import { type GraphHints, columnFeatures, columnsOf, matrixFeatures } from './features.js';
+import { classLabels, describeOutputs, inferRecordsTask, outputRoles } from './outputs.js';
+import { prepareGraph } from './prepare.js';
+import { exampleShapes, proveZipMapRemoval, sampleRows, smokeRecords } from './probe.js';
+import { type Sidecar, readSidecar } from './sidecar.js';
+import { type Session, type Signature, openSession, signatureOf } from './signature.js';
+import { type TokenizerReading, readTokenizer } from './tokenizer.js';
 
+export { readSignature } from './signature.js';
 export const sidecarFileName = 'model.schema.json';
-
-const servableTypes: ReadonlySet<string> = new Set<TensorType>([
-  'float32',
-  'float64',
-  'int64',
-  'int32',
-  'string',
-]);
 
 export interface IntrospectOptions {
   /** The task the user asked for; wins over the sidecar and over inference. */
@@ -28,49 +28,300 @@ export interface IntrospectOptions {
    * the recorded name: the project's copy of the model is always `model/model.onnx`.
    */
   readonly name?: string;
+  /** `upgrade`: the lineage recorded when the project's model was rewritten from the user's. */
+  readonly origin?: ModelOrigin;
 }
 
-/** Reads the graph's signature. Any failure is a UserError that names the file. */
-export async function readSignature(
-  bytes: Uint8Array,
-  path: string,
-): Promise<{ inputs: TensorInfo[]; outputs: TensorInfo[] }> {
-  // Imported lazily: loading the native binding is the slowest step of a run.
-  const { InferenceSession } = await import('onnxruntime-node');
-  let session: Awaited<ReturnType<typeof InferenceSession.create>>;
-  try {
-    session = await InferenceSession.create(bytes, {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'disabled',
-    });
-  } catch (err) {
-    const reason = String((err as Error).message ?? err)
-      .replace(/^Load model from .*? failed:/, '')
-      .trim();
-    throw new UserError(`${path} is not a loadable ONNX model: ${reason}`);
-  }
-  try {
-    const toInfo = (m: (typeof session.inputMetadata)[number]): TensorInfo => {
-      if (!m.isTensor) return { name: m.name, type: 'non-tensor', shape: [] };
-      return { name: m.name, type: m.type, shape: [...m.shape] };
-    };
-    return {
-      inputs: session.inputMetadata.map(toInfo),
-      outputs: session.outputMetadata.map(toInfo),
-    };
-  } finally {
-    await session.release();
-  }
+export interface ReadModel {
+  readonly contract: ModelContract;
+  /** The bytes the project ships: the user's file, or its rewrite (`contract.origin`). */
+  readonly served: Uint8Array;
+  /** `served` differs from the file read (the generator rewrote the graph). */
+  readonly rewritten: boolean;
 }
 
 export async function introspectModel(
   modelPath: string,
   options: IntrospectOptions = {},
 ): Promise<ModelContract> {
-  let bytes: Buffer;
+  return (await readModel(modelPath, options)).contract;
+}
+
+/**
+ * Reads, checks and (where provably safe) rewrites the model. A model that cannot be served is
+ * bad input: a UsageError (exit 2) whose one line names the problem and the fix.
+ */
+export async function readModel(
+  modelPath: string,
+  options: IntrospectOptions = {},
+): Promise<ReadModel> {
   try {
-    bytes = await readFile(modelPath);
+    return await readServable(modelPath, options);
+  } catch (err) {
+    if (err instanceof UserError && err.exitCode !== ExitCode.usage)
+      throw new UsageError(err.message, err.details);
+    throw err;
+  }
+}
+
+async function readServable(modelPath: string, options: IntrospectOptions): Promise<ReadModel> {
+  const bytes = await readModelFile(modelPath);
+  const sidecarPath = join(dirname(modelPath), sidecarFileName);
+  const sidecar = (await exists(sidecarPath)) ? await readSidecar(sidecarPath) : undefined;
+  const graph = prepareGraph(bytes, modelPath);
+  const session = await openSession(graph.served, modelPath);
+  try {
+    const signature = signatureOf(session);
+    const tokenizer = await readTokenizer(modelPath, signature.inputs, signature.outputs);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    let contract = buildContract({
+      modelPath,
+      sha256: graph.rewrites.length > 0 ? sha(graph.served) : sha256,
+      bytes: graph.served.byteLength,
+      signature,
+      sidecar,
+      hints: graph.hints,
+      tokenizer,
+      task: options.task,
+      name: options.name,
+    });
+    contract = await probe(modelPath, session, contract);
+    if (graph.rewrites.length > 0) {
+      const verification = graph.beforeZipMapRemoval
+        ? await proveRemoval(modelPath, graph.beforeZipMapRemoval, session, contract)
+        : `the rewritten graph loads and runs on generated rows`;
+      contract = {
+        ...contract,
+        origin: { sha256, bytes: bytes.byteLength, rewrites: graph.rewrites, verification },
+      };
+    } else if (options.origin) {
+      contract = { ...contract, origin: options.origin };
+    }
+    return { contract, served: graph.served, rewritten: graph.rewrites.length > 0 };
+  } finally {
+    await session.release();
+  }
+}
+
+async function probe(
+  path: string,
+  session: Session,
+  contract: ModelContract,
+): Promise<ModelContract> {
+  if (contract.kind === 'records') {
+    await smokeRecords(path, session, contract);
+    return contract;
+  }
+  if (contract.kind === 'tensors') {
+    return { ...contract, exampleShapes: await exampleShapes(path, session, contract.inputs) };
+  }
+  return contract;
+}
+
+async function proveRemoval(
+  path: string,
+  original: Uint8Array,
+  served: Session,
+  contract: ModelContract,
+): Promise<string> {
+  const before = await openSession(original, path);
+  try {
+    return await proveZipMapRemoval(
+      path,
+      before,
+      served,
+      contract,
+      sampleRows(contract.features, 64),
+    );
+  } finally {
+    await before.release();
+  }
+}
+
+interface ContractInput {
+  modelPath: string;
+  sha256: string;
+  bytes: number;
+  signature: Signature;
+  sidecar: Sidecar | undefined;
+  hints: GraphHints;
+  tokenizer?: TokenizerReading | undefined;
+  task: TaskKind | undefined;
+  name?: string | undefined;
+}
+
+/** Pure: signature + graph hints + sidecar -> contract, refusing anything unservable. */
+export function buildContract(c: ContractInput): ModelContract {
+  const { modelPath, sidecar } = c;
+  const { inputs, outputs } = c.signature;
+  if (inputs.length === 0) throw new UserError(`${modelPath}: the model has no inputs`);
+  const nonTensor = outputs.find((o) => o.type === 'non-tensor');
+  if (nonTensor) {
+    throw new UserError(
+      `${modelPath}: output "${nonTensor.name}" is not a tensor, which onnxruntime-node cannot return: re-export so that every output is a tensor`,
+    );
+  }
+  const name = sidecar?.name ?? c.name ?? toModelName(basename(modelPath, '.onnx'));
+  const common = {
+    name,
+    version: sidecar?.version ?? `sha-${c.sha256.slice(0, 12)}`,
+    sha256: c.sha256,
+    bytes: c.bytes,
+    inputs,
+    outputs,
+    unknownCategories: sidecar?.unknownCategories ?? 'reject',
+    artifacts: sidecar?.artifacts ?? {},
+    described: sidecar !== undefined,
+  } as const;
+  const body = c.tokenizer
+    ? textBody(c, c.tokenizer)
+    : isRecordsModel(inputs)
+      ? recordsBody(c)
+      : tensorsBody(c);
+  return {
+    ...common,
+    description: sidecar?.description ?? `The ${name} model.`,
+    ...body,
+  };
+}
+
+type ContractBody = Omit<
+  ModelContract,
+  | 'name'
+  | 'version'
+  | 'sha256'
+  | 'bytes'
+  | 'inputs'
+  | 'outputs'
+  | 'unknownCategories'
+  | 'artifacts'
+  | 'described'
+  | 'description'
+>;
+
+function recordsBody(c: ContractInput): ContractBody {
+  const { modelPath, sidecar, hints } = c;
+  const { inputs, outputs } = c.signature;
+  const matrix =
+    inputs.length === 1 && (columnsOf(inputs[0]!) > 1 || typeof inputs[0]!.shape[1] === 'string');
+  const features = matrix
+    ? matrixFeatures(modelPath, inputs[0]!, sidecar, hints)
+    : columnFeatures(modelPath, inputs, sidecar, hints);
+  const onlyText = features.length === 1 && features[0]!.type === 'text';
+  const task = c.task ?? sidecar?.task ?? inferRecordsTask(modelPath, outputs, hints, onlyText);
+  if (task === 'text-classification' && !onlyText) {
+    throw new UserError(
+      `${modelPath}: task "text-classification" needs one text input; the model takes ${features.length} features`,
+    );
+  }
+  const outputNames = outputRoles(modelPath, outputs, task, sidecar);
+  return {
+    kind: 'records',
+    task,
+    layout: matrix ? 'matrix' : 'columns',
+    batching: batchingOf(modelPath, inputs, true),
+    features,
+    outputNames,
+    extraOutputs: extras(outputs, outputNames),
+    ...classification(c, task, outputNames),
+  };
+}
+
+function tensorsBody(c: ContractInput): ContractBody {
+  const { modelPath } = c;
+  const { inputs, outputs } = c.signature;
+  checkTensorTypes(modelPath, inputs);
+  const task = c.task ?? c.sidecar?.task ?? 'tensor';
+  if (task !== 'tensor') {
+    throw new UserError(
+      `${modelPath}: task "${task}" needs named features (inputs [N] or [N, K]); this model takes tensors (${describeOutputs(inputs)}), served as task "tensor" (every output by name)`,
+    );
+  }
+  return {
+    kind: 'tensors',
+    task,
+    layout: 'columns',
+    batching: batchingOf(modelPath, inputs, false),
+    features: [],
+    outputNames: {},
+    extraOutputs: outputs.map((o) => o.name),
+    labels: [],
+  };
+}
+
+function textBody(c: ContractInput, t: TokenizerReading): ContractBody {
+  const { modelPath, sidecar } = c;
+  const task = c.task ?? sidecar?.task ?? 'text-classification';
+  if (task !== 'text-classification') {
+    throw new UserError(
+      `${modelPath}: a model with a tokenizer.json is served as "text-classification", not "${task}": remove --task or the tokenizer`,
+    );
+  }
+  const ids = c.signature.inputs.find((i) => i.name === t.spec.inputIds)!;
+  const feature: Feature = {
+    name: 'text',
+    description: sidecar?.features?.[0]?.description ?? 'The text to classify.',
+    input: 'text',
+    column: 0,
+    tensorType: 'string',
+    type: 'text',
+    minLength: 1,
+    maxLength: 20_000,
+  };
+  const outputNames = { probabilities: t.spec.logits };
+  const logits = c.signature.outputs.find((o) => o.name === t.spec.logits)!;
+  const classes = Number(logits.shape[1]);
+  const labels = classLabels(modelPath, classes, sidecar, {
+    ...c.hints,
+    ...(t.labels ? { labels: t.labels } : {}),
+  });
+  return {
+    kind: 'text',
+    task,
+    layout: 'columns',
+    batching:
+      typeof ids.shape[0] === 'number' ? { mode: 'fixed', size: ids.shape[0] } : { mode: 'merge' },
+    features: [feature],
+    outputNames,
+    extraOutputs: extras(c.signature.outputs, outputNames),
+    labels,
+    tokenizer: t.spec,
+  };
+}
+
+function classification(
+  c: ContractInput,
+  task: TaskKind,
+  outputNames: ModelContract['outputNames'],
+): Pick<ModelContract, 'labels' | 'positiveLabel' | 'threshold' | 'thresholdRationale'> {
+  if (task === 'regression' || task === 'tensor') return { labels: [] };
+  const { modelPath, sidecar } = c;
+  const p = c.signature.outputs.find((o) => o.name === outputNames.probabilities);
+  const classes = typeof p?.shape[1] === 'number' ? p.shape[1] : (c.hints.labels?.length ?? 0);
+  const labels = classLabels(modelPath, classes, sidecar, c.hints);
+  if (task === 'binary' && labels.length !== 2) {
+    throw new UserError(
+      `${modelPath}: task "binary" needs exactly 2 classes; the model has ${labels.length}`,
+    );
+  }
+  if (task !== 'binary') return { labels };
+  return {
+    labels,
+    positiveLabel: sidecar?.positiveLabel ?? labels[1]!,
+    threshold: sidecar?.threshold ?? 0.5,
+    thresholdRationale:
+      sidecar?.thresholdRationale ?? 'Default 0.5: no sidecar states a cost-based threshold.',
+  };
+}
+
+function extras(outputs: Signature['outputs'], roles: ModelContract['outputNames']): string[] {
+  const used = new Set(Object.values(roles));
+  return outputs.map((o) => o.name).filter((n) => !used.has(n));
+}
+
+async function readModelFile(modelPath: string): Promise<Uint8Array> {
+  try {
+    return await readFile(modelPath);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(
@@ -79,298 +330,10 @@ export async function introspectModel(
         : `Cannot read model ${modelPath}: ${(err as Error).message}`,
     );
   }
-  const sidecarPath = join(dirname(modelPath), sidecarFileName);
-  const sidecar = (await exists(sidecarPath)) ? await readSidecar(sidecarPath) : undefined;
-  const { inputs, outputs } = await readSignature(bytes, modelPath);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return buildContract({
-    modelPath,
-    sha256,
-    bytes: bytes.byteLength,
-    inputs,
-    outputs,
-    sidecar,
-    task: options.task,
-    name: options.name,
-  });
 }
 
-interface ContractInput {
-  modelPath: string;
-  sha256: string;
-  bytes: number;
-  inputs: TensorInfo[];
-  outputs: TensorInfo[];
-  sidecar: Sidecar | undefined;
-  task: TaskKind | undefined;
-  name?: string | undefined;
-}
-
-/** Pure: signature + sidecar -> contract, with an error that names the problem for anything unservable. */
-export function buildContract(c: ContractInput): ModelContract {
-  const { modelPath, inputs, outputs, sidecar } = c;
-  if (inputs.length === 0) throw new UserError(`${modelPath}: the model has no inputs`);
-  for (const input of inputs) checkServableInput(modelPath, input, inputs.length);
-  const layout: ModelContract['layout'] =
-    inputs.length === 1 && columnsOf(inputs[0]!) > 1 ? 'matrix' : 'columns';
-  const features =
-    layout === 'matrix'
-      ? matrixFeatures(modelPath, inputs[0]!, sidecar)
-      : columnFeatures(modelPath, inputs, sidecar);
-  const outputNames = resolveOutputs(modelPath, outputs, sidecar);
-  const task = c.task ?? sidecar?.task ?? inferTask(modelPath, outputs, outputNames, features);
-  checkTaskFitsOutputs(modelPath, task, outputNames);
-  const classes = task === 'regression' ? 0 : classCount(outputs, outputNames);
-  const labels =
-    task === 'regression'
-      ? []
-      : (sidecar?.labels ?? Array.from({ length: classes }, (_, i) => String(i)));
-  if (task !== 'regression' && classes > 0 && labels.length !== classes) {
-    throw new UserError(
-      `${modelPath}: the sidecar lists ${labels.length} labels but the model outputs ${classes} class probabilities`,
-    );
-  }
-  if (task === 'binary' && labels.length !== 2) {
-    throw new UserError(
-      `${modelPath}: task "binary" needs exactly 2 classes; the model has ${labels.length}`,
-    );
-  }
-  const name = sidecar?.name ?? c.name ?? toModelName(basename(modelPath, '.onnx'));
-  return {
-    name,
-    version: sidecar?.version ?? `sha-${c.sha256.slice(0, 12)}`,
-    task,
-    description: sidecar?.description ?? `The ${name} model.`,
-    sha256: c.sha256,
-    bytes: c.bytes,
-    layout,
-    inputs,
-    outputs,
-    features,
-    outputNames,
-    labels,
-    ...(task === 'binary'
-      ? {
-          positiveLabel: sidecar?.positiveLabel ?? labels[1]!,
-          threshold: sidecar?.threshold ?? 0.5,
-          thresholdRationale:
-            sidecar?.thresholdRationale ?? 'Default 0.5: no sidecar states a cost-based threshold.',
-        }
-      : {}),
-    unknownCategories: sidecar?.unknownCategories ?? 'reject',
-    artifacts: sidecar?.artifacts ?? {},
-    described: sidecar !== undefined,
-  };
-}
-
-function columnsOf(t: TensorInfo): number {
-  const last = t.shape.length === 2 ? t.shape[1] : 1;
-  return typeof last === 'number' ? last : 1;
-}
-
-function checkServableInput(path: string, t: TensorInfo, inputCount: number): void {
-  if (!servableTypes.has(t.type)) {
-    throw new UserError(
-      `${path}: input "${t.name}" has element type ${t.type}; the service feeds float, double, int32, int64 or string tensors from JSON`,
-    );
-  }
-  const rankOk = t.shape.length === 1 || t.shape.length === 2;
-  if (!rankOk) {
-    throw new UserError(
-      `${path}: input "${t.name}" has shape [${t.shape.join(', ')}]; the service serves tabular or text models whose inputs are [N] or [N, K] (images and sequences are not supported)`,
-    );
-  }
-  if (t.shape.length === 2 && typeof t.shape[1] === 'string') {
-    throw new UserError(
-      `${path}: input "${t.name}" has a symbolic feature dimension "${t.shape[1]}"; its width must be fixed`,
-    );
-  }
-  if (inputCount > 1 && columnsOf(t) !== 1) {
-    throw new UserError(
-      `${path}: input "${t.name}" has ${columnsOf(t)} columns; with several inputs each must be one column [N, 1]`,
-    );
-  }
-  if (columnsOf(t) > 1 && t.type === 'string') {
-    throw new UserError(
-      `${path}: input "${t.name}" is a string matrix; string features must be one column each`,
-    );
-  }
-}
-
-function columnFeatures(
-  path: string,
-  inputs: TensorInfo[],
-  sidecar: Sidecar | undefined,
-): Feature[] {
-  if (sidecar?.features) {
-    const graphNames = inputs.map((i) => i.name).sort();
-    const described = sidecar.features.map((f) => f.name).sort();
-    if (graphNames.join('\0') !== described.join('\0')) {
-      throw new UserError(`${path}: the sidecar's features do not match the model's inputs`, [
-        `model inputs:     ${graphNames.join(', ')}`,
-        `sidecar features: ${described.join(', ')}`,
-      ]);
-    }
-    return sidecar.features.map((f) =>
-      fromSidecar(
-        path,
-        f,
-        inputs.find((i) => i.name === f.name)!,
-        0,
-      ),
-    );
-  }
-  const onlyString = inputs.length === 1 && inputs[0]!.type === 'string';
-  return inputs.map((i) => inferred(i, 0, i.name, onlyString));
-}
-
-function matrixFeatures(path: string, input: TensorInfo, sidecar: Sidecar | undefined): Feature[] {
-  const k = columnsOf(input);
-  if (sidecar?.features) {
-    if (sidecar.features.length !== k) {
-      throw new UserError(
-        `${path}: input "${input.name}" has ${k} columns but the sidecar describes ${sidecar.features.length} features`,
-      );
-    }
-    return sidecar.features.map((f, column) => fromSidecar(path, f, input, column));
-  }
-  return Array.from({ length: k }, (_, column) => inferred(input, column, `x${column}`, false));
-}
-
-function fromSidecar(path: string, f: SidecarFeature, input: TensorInfo, column: number): Feature {
-  const tensorType = input.type as TensorType;
-  const base = {
-    name: f.name,
-    description: f.description ?? '',
-    input: input.name,
-    column,
-    tensorType,
-  };
-  const isString = tensorType === 'string';
-  if ((f.type === 'category' || f.type === 'text') !== isString) {
-    throw new UserError(
-      `${path}: feature "${f.name}" is described as ${f.type} but its input has element type ${tensorType}`,
-    );
-  }
-  switch (f.type) {
-    case 'number':
-    case 'integer':
-      return {
-        ...base,
-        type: f.type,
-        nullable: f.nullable,
-        ...(f.min !== undefined ? { min: f.min } : {}),
-        ...(f.max !== undefined ? { max: f.max } : {}),
-      };
-    case 'category':
-      return { ...base, type: 'category', categories: f.categories, nullable: f.nullable };
-    case 'text':
-      return { ...base, type: 'text', minLength: f.minLength, maxLength: f.maxLength };
-  }
-}
-
-function inferred(input: TensorInfo, column: number, name: string, onlyString: boolean): Feature {
-  const tensorType = input.type as TensorType;
-  const base = { name, description: '', input: input.name, column, tensorType };
-  if (tensorType === 'string') {
-    return onlyString
-      ? { ...base, type: 'text', minLength: 1, maxLength: 5000 }
-      : { ...base, type: 'category', categories: [], nullable: false };
-  }
-  const integer = tensorType === 'int64' || tensorType === 'int32';
-  return { ...base, type: integer ? 'integer' : 'number', nullable: false };
-}
-
-function resolveOutputs(
-  path: string,
-  outputs: TensorInfo[],
-  sidecar: Sidecar | undefined,
-): ModelContract['outputNames'] {
-  for (const o of outputs) {
-    if (o.type === 'non-tensor') {
-      throw new UserError(
-        `${path}: output "${o.name}" is not a tensor (a ZipMap?); onnxruntime-node cannot return sequences of maps. Export without ZipMap (skl2onnx: options={'zipmap': False})`,
-      );
-    }
-  }
-  const byName = (n: string | undefined) => (n ? outputs.find((o) => o.name === n) : undefined);
-  const declared = sidecar?.outputs ?? {};
-  for (const [role, n] of Object.entries(declared)) {
-    if (!byName(n))
-      throw new UserError(
-        `${path}: the sidecar names output "${n}" (${role}) but the model has no such output`,
-      );
-  }
-  const probabilities =
-    byName(declared.probabilities) ??
-    byName('probabilities') ??
-    byName('output_probability') ??
-    outputs.find(
-      (o) =>
-        o.type === 'float32' &&
-        o.shape.length === 2 &&
-        typeof o.shape[1] === 'number' &&
-        o.shape[1] > 1,
-    );
-  const label =
-    byName(declared.label) ??
-    byName('label') ??
-    byName('output_label') ??
-    outputs.find(
-      (o) =>
-        o !== probabilities && (o.type === 'int64' || o.type === 'string') && o.shape.length === 1,
-    );
-  const prediction =
-    byName(declared.prediction) ??
-    byName('prediction') ??
-    byName('variable') ??
-    (probabilities ? undefined : outputs.find((o) => o.type === 'float32' || o.type === 'float64'));
-  return {
-    ...(label ? { label: label.name } : {}),
-    ...(probabilities ? { probabilities: probabilities.name } : {}),
-    ...(prediction && !probabilities ? { prediction: prediction.name } : {}),
-  };
-}
-
-function classCount(outputs: TensorInfo[], names: ModelContract['outputNames']): number {
-  const p = outputs.find((o) => o.name === names.probabilities);
-  const c = p?.shape[1];
-  return typeof c === 'number' ? c : 0;
-}
-
-function inferTask(
-  path: string,
-  outputs: TensorInfo[],
-  names: ModelContract['outputNames'],
-  features: Feature[],
-): TaskKind {
-  if (names.probabilities) {
-    const classes = classCount(outputs, names);
-    if (features.length === 1 && features[0]!.type === 'text') return 'text-classification';
-    if (classes === 2) return 'binary';
-    if (classes > 2) return 'multiclass';
-  }
-  if (names.prediction) return 'regression';
-  throw new UserError(
-    `${path}: cannot infer the task from outputs ${outputs.map((o) => `${o.name} ${o.type}[${o.shape.join(',')}]`).join(', ')}; pass --task or add a model.schema.json`,
-  );
-}
-
-function checkTaskFitsOutputs(
-  path: string,
-  task: TaskKind,
-  names: ModelContract['outputNames'],
-): void {
-  if (task === 'regression' && !names.prediction) {
-    throw new UserError(
-      `${path}: task "regression" needs a float output (e.g. "prediction"); the model has none`,
-    );
-  }
-  if (task !== 'regression' && !names.probabilities) {
-    throw new UserError(
-      `${path}: task "${task}" needs a class-probability output [N, C] (e.g. "probabilities"); the model has none`,
-    );
-  }
+function sha(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function toModelName(stem: string): string {

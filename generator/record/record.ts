@@ -10,6 +10,7 @@ import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Answers } from '../answers/schema.js';
 import { answersJsonSchema, answersSchemaVersion } from '../answers/schema.js';
+import type { ModelOrigin } from '../model/contract.js';
 import type { Plan } from '../plan/plan.js';
 import { baseSnapshotFile, encodeSnapshot } from '../upgrade/snapshot.js';
 
@@ -28,7 +29,13 @@ export interface Manifest {
   readonly generator: { readonly name: string; readonly version: string };
   readonly answersSchemaVersion: number;
   readonly renderedAnswers: Answers;
-  readonly model: { readonly name: string; readonly version: string; readonly sha256: string };
+  readonly model: {
+    readonly name: string;
+    readonly version: string;
+    readonly sha256: string;
+    /** The user's original file and the generator's rewrites of it, when the graph was rewritten. */
+    readonly origin?: ModelOrigin;
+  };
   /** Project-relative POSIX path -> sha256 of the content the generator wrote. */
   readonly files: Readonly<Record<string, string>>;
 }
@@ -93,7 +100,12 @@ export async function writeRecord(
     generator: plan.generator,
     answersSchemaVersion,
     renderedAnswers: plan.answers,
-    model: { name: plan.model.name, version: plan.model.version, sha256: plan.model.sha256 },
+    model: {
+      name: plan.model.name,
+      version: plan.model.version,
+      sha256: plan.model.sha256,
+      ...(plan.model.origin ? { origin: plan.model.origin } : {}),
+    },
     files,
   };
   await writeFile(join(root, manifestFile), `${JSON.stringify(manifest, null, 2)}\n`);

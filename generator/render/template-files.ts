@@ -9,6 +9,8 @@
  *   `.hbs`), so each part of the template can own its section of a shared file such as the README.
  * - A path segment `[cloud-gcp]`, `[cloud-aws]` or `[cloud-any]` includes its subtree only when the
  *   plan targets that cloud (any cloud); the segment itself is removed from the output path.
+ * - `[model-features]` includes its subtree for models served from named features (records, text),
+ *   `[model-tensors]` for models served from named tensors (`contract.kind === 'tensors'`).
  */
 import { readdir } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
@@ -26,6 +28,8 @@ const conditions: Record<string, (plan: Plan) => boolean> = {
   '[cloud-gcp]': (p) => p.clouds.gcp,
   '[cloud-aws]': (p) => p.clouds.aws,
   '[cloud-any]': (p) => p.clouds.list.length > 0,
+  '[model-features]': (p) => p.model.kind !== 'tensors',
+  '[model-tensors]': (p) => p.model.kind === 'tensors',
 };
 
 const dotfileAliases: Record<string, string> = {

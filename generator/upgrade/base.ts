@@ -39,6 +39,8 @@ export interface BaseOptions {
   readonly recordedVersion: string;
   /** The model's name as recorded (a model without a sidecar is named after the user's file). */
   readonly recordedModelName?: string;
+  /** The lineage recorded when the project's model was rewritten from the user's file. */
+  readonly recordedOrigin?: import('../model/contract.js').ModelOrigin;
   /** The answers of the last render, migrated and valid (for the re-render); undefined: none. */
   readonly renderedAnswers: Answers | undefined;
   /** The user's files: which ones need a base (edited or deleted). */
@@ -102,6 +104,7 @@ export async function collectBase(
           options.renderedAnswers,
           templates,
           options.recordedModelName,
+          options.recordedOrigin,
         );
         offer('re-render', new Map([...tree].map(([p, s]) => [p, s.content])));
       } catch (err) {

@@ -16,7 +16,21 @@ const manifestSchema = z.looseObject({
   generator: z.object({ name: z.string().min(1), version: z.string().min(1) }),
   answersSchemaVersion: z.number().int().min(0),
   renderedAnswers: answersObject,
-  model: z.looseObject({ name: z.string(), version: z.string(), sha256: sha256Hex }).optional(),
+  model: z
+    .looseObject({
+      name: z.string(),
+      version: z.string(),
+      sha256: sha256Hex,
+      origin: z
+        .object({
+          sha256: sha256Hex,
+          bytes: z.number(),
+          rewrites: z.array(z.string()),
+          verification: z.string(),
+        })
+        .optional(),
+    })
+    .optional(),
   files: z.record(z.string(), sha256Hex),
 });
 

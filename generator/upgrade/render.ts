@@ -3,10 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Answers } from '../answers/schema.js';
-import { introspectModel } from '../model/introspect.js';
+import type { ModelOrigin } from '../model/contract.js';
+import { readModel } from '../model/introspect.js';
 import { buildPlan, projectModelFile } from '../plan/plan.js';
 import { writeRecord } from '../record/record.js';
-import { modelFiles } from '../render/model-files.js';
+import { modelFiles, modelSources } from '../render/model-files.js';
 import { renderProject } from '../render/render.js';
 import type { FileState } from './engine.js';
 import { readTree } from './files.js';
@@ -23,20 +24,24 @@ export async function renderAnswers(
   answers: Answers,
   templatesDir: string,
   recordedModelName?: string,
+  recordedOrigin?: ModelOrigin,
 ): Promise<Map<string, FileState>> {
   const modelPath = resolve(root, answers.model);
-  const model = await introspectModel(modelPath, {
+  const read = await readModel(modelPath, {
     ...(answers.task ? { task: answers.task } : {}),
     ...(recordedModelName ? { name: recordedModelName } : {}),
+    ...(recordedOrigin ? { origin: recordedOrigin } : {}),
   });
-  const plan = buildPlan({ ...answers, model: projectModelFile }, model);
-  const fromModel = modelFiles(modelPath, model.artifacts, model.described);
+  const plan = buildPlan({ ...answers, model: projectModelFile }, read.contract);
+  const sources = await modelSources(modelPath, read);
   const dest = await mkdtemp(join(tmpdir(), 'create-mlops-service-render-'));
   try {
+    const fromModel = modelFiles(sources);
     await renderProject(plan, templatesDir, dest, fromModel.files);
     await writeRecord(dest, plan, { modelCopies: fromModel.modelCopies });
     return await readTree(dest);
   } finally {
     await rm(dest, { recursive: true, force: true });
+    await sources.cleanup();
   }
 }

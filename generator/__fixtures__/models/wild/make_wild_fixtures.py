@@ -1,0 +1,1026 @@
+"""Builds the "wild" fixture corpus: ONNX files shaped the way users' own exporters write them.
+
+Run with Debian's python3 (`/usr/bin/python3`: onnx 1.12, scikit-learn 1.2.1, numpy, pandas). There
+is no skl2onnx, onnxmltools or torch on the build machine, so each builder below re-creates, node by
+node, the graph that the named tool version emits (op types, domains, attribute names and values,
+variable and node names, value types and their unnamed or symbolic dims, opset imports, producer
+fields), from the tool's source cited at the top of the builder. The weights are those of real
+scikit-learn estimators fitted on seeded generated data, so `manifest.json` can carry inputs and the
+scikit-learn outputs for them.
+
+Deterministic: the same bytes on every run (seeded `np.random.default_rng`, fixed random_state,
+graph names derived from the file name instead of skl2onnx's `uuid4().hex`). `transformer/` is built
+by its own script and is not touched here.
+"""
+import hashlib
+import json
+import os
+
+import numpy as np
+import onnx
+import pandas as pd
+from onnx import TensorProto, helper, numpy_helper
+from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import PCA
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ML = "ai.onnx.ml"
+
+# skl2onnx 1.13 (Sept 2022, the release that supports scikit-learn 1.2 and onnx 1.12): default
+# target_opset 17. skl2onnx/common/_topology.py convert_topology sets these fields; the IR version
+# is OPSET_TO_IR_VERSION[17] = 8.
+SKL2ONNX = dict(producer_name="skl2onnx", producer_version="1.13", domain="ai.onnx", model_version=0)
+# onnxmltools 1.11 with onnxconverter-common 1.13: convert_topology in onnxconverter_common fills
+# these from onnxconverter_common/__init__.py (__producer__ "OnnxMLTools", __domain__
+# "onnxconverter-common", __producer_version__ = the onnxconverter-common version).
+ONNXMLTOOLS = dict(producer_name="OnnxMLTools", producer_version="1.13.0", domain="onnxconverter-common", model_version=0)
+# torch.onnx.export (TorchScript exporter, torch 2.0.x): producer "pytorch", producer_version the
+# torch version, graph name "main_graph", no domain, no doc strings (strip_doc_string when not verbose).
+PYTORCH = dict(producer_name="pytorch", producer_version="2.0.1")
+
+manifest = []
+
+ZIPMAP_ORT = ("onnxruntime-node 1.30 loads it, but run() fetching all outputs fails with 'Non tensor type is "
+              "temporarily not supported.' (the seq(map) ZipMap output); fetching only the label output works and "
+              "matches scikit-learn's predict; with the ZipMap node removed, its float input matches predict_proba.")
+
+
+def uuid_hex(name):
+    """skl2onnx and onnxmltools name the graph str(uuid4().hex); a stable stand-in of the same form."""
+    return hashlib.md5(name.encode()).hexdigest()
+
+
+def opsets(*pairs):
+    return [helper.make_opsetid(d, v) for d, v in pairs]
+
+
+def finish(graph, opset_list, meta, file, check=True):
+    model = helper.make_model(graph, opset_imports=opset_list)
+    model.ir_version = 8
+    for k, v in meta.items():
+        setattr(model, k, v)
+    if "doc_string" not in meta and meta.get("producer_name") in ("skl2onnx", "OnnxMLTools"):
+        model.doc_string = ""
+    if check:
+        onnx.checker.check_model(model)
+    with open(os.path.join(HERE, file), "wb") as f:
+        f.write(model.SerializeToString())
+    return model
+
+
+def tensor_vi(name, elem, shape):
+    """A tensor ValueInfo; None dims are left with neither dim_value nor dim_param (skl2onnx/
+    onnxconverter_common data_types.TensorType.to_onnx_type does `if d is None: pass`)."""
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def seq_map_vi(name, key_elem):
+    """ZipMap output as skl2onnx declares it: SequenceType(DictionaryType(label_type,
+    FloatTensorType())); the value tensor has an element type and no shape field at all."""
+    t = onnx.TypeProto()
+    m = t.sequence_type.elem_type.map_type
+    m.key_type = key_elem
+    m.value_type.tensor_type.elem_type = TensorProto.FLOAT
+    return helper.make_value_info(name, t)
+
+
+def f32(a):
+    return [float(x) for x in np.asarray(a, dtype=np.float32).ravel()]
+
+
+def add_manifest(entry):
+    manifest.append(entry)
+
+
+# --------------------------------------------------------------------------------------------
+# 1. skl2onnx: Pipeline(StandardScaler, LogisticRegression), binary, int labels, float_input [None, 4]
+# --------------------------------------------------------------------------------------------
+def skl_logreg_float_input():
+    """Mimics skl2onnx 1.13 `convert_sklearn(pipe, initial_types=[('float_input',
+    FloatTensorType([None, 4]))])`:
+    - skl2onnx/_parse.py: the scaler's output is declared 'variable', the classifier's 'label' and
+      'probabilities', and _apply_zipmap adds 'output_label' (Int64TensorType([None])) and
+      'output_probability' (SequenceType(DictionaryType(Int64TensorType, FloatTensorType()))).
+    - operator_converters/scaler_op.py: Scaler(offset=mean_, scale=1/scale_), node name 'Scaler'.
+    - operator_converters/linear_classifier.py (1.13: `multi_class = 2` whenever the estimator has
+      multi_class != 'ovr', so the attribute is 1; binary 'auto' is ovr -> post_transform LOGISTIC;
+      binary coefficients are [-coef, coef] and intercepts [-b, b]; multi_class > 0 -> the
+      LinearClassifier writes 'probability_tensor' and a Normalizer(norm='L1') writes
+      'probabilities').
+    - operator_converters/zip_map.py: Cast(to=INT64) 'label' -> 'output_label' and ZipMap with
+      classlabels_int64s.
+    - opsets: Cast is added with op_version 13, the ai.onnx.ml ops with 1.
+    """
+    rng = np.random.default_rng(101)
+    n = 400
+    X = np.column_stack([
+        rng.normal(50, 12, n),      # e.g. age
+        rng.normal(3, 1.5, n),      # products
+        rng.normal(0, 1, n),        # score
+        rng.normal(60000, 20000, n),  # balance
+    ]).astype(np.float32).astype(np.float64)
+    z = 0.08 * (X[:, 0] - 50) - 0.6 * (X[:, 1] - 3) + 0.9 * X[:, 2] + 0.00003 * (X[:, 3] - 60000)
+    y = (z + rng.logistic(0, 1, n) > 0).astype(np.int64)
+    pipe = Pipeline([("scaler", StandardScaler()), ("clf", LogisticRegression())]).fit(X, y)
+    sc, lr = pipe.steps[0][1], pipe.steps[1][1]
+    coef = lr.coef_.ravel().astype(float).tolist()
+    b = lr.intercept_.tolist()
+    nodes = [
+        helper.make_node("Scaler", ["float_input"], ["variable"], name="Scaler", domain=ML,
+                         offset=sc.mean_.tolist(), scale=(1.0 / sc.scale_).tolist()),
+        helper.make_node("LinearClassifier", ["variable"], ["label", "probability_tensor"], name="LinearClassifier",
+                         domain=ML, classlabels_ints=[0, 1], coefficients=[-c for c in coef] + coef,
+                         intercepts=[-v for v in b] + b, multi_class=1, post_transform="LOGISTIC"),
+        helper.make_node("Normalizer", ["probability_tensor"], ["probabilities"], name="Normalizer", domain=ML, norm="L1"),
+        helper.make_node("Cast", ["label"], ["output_label"], name="Cast", to=TensorProto.INT64),
+        helper.make_node("ZipMap", ["probabilities"], ["output_probability"], name="ZipMap", domain=ML,
+                         classlabels_int64s=[0, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes, uuid_hex("skl-logreg-float-input"),
+        [tensor_vi("float_input", TensorProto.FLOAT, [None, 4])],
+        [tensor_vi("output_label", TensorProto.INT64, [None]), seq_map_vi("output_probability", TensorProto.INT64)],
+    )
+    finish(graph, opsets(("", 13), (ML, 1)), SKL2ONNX, "skl-logreg-float-input.onnx")
+    S = np.round(X[[0, 1, 2, 3, 4, 5]], 3)
+    add_manifest({
+        "file": "skl-logreg-float-input.onnx",
+        "mimics": "skl2onnx 1.13 convert_sklearn(Pipeline(StandardScaler, LogisticRegression)), "
+                  "initial_types=[('float_input', FloatTensorType([None, 4]))]; skl2onnx/_parse.py, "
+                  "operator_converters/{scaler_op,linear_classifier,zip_map}.py",
+        "accept": True, "task": "binary", "labels": ["0", "1"], "batching": "merge",
+        "samples": {"inputs": {"float_input": S.tolist()},
+                    "predict": pipe.predict(S).tolist(),
+                    "predict_proba": pipe.predict_proba(S).tolist()},
+        "tolerance": 1e-5,
+        "notes": "Outputs output_label int64 [?] and output_probability seq(map(int64, tensor(float))) from ZipMap; "
+                 "dims are unnamed (skl2onnx writes None as an empty dim). LinearClassifier multi_class=1 + "
+                 "Normalizer(L1) as skl2onnx <= 1.16 writes a binary LogisticRegression. Labels are ints 0/1.",
+        "zipmapInput": "probabilities",
+        "ort": ZIPMAP_ORT,
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# 2. skl2onnx: RandomForestClassifier, 3 string classes
+# --------------------------------------------------------------------------------------------
+def sklearn_threshold_f32(dy):
+    """skl2onnx/common/tree_ensemble.py sklearn_threshold(dy, np.float32, 'BRANCH_LEQ'):
+    the float32 w with (float)x <= dy <=> (float)x <= w."""
+    fy = np.float32(dy)
+    if fy == dy or fy < dy:
+        return np.float64(fy)
+    eps = max(abs(fy), np.finfo(np.float32).eps) * 10
+    nfy = np.nextafter(np.array([fy], dtype=np.float32), np.array([fy - eps], dtype=np.float32))[0]
+    return np.float64(nfy)
+
+
+def skl_forest_string_labels():
+    """Mimics skl2onnx 1.13 convert_sklearn(RandomForestClassifier) with string classes:
+    - operator_converters/random_forest.py convert_sklearn_random_forest_classifier: one
+      TreeEnsembleClassifier (op_version=1, name 'TreeEnsembleClassifier', post_transform NONE,
+      classlabels_strings), trees added by common/tree_ensemble.py add_tree_to_attribute_pairs with
+      tree_weight 1/n_estimators, leaf counts normalised (leaf_weights_are_counts), thresholds
+      adjusted by sklearn_threshold for float32, nodes_hitrates 1.0, missing_value_tracks_true 0;
+      float attributes cast to float32.
+    - zip_map.py: string labels -> Identity('label' -> 'output_label'), which convert_topology's
+      onnx_remove_node_identity folds away, so the tree node writes 'output_label' itself.
+    - only ai.onnx.ml ops: convert_topology adds the main opset itself at the target opset (17).
+    """
+    rng = np.random.default_rng(202)
+    n = 300
+    classes = np.array(["high", "low", "medium"])
+    centers = np.array([[6.5, 3.0, 5.5, 2.0], [5.0, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3]])
+    yi = rng.integers(0, 3, n)
+    X = (centers[yi] + rng.normal(0, 0.45, (n, 4))).astype(np.float32).astype(np.float64)
+    y = classes[yi]
+    rf = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(X, y)
+    attrs = {k: [] for k in ["nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_modes", "nodes_values",
+                             "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true",
+                             "nodes_hitrates", "class_treeids", "class_nodeids", "class_ids", "class_weights"]}
+    tree_weight = 1.0 / len(rf.estimators_)
+    for tid, est in enumerate(rf.estimators_):
+        t = est.tree_
+        for i in range(t.node_count):
+            branch = t.children_left[i] > i or t.children_right[i] > i
+            attrs["nodes_treeids"].append(tid)
+            attrs["nodes_nodeids"].append(i)
+            attrs["nodes_featureids"].append(int(t.feature[i]) if branch else 0)
+            attrs["nodes_modes"].append("BRANCH_LEQ" if branch else "LEAF")
+            attrs["nodes_values"].append(sklearn_threshold_f32(t.threshold[i]) if branch else 0.0)
+            attrs["nodes_truenodeids"].append(int(t.children_left[i]) if branch else 0)
+            attrs["nodes_falsenodeids"].append(int(t.children_right[i]) if branch else 0)
+            attrs["nodes_missing_value_tracks_true"].append(0)
+            attrs["nodes_hitrates"].append(1.0)
+            if not branch:
+                w = t.value[i].ravel()
+                s = w.sum()
+                factor = tree_weight / (s if s != 0 else 1.0)
+                for c, wc in enumerate(w):
+                    attrs["class_treeids"].append(tid)
+                    attrs["class_nodeids"].append(i)
+                    attrs["class_ids"].append(c)
+                    attrs["class_weights"].append(wc * factor)
+    for k in ("nodes_values", "class_weights", "nodes_hitrates"):
+        attrs[k] = f32(attrs[k])
+    nodes = [
+        helper.make_node("TreeEnsembleClassifier", ["float_input"], ["output_label", "probabilities"],
+                         name="TreeEnsembleClassifier", domain=ML, post_transform="NONE",
+                         classlabels_strings=list(rf.classes_), **attrs),
+        helper.make_node("ZipMap", ["probabilities"], ["output_probability"], name="ZipMap", domain=ML,
+                         classlabels_strings=list(rf.classes_)),
+    ]
+    graph = helper.make_graph(
+        nodes, uuid_hex("skl-forest-string-labels"),
+        [tensor_vi("float_input", TensorProto.FLOAT, [None, 4])],
+        [tensor_vi("output_label", TensorProto.STRING, [None]), seq_map_vi("output_probability", TensorProto.STRING)],
+    )
+    finish(graph, opsets((ML, 1), ("", 17)), SKL2ONNX, "skl-forest-string-labels.onnx")
+    S = np.round(X[[0, 1, 2, 3, 4, 5]], 3)
+    add_manifest({
+        "file": "skl-forest-string-labels.onnx",
+        "mimics": "skl2onnx 1.13 convert_sklearn(RandomForestClassifier(n_estimators=3, max_depth=3)), "
+                  "initial_types=[('float_input', FloatTensorType([None, 4]))]; operator_converters/random_forest.py, "
+                  "common/tree_ensemble.py, operator_converters/zip_map.py",
+        "accept": True, "task": "multiclass", "labels": list(rf.classes_), "batching": "merge",
+        "samples": {"inputs": {"float_input": S.tolist()},
+                    "predict": rf.predict(S).tolist(),
+                    "predict_proba": rf.predict_proba(S).tolist()},
+        "tolerance": 1e-5,
+        "notes": "String labels: output_label is a string tensor [?] written by the TreeEnsembleClassifier itself "
+                 "(the ZipMap Identity is folded away); output_probability is seq(map(string, tensor(float))). "
+                 "Opset imports list ai.onnx.ml before the main domain, which skl2onnx adds last for ML-only graphs.",
+        "zipmapInput": "probabilities",
+        "ort": ZIPMAP_ORT,
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# 3. skl2onnx: ColumnTransformer (imputer+scaler on floats, one-hot on strings) + LogisticRegression
+# --------------------------------------------------------------------------------------------
+def skl_columns_mixed():
+    """Mimics skl2onnx 1.13 `to_onnx(pipe, X_train[:1])` on a DataFrame (one input per column,
+    algebra/type_helper guess_initial_types: [None, 1] per column; numeric columns cast to float32 by
+    the user first, as skl2onnx asks, otherwise they would be DoubleTensorType):
+    - _parse.py _parse_sklearn_column_transformer: the 'num' branch starts with SimpleImputer (not
+      in do_not_merge_columns) so its two columns go through SklearnConcat -> 'merged_columns'; the
+      'cat' branch is a OneHotEncoder, which keeps its inputs separate; the branches' outputs are
+      concatenated into 'transformed_column'.
+    - imputer_op.py: Imputer(imputed_value_floats=statistics_ as float32,
+      replaced_value_float=NaN) ('missing_values' is np.nan, a float).
+    - one_hot_encoder.py: one OneHotEncoder per [None, 1] string input (cats_strings, zeros=1 because
+      handle_unknown='ignore'), outputs '<input>out', Concat(axis=-1) -> 'concat_result', Reshape to
+      (-1, n_categories) with initializer 'shape_tensor' (onnxconverter_common apply_reshape, op 5).
+    - concat_op.py / apply_concat(axis=1); then the binary LinearClassifier + Normalizer + Cast +
+      ZipMap as in skl-logreg-float-input.
+    """
+    rng = np.random.default_rng(303)
+    n = 500
+    geo = rng.choice(["France", "Germany", "Spain"], n, p=[0.5, 0.25, 0.25])
+    gender = rng.choice(["Female", "Male"], n)
+    credit = rng.normal(650, 95, n).round()
+    age = rng.normal(39, 10, n).round().clip(18, 92)
+    z = 0.07 * (age - 39) - 0.002 * (credit - 650) + 0.9 * (geo == "Germany") + 0.5 * (gender == "Female") - 1.3
+    y = (z + rng.logistic(0, 1, n) > 0).astype(np.int64)
+    credit[rng.random(n) < 0.05] = np.nan
+    age[rng.random(n) < 0.05] = np.nan
+    df = pd.DataFrame({"CreditScore": credit.astype(np.float32), "Geography": geo, "Gender": gender,
+                       "Age": age.astype(np.float32)})
+    pre = ColumnTransformer([
+        ("num", Pipeline([("imputer", SimpleImputer(strategy="median")), ("scaler", StandardScaler())]),
+         ["CreditScore", "Age"]),
+        ("cat", OneHotEncoder(handle_unknown="ignore"), ["Geography", "Gender"]),
+    ])
+    pipe = Pipeline([("preprocessor", pre), ("classifier", LogisticRegression())]).fit(df, y)
+    imp = pre.named_transformers_["num"].named_steps["imputer"]
+    sc = pre.named_transformers_["num"].named_steps["scaler"]
+    ohe = pre.named_transformers_["cat"]
+    lr = pipe.named_steps["classifier"]
+    n_cats = sum(len(c) for c in ohe.categories_)
+    coef = lr.coef_.ravel().astype(float).tolist()
+    b = lr.intercept_.tolist()
+    nodes = [
+        helper.make_node("Concat", ["CreditScore", "Age"], ["merged_columns"], name="Concat", axis=1),
+        helper.make_node("Imputer", ["merged_columns"], ["variable"], name="Imputer", domain=ML,
+                         imputed_value_floats=f32(imp.statistics_), replaced_value_float=float("nan")),
+        helper.make_node("Scaler", ["variable"], ["variable1"], name="Scaler", domain=ML,
+                         offset=sc.mean_.tolist(), scale=(1.0 / sc.scale_).tolist()),
+        helper.make_node("OneHotEncoder", ["Geography"], ["Geographyout"], name="OneHotEncoder", domain=ML,
+                         cats_strings=[str(c) for c in ohe.categories_[0]], zeros=1),
+        helper.make_node("OneHotEncoder", ["Gender"], ["Genderout"], name="OneHotEncoder1", domain=ML,
+                         cats_strings=[str(c) for c in ohe.categories_[1]], zeros=1),
+        helper.make_node("Concat", ["Geographyout", "Genderout"], ["concat_result"], name="Concat1", axis=-1),
+        helper.make_node("Reshape", ["concat_result", "shape_tensor"], ["variable2"], name="Reshape"),
+        helper.make_node("Concat", ["variable1", "variable2"], ["transformed_column"], name="Concat2", axis=1),
+        helper.make_node("LinearClassifier", ["transformed_column"], ["label", "probability_tensor"],
+                         name="LinearClassifier", domain=ML, classlabels_ints=[0, 1],
+                         coefficients=[-c for c in coef] + coef, intercepts=[-v for v in b] + b,
+                         multi_class=1, post_transform="LOGISTIC"),
+        helper.make_node("Normalizer", ["probability_tensor"], ["probabilities"], name="Normalizer", domain=ML, norm="L1"),
+        helper.make_node("Cast", ["label"], ["output_label"], name="Cast", to=TensorProto.INT64),
+        helper.make_node("ZipMap", ["probabilities"], ["output_probability"], name="ZipMap", domain=ML,
+                         classlabels_int64s=[0, 1]),
+    ]
+    inits = [helper.make_tensor("shape_tensor", TensorProto.INT64, [2], [-1, n_cats])]
+    inputs = [
+        tensor_vi("CreditScore", TensorProto.FLOAT, [None, 1]),
+        tensor_vi("Geography", TensorProto.STRING, [None, 1]),
+        tensor_vi("Gender", TensorProto.STRING, [None, 1]),
+        tensor_vi("Age", TensorProto.FLOAT, [None, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes, uuid_hex("skl-columns-mixed"), inputs,
+        [tensor_vi("output_label", TensorProto.INT64, [None]), seq_map_vi("output_probability", TensorProto.INT64)],
+        initializer=inits,
+    )
+    finish(graph, opsets(("", 13), (ML, 1)), SKL2ONNX, "skl-columns-mixed.onnx")
+    S = pd.DataFrame({
+        "CreditScore": np.array([619, 502, np.nan, 850, 710, 645], dtype=np.float32),
+        "Geography": ["France", "Germany", "Spain", "Germany", "Italy", "France"],
+        "Gender": ["Female", "Male", "Female", "Male", "Female", "Male"],
+        "Age": np.array([42, 39, 50, np.nan, 28, 61], dtype=np.float32),
+    })
+    records = []
+    for _, r in S.iterrows():
+        records.append({k: (None if isinstance(v, float) and np.isnan(v) else (float(v) if isinstance(v, (float, np.floating)) else v))
+                        for k, v in r.items()})
+    add_manifest({
+        "file": "skl-columns-mixed.onnx",
+        "mimics": "skl2onnx 1.13 to_onnx(Pipeline(ColumnTransformer([num: Pipeline(SimpleImputer(median), StandardScaler), "
+                  "cat: OneHotEncoder(handle_unknown='ignore')]), LogisticRegression), X_dataframe); skl2onnx/_parse.py "
+                  "(_parse_sklearn_column_transformer), operator_converters/{concat_op,imputer_op,scaler_op,one_hot_encoder,"
+                  "linear_classifier,zip_map}.py",
+        "accept": True, "task": "binary", "labels": ["0", "1"], "batching": "merge",
+        "samples": {"records": records,
+                    "predict": pipe.predict(S).tolist(),
+                    "predict_proba": pipe.predict_proba(S).tolist()},
+        "tolerance": 1e-5,
+        "notes": "One graph input per column, in DataFrame order, mixing float [?, 1] and string [?, 1]. "
+                 "null in a record = missing (NaN): the Imputer replaces it by the training median, so numeric "
+                 "features are nullable. 'Italy' is an unseen category: OneHotEncoder zeros=1 gives an all-zero row "
+                 "(handle_unknown='ignore'), so unknown categories must be accepted, not rejected. Numeric columns "
+                 "were cast to float32 before export (skl2onnx would declare DoubleTensorType for float64 columns).",
+        "zipmapInput": "probabilities",
+        "ort": ZIPMAP_ORT + " NaN in a float column is imputed.",
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# 4. onnxmltools: convert_lightgbm(LGBMClassifier), binary
+# --------------------------------------------------------------------------------------------
+def _lgbm_json_tree(t, values, node=0):
+    """The LightGBM dump_model() structure of one tree ('<=' splits, default_left, missing None)."""
+    if t.children_left[node] == -1:
+        return {"leaf_value": float(values[node])}
+    return {"split_feature": int(t.feature[node]), "threshold": float(t.threshold[node]), "decision_type": "<=",
+            "default_left": True, "missing_type": "None",
+            "left_child": _lgbm_json_tree(t, values, t.children_left[node]),
+            "right_child": _lgbm_json_tree(t, values, t.children_right[node])}
+
+
+def _onnxmltools_parse_tree(tree_id, structure, attrs):
+    """onnxmltools/convert/lightgbm/operator_converters/LightGbm.py _parse_tree_structure/_parse_node:
+    ids from a per-tree pool (lowest free id, children numbered when their parent is visited)."""
+    pool = set()
+
+    def new_id():
+        i = 0
+        while i in pool:
+            i += 1
+        pool.add(i)
+        return i
+
+    def parse(node_id, node):
+        if "left_child" in node:
+            left_id, right_id = new_id(), new_id()
+            attrs["nodes_treeids"].append(tree_id)
+            attrs["nodes_nodeids"].append(node_id)
+            attrs["nodes_featureids"].append(node["split_feature"])
+            attrs["nodes_modes"].append("BRANCH_LEQ")
+            attrs["nodes_values"].append(node["threshold"])
+            attrs["nodes_truenodeids"].append(left_id)
+            attrs["nodes_falsenodeids"].append(right_id)
+            tracks = 0 if (node["missing_type"] == "None" and node["threshold"] < 0.0) else 1
+            attrs["nodes_missing_value_tracks_true"].append(tracks if node["default_left"] else 0)
+            attrs["nodes_hitrates"].append(1.0)
+            parse(left_id, node["left_child"])
+            parse(right_id, node["right_child"])
+        else:
+            for k, v in (("nodes_treeids", tree_id), ("nodes_nodeids", node_id), ("nodes_featureids", 0),
+                         ("nodes_modes", "LEAF"), ("nodes_values", 0.0), ("nodes_truenodeids", 0),
+                         ("nodes_falsenodeids", 0), ("nodes_missing_value_tracks_true", 0), ("nodes_hitrates", 1.0)):
+                attrs[k].append(v)
+            attrs["class_treeids"].append(tree_id)
+            attrs["class_nodeids"].append(node_id)
+            attrs["class_ids"].append(0)  # binary: n_classes = 1, class_id = tree_id % 1
+            attrs["class_weights"].append(float(node["leaf_value"]) * 1.0)
+
+    parse(new_id(), structure)
+
+
+def onnxmltools_lgbm():
+    """Mimics onnxmltools 1.11 convert_lightgbm(LGBMClassifier, initial_types=[('input',
+    FloatTensorType([None, 4]))]) for a binary objective (3 trees):
+    - onnxmltools/convert/lightgbm/_parse.py: LgbmClassifier outputs 'lgbmlabel', 'lgbmprobabilities';
+      LgbmZipMap outputs 'label' (Int64Type(): declared tensor(int64) of shape [1], the known
+      onnxmltools quirk) and 'probabilities' (SequenceType(DictionaryType(Int64Type(),
+      FloatTensorType()))).
+    - operator_converters/LightGbm.py convert_lightgbm: one TreeEnsembleClassifier named after the
+      operator ('LgbmClassifier'), post_transform LOGISTIC, class_ids all 0, classlabels_int64s
+      [0, 1], leaf_value (shrinkage already applied by LightGBM) as class_weights, node ids from
+      _create_node_id then sorted, missing_value_tracks_true from default_left/missing_type; outputs
+      'label_tensor'/'probability_tensor', an Identity named 'Identity' to 'lgbmlabel' and an
+      unnamed Identity to 'lgbmprobabilities' (onnxmltools does not fold identities).
+      convert_lgbm_zipmap: Cast(to=INT64) named 'Cast', ZipMap named 'ZipMap'.
+    No LightGBM here: a scikit-learn GradientBoostingClassifier (3 trees, depth 3) stands in; its prior
+    log-odds is folded into the first tree's leaves and every leaf is multiplied by the learning rate,
+    which is what LightGBM's dump (boost_from_average, shrinkage) holds, so sigmoid(sum of leaves) is
+    the GBC's predict_proba.
+    """
+    rng = np.random.default_rng(404)
+    n = 400
+    X = rng.normal(0, 1, (n, 4)).astype(np.float32).astype(np.float64)
+    y = ((X[:, 0] * 1.2 - X[:, 1] + 0.5 * X[:, 2] * X[:, 3] + rng.normal(0, 0.7, n)) > 0.2).astype(np.int64)
+    gbc = GradientBoostingClassifier(n_estimators=3, max_depth=3, learning_rate=0.3, random_state=0).fit(X, y)
+    init = float(gbc._raw_predict_init(X[:1])[0, 0])
+    attrs = {k: [] for k in ["nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_modes", "nodes_values",
+                             "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true",
+                             "nodes_hitrates", "class_treeids", "class_nodeids", "class_ids", "class_weights"]}
+    for tid in range(gbc.n_estimators_):
+        t = gbc.estimators_[tid, 0].tree_
+        values = t.value[:, 0, 0] * gbc.learning_rate + (init if tid == 0 else 0.0)
+        _onnxmltools_parse_tree(tid, _lgbm_json_tree(t, values), attrs)
+    # "Sort nodes_* attributes" by (tree, node id), as convert_lightgbm does.
+    order = sorted(range(len(attrs["nodes_nodeids"])), key=lambda i: (attrs["nodes_treeids"][i], attrs["nodes_nodeids"][i]))
+    for k in list(attrs):
+        if k.startswith("nodes_"):
+            attrs[k] = [attrs[k][i] for i in order]
+    nodes = [
+        helper.make_node("TreeEnsembleClassifier", ["input"], ["label_tensor", "probability_tensor"], name="LgbmClassifier",
+                         domain=ML, post_transform="LOGISTIC", classlabels_int64s=[0, 1], **attrs),
+        helper.make_node("Identity", ["label_tensor"], ["lgbmlabel"], name="Identity"),
+        helper.make_node("Identity", ["probability_tensor"], ["lgbmprobabilities"]),
+        helper.make_node("Cast", ["lgbmlabel"], ["label"], name="Cast", to=TensorProto.INT64),
+        helper.make_node("ZipMap", ["lgbmprobabilities"], ["probabilities"], name="ZipMap", domain=ML,
+                         classlabels_int64s=[0, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes, uuid_hex("onnxmltools-lgbm"),
+        [tensor_vi("input", TensorProto.FLOAT, [None, 4])],
+        [tensor_vi("label", TensorProto.INT64, [1]), seq_map_vi("probabilities", TensorProto.INT64)],
+    )
+    finish(graph, opsets(("", 13), (ML, 1)), ONNXMLTOOLS, "onnxmltools-lgbm.onnx")
+    S = np.round(X[[0, 1, 2, 3, 4, 5]], 3)
+    add_manifest({
+        "file": "onnxmltools-lgbm.onnx",
+        "mimics": "onnxmltools 1.11 convert_lightgbm(LGBMClassifier binary, initial_types=[('input', FloatTensorType([None, 4]))]); "
+                  "onnxmltools/convert/lightgbm/_parse.py, operator_converters/LightGbm.py, shape_calculators/Classifier.py",
+        "accept": True, "task": "binary", "labels": ["0", "1"], "batching": "merge",
+        "samples": {"inputs": {"input": S.tolist()},
+                    "predict": gbc.predict(S).tolist(),
+                    "predict_proba": gbc.predict_proba(S).tolist(),
+                    "source": "scikit-learn GradientBoostingClassifier standing in for LGBMClassifier"},
+        "tolerance": 1e-5,
+        "notes": "Output names are 'label' and 'probabilities' (not skl2onnx's output_label/output_probability). "
+                 "'label' is declared int64 with shape [1] although it has one value per row: onnxruntime returns "
+                 "[N] and logs 'Expected shape from model of {1} does not match actual shape'. Identity nodes are "
+                 "kept. Graph input is 'input'.",
+        "zipmapInput": "lgbmprobabilities",
+        "ort": ZIPMAP_ORT + " Every run logs the VerifyOutputSizes warning for 'label' (declared [1], actual [N]).",
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# 5. skl2onnx: LinearRegression, fixed batch [1, 4]
+# --------------------------------------------------------------------------------------------
+def skl_fixed_batch_regressor():
+    """Mimics skl2onnx 1.13 convert_sklearn(LinearRegression, initial_types=[('float_input',
+    FloatTensorType([1, 4]))]): operator_converters/linear_regressor.py writes LinearRegressor
+    (coefficients/intercepts as float32, no 'targets' for 1-D coef_) named 'LinearRegressor' to
+    'variable', whose shape calculator keeps the input's first dim: [1, 1]. ML-only graph: the main
+    opset is added at the target opset (17)."""
+    rng = np.random.default_rng(505)
+    X = rng.normal(0, 1, (200, 4)).astype(np.float32).astype(np.float64)
+    y = X @ np.array([1.5, -2.0, 0.7, 3.1]) + 4.0 + rng.normal(0, 0.3, 200)
+    reg = LinearRegression().fit(X, y)
+    nodes = [helper.make_node("LinearRegressor", ["float_input"], ["variable"], name="LinearRegressor", domain=ML,
+                              coefficients=f32(reg.coef_), intercepts=f32([reg.intercept_]))]
+    graph = helper.make_graph(nodes, uuid_hex("skl-fixed-batch-regressor"),
+                              [tensor_vi("float_input", TensorProto.FLOAT, [1, 4])],
+                              [tensor_vi("variable", TensorProto.FLOAT, [1, 1])])
+    finish(graph, opsets((ML, 1), ("", 17)), SKL2ONNX, "skl-fixed-batch-regressor.onnx")
+    S = np.round(X[[0, 1, 2, 3, 4]], 3)
+    add_manifest({
+        "file": "skl-fixed-batch-regressor.onnx",
+        "mimics": "skl2onnx 1.13 convert_sklearn(LinearRegression, initial_types=[('float_input', FloatTensorType([1, 4]))]); "
+                  "operator_converters/linear_regressor.py",
+        "accept": True, "task": "regression", "batching": "fixed", "batchSize": 1,
+        "samples": {"inputs": {"float_input": S.tolist()}, "predict": reg.predict(S).tolist()},
+        "tolerance": 1e-4,
+        "notes": "Batch dimension fixed at 1 on input and output ('variable' [1, 1]): each row runs alone; "
+                 "onnxruntime rejects a [5, 4] feed (dimension 0 must be 1).",
+        "ort": "Loads; one row per run matches LinearRegression.predict (max diff ~7e-7); a [5, 4] feed is refused: "
+               "'Got invalid dimensions for input: float_input ... index: 0 Got: 5 Expected: 1'.",
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# 6. skl2onnx: preprocessing only, two float outputs
+# --------------------------------------------------------------------------------------------
+def skl_preprocessing_two_outputs():
+    """Mimics skl2onnx 1.13 convert_sklearn(FeatureUnion([('scaler', StandardScaler()), ('pca',
+    PCA(2))]), initial_types=[('float_input', FloatTensorType([None, 4]))]) followed by
+    skl2onnx.helpers.onnx_helper.select_model_inputs_outputs(onx, outputs=['variable',
+    'variable1'], infer_shapes=True), which users do to get each branch by name instead of the
+    concatenated 'union':
+    - _parse.py _parse_sklearn_feature_union: branch outputs 'variable' (Scaler) and 'variable1'
+      (PCA), then SklearnConcat -> 'union' (dropped by select_model_inputs_outputs).
+    - decomposition.py convert_truncated_svd for PCA: initializers 'transform_matrix'
+      (components_.T) and 'mean', Sub (apply_sub, name 'Sub') -> 'sub_result', MatMul (name 'MatMul').
+    - opset_import is left as converted (Concat 13, Sub 14 -> '' 14; ai.onnx.ml 1).
+    """
+    rng = np.random.default_rng(606)
+    base = rng.normal(0, 1, (300, 2))
+    X = np.column_stack([base[:, 0] * 3 + 10, base[:, 1] * 0.5 - 2, base[:, 0] + base[:, 1], rng.normal(100, 15, 300)])
+    X = X.astype(np.float32).astype(np.float64)
+    union = FeatureUnion([("scaler", StandardScaler()), ("pca", PCA(n_components=2, random_state=0))]).fit(X)
+    sc, pca = union.transformer_list[0][1], union.transformer_list[1][1]
+    tm = pca.components_.T.astype(np.float32)
+    inits = [
+        helper.make_tensor("transform_matrix", TensorProto.FLOAT, list(tm.shape), tm.ravel().tolist()),
+        helper.make_tensor("mean", TensorProto.FLOAT, [4], f32(pca.mean_)),
+    ]
+    nodes = [
+        helper.make_node("Scaler", ["float_input"], ["variable"], name="Scaler", domain=ML,
+                         offset=sc.mean_.tolist(), scale=(1.0 / sc.scale_).tolist()),
+        helper.make_node("Sub", ["float_input", "mean"], ["sub_result"], name="Sub"),
+        helper.make_node("MatMul", ["sub_result", "transform_matrix"], ["variable1"], name="MatMul"),
+    ]
+    graph = helper.make_graph(nodes, uuid_hex("skl-preprocessing-two-outputs"),
+                              [tensor_vi("float_input", TensorProto.FLOAT, [None, 4])],
+                              [tensor_vi("variable", TensorProto.FLOAT, [None, 4]),
+                               tensor_vi("variable1", TensorProto.FLOAT, [None, 2])],
+                              initializer=inits)
+    finish(graph, opsets(("", 14), (ML, 1)), SKL2ONNX, "skl-preprocessing-two-outputs.onnx")
+    S = np.round(X[[0, 1, 2, 3]], 3)
+    add_manifest({
+        "file": "skl-preprocessing-two-outputs.onnx",
+        "mimics": "skl2onnx 1.13 convert_sklearn(FeatureUnion([StandardScaler, PCA(2)]), [('float_input', "
+                  "FloatTensorType([None, 4]))]) + helpers.onnx_helper.select_model_inputs_outputs(outputs=['variable', "
+                  "'variable1']); _parse.py (_parse_sklearn_feature_union), operator_converters/{scaler_op,decomposition}.py",
+        "accept": True, "task": "tensor", "batching": "merge",
+        "samples": {"inputs": {"float_input": S.tolist()},
+                    "transform": {"variable": sc.transform(S).tolist(), "variable1": pca.transform(S).tolist()}},
+        "tolerance": 1e-4,
+        "notes": "No classifier or regressor op: a preprocessing graph whose two float outputs ('variable' [?, 4], "
+                 "'variable1' [?, 2]) have no role; the service should return both by name (task 'tensor').",
+        "ort": "Loads and runs; both outputs match StandardScaler.transform / PCA.transform (max diff ~3e-6).",
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# 7. skl2onnx: Pipeline(TfidfVectorizer, LogisticRegression), 3 string classes
+# --------------------------------------------------------------------------------------------
+def skl_tfidf_no_locale():
+    """Mimics skl2onnx 1.13 convert_sklearn(Pipeline(TfidfVectorizer(), LogisticRegression()),
+    initial_types=[('input', StringTensorType([None, 1]))]) (the form of skl2onnx's TfIdf examples):
+    - tfidf_vectoriser.py: CountVectorizer + TfidfTransformer sub-operators joined by Identity nodes
+      (folded by onnx_remove_node_identity).
+    - text_vectoriser.py convert_sklearn_text_vectorizer: Reshape(-1) -> 'flattened';
+      StringNormalizer(case_change_action='LOWER', is_case_sensitive=0, op_version 10, domain '') with
+      NO locale attribute (options['locale'] defaults to None); Tokenizer (com.microsoft) with
+      mark=0, mincharnum=1, pad_value='#', tokenexp='[a-zA-Z0-9_]+' (the default token_pattern
+      (?u)\\b\\w\\w+\\b is replaced by that); Flatten -> 'flattened1'; TfIdfVectorizer (op_version 9,
+      mode 'TF', pool_strings sorted as the vocabulary, ngram_counts [0], weights 1.0) -> 'output'.
+    - tfidf_transformer.py: Mul by 'idfcst' -> 'tfidftr_output', Normalizer(norm='L2') ->
+      'tfidftr_norm' (named Normalizer1: the classifier's Normalizer was converted in an earlier pass).
+    - linear_classifier.py: 3 classes, multinomial -> multi_class=1, post_transform SOFTMAX,
+      classlabels_strings, then Normalizer(L1); zip_map.py: string labels, so the label Identity is
+      folded and LinearClassifier writes 'output_label'.
+    - opsets: Mul 14 -> '' 14, com.microsoft 1, ai.onnx.ml 1.
+    """
+    rng = np.random.default_rng(707)
+    topics = {
+        "sports": ["match", "goal", "team", "coach", "league", "score", "player", "season", "win", "stadium"],
+        "tech": ["software", "chip", "cloud", "data", "model", "server", "code", "battery", "phone", "network"],
+        "food": ["recipe", "bread", "cheese", "sauce", "oven", "garlic", "pasta", "salad", "spicy", "dinner"],
+    }
+    filler = ["the", "a", "new", "great", "today", "this", "is", "with", "and", "very"]
+    texts, labels = [], []
+    for _ in range(150):
+        lab = ["food", "sports", "tech"][rng.integers(0, 3)]
+        words = list(rng.choice(topics[lab], 4)) + list(rng.choice(filler, 3))
+        if rng.random() < 0.3:  # some cross-topic noise
+            other = ["food", "sports", "tech"][rng.integers(0, 3)]
+            words.append(rng.choice(topics[other]))
+        rng.shuffle(words)
+        texts.append(" ".join(words).capitalize() + ".")
+        labels.append(lab)
+    pipe = Pipeline([("tfidf", TfidfVectorizer(max_features=30)), ("clf", LogisticRegression(max_iter=1000))]).fit(texts, labels)
+    tf, lr = pipe.named_steps["tfidf"], pipe.named_steps["clf"]
+    vocab = sorted(tf.vocabulary_.items(), key=lambda kv: kv[1])
+    words = [w for w, _ in vocab]
+    C = len(words)
+    classes = [str(c) for c in lr.classes_]
+    nodes = [
+        helper.make_node("Reshape", ["input", "shape_tensor"], ["flattened"], name="Reshape"),
+        helper.make_node("StringNormalizer", ["flattened"], ["normalized"], name="StringNormalizer",
+                         case_change_action="LOWER", is_case_sensitive=0),
+        helper.make_node("Tokenizer", ["normalized"], ["tokenized"], name="Tokenizer", domain="com.microsoft",
+                         mark=0, mincharnum=1, pad_value="#", tokenexp="[a-zA-Z0-9_]+"),
+        helper.make_node("Flatten", ["tokenized"], ["flattened1"], name="Flatten"),
+        helper.make_node("TfIdfVectorizer", ["flattened1"], ["output"], name="TfIdfVectorizer",
+                         max_gram_length=1, max_skip_count=0, min_gram_length=1, mode="TF",
+                         ngram_counts=[0], ngram_indexes=list(range(C)), pool_strings=words, weights=[1.0] * C),
+        helper.make_node("Mul", ["output", "idfcst"], ["tfidftr_output"], name="Mul"),
+        helper.make_node("Normalizer", ["tfidftr_output"], ["tfidftr_norm"], name="Normalizer1", domain=ML, norm="L2"),
+        helper.make_node("LinearClassifier", ["tfidftr_norm"], ["output_label", "probability_tensor"],
+                         name="LinearClassifier", domain=ML, classlabels_strings=classes,
+                         coefficients=lr.coef_.ravel().astype(float).tolist(), intercepts=lr.intercept_.tolist(),
+                         multi_class=1, post_transform="SOFTMAX"),
+        helper.make_node("Normalizer", ["probability_tensor"], ["probabilities"], name="Normalizer", domain=ML, norm="L1"),
+        helper.make_node("ZipMap", ["probabilities"], ["output_probability"], name="ZipMap", domain=ML,
+                         classlabels_strings=classes),
+    ]
+    inits = [helper.make_tensor("shape_tensor", TensorProto.INT64, [1], [-1]),
+             helper.make_tensor("idfcst", TensorProto.FLOAT, [C], f32(tf.idf_))]
+    graph = helper.make_graph(
+        nodes, uuid_hex("skl-tfidf-no-locale"),
+        [tensor_vi("input", TensorProto.STRING, [None, 1])],
+        [tensor_vi("output_label", TensorProto.STRING, [None]), seq_map_vi("output_probability", TensorProto.STRING)],
+        initializer=inits,
+    )
+    finish(graph, opsets(("", 14), ("com.microsoft", 1), (ML, 1)), SKL2ONNX, "skl-tfidf-no-locale.onnx")
+    S = ["The team scored a late goal to win the match.", "A new chip makes the phone battery last longer.",
+         "Garlic bread with cheese sauce from the oven.", "Coach says the data model helps the team.",
+         "Spicy pasta salad for dinner today."]
+    add_manifest({
+        "file": "skl-tfidf-no-locale.onnx",
+        "mimics": "skl2onnx 1.13 convert_sklearn(Pipeline(TfidfVectorizer, LogisticRegression), "
+                  "initial_types=[('input', StringTensorType([None, 1]))]); operator_converters/{tfidf_vectoriser,"
+                  "text_vectoriser,tfidf_transformer,linear_classifier,zip_map}.py",
+        "accept": True, "task": "text-classification", "labels": classes, "batching": "merge",
+        "samples": {"inputs": {"input": [[s] for s in S]},
+                    "predict": pipe.predict(S).tolist(),
+                    "predict_proba": pipe.predict_proba(S).tolist()},
+        "tolerance": 1e-5,
+        "vocabulary": words,
+        "notes": "StringNormalizer has no 'locale' attribute, so onnxruntime uses its default locale (en_US.UTF-8 on "
+                 "Linux) for LOWER and fails where that locale is not installed (this machine: only C, C.utf8, POSIX) "
+                 "- see the ORT notes in the helper report; a generator that accepts this model must either rewrite "
+                 "the node (e.g. add locale) or refuse with a message about the locale. Tokenizer is a com.microsoft "
+                 "contrib op (onnxruntime has it).",
+        "zipmapInput": "probabilities",
+        "ort": "Refused at session creation on a machine without the en_US.UTF-8 locale: 'Failed to construct locale "
+               "with name:en_US.UTF-8:locale::facet::_S_create_c_locale name not valid'. With locale='C' or 'C.UTF-8' "
+               "added to the StringNormalizer it loads, and (ZipMap removed) labels and probabilities match "
+               "scikit-learn (max diff ~1e-7). " + ZIPMAP_ORT,
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# 8/9. torch.onnx.export of a small CNN
+# --------------------------------------------------------------------------------------------
+def _torch_cnn(file, dynamic):
+    """Mimics torch.onnx.export (TorchScript exporter, torch 2.0, opset_version=17,
+    input_names=['input'], output_names=['output'], dynamic_axes={'input': {0: 'batch_size'},
+    'output': {0: 'batch_size'}} or none) of
+
+        class SmallCNN(nn.Module):
+            conv1 = Conv2d(3, 8, 3, padding=1); relu1 = ReLU(); pool1 = MaxPool2d(2)
+            conv2 = Conv2d(8, 16, 3, padding=1); relu2 = ReLU(); gap = AdaptiveAvgPool2d(1)
+            fc = Linear(16, 10)
+            forward: fc(flatten(gap(relu2(conv2(pool1(relu1(conv1(x)))))), 1))
+
+    Naming from torch/onnx/utils.py + _C._jit_pass_onnx_assign_scoped_names_for_node_and_value:
+    nodes '/<module path>/<OpType>', values '<node name>_output_0', parameters keep their state_dict
+    names as initializers (raw_data), graph 'main_graph'; export.cpp writes no value_info for
+    ONNX-op intermediates (EncodeIntermediateValueInfo skips onnx/aten nodes). MaxPool has
+    ceil_mode=0, Gemm alpha=beta=1, transB=1, Flatten axis=1. Only the default domain, opset 17.
+    """
+    rng = np.random.default_rng(808)
+
+    def param(shape, fan_in):
+        return (rng.normal(0, np.sqrt(2.0 / fan_in), shape)).astype(np.float32)
+
+    params = [
+        ("conv1.weight", param((8, 3, 3, 3), 27)), ("conv1.bias", param((8,), 27) * 0.1),
+        ("conv2.weight", param((16, 8, 3, 3), 72)), ("conv2.bias", param((16,), 72) * 0.1),
+        ("fc.weight", param((10, 16), 16)), ("fc.bias", param((10,), 16) * 0.1),
+    ]
+    inits = [numpy_helper.from_array(a, n) for n, a in params]
+    conv = dict(dilations=[1, 1], group=1, kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1])
+    nodes = [
+        helper.make_node("Conv", ["input", "conv1.weight", "conv1.bias"], ["/conv1/Conv_output_0"], name="/conv1/Conv", **conv),
+        helper.make_node("Relu", ["/conv1/Conv_output_0"], ["/relu1/Relu_output_0"], name="/relu1/Relu"),
+        helper.make_node("MaxPool", ["/relu1/Relu_output_0"], ["/pool1/MaxPool_output_0"], name="/pool1/MaxPool",
+                         ceil_mode=0, kernel_shape=[2, 2], pads=[0, 0, 0, 0], strides=[2, 2]),
+        helper.make_node("Conv", ["/pool1/MaxPool_output_0", "conv2.weight", "conv2.bias"], ["/conv2/Conv_output_0"],
+                         name="/conv2/Conv", **conv),
+        helper.make_node("Relu", ["/conv2/Conv_output_0"], ["/relu2/Relu_output_0"], name="/relu2/Relu"),
+        helper.make_node("GlobalAveragePool", ["/relu2/Relu_output_0"], ["/gap/GlobalAveragePool_output_0"],
+                         name="/gap/GlobalAveragePool"),
+        helper.make_node("Flatten", ["/gap/GlobalAveragePool_output_0"], ["/Flatten_output_0"], name="/Flatten", axis=1),
+        helper.make_node("Gemm", ["/Flatten_output_0", "fc.weight", "fc.bias"], ["output"], name="/fc/Gemm",
+                         alpha=1.0, beta=1.0, transB=1),
+    ]
+    b = "batch_size" if dynamic else 1
+    graph = helper.make_graph(nodes, "main_graph", [tensor_vi("input", TensorProto.FLOAT, [b, 3, 32, 32])],
+                              [tensor_vi("output", TensorProto.FLOAT, [b, 10])], initializer=inits)
+    finish(graph, opsets(("", 17)), PYTORCH, file)
+
+
+def torch_images():
+    _torch_cnn("torch-image-nchw.onnx", True)
+    _torch_cnn("torch-image-fixed-batch.onnx", False)
+    common = ("torch.onnx.export (TorchScript exporter, torch 2.0.x) opset_version=17, input_names=['input'], "
+              "output_names=['output']; torch/onnx/utils.py scoped names, torch/csrc/jit/serialization/export.cpp")
+    add_manifest({
+        "file": "torch-image-nchw.onnx", "mimics": common + ", dynamic_axes={'input': {0: 'batch_size'}, 'output': {0: 'batch_size'}}",
+        "accept": True, "task": "tensor", "batching": "merge",
+        "notes": "NCHW image input float [batch_size, 3, 32, 32], logits output [batch_size, 10] (no softmax in the "
+                 "graph, no labels known): served as tensors by name. Deterministic random weights.",
+        "ort": "Loads; runs any batch size (tested 3).",
+    })
+    add_manifest({
+        "file": "torch-image-fixed-batch.onnx", "mimics": common + ", no dynamic_axes",
+        "accept": True, "task": "tensor", "batching": "fixed", "batchSize": 1,
+        "notes": "Same net exported without dynamic_axes: input [1, 3, 32, 32], output [1, 10].",
+        "ort": "Loads; batch 1 runs (same logits as the dynamic export); batch 2 is refused (invalid dimensions).",
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# 10. Silero-VAD-like stateful streaming audio model
+# --------------------------------------------------------------------------------------------
+def torch_audio_stateful():
+    """A small streaming voice-activity model with Silero VAD v5's ONNX signature (inputs 'input'
+    float [batch, samples], 'state' float [2, batch, 128], 'sr' int64 scalar; outputs 'output'
+    float [batch, 1], 'stateN' float [2, batch, 128]) written as torch.onnx.export names things
+    ('/<module>/<Op>' nodes, '<node>_output_0' values, '/Constant' nodes for constants, state_dict
+    initializers, 'main_graph', opset 17). The computation is real: a strided Conv1d encoder over the
+    samples (kernel 256, stride 128), mean over frames, scaled by sr/16000, then two tanh recurrent
+    cells over the two state rows and a sigmoid head. Any samples length >= 256 runs.
+    """
+    rng = np.random.default_rng(909)
+    H, K, S, E = 128, 256, 128, 16
+
+    def p(shape, scale):
+        return (rng.normal(0, scale, shape)).astype(np.float32)
+
+    params = [
+        ("encoder.weight", p((E, 1, K), 1 / np.sqrt(K))), ("encoder.bias", p((E,), 0.05)),
+        ("proj.weight", p((H, E), 1 / np.sqrt(E))), ("proj.bias", p((H,), 0.05)),
+        ("rnn0.weight", p((H, H), 0.5 / np.sqrt(H))), ("rnn1.weight", p((H, H), 0.5 / np.sqrt(H))),
+        ("rnn1.bias", p((H,), 0.05)),
+        ("decoder.weight", p((1, H), 1 / np.sqrt(H))), ("decoder.bias", p((1,), 0.05)),
+    ]
+    inits = [numpy_helper.from_array(a, n) for n, a in params]
+
+    def const(name, arr):
+        return helper.make_node("Constant", [], [name + "_output_0"], name=name, value=numpy_helper.from_array(arr, ""))
+
+    nodes = [
+        const("/Constant", np.array([1], dtype=np.int64)),
+        helper.make_node("Unsqueeze", ["input", "/Constant_output_0"], ["/Unsqueeze_output_0"], name="/Unsqueeze"),
+        helper.make_node("Conv", ["/Unsqueeze_output_0", "encoder.weight", "encoder.bias"], ["/encoder/Conv_output_0"],
+                         name="/encoder/Conv", dilations=[1], group=1, kernel_shape=[K], pads=[0, 0], strides=[S]),
+        helper.make_node("Relu", ["/encoder/Conv_output_0"], ["/Relu_output_0"], name="/Relu"),
+        helper.make_node("ReduceMean", ["/Relu_output_0"], ["/ReduceMean_output_0"], name="/ReduceMean", axes=[2], keepdims=0),
+        helper.make_node("Cast", ["sr"], ["/Cast_output_0"], name="/Cast", to=TensorProto.FLOAT),
+        const("/Constant_1", np.array(16000.0, dtype=np.float32)),
+        helper.make_node("Div", ["/Cast_output_0", "/Constant_1_output_0"], ["/Div_output_0"], name="/Div"),
+        helper.make_node("Mul", ["/ReduceMean_output_0", "/Div_output_0"], ["/Mul_output_0"], name="/Mul"),
+        helper.make_node("Gemm", ["/Mul_output_0", "proj.weight", "proj.bias"], ["/proj/Gemm_output_0"], name="/proj/Gemm",
+                         alpha=1.0, beta=1.0, transB=1),
+        const("/Constant_2", np.array(0, dtype=np.int64)),
+        helper.make_node("Gather", ["state", "/Constant_2_output_0"], ["/Gather_output_0"], name="/Gather", axis=0),
+        const("/Constant_3", np.array(1, dtype=np.int64)),
+        helper.make_node("Gather", ["state", "/Constant_3_output_0"], ["/Gather_1_output_0"], name="/Gather_1", axis=0),
+        helper.make_node("MatMul", ["/Gather_output_0", "onnx::MatMul_187"], ["/rnn0/MatMul_output_0"], name="/rnn0/MatMul"),
+        helper.make_node("Add", ["/proj/Gemm_output_0", "/rnn0/MatMul_output_0"], ["/Add_output_0"], name="/Add"),
+        helper.make_node("Tanh", ["/Add_output_0"], ["/Tanh_output_0"], name="/Tanh"),
+        helper.make_node("Concat", ["/Tanh_output_0", "/Gather_1_output_0"], ["/Concat_output_0"], name="/Concat", axis=1),
+        helper.make_node("MatMul", ["/Concat_output_0", "onnx::MatMul_188"], ["/rnn1/MatMul_output_0"], name="/rnn1/MatMul"),
+        helper.make_node("Add", ["/rnn1/MatMul_output_0", "rnn1.bias"], ["/rnn1/Add_output_0"], name="/rnn1/Add"),
+        helper.make_node("Tanh", ["/rnn1/Add_output_0"], ["/Tanh_1_output_0"], name="/Tanh_1"),
+        helper.make_node("Gemm", ["/Tanh_1_output_0", "decoder.weight", "decoder.bias"], ["/decoder/Gemm_output_0"],
+                         name="/decoder/Gemm", alpha=1.0, beta=1.0, transB=1),
+        helper.make_node("Sigmoid", ["/decoder/Gemm_output_0"], ["output"], name="/Sigmoid"),
+        const("/Constant_4", np.array([0], dtype=np.int64)),
+        helper.make_node("Unsqueeze", ["/Tanh_output_0", "/Constant_4_output_0"], ["/Unsqueeze_1_output_0"], name="/Unsqueeze_1"),
+        helper.make_node("Unsqueeze", ["/Tanh_1_output_0", "/Constant_4_output_0"], ["/Unsqueeze_2_output_0"], name="/Unsqueeze_2"),
+        helper.make_node("Concat", ["/Unsqueeze_1_output_0", "/Unsqueeze_2_output_0"], ["stateN"], name="/Concat_1", axis=0),
+    ]
+    # torch folds the transposes of weights used through MatMul into 'onnx::MatMul_<n>' initializers.
+    rnn0 = params[4][1].T.copy()
+    rnn1 = np.concatenate([params[5][1].T, p((H, H), 0.5 / np.sqrt(H))], axis=0)  # [2H, H]: [h0_new, h1] -> h1_new
+    inits = [i for i in inits if i.name not in ("rnn0.weight", "rnn1.weight")]
+    inits += [numpy_helper.from_array(rnn0, "onnx::MatMul_187"), numpy_helper.from_array(rnn1, "onnx::MatMul_188")]
+    graph = helper.make_graph(
+        nodes, "main_graph",
+        [tensor_vi("input", TensorProto.FLOAT, ["batch", "samples"]),
+         tensor_vi("state", TensorProto.FLOAT, [2, "batch", H]),
+         tensor_vi("sr", TensorProto.INT64, [])],
+        [tensor_vi("output", TensorProto.FLOAT, ["batch", 1]),
+         tensor_vi("stateN", TensorProto.FLOAT, [2, "batch", H])],
+        initializer=inits,
+    )
+    finish(graph, opsets(("", 17)), PYTORCH, "torch-audio-stateful.onnx")
+    add_manifest({
+        "file": "torch-audio-stateful.onnx",
+        "mimics": "Silero VAD v5 ONNX signature (input [batch, samples], state [2, batch, 128], sr int64 scalar -> output "
+                  "[batch, 1], stateN [2, batch, 128]) with torch.onnx.export (opset 17) naming",
+        "accept": True, "task": "tensor", "batching": "none", "minSamples": K,
+        "notes": "Stateful streaming model: 'state' carries the batch on axis 1 and 'sr' is a rank-0 int64 scalar, so "
+                 "inputs share no leading batch dim and requests cannot be merged. Runs for any samples length >= 256 "
+                 "(Conv1d kernel 256, stride 128); shorter inputs fail in onnxruntime's Conv. sr is expected to be "
+                 "8000 or 16000 (it scales the features). Feed state zeros [2, batch, 128] on the first call and "
+                 "stateN back on the next.",
+        "ort": "Loads; runs for [1, 256], [2, 256], [1, 512], [1, 1600] and feeding stateN back; samples 255 fails: "
+               "'Non-zero status code returned while running FusedConv node. Name:'/encoder/Conv' Status Message: "
+               "Invalid input shape: {255}'. sr is fed as an int64 tensor with dims [].",
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# 11. symbolic feature width
+# --------------------------------------------------------------------------------------------
+def symbolic_width():
+    """LinearRegression exported by skl2onnx 1.13 with initial_types=[('float_input',
+    FloatTensorType([None, 'num_features']))] (data_types.TensorType.to_onnx_type writes a str dim as
+    dim_param): LinearRegressor (4 coefficients) -> 'variable' [?, 1]."""
+    rng = np.random.default_rng(1111)
+    X = rng.normal(0, 1, (200, 4)).astype(np.float32).astype(np.float64)
+    y = X @ np.array([0.5, 1.0, -0.25, 2.0]) + 3.0 + rng.normal(0, 0.1, 200)
+    reg = LinearRegression().fit(X, y)
+    nodes = [helper.make_node("LinearRegressor", ["float_input"], ["variable"], name="LinearRegressor", domain=ML,
+                              coefficients=f32(reg.coef_), intercepts=f32([reg.intercept_]))]
+    graph = helper.make_graph(nodes, uuid_hex("symbolic-width"),
+                              [tensor_vi("float_input", TensorProto.FLOAT, [None, "num_features"])],
+                              [tensor_vi("variable", TensorProto.FLOAT, [None, 1])])
+    finish(graph, opsets((ML, 1), ("", 17)), SKL2ONNX, "symbolic-width.onnx")
+    S = np.round(X[[0, 1, 2]], 3)
+    add_manifest({
+        "file": "symbolic-width.onnx",
+        "mimics": "skl2onnx 1.13 convert_sklearn(LinearRegression, [('float_input', FloatTensorType([None, 'num_features']))])",
+        "accept": True, "task": "regression", "batching": "merge", "features": 4,
+        "samples": {"inputs": {"float_input": S.tolist()}, "predict": reg.predict(S).tolist()},
+        "tolerance": 1e-4,
+        "notes": "The feature count is a symbolic dim ('num_features'): the graph does not say how many columns there "
+                 "are, so the generator must ask (or read a sidecar); the LinearRegressor has 4 coefficients, and "
+                 "onnxruntime only runs width 4.",
+        "ort": "Loads (input shape ['', 'num_features']); width 4 matches LinearRegression.predict.",
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# 12. onnxruntime-extensions custom op
+# --------------------------------------------------------------------------------------------
+def custom_op():
+    """A text-cleaning graph using onnxruntime-extensions' StringRegexReplace (domain
+    'ai.onnx.contrib', inputs text/pattern/rewrite, attribute global_replace; see
+    onnxruntime-extensions docs/custom_text_ops.md) as ortx-based pipelines export it: the pattern and
+    rewrite are constant string initializers, opset_import lists ai.onnx.contrib 1."""
+    inits = [helper.make_tensor("pattern", TensorProto.STRING, [1], [b"[^a-z0-9 ]+"]),
+             helper.make_tensor("rewrite", TensorProto.STRING, [1], [b" "])]
+    nodes = [
+        helper.make_node("StringRegexReplace", ["text", "pattern", "rewrite"], ["cleaned"], name="StringRegexReplace",
+                         domain="ai.onnx.contrib", global_replace=1),
+    ]
+    graph = helper.make_graph(nodes, "ortx_text_clean", [tensor_vi("text", TensorProto.STRING, [None])],
+                              [tensor_vi("cleaned", TensorProto.STRING, [None])], initializer=inits)
+    # Not checked: onnx.checker does not know the ai.onnx.contrib domain.
+    finish(graph, opsets(("", 17), ("ai.onnx.contrib", 1)),
+           dict(producer_name="onnxruntime-extensions", producer_version="0.9.0"), "custom-op.onnx", check=False)
+    add_manifest({
+        "file": "custom-op.onnx",
+        "mimics": "onnxruntime-extensions StringRegexReplace (ai.onnx.contrib) as in docs/custom_text_ops.md",
+        "accept": False, "task": None, "refusal": "ai.onnx.contrib",
+        "notes": "Needs onnxruntime-extensions' custom-op library registered in the session; plain onnxruntime-node "
+                 "refuses to load it. The refusal should name the domain (ai.onnx.contrib) / op (StringRegexReplace).",
+        "ort": "Refused at load: 'Fatal error: ai.onnx.contrib:StringRegexReplace(-1) is not a registered function/op'.",
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# 13. sequence-of-tensors output (no ZipMap); map input (DictVectorizer)
+# --------------------------------------------------------------------------------------------
+def sequence_output():
+    """A graph whose output is seq(tensor(float)) built by SequenceConstruct (opset 11+), as
+    exporters emit for list-returning forwards: input float_input [N, 4] -> Scaler-like Mul/Add ->
+    SequenceConstruct(scaled, summed) -> 'outputs'."""
+    inits = [helper.make_tensor("scale", TensorProto.FLOAT, [4], [0.5, 2.0, 1.0, -1.0]),
+             helper.make_tensor("axes", TensorProto.INT64, [1], [1])]
+    nodes = [
+        helper.make_node("Mul", ["float_input", "scale"], ["scaled"], name="Mul"),
+        helper.make_node("ReduceSum", ["scaled", "axes"], ["summed"], name="ReduceSum", keepdims=1),
+        helper.make_node("SequenceConstruct", ["scaled", "summed"], ["outputs"], name="SequenceConstruct"),
+    ]
+    t = onnx.TypeProto()
+    t.sequence_type.elem_type.tensor_type.elem_type = TensorProto.FLOAT
+    graph = helper.make_graph(nodes, "sequence_output", [tensor_vi("float_input", TensorProto.FLOAT, [None, 4])],
+                              [helper.make_value_info("outputs", t)], initializer=inits)
+    finish(graph, opsets(("", 17)), dict(producer_name="create-mlops-service-fixtures"), "sequence-output.onnx")
+    add_manifest({
+        "file": "sequence-output.onnx", "mimics": "hand-built: SequenceConstruct output (list-returning forward)",
+        "accept": False, "task": None, "refusal": "sequence",
+        "notes": "Output 'outputs' is seq(tensor(float)) and not a ZipMap, so removing a ZipMap cannot fix it; the "
+                 "refusal should name the output and its type.",
+        "ort": "Loads (outputMetadata isTensor: false) but run() fails: 'Non tensor type is temporarily not supported.'",
+    })
+
+
+def dictvectorizer_map_input():
+    """skl2onnx 1.13 convert_sklearn(Pipeline(DictVectorizer(sparse=False), LinearRegression()),
+    initial_types=[('input', DictionaryType(StringTensorType([1]), FloatTensorType([1])))]):
+    DictVectorizer (string_vocabulary = feature_names_) -> 'variable', LinearRegressor -> 'variable1'.
+    The only map source in ONNX besides ZipMap is a graph input, so this stands in for 'map-output'."""
+    from sklearn.feature_extraction import DictVectorizer
+    rng = np.random.default_rng(1313)
+    keys = ["age", "balance", "products"]
+    recs = [{k: float(v) for k, v in zip(keys, rng.normal(0, 1, 3))} for _ in range(100)]
+    y = [r["age"] * 2 - r["balance"] + 0.5 for r in recs]
+    pipe = Pipeline([("dv", DictVectorizer(sparse=False)), ("reg", LinearRegression())]).fit(recs, y)
+    dv, reg = pipe.steps[0][1], pipe.steps[1][1]
+    t = onnx.TypeProto()
+    t.map_type.key_type = TensorProto.STRING
+    t.map_type.value_type.tensor_type.elem_type = TensorProto.FLOAT
+    t.map_type.value_type.tensor_type.shape.dim.add().dim_value = 1
+    nodes = [
+        helper.make_node("DictVectorizer", ["input"], ["variable"], name="DictVectorizer", domain=ML,
+                         string_vocabulary=list(dv.feature_names_)),
+        helper.make_node("LinearRegressor", ["variable"], ["variable1"], name="LinearRegressor", domain=ML,
+                         coefficients=f32(reg.coef_), intercepts=f32([reg.intercept_])),
+    ]
+    graph = helper.make_graph(nodes, uuid_hex("skl-dictvectorizer-map-input"), [helper.make_value_info("input", t)],
+                              [tensor_vi("variable1", TensorProto.FLOAT, [1, 1])])
+    finish(graph, opsets((ML, 1), ("", 17)), SKL2ONNX, "skl-dictvectorizer-map-input.onnx")
+    add_manifest({
+        "file": "skl-dictvectorizer-map-input.onnx",
+        "mimics": "skl2onnx 1.13 convert_sklearn(Pipeline(DictVectorizer, LinearRegression), "
+                  "[('input', DictionaryType(StringTensorType([1]), FloatTensorType([1])))]); operator_converters/dict_vectoriser.py",
+        "accept": False, "task": None, "refusal": "map",
+        "notes": "Graph input is map(string, tensor(float)), which onnxruntime-node cannot feed (tensors only). "
+                 "No 'map-output.onnx': ONNX has no op other than ZipMap that produces a map, so a map output can only "
+                 "be a ZipMap or a graph input echoed as an output; this map-input model covers the non-tensor-input "
+                 "refusal instead.",
+        "ort": "Loads (inputMetadata isTensor: false); onnxruntime-node cannot build a map feed ('expected to be of "
+               "type: 1 but received a tensor').",
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# 14/15. files that are not models
+# --------------------------------------------------------------------------------------------
+def broken_files():
+    with open(os.path.join(HERE, "skl-logreg-float-input.onnx"), "rb") as f:
+        data = f.read()
+    pointer = ("version https://git-lfs.github.com/spec/v1\n"
+               f"oid sha256:{hashlib.sha256(data).hexdigest()}\n"
+               f"size {len(data)}\n")
+    with open(os.path.join(HERE, "lfs-pointer.onnx"), "w", newline="\n") as f:
+        f.write(pointer)
+    with open(os.path.join(HERE, "truncated.onnx"), "wb") as f:
+        f.write(data[: int(len(data) * 0.4)])
+    add_manifest({
+        "file": "lfs-pointer.onnx", "mimics": "git-lfs pointer file (spec v1) of skl-logreg-float-input.onnx",
+        "accept": False, "task": None, "refusal": "git lfs",
+        "notes": "A checkout without `git lfs pull`: three text lines (version, oid sha256:<hex>, size <bytes>) and a "
+                 "trailing newline. The refusal should say it is a Git LFS pointer and suggest `git lfs pull`.",
+        "ort": "Refused: 'Protobuf parsing failed.'",
+    })
+    add_manifest({
+        "file": "truncated.onnx", "mimics": "the first 40% of skl-logreg-float-input.onnx (a download cut short)",
+        "accept": False, "task": None, "refusal": "truncated",
+        "notes": f"{int(len(data) * 0.4)} of {len(data)} bytes. onnxruntime fails to parse the protobuf; the refusal "
+                 "should say the file is not a complete ONNX model (truncated or corrupt).",
+        "ort": "Refused: 'Protobuf parsing failed.'",
+    })
+
+
+if __name__ == "__main__":
+    skl_logreg_float_input()
+    skl_forest_string_labels()
+    skl_columns_mixed()
+    onnxmltools_lgbm()
+    skl_fixed_batch_regressor()
+    skl_preprocessing_two_outputs()
+    skl_tfidf_no_locale()
+    torch_images()
+    torch_audio_stateful()
+    symbolic_width()
+    custom_op()
+    sequence_output()
+    dictvectorizer_map_input()
+    broken_files()
+    with open(os.path.join(HERE, "manifest.json"), "w") as f:
+        json.dump({"schemaVersion": 1, "generatedBy": "make_wild_fixtures.py", "fixtures": manifest}, f, indent=2)
+        f.write("\n")
+    print("wild fixtures written to", HERE)

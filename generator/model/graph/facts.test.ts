@@ -1,0 +1,343 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../version.js';
+import {
+  floatAttribute,
+  floatsAttribute,
+  graphAttribute,
+  int64Tensor,
+  intAttribute,
+  intsAttribute,
+  makeModel,
+  makeNode,
+  stringAttribute,
+  stringsAttribute,
+  tensorAttribute,
+  tensorValueInfo,
+  typeFromObject,
+  valueInfo,
+} from './build.js';
+import { decodeModel } from './decode.js';
+import { readGraphFacts } from './facts.js';
+import { DataType, type FunctionProto, type ModelProto } from './onnx.js';
+
+const { FLOAT, INT64, STRING } = DataType;
+const ml = { domain: 'ai.onnx.ml' };
+const wild = join(packageRoot, 'generator/__fixtures__/models/wild');
+
+/** seq(map(int64, float)): what a ZipMap with int64 labels produces. */
+const zipMapType = () =>
+  typeFromObject({
+    sequence_type: {
+      elem_type: {
+        map_type: { key_type: INT64, value_type: { tensor_type: { elem_type: FLOAT } } },
+      },
+    },
+  });
+
+function categoriesOf(model: ModelProto) {
+  const facts = readGraphFacts(model);
+  return Object.fromEntries(
+    [...facts.categories].map(([input, byColumn]) => [input, Object.fromEntries(byColumn)]),
+  );
+}
+
+function nullableOf(model: ModelProto) {
+  const facts = readGraphFacts(model);
+  return Object.fromEntries(
+    [...facts.nullable].map(([input, columns]) => [input, [...columns].sort()]),
+  );
+}
+
+describe('operators onnxruntime does not implement', () => {
+  it('lists custom domains once, anywhere in the model, and accepts local functions', () => {
+    const branch = makeModel({
+      nodes: [makeNode('Inverse', ['x'], ['y'], { domain: 'com.example' })],
+      inputs: [],
+      outputs: [tensorValueInfo('y', FLOAT, [])],
+    }).graph!;
+    const model = makeModel({
+      nodes: [
+        makeNode('StringRegexReplace', ['t', 'p', 'r'], ['a'], { domain: 'ai.onnx.contrib' }),
+        makeNode('StringRegexReplace', ['a', 'p', 'r'], ['b'], { domain: 'ai.onnx.contrib' }),
+        makeNode('FusedGemm', ['x', 'w'], ['c'], { domain: 'com.microsoft' }),
+        makeNode('MyScale', ['x'], ['d'], { domain: 'local.fns' }),
+        makeNode('If', ['cond'], ['e'], {
+          attributes: [graphAttribute('then_branch', branch)],
+        }),
+      ],
+      inputs: [tensorValueInfo('x', FLOAT, ['N', 2])],
+      outputs: [tensorValueInfo('b', STRING, ['N'])],
+    });
+    const fn: FunctionProto = {
+      name: 'MyScale',
+      domain: 'local.fns',
+      node: [makeNode('Mul', ['x', 'x'], ['y'])],
+    };
+    model.functions = [fn];
+    expect(readGraphFacts(model).customOps).toEqual([
+      { opType: 'StringRegexReplace', domain: 'ai.onnx.contrib' },
+      { opType: 'Inverse', domain: 'com.example' },
+    ]);
+  });
+});
+
+describe('ZipMaps, labels and non-tensor outputs', () => {
+  function classifier(zipMapConsumer?: string) {
+    const nodes = [
+      makeNode('LinearClassifier', ['x'], ['label', 'scores'], {
+        ...ml,
+        attributes: [intsAttribute('classlabels_ints', [3, 7])],
+      }),
+      makeNode('ZipMap', ['scores'], ['zipped'], {
+        ...ml,
+        attributes: [intsAttribute('classlabels_int64s', [3, 7])],
+      }),
+      makeNode('Identity', ['zipped'], ['output_probability']),
+    ];
+    if (zipMapConsumer) nodes.push(makeNode(zipMapConsumer, ['zipped'], ['elsewhere']));
+    return makeModel({
+      nodes,
+      inputs: [tensorValueInfo('x', FLOAT, ['N', 4])],
+      outputs: [
+        tensorValueInfo('label', INT64, ['N']),
+        valueInfo('output_probability', zipMapType()),
+        valueInfo(
+          'seq',
+          typeFromObject({ sequence_type: { elem_type: { tensor_type: { elem_type: FLOAT } } } }),
+        ),
+        valueInfo(
+          'opt',
+          typeFromObject({ optional_type: { elem_type: { tensor_type: { elem_type: FLOAT } } } }),
+        ),
+      ],
+    });
+  }
+
+  it('finds a ZipMap reaching an output through Identity, with its labels', () => {
+    const facts = readGraphFacts(classifier());
+    expect(facts.zipMaps).toEqual([
+      {
+        output: 'output_probability',
+        input: 'scores',
+        labels: ['3', '7'],
+        labelType: 'int64',
+        node: 'zipped',
+      },
+    ]);
+    expect(facts.classifierLabels).toEqual(['3', '7']);
+    expect(facts.nonTensorOutputs).toEqual([
+      { name: 'output_probability', kind: 'sequence', fromZipMap: true },
+      { name: 'seq', kind: 'sequence', fromZipMap: false },
+      { name: 'opt', kind: 'optional', fromZipMap: false },
+    ]);
+  });
+
+  it('does not offer a ZipMap whose result another node reads', () => {
+    const facts = readGraphFacts(classifier('SequenceLength'));
+    expect(facts.zipMaps).toEqual([]);
+    expect(facts.nonTensorOutputs[0]).toEqual({
+      name: 'output_probability',
+      kind: 'sequence',
+      fromZipMap: false,
+    });
+  });
+
+  it('reads string labels of a tree ensemble', () => {
+    const model = makeModel({
+      nodes: [
+        makeNode('TreeEnsembleClassifier', ['x'], ['label', 'p'], {
+          ...ml,
+          attributes: [stringsAttribute('classlabels_strings', ['high', 'low'])],
+        }),
+      ],
+      inputs: [tensorValueInfo('x', FLOAT, ['N', 4])],
+      outputs: [tensorValueInfo('label', STRING, ['N']), tensorValueInfo('p', FLOAT, ['N', 2])],
+    });
+    const facts = readGraphFacts(model);
+    expect(facts.classifierLabels).toEqual(['high', 'low']);
+    expect(facts.zipMaps).toEqual([]);
+    expect(facts.nonTensorOutputs).toEqual([]);
+  });
+});
+
+describe('categories and missing values, traced to input columns', () => {
+  const constInts = (name: string, values: number[]) =>
+    makeNode('Constant', [], [name], {
+      attributes: [tensorAttribute('value', int64Tensor(name, [values.length], values))],
+    });
+
+  /** S: string [N, 3]; G: int64 [N, 1]; A, B: float [N, 1]; X: float [N, 2]. */
+  function encoders(): ModelProto {
+    const nodes = [
+      // S column 2 -> OneHotEncoder
+      makeNode('ArrayFeatureExtractor', ['S', 'idx2'], ['s2'], ml),
+      makeNode('OneHotEncoder', ['s2'], ['s2_hot'], {
+        ...ml,
+        attributes: [stringsAttribute('cats_strings', ['a', 'b'])],
+      }),
+      // S column 0 -> Gather(axis=1) with a Constant index -> LabelEncoder
+      constInts('idx0', [0]),
+      makeNode('Gather', ['S', 'idx0'], ['s0'], { attributes: [intAttribute('axis', 1)] }),
+      makeNode('LabelEncoder', ['s0'], ['s0_code'], {
+        ...ml,
+        attributes: [stringsAttribute('keys_strings', ['x', 'y', 'z'])],
+      }),
+      // S column 1 -> Slice on the last axis -> Cast -> Reshape -> CategoryMapper
+      makeNode('Slice', ['S', 'one', 'two', 'axis1'], ['s1']),
+      makeNode('Cast', ['s1'], ['s1c'], { attributes: [intAttribute('to', STRING)] }),
+      makeNode('Reshape', ['s1c', 'flat'], ['s1r']),
+      makeNode('CategoryMapper', ['s1r'], ['s1_id'], {
+        ...ml,
+        attributes: [stringsAttribute('cats_strings', ['p', 'q'])],
+      }),
+      // G (int64, one column) -> Identity -> Squeeze -> OneHotEncoder with int64 categories
+      makeNode('Identity', ['G'], ['g1']),
+      makeNode('Squeeze', ['g1'], ['g2']),
+      makeNode('OneHotEncoder', ['g2'], ['g_hot'], {
+        ...ml,
+        attributes: [intsAttribute('cats_int64s', [10, 20])],
+      }),
+      // An encoder after arithmetic is not traced.
+      makeNode('Add', ['G', 'G'], ['g_sum']),
+      makeNode('OneHotEncoder', ['g_sum'], ['g_sum_hot'], {
+        ...ml,
+        attributes: [intsAttribute('cats_int64s', [1])],
+      }),
+      // Gather on rows (axis 0) is not a column selection.
+      makeNode('Gather', ['S', 'idx0'], ['row0'], { attributes: [intAttribute('axis', 0)] }),
+      makeNode('LabelEncoder', ['row0'], ['row0_code'], {
+        ...ml,
+        attributes: [stringsAttribute('keys_strings', ['r'])],
+      }),
+    ];
+    return makeModel({
+      nodes,
+      inputs: [tensorValueInfo('S', STRING, ['N', 3]), tensorValueInfo('G', INT64, ['N', 1])],
+      outputs: [tensorValueInfo('s2_hot', FLOAT, ['N', 2])],
+      initializers: [
+        int64Tensor('idx2', [1], [2]),
+        int64Tensor('one', [1], [1]),
+        int64Tensor('two', [1], [2]),
+        int64Tensor('axis1', [1], [-1]),
+        int64Tensor('flat', [1], [-1]),
+      ],
+    });
+  }
+
+  it('gives each column the categories its encoder applies', () => {
+    expect(categoriesOf(encoders())).toEqual({
+      S: { 0: ['x', 'y', 'z'], 1: ['p', 'q'], 2: ['a', 'b'] },
+      G: { 0: ['10', '20'] },
+    });
+  });
+
+  function imputers(): ModelProto {
+    const nan = floatAttribute('replaced_value_float', Number.NaN);
+    return makeModel({
+      nodes: [
+        makeNode('Concat', ['A', 'B'], ['ab'], { attributes: [intAttribute('axis', 1)] }),
+        makeNode('Imputer', ['ab'], ['ab_filled'], {
+          ...ml,
+          attributes: [nan, floatsAttribute('imputed_value_floats', [1, 2])],
+        }),
+        makeNode('ArrayFeatureExtractor', ['X', 'idx1'], ['x1'], ml),
+        makeNode('IsNaN', ['x1'], ['x1_missing']),
+        makeNode('Imputer', ['X'], ['x_zero_filled'], {
+          ...ml,
+          attributes: [floatAttribute('replaced_value_float', 0)],
+        }),
+      ],
+      inputs: [
+        tensorValueInfo('A', FLOAT, ['N', 1]),
+        tensorValueInfo('B', FLOAT, ['N', 1]),
+        tensorValueInfo('X', FLOAT, ['N', 2]),
+      ],
+      outputs: [tensorValueInfo('ab_filled', FLOAT, ['N', 2])],
+      initializers: [int64Tensor('idx1', [1], [1])],
+    });
+  }
+
+  it('marks the columns an imputer replacing NaN (or IsNaN) reads as nullable', () => {
+    expect(nullableOf(imputers())).toEqual({ A: [0], B: [0], X: [1] });
+  });
+
+  it('reads the wild scikit-learn ColumnTransformer export', () => {
+    const model = decodeModel(
+      readFileSync(join(wild, 'skl-columns-mixed.onnx')),
+      'skl-columns-mixed.onnx',
+    );
+    expect(categoriesOf(model)).toEqual({
+      Geography: { 0: ['France', 'Germany', 'Spain'] },
+      Gender: { 0: ['Female', 'Male'] },
+    });
+    expect(nullableOf(model)).toEqual({ CreditScore: [0], Age: [0] });
+  });
+});
+
+describe('StringNormalizers', () => {
+  it('reports each one, in functions too, with its locale or none', () => {
+    const model = makeModel({
+      nodes: [
+        makeNode('StringNormalizer', ['t'], ['u'], {
+          name: 'lower',
+          attributes: [stringAttribute('case_change_action', 'LOWER')],
+        }),
+      ],
+      inputs: [tensorValueInfo('t', STRING, ['C'])],
+      outputs: [tensorValueInfo('u', STRING, ['C'])],
+    });
+    model.functions = [
+      {
+        name: 'f',
+        domain: 'local',
+        node: [
+          makeNode('StringNormalizer', ['a'], ['b'], {
+            attributes: [stringAttribute('locale', 'en_US')],
+          }),
+        ],
+      },
+    ];
+    expect(readGraphFacts(model).stringNormalizers).toEqual([
+      { name: 'lower', locale: undefined, caseChangeAction: 'LOWER' },
+      { name: 'b', locale: 'en_US', caseChangeAction: 'NONE' },
+    ]);
+  });
+});
+
+interface ManifestEntry {
+  file: string;
+  accept: boolean;
+  labels?: string[];
+  refusal?: string;
+}
+const manifestPath = join(wild, 'manifest.json');
+const manifest = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { fixtures: ManifestEntry[] })
+  .fixtures;
+const decodable = manifest.filter(
+  (f) => f.accept || ['ai.onnx.contrib', 'sequence', 'map'].includes(f.refusal ?? ''),
+);
+
+describe('the wild corpus (generator/__fixtures__/models/wild/manifest.json)', () => {
+  it.each(decodable)('$file: the facts match the manifest', (entry) => {
+    const model = decodeModel(readFileSync(join(wild, entry.file)), entry.file);
+    const facts = readGraphFacts(model);
+    if (entry.labels) {
+      expect(facts.classifierLabels).toEqual(entry.labels);
+      expect(facts.zipMaps.map((z) => z.labels)).toEqual([entry.labels]);
+    }
+    expect(facts.customOps.map((c) => c.domain)).toEqual(
+      entry.refusal === 'ai.onnx.contrib' ? ['ai.onnx.contrib'] : [],
+    );
+    const refusedOutputs = facts.nonTensorOutputs.filter((o) => !o.fromZipMap).map((o) => o.kind);
+    expect(refusedOutputs).toEqual(entry.refusal === 'sequence' ? ['sequence'] : []);
+  });
+
+  it('the TF-IDF export has a LOWER StringNormalizer without a locale', () => {
+    const model = decodeModel(readFileSync(join(wild, 'skl-tfidf-no-locale.onnx')), 'm');
+    expect(readGraphFacts(model).stringNormalizers).toEqual([
+      { name: expect.any(String), locale: undefined, caseChangeAction: 'LOWER' },
+    ]);
+  });
+});

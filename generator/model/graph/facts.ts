@@ -1,0 +1,291 @@
+/**
+ * What a graph states about serving it, read from the graph alone: operators onnxruntime lacks,
+ * ZipMaps, class labels, the categories encoders apply to each input column, the columns an
+ * imputer treats as missing, StringNormalizer locales, and outputs that are not tensors.
+ */
+import {
+  type FunctionProto,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  DataType,
+  attributeOf,
+  bytesToString,
+  int64ToNumber,
+  int64ToString,
+  intsAttribute,
+  nodeLabel,
+  stringAttribute,
+  stringsAttribute,
+  typeKind,
+} from './onnx.js';
+import { ColumnTracer, type Column } from './trace.js';
+
+/** Operator domains onnxruntime(-node) implements. */
+export const runtimeDomains: ReadonlySet<string> = new Set([
+  '',
+  'ai.onnx',
+  'ai.onnx.ml',
+  'com.microsoft',
+  'com.microsoft.nchwc',
+  'ai.onnx.preview.training',
+]);
+
+export interface ZipMapFact {
+  /** The graph output the ZipMap produces (directly or through Identity nodes). */
+  readonly output: string;
+  /** The float [N, C] tensor the ZipMap reads. */
+  readonly input: string;
+  readonly labels: readonly string[];
+  readonly labelType: 'string' | 'int64';
+  /** The ZipMap node's name (or its output when unnamed). */
+  readonly node: string;
+}
+
+export interface StringNormalizerFact {
+  readonly name: string;
+  /** The `locale` attribute; undefined when the node has none. */
+  readonly locale: string | undefined;
+  readonly caseChangeAction: string;
+}
+
+export interface NonTensorOutput {
+  readonly name: string;
+  readonly kind: 'sequence' | 'map' | 'optional' | 'sparse tensor' | 'opaque';
+  /** A ZipMap produces it, so `removeZipMaps` makes it a tensor. */
+  readonly fromZipMap: boolean;
+}
+
+export interface GraphFacts {
+  readonly opsetImports: ReadonlyArray<{ readonly domain: string; readonly version: number }>;
+  /** Operators of domains onnxruntime does not implement (model-local functions excepted). */
+  readonly customOps: ReadonlyArray<{ readonly opType: string; readonly domain: string }>;
+  readonly zipMaps: readonly ZipMapFact[];
+  /** Labels a classifier node states, in probability column order; undefined when none does. */
+  readonly classifierLabels: readonly string[] | undefined;
+  /** Graph input -> column -> the categories an encoder applies to it. */
+  readonly categories: ReadonlyMap<string, ReadonlyMap<number, readonly string[]>>;
+  /** Graph input -> columns an imputer (NaN replaced) or IsNaN reads. */
+  readonly nullable: ReadonlyMap<string, ReadonlySet<number>>;
+  readonly stringNormalizers: readonly StringNormalizerFact[];
+  readonly nonTensorOutputs: readonly NonTensorOutput[];
+}
+
+export function readGraphFacts(model: ModelProto): GraphFacts {
+  const graph = model.graph!;
+  const tracer = new ColumnTracer(graph);
+  const found = findZipMaps(graph);
+  const zipMapOutputs = new Set(found.flatMap((z) => z.outputs));
+  const nodes = [...allNodes(model)];
+  return {
+    opsetImports: model.opset_import.map((o) => ({
+      domain: o.domain ?? '',
+      version: int64ToNumber(o.version),
+    })),
+    customOps: customOps(nodes, model.functions),
+    zipMaps: found.map((z) => z.fact),
+    classifierLabels: classifierLabels(graph),
+    categories: categoriesByColumn(graph, tracer),
+    nullable: nullableColumns(graph, tracer),
+    stringNormalizers: nodes
+      .filter((n) => n.op_type === 'StringNormalizer')
+      .map((n) => ({
+        name: nodeLabel(n),
+        locale: stringAttribute(n, 'locale'),
+        caseChangeAction: stringAttribute(n, 'case_change_action') ?? 'NONE',
+      })),
+    nonTensorOutputs: graph.output.flatMap((o) => {
+      const kind = typeKind(o.type);
+      if (!kind || kind === 'tensor') return [];
+      return [
+        {
+          name: o.name ?? '',
+          kind: kind as NonTensorOutput['kind'],
+          fromZipMap: zipMapOutputs.has(o.name ?? ''),
+        },
+      ];
+    }),
+  };
+}
+
+/** Every node of the model: the main graph, its subgraphs (If, Loop, Scan) and local functions. */
+export function* allNodes(model: ModelProto): Generator<NodeProto> {
+  if (model.graph) yield* graphNodes(model.graph);
+  for (const f of model.functions) for (const n of f.node) yield* nodeAndSubgraphs(n);
+}
+
+function* graphNodes(graph: GraphProto): Generator<NodeProto> {
+  for (const node of graph.node) yield* nodeAndSubgraphs(node);
+}
+
+function* nodeAndSubgraphs(node: NodeProto): Generator<NodeProto> {
+  yield node;
+  for (const a of node.attribute) {
+    if (a.g) yield* graphNodes(a.g);
+    for (const g of a.graphs) yield* graphNodes(g);
+  }
+}
+
+function customOps(nodes: readonly NodeProto[], functions: readonly FunctionProto[]) {
+  const local = new Set(functions.map((f) => `${f.domain ?? ''}\0${f.name ?? ''}`));
+  const seen = new Map<string, { opType: string; domain: string }>();
+  for (const n of nodes) {
+    const domain = n.domain ?? '';
+    const opType = n.op_type ?? '';
+    const key = `${domain}\0${opType}`;
+    if (runtimeDomains.has(domain) || local.has(key) || seen.has(key)) continue;
+    seen.set(key, { opType, domain });
+  }
+  return [...seen.values()];
+}
+
+export interface FoundZipMap {
+  readonly node: NodeProto;
+  readonly fact: ZipMapFact;
+  /** Graph outputs it produces (its own output, or through Identity nodes). */
+  readonly outputs: readonly string[];
+  /** Its output and every Identity output on the way to the graph outputs. */
+  readonly values: readonly string[];
+}
+
+/** ZipMaps whose result only reaches graph outputs (directly or through Identity nodes). */
+export function findZipMaps(graph: GraphProto): FoundZipMap[] {
+  const consumers = new Map<string, NodeProto[]>();
+  for (const n of graph.node)
+    for (const i of n.input) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const graphOutputs = new Set(graph.output.map((o) => o.name ?? ''));
+  const found: FoundZipMap[] = [];
+  for (const node of graph.node) {
+    if (
+      node.op_type !== 'ZipMap' ||
+      node.domain !== 'ai.onnx.ml' ||
+      !node.input[0] ||
+      !node.output[0]
+    )
+      continue;
+    const values: string[] = [];
+    if (!identityChain(node.output[0], consumers, values)) continue;
+    const outputs = values.filter((v) => graphOutputs.has(v));
+    const strings = stringsAttribute(node, 'classlabels_strings');
+    const labels = strings ?? intsAttribute(node, 'classlabels_int64s') ?? [];
+    if (outputs.length === 0 || labels.length === 0) continue;
+    found.push({
+      node,
+      outputs,
+      values,
+      fact: {
+        output: outputs[0]!,
+        input: node.input[0],
+        labels,
+        labelType: strings ? 'string' : 'int64',
+        node: nodeLabel(node),
+      },
+    });
+  }
+  return found;
+}
+
+/** Collects `value` and the Identity outputs it flows into; false if anything else reads them. */
+function identityChain(
+  value: string,
+  consumers: ReadonlyMap<string, NodeProto[]>,
+  into: string[],
+): boolean {
+  into.push(value);
+  for (const c of consumers.get(value) ?? []) {
+    const isIdentity = c.op_type === 'Identity' && (c.domain ?? '') === '' && c.output[0];
+    if (!isIdentity || !identityChain(c.output[0]!, consumers, into)) return false;
+  }
+  return true;
+}
+
+const classifierLabelAttributes = ['classlabels_strings', 'classlabels_int64s', 'classlabels_ints'];
+
+/** The labels the first classifier node states (TreeEnsemble/Linear/SVM classifiers and others). */
+export function classifierLabels(graph: GraphProto): string[] | undefined {
+  for (const node of graph.node) {
+    for (const name of classifierLabelAttributes) {
+      const a = attributeOf(node, name);
+      if (a && a.strings.length > 0) return a.strings.map(bytesToString);
+      if (a && a.ints.length > 0) return a.ints.map(int64ToString);
+    }
+  }
+  return undefined;
+}
+
+type ColumnMap<T> = Map<string, Map<number, T>>;
+
+function categoriesByColumn(graph: GraphProto, tracer: ColumnTracer) {
+  const elemTypes = new Map(graph.input.map((i) => [i.name ?? '', i.type?.tensor_type?.elem_type]));
+  const result: ColumnMap<string[]> = new Map();
+  for (const node of graph.node) {
+    if (node.domain !== 'ai.onnx.ml' || !node.input[0]) continue;
+    const columns = tracer.columnsOf(node.input[0]);
+    if (!columns || columns.length === 0) continue;
+    const categories = encoderCategories(node, elemTypes.get(columns[0]!.input));
+    if (!categories) continue;
+    for (const c of columns) addCategories(result, c, categories);
+  }
+  return result;
+}
+
+/** The categories an encoder node matches its input against; undefined for other nodes. */
+function encoderCategories(
+  node: NodeProto,
+  inputElemType: number | undefined,
+): string[] | undefined {
+  const strings = (name: string) => stringsAttribute(node, name);
+  const ints = (name: string) => intsAttribute(node, name);
+  switch (node.op_type) {
+    case 'OneHotEncoder':
+      return strings('cats_strings') ?? ints('cats_int64s');
+    case 'LabelEncoder':
+      return strings('keys_strings') ?? ints('keys_int64s') ?? keysTensor(node);
+    case 'CategoryMapper':
+      return inputElemType === DataType.INT64 ? ints('cats_int64s') : strings('cats_strings');
+    default:
+      return undefined;
+  }
+}
+
+/** LabelEncoder (ai.onnx.ml 4) keys given as a tensor. */
+function keysTensor(node: NodeProto): string[] | undefined {
+  const t = attributeOf(node, 'keys_tensor')?.t;
+  if (!t) return undefined;
+  if (t.data_type === DataType.STRING && t.string_data.length > 0)
+    return t.string_data.map(bytesToString);
+  if (t.data_type === DataType.INT64 && t.int64_data.length > 0)
+    return t.int64_data.map(int64ToString);
+  return undefined;
+}
+
+function addCategories(
+  result: ColumnMap<string[]>,
+  c: Column,
+  categories: readonly string[],
+): void {
+  const byColumn = result.get(c.input) ?? new Map<number, string[]>();
+  result.set(c.input, byColumn);
+  const known = byColumn.get(c.column) ?? [];
+  byColumn.set(c.column, [...known, ...categories.filter((x) => !known.includes(x))]);
+}
+
+function nullableColumns(graph: GraphProto, tracer: ColumnTracer) {
+  const result = new Map<string, Set<number>>();
+  for (const node of graph.node) {
+    if (!node.input[0] || !readsMissingValues(node)) continue;
+    for (const c of tracer.columnsOf(node.input[0]) ?? []) {
+      const set = result.get(c.input) ?? new Set<number>();
+      result.set(c.input, set.add(c.column));
+    }
+  }
+  return result;
+}
+
+/** An Imputer replacing NaN, or an IsNaN test: the graph handles a missing (NaN) value. */
+function readsMissingValues(node: NodeProto): boolean {
+  if (node.op_type === 'IsNaN' && (node.domain ?? '') === '') return true;
+  if (node.op_type !== 'Imputer' || node.domain !== 'ai.onnx.ml') return false;
+  const replaced = attributeOf(node, 'replaced_value_float');
+  return replaced !== undefined && Number.isNaN(replaced.f);
+}

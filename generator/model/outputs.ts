@@ -1,0 +1,142 @@
+/**
+ * Output roles and the task: which graph output is the label, the class probabilities or the
+ * predicted value, and what the model predicts. Inferred from what the graph states (classifier
+ * operators, ZipMap, output names and types); where that is not safe, the user is asked
+ * (`TaskUnclearError`), never guessed for.
+ */
+import { UsageError, UserError } from '../errors.js';
+import type { ModelContract, TaskKind, TensorInfo } from './contract.js';
+import type { GraphHints } from './features.js';
+import type { Sidecar } from './sidecar.js';
+
+export type OutputRoles = ModelContract['outputNames'];
+
+/** The task cannot be told from the graph: exit 2 naming `--task`, or a question in a terminal. */
+export class TaskUnclearError extends UsageError {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    readonly choices: readonly TaskKind[],
+  ) {
+    super(
+      `${path}: cannot tell what the model predicts (${reason}); pass --task ${choices.join('|')} (tensor serves every output by name)`,
+    );
+    this.name = 'TaskUnclearError';
+  }
+}
+
+const isFloat = (o: TensorInfo) => o.type === 'float32' || o.type === 'float64';
+const width = (o: TensorInfo) => (o.shape.length >= 2 ? o.shape[o.shape.length - 1] : 1);
+
+export function describeOutputs(outputs: readonly TensorInfo[]): string {
+  return outputs
+    .map((o) => `${o.name} ${o.type}[${o.shape.map((d) => d || '?').join(',')}]`)
+    .join(', ');
+}
+
+/** Roles of a records model's outputs, for the given task. */
+export function outputRoles(
+  path: string,
+  outputs: readonly TensorInfo[],
+  task: TaskKind,
+  sidecar: Sidecar | undefined,
+): OutputRoles {
+  const byName = (n: string | undefined) => (n ? outputs.find((o) => o.name === n) : undefined);
+  const declared = sidecar?.outputs ?? {};
+  for (const [role, n] of Object.entries(declared)) {
+    if (!byName(n))
+      throw new UserError(
+        `${path}: the sidecar names output "${n}" (${role}) but the model has no such output`,
+      );
+  }
+  if (task === 'tensor') return {};
+  if (task === 'regression') {
+    const prediction =
+      byName(declared.prediction) ??
+      byName('prediction') ??
+      byName('variable') ??
+      outputs.find((o) => isFloat(o) && width(o) === 1);
+    if (!prediction) {
+      throw new UserError(
+        `${path}: task "regression" needs a float output of width 1; the model has ${describeOutputs(outputs)}`,
+      );
+    }
+    return { prediction: prediction.name };
+  }
+  const probabilities =
+    byName(declared.probabilities) ??
+    byName('probabilities') ??
+    byName('output_probability') ??
+    outputs.find(
+      (o) =>
+        isFloat(o) && o.shape.length === 2 && typeof width(o) === 'number' && Number(width(o)) > 1,
+    );
+  if (!probabilities) {
+    throw new UserError(
+      `${path}: task "${task}" needs a class-probability output [N, C]; the model has ${describeOutputs(outputs)}`,
+    );
+  }
+  const label =
+    byName(declared.label) ??
+    byName('label') ??
+    byName('output_label') ??
+    outputs.find(
+      (o) =>
+        o !== probabilities && (o.type === 'int64' || o.type === 'string') && o.shape.length === 1,
+    );
+  return { ...(label ? { label: label.name } : {}), probabilities: probabilities.name };
+}
+
+/** The task a records model's graph states, or a TaskUnclearError. */
+export function inferRecordsTask(
+  path: string,
+  outputs: readonly TensorInfo[],
+  hints: GraphHints,
+  onlyText: boolean,
+): TaskKind {
+  const floats = outputs.filter(isFloat);
+  const probabilities = floats.find(
+    (o) => o.shape.length === 2 && typeof width(o) === 'number' && Number(width(o)) > 1,
+  );
+  const labelLike = outputs.some(
+    (o) => (o.type === 'int64' || o.type === 'string') && o.shape.length === 1,
+  );
+  if (hints.classifier || (probabilities && labelLike)) {
+    const classes = hints.labels?.length ?? (probabilities ? Number(width(probabilities)) : 0);
+    if (onlyText) return 'text-classification';
+    if (classes === 2) return 'binary';
+    if (classes > 2) return 'multiclass';
+  }
+  if (floats.length === 1 && outputs.length === 1 && width(floats[0]!) === 1) return 'regression';
+  throw new TaskUnclearError(
+    path,
+    `outputs ${describeOutputs(outputs)} and no classifier operator`,
+    ['tensor', 'regression', 'binary', 'multiclass'],
+  );
+}
+
+/** Class labels: the sidecar's, else the graph's, else "0".."C-1"; they must agree. */
+export function classLabels(
+  path: string,
+  classes: number,
+  sidecar: Sidecar | undefined,
+  hints: GraphHints,
+): string[] {
+  const graph = hints.labels;
+  if (sidecar?.labels && graph && sidecar.labels.join('\0') !== graph.join('\0')) {
+    // Names for integer classes are the sidecar's to give; only string labels must match.
+    const graphNamesClasses = graph.some((l) => !/^-?\d+$/.test(l));
+    if (graphNamesClasses) {
+      throw new UserError(
+        `${path}: the sidecar's labels [${sidecar.labels.join(', ')}] disagree with the graph's classes [${graph.join(', ')}] (in probability order); fix "labels" in model.schema.json`,
+      );
+    }
+  }
+  const labels = sidecar?.labels ?? graph ?? Array.from({ length: classes }, (_, i) => String(i));
+  if (classes > 0 && labels.length !== classes) {
+    throw new UserError(
+      `${path}: ${sidecar?.labels ? 'the sidecar lists' : 'the graph names'} ${labels.length} labels but the model outputs ${classes} class probabilities`,
+    );
+  }
+  return [...labels];
+}

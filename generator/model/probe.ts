@@ -1,0 +1,254 @@
+/**
+ * Model runs at generation time: a smoke run of the served graph on generated rows (so that no
+ * request the service accepts can hit a model error a check here would have found), runnable
+ * example shapes for tensor models, and the proof that a rewritten graph answers like the
+ * original.
+ */
+import { UserError } from '../errors.js';
+import type { Feature, ModelContract, TensorInfo } from './contract.js';
+import { type OrtTensor, type Session, ort } from './signature.js';
+
+export type SampleRow = Record<string, number | string | null>;
+
+/** Deterministic rows covering every feature: values inside their ranges, every category seen. */
+export function sampleRows(features: readonly Feature[], count: number): SampleRow[] {
+  const rows: SampleRow[] = [];
+  for (let r = 0; r < count; r++) {
+    const row: SampleRow = {};
+    for (const f of features) row[f.name] = sampleValue(f, r);
+    rows.push(row);
+  }
+  return rows;
+}
+
+function sampleValue(f: Feature, r: number): number | string {
+  switch (f.type) {
+    case 'category':
+      return f.categories.length > 0 ? f.categories[r % f.categories.length]! : `value${r % 3}`;
+    case 'text':
+      return ['growth beats expectations', 'shares fell sharply', 'the report is due'][r % 3]!;
+    default: {
+      const lo = f.min ?? (f.max !== undefined ? f.max - 100 : -3);
+      const hi = f.max ?? (f.min !== undefined ? f.min + 100 : 3);
+      const t = ((r * 7919) % 97) / 96;
+      const v = lo + (hi - lo) * t;
+      return f.type === 'integer' ? Math.round(v) : Math.round(v * 1000) / 1000;
+    }
+  }
+}
+
+/** Rows -> one tensor per graph input (as the service packs them). */
+export async function recordFeeds(
+  rows: readonly SampleRow[],
+  inputs: readonly TensorInfo[],
+  features: readonly Feature[],
+): Promise<Record<string, OrtTensor>> {
+  const { Tensor } = await ort();
+  const feeds: Record<string, OrtTensor> = {};
+  const n = rows.length;
+  for (const input of inputs) {
+    const mine = features.filter((f) => f.input === input.name);
+    const width = input.shape.length === 2 ? Math.max(1, mine.length) : 1;
+    const dims = input.shape.length === 1 ? [n] : [n, width];
+    const values = rows.flatMap((row) =>
+      Array.from(
+        { length: width },
+        (_, c) => row[mine.find((f) => f.column === c)?.name ?? ''] ?? null,
+      ),
+    );
+    feeds[input.name] = makeTensor(Tensor, input.type, values, dims);
+  }
+  return feeds;
+}
+
+function makeTensor(
+  Tensor: Awaited<ReturnType<typeof ort>>['Tensor'],
+  type: string,
+  values: ReadonlyArray<number | string | null>,
+  dims: number[],
+): OrtTensor {
+  switch (type) {
+    case 'string':
+      return new Tensor(
+        'string',
+        values.map((v) => (v === null ? '' : String(v))),
+        dims,
+      );
+    case 'int64':
+      return new Tensor(
+        'int64',
+        BigInt64Array.from(values, (v) => BigInt(Math.trunc(Number(v ?? 0)))),
+        dims,
+      );
+    case 'int32':
+      return new Tensor(
+        'int32',
+        Int32Array.from(values, (v) => Number(v ?? 0)),
+        dims,
+      );
+    case 'float64':
+      return new Tensor(
+        'float64',
+        Float64Array.from(values, (v) => (v === null ? NaN : Number(v))),
+        dims,
+      );
+    default:
+      return new Tensor(
+        'float32',
+        Float32Array.from(values, (v) => (v === null ? NaN : Number(v))),
+        dims,
+      );
+  }
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err)
+    .split('\n')[0]!
+    .slice(0, 300);
+}
+
+/**
+ * Runs the served graph on generated rows, one at a time and (when requests are merged) several
+ * at once; a failure is a refusal now rather than a 500 later.
+ */
+export async function smokeRecords(
+  path: string,
+  session: Session,
+  contract: ModelContract,
+): Promise<void> {
+  const { batching } = contract;
+  const sizes =
+    batching.mode === 'fixed' ? [batching.size!] : batching.mode === 'merge' ? [1, 3] : [1];
+  for (const n of sizes) {
+    const rows = sampleRows(contract.features, n);
+    try {
+      await session.run(await recordFeeds(rows, contract.inputs, contract.features));
+    } catch (err) {
+      throw new UserError(
+        `${path}: the model fails on ${n} generated row${n === 1 ? '' : 's'} (${firstLine(err)}): check its input shapes, or describe the features in a model.schema.json`,
+      );
+    }
+  }
+}
+
+/** Candidate sizes for a dynamic non-batch dimension, smallest first. */
+const candidateSizes = [1, 8, 16, 32, 64, 128, 224, 256, 512, 1024, 4096, 16000];
+
+/**
+ * Shapes a tensor model runs with: the batch dimension 1, fixed dimensions as they are, and each
+ * dynamic dimension the smallest candidate size that runs (one size per dimension name).
+ */
+export async function exampleShapes(
+  path: string,
+  session: Session,
+  inputs: readonly TensorInfo[],
+): Promise<Record<string, number[]>> {
+  // A dimension named like some input's leading dimension is the batch, wherever it stands.
+  const leading = new Set(inputs.map((i) => i.shape[0]).filter((d) => typeof d === 'string'));
+  const symbols = new Set<string>();
+  for (const i of inputs)
+    i.shape.forEach((d, k) => k > 0 && typeof d === 'string' && !leading.has(d) && symbols.add(d));
+  let lastError: unknown;
+  for (const size of symbols.size === 0 ? [1] : candidateSizes) {
+    const shapes: Record<string, number[]> = {};
+    for (const i of inputs) {
+      shapes[i.name] = i.shape.map((d, k) =>
+        typeof d === 'number' ? d : k === 0 || leading.has(d) ? 1 : size,
+      );
+    }
+    try {
+      await session.run(await zeroFeeds(inputs, shapes));
+      return shapes;
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw new UserError(
+    `${path}: the model did not run on zero-filled inputs of any tried size (${firstLine(lastError)}): describe a working example in model.schema.json or re-export with fixed sizes`,
+  );
+}
+
+export async function zeroFeeds(
+  inputs: readonly TensorInfo[],
+  shapes: Readonly<Record<string, readonly number[]>>,
+): Promise<Record<string, OrtTensor>> {
+  const { Tensor } = await ort();
+  const feeds: Record<string, OrtTensor> = {};
+  for (const i of inputs) {
+    const dims = [...shapes[i.name]!];
+    const size = dims.reduce((a, b) => a * b, 1);
+    feeds[i.name] = zeroTensor(Tensor, i.type, size, dims);
+  }
+  return feeds;
+}
+
+function zeroTensor(
+  Tensor: Awaited<ReturnType<typeof ort>>['Tensor'],
+  type: string,
+  size: number,
+  dims: number[],
+): OrtTensor {
+  switch (type) {
+    case 'string':
+      return new Tensor('string', new Array<string>(size).fill(''), dims);
+    case 'bool':
+      return new Tensor('bool', new Uint8Array(size), dims);
+    case 'int64':
+      return new Tensor('int64', new BigInt64Array(size), dims);
+    case 'int32':
+      return new Tensor('int32', new Int32Array(size), dims);
+    case 'int16':
+      return new Tensor('int16', new Int16Array(size), dims);
+    case 'uint16':
+      return new Tensor('uint16', new Uint16Array(size), dims);
+    case 'int8':
+      return new Tensor('int8', new Int8Array(size), dims);
+    case 'uint8':
+      return new Tensor('uint8', new Uint8Array(size), dims);
+    case 'float64':
+      return new Tensor('float64', new Float64Array(size), dims);
+    default:
+      return new Tensor('float32', new Float32Array(size), dims);
+  }
+}
+
+/**
+ * Proves a ZipMap removal faithful: the original graph's labels (the ZipMap is not run when only
+ * the label is fetched) equal the rewritten graph's exactly, and each row's most probable class
+ * is its label. Returns the sentence recorded in the model's lineage.
+ */
+export async function proveZipMapRemoval(
+  path: string,
+  original: Session,
+  served: Session,
+  contract: ModelContract,
+  rows: readonly SampleRow[],
+): Promise<string> {
+  const label = contract.outputNames.label;
+  const probabilities = contract.outputNames.probabilities!;
+  if (!label) return `no label output to compare; ${rows.length} rows ran`;
+  const feeds = async () => recordFeeds(rows, contract.inputs, contract.features);
+  const before = (await original.run(await feeds(), [label]))[label]!.data;
+  const after = await served.run(await feeds(), [label, probabilities]);
+  const labels = after[label]!.data;
+  const probs = after[probabilities]!.data as Float32Array;
+  const classes = contract.labels.length;
+  const mismatches: string[] = [];
+  for (let r = 0; r < rows.length; r++) {
+    if (String(before[r]) !== String(labels[r])) {
+      mismatches.push(`row ${r}: label ${String(before[r])} became ${String(labels[r])}`);
+      continue;
+    }
+    const row = Array.from(probs.subarray(r * classes, (r + 1) * classes));
+    const best = Math.max(...row);
+    const index = contract.labels.indexOf(String(labels[r]));
+    if (index < 0 || row[index]! < best - 1e-6)
+      mismatches.push(`row ${r}: label ${String(labels[r])} is not the most probable class`);
+  }
+  if (mismatches.length > 0) {
+    throw new UserError(
+      `${path}: removing the ZipMap would change the answers (${mismatches.slice(0, 3).join('; ')}); export with zipmap=False instead`,
+    );
+  }
+  return `the original and rewritten graphs gave the same label on ${rows.length} generated rows, and each row's most probable class is its label`;
+}

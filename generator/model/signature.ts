@@ -1,0 +1,87 @@
+/**
+ * onnxruntime-node's view of a graph: its inputs and outputs as the runtime will serve them, and
+ * model runs at generation time (rewrite proofs, smoke runs). Load failures become one-line
+ * UserErrors that name the problem and the fix, never a raw C++ message alone.
+ */
+import { UserError } from '../errors.js';
+import type { TensorInfo } from './contract.js';
+
+type Ort = typeof import('onnxruntime-node');
+export type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
+export type OrtTensor = InstanceType<Ort['Tensor']>;
+
+let ortModule: Promise<Ort> | undefined;
+/** Imported lazily: loading the native binding is the slowest step of a run. */
+export function ort(): Promise<Ort> {
+  ortModule ??= import('onnxruntime-node');
+  return ortModule;
+}
+
+/** Translates onnxruntime's load errors into what the user can do about them. */
+export function explainLoadError(path: string, err: unknown): UserError {
+  const raw = String((err as Error)?.message ?? err)
+    .replace(/^Load model from .*? failed:/, '')
+    .trim();
+  const firstLine = raw.split('\n')[0]!.slice(0, 300);
+  const missingOp =
+    /Could not find an implementation for (\w+)\((\d+)\) node with name '([^']*)'/.exec(raw);
+  if (missingOp) {
+    return new UserError(
+      `${path}: onnxruntime-node has no kernel for ${missingOp[1]} (opset ${missingOp[2]}, node "${missingOp[3]}"): re-export with a supported opset/element type, or replace the operator`,
+    );
+  }
+  const unknownOp = /No Op registered for (\w+) with domain_version of (\d+)/.exec(raw);
+  if (unknownOp) {
+    return new UserError(
+      `${path}: operator ${unknownOp[1]} (domain version ${unknownOp[2]}) is unknown to onnxruntime-node: re-export with standard ONNX operators`,
+    );
+  }
+  if (/locale::facet|_S_create_c_locale|locale/i.test(raw)) {
+    return new UserError(
+      `${path}: a StringNormalizer names a locale this machine does not have (${firstLine}): give it locale "C.UTF-8" or install the locale`,
+    );
+  }
+  return new UserError(`${path} is not a loadable ONNX model: ${firstLine}`);
+}
+
+export async function openSession(bytes: Uint8Array, path: string): Promise<Session> {
+  const { InferenceSession } = await ort();
+  try {
+    return await InferenceSession.create(bytes, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      // As the service runs it: a probe that passes here passes there.
+      graphOptimizationLevel: 'all',
+      // Fatal only: the probes below try shapes that are expected to fail.
+      logSeverityLevel: 4,
+    });
+  } catch (err) {
+    throw explainLoadError(path, err);
+  }
+}
+
+export interface Signature {
+  readonly inputs: TensorInfo[];
+  readonly outputs: TensorInfo[];
+}
+
+export function signatureOf(session: Session): Signature {
+  const toInfo = (m: (typeof session.inputMetadata)[number]): TensorInfo => {
+    if (!m.isTensor) return { name: m.name, type: 'non-tensor', shape: [] };
+    return { name: m.name, type: m.type, shape: m.shape.map((d) => (d === -1 ? '' : d)) };
+  };
+  return {
+    inputs: session.inputMetadata.map(toInfo),
+    outputs: session.outputMetadata.map(toInfo),
+  };
+}
+
+/** Reads the graph's signature. Any failure is a UserError that names the file. */
+export async function readSignature(bytes: Uint8Array, path: string): Promise<Signature> {
+  const session = await openSession(bytes, path);
+  try {
+    return signatureOf(session);
+  } finally {
+    await session.release();
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The models users bring, as their tools export them by default (the fixture corpus in
+ * `__fixtures__/models/wild/`, made the way skl2onnx, onnxmltools and PyTorch make them): each is
+ * read as its manifest says, or refused with exit 2 and one line naming the problem and the fix.
+ */
+import { copyFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ExitCode, UserError } from '../errors.js';
+import { tempDir } from '../test-support/cli.js';
+import { type WildFixture, wildDir, wildManifest } from '../test-support/wild.js';
+import { readModel } from './introspect.js';
+import { TaskUnclearError } from './outputs.js';
+
+const fixtures = await wildManifest();
+const accepted = fixtures.filter((f) => f.accept && f.file !== 'symbolic-width.onnx');
+const refused = fixtures.filter((f) => !f.accept);
+/** Tasks the graph cannot state: the fixture is read with the task its manifest names. */
+const askedTask = (f: WildFixture) =>
+  f.task === 'tensor' && !f.file.startsWith('torch') ? 'tensor' : undefined;
+
+async function refusal(path: string): Promise<UserError> {
+  try {
+    await readModel(path);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UserError);
+    return err as UserError;
+  }
+  throw new Error(`${path} was accepted`);
+}
+
+describe.each(refused.map((f) => [f.file, f] as const))('refused: %s', (_name, f) => {
+  it(`exit 2, one line naming "${f.refusal}" and the fix, no stack`, async () => {
+    const err = await refusal(join(wildDir, f.file));
+    expect(err.exitCode).toBe(ExitCode.usage);
+    expect(err.message).not.toContain('\n');
+    expect(err.message.toLowerCase()).toContain(f.refusal!.toLowerCase());
+    expect(err.message).toMatch(/: (re-export|run|re-download|give|add|serve)|re-export/);
+    expect(err.details).toEqual([]);
+  });
+});
+
+describe.each(accepted.map((f) => [f.file, f] as const))('accepted: %s', (_name, f) => {
+  it(`is read as ${f.task}, ${f.batching} batching`, async () => {
+    const task = askedTask(f);
+    const { contract, rewritten } = await readModel(join(wildDir, f.file), task ? { task } : {});
+    expect(contract.task).toBe(f.task);
+    expect(contract.batching.mode).toBe(f.batching);
+    if (f.batchSize) expect(contract.batching.size).toBe(f.batchSize);
+    if (f.labels) expect(contract.labels).toEqual(f.labels);
+    // Every output is served: a role or, failing that, by name.
+    const served = new Set([...Object.values(contract.outputNames), ...contract.extraOutputs]);
+    expect([...served].sort()).toEqual(contract.outputs.map((o) => o.name).sort());
+    const zipMap = (f as { zipmapInput?: string }).zipmapInput !== undefined;
+    expect(rewritten).toBe(zipMap || f.file.includes('no-locale'));
+    if (rewritten) {
+      expect(contract.origin?.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(contract.origin?.sha256).not.toBe(contract.sha256);
+      expect(contract.origin?.rewrites.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('what the graph states, without a sidecar', () => {
+  it('categories from the OneHotEncoders (unknown ones rejected) and nullable columns from the Imputer', async () => {
+    const { contract } = await readModel(join(wildDir, 'skl-columns-mixed.onnx'));
+    const byName = Object.fromEntries(contract.features.map((f) => [f.name, f]));
+    expect(byName.Geography).toMatchObject({
+      type: 'category',
+      categories: ['France', 'Germany', 'Spain'],
+    });
+    expect(byName.Gender).toMatchObject({ type: 'category', categories: ['Female', 'Male'] });
+    expect(byName.CreditScore).toMatchObject({ type: 'number', nullable: true });
+    expect(byName.Age).toMatchObject({ type: 'number', nullable: true });
+    expect(contract.unknownCategories).toBe('reject');
+  });
+
+  it('class names from the ZipMap or the classifier node', async () => {
+    const { contract } = await readModel(join(wildDir, 'skl-forest-string-labels.onnx'));
+    expect(contract.labels).toEqual(['high', 'low', 'medium']);
+  });
+
+  it('a sidecar that disagrees with the graph is an error naming both', async () => {
+    const dir = await tempDir('cms-wild-');
+    await copyFile(join(wildDir, 'skl-columns-mixed.onnx'), join(dir, 'model.onnx'));
+    await writeFile(
+      join(dir, 'model.schema.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        name: 'churn',
+        version: '1.0.0',
+        features: [
+          { name: 'CreditScore', type: 'number' },
+          { name: 'Geography', type: 'category', categories: ['France', 'Italy'] },
+          { name: 'Gender', type: 'category', categories: ['Female', 'Male'] },
+          { name: 'Age', type: 'number' },
+        ],
+      }),
+    );
+    const err = await refusal(join(dir, 'model.onnx'));
+    expect(err.message).toMatch(/Geography.*"France", "Italy".*"France", "Germany", "Spain"/);
+  });
+});
+
+describe('what the graph cannot state', () => {
+  it('two float outputs and no classifier: exit 2 naming --task', async () => {
+    const err = await refusal(join(wildDir, 'skl-preprocessing-two-outputs.onnx'));
+    expect(err).toBeInstanceOf(TaskUnclearError);
+    expect(err.exitCode).toBe(ExitCode.usage);
+    expect(err.message).toMatch(/--task tensor/);
+  });
+
+  it('a symbolic feature width: refused with the fix, served with a sidecar listing the features', async () => {
+    const err = await refusal(join(wildDir, 'symbolic-width.onnx'));
+    expect(err.message).toMatch(/symbolic width.*model\.schema\.json.*re-export/);
+    const dir = await tempDir('cms-wild-');
+    await copyFile(join(wildDir, 'symbolic-width.onnx'), join(dir, 'model.onnx'));
+    await writeFile(
+      join(dir, 'model.schema.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        name: 'width',
+        version: '1.0.0',
+        features: ['a', 'b', 'c', 'd'].map((name) => ({ name, type: 'number' })),
+      }),
+    );
+    const { contract } = await readModel(join(dir, 'model.onnx'));
+    expect(contract.task).toBe('regression');
+    expect(contract.features.map((f) => f.column)).toEqual([0, 1, 2, 3]);
+  });
+});
