@@ -175,7 +175,11 @@ describe('scikit-learn and onnxmltools classifiers (ZipMap rewritten) answer as 
       label: string;
       probabilities: Record<string, number>;
     }>;
-    const original = await originalLabels(file, contract, records);
+    // The TF-IDF export names no locale: the original does not even load here (the point of
+    // the rewrite), so its answers are checked against scikit-learn's alone.
+    const original = file.includes('no-locale')
+      ? f.samples!.predict!.map(String)
+      : await originalLabels(file, contract, records);
     let k = 0;
     for (let i = 0; i < records.length; i++) {
       if (!known[i]) {
@@ -303,24 +307,30 @@ async function tensorCase(file: string, contract: ModelContract, seed: number, r
     return { name: i.name, type: i.type, shape, data };
   });
   const session = await ort.InferenceSession.create(join(wildDir, file));
+  // A graph with a fixed batch runs row by row; its answers are joined in order.
+  const runs = contract.batching.mode === 'fixed' ? rows : 1;
+  const expected: Record<string, number[]> = {};
   try {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const i of inputs)
-      feeds[i.name] =
-        i.type === 'int64'
-          ? new ort.Tensor(
-              'int64',
-              BigInt64Array.from(i.data, (v) => BigInt(v)),
-              i.shape,
-            )
-          : new ort.Tensor('float32', Float32Array.from(i.data), i.shape);
-    const out = await session.run(feeds);
-    return {
-      inputs,
-      expected: Object.fromEntries(
-        Object.entries(out).map(([n, t]) => [n, Array.from(t.data as Float32Array)]),
-      ),
-    };
+    for (let r = 0; r < runs; r++) {
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const i of inputs) {
+        const per = i.data.length / runs;
+        const data = i.data.slice(r * per, (r + 1) * per);
+        const shape = runs > 1 ? [1, ...i.shape.slice(1)] : i.shape;
+        feeds[i.name] =
+          i.type === 'int64'
+            ? new ort.Tensor(
+                'int64',
+                BigInt64Array.from(data, (v) => BigInt(v)),
+                shape,
+              )
+            : new ort.Tensor('float32', Float32Array.from(data), shape);
+      }
+      const out = await session.run(feeds);
+      for (const [n, t] of Object.entries(out))
+        (expected[n] ??= []).push(...Array.from(t.data as Float32Array));
+    }
+    return { inputs, expected };
   } finally {
     await session.release();
   }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { contract } from './model/contract.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -33,6 +34,9 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly maxBatchRows: number;
   readonly bodyLimitBytes: number;
+  /** Tensor models: the largest value of a dynamic dimension, and of an input's element count. */
+  readonly maxDynamicDim: number;
+  readonly maxTensorElements: number;
   /** null: the prediction log is off. */
   readonly predictionLogPath: string | null;
   /** Rotate the prediction log past this size (0: never) and keep this many rotated files. */
@@ -104,7 +108,10 @@ const variables = {
   QUEUE_TIMEOUT_MS: { schema: int(1, 600_000), default: '1000' },
   REQUEST_TIMEOUT_MS: { schema: int(1, 600_000), default: '5000' },
   MAX_BATCH_ROWS: { schema: int(1, 100_000), default: '1000' },
-  BODY_LIMIT_BYTES: { schema: int(1024, 1024 * 1024 * 1024), default: '1048576' },
+  // Default: 1 MiB for records, 64 MiB for tensor models (an image batch as JSON numbers).
+  BODY_LIMIT_BYTES: { schema: int(1024, 1024 * 1024 * 1024), default: undefined },
+  MAX_DYNAMIC_DIM: { schema: int(1, 1_000_000_000), default: '262144' },
+  MAX_TENSOR_ELEMENTS: { schema: int(1, 1_000_000_000), default: '8388608' },
   PREDICTION_LOG_PATH: { schema: z.string().trim(), default: '/tmp/predictions.jsonl' },
   PREDICTION_LOG_MAX_BYTES: { schema: int(0, 1024 * 1024 * 1024 * 1024), default: '67108864' },
   PREDICTION_LOG_KEEP: { schema: int(0, 1000), default: '5' },
@@ -155,7 +162,10 @@ export function loadConfig(
     queueTimeoutMs: read(env, 'QUEUE_TIMEOUT_MS')!,
     requestTimeoutMs: read(env, 'REQUEST_TIMEOUT_MS')!,
     maxBatchRows: read(env, 'MAX_BATCH_ROWS')!,
-    bodyLimitBytes: read(env, 'BODY_LIMIT_BYTES')!,
+    bodyLimitBytes:
+      read(env, 'BODY_LIMIT_BYTES') ?? (contract.kind === 'tensors' ? 64 * 1024 * 1024 : 1024 * 1024),
+    maxDynamicDim: read(env, 'MAX_DYNAMIC_DIM')!,
+    maxTensorElements: read(env, 'MAX_TENSOR_ELEMENTS')!,
     predictionLogPath: logPath === '' ? null : resolve(cwd, logPath),
     predictionLogMaxBytes: read(env, 'PREDICTION_LOG_MAX_BYTES')!,
     predictionLogKeep: read(env, 'PREDICTION_LOG_KEEP')!,

@@ -51,7 +51,7 @@ describe('a full queue', () => {
       QUEUE_TIMEOUT_MS: '60000',
       REQUEST_TIMEOUT_MS: '60000',
     });
-    const row = s.service.context.exampleRow;
+    const row = s.service.context.exampleBody;
     chaos.hold();
     // One worker takes 2 batches (1 running + 1 staged): hold the running one first.
     const first = s.post('/predict', row);
@@ -77,7 +77,7 @@ describe('a full queue', () => {
 describe('waiting too long', () => {
   it('a request queued past QUEUE_TIMEOUT_MS gets 503 with Retry-After', async () => {
     const s = await start({ QUEUE_TIMEOUT_MS: '150', REQUEST_TIMEOUT_MS: '60000' });
-    const row = s.service.context.exampleRow;
+    const row = s.service.context.exampleBody;
     chaos.hold();
     const running = [s.post('/predict', row), s.post('/predict', row)];
     await chaos.waitHeld(1);
@@ -96,7 +96,7 @@ describe('waiting too long', () => {
 
   it('a request past REQUEST_TIMEOUT_MS gets 504, even while its batch runs', async () => {
     const s = await start({ QUEUE_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '200' });
-    const row = s.service.context.exampleRow;
+    const row = s.service.context.exampleBody;
     chaos.hold();
     const res = await s.post('/predict', row);
     expect(res.statusCode).toBe(504);
@@ -112,7 +112,7 @@ describe('waiting too long', () => {
 describe('a worker crash', () => {
   it('fails only the requests the worker held, with 500 and their request id; the replacement serves', async () => {
     const s = await start({ QUEUE_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '60000' });
-    const row = s.service.context.exampleRow;
+    const row = s.service.context.exampleBody;
     chaos.hold();
     const held = [
       s.post('/predict', row, { 'x-request-id': 'held-1' }),
@@ -142,7 +142,7 @@ describe('a worker crash', () => {
 describe('shutdown', () => {
   it('fails readiness at once, lets the in-flight request finish and flushes its log line', async () => {
     const s = await start({ QUEUE_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '60000' });
-    const row = s.service.context.exampleRow;
+    const row = s.service.context.exampleBody;
     chaos.hold();
     const inflight = s.post('/predict', row, { 'x-request-id': 'last-one' });
     await chaos.waitHeld(1);

@@ -16,9 +16,16 @@ beforeAll(async () => {
 });
 afterAll(() => svc.close());
 
-const classification = contract.task !== 'regression';
+const regression = contract.task === 'regression';
+/** Task "tensor": no label or value, every output by name. */
+const rawOutputs = contract.task === 'tensor';
+const classification = !regression && !rawOutputs;
 
 function expectPrediction(p: Record<string, unknown>): void {
+  // Every output is served: outputs without a role come back by name.
+  const outputs = (p.outputs ?? {}) as Record<string, unknown>;
+  expect(Object.keys(outputs).sort()).toEqual([...contract.extraOutputs].sort());
+  if (rawOutputs) return;
   if (classification) {
     expect(contract.labels).toContain(p.label);
     const probabilities = p.probabilities as Record<string, number>;
@@ -112,7 +119,8 @@ describe('POST /predict/batch', () => {
     );
     single.forEach((s, i) => {
       if (classification) expect(s.probabilities).toEqual(body.predictions[i].probabilities);
-      else expect(s.prediction).toBe(body.predictions[i].prediction);
+      else if (regression) expect(s.prediction).toBe(body.predictions[i].prediction);
+      expect(s.outputs).toEqual(body.predictions[i].outputs);
     });
   });
 
@@ -169,7 +177,8 @@ describe('GET /metrics', () => {
     const always = Object.values(metricNames).filter(
       (n) =>
         n !== metricNames.driftPsi &&
-        n !== (classification ? metricNames.predictionValue : metricNames.predictions),
+        (classification || n !== metricNames.predictions) &&
+        (regression || n !== metricNames.predictionValue),
     );
     for (const name of always) expect(res.body).toContain(`# TYPE ${name} `);
     expect(res.body).toMatch(
@@ -184,7 +193,7 @@ describe('GET /metrics', () => {
     );
     if (classification)
       expect(res.body).toMatch(/mlservice_predictions_total\{class="[^"]+"\} \d+/);
-    else expect(res.body).toMatch(/mlservice_prediction_value_count \d+/);
+    if (regression) expect(res.body).toMatch(/mlservice_prediction_value_count \d+/);
   });
 });
 

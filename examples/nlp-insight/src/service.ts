@@ -13,12 +13,19 @@ import { HttpError, ShedError } from './errors.js';
 import { Batcher, type JobResult, type RunResult } from './inference/batcher.js';
 import { type Prediction, type Shaper, makeShaper } from './inference/outputs.js';
 import { type ExplainSetup, InferencePool } from './inference/pool.js';
+import { type TensorWork, concatTensors, summarize } from './inference/tensor-request.js';
 import { batchLayout, packBatch } from './inference/tensors.js';
 import { type Metrics, createMetrics } from './metrics.js';
-import { type LoadedModel, exampleRecord, loadModel } from './model/artifacts.js';
+import {
+  type LoadedModel,
+  exampleBody as exampleBodyOf,
+  exampleRecord,
+  loadModel,
+} from './model/artifacts.js';
 import { contract as generatedContract } from './model/contract.js';
 import type { ModelContract } from './model/contract-types.js';
 import type { Row } from './model/schemas.js';
+import { exampleTensors, servingInputs } from './model/serving.js';
 import { DriftMonitor } from './monitoring/drift.js';
 import { type PredictionLog, openPredictionLog } from './monitoring/prediction-log.js';
 
@@ -52,6 +59,18 @@ export interface RecordEntry {
   readonly latencyMs: number;
 }
 
+/** A tensor model's request, for the prediction log: shapes and statistics, not the values. */
+export interface TensorEntry {
+  readonly requestId: string;
+  readonly endpoint: string;
+  readonly inputs: TensorWork['tensors'];
+  readonly outputs: import('./inference/batcher.js').Outputs;
+  readonly latencyMs: number;
+}
+
+/** What one batched model run carries for one request. */
+type Payload = { readonly rows: readonly Row[] } | { readonly tensors: TensorWork };
+
 export interface ServiceState {
   /** Every worker warmed up: predictions are served. */
   started: boolean;
@@ -70,11 +89,16 @@ export interface ServiceContext {
   readonly drift: DriftMonitor | null;
   readonly explainAvailable: boolean;
   readonly exampleRow: Row;
+  /** A valid `/predict` body: the example record, or a tensor model's example tensors. */
+  readonly exampleBody: Record<string, unknown>;
   /** Runs rows through the batcher; rejects with an HttpError (503, 504, 500). */
   predict(rows: readonly Row[], startedAt: number): Promise<JobResult>;
+  /** Runs a tensor model's validated tensors (400 when the model cannot run on them). */
+  predictTensors(work: TensorWork, startedAt: number): Promise<JobResult>;
   explain(row: Row, samples: number): Promise<Explanation>;
   /** Prediction log, drift and prediction metrics, done after the answer is sent. */
   record(entry: RecordEntry): void;
+  recordTensors(entry: TensorEntry): void;
   inflight(): number;
   queueDepth(): number;
   /**
@@ -99,7 +123,7 @@ export interface Service {
 
 /** Post-response work, done in one go per event-loop turn. */
 class Recorder {
-  private pending: RecordEntry[] = [];
+  private pending: Array<RecordEntry | TensorEntry> = [];
   private scheduled = false;
 
   constructor(
@@ -109,7 +133,7 @@ class Recorder {
     private readonly metrics: Metrics,
   ) {}
 
-  add(entry: RecordEntry): void {
+  add(entry: RecordEntry | TensorEntry): void {
     this.pending.push(entry);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -122,15 +146,19 @@ class Recorder {
     const entries = this.pending;
     this.pending = [];
     const { name, version } = this.contract;
-    const regression = this.contract.task === 'regression';
+    const { task } = this.contract;
     for (const entry of entries) {
+      if (!('rows' in entry)) {
+        this.writeTensors(entry);
+        continue;
+      }
       const batch = entry.rows.length > 1;
       for (let i = 0; i < entry.rows.length; i++) {
         const inputs = entry.rows[i]!;
         const outputs = entry.predictions[i]!;
-        if (regression)
-          this.metrics.predictionValue.observe((outputs as { prediction: number }).prediction);
-        else this.metrics.countClass((outputs as { label: string }).label);
+        if ('prediction' in outputs) this.metrics.predictionValue.observe(outputs.prediction);
+        else if ('label' in outputs) this.metrics.countClass(outputs.label);
+        else if (task !== 'tensor') throw new Error(`no prediction for task ${task}`);
         this.drift?.observe(inputs);
         this.log.write({
           requestId: entry.requestId,
@@ -144,6 +172,21 @@ class Recorder {
         });
       }
     }
+  }
+
+  private writeTensors(entry: TensorEntry): void {
+    const { name, version } = this.contract;
+    this.log.write({
+      requestId: entry.requestId,
+      endpoint: entry.endpoint,
+      model: name,
+      modelVersion: version,
+      inputs: Object.fromEntries(entry.inputs.map((t) => [t.name, summarize(t)])),
+      outputs: Object.fromEntries(
+        Object.entries(entry.outputs).map(([n, t]) => [n, summarize(t)]),
+      ),
+      latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
+    });
   }
 }
 
@@ -181,13 +224,22 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const state: ServiceState = { started: false, draining: false };
   const tasksPerWorker = options.tasksPerWorker ?? 2;
   const exampleRow = exampleRecord(contract, model);
-  const layout = batchLayout(contract.inputs);
+  const exampleBody = exampleBodyOf(contract, model);
+  const layout = batchLayout(servingInputs(contract));
 
   let pool: InferencePool | undefined;
   let explainPool: InferencePool | undefined;
-  const execute = (rows: Row[]): Promise<RunResult> =>
-    pool!.run<RunResult>({ op: 'run', batch: packBatch(rows, layout, contract.features) });
-  const batcher = new Batcher(
+  const execute = (payloads: Payload[]): Promise<RunResult> => {
+    if ('tensors' in payloads[0]!) {
+      const tensors = concatTensors(payloads.map((p) => (p as { tensors: TensorWork }).tensors));
+      return pool!.run<RunResult>({ op: 'tensors', tensors }).catch(modelRejects);
+    }
+    const rows: Row[] = [];
+    for (const p of payloads) for (const row of (p as { rows: readonly Row[] }).rows) rows.push(row);
+    const run = pool!.run<RunResult>({ op: 'run', batch: packBatch(rows, layout, contract.features) });
+    return contract.kind === 'text' ? run.catch(modelRejects) : run;
+  };
+  const batcher = new Batcher<Payload>(
     execute,
     {
       maxBatchSize: config.maxBatchSize,
@@ -213,12 +265,21 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     drift,
     explainAvailable: model.background !== null,
     exampleRow,
+    exampleBody,
     predict(rows, startedAt) {
       if (!state.started) {
         metrics.shed.inc({ reason: 'not_ready' });
         return Promise.reject(new ShedError('not_ready'));
       }
-      return batcher.submit(rows, startedAt);
+      const merge = contract.batching.mode === 'none' ? null : undefined;
+      return batcher.submit({ payload: { rows }, rows: rows.length, key: merge }, startedAt);
+    },
+    predictTensors(work, startedAt) {
+      if (!state.started) {
+        metrics.shed.inc({ reason: 'not_ready' });
+        return Promise.reject(new ShedError('not_ready'));
+      }
+      return batcher.submit({ payload: { tensors: work }, rows: work.rows, key: work.key }, startedAt);
     },
     async explain(row, samples) {
       if (!explainPool) {
@@ -258,6 +319,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       }
     },
     record: (entry) => recorder.add(entry),
+    recordTensors: (entry) => recorder.add(entry),
     inflight: () => inflight,
     queueDepth: () => batcher.depth,
     admission() {
@@ -310,6 +372,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           contract,
           modelPath: model.path,
           warmupRows,
+          ...(contract.kind === 'tensors' ? { warmupTensors: exampleTensors(contract) } : {}),
           tasksPerWorker,
           maxQueue: Math.max(16, config.workers * tasksPerWorker * 4),
           ...(options.workerFile ? { workerFile: options.workerFile } : {}),
@@ -416,8 +479,18 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   };
 }
 
+/**
+ * A run that fails on a tensor model's (or a text model's) input is the input's fault once the
+ * service has checked names, types and shapes: 400 with the runtime's reason. A crash stays 503.
+ */
+function modelRejects(error: unknown): never {
+  const message = String((error as Error)?.message ?? error);
+  if (/worker exited|terminated/i.test(message)) throw error;
+  throw new HttpError(400, `the model cannot run on this input: ${message.split('\n')[0]!.slice(0, 300)}`);
+}
+
 function explainSetupOf(contract: ModelContract, model: LoadedModel): ExplainSetup | undefined {
-  if (!model.background) return undefined;
+  if (!model.background || contract.task === 'tensor' || contract.kind !== 'records') return undefined;
   if (contract.task === 'regression') {
     return {
       background: model.background,

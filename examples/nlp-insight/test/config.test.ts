@@ -2,6 +2,7 @@
  * Configuration: defaults, the worker count from the container's CPU quota, and a refusal that
  * names the variable for every bad value.
  */
+import { contract } from '../src/model/contract.js';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -62,7 +63,10 @@ describe('loadConfig', () => {
       queueTimeoutMs: 1000,
       requestTimeoutMs: 5000,
       maxBatchRows: 1000,
-      bodyLimitBytes: 1048576,
+      // Tensor models take images as JSON numbers: a larger default.
+      bodyLimitBytes: contract.kind === 'tensors' ? 64 * 1024 * 1024 : 1048576,
+      maxDynamicDim: 262144,
+      maxTensorElements: 8388608,
       predictionLogPath: '/tmp/predictions.jsonl',
       shutdownTimeoutMs: 20000,
       logLevel: 'info',

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Golden } from '../src/model/artifacts.js';
 import { contract } from '../src/model/contract.js';
+import { servingInputs } from '../src/model/serving.js';
 import { type TestService, startService } from './helpers/service.js';
 
 let svc: TestService;
@@ -60,7 +61,7 @@ describe('golden predictions', () => {
   it('the V2 endpoint returns the same tensors', async (ctx) => {
     if (!golden) return ctx.skip();
     const n = golden.cases.length;
-    const inputs = contract.inputs.map((input) => {
+    const inputs = servingInputs(contract).map((input) => {
       const features = contract.features
         .filter((f) => f.input === input.name)
         .sort((a, b) => a.column - b.column);
@@ -84,8 +85,10 @@ describe('golden predictions', () => {
           Math.max(1e-4 * Math.abs(c.prediction), 1e-4),
         );
       } else {
-        const data = outputs.find((o) => o.name === contract.outputNames.probabilities)!.data;
+        const raw = outputs.find((o) => o.name === contract.outputNames.probabilities)!.data;
         const k = contract.labels.length;
+        // A transformer's output is logits: the golden probabilities are their softmax.
+        const data = contract.tokenizer ? softmaxRows(raw, k) : raw;
         c.probabilities.forEach((expected, j) =>
           expect(Math.abs(data[i * k + j]! - expected)).toBeLessThanOrEqual(1e-5),
         );
@@ -93,3 +96,15 @@ describe('golden predictions', () => {
     });
   });
 });
+
+function softmaxRows(data: readonly number[], k: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < data.length / k; r++) {
+    const row = data.slice(r * k, (r + 1) * k);
+    const max = Math.max(...row);
+    const exp = row.map((v) => Math.exp(v - max));
+    const total = exp.reduce((a, b) => a + b, 0);
+    out.push(...exp.map((e) => e / total));
+  }
+  return out;
+}

@@ -8,7 +8,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exampleRecord, loadModel } from '../src/model/artifacts.js';
+import { exampleBody, loadModel } from '../src/model/artifacts.js';
 import { contract } from '../src/model/contract.js';
 import { builtServer, projectRoot } from './helpers/build.js';
 import { runToExit, startServer } from './helpers/child.js';
@@ -21,7 +21,7 @@ describe('smoke: the built server as `npm start` runs it', () => {
     const server = await startServer({ WORKERS: '1', PREDICTION_LOG_PATH: '' });
     try {
       expect((await fetch(new URL('/readyz', server.address))).status).toBe(200);
-      const record = exampleRecord(
+      const record = exampleBody(
         contract,
         await loadModel(contract, join(projectRoot, 'model', 'model.onnx')),
       );
@@ -40,7 +40,9 @@ describe('smoke: the built server as `npm start` runs it', () => {
       const counted =
         contract.task === 'regression'
           ? /^mlservice_prediction_value_count(\{[^}]*\})? 1$/m
-          : /^mlservice_predictions_total\{[^}]*\} 1$/m;
+          : contract.task === 'tensor'
+            ? /^mlservice_requests_total\{[^}]*route="\/predict"[^}]*status="200"[^}]*\} 1$/m
+            : /^mlservice_predictions_total\{[^}]*\} 1$/m;
       expect(metrics).toMatch(counted);
       expect(metrics).toContain(
         `mlservice_model_info{name="${contract.name}",version="${contract.version}",sha256="${contract.sha256}"} 1`,
@@ -109,7 +111,7 @@ describe('SIGTERM under load', () => {
     const server = await startServer({ WORKERS: '2', PREDICTION_LOG_PATH: logPath });
     const url = new URL('/predict', server.address);
     const body = JSON.stringify(
-      exampleRecord(contract, await loadModel(contract, join(projectRoot, 'model', 'model.onnx'))),
+      exampleBody(contract, await loadModel(contract, join(projectRoot, 'model', 'model.onnx'))),
     );
     const agent = new Agent({ keepAlive: true, maxSockets: 32 });
     const statuses = new Map<number, number>();

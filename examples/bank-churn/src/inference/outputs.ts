@@ -1,29 +1,63 @@
 /**
  * Model outputs -> predictions: class probabilities keyed by label and the label chosen with the
  * model's decision threshold (binary), the most probable class (multiclass), or the value
- * (regression).
+ * (regression). A transformer's logits become probabilities by softmax. Outputs that have no such
+ * role are never dropped: they come back under `outputs`, by name, one value (or one array of
+ * values) per row.
  */
 import type { ModelContract } from '../model/contract-types.js';
-import type { Outputs } from './batcher.js';
+import type { OutputTensor, Outputs } from './batcher.js';
+
+export type RowValue = number | string | Array<number | string>;
 
 export interface Classification {
   readonly label: string;
   readonly probabilities: Record<string, number>;
+  readonly outputs?: Record<string, RowValue>;
 }
 export interface Regression {
   readonly prediction: number;
+  readonly outputs?: Record<string, RowValue>;
 }
-export type Prediction = Classification | Regression;
+export interface RawOutputs {
+  readonly outputs: Record<string, RowValue>;
+}
+export type Prediction = Classification | Regression | RawOutputs;
 
 export type Shaper = (outputs: Outputs, row: number) => Prediction;
 
+/** One row of an output tensor: a scalar when the row holds one value, else an array. */
+export function rowOf(t: OutputTensor, row: number): RowValue {
+  const per = t.dims[0] ? t.data.length / t.dims[0] : t.data.length;
+  const at = (i: number) => {
+    const v = t.data[i]!;
+    return typeof v === 'string' ? v : Number(v);
+  };
+  if (per === 1) return at(row);
+  return Array.from({ length: per }, (_, i) => at(row * per + i));
+}
+
+function extrasOf(contract: ModelContract): (outputs: Outputs, row: number) => Record<string, RowValue> | undefined {
+  const names = contract.extraOutputs;
+  if (names.length === 0) return () => undefined;
+  return (outputs, row) => {
+    const out: Record<string, RowValue> = {};
+    for (const name of names) out[name] = rowOf(outputs[name]!, row);
+    return out;
+  };
+}
+
 export function makeShaper(contract: ModelContract): Shaper {
+  const extras = extrasOf(contract);
+  if (contract.task === 'tensor') return (outputs, row) => ({ outputs: extras(outputs, row) ?? {} });
   if (contract.task === 'regression') {
     const name = contract.outputNames.prediction!;
     return (outputs, row) => {
       const t = outputs[name]!;
       const per = t.data.length / (t.dims[0] || 1);
-      return { prediction: Number(t.data[row * per]) };
+      const more = extras(outputs, row);
+      const prediction = Number(t.data[row * per]);
+      return more ? { prediction, outputs: more } : { prediction };
     };
   }
   const name = contract.outputNames.probabilities!;
@@ -33,21 +67,32 @@ export function makeShaper(contract: ModelContract): Shaper {
   const positive =
     contract.positiveLabel !== undefined ? labels.indexOf(contract.positiveLabel) : -1;
   const binary = threshold !== undefined && positive >= 0 && classes === 2;
+  const softmax = contract.tokenizer !== undefined;
   return (outputs, row) => {
     const data = outputs[name]!.data as ArrayLike<number>;
     const base = row * classes;
+    const scores = softmax ? softmaxOf(data, base, classes) : undefined;
+    const p = (c: number) => (scores ? scores[c]! : data[base + c]!);
     const probabilities: Record<string, number> = {};
     let best = 0;
     for (let c = 0; c < classes; c++) {
-      const p = data[base + c]!;
-      probabilities[labels[c]!] = p;
-      if (p > data[base + best]!) best = c;
+      probabilities[labels[c]!] = p(c);
+      if (p(c) > p(best)) best = c;
     }
     const label = binary
-      ? data[base + positive]! >= threshold
+      ? p(positive) >= threshold
         ? labels[positive]!
         : labels[1 - positive]!
       : labels[best]!;
-    return { label, probabilities };
+    const more = extras(outputs, row);
+    return more ? { label, probabilities, outputs: more } : { label, probabilities };
   };
+}
+
+function softmaxOf(data: ArrayLike<number>, base: number, classes: number): number[] {
+  let max = -Infinity;
+  for (let c = 0; c < classes; c++) max = Math.max(max, data[base + c]!);
+  const exp = Array.from({ length: classes }, (_, c) => Math.exp(data[base + c]! - max));
+  const total = exp.reduce((a, b) => a + b, 0);
+  return exp.map((e) => e / total);
 }

@@ -4,11 +4,13 @@
  * resolves once every worker reported its warm-up; a worker that dies is replaced by piscina (the
  * replacement loads and warms its own session before it takes tasks).
  */
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { ModelContract } from '../model/contract-types.js';
 import { ModelLoadError } from '../model/artifacts.js';
 import type { Row } from '../model/schemas.js';
+import { type ExampleTensor, servingInputs } from '../model/serving.js';
 
 export const defaultWorkerFile = fileURLToPath(new URL('./worker.js', import.meta.url));
 
@@ -25,6 +27,8 @@ export interface PoolOptions {
   readonly contract: ModelContract;
   readonly modelPath: string;
   readonly warmupRows: readonly Row[];
+  /** Tensor models warm up on these instead of rows. */
+  readonly warmupTensors?: readonly ExampleTensor[];
   readonly explain?: ExplainSetup;
   /** Tasks one worker may hold (1 running + the rest staged so the worker never waits for the main thread). */
   readonly tasksPerWorker: number;
@@ -66,7 +70,13 @@ export class InferencePool {
       workerData: {
         role: options.role,
         modelPath: options.modelPath,
-        inputs: contract.inputs.map((i) => ({ name: i.name, type: i.type, shape: [...i.shape] })),
+        modelDir: dirname(options.modelPath),
+        kind: contract.kind,
+        batching: contract.batching,
+        tokenizer: contract.tokenizer,
+        graphInputs: contract.inputs.map((i) => ({ name: i.name, type: i.type, shape: [...i.shape] })),
+        inputs: servingInputs(contract),
+        warmupTensors: options.warmupTensors,
         outputs: contract.outputs.map((o) => ({ name: o.name, type: o.type })),
         features: contract.features.map((f) => ({
           name: f.name,

@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import { batchLayout, packRows, plainData, unpackBatch } from './tensors.js';
+import { batchLayout, packRows, plainData, runInChunks, toOrtData, unpackBatch } from './tensors.js';
 
 /**
  * @typedef {import('./tensors.js').InputSpec} InputSpec
@@ -22,6 +22,12 @@ import { batchLayout, packRows, plainData, unpackBatch } from './tensors.js';
  * @typedef {{
  *   role: 'predict' | 'explain',
  *   modelPath: string,
+ *   modelDir: string,
+ *   kind: 'records' | 'tensors' | 'text',
+ *   batching: { mode: 'merge' | 'fixed' | 'none', size?: number },
+ *   graphInputs: InputSpec[],
+ *   tokenizer?: import('../model/contract-types.js').TokenizerSpec,
+ *   warmupTensors?: import('./tensors.js').PackedInput[],
  *   inputs: InputSpec[],
  *   outputs: { name: string, type: string }[],
  *   features: FeatureSpec[],
@@ -30,6 +36,7 @@ import { batchLayout, packRows, plainData, unpackBatch } from './tensors.js';
  * }} WorkerConfig
  * @typedef {{ dims: number[], data: Float32Array | Float64Array | Int32Array | string[] | number[] }} OutputData
  * @typedef {{ op: 'run', batch: import('./tensors.js').PackedBatch }} RunTask
+ * @typedef {{ op: 'tensors', tensors: PackedInput[] }} TensorTask
  * @typedef {{ op: 'explain', row: Row, samples: number, seed: number }} ExplainTask
  */
 
@@ -64,14 +71,15 @@ try {
 {
   /** @type {string[]} */
   const problems = [];
-  for (const input of config.inputs) {
+  for (const input of config.graphInputs) {
     const meta = session.inputMetadata.find((m) => m.name === input.name);
     if (!meta) problems.push(`input "${input.name}" is missing`);
     else if (meta.isTensor && meta.type !== input.type)
       problems.push(`input "${input.name}" is ${meta.type}, expected ${input.type}`);
   }
   for (const name of session.inputNames) {
-    if (!config.inputs.some((i) => i.name === name)) problems.push(`unexpected input "${name}"`);
+    if (!config.graphInputs.some((i) => i.name === name))
+      problems.push(`unexpected input "${name}"`);
   }
   for (const output of config.outputs) {
     if (!session.outputNames.includes(output.name))
@@ -84,18 +92,50 @@ try {
   }
 }
 
+/** A transformer's text encoder (kind 'text'): texts -> token id tensors. */
+// Imported only by text models: other services never load the tokenizer library.
+const textEncoder = config.tokenizer
+  ? await import('./tokenize.js')
+      .then(({ createTextEncoder }) =>
+        createTextEncoder(/** @type {any} */ (config.tokenizer), config.modelDir),
+      )
+      .catch((/** @type {any} */ err) => {
+        throw fatal(`cannot load the tokenizer: ${String(err?.message ?? err)}`);
+      })
+  : undefined;
+
 /**
+ * The graph's feeds for packed service inputs: as they are, or (kind 'text') the texts tokenized.
+ * @param {PackedInput[]} inputs
+ * @returns {PackedInput[]}
+ */
+function graphFeeds(inputs) {
+  const spec = config.tokenizer;
+  if (!spec || !textEncoder) return inputs;
+  const texts = /** @type {string[]} */ (/** @type {PackedInput} */ (inputs[0]).data);
+  const encoded = textEncoder.encodeBatch(texts);
+  /** @type {PackedInput[]} */
+  const feeds = [{ name: spec.inputIds, type: 'int64', dims: encoded.dims, data: encoded.ids }];
+  if (spec.attentionMask)
+    feeds.push({ name: spec.attentionMask, type: 'int64', dims: encoded.dims, data: encoded.mask });
+  if (spec.tokenTypeIds)
+    feeds.push({ name: spec.tokenTypeIds, type: 'int64', dims: encoded.dims, data: encoded.typeIds });
+  return feeds;
+}
+
+/**
+ * One model run on graph feeds.
  * @param {PackedInput[]} inputs
  * @param {string[] | undefined} fetches
  * @returns {Promise<Record<string, OutputData>>}
  */
-async function runPacked(inputs, fetches) {
+async function runOnce(inputs, fetches) {
   /** @type {Record<string, ort.Tensor>} */
   const feeds = {};
   for (const input of inputs) {
     feeds[input.name] = new ort.Tensor(
       /** @type {any} */ (input.type),
-      /** @type {any} */ (input.data),
+      /** @type {any} */ (toOrtData(input.type, input.data)),
       input.dims,
     );
   }
@@ -108,13 +148,27 @@ async function runPacked(inputs, fetches) {
   return out;
 }
 
+/**
+ * Runs service inputs: a graph with a fixed batch dimension gets exactly that many rows per run
+ * (the rows are chunked and the last chunk padded); any other graph gets them in one run.
+ * @param {PackedInput[]} inputs
+ * @param {string[] | undefined} fetches
+ */
+function runPacked(inputs, fetches) {
+  const feeds = graphFeeds(inputs);
+  const { mode, size } = config.batching;
+  if (mode !== 'fixed' || !size) return runOnce(feeds, fetches);
+  return runInChunks(feeds, size, (chunk) => runOnce(chunk, fetches));
+}
+
 const layout = batchLayout(config.inputs);
 const fetches = config.outputs.map((o) => o.name);
 
-/** @param {RunTask} task */
+/** @param {RunTask | TensorTask} task */
 async function run(task) {
   const start = performance.now();
-  const outputs = await runPacked(unpackBatch(task.batch, layout), fetches);
+  const inputs = task.op === 'tensors' ? task.tensors : unpackBatch(task.batch, layout);
+  const outputs = await runPacked(inputs, fetches);
   return { outputs, computeMs: performance.now() - start };
 }
 
@@ -232,7 +286,9 @@ async function explain(task) {
 
 // Warm-up: the first runs pay for allocations and kernel selection; readiness waits for them.
 try {
-  if (config.warmupRows.length > 0) {
+  if (config.warmupTensors) {
+    for (let i = 0; i < 2; i++) await runPacked(config.warmupTensors, undefined);
+  } else if (config.warmupRows.length > 0) {
     for (let i = 0; i < 2; i++)
       await runPacked(packRows(config.warmupRows, config.inputs, config.features), undefined);
     if (config.role === 'explain' && config.explain) {
@@ -251,7 +307,7 @@ try {
 }
 parentPort?.postMessage({ type: 'mlservice:warm', threadId, role: config.role });
 
-/** @param {RunTask | ExplainTask} task */
+/** @param {RunTask | TensorTask | ExplainTask} task */
 export default function handle(task) {
   return task.op === 'explain' ? explain(task) : run(task);
 }

@@ -8,11 +8,8 @@ import type { ModelContract } from './contract-types.js';
 export const contract: ModelContract = {
   "name": "bank-churn",
   "version": "1.0.0",
-  "task": "binary",
-  "description": "Predicts whether a retail bank customer will leave the bank (churn) from 10 account attributes.",
   "sha256": "e41a0b55fdd9b72ed35a3fdfab04160555108ca07d75e4dd4c9967275087b368",
   "bytes": 1757476,
-  "layout": "columns",
   "inputs": [
     {
       "name": "CreditScore",
@@ -112,6 +109,23 @@ export const contract: ModelContract = {
       ]
     }
   ],
+  "unknownCategories": "reject",
+  "artifacts": {
+    "driftBaseline": "drift_baseline.json",
+    "background": "background.json",
+    "golden": "golden.json",
+    "metrics": "metrics.json",
+    "modelCard": "MODEL_CARD.md",
+    "lineage": "lineage.json"
+  },
+  "described": true,
+  "description": "Predicts whether a retail bank customer will leave the bank (churn) from 10 account attributes.",
+  "kind": "records",
+  "task": "binary",
+  "layout": "columns",
+  "batching": {
+    "mode": "merge"
+  },
   "features": [
     {
       "name": "CreditScore",
@@ -231,21 +245,12 @@ export const contract: ModelContract = {
     "label": "label",
     "probabilities": "probabilities"
   },
+  "extraOutputs": [],
   "labels": [
     "stayed",
     "exited"
   ],
   "positiveLabel": "exited",
   "threshold": 0.35,
-  "thresholdRationale": "A missed churner (lost lifetime value, ~$1.5-3k) costs ~30x an unnecessary retention offer (~$50), so the bank trades precision for recall: customers with P(exit) \u003e= 0.35 get an offer instead of \u003e= 0.5. The cut stays well above the naive cost-optimal 1/31 because an offer saves only some of the churners it reaches and the retention team's capacity is limited (portfolio model card operating point).",
-  "unknownCategories": "reject",
-  "artifacts": {
-    "driftBaseline": "drift_baseline.json",
-    "background": "background.json",
-    "golden": "golden.json",
-    "metrics": "metrics.json",
-    "modelCard": "MODEL_CARD.md",
-    "lineage": "lineage.json"
-  },
-  "described": true
+  "thresholdRationale": "A missed churner (lost lifetime value, ~$1.5-3k) costs ~30x an unnecessary retention offer (~$50), so the bank trades precision for recall: customers with P(exit) \u003e= 0.35 get an offer instead of \u003e= 0.5. The cut stays well above the naive cost-optimal 1/31 because an offer saves only some of the churners it reaches and the retention team's capacity is limited (portfolio model card operating point)."
 };

@@ -14,11 +14,24 @@
  * come out of the model; a probabilities output also answers Triton's classification extension
  * (`"parameters": {"classification": k}`). Errors are `{"error": "..."}`.
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchemaCompiler,
+} from 'fastify';
 import { z } from 'zod';
 import { type FieldIssue, HttpError, ValidationError } from '../errors.js';
 import type { Outputs } from '../inference/batcher.js';
+import { parseTensors, v2DatatypeOf } from '../inference/tensor-request.js';
 import { widthOf } from '../inference/tensors.js';
+import {
+  attachBinaryInputs,
+  encodeBinaryOutputs,
+  splitBinaryBody,
+  wantsBinaryOutputs,
+} from '../inference/v2-binary.js';
+import { servingInputs } from '../model/serving.js';
 import type { ModelContract, TensorInfo } from '../model/contract-types.js';
 import { type Row, issuesOf, recordSchema, toJsonSchema } from '../model/schemas.js';
 import { serviceInfo } from '../service-info.js';
@@ -40,35 +53,21 @@ export const v2Datatypes = [
   'FP64',
   'BYTES',
 ] as const;
-type V2Datatype = (typeof v2Datatypes)[number];
 const numericDatatypes: ReadonlySet<string> = new Set(
   v2Datatypes.filter((d) => d !== 'BOOL' && d !== 'BYTES'),
 );
 
-export function v2DatatypeOf(type: string): V2Datatype {
-  const map: Record<string, V2Datatype> = {
-    float32: 'FP32',
-    float64: 'FP64',
-    float16: 'FP16',
-    int64: 'INT64',
-    int32: 'INT32',
-    int16: 'INT16',
-    int8: 'INT8',
-    uint64: 'UINT64',
-    uint32: 'UINT32',
-    uint16: 'UINT16',
-    uint8: 'UINT8',
-    bool: 'BOOL',
-    string: 'BYTES',
-  };
-  return map[type] ?? 'BYTES';
-}
+export { v2DatatypeOf };
 
-function v2Tensor(t: TensorInfo) {
+/**
+ * A tensor as V2 metadata shows it: -1 for a dimension the client chooses, including the batch
+ * dimension of a graph with a fixed batch (the service runs any number of rows in chunks).
+ */
+function v2Tensor(t: TensorInfo, batched: boolean) {
   return {
     name: t.name,
     datatype: v2DatatypeOf(t.type),
-    shape: t.shape.map((d) => (typeof d === 'number' ? d : -1)),
+    shape: t.shape.map((d, k) => (typeof d === 'number' && !(batched && k === 0) ? d : -1)),
   };
 }
 
@@ -80,10 +79,12 @@ const inferRequestSchema = z.strictObject({
     .array(
       z.strictObject({
         name: z.string().min(1).max(256),
-        shape: z.array(z.number().int().min(0)).min(1).max(8),
+        // [] is a scalar (e.g. a sample rate input).
+        shape: z.array(z.number().int().min(0)).max(8),
         datatype: z.enum(v2Datatypes, { error: `must be one of ${v2Datatypes.join(', ')}` }),
         parameters: z.record(z.string(), parameterValue).optional(),
-        data: z.array(z.unknown()),
+        // Absent when the tensor travels in the binary section (binary_data_size).
+        data: z.array(z.unknown()).optional(),
       }),
     )
     .min(1, { error: 'must list at least one input tensor' }),
@@ -99,7 +100,13 @@ const inferRequestSchema = z.strictObject({
 type InferRequest = z.infer<typeof inferRequestSchema>;
 type InputTensor = InferRequest['inputs'][number];
 
-function flatten(data: readonly unknown[]): unknown[] {
+function flatten(data: unknown): unknown[] {
+  if (ArrayBuffer.isView(data))
+    return Array.from(data as unknown as ArrayLike<unknown>, (v) =>
+      typeof v === 'bigint' ? Number(v) : v,
+    );
+  if (!Array.isArray(data))
+    throw new ValidationError([{ field: 'data', message: 'is missing (or give parameters.binary_data_size)' }]);
   if (!data.some(Array.isArray)) return data as unknown[];
   const out: unknown[] = [];
   // Depth-first, so nested data keeps its row-major order.
@@ -129,7 +136,8 @@ export function parseInfer(
     if (byName.has(t.name)) issues.push({ field: `inputs.${t.name}`, message: 'appears twice' });
     byName.set(t.name, t);
   }
-  const graphNames = contract.inputs.map((i) => i.name);
+  const graphInputs = servingInputs(contract);
+  const graphNames = graphInputs.map((i) => i.name);
   const featureNames = contract.features.map((f) => f.name);
   const names = [...byName.keys()];
   // Which layout did the client use: the graph's tensors, or one tensor per feature?
@@ -173,7 +181,7 @@ export function parseInfer(
       });
       continue;
     }
-    const graphInput = perFeature ? undefined : contract.inputs.find((i) => i.name === name)!;
+    const graphInput = perFeature ? undefined : graphInputs.find((i) => i.name === name)!;
     const width = graphInput ? widthOf(graphInput) : 1;
     const okShape =
       width === 1
@@ -239,7 +247,12 @@ export function parseInfer(
   }
   if (issues.length > 0) throw new ValidationError(issues);
 
-  // Requested outputs (all of them by default).
+  return { rows, outputs: requestedOutputs(request, contract) };
+}
+
+/** The outputs a request asks for (all of them by default), with Triton's classification parameter. */
+function requestedOutputs(request: InferRequest, contract: ModelContract): ParsedInfer['outputs'] {
+  const issues: FieldIssue[] = [];
   const outputNames = contract.outputs.map((o) => o.name);
   const outputs = (
     request.outputs ?? outputNames.map((name) => ({ name, parameters: undefined }))
@@ -273,26 +286,29 @@ export function parseInfer(
     return { name: o.name, classification: k };
   });
   if (issues.length > 0) throw new ValidationError(issues);
-  return { rows, outputs };
+  return outputs;
 }
 
-function outputTensors(
+/** Every output the run produced (or the requested ones) as V2 tensors. */
+export function outputTensorsOf(
   contract: ModelContract,
   outputs: Outputs,
-  requested: ParsedInfer['outputs'],
-  n: number,
+  requested: ParsedInfer['outputs'] = contract.outputs.map((o) => ({ name: o.name })),
+  /** Keep typed arrays (the binary encoder copies them whole); JSON needs plain arrays. */
+  typed = false,
 ) {
   return requested.map(({ name, classification }) => {
+    const n = outputs[name]!.dims[0] ?? 1;
     const tensor = outputs[name]!;
     const info = contract.outputs.find((o) => o.name === name)!;
     if (classification !== undefined) {
       const classes = contract.labels.length;
       const data: string[] = [];
       for (let r = 0; r < n; r++) {
-        const row = Array.from({ length: classes }, (_, c) => ({
-          c,
-          p: Number(tensor.data[r * classes + c]),
-        }));
+        const scores = Array.from({ length: classes }, (_, c) => Number(tensor.data[r * classes + c]));
+        // A transformer's output is logits: rank by, and report, their softmax.
+        const probabilities = contract.tokenizer ? softmax(scores) : scores;
+        const row = probabilities.map((p, c) => ({ c, p }));
         row.sort((a, b) => b.p - a.p);
         for (const { c, p } of row.slice(0, classification))
           data.push(`${p}:${c}:${contract.labels[c]}`);
@@ -303,21 +319,59 @@ function outputTensors(
       name,
       datatype: v2DatatypeOf(info.type),
       shape: [...tensor.dims],
-      data: Array.isArray(tensor.data) ? tensor.data : Array.from(tensor.data as ArrayLike<number>),
+      data:
+        Array.isArray(tensor.data) || typed
+          ? tensor.data
+          : Array.from(tensor.data as ArrayLike<number>),
     };
   });
+}
+
+/** Binary-extension bodies are validated after their header is split off (see inferBody). */
+function binaryOrJson(json: FastifySchemaCompiler<unknown>): FastifySchemaCompiler<unknown> {
+  return (route) => {
+    const validate = json(route) as (data: unknown) => { value?: unknown; error?: Error };
+    return (data: unknown) => (Buffer.isBuffer(data) ? { value: data } : validate(data));
+  };
 }
 
 export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
   return async (app) => {
     const { contract, config } = ctx;
     const errors = errorResponses(400, 404, 413, 415, 500, 503, 504);
+    const batched = contract.batching.mode !== 'none';
     const modelMetadata = {
       name: contract.name,
       versions: [contract.version],
       platform: 'onnx_onnxv1',
-      inputs: contract.inputs.map(v2Tensor),
-      outputs: contract.outputs.map(v2Tensor),
+      inputs: servingInputs(contract).map((t) => v2Tensor(t, batched)),
+      outputs: contract.outputs.map((t) => v2Tensor(t, batched)),
+    };
+    const tensorLimits = {
+      maxDim: config.maxDynamicDim,
+      maxElements: config.maxTensorElements,
+      maxRows: config.maxBatchRows,
+    };
+    // The binary tensor data extension: a JSON header of Inference-Header-Content-Length bytes,
+    // then the tensors' raw bytes. Such bodies arrive as application/octet-stream.
+    app.addContentTypeParser(
+      'application/octet-stream',
+      { parseAs: 'buffer', bodyLimit: config.bodyLimitBytes },
+      (_request, payload, done) => done(null, payload),
+    );
+    /** The request as JSON, with binary tensors decoded into their `data`. */
+    const inferBody = (request: FastifyRequest): InferRequest => {
+      const raw = request.headers['inference-header-content-length'];
+      if (raw === undefined) {
+        if (Buffer.isBuffer(request.body))
+          throw new HttpError(400, 'an application/octet-stream body needs the Inference-Header-Content-Length header');
+        return request.body as InferRequest;
+      }
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.from(JSON.stringify(request.body));
+      const { header, binary } = splitBinaryBody(body, Number(raw));
+      const parsed = inferRequestSchema.safeParse(header);
+      if (!parsed.success) throw new ValidationError(issuesOf(parsed.error));
+      return { ...parsed.data, inputs: attachBinaryInputs(parsed.data, binary) } as InferRequest;
     };
     const checkModel = (request: FastifyRequest) => {
       const { name, version } = request.params as { name: string; version?: string };
@@ -338,7 +392,7 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
     app.get('/v2', { schema: { tags: ['v2'], summary: 'Server metadata' } }, async () => ({
       name: serviceInfo.name,
       version: serviceInfo.version,
-      extensions: ['classification'],
+      extensions: ['classification', 'binary_tensor_data'],
     }));
     app.get(
       '/v2/health/live',
@@ -387,35 +441,60 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
             body: toJsonSchema(inferRequestSchema, 'input'),
             response: errors,
           },
-          validatorCompiler: zodValidator(inferRequestSchema),
+          validatorCompiler: binaryOrJson(zodValidator(inferRequestSchema)),
           onRequest: admit(ctx),
         },
-        async (request) => {
+        async (request, reply) => {
           checkModel(request);
-          if (request.headers['inference-header-content-length'] !== undefined) {
-            throw new HttpError(
-              400,
-              'the binary tensor data extension is not supported: send JSON tensors (tritonclient: binary_data=False)',
-            );
+          const body = inferBody(request);
+          const requested = requestedOutputs(body, contract);
+          const binary = wantsBinaryOutputs(body);
+          const anyBinary = binary === 'all' || binary.size > 0;
+          let outputs: Outputs;
+          if (contract.kind === 'tensors') {
+            const work = parseTensors(body.inputs, contract, tensorLimits);
+            outputs = (await ctx.predictTensors(work, request.startedAt)).outputs;
+            ctx.recordTensors({
+              requestId: request.id,
+              endpoint: 'v2/infer',
+              inputs: work.tensors,
+              outputs,
+              latencyMs: performance.now() - request.startedAt,
+            });
+          } else {
+            const { rows } = parseInfer(body, contract, config.maxBatchRows);
+            outputs = (await ctx.predict(rows, request.startedAt)).outputs;
+            ctx.record({
+              requestId: request.id,
+              endpoint: 'v2/infer',
+              rows,
+              predictions: rows.map((_, i) => ctx.shape(outputs, i)),
+              latencyMs: performance.now() - request.startedAt,
+            });
           }
-          const body = request.body as InferRequest;
-          const { rows, outputs } = parseInfer(body, contract, config.maxBatchRows);
-          const result = await ctx.predict(rows, request.startedAt);
-          ctx.record({
-            requestId: request.id,
-            endpoint: 'v2/infer',
-            rows,
-            predictions: rows.map((_, i) => ctx.shape(result.outputs, i)),
-            latencyMs: performance.now() - request.startedAt,
-          });
-          return {
+          const response = {
             model_name: contract.name,
             model_version: contract.version,
             id: body.id ?? request.id,
-            outputs: outputTensors(contract, result.outputs, outputs, rows.length),
+            outputs: outputTensorsOf(contract, outputs, requested, anyBinary),
           };
+          if (anyBinary) {
+            const encoded = encodeBinaryOutputs(response, binary);
+            reply
+              .header('inference-header-content-length', String(encoded.headerLength))
+              .type('application/octet-stream');
+            return encoded.body;
+          }
+          return response;
         },
       );
     }
   };
+}
+
+function softmax(scores: readonly number[]): number[] {
+  const max = Math.max(...scores);
+  const exp = scores.map((v) => Math.exp(v - max));
+  const total = exp.reduce((a, b) => a + b, 0);
+  return exp.map((e) => e / total);
 }

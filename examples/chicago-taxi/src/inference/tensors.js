@@ -8,7 +8,7 @@
 /**
  * @typedef {{ name: string, type: string, shape: ReadonlyArray<number | string> }} InputSpec
  * @typedef {{ name: string, input: string, column: number, tensorType: string, type: string }} FeatureSpec
- * @typedef {Float32Array | Float64Array | Int32Array | BigInt64Array | string[]} TensorData
+ * @typedef {Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | string[]} TensorData
  * @typedef {{ name: string, type: string, dims: number[], data: TensorData }} PackedInput
  * @typedef {Record<string, number | string | null | undefined>} Row
  */
@@ -196,4 +196,92 @@ export function plainData(data) {
     return Array.from(/** @type {ArrayLike<number>} */ (/** @type {unknown} */ (data)));
   if (Array.isArray(data)) return data.map(String);
   throw new Error('unsupported output tensor data');
+}
+
+/**
+ * Data as onnxruntime-node takes it for an element type: int64 as BigInt64Array, bool as
+ * Uint8Array; other typed arrays and string arrays as they are.
+ *
+ * @param {string} type
+ * @param {unknown} data
+ */
+export function toOrtData(type, data) {
+  if (type === 'int64' && !(data instanceof BigInt64Array)) {
+    const values = /** @type {ArrayLike<number>} */ (data);
+    const out = new BigInt64Array(values.length);
+    for (let i = 0; i < values.length; i++) out[i] = BigInt(Math.trunc(Number(values[i])));
+    return out;
+  }
+  if (type === 'bool' && !(data instanceof Uint8Array)) {
+    return Uint8Array.from(/** @type {ArrayLike<number>} */ (data), (v) => (v ? 1 : 0));
+  }
+  return data;
+}
+
+/**
+ * Rows [from, to) of a tensor whose first dimension is the batch; rows past the end repeat the
+ * last row (padding for a graph that takes a fixed number of rows).
+ *
+ * @param {PackedInput} input
+ * @param {number} from
+ * @param {number} size
+ * @returns {PackedInput}
+ */
+function chunkOf(input, from, size) {
+  const n = /** @type {number} */ (input.dims[0]);
+  const per = n === 0 ? 0 : input.data.length / n;
+  const take = Math.min(size, n - from);
+  const data = /** @type {any} */ (
+    Array.isArray(input.data) ? new Array(size * per) : new /** @type {any} */ (input.data.constructor)(size * per)
+  );
+  for (let r = 0; r < size; r++) {
+    const source = from + Math.min(r, take - 1);
+    for (let k = 0; k < per; k++) data[r * per + k] = input.data[source * per + k];
+  }
+  return { name: input.name, type: input.type, dims: [size, ...input.dims.slice(1)], data };
+}
+
+/**
+ * Runs rows through a graph that takes exactly `size` rows per run: in chunks of `size`, the
+ * last one padded, the padding's results dropped, the outputs joined along the batch dimension.
+ *
+ * @template {{ dims: number[], data: any }} O
+ * @param {PackedInput[]} inputs
+ * @param {number} size
+ * @param {(chunk: PackedInput[]) => Promise<Record<string, O>>} runChunk
+ * @returns {Promise<Record<string, O>>}
+ */
+export async function runInChunks(inputs, size, runChunk) {
+  const n = /** @type {number} */ (inputs[0]?.dims[0] ?? 0);
+  if (n === size) return runChunk(inputs);
+  /** @type {Record<string, { dims: number[], parts: any[], rows: number }>} */
+  const joined = {};
+  for (let from = 0; from < n; from += size) {
+    const take = Math.min(size, n - from);
+    const out = await runChunk(inputs.map((input) => chunkOf(input, from, size)));
+    for (const [name, tensor] of Object.entries(out)) {
+      const per = tensor.dims[0] ? tensor.data.length / tensor.dims[0] : tensor.data.length;
+      const part = Array.isArray(tensor.data)
+        ? tensor.data.slice(0, take * per)
+        : tensor.data.subarray(0, take * per);
+      const entry = (joined[name] ??= { dims: tensor.dims, parts: [], rows: 0 });
+      entry.parts.push(part);
+      entry.rows += take;
+    }
+  }
+  /** @type {Record<string, any>} */
+  const result = {};
+  for (const [name, { dims, parts, rows }] of Object.entries(joined)) {
+    const length = parts.reduce((a, p) => a + p.length, 0);
+    const first = parts[0];
+    const data = Array.isArray(first) ? [] : new first.constructor(length);
+    let offset = 0;
+    for (const p of parts) {
+      if (Array.isArray(data)) data.push(...p);
+      else data.set(p, offset);
+      offset += p.length;
+    }
+    result[name] = { dims: [rows, ...dims.slice(1)], data };
+  }
+  return result;
 }

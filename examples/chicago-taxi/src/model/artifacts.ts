@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { Feature, ModelContract } from './contract-types.js';
 import { type Row, issuesOf, recordSchema } from './schemas.js';
+import { exampleTensorBody } from './serving.js';
 
 export class ModelLoadError extends Error {
   constructor(message: string) {
@@ -182,6 +183,14 @@ export async function loadModel(contract: ModelContract, modelPath: string): Pro
     metrics,
     missing,
   };
+}
+
+/** A valid `/predict` body: a tensor model's example tensors, or an example record. */
+export function exampleBody(
+  contract: ModelContract,
+  model?: Pick<LoadedModel, 'background' | 'golden'>,
+): Record<string, unknown> {
+  return contract.kind === 'tensors' ? exampleTensorBody(contract) : exampleRecord(contract, model);
 }
 
 /** A valid record: a background row, else a golden input, else one made from the feature ranges. */

@@ -5,11 +5,36 @@
  * and drift all read the one `ModelContract` the generator wrote.
  */
 
-export const taskKinds = ['binary', 'multiclass', 'regression', 'text-classification'] as const;
+/**
+ * What the service answers. `tensor`: no class or value semantics are known; every output comes
+ * back by name, as the graph computes it (deep-learning exports, preprocessing pipelines).
+ */
+export const taskKinds = [
+  'binary',
+  'multiclass',
+  'regression',
+  'text-classification',
+  'tensor',
+] as const;
 export type TaskKind = (typeof taskKinds)[number];
 
-/** Element types the service can feed from JSON (onnxruntime-node's names). */
+/** Element types a record feature can be fed as (onnxruntime-node's names). */
 export type TensorType = 'float32' | 'float64' | 'int64' | 'int32' | 'string';
+
+/** Element types a tensor model's inputs may have (onnxruntime-node's names). */
+export const tensorElementTypes = [
+  'float32',
+  'float64',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'int64',
+  'bool',
+  'string',
+] as const;
+export type TensorElementType = (typeof tensorElementTypes)[number];
 
 export interface TensorInfo {
   readonly name: string;
@@ -45,6 +70,50 @@ export interface TextFeature extends FeatureBase {
 }
 export type Feature = NumericFeature | CategoryFeature | TextFeature;
 
+/**
+ * How requests reach the graph:
+ * - `merge`: every input's leading dimension is the same dynamic batch dimension, so rows of
+ *   several requests are coalesced into one run (up to MAX_BATCH_SIZE rows);
+ * - `fixed`: the graph takes exactly `size` rows per run; rows run in chunks of `size` (the last
+ *   chunk padded by repeating its last row, whose results are dropped), never merged beyond it;
+ * - `none`: the inputs share no batch dimension (e.g. recurrent state); each request runs alone.
+ */
+export interface Batching {
+  readonly mode: 'merge' | 'fixed' | 'none';
+  /** Rows per run for `fixed`. */
+  readonly size?: number;
+}
+
+/** A transformer text classifier's tokenizer: `/predict` takes `{"text": ...}`. */
+export interface TokenizerSpec {
+  /** `tokenizer.json` beside the model (copied into `model/`). */
+  readonly file: string;
+  /** `tokenizer_config.json` beside it, when there is one. */
+  readonly configFile?: string;
+  /** Tokens per text after truncation (the graph's fixed sequence length, or the tokenizer's). */
+  readonly maxLength: number;
+  /** Pad every text to `maxLength` (the graph's sequence dimension is fixed). */
+  readonly padToMax: boolean;
+  readonly padId: number;
+  /** Graph input names. */
+  readonly inputIds: string;
+  readonly attentionMask?: string;
+  readonly tokenTypeIds?: string;
+  /** The logits output [N, C]: probabilities are its softmax. */
+  readonly logits: string;
+}
+
+/** Where the served graph came from when the generator rewrote the user's file. */
+export interface ModelOrigin {
+  /** sha256 of the file the user gave. */
+  readonly sha256: string;
+  readonly bytes: number;
+  /** One line per rewrite, saying what changed and why. */
+  readonly rewrites: readonly string[];
+  /** What the generator ran to prove the rewrite faithful. */
+  readonly verification: string;
+}
+
 export interface ModelContract {
   readonly name: string;
   readonly version: string;
@@ -53,8 +122,14 @@ export interface ModelContract {
   /** sha256 of the model file, hex. */
   readonly sha256: string;
   readonly bytes: number;
-  /** `columns`: one graph input per feature; `matrix`: one float input [N, K]. */
+  /**
+   * What `/predict` takes: `records` (named features, tabular or one text), `tensors` (named
+   * tensors, as the V2 protocol), `text` (one text, tokenized by the service for a transformer).
+   */
+  readonly kind: 'records' | 'tensors' | 'text';
+  /** `columns`: one graph input per feature; `matrix`: one float input [N, K] (records only). */
   readonly layout: 'columns' | 'matrix';
+  readonly batching: Batching;
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   readonly features: readonly Feature[];
@@ -64,6 +139,8 @@ export interface ModelContract {
     readonly probabilities?: string;
     readonly prediction?: string;
   };
+  /** Graph outputs that have no role above: `/predict` returns each of them by name. */
+  readonly extraOutputs: readonly string[];
   /** Class names in probability column order (classification only). */
   readonly labels: readonly string[];
   readonly positiveLabel?: string;
@@ -81,4 +158,13 @@ export interface ModelContract {
   };
   /** Whether a sidecar described the model (otherwise names and ranges are inferred). */
   readonly described: boolean;
+  /** Set when the served graph is a rewrite of the user's file (e.g. a ZipMap removed). */
+  readonly origin?: ModelOrigin;
+  /** Set for `kind: 'text'`. */
+  readonly tokenizer?: TokenizerSpec;
+  /**
+   * Tensor models: a shape per input that the generator ran the model with (dynamic dimensions
+   * resolved), used for warm-up, examples and tests.
+   */
+  readonly exampleShapes?: Readonly<Record<string, readonly number[]>>;
 }

@@ -8,11 +8,8 @@ import type { ModelContract } from './contract-types.js';
 export const contract: ModelContract = {
   "name": "chicago-taxi",
   "version": "1.0.0",
-  "task": "regression",
-  "description": "Predicts the number of taxi trips starting in a Chicago community area in a given hour, from the hour, weekday, area and recent demand (lags).",
   "sha256": "49fda53bb3530b53757ffdd5a294078b6c84edb68685b8233e297855813b906d",
   "bytes": 240679,
-  "layout": "columns",
   "inputs": [
     {
       "name": "hour",
@@ -89,6 +86,23 @@ export const contract: ModelContract = {
       ]
     }
   ],
+  "unknownCategories": "reject",
+  "artifacts": {
+    "driftBaseline": "drift_baseline.json",
+    "background": "background.json",
+    "golden": "golden.json",
+    "metrics": "metrics.json",
+    "modelCard": "MODEL_CARD.md",
+    "lineage": "lineage.json"
+  },
+  "described": true,
+  "description": "Predicts the number of taxi trips starting in a Chicago community area in a given hour, from the hour, weekday, area and recent demand (lags).",
+  "kind": "records",
+  "task": "regression",
+  "layout": "columns",
+  "batching": {
+    "mode": "merge"
+  },
   "features": [
     {
       "name": "hour",
@@ -178,15 +192,6 @@ export const contract: ModelContract = {
   "outputNames": {
     "prediction": "prediction"
   },
-  "labels": [],
-  "unknownCategories": "reject",
-  "artifacts": {
-    "driftBaseline": "drift_baseline.json",
-    "background": "background.json",
-    "golden": "golden.json",
-    "metrics": "metrics.json",
-    "modelCard": "MODEL_CARD.md",
-    "lineage": "lineage.json"
-  },
-  "described": true
+  "extraOutputs": [],
+  "labels": []
 };

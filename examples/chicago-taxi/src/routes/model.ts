@@ -17,9 +17,14 @@ export function modelRoutes(ctx: ServiceContext): FastifyPluginAsync {
       sha256: model.sha256,
       contractSha256: contract.sha256,
       bytes: model.bytes,
+      kind: contract.kind,
       layout: contract.layout,
+      batching: contract.batching,
       inputs: contract.inputs,
       outputs: contract.outputs,
+      outputRoles: contract.outputNames,
+      extraOutputs: contract.extraOutputs,
+      origin: contract.origin ?? null,
       features: contract.features,
       labels: contract.labels,
       positiveLabel: contract.positiveLabel ?? null,
@@ -42,6 +47,8 @@ export function modelRoutes(ctx: ServiceContext): FastifyPluginAsync {
         queueTimeoutMs: config.queueTimeoutMs,
         requestTimeoutMs: config.requestTimeoutMs,
         maxBatchRows: config.maxBatchRows,
+        maxDynamicDim: config.maxDynamicDim,
+        maxTensorElements: config.maxTensorElements,
       },
     };
     app.get(

@@ -14,8 +14,10 @@ import {
 } from '../model/schemas.js';
 import type { ServiceContext } from '../service.js';
 import { admit, errorResponses, zodValidator } from './common.js';
+import { tensorPredictRoutes } from './predict-tensors.js';
 
 export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
+  if (ctx.contract.kind === 'tensors') return tensorPredictRoutes(ctx);
   return async (app) => {
     const { contract, config } = ctx;
     const record = recordSchema(contract);
@@ -30,15 +32,18 @@ export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
     // schema serializes exactly these members).
     const answer = (p: Prediction, requestId: string): Record<string, unknown> =>
       'prediction' in p
-        ? { prediction: p.prediction, requestId, model, modelVersion }
-        : {
-            label: p.label,
-            probabilities: p.probabilities,
-            requestId,
-            model,
-            modelVersion,
-            threshold,
-          };
+        ? { prediction: p.prediction, outputs: p.outputs, requestId, model, modelVersion }
+        : 'label' in p
+          ? {
+              label: p.label,
+              probabilities: p.probabilities,
+              outputs: p.outputs,
+              requestId,
+              model,
+              modelVersion,
+              threshold,
+            }
+          : { outputs: p.outputs, requestId, model, modelVersion };
     const errors = errorResponses(400, 413, 415, 500, 503, 504);
 
     app.post(

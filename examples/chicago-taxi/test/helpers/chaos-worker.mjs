@@ -8,7 +8,7 @@ import handle from '../../src/inference/worker.js';
 const gate = new Int32Array(workerData.chaos);
 
 export default function chaos(task) {
-  if (task.op === 'run') {
+  if (task.op === 'run' || task.op === 'tensors') {
     if (Atomics.load(gate, 0) === 1) {
       Atomics.add(gate, 1, 1);
       Atomics.notify(gate, 1);

@@ -16,7 +16,6 @@
 import { performance } from 'node:perf_hooks';
 import { DeadlineError, HttpError, ShedError, WorkerCrashError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import type { Row } from '../model/schemas.js';
 
 export type OutputArray = Float32Array | Float64Array | Int32Array | number[] | string[];
 export interface OutputTensor {
@@ -50,8 +49,18 @@ export interface BatcherOptions {
   readonly maxInflightBatches: number;
 }
 
-interface Job {
-  readonly rows: readonly Row[];
+/** A request's work: its payload (rows, tensors...), how many batch rows it holds, and what it may merge with. */
+export interface Work<T> {
+  readonly payload: T;
+  readonly rows: number;
+  /**
+   * Requests merge only with requests of the same key (tensor models: the same non-batch
+   * dimensions); `undefined` merges with any other undefined key; `null` never merges.
+   */
+  readonly key?: string | null;
+}
+
+interface Job<T> extends Work<T> {
   readonly enqueuedAt: number;
   readonly deadline: number;
   readonly resolve: (result: JobResult) => void;
@@ -59,12 +68,12 @@ interface Job {
   settled: boolean;
 }
 
-export class Batcher {
-  private queue: Job[] = [];
+export class Batcher<T> {
+  private queue: Job<T>[] = [];
   private head = 0;
   private queuedRows = 0;
   private inflightBatches = 0;
-  private readonly running = new Set<readonly Job[]>();
+  private readonly running = new Set<readonly Job<T>[]>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private delayTimer: NodeJS.Timeout | undefined;
   private pumpScheduled = false;
@@ -75,7 +84,8 @@ export class Batcher {
   };
 
   constructor(
-    private readonly execute: (rows: Row[]) => Promise<RunResult>,
+    /** Runs the payloads of one batch as one model run; rows are concatenated in order. */
+    private readonly execute: (payloads: T[], rows: number) => Promise<RunResult>,
     private readonly options: BatcherOptions,
     private readonly metrics: Pick<
       Metrics,
@@ -113,24 +123,26 @@ export class Batcher {
   }
 
   /**
-   * Queues rows for inference. `startedAt` is when the request arrived (performance.now()): the
+   * Queues work for inference. `startedAt` is when the request arrived (performance.now()): the
    * deadline counts from there.
    */
-  submit(rows: readonly Row[], startedAt: number = performance.now()): Promise<JobResult> {
+  submit(work: Work<T>, startedAt: number = performance.now()): Promise<JobResult> {
     if (this.full) {
       this.metrics.shed.inc({ reason: 'queue_full' });
       return Promise.reject(new ShedError('queue_full'));
     }
     return new Promise<JobResult>((resolve, reject) => {
       this.queue.push({
-        rows,
+        payload: work.payload,
+        rows: work.rows,
+        key: work.key,
         enqueuedAt: performance.now(),
         deadline: startedAt + this.options.requestTimeoutMs,
         resolve,
         reject,
         settled: false,
       });
-      this.queuedRows += rows.length;
+      this.queuedRows += work.rows;
       this.schedule();
       if (this.sweepTimer === undefined && (this.depth > 0 || this.running.size > 0)) {
         this.sweepTimer = setInterval(() => this.sweep(), this.sweepEveryMs);
@@ -146,11 +158,11 @@ export class Batcher {
     }
   }
 
-  private shift(): Job | undefined {
+  private shift(): Job<T> | undefined {
     if (this.head >= this.queue.length) return undefined;
     const job = this.queue[this.head]!;
     this.head += 1;
-    this.queuedRows -= job.rows.length;
+    this.queuedRows -= job.rows;
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
@@ -181,7 +193,7 @@ export class Batcher {
           return;
         }
       }
-      const jobs: Job[] = [];
+      const jobs: Job<T>[] = [];
       let rows = 0;
       while (this.depth > 0) {
         const next = this.queue[this.head]!;
@@ -189,19 +201,18 @@ export class Batcher {
           this.shift();
           continue;
         }
-        if (jobs.length > 0 && rows + next.rows.length > maxBatchSize) break;
+        if (jobs.length > 0 && (rows + next.rows > maxBatchSize || !mergeable(jobs[0]!, next)))
+          break;
         this.shift();
         jobs.push(next);
-        rows += next.rows.length;
+        rows += next.rows;
       }
       if (jobs.length > 0) this.dispatch(jobs, rows);
     }
   }
 
-  private dispatch(jobs: Job[], rowCount: number): void {
+  private dispatch(jobs: Job<T>[], rowCount: number): void {
     const now = performance.now();
-    const rows: Row[] = jobs.length === 1 ? [...jobs[0]!.rows] : [];
-    if (jobs.length > 1) for (const job of jobs) for (const row of job.rows) rows.push(row);
     for (const job of jobs) this.metrics.queueWait.observe((now - job.enqueuedAt) / 1000);
     this.metrics.batchSize.observe(rowCount);
     this.inflightBatches += 1;
@@ -211,14 +222,17 @@ export class Batcher {
       this.running.delete(jobs);
       this.schedule();
     };
-    this.execute(rows).then(
+    this.execute(
+      jobs.map((j) => j.payload),
+      rowCount,
+    ).then(
       (result) => {
         done();
         this.metrics.inferenceDuration.observe(result.computeMs / 1000);
         const queueEnd = now;
         let offset = 0;
         for (const job of jobs) {
-          const count = job.rows.length;
+          const count = job.rows;
           if (!job.settled) {
             job.settled = true;
             job.resolve({
@@ -233,10 +247,18 @@ export class Batcher {
       },
       (error: unknown) => {
         done();
+        if (jobs.length > 1 && !isWorkerCrash(error)) {
+          // One request's input may be what the model cannot take: run each alone, so that only
+          // that request fails.
+          for (const job of jobs) if (!job.settled) this.dispatch([job], job.rows);
+          return;
+        }
         this.onRunError(error);
         const mapped = isWorkerCrash(error)
           ? new WorkerCrashError()
-          : new HttpError(500, 'inference failed');
+          : error instanceof HttpError
+            ? error
+            : new HttpError(500, 'inference failed');
         for (const job of jobs) {
           if (!job.settled) {
             job.settled = true;
@@ -283,6 +305,10 @@ export class Batcher {
       this.sweepTimer = undefined;
     }
   }
+}
+
+function mergeable<T>(first: Job<T>, next: Job<T>): boolean {
+  return first.key !== null && next.key !== null && first.key === next.key;
 }
 
 function isWorkerCrash(error: unknown): boolean {

@@ -8,11 +8,8 @@ import type { ModelContract } from './contract-types.js';
 export const contract: ModelContract = {
   "name": "nlp-insight",
   "version": "1.0.0",
-  "task": "text-classification",
-  "description": "Classifies the sentiment of a financial headline or tweet as negative, neutral or positive.",
   "sha256": "7f2f339515ab265ef8c15e63912a9fb5f4fcc8d885c85b33d53485cdde3e86f7",
   "bytes": 483434,
-  "layout": "columns",
   "inputs": [
     {
       "name": "text",
@@ -40,6 +37,23 @@ export const contract: ModelContract = {
       ]
     }
   ],
+  "unknownCategories": "reject",
+  "artifacts": {
+    "driftBaseline": "drift_baseline.json",
+    "background": "background.json",
+    "golden": "golden.json",
+    "metrics": "metrics.json",
+    "modelCard": "MODEL_CARD.md",
+    "lineage": "lineage.json"
+  },
+  "described": true,
+  "description": "Classifies the sentiment of a financial headline or tweet as negative, neutral or positive.",
+  "kind": "records",
+  "task": "text-classification",
+  "layout": "columns",
+  "batching": {
+    "mode": "merge"
+  },
   "features": [
     {
       "name": "text",
@@ -56,19 +70,10 @@ export const contract: ModelContract = {
     "label": "label",
     "probabilities": "probabilities"
   },
+  "extraOutputs": [],
   "labels": [
     "negative",
     "neutral",
     "positive"
-  ],
-  "unknownCategories": "reject",
-  "artifacts": {
-    "driftBaseline": "drift_baseline.json",
-    "background": "background.json",
-    "golden": "golden.json",
-    "metrics": "metrics.json",
-    "modelCard": "MODEL_CARD.md",
-    "lineage": "lineage.json"
-  },
-  "described": true
+  ]
 };

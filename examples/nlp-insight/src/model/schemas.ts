@@ -179,14 +179,26 @@ const probabilitiesOf = (contract: ModelContract) =>
     .strictObject(Object.fromEntries(contract.labels.map((l) => [l, z.number().min(0).max(1)])))
     .describe('Probability of each class.');
 
+const outputValue = z.union([z.number(), z.string(), z.array(z.union([z.number(), z.string()]))]);
+
+/** The outputs without a role, by name: one value, or one array of values, per row. */
+function extraOutputsOf(contract: ModelContract) {
+  return z
+    .strictObject(Object.fromEntries(contract.extraOutputs.map((n) => [n, outputValue])))
+    .describe('Every other output of the model, by name.');
+}
+
 /** What one prediction looks like in `/predict` and `/predict/batch` answers. */
 export function predictionSchema(contract: ModelContract) {
+  const extras = contract.extraOutputs.length > 0 ? { outputs: extraOutputsOf(contract) } : {};
+  if (contract.task === 'tensor') return z.object({ outputs: extraOutputsOf(contract) });
   if (contract.task === 'regression') {
-    return z.object({ prediction: z.number().describe('The predicted value.') });
+    return z.object({ prediction: z.number().describe('The predicted value.'), ...extras });
   }
   return z.object({
     label: z.enum(contract.labels as [string, ...string[]]).describe('The predicted class.'),
     probabilities: probabilitiesOf(contract),
+    ...extras,
   });
 }
 
