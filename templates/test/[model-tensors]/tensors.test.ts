@@ -14,7 +14,11 @@ import { type TestService, expectNoStack, startService } from './helpers/service
 let svc: TestService;
 let session: ort.InferenceSession;
 beforeAll(async () => {
-  svc = await startService({ WORKERS: '2', MAX_DYNAMIC_DIM: '4096', MAX_TENSOR_ELEMENTS: '2000000' });
+  svc = await startService({
+    WORKERS: '2',
+    MAX_DYNAMIC_DIM: '4096',
+    MAX_TENSOR_ELEMENTS: '2000000',
+  });
   session = await ort.InferenceSession.create(join(projectRoot, 'model', 'model.onnx'));
 });
 afterAll(async () => {
@@ -77,34 +81,50 @@ function ortData(type: string, values: number[]) {
 }
 
 /** onnxruntime-node directly: the reference every answer must equal. */
-async function direct(inputs: Sample[]): Promise<Record<string, { dims: number[]; data: number[] }>> {
+async function direct(
+  inputs: Sample[],
+): Promise<Record<string, { dims: number[]; data: number[] }>> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const i of inputs)
-    feeds[i.name] = new ort.Tensor(i.type as 'float32', ortData(i.type, i.values) as Float32Array, i.shape);
+    feeds[i.name] = new ort.Tensor(
+      i.type as 'float32',
+      ortData(i.type, i.values) as Float32Array,
+      i.shape,
+    );
   const out = await session.run(feeds);
   return Object.fromEntries(
-    Object.entries(out).map(([n, t]) => [n, { dims: t.dims.map(Number), data: Array.from(t.data as ArrayLike<number | bigint>, Number) }]),
+    Object.entries(out).map(([n, t]) => [
+      n,
+      { dims: t.dims.map(Number), data: Array.from(t.data as ArrayLike<number | bigint>, Number) },
+    ]),
   );
 }
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++)
-    expect(Math.abs(Number(actual[i]) - Number(expected[i]))).toBeLessThanOrEqual(1e-5 + 1e-5 * Math.abs(Number(expected[i])));
+    expect(Math.abs(Number(actual[i]) - Number(expected[i]))).toBeLessThanOrEqual(
+      1e-5 + 1e-5 * Math.abs(Number(expected[i])),
+    );
 }
 
 function nested(values: number[], shape: readonly number[]): unknown {
   if (shape.length === 0) return values[0];
   if (shape.length === 1) return values;
   const per = values.length / shape[0]!;
-  return Array.from({ length: shape[0]! }, (_, i) => nested(values.slice(i * per, (i + 1) * per), shape.slice(1)));
+  return Array.from({ length: shape[0]! }, (_, i) =>
+    nested(values.slice(i * per, (i + 1) * per), shape.slice(1)),
+  );
 }
 
 const jsonInputs = (inputs: Sample[]) =>
   inputs.map((i) => ({ name: i.name, datatype: v2Types[i.type], shape: i.shape, data: i.values }));
 
 /** A V2 binary-extension body, built as tritonclient builds one. */
-function binaryBody(inputs: Sample[], binaryOutput: boolean): { body: Buffer; headerLength: number } {
+function binaryBody(
+  inputs: Sample[],
+  binaryOutput: boolean,
+): { body: Buffer; headerLength: number } {
   const raw = inputs.map((i) => Buffer.from(ortData(i.type, i.values).buffer));
   const header = Buffer.from(
     JSON.stringify({
@@ -125,8 +145,12 @@ describe('metadata and readiness', () => {
     const res = await svc.get(`/v2/models/${contract.name}`);
     expect(res.statusCode).toBe(200);
     const meta = res.json();
-    expect(meta.inputs.map((i: { name: string }) => i.name)).toEqual(contract.inputs.map((i) => i.name));
-    expect(meta.outputs.map((o: { name: string }) => o.name)).toEqual(contract.outputs.map((o) => o.name));
+    expect(meta.inputs.map((i: { name: string }) => i.name)).toEqual(
+      contract.inputs.map((i) => i.name),
+    );
+    expect(meta.outputs.map((o: { name: string }) => o.name)).toEqual(
+      contract.outputs.map((o) => o.name),
+    );
     for (const [k, input] of contract.inputs.entries())
       expect(meta.inputs[k].shape).toEqual(
         input.shape.map((d, j) =>
@@ -226,7 +250,11 @@ describe('answers equal onnxruntime-node run directly', () => {
             direct(
               inputs.map((i) => {
                 const per = i.values.length / rows;
-                return { ...i, shape: [1, ...i.shape.slice(1)], values: i.values.slice(r * per, (r + 1) * per) };
+                return {
+                  ...i,
+                  shape: [1, ...i.shape.slice(1)],
+                  values: i.values.slice(r * per, (r + 1) * per),
+                };
               }),
             ),
           ),
@@ -244,22 +272,58 @@ describe('bad tensors are a 400 naming the input, never a 500', () => {
   const first = contract.inputs[0]!;
   const good = () => jsonInputs(sample(9));
   const cases: Array<[string, () => unknown, RegExp]> = [
-    ['an unknown input', () => ({ inputs: [...good(), { name: 'nope', datatype: 'FP32', shape: [1], data: [1] }] }), /nope.*unknown input/],
-    ['a missing input', () => ({ inputs: good().slice(1).concat(contract.inputs.length === 1 ? [] : []) }), contract.inputs.length > 1 ? /is missing/ : /at least one input|is missing/],
-    ['a wrong datatype', () => ({ inputs: good().map((i, k) => (k === 0 ? { ...i, datatype: i.datatype === 'FP64' ? 'FP32' : 'FP64' } : i)) }), /datatype must be/],
-    ['a wrong rank', () => ({ inputs: good().map((i, k) => (k === 0 ? { ...i, shape: [...i.shape, 1] } : i)) }), /dimensions|elements/],
-    ['data that does not fill the shape', () => ({ inputs: good().map((i, k) => (k === 0 ? { ...i, data: i.data.slice(1) } : i)) }), /elements/],
+    [
+      'an unknown input',
+      () => ({ inputs: [...good(), { name: 'nope', datatype: 'FP32', shape: [1], data: [1] }] }),
+      /nope.*unknown input/,
+    ],
+    [
+      'a missing input',
+      () => ({
+        inputs: good()
+          .slice(1)
+          .concat(contract.inputs.length === 1 ? [] : []),
+      }),
+      contract.inputs.length > 1 ? /is missing/ : /at least one input|is missing/,
+    ],
+    [
+      'a wrong datatype',
+      () => ({
+        inputs: good().map((i, k) =>
+          k === 0 ? { ...i, datatype: i.datatype === 'FP64' ? 'FP32' : 'FP64' } : i,
+        ),
+      }),
+      /datatype must be/,
+    ],
+    [
+      'a wrong rank',
+      () => ({ inputs: good().map((i, k) => (k === 0 ? { ...i, shape: [...i.shape, 1] } : i)) }),
+      /dimensions|elements/,
+    ],
+    [
+      'data that does not fill the shape',
+      () => ({ inputs: good().map((i, k) => (k === 0 ? { ...i, data: i.data.slice(1) } : i)) }),
+      /elements/,
+    ],
   ];
   // A dynamic dimension past MAX_DYNAMIC_DIM or, where every dimension but the batch is fixed,
   // a fixed dimension that differs from the model's.
   const dynamic = first.shape.findIndex((d, j) => j > 0 && typeof d === 'string');
-  const changed = dynamic > 0 ? dynamic : first.shape.findIndex((d, j) => j > 0 && typeof d === 'number');
+  const changed =
+    dynamic > 0 ? dynamic : first.shape.findIndex((d, j) => j > 0 && typeof d === 'number');
   if (changed > 0)
     cases.push([
-      dynamic > 0 ? 'a dynamic dimension past MAX_DYNAMIC_DIM' : 'a fixed dimension the model does not have',
+      dynamic > 0
+        ? 'a dynamic dimension past MAX_DYNAMIC_DIM'
+        : 'a fixed dimension the model does not have',
       () => ({
         inputs: good().map((i, k) =>
-          k === 0 ? { ...i, shape: i.shape.map((d, j) => (j === changed ? (dynamic > 0 ? 5000 : d + 1) : d)) } : i,
+          k === 0
+            ? {
+                ...i,
+                shape: i.shape.map((d, j) => (j === changed ? (dynamic > 0 ? 5000 : d + 1) : d)),
+              }
+            : i,
         ),
       }),
       dynamic > 0 ? /MAX_DYNAMIC_DIM/ : /dimension \d+ must be \d+ as the model's shape/,
@@ -278,7 +342,9 @@ describe('bad tensors are a 400 naming the input, never a 500', () => {
       inputs: [{ name: first.name, datatype: v2Types[first.type], shape, data: [] }],
     });
     expect(res.statusCode).toBe(400);
-    expect(res.body).toMatch(size > 2_000_000 ? /MAX_TENSOR_ELEMENTS|MAX_DYNAMIC_DIM/ : /elements|is missing|must be/);
+    expect(res.body).toMatch(
+      size > 2_000_000 ? /MAX_TENSOR_ELEMENTS|MAX_DYNAMIC_DIM/ : /elements|is missing|must be/,
+    );
   });
 
   it('ragged nested arrays on /predict', async () => {
@@ -298,9 +364,15 @@ describe('observability', () => {
     const res = await svc.post(infer, { id: 'logged', inputs: jsonInputs(sample(12)) });
     expect(res.statusCode).toBe(200);
     await svc.service.shutdown();
-    const lines = readFileSync(svc.logPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(svc.logPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const line = lines.find((l) => l.endpoint === 'v2/infer');
-    expect(line.inputs[first.name]).toMatchObject({ shape: expect.any(Array), elements: expect.any(Number) });
+    expect(line.inputs[first.name]).toMatchObject({
+      shape: expect.any(Array),
+      elements: expect.any(Number),
+    });
     expect(JSON.stringify(line).length).toBeLessThan(4000);
   });
 });
