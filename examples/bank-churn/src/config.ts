@@ -163,7 +163,8 @@ export function loadConfig(
     requestTimeoutMs: read(env, 'REQUEST_TIMEOUT_MS')!,
     maxBatchRows: read(env, 'MAX_BATCH_ROWS')!,
     bodyLimitBytes:
-      read(env, 'BODY_LIMIT_BYTES') ?? (contract.kind === 'tensors' ? 64 * 1024 * 1024 : 1024 * 1024),
+      read(env, 'BODY_LIMIT_BYTES') ??
+      (contract.kind === 'tensors' ? 64 * 1024 * 1024 : 1024 * 1024),
     maxDynamicDim: read(env, 'MAX_DYNAMIC_DIM')!,
     maxTensorElements: read(env, 'MAX_TENSOR_ELEMENTS')!,
     predictionLogPath: logPath === '' ? null : resolve(cwd, logPath),

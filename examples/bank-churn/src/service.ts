@@ -182,9 +182,7 @@ class Recorder {
       model: name,
       modelVersion: version,
       inputs: Object.fromEntries(entry.inputs.map((t) => [t.name, summarize(t)])),
-      outputs: Object.fromEntries(
-        Object.entries(entry.outputs).map(([n, t]) => [n, summarize(t)]),
-      ),
+      outputs: Object.fromEntries(Object.entries(entry.outputs).map(([n, t]) => [n, summarize(t)])),
       latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
     });
   }
@@ -235,8 +233,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return pool!.run<RunResult>({ op: 'tensors', tensors }).catch(modelRejects);
     }
     const rows: Row[] = [];
-    for (const p of payloads) for (const row of (p as { rows: readonly Row[] }).rows) rows.push(row);
-    const run = pool!.run<RunResult>({ op: 'run', batch: packBatch(rows, layout, contract.features) });
+    for (const p of payloads)
+      for (const row of (p as { rows: readonly Row[] }).rows) rows.push(row);
+    const run = pool!.run<RunResult>({
+      op: 'run',
+      batch: packBatch(rows, layout, contract.features),
+    });
     return contract.kind === 'text' ? run.catch(modelRejects) : run;
   };
   const batcher = new Batcher<Payload>(
@@ -279,7 +281,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         metrics.shed.inc({ reason: 'not_ready' });
         return Promise.reject(new ShedError('not_ready'));
       }
-      return batcher.submit({ payload: { tensors: work }, rows: work.rows, key: work.key }, startedAt);
+      return batcher.submit(
+        { payload: { tensors: work }, rows: work.rows, key: work.key },
+        startedAt,
+      );
     },
     async explain(row, samples) {
       if (!explainPool) {
@@ -486,11 +491,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 function modelRejects(error: unknown): never {
   const message = String((error as Error)?.message ?? error);
   if (/worker exited|terminated/i.test(message)) throw error;
-  throw new HttpError(400, `the model cannot run on this input: ${message.split('\n')[0]!.slice(0, 300)}`);
+  throw new HttpError(
+    400,
+    `the model cannot run on this input: ${message.split('\n')[0]!.slice(0, 300)}`,
+  );
 }
 
 function explainSetupOf(contract: ModelContract, model: LoadedModel): ExplainSetup | undefined {
-  if (!model.background || contract.task === 'tensor' || contract.kind !== 'records') return undefined;
+  if (!model.background || contract.task === 'tensor' || contract.kind !== 'records')
+    return undefined;
   if (contract.task === 'regression') {
     return {
       background: model.background,

@@ -194,16 +194,14 @@ describe('the prediction log', () => {
       latencyMs: expect.any(Number),
     });
     expect(new Date(lines[0].time).getTime()).toBeGreaterThan(0);
-    expect(Object.keys(lines[0].outputs)).toEqual(
-      [
-        ...(contract.task === 'regression'
-          ? ['prediction']
-          : contract.task === 'tensor'
-            ? []
-            : ['label', 'probabilities']),
-        ...(contract.extraOutputs.length > 0 ? ['outputs'] : []),
-      ],
-    );
+    expect(Object.keys(lines[0].outputs)).toEqual([
+      ...(contract.task === 'regression'
+        ? ['prediction']
+        : contract.task === 'tensor'
+          ? []
+          : ['label', 'probabilities']),
+      ...(contract.extraOutputs.length > 0 ? ['outputs'] : []),
+    ]);
     expect(lines.slice(1).map((l) => [l.requestId, l.row])).toEqual([
       ['log-2', 0],
       ['log-2', 1],

@@ -37,7 +37,9 @@ export function rowOf(t: OutputTensor, row: number): RowValue {
   return Array.from({ length: per }, (_, i) => at(row * per + i));
 }
 
-function extrasOf(contract: ModelContract): (outputs: Outputs, row: number) => Record<string, RowValue> | undefined {
+function extrasOf(
+  contract: ModelContract,
+): (outputs: Outputs, row: number) => Record<string, RowValue> | undefined {
   const names = contract.extraOutputs;
   if (names.length === 0) return () => undefined;
   return (outputs, row) => {
@@ -49,7 +51,8 @@ function extrasOf(contract: ModelContract): (outputs: Outputs, row: number) => R
 
 export function makeShaper(contract: ModelContract): Shaper {
   const extras = extrasOf(contract);
-  if (contract.task === 'tensor') return (outputs, row) => ({ outputs: extras(outputs, row) ?? {} });
+  if (contract.task === 'tensor')
+    return (outputs, row) => ({ outputs: extras(outputs, row) ?? {} });
   if (contract.task === 'regression') {
     const name = contract.outputNames.prediction!;
     return (outputs, row) => {

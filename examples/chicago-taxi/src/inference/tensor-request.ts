@@ -94,9 +94,13 @@ export function parseTensors(
   const names = contract.inputs.map((i) => i.name);
   for (const t of given) {
     if (!names.includes(t.name))
-      issues.push({ field: `inputs.${t.name}`, message: `unknown input; the model takes ${names.join(', ')}` });
+      issues.push({
+        field: `inputs.${t.name}`,
+        message: `unknown input; the model takes ${names.join(', ')}`,
+      });
   }
-  for (const n of names) if (!byName.has(n)) issues.push({ field: `inputs.${n}`, message: 'is missing' });
+  for (const n of names)
+    if (!byName.has(n)) issues.push({ field: `inputs.${n}`, message: 'is missing' });
   if (issues.length > 0) throw new ValidationError(issues);
 
   const symbols = new Map<string, { value: number; input: string }>();
@@ -104,8 +108,7 @@ export function parseTensors(
   for (const info of contract.inputs) {
     const t = byName.get(info.name)!;
     const field = `inputs.${info.name}`;
-    const problem =
-      checkDatatype(t, info) ?? checkShape(t.shape, info, contract, limits, symbols);
+    const problem = checkDatatype(t, info) ?? checkShape(t.shape, info, contract, limits, symbols);
     if (problem) {
       issues.push({ field, message: problem });
       continue;
@@ -144,11 +147,14 @@ function checkShape(
     const d = shape[k]!;
     const want = info.shape[k]!;
     const isBatch = batched && k === 0;
-    if (!Number.isInteger(d) || d < 1) return `dimension ${k} must be a whole number of at least 1, got ${d}`;
+    if (!Number.isInteger(d) || d < 1)
+      return `dimension ${k} must be a whole number of at least 1, got ${d}`;
     if (isBatch) {
-      if (d > limits.maxRows) return `dimension 0 (the batch) must be at most ${limits.maxRows} (MAX_BATCH_ROWS), got ${d}`;
+      if (d > limits.maxRows)
+        return `dimension 0 (the batch) must be at most ${limits.maxRows} (MAX_BATCH_ROWS), got ${d}`;
     } else if (typeof want === 'number') {
-      if (d !== want) return `dimension ${k} must be ${want} as the model's shape ${expected} says, got ${d}`;
+      if (d !== want)
+        return `dimension ${k} must be ${want} as the model's shape ${expected} says, got ${d}`;
     } else if (d > limits.maxDim) {
       return `dimension ${k} ("${want || '?'}") must be at most ${limits.maxDim} (MAX_DYNAMIC_DIM), got ${d}`;
     }
@@ -195,10 +201,17 @@ function convertData(data: unknown, type: string, size: number): Converted | str
   const range = integerRange[type];
   for (let i = 0; i < size; i++) {
     const v = Number(flat[i]);
-    if (typeof flat[i] !== 'number' && !ArrayBuffer.isView(data)) return `data[${i}] must be a number, got ${typeof flat[i]}`;
+    if (typeof flat[i] !== 'number' && !ArrayBuffer.isView(data))
+      return `data[${i}] must be a number, got ${typeof flat[i]}`;
     if (!Number.isFinite(v)) return `data[${i}] must be a finite number`;
-    if (range ? !Number.isInteger(v) || v < range[0] || v > range[1] : type === 'float32' && Math.abs(v) > float32Max)
-      return range ? `data[${i}] must be a whole number from ${range[0]} to ${range[1]}` : `data[${i}] is out of the float32 range`;
+    if (
+      range
+        ? !Number.isInteger(v) || v < range[0] || v > range[1]
+        : type === 'float32' && Math.abs(v) > float32Max
+    )
+      return range
+        ? `data[${i}] must be a whole number from ${range[0]} to ${range[1]}`
+        : `data[${i}] is out of the float32 range`;
     out[i] = v;
   }
   return out;
@@ -216,7 +229,10 @@ function toInt64(flat: ArrayLike<unknown>, size: number): BigInt64Array | string
   return out;
 }
 
-function allocate(type: string, size: number): Float32Array | Float64Array | Int32Array | Int16Array | Uint16Array | Int8Array | Uint8Array {
+function allocate(
+  type: string,
+  size: number,
+): Float32Array | Float64Array | Int32Array | Int16Array | Uint16Array | Int8Array | Uint8Array {
   switch (type) {
     case 'float64':
       return new Float64Array(size);
@@ -295,7 +311,10 @@ export function concatTensors(works: readonly TensorWork[]): PackedInput[] {
 }
 
 /** What the prediction log keeps of a tensor: its shape and a few statistics, not its values. */
-export function summarize(t: { dims: readonly number[]; data: ArrayLike<unknown> }): Record<string, unknown> {
+export function summarize(t: {
+  dims: readonly number[];
+  data: ArrayLike<unknown>;
+}): Record<string, unknown> {
   const n = t.data.length;
   if (n === 0 || typeof t.data[0] === 'string') return { shape: [...t.dims], elements: n };
   let min = Infinity;

@@ -12,7 +12,14 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import { batchLayout, packRows, plainData, runInChunks, toOrtData, unpackBatch } from './tensors.js';
+import {
+  batchLayout,
+  packRows,
+  plainData,
+  runInChunks,
+  toOrtData,
+  unpackBatch,
+} from './tensors.js';
 
 /**
  * @typedef {import('./tensors.js').InputSpec} InputSpec
@@ -119,7 +126,12 @@ function graphFeeds(inputs) {
   if (spec.attentionMask)
     feeds.push({ name: spec.attentionMask, type: 'int64', dims: encoded.dims, data: encoded.mask });
   if (spec.tokenTypeIds)
-    feeds.push({ name: spec.tokenTypeIds, type: 'int64', dims: encoded.dims, data: encoded.typeIds });
+    feeds.push({
+      name: spec.tokenTypeIds,
+      type: 'int64',
+      dims: encoded.dims,
+      data: encoded.typeIds,
+    });
   return feeds;
 }
 

@@ -28,7 +28,10 @@ export interface ExampleTensor {
 /** Zero-filled tensors in the shapes the generator ran the model with (warm-up, examples). */
 export function exampleTensors(contract: ModelContract): ExampleTensor[] {
   return contract.inputs.map((input) => {
-    const dims = [...(contract.exampleShapes?.[input.name] ?? input.shape.map((d) => (typeof d === 'number' ? d : 1)))];
+    const dims = [
+      ...(contract.exampleShapes?.[input.name] ??
+        input.shape.map((d) => (typeof d === 'number' ? d : 1))),
+    ];
     const size = dims.reduce((a, b) => a * b, 1);
     return { name: input.name, type: input.type, dims, data: zeros(input.type, size) };
   });
@@ -68,5 +71,7 @@ function nest(flat: unknown[], dims: readonly number[]): unknown {
   if (dims.length === 0) return flat[0];
   if (dims.length === 1) return flat.slice(0, dims[0]);
   const per = flat.length / dims[0]!;
-  return Array.from({ length: dims[0]! }, (_, i) => nest(flat.slice(i * per, (i + 1) * per), dims.slice(1)));
+  return Array.from({ length: dims[0]! }, (_, i) =>
+    nest(flat.slice(i * per, (i + 1) * per), dims.slice(1)),
+  );
 }

@@ -74,7 +74,11 @@ export class InferencePool {
         kind: contract.kind,
         batching: contract.batching,
         tokenizer: contract.tokenizer,
-        graphInputs: contract.inputs.map((i) => ({ name: i.name, type: i.type, shape: [...i.shape] })),
+        graphInputs: contract.inputs.map((i) => ({
+          name: i.name,
+          type: i.type,
+          shape: [...i.shape],
+        })),
         inputs: servingInputs(contract),
         warmupTensors: options.warmupTensors,
         outputs: contract.outputs.map((o) => ({ name: o.name, type: o.type })),

@@ -232,7 +232,9 @@ function chunkOf(input, from, size) {
   const per = n === 0 ? 0 : input.data.length / n;
   const take = Math.min(size, n - from);
   const data = /** @type {any} */ (
-    Array.isArray(input.data) ? new Array(size * per) : new /** @type {any} */ (input.data.constructor)(size * per)
+    Array.isArray(input.data)
+      ? new Array(size * per)
+      : new /** @type {any} */ (input.data.constructor)(size * per)
   );
   for (let r = 0; r < size; r++) {
     const source = from + Math.min(r, take - 1);

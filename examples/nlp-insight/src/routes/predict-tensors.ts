@@ -7,7 +7,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { type FieldIssue, ValidationError } from '../errors.js';
-import { parseTensors, shapeOfNested, type TensorIn, v2DatatypeOf } from '../inference/tensor-request.js';
+import {
+  parseTensors,
+  shapeOfNested,
+  type TensorIn,
+  v2DatatypeOf,
+} from '../inference/tensor-request.js';
 import { toJsonSchema } from '../model/schemas.js';
 import type { ServiceContext } from '../service.js';
 import { admit, errorResponses, zodValidator } from './common.js';
@@ -20,10 +25,19 @@ export function tensorPredictRoutes(ctx: ServiceContext): FastifyPluginAsync {
       Object.fromEntries(
         contract.inputs.map((i) => [
           i.name,
-          z.unknown().describe(`${i.type} tensor [${i.shape.map((d) => (d === '' ? '?' : d)).join(', ')}] as nested arrays`),
+          z
+            .unknown()
+            .describe(
+              `${i.type} tensor [${i.shape.map((d) => (d === '' ? '?' : d)).join(', ')}] as nested arrays`,
+            ),
         ]),
       ),
-      { error: (iss) => (iss.code === 'unrecognized_keys' ? undefined : 'the body must be a JSON object of named tensors') },
+      {
+        error: (iss) =>
+          iss.code === 'unrecognized_keys'
+            ? undefined
+            : 'the body must be a JSON object of named tensors',
+      },
     );
     const limits = {
       maxDim: config.maxDynamicDim,
@@ -75,7 +89,12 @@ export function tensorPredictRoutes(ctx: ServiceContext): FastifyPluginAsync {
         const outputs = Object.fromEntries(
           outputTensorsOf(contract, result.outputs).map(({ name, ...t }) => [name, t]),
         );
-        return { outputs, requestId: request.id, model: contract.name, modelVersion: contract.version };
+        return {
+          outputs,
+          requestId: request.id,
+          model: contract.name,
+          modelVersion: contract.version,
+        };
       },
     );
   };

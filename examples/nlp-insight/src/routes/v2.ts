@@ -106,7 +106,9 @@ function flatten(data: unknown): unknown[] {
       typeof v === 'bigint' ? Number(v) : v,
     );
   if (!Array.isArray(data))
-    throw new ValidationError([{ field: 'data', message: 'is missing (or give parameters.binary_data_size)' }]);
+    throw new ValidationError([
+      { field: 'data', message: 'is missing (or give parameters.binary_data_size)' },
+    ]);
   if (!data.some(Array.isArray)) return data as unknown[];
   const out: unknown[] = [];
   // Depth-first, so nested data keeps its row-major order.
@@ -305,7 +307,9 @@ export function outputTensorsOf(
       const classes = contract.labels.length;
       const data: string[] = [];
       for (let r = 0; r < n; r++) {
-        const scores = Array.from({ length: classes }, (_, c) => Number(tensor.data[r * classes + c]));
+        const scores = Array.from({ length: classes }, (_, c) =>
+          Number(tensor.data[r * classes + c]),
+        );
         // A transformer's output is logits: rank by, and report, their softmax.
         const probabilities = contract.tokenizer ? softmax(scores) : scores;
         const row = probabilities.map((p, c) => ({ c, p }));
@@ -364,10 +368,15 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
       const raw = request.headers['inference-header-content-length'];
       if (raw === undefined) {
         if (Buffer.isBuffer(request.body))
-          throw new HttpError(400, 'an application/octet-stream body needs the Inference-Header-Content-Length header');
+          throw new HttpError(
+            400,
+            'an application/octet-stream body needs the Inference-Header-Content-Length header',
+          );
         return request.body as InferRequest;
       }
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.from(JSON.stringify(request.body));
+      const body = Buffer.isBuffer(request.body)
+        ? request.body
+        : Buffer.from(JSON.stringify(request.body));
       const { header, binary } = splitBinaryBody(body, Number(raw));
       const parsed = inferRequestSchema.safeParse(header);
       if (!parsed.success) throw new ValidationError(issuesOf(parsed.error));
