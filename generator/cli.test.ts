@@ -69,11 +69,11 @@ describe('create-mlops-service (no terminal)', () => {
     expect(r.stderr).toContain("unknown option '--colour'");
   });
 
-  it('a corrupt model is exit 1 with a clear message and no stack trace', async () => {
+  it('a corrupt model is exit 2 with one line naming the fix and no stack trace', async () => {
     const cwd = await tempDir();
     const r = await runCli(['svc', '--yes', '--model', join(fixturesDir, 'corrupt.onnx')], { cwd });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/corrupt\.onnx is not a loadable ONNX model/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/corrupt\.onnx is not an ONNX model .*: re-export or re-download it/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(await readdir(cwd)).toEqual([]);
   });
