@@ -414,27 +414,38 @@ describe('PyTorch exports served by named tensors', () => {
 });
 
 describe("the generated project's own test suite", () => {
-  it.each(['skl-fixed-batch-regressor.onnx', 'torch-image-nchw.onnx'])(
-    '%s: npm test passes',
-    { timeout: 300_000 },
-    async (file) => {
-      const dir = await generateProject(
-        {
-          model: join(wildDir, file),
-          name: 'wild-svc',
-          description: 'A model from the wild corpus.',
-        },
-        { prefix: 'cms-wild-suite-' },
-      );
-      const cache = await installCached(dir);
-      await symlink(join(cache, 'node_modules'), join(dir, 'node_modules'), 'dir');
-      const test = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run'], {
-        cwd: dir,
-        encoding: 'utf8',
-        env: { ...process.env, CI: '1', FORCE_COLOR: '0' },
-      });
-      expect(test.status, `${test.stdout}\n${test.stderr}`.slice(-4000)).toBe(0);
-      expect(test.stdout.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/Tests\s+\d+ passed/);
-    },
-  );
+  // The image network is generated for both clouds, so its deploy layers (manifests without a drift
+  // job: a tensor model has no drift baseline) are synthesized and tested too.
+  const cases: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
+    ['skl-fixed-batch-regressor.onnx', {}],
+    [
+      'torch-image-nchw.onnx',
+      { cloud: 'both', gcpProject: 'wild-project', awsAccountId: '123456789012' },
+    ],
+  ];
+  it.each(cases)('%s: npm test passes', { timeout: 420_000 }, async (file, flags) => {
+    const dir = await generateProject(
+      {
+        model: join(wildDir, file),
+        name: 'wild-svc',
+        description: 'A model from the wild corpus.',
+        ...flags,
+      },
+      { prefix: 'cms-wild-suite-' },
+    );
+    const cache = await installCached(dir);
+    await symlink(join(cache, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    const test = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, CI: '1', FORCE_COLOR: '0' },
+    });
+    expect(test.status, `${test.stdout}\n${test.stderr}`.slice(-4000)).toBe(0);
+    const out = test.stdout.replace(/\u001b\[[0-9;]*m/g, '');
+    expect(out).toMatch(/Tests\s+\d+ passed/);
+    if (flags.cloud) {
+      expect(out).toContain('deploy/k8s/test/safety.test.ts');
+      expect(out).toContain('deploy/infra/test/joins.test.ts');
+    }
+  });
 });

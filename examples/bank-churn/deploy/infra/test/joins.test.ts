@@ -10,6 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { synthesize } from '../../k8s/app.js';
+import { driftBaselineFile } from '../../k8s/config.js';
 import { runtime, service } from '../../plan.js';
 import { gcpEnvironments } from '../gcp/environments.js';
 import { memoryMiB, servicePod } from '../config.js';
@@ -189,6 +190,8 @@ function runOnMlPool(pods: PodSpec[]): boolean {
 }
 
 const manifestsOf = (id: string): Manifest[] => synthesize(id).manifests as unknown as Manifest[];
+/** Only a model with a drift baseline has a drift job (deploy/k8s/config.ts). */
+const hasDriftJob = driftBaselineFile !== undefined;
 
 describe.each(gcpEnvironments.map((env) => [env.id, env] as const))(
   '%s: GKE and GCP',
@@ -256,17 +259,20 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))(
       );
     });
 
-    it("the drift CronJob's service account names the drift identity the stack creates, which trusts exactly it", () => {
-      const sa = podServiceAccount(manifests, drift);
-      expect(sa.metadata.name).toBe(service.driftServiceAccount);
-      const email = emailOf('drift-identity');
-      expect(sa.metadata.annotations?.['iam.gke.io/gcp-service-account']).toBe(email);
-      expect(email).toBe(g.driftServiceAccountEmail);
-      expect(email).not.toBe(emailOf('service-identity'));
-      expect(trustedMember('drift-identity')).toBe(
-        `serviceAccount:${pool()}[${sa.metadata.namespace}/${sa.metadata.name}]`,
-      );
-    });
+    it.runIf(hasDriftJob)(
+      "the drift CronJob's service account names the drift identity the stack creates, which trusts exactly it",
+      () => {
+        const sa = podServiceAccount(manifests, drift);
+        expect(sa.metadata.name).toBe(service.driftServiceAccount);
+        const email = emailOf('drift-identity');
+        expect(sa.metadata.annotations?.['iam.gke.io/gcp-service-account']).toBe(email);
+        expect(email).toBe(g.driftServiceAccountEmail);
+        expect(email).not.toBe(emailOf('service-identity'));
+        expect(trustedMember('drift-identity')).toBe(
+          `serviceAccount:${pool()}[${sa.metadata.namespace}/${sa.metadata.name}]`,
+        );
+      },
+    );
 
     it('every namespaced object is in the one namespace the identities trust', () => {
       expect(namespacesOf(manifests)).toEqual([g.namespace]);
@@ -301,20 +307,23 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))(
       }
     });
 
-    it('the drift job reads the prediction log folder its identity may read and list, and nothing else', () => {
-      const logs = predictionLogLocation(env.predictionLogUri);
-      const grants = grantsOf(g.driftServiceAccountEmail);
-      expect(grants.filter((gr) => gr.objects !== undefined).map((gr) => gr.objects)).toEqual([
-        logs.prefix,
-      ]);
-      expect(grants.filter((gr) => gr.list !== undefined).map((gr) => gr.list)).toEqual([
-        logs.prefix,
-      ]);
-      expect(modelUris(drift)).toEqual([]);
-      const uris = envValues(drift, 'PREDICTION_LOG_URI');
-      expect(uris.length).toBeGreaterThan(0);
-      for (const uri of uris) expect(uri).toBe(env.predictionLogUri);
-    });
+    it.runIf(hasDriftJob)(
+      'the drift job reads the prediction log folder its identity may read and list, and nothing else',
+      () => {
+        const logs = predictionLogLocation(env.predictionLogUri);
+        const grants = grantsOf(g.driftServiceAccountEmail);
+        expect(grants.filter((gr) => gr.objects !== undefined).map((gr) => gr.objects)).toEqual([
+          logs.prefix,
+        ]);
+        expect(grants.filter((gr) => gr.list !== undefined).map((gr) => gr.list)).toEqual([
+          logs.prefix,
+        ]);
+        expect(modelUris(drift)).toEqual([]);
+        const uris = envValues(drift, 'PREDICTION_LOG_URI');
+        expect(uris.length).toBeGreaterThan(0);
+        for (const uri of uris) expect(uri).toBe(env.predictionLogUri);
+      },
+    );
 
     it('the service identity cannot read the prediction logs; the drift identity cannot read the model', () => {
       const logs = predictionLogLocation(env.predictionLogUri);

@@ -10,6 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { synthesize } from '../../k8s/app.js';
+import { driftBaselineFile } from '../../k8s/config.js';
 import { runtime, service } from '../../plan.js';
 import { awsEnvironments } from '../aws/environments.js';
 import { memoryMiB, servicePod } from '../config.js';
@@ -190,6 +191,8 @@ function runOnMlPool(pods: PodSpec[]): boolean {
 }
 
 const manifestsOf = (id: string): Manifest[] => synthesize(id).manifests as unknown as Manifest[];
+/** Only a model with a drift baseline has a drift job (deploy/k8s/config.ts). */
+const hasDriftJob = driftBaselineFile !== undefined;
 
 describe.each(awsEnvironments.map((env) => [env.id, env] as const))(
   '%s: EKS and AWS',
@@ -245,17 +248,20 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))(
       ]);
     });
 
-    it("the drift CronJob's service account names the drift role the stack creates, which trusts exactly it", () => {
-      const sa = podServiceAccount(manifests, drift);
-      expect(sa.metadata.name).toBe(service.driftServiceAccount);
-      const arn = arnOf('drift-identity');
-      expect(sa.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(arn);
-      expect(arn).toBe(a.driftRoleArn);
-      expect(arn).not.toBe(a.roleArn);
-      expect(trustedSubject('drift-identity')).toEqual([
-        `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`,
-      ]);
-    });
+    it.runIf(hasDriftJob)(
+      "the drift CronJob's service account names the drift role the stack creates, which trusts exactly it",
+      () => {
+        const sa = podServiceAccount(manifests, drift);
+        expect(sa.metadata.name).toBe(service.driftServiceAccount);
+        const arn = arnOf('drift-identity');
+        expect(sa.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(arn);
+        expect(arn).toBe(a.driftRoleArn);
+        expect(arn).not.toBe(a.roleArn);
+        expect(trustedSubject('drift-identity')).toEqual([
+          `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`,
+        ]);
+      },
+    );
 
     it('every namespaced object is in the one namespace the roles trust', () => {
       expect(namespacesOf(manifests)).toEqual([a.namespace]);
@@ -294,27 +300,30 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))(
       }
     });
 
-    it('the drift job reads the prediction log folder its role may read and list, and nothing else', () => {
-      const bucket = String(resource(tf, 'aws_s3_bucket', 'model-bucket').bucket);
-      const logs = predictionLogLocation(env.predictionLogUri);
-      expect(
-        allows(
-          'drift-identity',
-          's3:GetObject',
-          objectArn(bucket, `${logs.prefix}dt=2030-01-01/x.jsonl`),
-        ),
-      ).toBe(true);
-      const list = s3Of('drift-identity').filter((st) =>
-        (st.actions as string[]).includes('s3:ListBucket'),
-      );
-      expect(list.map((st) => st.condition)).toEqual([
-        [{ test: 'StringLike', variable: 's3:prefix', values: [`${logs.prefix}*`] }],
-      ]);
-      expect(modelUris(drift)).toEqual([]);
-      const uris = envValues(drift, 'PREDICTION_LOG_URI');
-      expect(uris.length).toBeGreaterThan(0);
-      for (const uri of uris) expect(uri).toBe(env.predictionLogUri);
-    });
+    it.runIf(hasDriftJob)(
+      'the drift job reads the prediction log folder its role may read and list, and nothing else',
+      () => {
+        const bucket = String(resource(tf, 'aws_s3_bucket', 'model-bucket').bucket);
+        const logs = predictionLogLocation(env.predictionLogUri);
+        expect(
+          allows(
+            'drift-identity',
+            's3:GetObject',
+            objectArn(bucket, `${logs.prefix}dt=2030-01-01/x.jsonl`),
+          ),
+        ).toBe(true);
+        const list = s3Of('drift-identity').filter((st) =>
+          (st.actions as string[]).includes('s3:ListBucket'),
+        );
+        expect(list.map((st) => st.condition)).toEqual([
+          [{ test: 'StringLike', variable: 's3:prefix', values: [`${logs.prefix}*`] }],
+        ]);
+        expect(modelUris(drift)).toEqual([]);
+        const uris = envValues(drift, 'PREDICTION_LOG_URI');
+        expect(uris.length).toBeGreaterThan(0);
+        for (const uri of uris) expect(uri).toBe(env.predictionLogUri);
+      },
+    );
 
     it('the service role cannot read the prediction logs; the drift role cannot read the model', () => {
       const bucket = String(resource(tf, 'aws_s3_bucket', 'model-bucket').bucket);

@@ -46,29 +46,32 @@ describe.each(envs)('%s', (_id, s) => {
     }
   });
 
-  it('annotates the drift job service account with the drift identity, not the service one', () => {
-    const sa = find(s, 'ServiceAccount', service.driftServiceAccount)[0]!;
-    expect(sa.metadata.namespace).toBe(names.namespace);
-    expect(sa.automountServiceAccountToken).toBe(false);
-    if (plan.cloud === 'gcp') {
-      expect(sa.metadata.annotations).toEqual({
-        'iam.gke.io/gcp-service-account': plan.gcp!.driftServiceAccountEmail,
-      });
-      expect(plan.gcp!.driftServiceAccountEmail).not.toBe(plan.gcp!.serviceAccountEmail);
-      expect(plan.gcp!.driftWorkloadIdentityMember).toBe(
-        `serviceAccount:${plan.gcp!.project}.svc.id.goog[${sa.metadata.namespace}/${sa.metadata.name}]`,
-      );
-    } else {
-      expect(sa.metadata.annotations).toEqual({
-        'eks.amazonaws.com/role-arn': plan.aws!.driftRoleArn,
-        'eks.amazonaws.com/sts-regional-endpoints': 'true',
-      });
-      expect(plan.aws!.driftRoleArn).not.toBe(plan.aws!.roleArn);
-      expect(plan.aws!.driftIrsaSubject).toBe(
-        `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`,
-      );
-    }
-  });
+  it.runIf(s.env.drift.enabled)(
+    'annotates the drift job service account with the drift identity, not the service one',
+    () => {
+      const sa = find(s, 'ServiceAccount', service.driftServiceAccount)[0]!;
+      expect(sa.metadata.namespace).toBe(names.namespace);
+      expect(sa.automountServiceAccountToken).toBe(false);
+      if (plan.cloud === 'gcp') {
+        expect(sa.metadata.annotations).toEqual({
+          'iam.gke.io/gcp-service-account': plan.gcp!.driftServiceAccountEmail,
+        });
+        expect(plan.gcp!.driftServiceAccountEmail).not.toBe(plan.gcp!.serviceAccountEmail);
+        expect(plan.gcp!.driftWorkloadIdentityMember).toBe(
+          `serviceAccount:${plan.gcp!.project}.svc.id.goog[${sa.metadata.namespace}/${sa.metadata.name}]`,
+        );
+      } else {
+        expect(sa.metadata.annotations).toEqual({
+          'eks.amazonaws.com/role-arn': plan.aws!.driftRoleArn,
+          'eks.amazonaws.com/sts-regional-endpoints': 'true',
+        });
+        expect(plan.aws!.driftRoleArn).not.toBe(plan.aws!.roleArn);
+        expect(plan.aws!.driftIrsaSubject).toBe(
+          `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`,
+        );
+      }
+    },
+  );
 
   it('runs the service pods as the service account and the drift job as its own', () => {
     for (const p of podTemplates(s)) {

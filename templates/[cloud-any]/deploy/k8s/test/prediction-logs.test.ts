@@ -146,26 +146,30 @@ describe.each(envs)('%s', (_id, s) => {
     );
   });
 
-  it("fetches yesterday's folder of the same prefix in the drift job, under the drift service account", () => {
-    const cron = one(s, 'CronJob') as any;
-    const job = cron.spec.jobTemplate.spec.template.spec;
-    expect(job.serviceAccountName).toBe(service.driftServiceAccount);
-    const init: IContainer[] = job.initContainers;
-    expect(init.map((c) => c.name)).toEqual(['fetch-log']);
-    expect(envOf(init[0]!).PREDICTION_LOG_URI).toBe(s.env.plan.predictionLogUri);
-    const script = init[0]!.command!.join('\n');
-    // The day the shipper names `%F` (YYYY-MM-DD, UTC) is the day the job computes.
-    expect(script).toContain('day="$(date -u -d yesterday +%F)"');
-    expect(script).toContain('${PREDICTION_LOG_URI}dt=${day}/');
-    expect(dayPartition).toBe('dt=%F/');
-    const config = JSON.parse(
-      (one(s, 'ConfigMap', configMaps.logShipper) as any).data[shipperConfigKey],
-    );
-    expect(config.timezone).toBe('UTC');
-  });
+  it.runIf(s.env.drift.enabled)(
+    "fetches yesterday's folder of the same prefix in the drift job, under the drift service account",
+    () => {
+      const cron = one(s, 'CronJob') as any;
+      const job = cron.spec.jobTemplate.spec.template.spec;
+      expect(job.serviceAccountName).toBe(service.driftServiceAccount);
+      const init: IContainer[] = job.initContainers;
+      expect(init.map((c) => c.name)).toEqual(['fetch-log']);
+      expect(envOf(init[0]!).PREDICTION_LOG_URI).toBe(s.env.plan.predictionLogUri);
+      const script = init[0]!.command!.join('\n');
+      // The day the shipper names `%F` (YYYY-MM-DD, UTC) is the day the job computes.
+      expect(script).toContain('day="$(date -u -d yesterday +%F)"');
+      expect(script).toContain('${PREDICTION_LOG_URI}dt=${day}/');
+      expect(dayPartition).toBe('dt=%F/');
+      const config = JSON.parse(
+        (one(s, 'ConfigMap', configMaps.logShipper) as any).data[shipperConfigKey],
+      );
+      expect(config.timezone).toBe('UTC');
+    },
+  );
 });
 
-describe('the drift job', () => {
+// Only a model with a drift baseline has a drift job (deploy/k8s/config.ts `drift.enabled`).
+describe.runIf(all[0]!.env.drift.enabled)('the drift job', () => {
   const dir = mkdtempSync(join(tmpdir(), 'drift-job-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

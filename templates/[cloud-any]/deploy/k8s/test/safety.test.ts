@@ -50,9 +50,10 @@ describe.each(envs)('%s', (_id, s) => {
 
   it('runs every container non-root, read-only, without privileges (restricted profile), CronJob included', () => {
     const pods = podTemplates(s);
-    expect(pods.map((p) => p.owner).sort()).toEqual(
-      [`CronJob/${k8sNames.driftCronJob}`, `Deployment/${service.service}`].sort(),
-    );
+    // The drift job exists only for a model with a drift baseline.
+    const owners = [`Deployment/${service.service}`];
+    if (s.env.drift.enabled) owners.push(`CronJob/${k8sNames.driftCronJob}`);
+    expect(pods.map((p) => p.owner).sort()).toEqual(owners.sort());
     for (const { owner, spec } of pods) {
       expect(spec.securityContext?.runAsNonRoot, owner).toBe(true);
       expect(spec.securityContext?.runAsUser, owner).toBe(10001);
@@ -217,35 +218,45 @@ describe.each(envs)('%s', (_id, s) => {
         s.env.network.prometheusNamespace,
       ]),
     );
-    const drift = allows.filter((p) =>
-      selects(
-        p.spec.podSelector,
-        podTemplates(s).find((x) => x.owner.startsWith('CronJob/'))!.labels,
-      ),
-    );
+    const driftPod = podTemplates(s).find((x) => x.owner.startsWith('CronJob/'));
+    if (!driftPod) return;
+    const drift = allows.filter((p) => selects(p.spec.podSelector, driftPod.labels));
     expect(
       drift.flatMap((p) => p.spec.ingress ?? []),
       'nothing calls the drift job',
     ).toEqual([]);
   });
 
-  it('runs the drift check daily, one at a time, failing without retries when it finds drift', () => {
-    const cron = one(s, 'CronJob') as any;
-    expect(cron.spec.schedule.split(/\s+/).slice(2)).toEqual(['*', '*', '*']);
-    expect(cron.spec.concurrencyPolicy).toBe('Forbid');
-    const job = cron.spec.jobTemplate.spec;
-    expect(job.template.spec.restartPolicy).toBe('Never');
-    expect(job.podFailurePolicy.rules[0]).toMatchObject({
-      action: 'FailJob',
-      onExitCodes: { operator: 'In', values: [1] },
-    });
-    expect(job.template.spec.containers[0].command.slice(0, 4)).toEqual([
-      'node',
-      'dist/src/cli/drift.js',
-      '--log',
-      '/data/predictions.jsonl',
-    ]);
-  });
+  it.runIf(s.env.drift.enabled)(
+    'runs the drift check daily, one at a time, failing without retries when it finds drift',
+    () => {
+      const cron = one(s, 'CronJob') as any;
+      expect(cron.spec.schedule.split(/\s+/).slice(2)).toEqual(['*', '*', '*']);
+      expect(cron.spec.concurrencyPolicy).toBe('Forbid');
+      const job = cron.spec.jobTemplate.spec;
+      expect(job.template.spec.restartPolicy).toBe('Never');
+      expect(job.podFailurePolicy.rules[0]).toMatchObject({
+        action: 'FailJob',
+        onExitCodes: { operator: 'In', values: [1] },
+      });
+      expect(job.template.spec.containers[0].command.slice(0, 4)).toEqual([
+        'node',
+        'dist/src/cli/drift.js',
+        '--log',
+        '/data/predictions.jsonl',
+      ]);
+    },
+  );
+
+  it.skipIf(s.env.drift.enabled)(
+    'renders no drift job, baseline, identity or policy for a model without a drift baseline',
+    () => {
+      expect(find(s, 'CronJob')).toEqual([]);
+      expect(find(s, 'ServiceAccount', service.driftServiceAccount)).toEqual([]);
+      expect(find(s, 'NetworkPolicy', k8sNames.driftPolicy)).toEqual([]);
+      expect(find(s, 'ConfigMap', k8sNames.driftCronJob)).toEqual([]);
+    },
+  );
 
   it('ships the dashboard as a ConfigMap the Grafana sidecar picks up', () => {
     const cm = one(s, 'ConfigMap', k8sNames.dashboard) as any;
