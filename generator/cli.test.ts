@@ -8,6 +8,8 @@ import { answerFields, answerKeys } from './answers/schema.js';
 import { generatorVersion } from './version.js';
 
 const tabular = join(fixturesDir, 'tabular.onnx');
+/** Two float outputs and no classifier operator: the task cannot be read from the graph. */
+const twoOutputs = join(fixturesDir, 'wild/skl-preprocessing-two-outputs.onnx');
 
 describe('create-mlops-service (no terminal)', () => {
   it('--help lists the commands and every question as a flag', async () => {
@@ -30,6 +32,17 @@ describe('create-mlops-service (no terminal)', () => {
     ]) {
       expect(r.stdout).toContain(flag);
     }
+  });
+
+  it('a model whose task the graph cannot state: exit 2 naming --task, nothing written', async () => {
+    const cwd = await tempDir();
+    const r = await runCli(['svc', '--model', twoOutputs, '--yes', '--no-git', '--no-install'], {
+      cwd,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot tell what the model predicts.*--task tensor\|regression/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    await expect(readFile(join(cwd, 'svc/package.json'))).rejects.toThrow();
   });
 
   it('--version prints the version', async () => {
@@ -311,6 +324,43 @@ describe.skipIf(!ptyAvailable())('create-mlops-service (in a terminal)', () => {
       await readFile(join(cwd, 'svc/.mlops-service/answers.json'), 'utf8'),
     );
     expect(recorded.answers).toMatchObject({ cloud: 'aws', awsAccountId: '123456789012' });
+  });
+
+  it('a model whose task the graph cannot state: asks for it, then records the choice', async () => {
+    const cwd = await tempDir();
+    const r = await runInPty(
+      [
+        'svc',
+        '--model',
+        twoOutputs,
+        '--description',
+        'A test',
+        '--owner',
+        'ml-team',
+        '--cost-center',
+        'ml',
+        '--cloud',
+        'none',
+        '--no-git',
+        '--no-install',
+      ],
+      [
+        { waitFor: 'Task kind', send: '\r' }, // the first choice offered: tensor
+        { waitFor: 'Create the project?', send: '\r' },
+      ],
+      cwd,
+      20_000,
+    );
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).toContain('cannot tell what the model predicts');
+    // Asked once, after the graph was read, with only the tasks that fit its outputs.
+    expect(r.screen.match(/Task kind/g)).toHaveLength(2); // the question, then its answer
+    expect(r.screen).not.toContain('text-classification');
+    expect(r.screen).not.toContain('inferred when left out');
+    const recorded = JSON.parse(
+      await readFile(join(cwd, 'svc/.mlops-service/answers.json'), 'utf8'),
+    );
+    expect(recorded.answers).toMatchObject({ task: 'tensor' });
   });
 
   it('"No" or Ctrl-C at the summary writes nothing and exits 130', async () => {

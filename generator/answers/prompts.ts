@@ -44,17 +44,18 @@ function unwrap<T>(value: T | symbol): T {
 
 /**
  * Asks one question with its schema's validation; `fallback` is the value offered first (a default,
- * or a contextual one). Returns undefined when the user leaves an optional question unset.
+ * or a contextual one); `only` narrows a choice to the values that fit. Returns undefined when the
+ * user leaves an optional question unset.
  */
 export async function askQuestion(
   key: AnswerKey,
   fallback: unknown,
-  options: { suffix?: string } = {},
+  options: { suffix?: string; only?: readonly string[] } = {},
 ): Promise<unknown> {
   const meta: FieldMeta = answerFields[key].meta;
   const schema = answerFields[key].schema;
   const message = options.suffix ? `${meta.message} ${options.suffix}` : meta.message;
-  const list = choices[key];
+  const list = choices[key]?.filter((c) => !options.only || options.only.includes(c));
   if (list) {
     const optional = fallback === undefined && schema.safeParse(undefined).success;
     const value = unwrap(
@@ -92,10 +93,11 @@ export function schemaDefault(key: AnswerKey): unknown {
  * Is the question worth asking, given the answers so far? It must apply (the schema's `when`), and
  * the questions that only shape cloud resources (the registry, replicas, pod CPU and memory: the
  * `cloud` and `capacity` groups) are not asked without a cloud: nothing would use the answer, so
- * it keeps its default.
+ * it keeps its default. The task is read from the model's graph: it is asked only when the graph
+ * cannot state it (`create`, after reading the model), never up front.
  */
 export function worthAsking(key: AnswerKey, answers: RawAnswers): boolean {
-  if (!applies(key, answers)) return false;
+  if (!applies(key, answers) || key === 'task') return false;
   const { group }: FieldMeta = answerFields[key].meta;
   if (key === 'cloud' || (group !== 'cloud' && group !== 'capacity')) return true;
   return (answers.cloud ?? schemaDefault('cloud')) !== 'none';

@@ -222,7 +222,9 @@ async function readModelAsking(
   } catch (err) {
     if (!(err instanceof TaskUnclearError) || !interactive) throw err;
     ui.warn(err.message);
-    const task = (await askQuestion('task', err.choices[0])) as Answers['task'];
+    const task = (await askQuestion('task', err.choices[0], {
+      only: err.choices,
+    })) as Answers['task'];
     return { read: await read(task), task };
   }
 }
