@@ -20,20 +20,32 @@ export function widthOf(/** @type {InputSpec} */ input) {
 }
 
 /**
+ * Zeroed data of `size` elements in the array onnxruntime-node takes for an element type (bool as
+ * Uint8Array, strings as ""). The one place that maps element types to arrays.
+ *
  * @param {string} type
  * @param {number} size
  * @returns {TensorData}
  */
-function allocate(type, size) {
+export function allocateTensor(type, size) {
   switch (type) {
     case 'float32':
       return new Float32Array(size);
     case 'float64':
       return new Float64Array(size);
+    case 'int8':
+      return new Int8Array(size);
+    case 'int16':
+      return new Int16Array(size);
     case 'int32':
       return new Int32Array(size);
     case 'int64':
       return new BigInt64Array(size);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(size);
+    case 'uint16':
+      return new Uint16Array(size);
     case 'string':
       return new Array(size).fill('');
     default:
@@ -59,7 +71,7 @@ export function packRows(rows, inputs, features) {
       name: input.name,
       type: input.type,
       dims: input.shape.length === 1 ? [n] : [n, width],
-      data: allocate(input.type, n * width),
+      data: allocateTensor(input.type, n * width),
     };
   });
   for (const f of features) {
@@ -124,7 +136,8 @@ export function packBatch(rows, layout, features) {
   const n = rows.length;
   /** @type {Record<string, TensorData>} */
   const data = {};
-  for (const [type, units] of Object.entries(layout.units)) data[type] = allocate(type, n * units);
+  for (const [type, units] of Object.entries(layout.units))
+    data[type] = allocateTensor(type, n * units);
   for (const f of features) {
     const slot = layout.slots.find((s) => s.name === f.input);
     if (!slot) throw new Error(`feature ${f.name} names unknown input ${f.input}`);

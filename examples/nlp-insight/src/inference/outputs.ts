@@ -92,7 +92,12 @@ export function makeShaper(contract: ModelContract): Shaper {
   };
 }
 
-function softmaxOf(data: ArrayLike<number>, base: number, classes: number): number[] {
+/** The softmax of `classes` logits starting at `base` (one row of a [N, C] tensor). */
+export function softmaxOf(
+  data: ArrayLike<number>,
+  base = 0,
+  classes: number = data.length - base,
+): number[] {
   let max = -Infinity;
   for (let c = 0; c < classes; c++) max = Math.max(max, data[base + c]!);
   const exp = Array.from({ length: classes }, (_, c) => Math.exp(data[base + c]! - max));

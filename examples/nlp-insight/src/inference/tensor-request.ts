@@ -7,7 +7,7 @@
  */
 import { type FieldIssue, ValidationError } from '../errors.js';
 import type { ModelContract, TensorInfo } from '../model/contract-types.js';
-import type { PackedInput } from './tensors.js';
+import { allocateTensor, type PackedInput, type TensorData } from './tensors.js';
 
 export type V2Datatype =
   | 'BOOL'
@@ -197,7 +197,8 @@ function convertData(data: unknown, type: string, size: number): Converted | str
     return out;
   }
   if (type === 'int64') return toInt64(flat, size);
-  const out = allocate(type, size);
+  // Numeric types only here: strings, bool and int64 were handled above.
+  const out = allocateTensor(type, size) as Exclude<TensorData, BigInt64Array | string[]>;
   const range = integerRange[type];
   for (let i = 0; i < size; i++) {
     const v = Number(flat[i]);
@@ -227,28 +228,6 @@ function toInt64(flat: ArrayLike<unknown>, size: number): BigInt64Array | string
     out[i] = BigInt(v);
   }
   return out;
-}
-
-function allocate(
-  type: string,
-  size: number,
-): Float32Array | Float64Array | Int32Array | Int16Array | Uint16Array | Int8Array | Uint8Array {
-  switch (type) {
-    case 'float64':
-      return new Float64Array(size);
-    case 'int32':
-      return new Int32Array(size);
-    case 'int16':
-      return new Int16Array(size);
-    case 'uint16':
-      return new Uint16Array(size);
-    case 'int8':
-      return new Int8Array(size);
-    case 'uint8':
-      return new Uint8Array(size);
-    default:
-      return new Float32Array(size);
-  }
 }
 
 /** Nested arrays -> row-major flat values, or a problem. */

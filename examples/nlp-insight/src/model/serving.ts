@@ -2,6 +2,7 @@
  * What the service feeds the worker, derived from the contract in one place: the inputs it packs
  * (a transformer's text, a feature matrix's resolved width) and example tensors for tensor models.
  */
+import { allocateTensor, type TensorData } from '../inference/tensors.js';
 import type { ModelContract, TensorInfo } from './contract-types.js';
 
 /**
@@ -22,7 +23,7 @@ export interface ExampleTensor {
   readonly name: string;
   readonly type: string;
   readonly dims: number[];
-  readonly data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | string[];
+  readonly data: TensorData;
 }
 
 /** Zero-filled tensors in the shapes the generator ran the model with (warm-up, examples). */
@@ -33,26 +34,8 @@ export function exampleTensors(contract: ModelContract): ExampleTensor[] {
         input.shape.map((d) => (typeof d === 'number' ? d : 1))),
     ];
     const size = dims.reduce((a, b) => a * b, 1);
-    return { name: input.name, type: input.type, dims, data: zeros(input.type, size) };
+    return { name: input.name, type: input.type, dims, data: allocateTensor(input.type, size) };
   });
-}
-
-function zeros(type: string, size: number): ExampleTensor['data'] {
-  switch (type) {
-    case 'string':
-      return new Array<string>(size).fill('');
-    case 'int64':
-      return new BigInt64Array(size);
-    case 'int32':
-      return new Int32Array(size);
-    case 'float64':
-      return new Float64Array(size);
-    case 'bool':
-    case 'uint8':
-      return new Uint8Array(size);
-    default:
-      return new Float32Array(size);
-  }
 }
 
 /** `/predict` body of a tensor model: each input as nested arrays of zeros. */

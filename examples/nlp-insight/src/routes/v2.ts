@@ -24,6 +24,7 @@ import { z } from 'zod';
 import { type FieldIssue, HttpError, ValidationError } from '../errors.js';
 import type { Outputs } from '../inference/batcher.js';
 import { parseTensors, v2DatatypeOf } from '../inference/tensor-request.js';
+import { softmaxOf } from '../inference/outputs.js';
 import { widthOf } from '../inference/tensors.js';
 import {
   attachBinaryInputs,
@@ -311,7 +312,7 @@ export function outputTensorsOf(
           Number(tensor.data[r * classes + c]),
         );
         // A transformer's output is logits: rank by, and report, their softmax.
-        const probabilities = contract.tokenizer ? softmax(scores) : scores;
+        const probabilities = contract.tokenizer ? softmaxOf(scores) : scores;
         const row = probabilities.map((p, c) => ({ c, p }));
         row.sort((a, b) => b.p - a.p);
         for (const { c, p } of row.slice(0, classification))
@@ -499,11 +500,4 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
       );
     }
   };
-}
-
-function softmax(scores: readonly number[]): number[] {
-  const max = Math.max(...scores);
-  const exp = scores.map((v) => Math.exp(v - max));
-  const total = exp.reduce((a, b) => a + b, 0);
-  return exp.map((e) => e / total);
 }
