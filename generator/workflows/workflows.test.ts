@@ -128,9 +128,10 @@ type Permissions = Record<string, 'read' | 'write' | 'none'>;
 const allowedPermissions: Record<string, Record<string, Permissions>> = {
   // generated projects
   'ci.yml': {
-    verify: { contents: 'read', 'security-events': 'write' },
+    verify: { contents: 'read', actions: 'read', 'security-events': 'write' },
     image: { contents: 'read' },
     publish: { contents: 'read', packages: 'write', 'id-token': 'write' },
+    promote: { contents: 'read', packages: 'read' },
     deploy: { actions: 'write', contents: 'read' },
     // this repository's ci.yml
     test: { contents: 'read' },
@@ -139,7 +140,10 @@ const allowedPermissions: Record<string, Record<string, Permissions>> = {
     pack: { contents: 'read' },
   },
   'golden-path.yml': { environments: { contents: 'read' }, kind: { contents: 'read' } },
-  'deploy-environment.yml': { deploy: { contents: 'read', packages: 'read', 'id-token': 'write' } },
+  'deploy-environment.yml': {
+    runner: { contents: 'read' },
+    deploy: { contents: 'read', packages: 'read', 'id-token': 'write' },
+  },
   'deploy-gcp.yml': Object.fromEntries(
     ['dev', 'staging', 'prod'].map((j) => [
       j,
@@ -600,11 +604,17 @@ describe('generated ci.yml', () => {
     expect(image.steps!.some((s) => s.uses?.startsWith('anchore/sbom-action@'))).toBe(true);
   });
 
-  it('on pushes to main and tags only: push by digest, scan it, sign keylessly, attest the SBOM', () => {
+  it('on pushes to main: push by digest, scan it, sign keylessly, attest the SBOM; a tag promotes that digest', () => {
     const wf = workflow('gcp:.github/workflows/ci.yml');
     expect(wf.on).toMatchObject({ push: { branches: ['main'], tags: ['v*'] } });
     const publish = wf.jobs.publish!;
-    expect(publish.if).toBe("github.event_name == 'push'");
+    expect(publish.if).toBe("github.event_name == 'push' && github.ref == 'refs/heads/main'");
+    // A tag builds and signs nothing: it resolves the digest main signed for the same commit.
+    const promote = wf.jobs.promote!;
+    expect(promote.if).toBe("github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')");
+    const promoteRun = runs({ ...wf, jobs: { promote } });
+    expect(promoteRun).toContain('node scripts/ci/promote.mjs --image');
+    expect(promoteRun).not.toMatch(/cosign (sign|attest)|docker push/);
     expect(needsOf(publish).sort()).toEqual(['image', 'verify']);
     const run = runs({ ...wf, jobs: { publish } });
     expect(run).toContain('cosign sign --yes "$REF"');
@@ -615,8 +625,14 @@ describe('generated ci.yml', () => {
         'exit-code'
       ],
     ).toBe('1');
-    // The deploys start only after publishing, and only on pushes.
-    expect(wf.jobs.deploy!.if).toBe("github.event_name == 'push'");
+    // The deploys start only after publishing (main) or promoting (tag), and only on pushes.
+    expect(needsOf(wf.jobs.deploy!).sort()).toEqual(['promote', 'publish']);
+    expect(wf.jobs.deploy!.if).toContain(
+      "needs.publish.result == 'success' || needs.promote.result == 'success'",
+    );
+    expect(JSON.stringify(wf.jobs.deploy)).toContain(
+      'needs.publish.outputs.digest || needs.promote.outputs.digest',
+    );
     expect(wf.jobs.deploy!.steps!.at(-1)!.run).toBe('bash scripts/ci/dispatch-deploys.sh');
   });
 
@@ -687,20 +703,30 @@ describe('generated deploy workflows', () => {
     expect(job.environment).toBe('${{ inputs.environment }}');
     const text = runs(wf);
     for (const needle of [
-      'cosign verify "$SOURCE@$DIGEST"',
-      'cosign verify-attestation --type spdxjson',
+      'node scripts/ci/deploy.mjs verify-image "$ENVIRONMENT" --source "$SOURCE" --digest "$DIGEST"',
+      'node scripts/ci/deploy.mjs publish-model "$ENVIRONMENT"',
+      'node scripts/ci/deploy.mjs copy-image "$ENVIRONMENT" --source "$SOURCE" --digest "$DIGEST"',
+      'node scripts/ci/deploy.mjs previous-revision "$ENVIRONMENT"',
       'kustomize edit set image "$IMAGE=$IMAGE@$DIGEST"',
       'kubectl apply -k "deploy/k8s/dist/$ENVIRONMENT"',
-      'kubectl rollout status "deployment/$SERVICE"',
+      'node scripts/ci/deploy.mjs rollout "$ENVIRONMENT"',
       'node scripts/ci/cluster-smoke.mjs --env "$ENVIRONMENT" --image "$IMAGE@$DIGEST" --mode deploy',
-      'kubectl rollout undo "deployment/$SERVICE"',
+      'node scripts/ci/deploy.mjs rollback "$ENVIRONMENT" --previous "$PREVIOUS"',
     ]) {
       expect(text, needle).toContain(needle);
     }
     const names = job.steps!.map((s) => s.name);
-    expect(names.indexOf('Apply')).toBeLessThan(
-      names.indexOf('Smoke test from inside the cluster'),
-    );
+    const at = (prefix: string) => names.findIndex((n) => n?.startsWith(prefix));
+    // The model is published and the revision noted before anything is applied.
+    expect(at('Publish the model')).toBeGreaterThan(at('Authenticate to AWS'));
+    expect(at('Publish the model')).toBeLessThan(at('Apply'));
+    expect(at("The Deployment's revision before the apply")).toBeLessThan(at('Apply'));
+    expect(at('Apply')).toBeLessThan(at('Smoke test from inside the cluster'));
+    // GKE's control plane is reached through its DNS endpoint.
+    expect(
+      job.steps!.find((s) => s.uses?.startsWith('google-github-actions/get-gke-credentials@'))
+        ?.with,
+    ).toMatchObject({ use_dns_based_endpoint: true });
     expect(job.steps!.find((s) => s.name === 'Roll back')?.if).toMatch(/^failure\(\) && /);
     // No static keys: OIDC federation only.
     const all = JSON.stringify(wf);
