@@ -417,6 +417,31 @@ describe('each bad edit fails with exactly its policy', () => {
   });
 
   const serverImport = (t: string) => `import cluster from 'node:cluster';\n${t}`;
+  it("MLOPS-019 admits the namespace's default ServiceAccount and one declared without cloud access, and no other without an identity", () => {
+    const withAccount = (sa: Record<string, unknown>) =>
+      edited((m) =>
+        m.manifests![0]!.objects.push({ apiVersion: 'v1', kind: 'ServiceAccount', ...sa }),
+      );
+    // Kubernetes creates `default` in every namespace; the smoke pods run under an account that
+    // declares it never reaches the cloud.
+    expect(errorsOf(withAccount({ metadata: { name: 'default', namespace: 'x' } }))).toEqual([]);
+    expect(
+      errorsOf(
+        withAccount({
+          metadata: {
+            name: 'svc-smoke',
+            namespace: 'x',
+            labels: { 'policy.mlops-service/cloud-identity': 'none' },
+          },
+          automountServiceAccountToken: false,
+        }),
+      ),
+    ).toEqual([]);
+    expect(errorsOf(withAccount({ metadata: { name: 'svc-other', namespace: 'x' } }))).toEqual([
+      'MLOPS-019',
+    ]);
+  });
+
   it('cluster.fork in the server: MLOPS-001', async () => {
     const m = await withSource(
       'src/server.ts',

@@ -323,6 +323,11 @@ describe('cluster-smoke.mjs: the smoke pod and its policies', () => {
     });
     expect(container.resources.requests.cpu).toBe(container.resources.limits.cpu);
     expect(pod.spec.automountServiceAccountToken).toBe(false);
+    // Its own account, declared without cloud access (MLOPS-019), applied before the pods.
+    expect(pod.spec.serviceAccountName).toBe(o.serviceAccount.metadata.name);
+    expect(o.denied.spec.serviceAccountName).toBe(o.serviceAccount.metadata.name);
+    expect(o.serviceAccount.metadata.labels['policy.mlops-service/cloud-identity']).toBe('none');
+    expect(Object.keys(o)[0]).toBe('serviceAccount');
     expect(o.configMap.data['smoke.mjs']).toBe(readFileSync(join(ciScripts, 'smoke.mjs'), 'utf8'));
   });
 
