@@ -23,6 +23,14 @@ import { type PolicyPlan, policyPlan } from './policies.js';
 /** Node.js major version the generated image and CI target (the current LTS). */
 export const targetNodeMajor = 24;
 
+/**
+ * The base image of the generated Dockerfile, pinned by digest (node:24.18.0-bookworm-slim; the
+ * same digest is pinned in several public projects' Dockerfiles). Dependabot's docker ecosystem
+ * (.github/dependabot.yml of the project) proposes newer digests; bump the major here with
+ * `targetNodeMajor`.
+ */
+export const targetNodeImage = `node:${targetNodeMajor}-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d`;
+
 export interface EnvironmentPlan {
   /** e.g. `gcp-prod` */
   readonly id: string;
@@ -55,6 +63,8 @@ export interface Plan {
   readonly model: ModelContract;
   readonly runtime: {
     readonly nodeMajor: number;
+    /** The image's base, by digest. */
+    readonly nodeImage: string;
     readonly port: number;
     readonly cpu: number;
     readonly cpuMillis: number;
@@ -125,6 +135,7 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
     model,
     runtime: {
       nodeMajor: targetNodeMajor,
+      nodeImage: targetNodeImage,
       port: 8080,
       cpu: answers.cpu,
       cpuMillis: Math.round(answers.cpu * 1000),

@@ -446,6 +446,26 @@ describe("every workflow (generated for each cloud choice, and this repository's
     }
   });
 
+  it('pins the base image by digest and has Dependabot keep npm, actions and that digest fresh', async () => {
+    for (const cloud of Object.keys(clouds) as Cloud[]) {
+      const dockerfile = await readFile(join(projects[cloud], 'Dockerfile'), 'utf8');
+      const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]!);
+      // One external base, by digest; every other stage builds on it.
+      expect(froms.filter((f) => f !== 'base')).toEqual([
+        expect.stringMatching(/^node:\d+-bookworm-slim@sha256:[a-f0-9]{64}$/),
+      ]);
+      const dependabot = parseYaml(
+        await readFile(join(projects[cloud], '.github/dependabot.yml'), 'utf8'),
+      ) as { version: number; updates: Array<{ 'package-ecosystem': string; directory: string }> };
+      expect(dependabot.version).toBe(2);
+      expect(dependabot.updates.map((u) => u['package-ecosystem']).sort()).toEqual([
+        'docker',
+        'github-actions',
+        'npm',
+      ]);
+    }
+  });
+
   it('each action is pinned to the same verified commit everywhere', () => {
     const seen = new Map<string, Set<string>>();
     for (const f of files) {

@@ -40,6 +40,7 @@ export const service = {
 
 export const runtime = {
   "nodeMajor": 24,
+  "nodeImage": "node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d",
   "port": 8080,
   "cpu": 2,
   "cpuMillis": 2000,

@@ -363,7 +363,9 @@ export async function goldenPath({ envId, image }) {
     (d) => d.kind === 'Namespace' && d.metadata?.name === env.namespace,
   );
 
-  // 1. The admission policies, then the namespace, and wait until an unpinned pod is refused.
+  // 1. The namespace (Kubernetes gives it its `default` ServiceAccount), then the admission
+  //    policies, and wait until an unpinned pod is refused.
+  if (namespaceDoc) kubectl(['apply', '-f', '-'], { input: JSON.stringify(namespaceDoc) });
   const policies = admissionPolicies(envId, overlaysOf(env.cloud), env.namespace);
   if (!requiresDigest(policies)) {
     throw new Error(
@@ -376,7 +378,6 @@ export async function goldenPath({ envId, image }) {
   kubectl(['apply', '-f', '-'], {
     input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: policies.map((p) => p.doc) }),
   });
-  if (namespaceDoc) kubectl(['apply', '-f', '-'], { input: JSON.stringify(namespaceDoc) });
   await awaitAdmission(env.namespace);
 
   // 2. Nodes labelled like the ML node pool the cloud stack creates.

@@ -70,7 +70,20 @@ export function describeEnvironment(plan, id) {
     region: cloud.region,
     cluster: cloud.cluster,
     ...(env.cloud === 'gcp' ? { project: env.gcp.project } : { accountId: env.aws.accountId }),
+    // The identity the workflow deploys as, created by the bootstrap stack (deploy/infra); absent
+    // ones fall back to the GitHub environment's variables.
+    ...defined({
+      deployServiceAccount: env.gcp?.deployServiceAccountEmail,
+      workloadIdentityProvider: env.gcp?.workloadIdentityProvider,
+      deployRoleArn: env.aws?.deployRoleArn,
+    }),
+    // Where the deploy job runs: GitHub-hosted, or self-hosted runners inside a private network.
+    runsOn: JSON.stringify(plan.deploy?.runsOn ?? 'ubuntu-24.04'),
   };
+}
+
+function defined(values) {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
 }
 
 function option(argv, name) {

@@ -93,6 +93,7 @@ export function smokeObjects(env, { image, mode, goldenJson, runId, denyCheck })
     spec: {
       restartPolicy: 'Never',
       activeDeadlineSeconds: 900,
+      serviceAccountName: base,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       securityContext: {
@@ -128,6 +129,16 @@ export function smokeObjects(env, { image, mode, goldenJson, runId, denyCheck })
   });
 
   const objects = {
+    // Its own account, declared without cloud access (policy MLOPS-019), created before the pods.
+    serviceAccount: {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: {
+        ...meta(base),
+        labels: { ...smokeLabels, 'policy.mlops-service/cloud-identity': 'none' },
+      },
+      automountServiceAccountToken: false,
+    },
     configMap: {
       apiVersion: 'v1',
       kind: 'ConfigMap',
