@@ -278,6 +278,18 @@ describe('golden-path.mjs: the kind overlay', () => {
     }
     expect(requiresDigest(policies)).toBe(true);
     expect(requiresDigest(policies.slice(0, 2))).toBe(false);
+
+    // The namespace exists before any Deny binding: Kubernetes creates its `default` account.
+    const { applyNamespaceThenPolicies } = await load('golden-path.mjs');
+    const applied: string[] = [];
+    const namespaceDoc = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'svc-dev' } };
+    applyNamespaceThenPolicies(
+      { envId: 'gcp-dev', namespace: 'svc-dev', namespaceDoc, overlays },
+      (doc: { kind: string; items?: Array<{ kind: string }> }) =>
+        applied.push(doc.kind === 'List' ? doc.items!.map((i) => i.kind).join('+') : doc.kind),
+    );
+    expect(applied[0]).toBe('Namespace');
+    expect(applied[1]).toMatch(/ValidatingAdmissionPolicyBinding/);
   });
 });
 
