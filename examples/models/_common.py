@@ -177,6 +177,7 @@ def sidecar(
     threshold: float | None = None,
     threshold_rationale: str | None = None,
     unknown_categories: str | None = None,
+    monitoring: dict | None = None,
 ) -> dict:
     doc: dict = {
         "schemaVersion": 1,
@@ -196,6 +197,8 @@ def sidecar(
         doc["thresholdRationale"] = threshold_rationale
     if unknown_categories is not None:
         doc["unknownCategories"] = unknown_categories
+    if monitoring is not None:
+        doc["monitoring"] = monitoring
     doc["artifacts"] = {
         "driftBaseline": "drift_baseline.json",
         "background": "background.json",

@@ -124,6 +124,30 @@ describe('introspection with a sidecar', () => {
     expect(c.artifacts).toEqual({ golden: 'golden.json' });
   });
 
+  it('reads the live-quality settings, with defaults, and checks the slices against the features', async () => {
+    const plain = await introspectModel(await modelFolder('tabular.onnx', sidecar));
+    expect(plain.monitoring).toEqual({ slices: [], minSamples: 200, tolerance: 0.05 });
+    const monitoring = {
+      entityId: 'customerId',
+      slices: [{ feature: 'Geography' }, { feature: 'Age', edges: [30, 45, 60] }],
+      minSamples: 50,
+    };
+    const c = await introspectModel(await modelFolder('tabular.onnx', { ...sidecar, monitoring }));
+    expect(c.monitoring).toEqual({ ...monitoring, tolerance: 0.05 });
+    for (const [slice, message] of [
+      [{ feature: 'Salary' }, /"Salary" is not a feature of the model \(Geography, Age, Balance\)/],
+      [{ feature: 'Age' }, /"Age" is numeric: give "edges"/],
+      [{ feature: 'Geography', edges: [1] }, /"Geography" is categorical: remove "edges"/],
+    ] as const) {
+      const bad = { ...sidecar, monitoring: { slices: [slice] } };
+      const err = await errorOf(introspectModel(await modelFolder('tabular.onnx', bad)));
+      expect(err.message).toMatch(message);
+    }
+    const unordered = { ...sidecar, monitoring: { slices: [{ feature: 'Age', edges: [60, 30] }] } };
+    const err = await errorOf(introspectModel(await modelFolder('tabular.onnx', unordered)));
+    expect(err.details.join('\n')).toMatch(/monitoring.slices.0.edges: must ascend/);
+  });
+
   it('refuses a sidecar whose features are not the model inputs', async () => {
     const bad = {
       ...sidecar,

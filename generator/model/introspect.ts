@@ -11,6 +11,7 @@ import type { Feature, ModelContract, ModelOrigin, TaskKind } from './contract.j
 import { checkTensorTypes, batchingOf, isRecordsModel } from './batching.js';
 import { type GraphHints, columnFeatures, columnsOf, matrixFeatures } from './features.js';
 import { classLabels, describeOutputs, inferRecordsTask, outputRoles } from './outputs.js';
+import { monitoringOf } from './monitoring.js';
 import { prepareGraph } from './prepare.js';
 import { exampleShapes, proveZipMapRemoval, sampleRows, smokeRecords } from './probe.js';
 import { type Sidecar, readSidecar } from './sidecar.js';
@@ -178,10 +179,12 @@ export function buildContract(c: ContractInput): ModelContract {
     : isRecordsModel(inputs)
       ? recordsBody(c)
       : tensorsBody(c);
+  const monitoring = monitoringOf(modelPath, sidecar, body.task, body.features);
   return {
     ...common,
     description: sidecar?.description ?? `The ${name} model.`,
     ...body,
+    ...(monitoring ? { monitoring } : {}),
   };
 }
 
@@ -197,6 +200,7 @@ type ContractBody = Omit<
   | 'artifacts'
   | 'described'
   | 'description'
+  | 'monitoring'
 >;
 
 function recordsBody(c: ContractInput): ContractBody {

@@ -81,6 +81,34 @@ export const sidecarSchema = z
     threshold: z.number().gt(0).lt(1).optional(),
     thresholdRationale: z.string().max(2000).optional(),
     unknownCategories: z.enum(['reject', 'accept']).default('reject'),
+    monitoring: z
+      .object({
+        entityId: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain field name')
+          .max(64)
+          .optional(),
+        slices: z
+          .array(
+            z
+              .object({
+                feature: z.string().min(1),
+                edges: z
+                  .array(z.number())
+                  .min(1)
+                  .max(20)
+                  .refine((e) => e.every((v, i) => i === 0 || v > e[i - 1]!), 'must ascend')
+                  .optional(),
+              })
+              .strict(),
+          )
+          .max(10)
+          .default([]),
+        minSamples: z.number().int().min(1).max(1_000_000).default(200),
+        tolerance: z.number().min(0).max(1).default(0.05),
+      })
+      .strict()
+      .optional(),
     artifacts: z
       .object({
         driftBaseline: artifactPath,

@@ -67,6 +67,15 @@ FEATURE_ORDER = ["CreditScore", "Geography", "Gender", "Age", "Tenure", "Balance
                  "IsActiveMember", "EstimatedSalary"]  # the real CSV's column order
 FAIRNESS_GROUPS = ["Gender", "Geography"]
 
+# Live quality (the service's /monitoring/performance): labels come back keyed by the customer,
+# sliced by country and age band, as the model card reports them.
+MONITORING = {
+    "entityId": "customerId",
+    "slices": [{"feature": "Geography"}, {"feature": "Age", "edges": [30, 45, 60]}],
+    "minSamples": 200,
+    "tolerance": 0.05,
+}
+
 CONFIG = {
     "model": NAME,
     "features": {"numeric": NUMERIC, "categorical": CATEGORICAL, "dropped": ID_COLUMNS},
@@ -380,7 +389,8 @@ def main() -> None:
     C.write_json(os.path.join(args.out, "model.schema.json"), C.sidecar(
         name=NAME, version=VERSION, task="binary", description=DESCRIPTION, features=features,
         outputs={"label": "label", "probabilities": "probabilities"}, labels=LABELS, positive_label=LABELS[1],
-        threshold=THRESHOLD, threshold_rationale=THRESHOLD_RATIONALE, unknown_categories="reject"))
+        threshold=THRESHOLD, threshold_rationale=THRESHOLD_RATIONALE, unknown_categories="reject",
+        monitoring=MONITORING))
     C.write_json(os.path.join(args.out, "drift_baseline.json"), C.drift_baseline(X_train, features))
     C.write_json(os.path.join(args.out, "background.json"), background)
     C.write_json(os.path.join(args.out, "golden.json"), golden)

@@ -5,6 +5,7 @@
  * metrics.json: the training-time value minus a tolerance) are checked only where there are enough
  * samples. The live monitor and the offline CLI both build their report here.
  */
+import type { SliceSpec } from '../model/contract-types.js';
 import {
   accuracy,
   atThreshold,
@@ -26,12 +27,6 @@ export interface JoinedPrediction {
   readonly value?: number;
   /** The truth: a label (classifiers) or a value (regressors). */
   readonly actual: string | number;
-}
-
-/** A slice: a categorical feature's values, or a numeric feature cut into bands at `edges`. */
-export interface SliceSpec {
-  readonly feature: string;
-  readonly edges?: readonly number[];
 }
 
 export interface QualitySettings {

@@ -84,6 +84,25 @@ export interface Batching {
   readonly size?: number;
 }
 
+/** A slice of live quality: a categorical feature's values, or a numeric feature cut at `edges`. */
+export interface SliceSpec {
+  readonly feature: string;
+  readonly edges?: readonly number[];
+}
+
+/**
+ * How live quality is measured once ground truth comes back (POST /feedback): the request field
+ * that names the entity labels may be keyed by, the slices, the sample size below which a metric is
+ * "insufficient", and how far below its training-time value (metrics.json) a metric may fall.
+ */
+export interface MonitoringSpec {
+  readonly entityId?: string;
+  readonly slices: readonly SliceSpec[];
+  readonly minSamples: number;
+  /** Relative: a floor is the training value moved this fraction towards worse. */
+  readonly tolerance: number;
+}
+
 /** A transformer text classifier's tokenizer: `/predict` takes `{"text": ...}`. */
 export interface TokenizerSpec {
   /** `tokenizer.json` beside the model (copied into `model/`). */
@@ -167,4 +186,6 @@ export interface ModelContract {
    * resolved), used for warm-up, examples and tests.
    */
   readonly exampleShapes?: Readonly<Record<string, readonly number[]>>;
+  /** Live quality settings (models with a label or a value to compare: not `tensor`). */
+  readonly monitoring?: MonitoringSpec;
 }

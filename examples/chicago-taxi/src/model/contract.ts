@@ -193,5 +193,10 @@ export const contract: ModelContract = {
     "prediction": "prediction"
   },
   "extraOutputs": [],
-  "labels": []
+  "labels": [],
+  "monitoring": {
+    "slices": [],
+    "minSamples": 200,
+    "tolerance": 0.05
+  }
 };

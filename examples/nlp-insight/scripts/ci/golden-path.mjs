@@ -347,6 +347,25 @@ function diagnostics(namespace) {
   console.log('::endgroup::');
 }
 
+/**
+ * The namespace first (Kubernetes gives it its `default` ServiceAccount, which a Deny binding
+ * created earlier could refuse), then every admission policy of the environment. Returns them.
+ */
+export function applyNamespaceThenPolicies({ envId, namespace, namespaceDoc, overlays }, apply) {
+  if (namespaceDoc) apply(namespaceDoc);
+  const policies = admissionPolicies(envId, overlays, namespace);
+  if (!requiresDigest(policies)) {
+    throw new Error(
+      `no admission policy of the environments of ${envId} requires images by digest: nothing proves the pin`,
+    );
+  }
+  console.log(
+    `admission policies: ${policies.map((p) => `${p.doc.kind}/${p.doc.metadata.name} (${p.from})`).join(', ')}`,
+  );
+  apply({ apiVersion: 'v1', kind: 'List', items: policies.map((p) => p.doc) });
+  return policies;
+}
+
 export async function goldenPath({ envId, image }) {
   if (!/@sha256:[a-f0-9]{64}$/.test(image))
     throw new Error(`--image must be pinned by digest, got ${image}`);
@@ -363,21 +382,11 @@ export async function goldenPath({ envId, image }) {
     (d) => d.kind === 'Namespace' && d.metadata?.name === env.namespace,
   );
 
-  // 1. The namespace (Kubernetes gives it its `default` ServiceAccount), then the admission
-  //    policies, and wait until an unpinned pod is refused.
-  if (namespaceDoc) kubectl(['apply', '-f', '-'], { input: JSON.stringify(namespaceDoc) });
-  const policies = admissionPolicies(envId, overlaysOf(env.cloud), env.namespace);
-  if (!requiresDigest(policies)) {
-    throw new Error(
-      `no admission policy of the ${env.cloud} environments requires images by digest: nothing proves the pin`,
-    );
-  }
-  console.log(
-    `admission policies: ${policies.map((p) => `${p.doc.kind}/${p.doc.metadata.name} (${p.from})`).join(', ')}`,
+  // 1. The namespace, then the admission policies; wait until an unpinned pod is refused.
+  applyNamespaceThenPolicies(
+    { envId, namespace: env.namespace, namespaceDoc, overlays: overlaysOf(env.cloud) },
+    (doc) => kubectl(['apply', '-f', '-'], { input: JSON.stringify(doc) }),
   );
-  kubectl(['apply', '-f', '-'], {
-    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: policies.map((p) => p.doc) }),
-  });
   await awaitAdmission(env.namespace);
 
   // 2. Nodes labelled like the ML node pool the cloud stack creates.

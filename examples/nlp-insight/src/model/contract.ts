@@ -75,5 +75,10 @@ export const contract: ModelContract = {
     "negative",
     "neutral",
     "positive"
-  ]
+  ],
+  "monitoring": {
+    "slices": [],
+    "minSamples": 200,
+    "tolerance": 0.05
+  }
 };

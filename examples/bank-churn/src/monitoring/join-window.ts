@@ -1,0 +1,130 @@
+/**
+ * Predictions waiting for their ground truth: a bounded window that joins feedback to the
+ * prediction it is about, by `predictionId`, or by `entityId` (the latest prediction for that
+ * entity made at or before `observedAt`). Memory is bounded by `maxPredictions` (the oldest go
+ * first) and entries expire after `ttlMs`; a joined pair is kept (bounded by `maxJoined`) until it
+ * too expires. The live monitor feeds it as predictions and feedback arrive; the offline CLI feeds
+ * it the shipped logs in time order, so both measure the same pairs.
+ */
+import type { JoinedPrediction } from './performance.js';
+
+/** A prediction as the prediction log records it (one row). */
+export interface LoggedPrediction {
+  readonly predictionId: string;
+  readonly entityId?: string;
+  /** Epoch milliseconds. */
+  readonly time: number;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly outputs: Readonly<Record<string, unknown>>;
+}
+
+/** Ground truth as POST /feedback receives it (and the feedback log records it). */
+export interface FeedbackRecord {
+  readonly predictionId?: string;
+  readonly entityId?: string;
+  /** Epoch milliseconds: when the truth was observed (entity joins only). */
+  readonly observedAt?: number;
+  readonly label?: string;
+  readonly value?: number;
+}
+
+export type JoinOutcome = 'joined' | 'unknown' | 'duplicate';
+
+export interface JoinWindowOptions {
+  readonly maxPredictions: number;
+  readonly maxJoined: number;
+  readonly ttlMs: number;
+}
+
+export class JoinWindow {
+  private readonly pending = new Map<string, LoggedPrediction>();
+  private readonly byEntity = new Map<string, string[]>();
+  private readonly joinedPairs = new Map<string, { at: number; pair: JoinedPrediction }>();
+
+  constructor(private readonly options: JoinWindowOptions) {}
+
+  addPrediction(p: LoggedPrediction): void {
+    this.expire(p.time);
+    this.pending.set(p.predictionId, p);
+    if (p.entityId !== undefined) {
+      const ids = this.byEntity.get(p.entityId) ?? [];
+      ids.push(p.predictionId);
+      this.byEntity.set(p.entityId, ids);
+    }
+    while (this.pending.size > this.options.maxPredictions) this.forget(this.oldestPending()!);
+  }
+
+  /** Joins one piece of feedback; `now` is the time it arrived (epoch ms). */
+  addFeedback(f: FeedbackRecord, now: number): JoinOutcome {
+    this.expire(now);
+    const id = f.predictionId ?? this.entityMatch(f);
+    if (id !== undefined && this.joinedPairs.has(id)) return 'duplicate';
+    const prediction = id === undefined ? undefined : this.pending.get(id);
+    if (!prediction) return 'unknown';
+    const actual = f.label ?? f.value;
+    if (actual === undefined) return 'unknown';
+    this.forget(prediction.predictionId);
+    this.joinedPairs.set(prediction.predictionId, { at: now, pair: toJoined(prediction, actual) });
+    while (this.joinedPairs.size > this.options.maxJoined) {
+      this.joinedPairs.delete(this.joinedPairs.keys().next().value!);
+    }
+    return 'joined';
+  }
+
+  /** The joined pairs still in the window, oldest first. */
+  joined(): JoinedPrediction[] {
+    return [...this.joinedPairs.values()].map((j) => j.pair);
+  }
+
+  get size(): { pending: number; joined: number } {
+    return { pending: this.pending.size, joined: this.joinedPairs.size };
+  }
+
+  private entityMatch(f: FeedbackRecord): string | undefined {
+    if (f.entityId === undefined) return undefined;
+    const ids = this.byEntity.get(f.entityId) ?? [];
+    const before = ids
+      .map((id) => this.pending.get(id)!)
+      .filter((p) => f.observedAt === undefined || p.time <= f.observedAt);
+    return before.at(-1)?.predictionId;
+  }
+
+  private oldestPending(): string | undefined {
+    return this.pending.keys().next().value;
+  }
+
+  private forget(id: string): void {
+    const p = this.pending.get(id);
+    this.pending.delete(id);
+    if (p?.entityId === undefined) return;
+    const ids = (this.byEntity.get(p.entityId) ?? []).filter((x) => x !== id);
+    if (ids.length > 0) this.byEntity.set(p.entityId, ids);
+    else this.byEntity.delete(p.entityId);
+  }
+
+  private expire(now: number): void {
+    const horizon = now - this.options.ttlMs;
+    for (const [id, p] of this.pending) {
+      if (p.time >= horizon) break;
+      this.forget(id);
+    }
+    for (const [id, j] of this.joinedPairs) {
+      if (j.at >= horizon) break;
+      this.joinedPairs.delete(id);
+    }
+  }
+}
+
+/** A logged prediction and its truth, in the shape the performance report reads. */
+export function toJoined(p: LoggedPrediction, actual: string | number): JoinedPrediction {
+  const o = p.outputs;
+  return {
+    inputs: p.inputs,
+    ...(typeof o.label === 'string' ? { label: o.label } : {}),
+    ...(o.probabilities && typeof o.probabilities === 'object'
+      ? { probabilities: o.probabilities as Record<string, number> }
+      : {}),
+    ...(typeof o.prediction === 'number' ? { value: o.prediction } : {}),
+    actual,
+  };
+}
