@@ -115,6 +115,32 @@ export class JoinWindow {
   }
 }
 
+/** The id a client gets for a prediction: the request's id, and the row's index in a batch. */
+export function predictionIdOf(requestId: string, row?: number): string {
+  return row === undefined ? requestId : `${requestId}:${row}`;
+}
+
+/** A prediction log line (JSON) as a logged prediction, or undefined when it is not one. */
+export function parsePredictionLine(line: Record<string, unknown>): LoggedPrediction | undefined {
+  const { requestId, row, time, inputs, outputs, entityId } = line;
+  const id =
+    typeof line.predictionId === 'string'
+      ? line.predictionId
+      : typeof requestId === 'string'
+        ? predictionIdOf(requestId, typeof row === 'number' ? row : undefined)
+        : undefined;
+  if (id === undefined || typeof time !== 'number') return undefined;
+  if (!inputs || typeof inputs !== 'object' || !outputs || typeof outputs !== 'object')
+    return undefined;
+  return {
+    predictionId: id,
+    time,
+    inputs: inputs as Record<string, unknown>,
+    outputs: outputs as Record<string, unknown>,
+    ...(typeof entityId === 'string' ? { entityId } : {}),
+  };
+}
+
 /** A logged prediction and its truth, in the shape the performance report reads. */
 export function toJoined(p: LoggedPrediction, actual: string | number): JoinedPrediction {
   const o = p.outputs;
@@ -127,4 +153,46 @@ export function toJoined(p: LoggedPrediction, actual: string | number): JoinedPr
     ...(typeof o.prediction === 'number' ? { value: o.prediction } : {}),
     actual,
   };
+}
+
+/** A feedback log line (JSON): the record POST /feedback accepted, with the time it arrived. */
+export function parseFeedbackLine(
+  line: Record<string, unknown>,
+): (FeedbackRecord & { time: number }) | undefined {
+  const { predictionId, entityId, observedAt, label, value, time } = line;
+  if (typeof time !== 'number') return undefined;
+  return {
+    time,
+    ...(typeof predictionId === 'string' ? { predictionId } : {}),
+    ...(typeof entityId === 'string' ? { entityId } : {}),
+    ...(typeof observedAt === 'number' ? { observedAt } : {}),
+    ...(typeof label === 'string' ? { label } : {}),
+    ...(typeof value === 'number' ? { value } : {}),
+  };
+}
+
+/**
+ * Logged predictions and feedback replayed in time order through one window, as the service saw
+ * them arrive (a prediction before feedback of the same millisecond).
+ */
+export function replay(
+  predictions: readonly LoggedPrediction[],
+  feedback: ReadonlyArray<FeedbackRecord & { time: number }>,
+  ttlMs: number,
+): { window: JoinWindow; unmatched: number } {
+  const window = new JoinWindow({
+    maxPredictions: Number.MAX_SAFE_INTEGER,
+    maxJoined: Number.MAX_SAFE_INTEGER,
+    ttlMs,
+  });
+  const events = [
+    ...predictions.map((p) => ({ time: p.time, order: 0, p })),
+    ...feedback.map((f) => ({ time: f.time, order: 1, f })),
+  ].sort((a, b) => a.time - b.time || a.order - b.order);
+  let unmatched = 0;
+  for (const e of events) {
+    if ('p' in e) window.addPrediction(e.p);
+    else if (window.addFeedback(e.f, e.time) !== 'joined') unmatched++;
+  }
+  return { window, unmatched };
 }

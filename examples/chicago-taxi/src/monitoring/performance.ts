@@ -5,7 +5,7 @@
  * metrics.json: the training-time value minus a tolerance) are checked only where there are enough
  * samples. The live monitor and the offline CLI both build their report here.
  */
-import type { SliceSpec } from '../model/contract-types.js';
+import type { ModelContract, SliceSpec } from '../model/contract-types.js';
 import {
   accuracy,
   atThreshold,
@@ -165,4 +165,35 @@ export function floorsFrom(
     floors[name] = lowerIsBetter.has(name) ? v * (1 + tolerance) : v - Math.abs(v) * tolerance;
   }
   return floors;
+}
+
+/**
+ * The settings of a model's live quality: its task's metrics, its decision threshold, the slices
+ * and sample size of its sidecar, floors from its training metrics. Undefined for models without a
+ * label or value to compare.
+ */
+export function settingsFor(
+  contract: ModelContract,
+  trained: Readonly<Record<string, unknown>> | undefined,
+): QualitySettings | undefined {
+  const m = contract.monitoring;
+  if (!m || contract.task === 'tensor') return undefined;
+  const task =
+    contract.task === 'regression'
+      ? 'regression'
+      : contract.labels.length === 2
+        ? 'binary'
+        : 'multiclass';
+  return {
+    task,
+    ...(task === 'binary'
+      ? {
+          positiveLabel: contract.positiveLabel ?? contract.labels[1]!,
+          threshold: contract.threshold ?? 0.5,
+        }
+      : {}),
+    slices: m.slices,
+    minSamples: m.minSamples,
+    floors: trained ? floorsFrom(trained, task, m.tolerance) : {},
+  };
 }
