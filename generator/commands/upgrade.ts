@@ -28,17 +28,24 @@ import {
   planUpgrade,
   sideFileSuffix,
 } from '../upgrade/engine.js';
-import { type Eol, eolOf, gitEolPolicy, matchesRecorded, withEol } from '../upgrade/eol.js';
+import {
+  type Eol,
+  type EolPolicy,
+  eolOf,
+  gitEolPolicy,
+  matchesRecorded,
+  withEol,
+} from '../upgrade/eol.js';
 import { isModelData, replaceModel, resolveModelOption } from '../upgrade/model.js';
 import { detectRenames } from '../upgrade/renames.js';
 import type { ModelOrigin } from '../model/contract.js';
 import { applyChanges, readFiles } from '../upgrade/files.js';
 import { gitState } from '../upgrade/git.js';
-import { compareVersions, readRecords } from '../upgrade/records.js';
+import { type ProjectRecords, compareVersions, readRecords } from '../upgrade/records.js';
 import { renderAnswers } from '../upgrade/render.js';
 import { baseSnapshotFile, isText } from '../upgrade/snapshot.js';
 import { conflictMarker, unifiedDiff } from '../upgrade/text.js';
-import { answersSchemaVersion } from '../answers/schema.js';
+import { type Answers, answersSchemaVersion } from '../answers/schema.js';
 
 export const updateReportFile = `${recordDir}/UPDATE_REPORT.json`;
 /** The records an upgrade rewrites from the new render (never merged). */
@@ -115,76 +122,27 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   const model = records.manifest.model;
   const rendered = await ui.phase(
     'Rendering the new version',
-    () =>
-      newModel
-        ? renderAnswers(root, answers.answers, templates, undefined, undefined, newModel)
-        : renderAnswers(root, answers.answers, templates, model?.name, model?.origin),
+    () => renderNew(root, answers.answers, templates, newModel ?? model),
     (t) => `${t.size} files rendered`,
   );
   const allNext = new Map([...rendered].filter(([path]) => !isRecord(path)));
   const allWorking = await readFiles(root, new Set([...allRecorded.keys(), ...allNext.keys()]));
-  // The model's files are the user's data: only --model replaces them, outside the merge.
   const eolFor = gitEolPolicy(root, [...allNext.keys(), ...recordFiles, updateReportFile]);
-  const modelFiles = newModel
-    ? replaceModel(allRecorded.keys(), allNext, allWorking, eolFor)
-    : undefined;
-  const recorded = withoutModel(allRecorded);
-  const next = withoutModel(allNext);
-  const working = withoutModel(allWorking);
-
-  // The base, and what the template itself renamed.
-  const base = await collectBase({
+  const { plan, base } = await mergeFiles({
     root,
-    recorded,
-    recordedVersion: from.version,
-    ...(model ? { recordedModelName: model.name } : {}),
-    ...(model?.origin ? { recordedOrigin: model.origin } : {}),
-    renderedAnswers: answers.renderedAnswers,
-    working,
-    ...(options.baseDir ? { baseDir: resolve(options.baseDir) } : {}),
-    ...(options.baseTemplatesDir ? { baseTemplatesDir: options.baseTemplatesDir } : {}),
-  });
-  for (const note of base.report.notes) ui.info(note);
-  const moves = await templateMoves({
-    root,
-    templates,
+    options,
+    records,
     answers,
-    recorded,
-    next,
-    working,
-    base: base.contents,
-    ...(model ? { model } : {}),
-  });
-
-  // The merge.
-  const plan = planUpgrade({
-    recorded,
-    recordedExecutables: new Set(records.manifest.executables ?? []),
-    base: base.contents,
-    next,
-    working,
-    renames: moves.renames,
-    removedBy: moves.removedBy,
+    templates,
+    allRecorded,
+    allNext,
+    allWorking,
     eolFor,
-    labels: {
-      ours: 'yours',
-      base: `create-mlops-service ${from.version} (base)`,
-      theirs: `create-mlops-service ${generatorVersion}`,
-    },
+    replacingModel: newModel !== undefined,
+    info: (note) => ui.info(note),
   });
-  if (modelFiles) {
-    plan.changes.push(...modelFiles.changes);
-    for (const [path, state] of modelFiles.writes) plan.writes.set(path, state);
-    plan.deletes.push(...modelFiles.deletes);
-  }
   const onDisk = await readFiles(root, [...recordFiles, updateReportFile]);
-  const recordWrites = new Map<string, FileState>();
-  for (const path of recordFiles) {
-    const state = rendered.get(path);
-    if (!state) continue;
-    const content = inEol(state.content, onDisk.get(path), eolFor(path));
-    if (!onDisk.get(path)?.content.equals(content)) recordWrites.set(path, { ...state, content });
-  }
+  const recordWrites = changedRecords(rendered, onDisk, eolFor);
 
   const report = buildReport({
     options,
@@ -200,21 +158,126 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   const diff = renderDiff(allWorking, onDisk, plan.writes, recordWrites, plan.deletes);
   if (report.upToDate) {
     ui.outro(`Already up to date with create-mlops-service ${generatorVersion}; nothing changed.`);
-    return { report, diff };
-  }
-  if (options.dryRun) {
+  } else if (options.dryRun) {
     ui.outro(summary(report, 'Dry run: nothing was written. It would change'));
-    return { report, diff };
+  } else {
+    const writes = new Map<string, FileState>([...plan.writes, ...recordWrites]);
+    const reportText = Buffer.from(`${JSON.stringify(report, null, 2)}\n`);
+    writes.set(updateReportFile, {
+      content: inEol(reportText, onDisk.get(updateReportFile), eolFor(updateReportFile)),
+      mode: 0o644,
+    });
+    await ui.phase('Writing the upgrade', () => applyChanges(root, writes, plan.deletes.sort()));
+    ui.outro(summary(report, 'Upgraded'));
   }
-  const writes = new Map<string, FileState>([...plan.writes, ...recordWrites]);
-  const reportText = Buffer.from(`${JSON.stringify(report, null, 2)}\n`);
-  writes.set(updateReportFile, {
-    content: inEol(reportText, onDisk.get(updateReportFile), eolFor(updateReportFile)),
-    mode: 0o644,
-  });
-  await ui.phase('Writing the upgrade', () => applyChanges(root, writes, plan.deletes.sort()));
-  ui.outro(summary(report, 'Upgraded'));
   return { report, diff };
+}
+
+interface MergeInput {
+  readonly root: string;
+  readonly options: UpgradeOptions;
+  readonly records: ProjectRecords;
+  readonly answers: UpgradeAnswers;
+  readonly templates: string;
+  readonly allRecorded: ReadonlyMap<string, string>;
+  readonly allNext: ReadonlyMap<string, FileState>;
+  readonly allWorking: ReadonlyMap<string, FileState>;
+  readonly eolFor: EolPolicy;
+  readonly replacingModel: boolean;
+  readonly info: (note: string) => void;
+}
+
+/**
+ * The base, what the template renamed, and the merge plan. The model's files (model/) are the
+ * user's data: left out of the merge, and replaced only with --model.
+ */
+async function mergeFiles(input: MergeInput) {
+  const { root, options, records, answers, eolFor } = input;
+  const from = records.manifest.generator;
+  const model = records.manifest.model;
+  const recorded = withoutModel(input.allRecorded);
+  const next = withoutModel(input.allNext);
+  const working = withoutModel(input.allWorking);
+  const base = await collectBase({
+    root,
+    recorded,
+    recordedVersion: from.version,
+    ...(model ? { recordedModelName: model.name } : {}),
+    ...(model?.origin ? { recordedOrigin: model.origin } : {}),
+    renderedAnswers: answers.renderedAnswers,
+    working,
+    ...(options.baseDir ? { baseDir: resolve(options.baseDir) } : {}),
+    ...(options.baseTemplatesDir ? { baseTemplatesDir: options.baseTemplatesDir } : {}),
+  });
+  for (const note of base.report.notes) input.info(note);
+  const moves = await templateMoves({
+    root,
+    templates: input.templates,
+    answers,
+    recorded,
+    next,
+    working,
+    base: base.contents,
+    ...(model ? { model } : {}),
+  });
+  const plan = planUpgrade({
+    recorded,
+    recordedExecutables: new Set(records.manifest.executables ?? []),
+    base: base.contents,
+    next,
+    working,
+    renames: moves.renames,
+    removedBy: moves.removedBy,
+    eolFor,
+    labels: {
+      ours: 'yours',
+      base: `create-mlops-service ${from.version} (base)`,
+      theirs: `create-mlops-service ${generatorVersion}`,
+    },
+  });
+  if (input.replacingModel) {
+    const replaced = replaceModel(
+      input.allRecorded.keys(),
+      input.allNext,
+      input.allWorking,
+      eolFor,
+    );
+    plan.changes.push(...replaced.changes);
+    for (const [path, state] of replaced.writes) plan.writes.set(path, state);
+    plan.deletes.push(...replaced.deletes);
+  }
+  return { plan, base };
+}
+
+/**
+ * The new render: the current answers with `templates`, and the project's model (under the name
+ * and lineage the manifest recorded), or the `--model` file given as a path.
+ */
+function renderNew(
+  root: string,
+  answers: Answers,
+  templates: string,
+  model: string | { name: string; origin?: ModelOrigin } | undefined,
+) {
+  return typeof model === 'string'
+    ? renderAnswers(root, answers, templates, undefined, undefined, model)
+    : renderAnswers(root, answers, templates, model?.name, model?.origin);
+}
+
+/** The records of the new render that differ from the project's, in the project's line ending. */
+function changedRecords(
+  rendered: ReadonlyMap<string, FileState>,
+  onDisk: ReadonlyMap<string, FileState>,
+  eolFor: EolPolicy,
+): Map<string, FileState> {
+  const out = new Map<string, FileState>();
+  for (const path of recordFiles) {
+    const state = rendered.get(path);
+    if (!state) continue;
+    const content = inEol(state.content, onDisk.get(path), eolFor(path));
+    if (!onDisk.get(path)?.content.equals(content)) out.set(path, { ...state, content });
+  }
+  return out;
 }
 
 const withoutModel = <T>(files: ReadonlyMap<string, T>) =>
