@@ -38,8 +38,11 @@ export interface Manifest {
   };
   /** Project-relative POSIX path -> sha256 of the content the generator wrote. */
   readonly files: Readonly<Record<string, string>>;
-  /** The files the generator wrote executable (`chmod +x`): the mode is merged like content. */
-  readonly executables: readonly string[];
+  /**
+   * The files the generator wrote executable (`chmod +x`): the mode is merged like content.
+   * Absent when there are none (as in records written before modes were recorded).
+   */
+  readonly executables?: readonly string[];
 }
 
 export function sha256(content: Buffer | string): string {
@@ -98,6 +101,7 @@ export async function writeRecord(
   );
   await writeBaseSnapshot(root, plan.generator, new Set(options.modelCopies ?? []));
   const files = await hashTree(root, new Set([manifestFile]));
+  const executables = await executablesOf(root, Object.keys(files));
   const manifest: Manifest = {
     generator: plan.generator,
     answersSchemaVersion,
@@ -109,7 +113,7 @@ export async function writeRecord(
       ...(plan.model.origin ? { origin: plan.model.origin } : {}),
     },
     files,
-    executables: await executablesOf(root, Object.keys(files)),
+    ...(executables.length > 0 ? { executables } : {}),
   };
   await writeFile(join(root, manifestFile), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
