@@ -87,8 +87,16 @@ export function buildProgram(state: RunState = { exitCode: ExitCode.ok }): Comma
       '--to <version>',
       "the version to upgrade to (only this generator's own is available offline)",
     )
-    .option('--dry-run', 'print the unified diff of what would change; write nothing', false)
+    .option(
+      '--dry-run',
+      'print the unified diff of what would change; write nothing (exit 3 if it would conflict)',
+      false,
+    )
     .option('--json', 'print the report (as in .mlops-service/UPDATE_REPORT.json) on stdout', false)
+    .option(
+      '--model <path>',
+      "replace the project's model and its artifacts (model/) with this .onnx file's, or a folder's",
+    )
     .option(
       '--allow-dirty',
       'upgrade even with uncommitted changes, or outside a git repository',
@@ -116,6 +124,7 @@ export function buildProgram(state: RunState = { exitCode: ExitCode.ok }): Comma
         allowDirty: Boolean(opts.allowDirty),
         interactive: isInteractive({ json, interactive: opts.interactive as boolean }),
         ...(typeof opts.base === 'string' ? { baseDir: opts.base } : {}),
+        ...(typeof opts.model === 'string' ? { model: opts.model } : {}),
         ...(typeof opts.templates === 'string' ? { templatesDir: opts.templates } : {}),
       });
       if (json) {

@@ -112,7 +112,15 @@ export function validateAnswers(raw: RawAnswers): Answers {
   throw new UsageError('Invalid answers:', formatIssues(result.error.issues, raw));
 }
 
-export function formatIssues(issues: readonly z.core.$ZodIssue[], raw: RawAnswers): string[] {
+/**
+ * One line per issue, naming the answer as the user gave it: `--min-replicas 0: ...` for flags
+ * (the default), `minReplicas 0: ...` for an answers file (`name: (key) => key`).
+ */
+export function formatIssues(
+  issues: readonly z.core.$ZodIssue[],
+  raw: RawAnswers,
+  name: (key: AnswerKey) => string = (key) => `--${flagName(key)}`,
+): string[] {
   return issues.map((issue) => {
     const key = issue.path[0];
     if (typeof key !== 'string') return issue.message;
@@ -121,7 +129,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], raw: RawAnswer
     }
     const value = raw[key as AnswerKey];
     const shown = value === undefined ? '(missing)' : JSON.stringify(value);
-    return `--${flagName(key as AnswerKey)} ${shown}: ${issue.message}`;
+    return `${name(key as AnswerKey)} ${shown}: ${issue.message}`;
   });
 }
 

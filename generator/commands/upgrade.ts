@@ -19,16 +19,33 @@ import {
 } from '../record/record.js';
 import { generatorName, generatorVersion, templatesDir as bundledTemplates } from '../version.js';
 import { createUi } from '../ui.js';
-import { upgradeAnswers } from '../upgrade/answers.js';
+import { type UpgradeAnswers, upgradeAnswers } from '../upgrade/answers.js';
 import { type BaseReport, collectBase } from '../upgrade/base.js';
-import { type FileChange, type FileState, planUpgrade, sideFileSuffix } from '../upgrade/engine.js';
+import {
+  type EnginePlan,
+  type FileChange,
+  type FileState,
+  planUpgrade,
+  sideFileSuffix,
+} from '../upgrade/engine.js';
+import {
+  type Eol,
+  type EolPolicy,
+  eolOf,
+  gitEolPolicy,
+  matchesRecorded,
+  withEol,
+} from '../upgrade/eol.js';
+import { isModelData, replaceModel, resolveModelOption } from '../upgrade/model.js';
+import { detectRenames } from '../upgrade/renames.js';
+import type { ModelOrigin } from '../model/contract.js';
 import { applyChanges, readFiles } from '../upgrade/files.js';
 import { gitState } from '../upgrade/git.js';
-import { compareVersions, readRecords } from '../upgrade/records.js';
+import { type ProjectRecords, compareVersions, readRecords } from '../upgrade/records.js';
 import { renderAnswers } from '../upgrade/render.js';
 import { baseSnapshotFile, isText } from '../upgrade/snapshot.js';
 import { conflictMarker, unifiedDiff } from '../upgrade/text.js';
-import { answersSchemaVersion } from '../answers/schema.js';
+import { type Answers, answersSchemaVersion } from '../answers/schema.js';
 
 export const updateReportFile = `${recordDir}/UPDATE_REPORT.json`;
 /** The records an upgrade rewrites from the new render (never merged). */
@@ -49,6 +66,8 @@ export interface UpgradeOptions {
   readonly baseTemplatesDir?: string;
   /** The answers migrations (tests replace the real chain). */
   readonly migrations?: readonly AnswersMigration[];
+  /** `--model <path>`: replace the project's model and its artifacts with this one's. */
+  readonly model?: string;
 }
 
 export interface UpgradeReport {
@@ -89,8 +108,187 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   const root = resolve(options.dir ?? '.');
   const ui = createUi(options.json ? 'quiet' : options.interactive ? 'interactive' : 'plain');
   ui.intro(`create-mlops-service ${generatorVersion} upgrade${options.dryRun ? ' (dry run)' : ''}`);
+  const newModel =
+    options.model === undefined ? undefined : await resolveModelOption(options.model);
+  const { records, recorded: allRecorded, gitNote } = await preflight(root, options);
+  const from = records.manifest.generator;
 
-  // 1. Preflight: the records, the versions, leftovers of an earlier run, the git tree.
+  // Answers, and the new render (this version's templates, the project's model or --model's).
+  const answers = await upgradeAnswers(records, {
+    interactive: options.interactive,
+    ...(options.migrations ? { migrations: options.migrations } : {}),
+  });
+  const templates = options.templatesDir ?? bundledTemplates;
+  const model = records.manifest.model;
+  const rendered = await ui.phase(
+    'Rendering the new version',
+    () => renderNew(root, answers.answers, templates, newModel ?? model),
+    (t) => `${t.size} files rendered`,
+  );
+  const allNext = new Map([...rendered].filter(([path]) => !isRecord(path)));
+  const allWorking = await readFiles(root, new Set([...allRecorded.keys(), ...allNext.keys()]));
+  const eolFor = gitEolPolicy(root, [...allNext.keys(), ...recordFiles, updateReportFile]);
+  const { plan, base } = await mergeFiles({
+    root,
+    options,
+    records,
+    answers,
+    templates,
+    allRecorded,
+    allNext,
+    allWorking,
+    eolFor,
+    replacingModel: newModel !== undefined,
+    info: (note) => ui.info(note),
+  });
+  const onDisk = await readFiles(root, [...recordFiles, updateReportFile]);
+  const recordWrites = changedRecords(rendered, onDisk, eolFor);
+
+  const report = buildReport({
+    options,
+    root,
+    from: { version: from.version, answersSchemaVersion: records.answers.schemaVersion },
+    gitNote,
+    answers,
+    base: base.report,
+    plan,
+    recordWrites,
+    lockfiles: await lockfileNotes(root, plan),
+  });
+  const diff = renderDiff(allWorking, onDisk, plan.writes, recordWrites, plan.deletes);
+  if (report.upToDate) {
+    ui.outro(`Already up to date with create-mlops-service ${generatorVersion}; nothing changed.`);
+  } else if (options.dryRun) {
+    ui.outro(summary(report, 'Dry run: nothing was written. It would change'));
+  } else {
+    const writes = new Map<string, FileState>([...plan.writes, ...recordWrites]);
+    const reportText = Buffer.from(`${JSON.stringify(report, null, 2)}\n`);
+    writes.set(updateReportFile, {
+      content: inEol(reportText, onDisk.get(updateReportFile), eolFor(updateReportFile)),
+      mode: 0o644,
+    });
+    await ui.phase('Writing the upgrade', () => applyChanges(root, writes, plan.deletes.sort()));
+    ui.outro(summary(report, 'Upgraded'));
+  }
+  return { report, diff };
+}
+
+interface MergeInput {
+  readonly root: string;
+  readonly options: UpgradeOptions;
+  readonly records: ProjectRecords;
+  readonly answers: UpgradeAnswers;
+  readonly templates: string;
+  readonly allRecorded: ReadonlyMap<string, string>;
+  readonly allNext: ReadonlyMap<string, FileState>;
+  readonly allWorking: ReadonlyMap<string, FileState>;
+  readonly eolFor: EolPolicy;
+  readonly replacingModel: boolean;
+  readonly info: (note: string) => void;
+}
+
+/**
+ * The base, what the template renamed, and the merge plan. The model's files (model/) are the
+ * user's data: left out of the merge, and replaced only with --model.
+ */
+async function mergeFiles(input: MergeInput) {
+  const { root, options, records, answers, eolFor } = input;
+  const from = records.manifest.generator;
+  const model = records.manifest.model;
+  const recorded = withoutModel(input.allRecorded);
+  const next = withoutModel(input.allNext);
+  const working = withoutModel(input.allWorking);
+  const base = await collectBase({
+    root,
+    recorded,
+    recordedVersion: from.version,
+    ...(model ? { recordedModelName: model.name } : {}),
+    ...(model?.origin ? { recordedOrigin: model.origin } : {}),
+    renderedAnswers: answers.renderedAnswers,
+    working,
+    ...(options.baseDir ? { baseDir: resolve(options.baseDir) } : {}),
+    ...(options.baseTemplatesDir ? { baseTemplatesDir: options.baseTemplatesDir } : {}),
+  });
+  for (const note of base.report.notes) input.info(note);
+  const moves = await templateMoves({
+    root,
+    templates: input.templates,
+    answers,
+    recorded,
+    next,
+    working,
+    base: base.contents,
+    ...(model ? { model } : {}),
+  });
+  const plan = planUpgrade({
+    recorded,
+    recordedExecutables: new Set(records.manifest.executables ?? []),
+    base: base.contents,
+    next,
+    working,
+    renames: moves.renames,
+    removedBy: moves.removedBy,
+    eolFor,
+    labels: {
+      ours: 'yours',
+      base: `create-mlops-service ${from.version} (base)`,
+      theirs: `create-mlops-service ${generatorVersion}`,
+    },
+  });
+  if (input.replacingModel) {
+    const replaced = replaceModel(
+      input.allRecorded.keys(),
+      input.allNext,
+      input.allWorking,
+      eolFor,
+    );
+    plan.changes.push(...replaced.changes);
+    for (const [path, state] of replaced.writes) plan.writes.set(path, state);
+    plan.deletes.push(...replaced.deletes);
+  }
+  return { plan, base };
+}
+
+/**
+ * The new render: the current answers with `templates`, and the project's model (under the name
+ * and lineage the manifest recorded), or the `--model` file given as a path.
+ */
+function renderNew(
+  root: string,
+  answers: Answers,
+  templates: string,
+  model: string | { name: string; origin?: ModelOrigin } | undefined,
+) {
+  return typeof model === 'string'
+    ? renderAnswers(root, answers, templates, undefined, undefined, model)
+    : renderAnswers(root, answers, templates, model?.name, model?.origin);
+}
+
+/** The records of the new render that differ from the project's, in the project's line ending. */
+function changedRecords(
+  rendered: ReadonlyMap<string, FileState>,
+  onDisk: ReadonlyMap<string, FileState>,
+  eolFor: EolPolicy,
+): Map<string, FileState> {
+  const out = new Map<string, FileState>();
+  for (const path of recordFiles) {
+    const state = rendered.get(path);
+    if (!state) continue;
+    const content = inEol(state.content, onDisk.get(path), eolFor(path));
+    if (!onDisk.get(path)?.content.equals(content)) out.set(path, { ...state, content });
+  }
+  return out;
+}
+
+const withoutModel = <T>(files: ReadonlyMap<string, T>) =>
+  new Map([...files].filter(([path]) => !isModelData(path)));
+
+/** A record in the ending of its working copy, or the one git gives a new file. */
+const inEol = (content: Buffer, working: FileState | undefined, fallback: Eol | undefined) =>
+  withEol(content, (working && eolOf(working.content)) ?? fallback);
+
+/** The records, the versions, leftovers of an earlier run, the git tree: refused before anything. */
+async function preflight(root: string, options: UpgradeOptions) {
   const records = await readRecords(root);
   const from = records.manifest.generator;
   if (from.name !== generatorName) {
@@ -111,15 +309,18 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   const recorded = new Map(
     Object.entries(records.manifest.files).filter(([path]) => !isRecord(path)),
   );
-  const leftovers = await findLeftovers(root, recorded.keys());
+  const leftovers = await findLeftovers(root, withoutModel(recorded).keys());
   if (leftovers.length > 0) {
     throw new UserError('Conflicts from an earlier upgrade are not resolved yet:', [
       ...leftovers,
       'Resolve them (remove the <<<<<<< ||||||| ======= >>>>>>> blocks, merge and delete *.mlops-new files), commit, and run upgrade again.',
     ]);
   }
+  return { records, recorded, gitNote: checkGit(root, options) };
+}
+
+function checkGit(root: string, options: UpgradeOptions): string {
   const git = gitState(root);
-  let gitNote: string;
   if (!git.repo) {
     if (!options.allowDirty && !options.dryRun) {
       throw new UserError(`${root}: ${git.reason}, so an upgrade could not be undone.`, [
@@ -127,148 +328,152 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
         'pass --allow-dirty to upgrade it in place anyway, or --dry-run to see what it would change.',
       ]);
     }
-    gitNote = `not a git repository (${git.reason})`;
-  } else if (git.dirty.length > 0) {
-    if (!options.allowDirty && !options.dryRun) {
-      throw new UserError(
-        `The project has uncommitted changes; commit or stash them first, so the upgrade is one reviewable change:`,
-        [
-          ...git.dirty.slice(0, 20),
-          ...(git.dirty.length > 20 ? [`... and ${git.dirty.length - 20} more`] : []),
-          'Or pass --allow-dirty to upgrade anyway.',
-        ],
-      );
-    }
-    gitNote = `uncommitted changes (${git.dirty.length} paths)`;
-  } else {
-    gitNote = 'clean';
+    return `not a git repository (${git.reason})`;
   }
-
-  // 2. Answers.
-  const answers = await upgradeAnswers(records, {
-    interactive: options.interactive,
-    ...(options.migrations ? { migrations: options.migrations } : {}),
-  });
-
-  // 3. The new render.
-  const rendered = await ui.phase(
-    'Rendering the new version',
-    () =>
-      renderAnswers(
-        root,
-        answers.answers,
-        options.templatesDir ?? bundledTemplates,
-        records.manifest.model?.name,
-        records.manifest.model?.origin,
-      ),
-    (t) => `${t.size} files rendered`,
-  );
-  const next = new Map([...rendered].filter(([path]) => !isRecord(path)));
-  const working = await readFiles(root, new Set([...recorded.keys(), ...next.keys()]));
-
-  // 4. The base.
-  const base = await collectBase({
-    root,
-    recorded,
-    recordedVersion: from.version,
-    ...(records.manifest.model ? { recordedModelName: records.manifest.model.name } : {}),
-    ...(records.manifest.model?.origin ? { recordedOrigin: records.manifest.model.origin } : {}),
-    renderedAnswers: answers.renderedAnswers,
-    working,
-    ...(options.baseDir ? { baseDir: resolve(options.baseDir) } : {}),
-    ...(options.baseTemplatesDir ? { baseTemplatesDir: options.baseTemplatesDir } : {}),
-  });
-  for (const note of base.report.notes) ui.info(note);
-
-  // 5. The merge.
-  const plan = planUpgrade({
-    recorded,
-    base: base.contents,
-    next,
-    working,
-    labels: {
-      ours: 'yours',
-      base: `create-mlops-service ${from.version} (base)`,
-      theirs: `create-mlops-service ${generatorVersion}`,
-    },
-  });
-  const recordWrites = new Map<string, FileState>();
-  const onDisk = await readFiles(root, recordFiles);
-  for (const path of recordFiles) {
-    const state = rendered.get(path);
-    if (state && !onDisk.get(path)?.content.equals(state.content)) recordWrites.set(path, state);
+  if (git.dirty.length === 0) return 'clean';
+  if (!options.allowDirty && !options.dryRun) {
+    throw new UserError(
+      `The project has uncommitted changes; commit or stash them first, so the upgrade is one reviewable change:`,
+      [
+        ...git.dirty.slice(0, 20),
+        ...(git.dirty.length > 20 ? [`... and ${git.dirty.length - 20} more`] : []),
+        'Or pass --allow-dirty to upgrade anyway.',
+      ],
+    );
   }
+  return `uncommitted changes (${git.dirty.length} paths)`;
+}
 
-  const conflicts = plan.changes.filter((c) => c.conflict).map((c) => c.path);
+/**
+ * What the template itself moved, and why files are no longer rendered. When answers changed,
+ * the new templates are rendered once more with the last render's answers: only a path they
+ * drop is the template's doing; one they still render is gone because of the answers.
+ */
+async function templateMoves(input: {
+  root: string;
+  templates: string;
+  answers: UpgradeAnswers;
+  recorded: ReadonlyMap<string, string>;
+  next: ReadonlyMap<string, FileState>;
+  working: ReadonlyMap<string, FileState>;
+  base: ReadonlyMap<string, Buffer>;
+  model?: { name: string; origin?: ModelOrigin };
+}): Promise<{ renames: Map<string, string>; removedBy: Map<string, string> }> {
+  const { answers, recorded, next } = input;
+  const changed = Object.entries(answers.changed);
+  let sameAnswers: ReadonlyMap<string, FileState> | undefined = next;
+  if (changed.length > 0) {
+    sameAnswers = answers.renderedAnswers
+      ? withoutModel(
+          (await renderAnswers(
+            input.root,
+            answers.renderedAnswers,
+            input.templates,
+            input.model?.name,
+            input.model?.origin,
+          ).catch(() => undefined)) ?? new Map(),
+        )
+      : undefined;
+  }
+  const removedBy = new Map<string, string>();
+  const why = `no longer rendered since the answers changed (${changed
+    .map(([k, v]) => `${k}: ${JSON.stringify(v.from)} -> ${JSON.stringify(v.to)}`)
+    .join(', ')})`;
+  for (const path of recorded.keys()) {
+    if (
+      !next.has(path) &&
+      (sameAnswers === undefined || sameAnswers.has(path)) &&
+      changed.length > 0
+    )
+      removedBy.set(path, why);
+  }
+  if (!sameAnswers || sameAnswers.size === 0) return { renames: new Map(), removedBy };
+  const baseOf = (path: string) => {
+    const known = input.base.get(path);
+    if (known) return known;
+    const w = input.working.get(path);
+    return w && matchesRecorded(w.content, recorded.get(path)) ? w.content : undefined;
+  };
+  return { renames: detectRenames({ recorded, baseOf, sameAnswers, next }), removedBy };
+}
+
+/** Lockfiles are never merged: which ones to regenerate, and with what. */
+async function lockfileNotes(root: string, plan: EnginePlan) {
   const lockfiles = plan.changes
     .filter((c) => c.action === 'regenerate')
     .map((c) => ({ path: c.path, note: c.note ?? '' }));
-  if (plan.writes.has('package.json')) {
-    for (const [lock, command] of [
-      ['package-lock.json', 'npm install'],
-      ['npm-shrinkwrap.json', 'npm install'],
-      ['pnpm-lock.yaml', 'pnpm install'],
-      ['yarn.lock', 'yarn install'],
-    ] as const) {
-      if (lockfiles.some((l) => l.path === lock)) continue;
-      const present = await readFiles(root, [lock]);
-      if (present.size > 0)
-        lockfiles.push({
-          path: lock,
-          note: `package.json changed; lockfiles are never merged: run ${command} to regenerate it`,
-        });
-    }
+  if (!plan.writes.has('package.json')) return lockfiles;
+  for (const [lock, command] of [
+    ['package-lock.json', 'npm install'],
+    ['npm-shrinkwrap.json', 'npm install'],
+    ['pnpm-lock.yaml', 'pnpm install'],
+    ['yarn.lock', 'yarn install'],
+  ] as const) {
+    if (lockfiles.some((l) => l.path === lock)) continue;
+    const present = await readFiles(root, [lock]);
+    if (present.size > 0)
+      lockfiles.push({
+        path: lock,
+        note: `package.json changed; lockfiles are never merged: run ${command} to regenerate it`,
+      });
   }
-  const upToDate = plan.writes.size === 0 && plan.deletes.length === 0 && recordWrites.size === 0;
-  const exitCode = conflicts.length > 0 ? ExitCode.conflicts : ExitCode.ok;
-  const nextSteps: string[] = [];
-  if (conflicts.length > 0)
-    nextSteps.push(
-      `Resolve the conflicts in ${conflicts.join(', ')} (search for <<<<<<<; a .mlops-new file holds the template's version of a binary file)`,
-    );
-  const pending = plan.changes.filter((c) => c.action === 'pending-delete').map((c) => c.path);
-  if (pending.length > 0)
-    nextSteps.push(
-      `The template no longer has ${pending.join(', ')}: delete them when you are done with them`,
-    );
-  for (const l of lockfiles) nextSteps.push(`${l.path}: ${l.note}`);
-  if (!upToDate) nextSteps.push('Review the change (git diff), run npm test, and commit it');
+  return lockfiles;
+}
 
-  const report: UpgradeReport = {
+function buildReport(input: {
+  options: UpgradeOptions;
+  root: string;
+  from: UpgradeReport['from'];
+  gitNote: string;
+  answers: UpgradeAnswers;
+  base: BaseReport;
+  plan: EnginePlan;
+  recordWrites: ReadonlyMap<string, FileState>;
+  lockfiles: UpgradeReport['lockfiles'];
+}): UpgradeReport {
+  const { plan, answers, lockfiles } = input;
+  plan.changes.sort((a, b) => a.path.localeCompare(b.path));
+  const conflicts = plan.changes.filter((c) => c.conflict).map((c) => c.path);
+  const upToDate =
+    plan.writes.size === 0 && plan.deletes.length === 0 && input.recordWrites.size === 0;
+  return {
     ok: conflicts.length === 0,
-    exitCode,
-    dryRun: options.dryRun,
+    exitCode: conflicts.length > 0 ? ExitCode.conflicts : ExitCode.ok,
+    dryRun: input.options.dryRun,
     upToDate,
-    project: root,
-    from: { version: from.version, answersSchemaVersion: records.answers.schemaVersion },
+    project: input.root,
+    from: input.from,
     to: { version: generatorVersion, answersSchemaVersion },
-    git: gitNote,
+    git: input.gitNote,
     answers: { migrations: answers.migrations, added: answers.added, changed: answers.changed },
-    base: base.report,
+    base: input.base,
     files: plan.changes,
     conflicts,
     lockfiles,
-    records: [...recordWrites.keys()],
-    nextSteps: upToDate ? [] : nextSteps,
+    records: [...input.recordWrites.keys()],
+    nextSteps: upToDate ? [] : nextSteps(plan.changes, lockfiles),
   };
+}
 
-  const diff = renderDiff(working, onDisk, plan.writes, recordWrites, plan.deletes);
-  if (upToDate) {
-    ui.outro(`Already up to date with create-mlops-service ${generatorVersion}; nothing changed.`);
-    return { report, diff };
-  }
-  if (options.dryRun) {
-    ui.outro(summary(report, 'Dry run: nothing was written. It would change'));
-    return { report, diff };
-  }
-  const writes = new Map<string, FileState>([...plan.writes, ...recordWrites]);
-  writes.set(updateReportFile, {
-    content: Buffer.from(`${JSON.stringify(report, null, 2)}\n`),
-    mode: 0o644,
-  });
-  await ui.phase('Writing the upgrade', () => applyChanges(root, writes, plan.deletes));
-  ui.outro(summary(report, 'Upgraded'));
-  return { report, diff };
+function nextSteps(changes: readonly FileChange[], lockfiles: UpgradeReport['lockfiles']) {
+  const steps: string[] = [];
+  const conflicted = changes.filter((c) => c.conflict);
+  const marked = conflicted.filter((c) => !c.conflict?.sideFile).map((c) => c.path);
+  const sides = conflicted.filter((c) => c.conflict?.sideFile);
+  if (marked.length > 0)
+    steps.push(`Resolve the conflicts in ${marked.join(', ')} (search for <<<<<<<)`);
+  for (const c of sides)
+    steps.push(
+      `${c.path} changed on both sides: ${c.conflict!.sideFile} holds the template's version; merge it by hand and delete it`,
+    );
+  const pending = changes.filter((c) => c.action === 'pending-delete').map((c) => c.path);
+  if (pending.length > 0)
+    steps.push(
+      `The template no longer renders ${pending.join(', ')}: delete them when you are done with them`,
+    );
+  for (const l of lockfiles) steps.push(`${l.path}: ${l.note}`);
+  steps.push('Review the change (git diff), run npm test, and commit it');
+  return steps;
 }
 
 function summary(report: UpgradeReport, verb: string): string {

@@ -6,7 +6,7 @@
  * (docs/adr/0005-upgrade-keeps-its-base-in-the-project.md).
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Answers } from '../answers/schema.js';
 import { answersJsonSchema, answersSchemaVersion } from '../answers/schema.js';
@@ -38,6 +38,11 @@ export interface Manifest {
   };
   /** Project-relative POSIX path -> sha256 of the content the generator wrote. */
   readonly files: Readonly<Record<string, string>>;
+  /**
+   * The files the generator wrote executable (`chmod +x`): the mode is merged like content.
+   * Absent when there are none (as in records written before modes were recorded).
+   */
+  readonly executables?: readonly string[];
 }
 
 export function sha256(content: Buffer | string): string {
@@ -96,6 +101,7 @@ export async function writeRecord(
   );
   await writeBaseSnapshot(root, plan.generator, new Set(options.modelCopies ?? []));
   const files = await hashTree(root, new Set([manifestFile]));
+  const executables = await executablesOf(root, Object.keys(files));
   const manifest: Manifest = {
     generator: plan.generator,
     answersSchemaVersion,
@@ -107,9 +113,17 @@ export async function writeRecord(
       ...(plan.model.origin ? { origin: plan.model.origin } : {}),
     },
     files,
+    ...(executables.length > 0 ? { executables } : {}),
   };
   await writeFile(join(root, manifestFile), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
+}
+
+/** The paths among `paths` whose file has an executable bit. */
+async function executablesOf(root: string, paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) if ((await stat(join(root, p))).mode & 0o111) out.push(p);
+  return out.sort();
 }
 
 /** The pristine render (without the records and the model copies), for the next upgrade's base. */

@@ -33,9 +33,7 @@ function validate(raw: RawAnswers, source: string): Answers {
   const result = answersSchema.safeParse(raw);
   if (result.success) return result.data;
   throw new UsageError(`${source} holds invalid answers:`, [
-    ...formatIssues(result.error.issues, raw).map((l) =>
-      l.replace(/^--[\w-]+ /, (f) => `${f.slice(2, -1)}: `),
-    ),
+    ...formatIssues(result.error.issues, raw, (key) => key),
     `Edit ${answersFile} and run upgrade again.`,
   ]);
 }

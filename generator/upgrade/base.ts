@@ -16,9 +16,10 @@ import type { Answers } from '../answers/schema.js';
 import { sha256 } from '../record/record.js';
 import { generatorVersion, templatesDir as bundledTemplates } from '../version.js';
 import type { FileState } from './engine.js';
+import { matchesRecorded } from './eol.js';
 import { readTree } from './files.js';
 import { renderAnswers } from './render.js';
-import { readSnapshot } from './snapshot.js';
+import { baseSnapshotFile, readSnapshot } from './snapshot.js';
 
 export type BaseSource = 'base-dir' | 'snapshot' | 're-render';
 
@@ -71,8 +72,16 @@ export async function collectBase(
     offer('base-dir', new Map([...tree].map(([p, s]) => [p, s.content])));
   }
   const read = await readSnapshot(options.root);
-  if (read.snapshot) offer('snapshot', read.snapshot.files);
-  else notes.push(read.reason);
+  if (read.snapshot) {
+    offer('snapshot', read.snapshot.files);
+    const tampered = [...read.snapshot.files.keys()].filter(
+      (path) => recorded.has(path) && !contents.has(path),
+    );
+    if (tampered.length > 0)
+      notes.push(
+        `${baseSnapshotFile} does not hold what the last render wrote for ${tampered.join(', ')} (edited?): not used as the base${tampered.length > 1 ? 's' : ''}; restore it from git, or pass --base <dir>`,
+      );
+  } else notes.push(read.reason);
 
   // Which files need a base the user's copy cannot give: edited or deleted ones. Copies of the
   // model are not the template's (absent from the snapshot by design), so they never need one.
@@ -81,7 +90,7 @@ export async function collectBase(
       if (contents.has(path)) return false;
       if (read.snapshot && !read.snapshot.files.has(path)) return false;
       const w = working.get(path);
-      return !w || sha256(w.content) !== recorded.get(path);
+      return !w || !matchesRecorded(w.content, recorded.get(path));
     });
 
   let missing = needs();

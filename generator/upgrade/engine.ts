@@ -4,10 +4,10 @@
  * nothing and writes nothing, so every decision is testable on maps.
  */
 import { posix } from 'node:path';
-import { sha256 } from '../record/record.js';
+import { type EolPolicy, eolOf, matchesRecorded, toLf, withEol } from './eol.js';
 import { mergeJson } from './json.js';
 import { isText } from './snapshot.js';
-import { type MergeLabels, mergeText, similarity } from './text.js';
+import { type MergeLabels, mergeText } from './text.js';
 
 export interface FileState {
   readonly content: Buffer;
@@ -48,6 +48,8 @@ export interface FileChange {
 export interface EngineInput {
   /** The last render's files (manifest, without the records): path -> sha256. */
   readonly recorded: ReadonlyMap<string, string>;
+  /** The last render's executable files (the manifest's `executables`). */
+  readonly recordedExecutables?: ReadonlySet<string>;
   /** Verified base contents (the last render's bytes), where known. */
   readonly base: ReadonlyMap<string, Buffer>;
   /** The new render, without the records. */
@@ -55,6 +57,12 @@ export interface EngineInput {
   /** The user's files at the recorded and new paths (absent: not on disk). */
   readonly working: ReadonlyMap<string, FileState>;
   readonly labels: MergeLabels;
+  /** What the template itself moved: old path -> new path (see renames.ts). */
+  readonly renames?: ReadonlyMap<string, string>;
+  /** Why a recorded path is no longer rendered, when a changed answer dropped it. */
+  readonly removedBy?: ReadonlyMap<string, string>;
+  /** The line ending of a file the upgrade creates (default: as rendered). */
+  readonly eolFor?: EolPolicy;
 }
 
 export interface EnginePlan {
@@ -79,9 +87,13 @@ interface Merged {
   readonly method: 'json' | 'text' | 'binary';
   readonly conflict?: FileChange['conflict'];
   readonly side?: Buffer;
+  readonly note?: string;
 }
 
-/** Three-way merge of one file's contents; `base` undefined: no base (both added, or unknown). */
+/**
+ * Three-way merge of one file's contents, given with `\n` line endings; `base` undefined: no
+ * base (both added, or unknown). JSON is merged key by key on the user's own text (json.ts).
+ */
 export function mergeContents(
   path: string,
   base: Buffer | undefined,
@@ -101,170 +113,229 @@ export function mergeContents(
   const o = ours.toString('utf8');
   const t = theirs.toString('utf8');
   const b = base?.toString('utf8');
-  let keys: string[] | undefined;
-  if (path.endsWith('.json')) {
-    const json = mergeJson(o, b, t);
-    if (json?.text !== undefined) return { content: Buffer.from(json.text), method: 'json' };
-    keys = json?.conflicts;
+  const json = /\.json$/.test(path) ? mergeJson(o, b, t, labels) : undefined;
+  if (json) {
+    return {
+      content: Buffer.from(json.text),
+      method: 'json',
+      ...(json.conflicts.length > 0
+        ? {
+            conflict: { blocks: json.blocks, keys: json.conflicts, ...(noBase ? { noBase } : {}) },
+          }
+        : {}),
+      ...(json.kept.length > 0 ? { note: `kept as you left them: ${json.kept.join(', ')}` } : {}),
+    };
   }
   const text = mergeText(o, b ?? '', t, labels);
   return {
     content: Buffer.from(text.text),
-    method: keys ? 'json' : 'text',
+    method: 'text',
     ...(text.conflicts > 0
-      ? {
-          conflict: {
-            blocks: text.conflicts,
-            ...(keys ? { keys } : {}),
-            ...(noBase ? { noBase } : {}),
-          },
-        }
+      ? { conflict: { blocks: text.conflicts, ...(noBase ? { noBase } : {}) } }
       : {}),
   };
 }
 
-export function planUpgrade(input: EngineInput): EnginePlan {
-  const { recorded, next, working, labels } = input;
-  const changes: FileChange[] = [];
-  const writes = new Map<string, FileState>();
-  const deletes: string[] = [];
-  const hashOf = (s: FileState | undefined) => (s ? sha256(s.content) : undefined);
-  /** The base content: the verified render, or the user's file when it is still unedited. */
-  const baseOf = (path: string): Buffer | undefined => {
-    const known = input.base.get(path);
-    if (known) return known;
-    const w = working.get(path);
-    return w && hashOf(w) === recorded.get(path) ? w.content : undefined;
-  };
+const isExecutable = (mode: number) => (mode & 0o111) !== 0;
+const withExecutable = (mode: number, on: boolean) =>
+  on ? mode | ((mode & 0o444) >> 2) | 0o100 : mode & ~0o111;
+const octal = (mode: number) => (mode & 0o777).toString(8);
 
-  const merge = (path: string, from: string, w: FileState, n: FileState) => {
-    const m = mergeContents(path, baseOf(from), w.content, n.content, labels);
-    if (m.side) writes.set(`${path}${sideFileSuffix}`, { content: m.side, mode: n.mode });
-    if (from !== path || !m.content.equals(w.content)) {
-      writes.set(path, { content: m.content, mode: w.mode });
+/**
+ * Decides, file by file, what the upgrade writes and deletes. Contents are compared and merged
+ * with `\n` line endings and written back in the ending of the user's copy; the executable bit
+ * is merged three-way like the content.
+ */
+export function planUpgrade(input: EngineInput): EnginePlan {
+  return new Planner(input).plan();
+}
+
+class Planner {
+  private readonly changes: FileChange[] = [];
+  private readonly writes = new Map<string, FileState>();
+  private readonly deletes: string[] = [];
+  private readonly renames: ReadonlyMap<string, string>;
+
+  constructor(private readonly input: EngineInput) {
+    const { working } = input;
+    // A rename onto a path the user already has a file at is no rename: both are decided in place.
+    this.renames = new Map(
+      [...(input.renames ?? [])].filter(([from, to]) => from !== to && !working.has(to)),
+    );
+  }
+
+  plan(): EnginePlan {
+    const { recorded, next } = this.input;
+    const renamedTo = new Set(this.renames.values());
+    for (const [from, to] of [...this.renames].sort(([a], [b]) => a.localeCompare(b))) {
+      this.renamed(from, to);
+    }
+    const paths = [...new Set([...recorded.keys(), ...next.keys()])].sort();
+    for (const path of paths) {
+      if (this.renames.has(path) || renamedTo.has(path)) continue;
+      const n = next.get(path);
+      if (recorded.has(path) && n) this.inPlace(path, n);
+      else if (recorded.has(path)) this.removed(path);
+      else if (n) this.added(path, n);
+    }
+    this.changes.sort((a, b) => a.path.localeCompare(b.path));
+    return { changes: this.changes, writes: this.writes, deletes: this.deletes.sort() };
+  }
+
+  /** The last render's content, with `\n` endings: the verified base, or the unedited user file. */
+  private baseOf(path: string): Buffer | undefined {
+    const known = this.input.base.get(path);
+    if (known) return toLf(known);
+    const w = this.input.working.get(path);
+    return w && this.unedited(path, w) ? toLf(w.content) : undefined;
+  }
+
+  /** Is this content what the last render wrote at `path`, line endings aside? */
+  private asRecorded(path: string, content: Buffer): boolean {
+    if (matchesRecorded(content, this.input.recorded.get(path))) return true;
+    const known = this.input.base.get(path);
+    return known !== undefined && toLf(known).equals(toLf(content));
+  }
+
+  private unedited(path: string, w: FileState): boolean {
+    return this.asRecorded(path, w.content);
+  }
+
+  /** The mode to write: the template's executable bit when it changed it and the user did not. */
+  private modeOf(path: string, w: FileState, n: FileState): number {
+    const before = this.input.recordedExecutables?.has(path) ?? false;
+    const template = isExecutable(n.mode);
+    if (template !== before && isExecutable(w.mode) === before) {
+      return withExecutable(w.mode, template);
+    }
+    return w.mode;
+  }
+
+  /** Writes `content` (with `\n` endings) in the ending of the user's copy, or git's for a new file. */
+  private write(path: string, content: Buffer, mode: number, working?: FileState) {
+    const eol = (working && eolOf(working.content)) ?? this.input.eolFor?.(path);
+    this.writes.set(path, { content: withEol(content, eol), mode });
+  }
+
+  private merge(path: string, from: string, w: FileState, n: FileState): Merged {
+    const m = mergeContents(
+      path,
+      this.baseOf(from),
+      toLf(w.content),
+      toLf(n.content),
+      this.input.labels,
+    );
+    if (m.side) this.writes.set(`${path}${sideFileSuffix}`, { content: m.side, mode: n.mode });
+    const mode = this.modeOf(from, w, n);
+    const merged = withEol(m.content, eolOf(w.content));
+    if (from !== path || !merged.equals(w.content) || mode !== w.mode) {
+      this.write(path, m.content, mode, w);
     }
     return m;
-  };
-
-  /** Both sides changed `path` in place: merge it, except lockfiles, which npm regenerates. */
-  const mergeInPlace = (path: string, w: FileState, n: FileState, note?: string) => {
-    if (isLockfile(path)) {
-      changes.push({ path, action: 'regenerate', note: 'lockfiles are never merged' });
-      return;
-    }
-    const m = merge(path, path, w, n);
-    changes.push({
-      path,
-      action: 'merged',
-      method: m.method,
-      ...(note ? { note } : {}),
-      ...(m.conflict ? { conflict: m.conflict } : {}),
-    });
-  };
-
-  // Renames: a file the template removed whose base content is most like a file it added.
-  const removed = [...recorded.keys()].filter((p) => !next.has(p));
-  const added = [...next.keys()].filter((p) => !recorded.has(p) && !working.has(p));
-  const candidates: Array<{ from: string; to: string; score: number }> = [];
-  for (const from of removed) {
-    const b = baseOf(from);
-    if (!b || !isText(b)) continue;
-    for (const to of added) {
-      const n = next.get(to)!.content;
-      if (!isText(n)) continue;
-      const score = similarity(b.toString('utf8'), n.toString('utf8'));
-      if (score >= 0.5) candidates.push({ from, to, score });
-    }
-  }
-  candidates.sort((x, y) => y.score - x.score || x.from.localeCompare(y.from));
-  const renamedFrom = new Map<string, string>();
-  const renamedTo = new Set<string>();
-  for (const c of candidates) {
-    if (renamedFrom.has(c.from) || renamedTo.has(c.to)) continue;
-    renamedFrom.set(c.from, c.to);
-    renamedTo.add(c.to);
   }
 
-  for (const [from, to] of [...renamedFrom].sort(([a], [b]) => a.localeCompare(b))) {
-    const w = working.get(from);
-    const n = next.get(to)!;
+  private renamed(from: string, to: string) {
+    const w = this.input.working.get(from);
+    const n = this.input.next.get(to)!;
     if (!w) {
-      changes.push({
+      this.changes.push({
         path: to,
         from,
         action: 'kept-deleted',
         note: 'you deleted it; the template moved it here',
       });
-      continue;
+      return;
     }
-    deletes.push(from);
-    if (hashOf(w) === recorded.get(from)) {
-      writes.set(to, n);
-      changes.push({ path: to, from, action: 'renamed' });
-      continue;
+    this.deletes.push(from);
+    if (this.unedited(from, w)) {
+      this.write(to, toLf(n.content), this.modeOf(from, w, n), w);
+      this.changes.push({ path: to, from, action: 'renamed' });
+      return;
     }
-    const m = merge(to, from, w, n);
-    changes.push({
-      path: to,
-      from,
-      action: 'renamed',
-      method: m.method,
-      ...(m.conflict ? { conflict: m.conflict } : {}),
+    const m = this.merge(to, from, w, n);
+    this.changes.push({ path: to, from, action: 'renamed', ...describe(m) });
+  }
+
+  /** Rendered before and now: take the template's change, merge it, or leave the user's file. */
+  private inPlace(path: string, n: FileState) {
+    const w = this.input.working.get(path);
+    const templateChanged = !this.asRecorded(path, n.content);
+    if (!w) {
+      if (templateChanged)
+        this.changes.push({
+          path,
+          action: 'kept-deleted',
+          note: 'you deleted it; the template changed it',
+        });
+      return;
+    }
+    const mode = this.modeOf(path, w, n);
+    const modeNote = mode !== w.mode ? `mode ${octal(w.mode)} -> ${octal(mode)}` : undefined;
+    if (!templateChanged || toLf(w.content).equals(toLf(n.content))) {
+      // Nothing new in the content, or only the user's edits: at most the mode changes.
+      if (modeNote) {
+        this.writes.set(path, { content: w.content, mode });
+        this.changes.push({ path, action: 'updated', note: modeNote });
+      }
+      return;
+    }
+    if (this.unedited(path, w)) {
+      this.write(path, toLf(n.content), mode, w);
+      this.changes.push({ path, action: 'updated', ...(modeNote ? { note: modeNote } : {}) });
+      return;
+    }
+    if (isLockfile(path)) {
+      this.changes.push({ path, action: 'regenerate', note: 'lockfiles are never merged' });
+      return;
+    }
+    const m = this.merge(path, path, w, n);
+    this.changes.push({ path, action: 'merged', ...describe(m, modeNote) });
+  }
+
+  /** Rendered before, not now: delete it if unedited, else keep it for the user to delete. */
+  private removed(path: string) {
+    const w = this.input.working.get(path);
+    if (!w) return;
+    const why = this.input.removedBy?.get(path);
+    if (this.unedited(path, w)) {
+      this.deletes.push(path);
+      this.changes.push({ path, action: 'deleted', ...(why ? { note: why } : {}) });
+      return;
+    }
+    this.changes.push({
+      path,
+      action: 'pending-delete',
+      note: `${why ?? 'the template no longer has it'}; you edited it, so it stays: delete it when done`,
     });
   }
 
-  const paths = [...new Set([...recorded.keys(), ...next.keys()])].sort();
-  for (const path of paths) {
-    if (renamedFrom.has(path) || renamedTo.has(path)) continue;
-    const old = recorded.get(path);
-    const n = next.get(path);
-    const w = working.get(path);
-    const wHash = hashOf(w);
-    const nHash = hashOf(n);
-    if (old !== undefined && n) {
-      if (!w) {
-        if (nHash !== old)
-          changes.push({
-            path,
-            action: 'kept-deleted',
-            note: 'you deleted it; the template changed it',
-          });
-        continue;
-      }
-      if (wHash === nHash || nHash === old) continue; // nothing new, or only the user's edits
-      if (wHash === old) {
-        writes.set(path, { content: n.content, mode: w.mode });
-        changes.push({ path, action: 'updated' });
-        continue;
-      }
-      mergeInPlace(path, w, n);
-      continue;
-    }
-    if (old !== undefined) {
-      // Removed from the template.
-      if (!w) continue;
-      if (wHash === old) {
-        deletes.push(path);
-        changes.push({ path, action: 'deleted' });
-      } else {
-        changes.push({
-          path,
-          action: 'pending-delete',
-          note: 'the template no longer has it; you edited it, so it stays: delete it when done',
-        });
-      }
-      continue;
-    }
-    // Added by the template.
-    if (!n) continue;
+  /** New in the template: create it, or merge it with the user's file of the same path. */
+  private added(path: string, n: FileState) {
+    const w = this.input.working.get(path);
     if (!w) {
-      writes.set(path, n);
-      changes.push({ path, action: 'created' });
-      continue;
+      this.write(path, n.content, n.mode);
+      this.changes.push({ path, action: 'created' });
+      return;
     }
-    if (wHash === nHash) continue;
-    mergeInPlace(path, w, n, 'you and the template both added it');
+    if (toLf(w.content).equals(toLf(n.content))) return;
+    if (isLockfile(path)) {
+      this.changes.push({ path, action: 'regenerate', note: 'lockfiles are never merged' });
+      return;
+    }
+    const m = this.merge(path, path, w, n);
+    this.changes.push({
+      path,
+      action: 'merged',
+      ...describe(m, 'you and the template both added it'),
+    });
   }
-  changes.sort((a, b) => a.path.localeCompare(b.path));
-  return { changes, writes, deletes: deletes.sort() };
+}
+
+function describe(m: Merged, note?: string): Pick<FileChange, 'method' | 'conflict' | 'note'> {
+  const notes = [note, m.note].filter((x): x is string => Boolean(x));
+  return {
+    method: m.method,
+    ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+    ...(m.conflict ? { conflict: m.conflict } : {}),
+  };
 }

@@ -8,6 +8,7 @@ import { migrateAnswers, type AnswersMigration } from '../answers/migrations.js'
 import { sha256 } from '../record/record.js';
 import { type FileState, planUpgrade } from './engine.js';
 import { mergeJson } from './json.js';
+import { detectRenames } from './renames.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
 import { mergeText, similarity, unifiedDiff } from './text.js';
 
@@ -116,42 +117,64 @@ describe('mergeJson', () => {
 
   it('keeps the user dependency and takes the template bump, where a line merge conflicts', () => {
     expect(mergeText(ours, base, theirs, labels).conflicts).toBe(1);
-    const merged = mergeJson(ours, base, theirs)!;
+    const merged = mergeJson(ours, base, theirs, labels)!;
     expect(merged.conflicts).toEqual([]);
-    expect(JSON.parse(merged.text!)).toEqual({
-      name: 'svc',
-      dependencies: { fastify: '5.0.0', zod: '4.1.0', zx: '8.0.0' },
-    });
     expect(merged.text).toBe(
       `{\n  "name": "svc",\n  "dependencies": {\n    "fastify": "5.0.0",\n    "zod": "4.1.0",\n    "zx": "8.0.0"\n  }\n}\n`,
     );
   });
 
-  it('names the key both sides changed differently', () => {
-    const mine = ours.replace('"zod": "4.0.0"', '"zod": "4.2.0"');
-    expect(mergeJson(mine, base, theirs)).toEqual({
-      text: undefined,
-      conflicts: ['dependencies.zod'],
-    });
+  it('confines a conflict to its key: markers around that line, the rest merged, the key named', () => {
+    const b = `{\n  "dependencies": {\n    "pino": "9.0.0",\n    "piscina": "5.0.0",\n    "zod": "4.0.0"\n  }\n}\n`;
+    const o = b.replace('"pino": "9.0.0"', '"pino": "9.5.0"');
+    const t = b.replace('"pino": "9.0.0"', '"pino": "9.6.0"').replace('5.0.0', '5.1.0');
+    const merged = mergeJson(o, b, t, labels)!;
+    expect(merged).toMatchObject({ conflicts: ['dependencies.pino'], blocks: 1 });
+    expect(merged.text).toBe(
+      `{\n  "dependencies": {\n<<<<<<< yours\n    "pino": "9.5.0",\n||||||| base\n    "pino": "9.0.0",\n=======\n    "pino": "9.6.0",\n>>>>>>> template\n    "piscina": "5.1.0",\n    "zod": "4.0.0"\n  }\n}\n`,
+    );
   });
 
-  it('places the template new keys after their predecessor, removes what it removed, merges arrays', () => {
-    const b = { a: 1, files: ['x', 'y'], gone: true, c: 3 };
-    const o = { c: 3, a: 1, files: ['x', 'y', 'mine'], gone: true, own: 'u' };
-    const t = { a: 1, added: 2, files: ['x', 'theirs'], c: 3 };
-    const merged = mergeJson(JSON.stringify(o), JSON.stringify(b), JSON.stringify(t))!;
+  it('keeps the user key order: sorted dependencies stay sorted when the template bumps one', () => {
+    const b = `{\n  "dependencies": {\n    "zod": "4.0.0",\n    "fastify": "5.0.0"\n  }\n}\n`;
+    const o = `{\n  "dependencies": {\n    "fastify": "5.0.0",\n    "left-pad": "1.3.0",\n    "zod": "4.0.0"\n  }\n}\n`;
+    const t = b.replace('4.0.0', '4.1.0');
+    expect(mergeJson(o, b, t, labels)!.text).toBe(o.replace('4.0.0', '4.1.0'));
+    // Only sorted, nothing added: still the user's order, not the template's.
+    const sorted = `{\n  "dependencies": {\n    "fastify": "5.0.0",\n    "zod": "4.0.0"\n  }\n}\n`;
+    expect(mergeJson(sorted, b, t, labels)!.text).toBe(sorted.replace('4.0.0', '4.1.0'));
+  });
+
+  it('writes through the user layout: inline arrays stay inline, new keys follow their template neighbour', () => {
+    const b = `{\n  "compilerOptions": {\n    "lib": ["ES2022"],\n    "strict": true\n  },\n  "include": ["src"]\n}\n`;
+    const o = b.replace('"strict": true', '"strict": true,\n    "noEmit": true');
+    const t = `{\n  "compilerOptions": {\n    "lib": ["ES2022", "DOM"],\n    "strict": true,\n    "types": ["node"]\n  },\n  "include": ["src", "test"]\n}\n`;
+    const merged = mergeJson(o, b, t, labels)!;
     expect(merged.conflicts).toEqual([]);
-    expect(Object.keys(JSON.parse(merged.text!))).toEqual(['c', 'a', 'added', 'files', 'own']);
-    expect(JSON.parse(merged.text!).files).toEqual(['x', 'mine', 'theirs']);
+    expect(merged.text).toBe(
+      `{\n  "compilerOptions": {\n    "lib": ["ES2022", "DOM"],\n    "strict": true,\n    "types": ["node"],\n    "noEmit": true\n  },\n  "include": ["src", "test"]\n}\n`,
+    );
   });
 
-  it('returns undefined for text that is not plain JSON (the line merge takes over)', () => {
-    expect(mergeJson('{ // comment\n}', '{}', '{}')).toBeUndefined();
+  it('removes what the template removed, merges arrays, keeps the user comments', () => {
+    const b = { a: 1, files: ['x', 'y'], gone: true, c: 3 };
+    const o = `{\n  // mine\n  "c": 3,\n  "a": 1,\n  "files": ["x", "y", "mine"],\n  "gone": true,\n  "own": "u"\n}\n`;
+    const t = { a: 1, added: 2, files: ['x', 'theirs'], c: 3 };
+    const merged = mergeJson(o, JSON.stringify(b), JSON.stringify(t), labels)!;
+    expect(merged.conflicts).toEqual([]);
+    expect(merged.text).toBe(
+      `{\n  // mine\n  "c": 3,\n  "a": 1,\n  "added": 2,\n  "files": ["x", "mine", "theirs"],\n  "own": "u"\n}\n`,
+    );
   });
 
-  it('keeps the user formatting when the result is the user file', () => {
+  it('returns undefined when the template side is not plain JSON (the line merge takes over)', () => {
+    expect(mergeJson('{}', '{}', '{ // comment\n}', labels)).toBeUndefined();
+    expect(mergeJson('{"a": <<<', '{}', '{}', labels)).toBeUndefined();
+  });
+
+  it('keeps the user formatting when nothing of the template is new to it', () => {
     const mine = '{"name":"svc","dependencies":{"fastify":"5.0.0","zod":"4.1.0"}}';
-    expect(mergeJson(mine, base, theirs)!.text).toBe(mine);
+    expect(mergeJson(mine, base, theirs, labels)!.text).toBe(mine);
   });
 });
 
@@ -189,6 +212,7 @@ describe('planUpgrade', () => {
     next: Record<string, string>;
     working: Record<string, string>;
     knownBase?: boolean;
+    renames?: Record<string, string>;
   }) =>
     planUpgrade({
       recorded: new Map(Object.entries(files.base).map(([p, t]) => [p, sha256(t)])),
@@ -200,6 +224,7 @@ describe('planUpgrade', () => {
       next: new Map(Object.entries(files.next).map(([p, t]) => [p, state(t)])),
       working: new Map(Object.entries(files.working).map(([p, t]) => [p, state(t)])),
       labels,
+      renames: new Map(Object.entries(files.renames ?? {})),
     });
   const guide = lines('1', '2', '3', '4', '5', '6', '7', '8');
 
@@ -208,6 +233,7 @@ describe('planUpgrade', () => {
       base: { 'docs/old.md': guide },
       next: { 'docs/new.md': guide.replace('7', 'seven') },
       working: { 'docs/old.md': guide.replace('2', 'two') },
+      renames: { 'docs/old.md': 'docs/new.md' },
     });
     expect(plan.changes).toEqual([
       { path: 'docs/new.md', from: 'docs/old.md', action: 'renamed', method: 'text' },
@@ -219,7 +245,12 @@ describe('planUpgrade', () => {
   });
 
   it('does not recreate a renamed file the user deleted, nor take a file the user created', () => {
-    const deleted = run({ base: { 'old.md': guide }, next: { 'new.md': guide }, working: {} });
+    const deleted = run({
+      base: { 'old.md': guide },
+      next: { 'new.md': guide },
+      working: {},
+      renames: { 'old.md': 'new.md' },
+    });
     expect(deleted.changes).toEqual([
       { path: 'new.md', from: 'old.md', action: 'kept-deleted', note: expect.any(String) },
     ]);
@@ -279,6 +310,119 @@ describe('planUpgrade', () => {
     });
     expect(plan.writes.get('logo.png.mlops-new')!.content).toEqual(bin(2));
     expect(plan.writes.has('logo.png')).toBe(false);
+  });
+
+  it('a rename is what the new templates moved with the same answers, never an answer change', () => {
+    const aws = lines(
+      'name: deploy',
+      'on: push',
+      'jobs:',
+      '  deploy:',
+      '    steps:',
+      '      - aws',
+    );
+    const gcp = aws.replace('aws', 'gcp');
+    const file = (text: string): FileState => ({ content: Buffer.from(text), mode: 0o644 });
+    const recorded = new Map([['deploy-aws.yml', sha256(aws)]]);
+    const baseOf = (p: string) => (p === 'deploy-aws.yml' ? Buffer.from(aws) : undefined);
+    // cloud aws -> gcp: with the old answers the new templates still render deploy-aws.yml.
+    expect(
+      detectRenames({
+        recorded,
+        baseOf,
+        sameAnswers: new Map([['deploy-aws.yml', file(aws)]]),
+        next: new Map([['deploy-gcp.yml', file(gcp)]]),
+      }),
+    ).toEqual(new Map());
+    // The template moved it: gone with the same answers, and alike.
+    expect(
+      detectRenames({
+        recorded,
+        baseOf,
+        sameAnswers: new Map([['ci/deploy-aws.yml', file(aws)]]),
+        next: new Map([['ci/deploy-aws.yml', file(aws)]]),
+      }),
+    ).toEqual(new Map([['deploy-aws.yml', 'ci/deploy-aws.yml']]));
+  });
+
+  it('an edited file an answer change dropped is kept and reported, the new one created apart', () => {
+    const aws = lines('steps:', '  - aws deploy', '  - my own step');
+    const plan = planUpgrade({
+      recorded: new Map([['deploy-aws.yml', sha256(lines('steps:', '  - aws deploy'))]]),
+      base: new Map(),
+      next: new Map([['deploy-gcp.yml', state(lines('steps:', '  - gcp deploy'))]]),
+      working: new Map([['deploy-aws.yml', state(aws)]]),
+      labels,
+      removedBy: new Map([['deploy-aws.yml', 'no longer rendered: cloud changed (aws -> gcp)']]),
+    });
+    expect(plan.changes).toEqual([
+      {
+        path: 'deploy-aws.yml',
+        action: 'pending-delete',
+        note: 'no longer rendered: cloud changed (aws -> gcp); you edited it, so it stays: delete it when done',
+      },
+      { path: 'deploy-gcp.yml', action: 'created' },
+    ]);
+    expect(plan.writes.get('deploy-gcp.yml')!.content.toString()).not.toContain('my own step');
+    expect(plan.deletes).toEqual([]);
+  });
+
+  it('CRLF working copies: unedited files are unedited, merges come out all CRLF, new files follow git', () => {
+    const crlf = (text: string) => text.replace(/\n/g, '\r\n');
+    const plan = planUpgrade({
+      recorded: new Map([
+        ['a.txt', sha256(guide)],
+        ['b.txt', sha256(guide)],
+        ['c.txt', sha256(guide)],
+      ]),
+      base: new Map([['b.txt', Buffer.from(guide)]]),
+      next: new Map([
+        ['a.txt', state(guide.replace('1', 'one'))],
+        ['b.txt', state(guide.replace('8', 'eight'))],
+        ['c.txt', state(guide)],
+        ['new.txt', state(lines('x', 'y'))],
+      ]),
+      working: new Map([
+        ['a.txt', state(crlf(guide))],
+        ['b.txt', state(crlf(guide.replace('2', 'two')))],
+        ['c.txt', state(crlf(guide))],
+      ]),
+      labels,
+      eolFor: () => '\r\n',
+    });
+    expect(plan.changes).toEqual([
+      { path: 'a.txt', action: 'updated' },
+      { path: 'b.txt', action: 'merged', method: 'text' },
+      { path: 'new.txt', action: 'created' },
+    ]);
+    expect(plan.writes.get('a.txt')!.content.toString()).toBe(crlf(guide.replace('1', 'one')));
+    expect(plan.writes.get('b.txt')!.content.toString()).toBe(
+      crlf(guide.replace('2', 'two').replace('8', 'eight')),
+    );
+    expect(plan.writes.get('new.txt')!.content.toString()).toBe('x\r\ny\r\n');
+  });
+
+  it('the executable bit is merged: the template chmod +x reaches an untouched file', () => {
+    const plan = planUpgrade({
+      recorded: new Map([
+        ['run.sh', sha256('echo\n')],
+        ['mine.sh', sha256('echo\n')],
+      ]),
+      recordedExecutables: new Set(['mine.sh']),
+      base: new Map(),
+      next: new Map([
+        ['run.sh', { content: Buffer.from('echo\n'), mode: 0o755 }],
+        ['mine.sh', { content: Buffer.from('echo\n'), mode: 0o755 }],
+      ]),
+      working: new Map([
+        ['run.sh', { content: Buffer.from('echo\n'), mode: 0o644 }],
+        ['mine.sh', { content: Buffer.from('echo\n'), mode: 0o644 }],
+      ]),
+      labels,
+    });
+    // run.sh: 644 -> 755 by the template; mine.sh: the user removed +x, the template kept it.
+    expect(plan.changes).toEqual([{ path: 'run.sh', action: 'updated', note: 'mode 644 -> 755' }]);
+    expect(plan.writes.get('run.sh')!.mode).toBe(0o755);
   });
 
   it('similarity is the share of common lines', () => {

@@ -32,6 +32,8 @@ const manifestSchema = z.looseObject({
     })
     .optional(),
   files: z.record(z.string(), sha256Hex),
+  /** Absent in records written before modes were recorded: nothing was executable. */
+  executables: z.array(z.string()).optional(),
 });
 
 export type RecordedAnswers = z.infer<typeof answersRecordSchema>;

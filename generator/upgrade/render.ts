@@ -14,7 +14,8 @@ import { readTree } from './files.js';
 
 /**
  * Renders `answers` with `templatesDir` and records it; the model comes from the project
- * (`answers.model` is relative to it). Returns the rendered tree, records included.
+ * (`answers.model` is relative to it), or from `modelPath` (`upgrade --model`). Returns the
+ * rendered tree, records included.
  *
  * A model without a sidecar is named after its file, and `create` read it under the user's file
  * name (`churn.onnx`), not the project's copy (`model/model.onnx`): the recorded name is kept.
@@ -25,8 +26,8 @@ export async function renderAnswers(
   templatesDir: string,
   recordedModelName?: string,
   recordedOrigin?: ModelOrigin,
+  modelPath: string = resolve(root, answers.model),
 ): Promise<Map<string, FileState>> {
-  const modelPath = resolve(root, answers.model);
   const read = await readModel(modelPath, {
     ...(answers.task ? { task: answers.task } : {}),
     ...(recordedModelName ? { name: recordedModelName } : {}),

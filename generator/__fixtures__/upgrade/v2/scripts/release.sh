@@ -1,0 +1,3 @@
+#!/bin/sh
+# Tags a release.
+git tag "v$1"
