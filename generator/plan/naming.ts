@@ -140,6 +140,15 @@ export interface AwsNames {
   readonly eksEndpoint: 'public' | 'private';
   /** Who may reach the public endpoint (unused when private). */
   readonly eksPublicAccessCidrs: readonly string[];
+  /**
+   * The Cluster Autoscaler's identity (EKS Pod Identity) and the service account it runs as: the
+   * stack grants it the node groups of this cluster, the upstream chart runs it (ADR 0013).
+   */
+  readonly clusterAutoscaler: {
+    readonly roleName: string;
+    readonly namespace: string;
+    readonly serviceAccount: string;
+  };
 }
 
 /** Issuer of GitHub Actions' OIDC tokens. */
@@ -322,6 +331,11 @@ export function awsNames(a: Answers, stage: Stage): AwsNames {
     clusterLogGroup: `/aws/eks/${cluster}/cluster`,
     deployRoleName,
     deployRoleArn: `arn:${partition}:iam::${a.awsAccountId}:role/${deployRoleName}`,
+    clusterAutoscaler: {
+      roleName: fit(`${cluster}-autoscaler`, 64),
+      namespace: 'kube-system',
+      serviceAccount: 'cluster-autoscaler',
+    },
     githubOidcProvider: a.awsGithubOidcProvider,
     eksEndpoint: a.eksEndpoint,
     eksPublicAccessCidrs: a.eksPublicAccessCidrs,

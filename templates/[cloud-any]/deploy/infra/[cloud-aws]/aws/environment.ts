@@ -47,6 +47,7 @@ import { modelLocation, overlap, predictionLogLocation } from '../lib/model-path
 import { requireTerraform } from '../lib/terraform.js';
 import { s3Backend } from './backend.js';
 import { addDeployAccess } from './deploy-access.js';
+import { addNodeAutoscaling } from './node-autoscaling.js';
 import type { AwsEnvironment } from './environments.js';
 import { irsaTrust, serviceTrust, tlsOnlyBucketPolicy } from './policies.js';
 
@@ -312,6 +313,9 @@ export class AwsEnvironmentStack extends TerraformStack {
       resolveConflictsOnCreate: 'OVERWRITE',
       resolveConflictsOnUpdate: 'OVERWRITE',
     });
+
+    // The Cluster Autoscaler's identity; the autoscaler itself is the upstream chart (README).
+    addNodeAutoscaling(this, env, cluster);
 
     // Nodes: private subnets, IMDSv2 with one hop (pods cannot take the node's role), encrypted disks.
     const nodeRole = new IamRole(this, 'node-role', {

@@ -225,6 +225,52 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     });
   });
 
+  it("lets the Cluster Autoscaler resize this cluster's node groups only, as its service account through Pod Identity", () => {
+    const ca = a.clusterAutoscaler;
+    expect(json).toHaveResourceWithProperties(EksAddon, { addon_name: 'eks-pod-identity-agent' });
+    expect(
+      resource(tf, 'aws_eks_pod_identity_association', 'autoscaler-association'),
+    ).toMatchObject({
+      cluster_name: '${aws_eks_cluster.cluster.name}',
+      namespace: ca.namespace,
+      service_account: ca.serviceAccount,
+      role_arn: '${aws_iam_role.autoscaler-identity.arn}',
+    });
+    const role = resource(tf, 'aws_iam_role', 'autoscaler-identity');
+    expect(role.name).toBe(ca.roleName);
+    expect(referencedPolicyDocument(tf, role.assume_role_policy).statement).toEqual([
+      {
+        effect: 'Allow',
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        principals: [{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }],
+      },
+    ]);
+    const policy = Object.values(resources(tf, 'aws_iam_role_policy')).find(
+      (p) => p.role === '${aws_iam_role.autoscaler-identity.id}',
+    )!;
+    const statements = referencedPolicyDocument(tf, policy.policy).statement as Block[];
+    const changes = statements.filter((st) =>
+      (st.actions as string[]).some((x) => !/:(Describe|Get)/.test(x)),
+    );
+    expect(changes).toEqual([
+      expect.objectContaining({
+        actions: [
+          'autoscaling:SetDesiredCapacity',
+          'autoscaling:TerminateInstanceInAutoScalingGroup',
+        ],
+        condition: [
+          {
+            test: 'StringEquals',
+            variable: `aws:ResourceTag/k8s.io/cluster-autoscaler/${a.cluster}`,
+            values: ['owned'],
+          },
+        ],
+      }),
+    ]);
+    for (const st of statements)
+      for (const action of st.actions as string[]) expect(action).not.toContain('*');
+  });
+
   it.runIf(env.stage === 'prod')(
     'keeps at least two ML nodes, in at least two zones, so no single node or zone holds every replica',
     () => {
