@@ -13,7 +13,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
 import { github, service } from '../../plan.js';
-import type { AwsEnvironment } from './environments.js';
+import { type AwsEnvironment, createsGithubOidcProvider } from './environments.js';
 
 /** Issuer host of GitHub Actions' OIDC tokens: the prefix of their claims' condition keys. */
 export const githubIssuerHost = 'token.actions.githubusercontent.com';
@@ -62,13 +62,12 @@ export function addAwsDeployRoles(
   registry: EcrRepository,
 ): void {
   const first = envs[0]!.aws;
-  const provider =
-    first.githubOidcProvider === 'create'
-      ? new IamOpenidConnectProvider(scope, 'github-oidc-provider', {
-          url: `https://${githubIssuerHost}`,
-          clientIdList: ['sts.amazonaws.com'],
-        })
-      : undefined;
+  const provider = createsGithubOidcProvider(first)
+    ? new IamOpenidConnectProvider(scope, 'github-oidc-provider', {
+        url: `https://${githubIssuerHost}`,
+        clientIdList: ['sts.amazonaws.com'],
+      })
+    : undefined;
 
   for (const env of envs) {
     const a = env.aws;

@@ -48,7 +48,7 @@ import { requireTerraform } from '../lib/terraform.js';
 import { s3Backend } from './backend.js';
 import { addDeployAccess } from './deploy-access.js';
 import { addNodeAutoscaling } from './node-autoscaling.js';
-import type { AwsEnvironment } from './environments.js';
+import { type AwsEnvironment, hasPublicEndpoint } from './environments.js';
 import { irsaTrust, serviceTrust, tlsOnlyBucketPolicy } from './policies.js';
 
 export class AwsEnvironmentStack extends TerraformStack {
@@ -274,7 +274,7 @@ export class AwsEnvironmentStack extends TerraformStack {
     });
     // Public (IAM-authenticated, limited to the answer's CIDRs) so GitHub-hosted runners deploy, or
     // private: then deploy jobs run on self-hosted runners in the VPC (plan `deploy.runsOn`).
-    const publicEndpoint = a.eksEndpoint === 'public';
+    const publicEndpoint = hasPublicEndpoint(a);
     const cluster = new EksCluster(this, 'cluster', {
       name: a.cluster,
       roleArn: clusterRole.arn,

@@ -28,3 +28,12 @@ export function awsShared(envs: readonly AwsEnvironment[]) {
   const { accountId, region, partition, stateBucket, bootstrapStateKey } = first.aws;
   return { accountId, region, partition, stateBucket, bootstrapStateKey };
 }
+
+/** Whether the EKS API has a public endpoint (answer `eksEndpoint`; either value, whatever the plan's literal). */
+export const hasPublicEndpoint = (names: { readonly eksEndpoint: string }): boolean =>
+  names.eksEndpoint === 'public';
+
+/** Whether the bootstrap stack creates GitHub's OIDC provider (answer `awsGithubOidcProvider`). */
+export const createsGithubOidcProvider = (names: {
+  readonly githubOidcProvider: string;
+}): boolean => names.githubOidcProvider === 'create';

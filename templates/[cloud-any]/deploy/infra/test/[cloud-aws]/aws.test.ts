@@ -23,7 +23,7 @@ import { describe, it } from 'vitest';
 import { service } from '../../plan.js';
 import { stageConfig } from '../config.js';
 import { AwsEnvironmentStack } from '../aws/environment.js';
-import { type AwsEnvironment, awsEnvironments } from '../aws/environments.js';
+import { type AwsEnvironment, awsEnvironments, hasPublicEndpoint } from '../aws/environments.js';
 import { labelFields, resourceLabels } from '../lib/labels.js';
 import { requiredTerraformVersion } from '../lib/terraform.js';
 import { modelLocation, predictionLogLocation } from '../lib/model-path.js';
@@ -160,10 +160,10 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     const vpcConfig = cluster.vpc_config as Block;
     expect(vpcConfig).toMatchObject({
       endpoint_private_access: true,
-      endpoint_public_access: a.eksEndpoint === 'public',
+      endpoint_public_access: hasPublicEndpoint(a),
     });
     expect(vpcConfig.public_access_cidrs).toEqual(
-      a.eksEndpoint === 'public' ? [...a.eksPublicAccessCidrs] : undefined,
+      hasPublicEndpoint(a) ? [...a.eksPublicAccessCidrs] : undefined,
     );
     expect(vpcConfig.subnet_ids).toEqual(
       [0, 1, 2].map((i) => `\${aws_subnet.private-subnet-${i}.id}`),
