@@ -21,6 +21,11 @@ describe('create-mlops-service (no terminal)', () => {
       '--cloud',
       '--gcp-project',
       '--aws-account-id',
+      '--github-repo',
+      '--gcp-project-number',
+      '--aws-github-oidc-provider',
+      '--eks-endpoint',
+      '--eks-public-access-cidrs',
       '--min-replicas',
       '--cpu',
       '--answers',
@@ -54,9 +59,12 @@ describe('create-mlops-service (no terminal)', () => {
     const cwd = await tempDir();
     const r = await runCli(['--cloud', 'both'], { cwd });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('Missing answers: name, model, gcpProject, awsAccountId');
     expect(r.stderr).toContain(
-      'npx create-mlops-service churn-api --model ./model.onnx --cloud both --gcp-project my-gcp-project --aws-account-id 123456789012',
+      'Missing answers: name, model, gcpProject, awsAccountId, githubRepo',
+    );
+    expect(r.stderr).toContain('--github-repo is required');
+    expect(r.stderr).toContain(
+      'npx create-mlops-service churn-api --model ./model.onnx --cloud both --gcp-project my-gcp-project --aws-account-id 123456789012 --github-repo my-org/churn-api',
     );
     expect(r.stdout + r.stderr).not.toMatch(/[◆◇│]/);
     expect(await readdir(cwd)).toEqual([]);
@@ -113,6 +121,7 @@ describe('create-mlops-service (no terminal)', () => {
         model: tabular,
         cloud: 'aws',
         awsAccountId: '123456789012',
+        githubRepo: 'acme/churn-api',
       }),
     );
     const r = await runCli(
@@ -190,6 +199,10 @@ describe.skipIf(!ptyAvailable())('create-mlops-service (in a terminal)', () => {
       'acme-ml-prod',
       '--gcp-region',
       'europe-west1',
+      '--github-repo',
+      'acme/churn-api',
+      '--gcp-project-number',
+      '123456789012',
       '--registry',
       'svc',
       '--min-replicas',
@@ -306,6 +319,10 @@ describe.skipIf(!ptyAvailable())('create-mlops-service (in a terminal)', () => {
         { waitFor: 'Cloud targets', send: '\u001b[A\u001b[A\r' },
         { waitFor: 'AWS account id', send: '123456789012\r' },
         { waitFor: 'AWS region', send: '\r' },
+        { waitFor: 'GitHub repository that deploys it', send: 'acme/churn-api\r' },
+        { waitFor: "GitHub's OIDC provider", send: '\r' },
+        { waitFor: 'EKS API endpoint', send: '\r' },
+        { waitFor: 'CIDR blocks allowed', send: '\r' },
         { waitFor: 'Registry repository', send: '\r' },
         { waitFor: 'Minimum replicas (prod)', send: '\r' },
         { waitFor: 'Maximum replicas (prod)', send: '\r' },
@@ -323,7 +340,14 @@ describe.skipIf(!ptyAvailable())('create-mlops-service (in a terminal)', () => {
     const recorded = JSON.parse(
       await readFile(join(cwd, 'svc/.mlops-service/answers.json'), 'utf8'),
     );
-    expect(recorded.answers).toMatchObject({ cloud: 'aws', awsAccountId: '123456789012' });
+    expect(recorded.answers).toMatchObject({
+      cloud: 'aws',
+      awsAccountId: '123456789012',
+      githubRepo: 'acme/churn-api',
+      awsGithubOidcProvider: 'create',
+      eksEndpoint: 'public',
+      eksPublicAccessCidrs: ['0.0.0.0/0'],
+    });
   });
 
   it('a model whose task the graph cannot state: asks for it, then records the choice', async () => {

@@ -43,7 +43,7 @@ export function buildProgram(state: RunState = { exitCode: ExitCode.ok }): Comma
   for (const key of answerKeys) {
     const { schema, meta } = answerFields[key];
     const option = new Option(
-      `--${flagName(key)} <${meta.kind === 'number' ? 'n' : 'value'}>`,
+      `--${flagName(key)} <${meta.kind === 'number' ? 'n' : meta.kind === 'list' ? 'a,b,...' : 'value'}>`,
       schema.description ?? meta.message,
     );
     program.addOption(option);

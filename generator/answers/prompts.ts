@@ -12,14 +12,25 @@ import {
   type FieldMeta,
   applies,
   cloudChoices,
+  eksEndpointChoices,
+  githubOidcProviderChoices,
   taskKinds,
 } from './schema.js';
-import type { RawAnswers } from './resolve.js';
+import { type RawAnswers, listValue } from './resolve.js';
 
 const choices: Partial<Record<AnswerKey, readonly string[]>> = {
   cloud: cloudChoices,
   task: taskKinds,
+  awsGithubOidcProvider: githubOidcProviderChoices,
+  eksEndpoint: eksEndpointChoices,
 };
+
+/** A typed answer as the schema takes it: numbers parsed, lists split on commas. */
+function typedValue(kind: FieldMeta['kind'], value: string | undefined): unknown {
+  if (kind === 'number') return Number(value);
+  if (kind === 'list') return listValue(value ?? '');
+  return value;
+}
 const groupTitles = {
   service: 'Service',
   model: 'Model',
@@ -32,7 +43,7 @@ function validator(key: AnswerKey) {
     const meta: FieldMeta = answerFields[key].meta;
     const schema = answerFields[key].schema;
     if ((value ?? '') === '' && schema.safeParse(undefined).success) return undefined;
-    const parsed = schema.safeParse(meta.kind === 'number' ? Number(value) : value);
+    const parsed = schema.safeParse(typedValue(meta.kind, value));
     return parsed.success ? undefined : (parsed.error.issues[0]?.message ?? 'invalid');
   };
 }
@@ -80,7 +91,7 @@ export async function askQuestion(
     }),
   );
   if (value === '' || value === undefined) return undefined;
-  return meta.kind === 'number' ? Number(value) : value;
+  return typedValue(meta.kind, String(value));
 }
 
 /** The schema default of a question, if it has one. */

@@ -55,7 +55,9 @@ export function parseFlagValues(flags: Record<string, unknown>): RawAnswers {
   for (const key of answerKeys) {
     const value = flags[key];
     if (value === undefined) continue;
-    if (answerFields[key].meta.kind === 'number' && typeof value === 'string') {
+    if (answerFields[key].meta.kind === 'list' && typeof value === 'string') {
+      out[key] = listValue(value);
+    } else if (answerFields[key].meta.kind === 'number' && typeof value === 'string') {
       const n = Number(value);
       if (value.trim() === '' || !Number.isFinite(n)) {
         throw new UsageError(`--${flagName(key)} "${value}" is not a number`);
@@ -66,6 +68,14 @@ export function parseFlagValues(flags: Record<string, unknown>): RawAnswers {
     }
   }
   return out;
+}
+
+/** A `list` answer typed as text: comma-separated, blanks dropped. */
+export function listValue(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** Merge the sources in precedence order; `undefined` never overrides. */
@@ -93,6 +103,8 @@ export function missingAnswers(raw: RawAnswers): AnswerKey[] {
     missing.push('gcpProject');
   if (applies('awsAccountId', withDefaults) && raw.awsAccountId === undefined)
     missing.push('awsAccountId');
+  if (applies('githubRepo', withDefaults) && raw.githubRepo === undefined)
+    missing.push('githubRepo');
   return missing;
 }
 
@@ -144,6 +156,7 @@ export function exampleCommand(
     model: './model.onnx',
     gcpProject: 'my-gcp-project',
     awsAccountId: '123456789012',
+    githubRepo: 'my-org/churn-api',
   };
   const parts = [
     'npx create-mlops-service',
@@ -153,7 +166,8 @@ export function exampleCommand(
     if (key === 'name' && dir === undefined && raw.name === undefined) continue;
     const value = raw[key] ?? (missing.includes(key) ? (examples[key] ?? '<value>') : undefined);
     if (value === undefined || key === 'name') continue;
-    parts.push(`--${flagName(key)} ${shellQuote(String(value))}`);
+    const text = Array.isArray(value) ? value.join(',') : String(value);
+    parts.push(`--${flagName(key)} ${shellQuote(text)}`);
   }
   return parts.join(' ');
 }

@@ -90,7 +90,12 @@ describe('field validation', () => {
   });
 
   it('fills defaults and keeps what was given', () => {
-    const a = validateAnswers({ ...minimal, cloud: 'aws', awsAccountId: '123456789012' });
+    const a = validateAnswers({
+      ...minimal,
+      cloud: 'aws',
+      awsAccountId: '123456789012',
+      githubRepo: 'acme/churn-api',
+    });
     expect(a).toMatchObject({
       name: 'churn-api',
       owner: 'ml-team',
@@ -100,8 +105,44 @@ describe('field validation', () => {
       maxReplicas: 10,
       cpu: 2,
       memory: '1Gi',
+      awsGithubOidcProvider: 'create',
+      eksEndpoint: 'public',
+      eksPublicAccessCidrs: ['0.0.0.0/0'],
     });
     expect(a.description).toBeUndefined();
+    expect(a.gcpProjectNumber).toBeUndefined();
+  });
+
+  it.each([
+    ['a repository without owner', { githubRepo: 'churn-api' }, '--github-repo "churn-api"'],
+    ['a URL for a repository', { githubRepo: 'https://github.com/a/b' }, '"owner/name"'],
+    ['a project id for a number', { gcpProjectNumber: 'acme-ml' }, '--gcp-project-number'],
+    ['an unknown OIDC choice', { awsGithubOidcProvider: 'import' }, '--aws-github-oidc-provider'],
+    ['an unknown endpoint', { eksEndpoint: 'internal' }, '--eks-endpoint'],
+    ['a host for a CIDR', { eksPublicAccessCidrs: ['example.com'] }, '--eks-public-access-cidrs'],
+    ['an octet past 255', { eksPublicAccessCidrs: ['300.0.0.0/8'] }, 'IPv4 CIDR'],
+    ['no CIDR at all', { eksPublicAccessCidrs: [] }, 'at least one CIDR'],
+  ])('rejects %s, naming the flag', (_what, bad, expected) => {
+    const cloud = { cloud: 'both', gcpProject: 'my-project-1', awsAccountId: '123456789012' };
+    const issues = issuesOf({ ...minimal, ...cloud, githubRepo: 'acme/churn-api', ...bad });
+    expect(issues.join('\n')).toContain(expected);
+  });
+
+  it('a cloud needs the GitHub repository that deploys it; no cloud does not', () => {
+    const gcp = { ...minimal, cloud: 'gcp', gcpProject: 'my-project-1' };
+    expect(issuesOf(gcp).join()).toContain(
+      '--github-repo (missing): is required when cloud is "gcp"',
+    );
+    expect(validateAnswers({ ...gcp, githubRepo: 'Acme-Org/churn.api_2' }).githubRepo).toBe(
+      'Acme-Org/churn.api_2',
+    );
+    expect(validateAnswers(minimal).githubRepo).toBeUndefined();
+  });
+
+  it('list answers are typed comma-separated on the command line', () => {
+    expect(parseFlagValues({ eksPublicAccessCidrs: '203.0.113.0/24, 198.51.100.7/32' })).toEqual({
+      eksPublicAccessCidrs: ['203.0.113.0/24', '198.51.100.7/32'],
+    });
   });
 
   it('rejects unknown keys', () => {
@@ -142,8 +183,23 @@ describe('resolution order', () => {
   });
 
   it('a cloud makes its account a missing answer even under --yes', () => {
-    expect(missingAnswers({ ...minimal, cloud: 'both' })).toEqual(['gcpProject', 'awsAccountId']);
-    expect(missingAnswers({ ...minimal, cloud: 'gcp', gcpProject: 'my-project-1' })).toEqual([]);
+    expect(missingAnswers({ ...minimal, cloud: 'both' })).toEqual([
+      'gcpProject',
+      'awsAccountId',
+      'githubRepo',
+    ]);
+    expect(missingAnswers({ ...minimal, cloud: 'gcp', gcpProject: 'my-project-1' })).toEqual([
+      'githubRepo',
+    ]);
+    expect(
+      missingAnswers({
+        ...minimal,
+        cloud: 'gcp',
+        gcpProject: 'my-project-1',
+        githubRepo: 'acme/churn-api',
+      }),
+    ).toEqual([]);
+    expect(missingAnswers(minimal)).toEqual([]);
   });
 
   it('number flags are parsed, and a non-number names the flag', () => {
@@ -188,6 +244,15 @@ describe('JSON Schema export', () => {
     expect(schema.properties.cpu!.default).toBe(2);
     expect(new RegExp(schema.properties.name!.pattern!).test('churn-api')).toBe(true);
     expect(new RegExp(schema.properties.name!.pattern!).test('My Service')).toBe(false);
+  });
+  it('states the new cloud questions and that a cloud requires the repository', () => {
+    expect(schema.properties.githubRepo!.pattern).toBeDefined();
+    expect(schema.properties.awsGithubOidcProvider!.enum).toEqual(['create', 'existing']);
+    expect(schema.properties.eksEndpoint!.enum).toEqual(['public', 'private']);
+    expect(schema.properties.eksPublicAccessCidrs!.default).toEqual(['0.0.0.0/0']);
+    expect(schema.properties.gcpProjectNumber!.pattern).toBeDefined();
+    const rules = (schema as unknown as { allOf: Array<{ then: { required: string[] } }> }).allOf;
+    expect(rules.map((r) => r.then.required)).toContainEqual(['githubRepo']);
   });
   it('agrees with the zod schema on the cross-field rule', () => {
     expect(JSON.stringify(schema)).toContain('gcpProject');

@@ -39,6 +39,25 @@ const awsRegion = z
   .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as "us-east-1"')
   // China's partition has its own DNS suffix and service principals, which the stacks do not model.
   .refine((r) => !r.startsWith('cn-'), 'is in the AWS China partition, which is not supported');
+/** `owner/name` of the GitHub repository whose workflows deploy the service. */
+const githubRepo = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/,
+    'must be a GitHub repository as "owner/name", e.g. "acme/churn-api"',
+  );
+const gcpProjectNumber = z
+  .string()
+  .regex(/^[1-9][0-9]{5,19}$/, 'must be the GCP project number (digits), not the project id');
+export const githubOidcProviderChoices = ['create', 'existing'] as const;
+export const eksEndpointChoices = ['public', 'private'] as const;
+/** An IPv4 CIDR block, e.g. "203.0.113.0/24". */
+const ipv4Cidr = z
+  .string()
+  .regex(
+    /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(3[0-2]|[12]?\d)$/,
+    'must be IPv4 CIDR blocks such as "203.0.113.0/24", separated by commas',
+  );
 const memoryQuantity = z
   .string()
   .regex(/^[1-9][0-9]*(Mi|Gi)$/, 'must be a Kubernetes memory quantity in Mi or Gi, e.g. "1Gi"');
@@ -57,8 +76,11 @@ export interface FieldMeta {
   readonly message: string;
   readonly group: 'service' | 'model' | 'cloud' | 'capacity';
   readonly hint?: string;
-  /** `choice` fields are asked with a select; `number` fields are parsed from flags. */
-  readonly kind: 'text' | 'choice' | 'number' | 'path';
+  /**
+   * `choice` fields are asked with a select; `number` fields are parsed from flags; `list` fields
+   * are typed as comma-separated values and recorded as arrays.
+   */
+  readonly kind: 'text' | 'choice' | 'number' | 'path' | 'list';
   /** The question only applies when this holds for the answers given so far. */
   readonly when?: (answers: CloudAware) => boolean;
 }
@@ -69,6 +91,7 @@ interface CloudAware {
 }
 const usesGcp = (a: CloudAware): boolean => a.cloud === 'gcp' || a.cloud === 'both';
 const usesAws = (a: CloudAware): boolean => a.cloud === 'aws' || a.cloud === 'both';
+const usesCloud = (a: CloudAware): boolean => usesGcp(a) || usesAws(a);
 
 /**
  * Every question: its zod type (with its default, if it has one) and how it is asked.
@@ -127,6 +150,71 @@ export const answerFields = {
   awsRegion: {
     schema: awsRegion.describe('AWS region').default('us-east-1'),
     meta: { message: 'AWS region', group: 'cloud', kind: 'text', when: usesAws },
+  },
+  githubRepo: {
+    schema: githubRepo
+      .describe(
+        'GitHub repository (owner/name) whose workflows deploy the service: the cloud deploy identities trust only it (required when cloud is not none; defaults to the origin remote when it is on GitHub)',
+      )
+      .optional(),
+    meta: {
+      message: 'GitHub repository that deploys it',
+      group: 'cloud',
+      kind: 'text',
+      hint: 'owner/name',
+      when: usesCloud,
+    },
+  },
+  gcpProjectNumber: {
+    schema: gcpProjectNumber
+      .describe(
+        'GCP project number: completes the Workload Identity provider name the deploy workflows use (gcloud projects describe <id> --format="value(projectNumber)")',
+      )
+      .optional(),
+    meta: {
+      message: 'GCP project number',
+      group: 'cloud',
+      kind: 'text',
+      hint: 'optional; the bootstrap stack outputs it too',
+      when: usesGcp,
+    },
+  },
+  awsGithubOidcProvider: {
+    schema: z
+      .enum(githubOidcProviderChoices)
+      .describe(
+        "GitHub's OIDC provider in the AWS account: the bootstrap stack creates it, or references the one the account already has (an account holds one per URL)",
+      )
+      .default('create'),
+    meta: {
+      message: "GitHub's OIDC provider in the AWS account",
+      group: 'cloud',
+      kind: 'choice',
+      when: usesAws,
+    },
+  },
+  eksEndpoint: {
+    schema: z
+      .enum(eksEndpointChoices)
+      .describe(
+        'EKS API endpoint: public (IAM-authenticated, limited to eksPublicAccessCidrs; GitHub-hosted runners deploy) or private (deploy jobs need self-hosted runners in the VPC)',
+      )
+      .default('public'),
+    meta: { message: 'EKS API endpoint', group: 'cloud', kind: 'choice', when: usesAws },
+  },
+  eksPublicAccessCidrs: {
+    schema: z
+      .array(ipv4Cidr)
+      .min(1, 'must hold at least one CIDR block')
+      .describe('CIDR blocks allowed to reach the public EKS API endpoint (comma-separated flag)')
+      .default(['0.0.0.0/0']),
+    meta: {
+      message: 'CIDR blocks allowed to reach the EKS API',
+      group: 'cloud',
+      kind: 'list',
+      hint: 'comma-separated, e.g. 203.0.113.0/24',
+      when: usesAws,
+    },
   },
   registry: {
     schema: dns1123Label
@@ -202,6 +290,13 @@ export const answersSchema = z
         message: `is required when cloud is "${a.cloud}"`,
       });
     }
+    if (usesCloud(a) && !a.githubRepo) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['githubRepo'],
+        message: `is required when cloud is "${a.cloud}" (the deploy identities trust only that repository)`,
+      });
+    }
     if (a.minReplicas > a.maxReplicas) {
       ctx.addIssue({
         code: 'custom',
@@ -244,6 +339,10 @@ export function answersJsonSchema(): Record<string, unknown> {
       {
         if: { properties: { cloud: { enum: ['aws', 'both'] } }, required: ['cloud'] },
         then: { required: ['awsAccountId'] },
+      },
+      {
+        if: { properties: { cloud: { enum: ['gcp', 'aws', 'both'] } }, required: ['cloud'] },
+        then: { required: ['githubRepo'] },
       },
     ],
   };

@@ -19,9 +19,14 @@ import { generateProject } from '../test-support/generate.js';
 const tabular = join(fixturesDir, 'tabular.onnx');
 const clouds = {
   none: { cloud: 'none' },
-  gcp: { cloud: 'gcp', gcpProject: 'acme-ml-prod' },
-  aws: { cloud: 'aws', awsAccountId: '123456789012' },
-  both: { cloud: 'both', gcpProject: 'acme-ml-prod', awsAccountId: '123456789012' },
+  gcp: { cloud: 'gcp', gcpProject: 'acme-ml-prod', githubRepo: 'acme/churn-api' },
+  aws: { cloud: 'aws', awsAccountId: '123456789012', githubRepo: 'acme/churn-api' },
+  both: {
+    cloud: 'both',
+    gcpProject: 'acme-ml-prod',
+    awsAccountId: '123456789012',
+    githubRepo: 'acme/churn-api',
+  },
 };
 
 const generate = (flags: Record<string, unknown>, extra: Partial<CreateOptions> = {}) =>

@@ -16,6 +16,7 @@ import {
   validateAnswers,
 } from '../answers/resolve.js';
 import { flagName } from '../answers/schema.js';
+import { githubRepoOfDirs } from '../answers/github-remote.js';
 import { askMissing, askQuestion, confirmCreate } from '../answers/prompts.js';
 import type { Answers } from '../answers/schema.js';
 import { type ReadModel, readModel } from '../model/introspect.js';
@@ -76,7 +77,15 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
   const fromDir = options.dir ? basename(resolve(options.dir)) : undefined;
   // The directory names the service unless --name or the answers file does: `create-mlops-service churn-api`.
   const dirName = fromDir && dns1123Label.safeParse(fromDir).success ? fromDir : undefined;
-  const contextual: RawAnswers = { model: defaultModelPath() };
+  // The repository the project is created in, when it is on GitHub: its workflows will deploy.
+  const githubRepo = githubRepoOfDirs([
+    options.dir ? dirname(resolve(options.dir)) : process.cwd(),
+    process.cwd(),
+  ]);
+  const contextual: RawAnswers = {
+    model: defaultModelPath(),
+    ...(githubRepo ? { githubRepo } : {}),
+  };
   let raw = mergeSources({
     flags,
     file: { ...(dirName ? { name: dirName } : {}), ...file },

@@ -187,6 +187,7 @@ describe('summarize', () => {
         cloud: 'both',
         gcpProject: 'acme-ml-prod',
         awsAccountId: '123456789012',
+        githubRepo: 'acme/churn-api',
         registry: 'models',
         minReplicas: 3,
         maxReplicas: 12,

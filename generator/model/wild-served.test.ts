@@ -420,7 +420,12 @@ describe("the generated project's own test suite", () => {
     ['skl-fixed-batch-regressor.onnx', {}],
     [
       'torch-image-nchw.onnx',
-      { cloud: 'both', gcpProject: 'wild-project', awsAccountId: '123456789012' },
+      {
+        cloud: 'both',
+        gcpProject: 'wild-project',
+        awsAccountId: '123456789012',
+        githubRepo: 'acme/churn-api',
+      },
     ],
   ];
   it.each(cases)('%s: npm test passes', { timeout: 420_000 }, async (file, flags) => {

@@ -10,6 +10,7 @@ const answers = (name: string) =>
     cloud: 'both',
     gcpProject: 'acme-ml-prod',
     awsAccountId: '123456789012',
+    githubRepo: 'acme/churn-api',
   });
 
 describe('naming', () => {
@@ -68,6 +69,7 @@ describe('naming', () => {
       model: 'm',
       cloud: 'aws',
       awsAccountId: '123456789012',
+      githubRepo: 'acme/churn-api',
       awsRegion: 'us-gov-west-1',
     });
     expect(awsNames(gov, 'prod').roleArn).toMatch(/^arn:aws-us-gov:iam::123456789012:role\//);

@@ -43,6 +43,8 @@ export interface ServiceNames {
     readonly dashboard: string;
     /** Grafana dashboard uids are at most 40 characters. */
     readonly dashboardUid: string;
+    /** Role and RoleBinding of the stage's deploy identity in the namespace (GKE). */
+    readonly deployRole: string;
   };
 }
 
@@ -77,6 +79,22 @@ export interface GcpNames {
   readonly cryptoKey: string;
   readonly systemPool: string;
   readonly mlPool: string;
+  /** The stage's deploy identity: GitHub Actions of the stage's environment impersonate it. */
+  readonly deployServiceAccountId: string;
+  readonly deployServiceAccountEmail: string;
+  /** Workload Identity Federation pool of GitHub's tokens: one per project, in the bootstrap stack. */
+  readonly workloadIdentityPool: string;
+  readonly workloadIdentityProviderId: string;
+  /**
+   * `projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>`, what
+   * `google-github-actions/auth` takes; present only when the project number is an answer.
+   */
+  readonly workloadIdentityProvider?: string;
+  /**
+   * Custom role of the deploy identities on the project: get the cluster and connect to its
+   * DNS endpoint, nothing else (Kubernetes RBAC grants the rest, in the stage's namespace).
+   */
+  readonly deployClusterRoleId: string;
 }
 
 export interface AwsNames {
@@ -96,7 +114,6 @@ export interface AwsNames {
   readonly stateBucket: string;
   readonly stateKey: string;
   readonly bootstrapStateKey: string;
-  readonly lockTable: string;
   /** The drift job's own role: reads the prediction logs only. */
   readonly driftRoleName: string;
   readonly driftRoleArn: string;
@@ -112,6 +129,46 @@ export interface AwsNames {
   readonly keyAlias: string;
   /** Fixed by EKS: the control plane's log group. */
   readonly clusterLogGroup: string;
+  /** The stage's deploy role: GitHub Actions of the stage's environment assume it. */
+  readonly deployRoleName: string;
+  readonly deployRoleArn: string;
+  /** GitHub's OIDC provider in the account (one per account and URL, created or existing). */
+  readonly githubOidcProviderArn: string;
+  /** Whether the bootstrap stack creates that provider or references the account's existing one. */
+  readonly githubOidcProvider: 'create' | 'existing';
+  /** The EKS API endpoint: public (IAM-authenticated, CIDR-limited) or private (VPC only). */
+  readonly eksEndpoint: 'public' | 'private';
+  /** Who may reach the public endpoint (unused when private). */
+  readonly eksPublicAccessCidrs: readonly string[];
+  /**
+   * The Cluster Autoscaler's identity (EKS Pod Identity) and the service account it runs as: the
+   * stack grants it the node groups of this cluster, the upstream chart runs it (ADR 0013).
+   */
+  readonly clusterAutoscaler: {
+    readonly roleName: string;
+    readonly namespace: string;
+    readonly serviceAccount: string;
+  };
+}
+
+/** Issuer of GitHub Actions' OIDC tokens. */
+export const githubOidcIssuer = 'https://token.actions.githubusercontent.com';
+
+/** Runner labels of deploy jobs: GitHub-hosted unless the cluster's API is private. */
+export const hostedRunner = 'ubuntu-24.04';
+export const vpcRunner = ['self-hosted', 'linux'] as const;
+
+/** The id of an environment (`gcp-prod`): also its GitHub environment and its stack's id. */
+export function environmentId(cloud: Cloud, stage: Stage): string {
+  return `${cloud}-${stage}`;
+}
+
+/**
+ * The `sub` claim of a GitHub Actions job that runs in `environment` of `repository` (GitHub's
+ * default claim template): what the deploy identities trust, and nothing broader.
+ */
+export function githubOidcSubject(repository: string, environment: string): string {
+  return `repo:${repository}:environment:${environment}`;
 }
 
 export function serviceNames(a: Answers): ServiceNames {
@@ -141,6 +198,7 @@ export function serviceNames(a: Answers): ServiceNames {
       driftPolicy: fit(`${a.name}-drift`, 253),
       dashboard: fit(`${a.name}-dashboard`, 253),
       dashboardUid: fit(`${a.name}-inference`, 40),
+      deployRole: fit(`${a.name}-deploy`, 253),
     },
   };
 }
@@ -197,6 +255,40 @@ export function gcpNames(a: Answers, stage: Stage): GcpNames {
     cryptoKey: 'data',
     systemPool: 'system',
     mlPool: 'ml',
+    ...gcpDeployNames(a, stage),
+  };
+}
+
+/** The deploy identity of a GCP stage and the project's GitHub Workload Identity pool. */
+function gcpDeployNames(
+  a: Answers,
+  stage: Stage,
+): Pick<
+  GcpNames,
+  | 'deployServiceAccountId'
+  | 'deployServiceAccountEmail'
+  | 'workloadIdentityPool'
+  | 'workloadIdentityProviderId'
+  | 'workloadIdentityProvider'
+  | 'deployClusterRoleId'
+> {
+  const deployServiceAccountId = fit(`${a.name}-${stage}-deploy`, 30);
+  // Pool ids: 4-32 characters, never starting with "gcp-"; the prefix keeps both true.
+  const workloadIdentityPool = fit(`github-${a.name}`, 32);
+  const workloadIdentityProviderId = 'github';
+  // Custom role ids: letters, digits, "_" and ".", at most 64 characters.
+  const deployClusterRoleId = fit(`${a.name}-deploy-cluster-connect`, 64).replace(/-/g, '_');
+  return {
+    deployClusterRoleId,
+    deployServiceAccountId,
+    deployServiceAccountEmail: `${deployServiceAccountId}@${a.gcpProject}.iam.gserviceaccount.com`,
+    workloadIdentityPool,
+    workloadIdentityProviderId,
+    ...(a.gcpProjectNumber
+      ? {
+          workloadIdentityProvider: `projects/${a.gcpProjectNumber}/locations/global/workloadIdentityPools/${workloadIdentityPool}/providers/${workloadIdentityProviderId}`,
+        }
+      : {}),
   };
 }
 
@@ -209,6 +301,7 @@ export function awsNames(a: Answers, stage: Stage): AwsNames {
   const namespace = stageNamespace(a, stage);
   const partition = awsPartition(a.awsRegion);
   const driftRoleName = fit(`${a.name}-${stage}-drift`, 64);
+  const deployRoleName = fit(`${a.name}-${stage}-deploy`, 64);
   return {
     namespace,
     accountId: a.awsAccountId,
@@ -224,7 +317,6 @@ export function awsNames(a: Answers, stage: Stage): AwsNames {
     stateBucket: fit(`${a.name}-tfstate-${a.awsAccountId}`, 63),
     stateKey: `${a.name}/${stage}/terraform.tfstate`,
     bootstrapStateKey: `${a.name}/bootstrap/terraform.tfstate`,
-    lockTable: fit(`${a.name}-tfstate-lock`, 255),
     irsaSubject: `system:serviceaccount:${namespace}:${svc.serviceAccount}`,
     driftRoleName,
     driftRoleArn: `arn:${partition}:iam::${a.awsAccountId}:role/${driftRoleName}`,
@@ -237,5 +329,16 @@ export function awsNames(a: Answers, stage: Stage): AwsNames {
     mlNodeGroup: 'ml',
     keyAlias: `alias/${cluster}`,
     clusterLogGroup: `/aws/eks/${cluster}/cluster`,
+    deployRoleName,
+    deployRoleArn: `arn:${partition}:iam::${a.awsAccountId}:role/${deployRoleName}`,
+    clusterAutoscaler: {
+      roleName: fit(`${cluster}-autoscaler`, 64),
+      namespace: 'kube-system',
+      serviceAccount: 'cluster-autoscaler',
+    },
+    githubOidcProvider: a.awsGithubOidcProvider,
+    eksEndpoint: a.eksEndpoint,
+    eksPublicAccessCidrs: a.eksPublicAccessCidrs,
+    githubOidcProviderArn: `arn:${partition}:iam::${a.awsAccountId}:oidc-provider/${githubOidcIssuer.replace('https://', '')}`,
   };
 }

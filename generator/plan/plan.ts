@@ -12,6 +12,10 @@ import {
   type ServiceNames,
   type Stage,
   awsNames,
+  environmentId,
+  githubOidcSubject,
+  hostedRunner,
+  vpcRunner,
   gcpNames,
   modelObjectKey,
   predictionLogPrefix,
@@ -45,6 +49,14 @@ export interface EnvironmentPlan {
   readonly modelUri: string;
   /** Where the prediction logs go and the drift job reads them (`gs://bucket/prediction-logs/`). */
   readonly predictionLogUri: string;
+  /** The GitHub environment whose jobs deploy this environment (= `id`). */
+  readonly githubEnvironment: string;
+  /** The `sub` claim of those jobs' OIDC tokens: the one subject the deploy identity trusts. */
+  readonly githubOidcSubject: string;
+  readonly deploy: {
+    /** `runs-on` of the deploy jobs: GitHub-hosted, or self-hosted in the VPC for a private API. */
+    readonly runsOn: string | readonly string[];
+  };
   readonly gcp?: GcpNames;
   readonly aws?: AwsNames;
 }
@@ -81,6 +93,8 @@ export interface Plan {
     readonly list: readonly Cloud[];
   };
   readonly environments: readonly EnvironmentPlan[];
+  /** The repository whose workflows deploy (cloud projects only). */
+  readonly github?: { readonly repository: string };
   /** The policy catalogue as it applies to this project (policies/, agent files, docs). */
   readonly policies: PolicyPlan;
 }
@@ -97,13 +111,23 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
   const environments = clouds.flatMap((cloud) =>
     stages.map((stage): EnvironmentPlan => {
       const sizing = stageSizing(answers, stage);
+      const id = environmentId(cloud, stage);
+      const github = {
+        githubEnvironment: id,
+        githubOidcSubject: githubOidcSubject(answers.githubRepo ?? '', id),
+        deploy: {
+          runsOn:
+            cloud === 'aws' && answers.eksEndpoint === 'private' ? [...vpcRunner] : hostedRunner,
+        },
+      };
       if (cloud === 'gcp') {
         const gcp = gcpNames(answers, stage);
         return {
-          id: `${cloud}-${stage}`,
+          id,
           cloud,
           stage,
           ...sizing,
+          ...github,
           modelUri: `gs://${gcp.modelBucket}/${objectKey}`,
           predictionLogUri: `gs://${gcp.modelBucket}/${predictionLogPrefix}`,
           gcp,
@@ -111,10 +135,11 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
       }
       const aws = awsNames(answers, stage);
       return {
-        id: `${cloud}-${stage}`,
+        id,
         cloud,
         stage,
         ...sizing,
+        ...github,
         modelUri: `s3://${aws.modelBucket}/${objectKey}`,
         predictionLogUri: `s3://${aws.modelBucket}/${predictionLogPrefix}`,
         aws,
@@ -146,6 +171,7 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
     },
     clouds: { gcp: clouds.includes('gcp'), aws: clouds.includes('aws'), list: clouds },
     environments,
+    ...(answers.githubRepo ? { github: { repository: answers.githubRepo } } : {}),
     policies: policyPlan(clouds.length > 0),
   };
 }
@@ -178,7 +204,8 @@ function stageSizing(
         minReplicas: min,
         maxReplicas: Math.max(min, a.maxReplicas),
         cpuTarget: 60,
-        nodePool: { min: 1, max: 5 },
+        // At least two ML nodes, spread over zones: losing one node or zone leaves a replica serving.
+        nodePool: { min: 2, max: 5 },
       };
     }
   }

@@ -34,6 +34,7 @@ beforeAll(async () => {
     cloud: 'both',
     gcpProject: 'acme-ml-prod',
     awsAccountId: '123456789012',
+    githubRepo: 'acme/churn-api',
   });
   engine = await loadEngine(dir);
   policies = engine.loadCatalogue(join(dir, 'policies')).policies;

@@ -40,6 +40,7 @@ beforeAll(async () => {
       cloud: 'both',
       gcpProject: 'acme-ml-prod',
       awsAccountId: '123456789012',
+      githubRepo: 'acme/churn-api',
     },
   });
   // What `npm run synth:k8s` compiles (deploy/k8s/dist/.build/plan.js), without installing anything.

@@ -330,9 +330,14 @@ function workflowProblems(file: WorkflowFile, scripts: Record<string, string>): 
 
 const clouds = {
   none: { cloud: 'none' },
-  gcp: { cloud: 'gcp', gcpProject: 'acme-ml-prod' },
-  aws: { cloud: 'aws', awsAccountId: '123456789012' },
-  both: { cloud: 'both', gcpProject: 'acme-ml-prod', awsAccountId: '123456789012' },
+  gcp: { cloud: 'gcp', gcpProject: 'acme-ml-prod', githubRepo: 'acme/churn-api' },
+  aws: { cloud: 'aws', awsAccountId: '123456789012', githubRepo: 'acme/churn-api' },
+  both: {
+    cloud: 'both',
+    gcpProject: 'acme-ml-prod',
+    awsAccountId: '123456789012',
+    githubRepo: 'acme/churn-api',
+  },
 } as const;
 type Cloud = keyof typeof clouds;
 
