@@ -42,6 +42,7 @@ beforeAll(async () => {
     cloud: 'both',
     gcpProject: 'acme-ml',
     awsAccountId: '123456789012',
+    githubRepo: repository,
   });
   const synth = spawnSync('npm', ['run', 'synth:k8s'], { cwd: dir, encoding: 'utf8' });
   expect(synth.status, synth.stderr).toBe(0);
@@ -130,9 +131,9 @@ describe('deploy rehearsal (recorded stand-ins for the cloud CLIs)', () => {
     expect(failed, failed.map((s) => `${s.name}: ${s.output}`).join('\n')).toEqual([]);
     const env = envOf('gcp-dev');
     const auth = r.steps.find((s) => s.uses?.startsWith('google-github-actions/auth@'))!;
-    expect(auth.with?.service_account).toBe(
-      env.gcp.deployServiceAccountEmail ?? auth.with?.service_account,
-    );
+    // The deploy identity the bootstrap stack creates, named by the plan (not a variable).
+    expect(auth.with?.service_account).toBe(env.gcp.deployServiceAccountEmail);
+    expect(env.gcp.deployServiceAccountEmail).toMatch(/@acme-ml\.iam\.gserviceaccount\.com$/);
     expect(auth.with?.workload_identity_provider).toMatch(
       /^projects\/\d+\/locations\/global\/workloadIdentityPools\//,
     );
@@ -191,9 +192,8 @@ describe('deploy rehearsal (recorded stand-ins for the cloud CLIs)', () => {
       writeFileSync(join(state, 'rollout-fails'), '');
     });
     const auth = r.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))!;
-    expect(auth.with?.['role-to-assume']).toBe(
-      env.aws.deployRoleArn ?? auth.with?.['role-to-assume'],
-    );
+    expect(auth.with?.['role-to-assume']).toBe(env.aws.deployRoleArn);
+    expect(env.aws.deployRoleArn).toMatch(/^arn:aws:iam::123456789012:role\//);
     expect(auth.with?.['aws-region']).toBe(env.aws.region);
     expect(r.calls.some((c) => c.startsWith('aws s3api put-object'))).toBe(false);
     expect(r.calls.some((c) => c.startsWith('cosign copy'))).toBe(false);

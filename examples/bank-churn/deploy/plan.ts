@@ -34,7 +34,8 @@ export const service = {
     "inferencePolicy": "bank-churn-inference",
     "driftPolicy": "bank-churn-drift",
     "dashboard": "bank-churn-dashboard",
-    "dashboardUid": "bank-churn-inference"
+    "dashboardUid": "bank-churn-inference",
+    "deployRole": "bank-churn-deploy"
   }
 } as const;
 
@@ -65,6 +66,11 @@ export const model = {
 export const owner = "retention-analytics";
 export const costCenter = "retail-banking";
 
+/** The GitHub repository whose workflows deploy: the deploy identities trust only its environments. */
+export const github = {
+  "repository": "acme-ml/bank-churn"
+} as const;
+
 export const environments = [
   {
     "id": "gcp-dev",
@@ -76,6 +82,11 @@ export const environments = [
     "nodePool": {
       "min": 1,
       "max": 2
+    },
+    "githubEnvironment": "gcp-dev",
+    "githubOidcSubject": "repo:acme-ml/bank-churn:environment:gcp-dev",
+    "deploy": {
+      "runsOn": "ubuntu-24.04"
     },
     "modelUri": "gs://acme-churn-prod-bank-churn-dev-models/models/bank-churn/1.0.0/model.onnx",
     "predictionLogUri": "gs://acme-churn-prod-bank-churn-dev-models/prediction-logs/",
@@ -101,7 +112,12 @@ export const environments = [
       "keyRing": "bank-churn-dev",
       "cryptoKey": "data",
       "systemPool": "system",
-      "mlPool": "ml"
+      "mlPool": "ml",
+      "deployClusterRoleId": "bank_churn_deploy_cluster_connect",
+      "deployServiceAccountId": "bank-churn-dev-deploy",
+      "deployServiceAccountEmail": "bank-churn-dev-deploy@acme-churn-prod.iam.gserviceaccount.com",
+      "workloadIdentityPool": "github-bank-churn",
+      "workloadIdentityProviderId": "github"
     }
   },
   {
@@ -114,6 +130,11 @@ export const environments = [
     "nodePool": {
       "min": 1,
       "max": 3
+    },
+    "githubEnvironment": "gcp-staging",
+    "githubOidcSubject": "repo:acme-ml/bank-churn:environment:gcp-staging",
+    "deploy": {
+      "runsOn": "ubuntu-24.04"
     },
     "modelUri": "gs://acme-churn-prod-bank-churn-staging-models/models/bank-churn/1.0.0/model.onnx",
     "predictionLogUri": "gs://acme-churn-prod-bank-churn-staging-models/prediction-logs/",
@@ -139,7 +160,12 @@ export const environments = [
       "keyRing": "bank-churn-staging",
       "cryptoKey": "data",
       "systemPool": "system",
-      "mlPool": "ml"
+      "mlPool": "ml",
+      "deployClusterRoleId": "bank_churn_deploy_cluster_connect",
+      "deployServiceAccountId": "bank-churn-staging-deploy",
+      "deployServiceAccountEmail": "bank-churn-staging-deploy@acme-churn-prod.iam.gserviceaccount.com",
+      "workloadIdentityPool": "github-bank-churn",
+      "workloadIdentityProviderId": "github"
     }
   },
   {
@@ -150,8 +176,13 @@ export const environments = [
     "maxReplicas": 8,
     "cpuTarget": 60,
     "nodePool": {
-      "min": 1,
+      "min": 2,
       "max": 5
+    },
+    "githubEnvironment": "gcp-prod",
+    "githubOidcSubject": "repo:acme-ml/bank-churn:environment:gcp-prod",
+    "deploy": {
+      "runsOn": "ubuntu-24.04"
     },
     "modelUri": "gs://acme-churn-prod-bank-churn-prod-models/models/bank-churn/1.0.0/model.onnx",
     "predictionLogUri": "gs://acme-churn-prod-bank-churn-prod-models/prediction-logs/",
@@ -177,7 +208,12 @@ export const environments = [
       "keyRing": "bank-churn-prod",
       "cryptoKey": "data",
       "systemPool": "system",
-      "mlPool": "ml"
+      "mlPool": "ml",
+      "deployClusterRoleId": "bank_churn_deploy_cluster_connect",
+      "deployServiceAccountId": "bank-churn-prod-deploy",
+      "deployServiceAccountEmail": "bank-churn-prod-deploy@acme-churn-prod.iam.gserviceaccount.com",
+      "workloadIdentityPool": "github-bank-churn",
+      "workloadIdentityProviderId": "github"
     }
   }
 ] as const;

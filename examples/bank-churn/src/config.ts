@@ -34,6 +34,8 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly maxBatchRows: number;
   readonly bodyLimitBytes: number;
+  /** Open connections accepted at once; more are closed as they arrive. */
+  readonly maxConnections: number;
   /** Tensor models: the largest value of a dynamic dimension, and of an input's element count. */
   readonly maxDynamicDim: number;
   readonly maxTensorElements: number;
@@ -42,10 +44,20 @@ export interface Config {
   /** Rotate the prediction log past this size (0: never) and keep this many rotated files. */
   readonly predictionLogMaxBytes: number;
   readonly predictionLogKeep: number;
+  /** Bytes of log lines held in memory while the disk catches up; past it lines are dropped and counted. */
+  readonly predictionLogBufferBytes: number;
   readonly shutdownTimeoutMs: number;
+  /** Launches of a fresh set of workers when a replacement worker cannot load the model. */
+  readonly poolRestoreAttempts: number;
+  /** Wait before the first launch; it doubles after each failed one (at most 30 s). */
+  readonly poolRestoreBackoffMs: number;
   readonly logLevel: (typeof logLevels)[number];
   readonly driftWindow: number;
   readonly explainSamples: number;
+  /** samples x (features + 1) x tokens one explanation may cost. */
+  readonly explainMaxWork: number;
+  /** V8 heap of the explanation worker, in MiB. */
+  readonly explainMaxHeapMb: number;
 }
 
 /** CPUs the container may use, from the cgroup quota (v2 `cpu.max`, else v1), or undefined when unlimited. */
@@ -110,18 +122,24 @@ const variables = {
   MAX_BATCH_ROWS: { schema: int(1, 100_000), default: '1000' },
   // Default: 1 MiB for records, 64 MiB for tensor models (an image batch as JSON numbers).
   BODY_LIMIT_BYTES: { schema: int(1024, 1024 * 1024 * 1024), default: undefined },
+  MAX_CONNECTIONS: { schema: int(1, 1_000_000), default: '1024' },
   MAX_DYNAMIC_DIM: { schema: int(1, 1_000_000_000), default: '262144' },
   MAX_TENSOR_ELEMENTS: { schema: int(1, 1_000_000_000), default: '8388608' },
   PREDICTION_LOG_PATH: { schema: z.string().trim(), default: '/tmp/predictions.jsonl' },
   PREDICTION_LOG_MAX_BYTES: { schema: int(0, 1024 * 1024 * 1024 * 1024), default: '67108864' },
   PREDICTION_LOG_KEEP: { schema: int(0, 1000), default: '5' },
+  PREDICTION_LOG_BUFFER_BYTES: { schema: int(65_536, 1024 * 1024 * 1024), default: '16777216' },
   SHUTDOWN_TIMEOUT_MS: { schema: int(0, 3_600_000), default: '20000' },
+  POOL_RESTORE_ATTEMPTS: { schema: int(0, 100), default: '5' },
+  POOL_RESTORE_BACKOFF_MS: { schema: int(1, 600_000), default: '1000' },
   LOG_LEVEL: {
     schema: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }),
     default: 'info',
   },
   DRIFT_WINDOW: { schema: int(10, 10_000_000), default: '10000' },
   EXPLAIN_SAMPLES: { schema: int(1, 10_000), default: '64' },
+  EXPLAIN_MAX_WORK: { schema: int(1, 1_000_000_000), default: '500000' },
+  EXPLAIN_MAX_HEAP_MB: { schema: int(16, 65_536), default: '256' },
 } as const;
 
 export type VariableName = keyof typeof variables;
@@ -165,14 +183,20 @@ export function loadConfig(
     bodyLimitBytes:
       read(env, 'BODY_LIMIT_BYTES') ??
       (contract.kind === 'tensors' ? 64 * 1024 * 1024 : 1024 * 1024),
+    maxConnections: read(env, 'MAX_CONNECTIONS')!,
     maxDynamicDim: read(env, 'MAX_DYNAMIC_DIM')!,
     maxTensorElements: read(env, 'MAX_TENSOR_ELEMENTS')!,
     predictionLogPath: logPath === '' ? null : resolve(cwd, logPath),
     predictionLogMaxBytes: read(env, 'PREDICTION_LOG_MAX_BYTES')!,
     predictionLogKeep: read(env, 'PREDICTION_LOG_KEEP')!,
+    predictionLogBufferBytes: read(env, 'PREDICTION_LOG_BUFFER_BYTES')!,
     shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT_MS')!,
+    poolRestoreAttempts: read(env, 'POOL_RESTORE_ATTEMPTS')!,
+    poolRestoreBackoffMs: read(env, 'POOL_RESTORE_BACKOFF_MS')!,
     logLevel: read(env, 'LOG_LEVEL')!,
     driftWindow: read(env, 'DRIFT_WINDOW')!,
     explainSamples: read(env, 'EXPLAIN_SAMPLES')!,
+    explainMaxWork: read(env, 'EXPLAIN_MAX_WORK')!,
+    explainMaxHeapMb: read(env, 'EXPLAIN_MAX_HEAP_MB')!,
   };
 }

@@ -48,7 +48,8 @@ describe('health', () => {
   it('GET /readyz is 200 once every worker is warm', async () => {
     const res = await svc.get('/readyz');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ready' });
+    const { workers } = svc.config;
+    expect(res.json()).toEqual({ status: 'ready', workers: { warm: workers, total: workers } });
   });
 
   it('before the warm-up, /readyz is 503 and predictions are refused with Retry-After', async () => {

@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DriftBaseline, loadModel } from '../src/model/artifacts.js';
 import type { ModelContract } from '../src/model/contract-types.js';
@@ -12,7 +13,7 @@ import { contract } from '../src/model/contract.js';
 import { DriftMonitor, binOf, psi, statusOf } from '../src/monitoring/drift.js';
 import { builtDriftCli, projectRoot } from './helpers/build.js';
 import { runToExit } from './helpers/child.js';
-import { startService } from './helpers/service.js';
+import { type TestService, startService } from './helpers/service.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlservice-monitoring-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -258,4 +259,98 @@ describe('the prediction log', () => {
       await svc.close();
     }
   });
+
+  // Large batches of a slow model on one worker: no request may be shed while they queue.
+  const patient = { MAX_BATCH_ROWS: '500', QUEUE_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '60000' };
+
+  /** Rows of `count` concurrent batch requests of MAX_BATCH_ROWS rows each, then a drained shutdown. */
+  async function burst(svc: TestService, count: number): Promise<number> {
+    const row = svc.service.context.exampleRow;
+    const rows = svc.config.maxBatchRows;
+    const body = { instances: Array.from({ length: rows }, () => row) };
+    const answers = await Promise.all(
+      Array.from({ length: count }, () => svc.post('/predict/batch', body)),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(count).fill(200));
+    expect(await svc.service.shutdown()).toBe(0);
+    return count * rows;
+  }
+
+  function loggedLines(logPath: string): { lines: number; files: number[] } {
+    const dir = dirname(logPath);
+    const files = readdirSync(dir)
+      .filter((f) => f.startsWith(basename(logPath)))
+      .map((f) => readFileSync(join(dir, f)));
+    return {
+      lines: files.reduce((n, f) => n + f.toString('utf8').split('\n').length - 1, 0),
+      files: files.map((f) => f.length),
+    };
+  }
+
+  it('writes every line of a burst of large batches, rotating by the bytes written', async () => {
+    const maxBytes = 128 * 1024;
+    const svc = await startService({
+      ...patient,
+      PREDICTION_LOG_MAX_BYTES: String(maxBytes),
+      PREDICTION_LOG_KEEP: '1000',
+    });
+    try {
+      const rows = await burst(svc, 8);
+      const { lines, files } = loggedLines(svc.logPath);
+      expect(lines).toBe(rows);
+      expect(files.length).toBeGreaterThan(1);
+      // Every file stays within the limit and is filled close to it before it rotates.
+      for (const size of files) expect(size).toBeLessThanOrEqual(maxBytes);
+      const rotated = files
+        .slice()
+        .sort((a, b) => b - a)
+        .slice(0, files.length - 1);
+      for (const size of rotated) expect(size).toBeGreaterThan(maxBytes / 4);
+      expect(await failures(svc)).toBe(0);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('a full buffer drops lines, and counts each dropped line once', async () => {
+    const svc = await startService({ ...patient, PREDICTION_LOG_BUFFER_BYTES: '65536' });
+    try {
+      const rows = await burst(svc, 4);
+      const { lines } = loggedLines(svc.logPath);
+      const lost = await failures(svc);
+      expect(lost).toBeGreaterThan(0);
+      expect(lines + lost).toBe(rows);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('a path that cannot be written: the service starts, says so, and counts every lost line', async () => {
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
+    const svc = await startService(
+      { PREDICTION_LOG_PATH: '/proc/mlservice-cannot-write/predictions.jsonl' },
+      {},
+      { logger },
+    );
+    try {
+      expect((await svc.get('/readyz')).statusCode).toBe(200);
+      expect(warnings.join('')).toMatch(
+        /prediction log cannot be written at \/proc\/mlservice-cannot-write\/predictions\.jsonl/,
+      );
+      const row = svc.service.context.exampleRow;
+      for (let i = 0; i < 5; i++) expect((await svc.post('/predict', row)).statusCode).toBe(200);
+      await svc.post('/predict/batch', { instances: [row, row, row] });
+      expect(await svc.service.shutdown()).toBe(0);
+      expect(await failures(svc)).toBe(8);
+    } finally {
+      await svc.close();
+    }
+  });
 });
+
+/** mlservice_prediction_log_failures_total (read from the registry: it outlives the shutdown). */
+async function failures(svc: TestService): Promise<number> {
+  const metric = await svc.service.context.metrics.predictionLogFailures.get();
+  return metric.values[0]?.value ?? 0;
+}

@@ -5,9 +5,13 @@
  * - a request queued past QUEUE_TIMEOUT_MS gets 503, one past REQUEST_TIMEOUT_MS gets 504;
  * - a crashed worker fails only the requests it held (500 with their request id), is replaced,
  *   and the service keeps serving;
+ * - a replacement worker that cannot load the model: the pool relaunches its workers with a
+ *   back-off; until one is warm readiness fails, and once it gives up liveness fails too;
  * - after SIGTERM readiness fails while in-flight requests still complete.
  */
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import type { InferencePool, PoolHealth } from '../src/inference/pool.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Chaos, chaosWorkerFile } from './helpers/chaos.js';
 import { type TestService, expectNoStack, startService } from './helpers/service.js';
@@ -136,6 +140,58 @@ describe('a worker crash', () => {
     expect(after.map((r) => r.statusCode)).toEqual(Array(10).fill(200));
     expect((await s.get('/readyz')).statusCode).toBe(200);
     expect(await metric(s, /mlservice_worker_restarts_total (\d+)/)).toBe(1);
+  });
+});
+
+/** Resolves once the pool reports `health` (at once if it already does). */
+function health(pool: InferencePool, wanted: PoolHealth): Promise<void> {
+  if (pool.health === wanted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const listener = (now: PoolHealth) => {
+      if (now !== wanted) return;
+      pool.off('health', listener);
+      resolve();
+    };
+    pool.on('health', listener);
+  });
+}
+
+describe('a replacement worker that cannot load the model', () => {
+  it('turns not-ready at once, retries with a back-off, then fails liveness so the pod is replaced', async () => {
+    const s = await start({ POOL_RESTORE_ATTEMPTS: '2', POOL_RESTORE_BACKOFF_MS: '1' });
+    const pool = s.service.pools()!.predict;
+    chaos.failLoads();
+    chaos.crash();
+    expect((await s.post('/predict', s.service.context.exampleBody)).statusCode).toBe(500);
+    await health(pool, 'down');
+    const notReady = await s.get('/readyz');
+    expect(notReady.statusCode).toBe(503);
+    expect(notReady.json()).toMatchObject({ workers: { warm: 0, total: 1 } });
+    expect((await s.post('/predict', s.service.context.exampleBody)).statusCode).toBe(503);
+
+    await health(pool, 'failed');
+    for (const path of ['/readyz', '/v2/health/ready', '/healthz', '/v2/health/live'])
+      expect((await s.get(path)).statusCode, path).toBe(503);
+    expect((await s.get('/healthz')).json().reason).toMatch(/cannot be restored/);
+    expect(
+      await metric(s, /mlservice_pool_restores_total\{pool="predict",outcome="failed"\} (\d+)/),
+    ).toBe(2);
+  });
+
+  it('serves again once a relaunch warms up, and counts the restore', async () => {
+    const s = await start({ POOL_RESTORE_ATTEMPTS: '5', POOL_RESTORE_BACKOFF_MS: '1' });
+    const pool = s.service.pools()!.predict;
+    chaos.failLoads();
+    chaos.crash();
+    expect((await s.post('/predict', s.service.context.exampleBody)).statusCode).toBe(500);
+    await once(pool, 'restore');
+    chaos.allowLoads();
+    await health(pool, 'ready');
+    expect((await s.get('/readyz')).statusCode).toBe(200);
+    expect((await s.post('/predict', s.service.context.exampleBody)).statusCode).toBe(200);
+    expect(
+      await metric(s, /mlservice_pool_restores_total\{pool="predict",outcome="ok"\} (\d+)/),
+    ).toBe(1);
   });
 });
 

@@ -268,6 +268,24 @@ describe('inference errors are 400 {"error"} naming the tensor', () => {
     expectNoStack(res.body);
   });
 
+  it('a value its declared datatype cannot hold is refused (INT8 619)', async (ctx) => {
+    const numeric = tensors([example]).findIndex((t) => t.datatype !== 'BYTES');
+    if (numeric < 0) return ctx.skip();
+    const body = {
+      inputs: tensors([example]).map((t, i) =>
+        i === numeric
+          ? { ...t, datatype: 'INT8', data: t.data.map((_, j) => (j === 0 ? 619 : 1)) }
+          : t,
+      ),
+    };
+    const res = await svc.post(infer, body);
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().details[0]).toEqual({
+      field: `inputs.${body.inputs[numeric]!.name}[0]`,
+      message: '619 is not an INT8 (whole numbers -128 to 127)',
+    });
+  });
+
   it('a value out of range names the tensor and the row', async () => {
     const f = contract.features[0]!;
     const bad = {

@@ -34,7 +34,8 @@ export const service = {
     "inferencePolicy": "chicago-taxi-inference",
     "driftPolicy": "chicago-taxi-drift",
     "dashboard": "chicago-taxi-dashboard",
-    "dashboardUid": "chicago-taxi-inference"
+    "dashboardUid": "chicago-taxi-inference",
+    "deployRole": "chicago-taxi-deploy"
   }
 } as const;
 
@@ -65,6 +66,11 @@ export const model = {
 export const owner = "mobility-planning";
 export const costCenter = "city-ops";
 
+/** The GitHub repository whose workflows deploy: the deploy identities trust only its environments. */
+export const github = {
+  "repository": "acme-ml/chicago-taxi"
+} as const;
+
 export const environments = [
   {
     "id": "gcp-dev",
@@ -76,6 +82,11 @@ export const environments = [
     "nodePool": {
       "min": 1,
       "max": 2
+    },
+    "githubEnvironment": "gcp-dev",
+    "githubOidcSubject": "repo:acme-ml/chicago-taxi:environment:gcp-dev",
+    "deploy": {
+      "runsOn": "ubuntu-24.04"
     },
     "modelUri": "gs://acme-mobility-prod-chicago-taxi-dev-models/models/chicago-taxi/1.0.0/model.onnx",
     "predictionLogUri": "gs://acme-mobility-prod-chicago-taxi-dev-models/prediction-logs/",
@@ -101,7 +112,12 @@ export const environments = [
       "keyRing": "chicago-taxi-dev",
       "cryptoKey": "data",
       "systemPool": "system",
-      "mlPool": "ml"
+      "mlPool": "ml",
+      "deployClusterRoleId": "chicago_taxi_deploy_cluster_connect",
+      "deployServiceAccountId": "chicago-taxi-dev-deploy",
+      "deployServiceAccountEmail": "chicago-taxi-dev-deploy@acme-mobility-prod.iam.gserviceaccount.com",
+      "workloadIdentityPool": "github-chicago-taxi",
+      "workloadIdentityProviderId": "github"
     }
   },
   {
@@ -114,6 +130,11 @@ export const environments = [
     "nodePool": {
       "min": 1,
       "max": 3
+    },
+    "githubEnvironment": "gcp-staging",
+    "githubOidcSubject": "repo:acme-ml/chicago-taxi:environment:gcp-staging",
+    "deploy": {
+      "runsOn": "ubuntu-24.04"
     },
     "modelUri": "gs://acme-mobility-prod-chicago-taxi-staging-models/models/chicago-taxi/1.0.0/model.onnx",
     "predictionLogUri": "gs://acme-mobility-prod-chicago-taxi-staging-models/prediction-logs/",
@@ -139,7 +160,12 @@ export const environments = [
       "keyRing": "chicago-taxi-staging",
       "cryptoKey": "data",
       "systemPool": "system",
-      "mlPool": "ml"
+      "mlPool": "ml",
+      "deployClusterRoleId": "chicago_taxi_deploy_cluster_connect",
+      "deployServiceAccountId": "chicago-taxi-staging-deploy",
+      "deployServiceAccountEmail": "chicago-taxi-staging-deploy@acme-mobility-prod.iam.gserviceaccount.com",
+      "workloadIdentityPool": "github-chicago-taxi",
+      "workloadIdentityProviderId": "github"
     }
   },
   {
@@ -150,8 +176,13 @@ export const environments = [
     "maxReplicas": 12,
     "cpuTarget": 60,
     "nodePool": {
-      "min": 1,
+      "min": 2,
       "max": 5
+    },
+    "githubEnvironment": "gcp-prod",
+    "githubOidcSubject": "repo:acme-ml/chicago-taxi:environment:gcp-prod",
+    "deploy": {
+      "runsOn": "ubuntu-24.04"
     },
     "modelUri": "gs://acme-mobility-prod-chicago-taxi-prod-models/models/chicago-taxi/1.0.0/model.onnx",
     "predictionLogUri": "gs://acme-mobility-prod-chicago-taxi-prod-models/prediction-logs/",
@@ -177,7 +208,12 @@ export const environments = [
       "keyRing": "chicago-taxi-prod",
       "cryptoKey": "data",
       "systemPool": "system",
-      "mlPool": "ml"
+      "mlPool": "ml",
+      "deployClusterRoleId": "chicago_taxi_deploy_cluster_connect",
+      "deployServiceAccountId": "chicago-taxi-prod-deploy",
+      "deployServiceAccountEmail": "chicago-taxi-prod-deploy@acme-mobility-prod.iam.gserviceaccount.com",
+      "workloadIdentityPool": "github-chicago-taxi",
+      "workloadIdentityProviderId": "github"
     }
   },
   {
@@ -190,6 +226,11 @@ export const environments = [
     "nodePool": {
       "min": 1,
       "max": 2
+    },
+    "githubEnvironment": "aws-dev",
+    "githubOidcSubject": "repo:acme-ml/chicago-taxi:environment:aws-dev",
+    "deploy": {
+      "runsOn": "ubuntu-24.04"
     },
     "modelUri": "s3://chicago-taxi-dev-models-123456789012/models/chicago-taxi/1.0.0/model.onnx",
     "predictionLogUri": "s3://chicago-taxi-dev-models-123456789012/prediction-logs/",
@@ -208,7 +249,6 @@ export const environments = [
       "stateBucket": "chicago-taxi-tfstate-123456789012",
       "stateKey": "chicago-taxi/dev/terraform.tfstate",
       "bootstrapStateKey": "chicago-taxi/bootstrap/terraform.tfstate",
-      "lockTable": "chicago-taxi-tfstate-lock",
       "irsaSubject": "system:serviceaccount:chicago-taxi-dev:chicago-taxi",
       "driftRoleName": "chicago-taxi-dev-drift",
       "driftRoleArn": "arn:aws:iam::123456789012:role/chicago-taxi-dev-drift",
@@ -220,7 +260,20 @@ export const environments = [
       "systemNodeGroup": "system",
       "mlNodeGroup": "ml",
       "keyAlias": "alias/chicago-taxi-dev",
-      "clusterLogGroup": "/aws/eks/chicago-taxi-dev/cluster"
+      "clusterLogGroup": "/aws/eks/chicago-taxi-dev/cluster",
+      "deployRoleName": "chicago-taxi-dev-deploy",
+      "deployRoleArn": "arn:aws:iam::123456789012:role/chicago-taxi-dev-deploy",
+      "clusterAutoscaler": {
+        "roleName": "chicago-taxi-dev-autoscaler",
+        "namespace": "kube-system",
+        "serviceAccount": "cluster-autoscaler"
+      },
+      "githubOidcProvider": "create",
+      "eksEndpoint": "public",
+      "eksPublicAccessCidrs": [
+        "0.0.0.0/0"
+      ],
+      "githubOidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
     }
   },
   {
@@ -233,6 +286,11 @@ export const environments = [
     "nodePool": {
       "min": 1,
       "max": 3
+    },
+    "githubEnvironment": "aws-staging",
+    "githubOidcSubject": "repo:acme-ml/chicago-taxi:environment:aws-staging",
+    "deploy": {
+      "runsOn": "ubuntu-24.04"
     },
     "modelUri": "s3://chicago-taxi-staging-models-123456789012/models/chicago-taxi/1.0.0/model.onnx",
     "predictionLogUri": "s3://chicago-taxi-staging-models-123456789012/prediction-logs/",
@@ -251,7 +309,6 @@ export const environments = [
       "stateBucket": "chicago-taxi-tfstate-123456789012",
       "stateKey": "chicago-taxi/staging/terraform.tfstate",
       "bootstrapStateKey": "chicago-taxi/bootstrap/terraform.tfstate",
-      "lockTable": "chicago-taxi-tfstate-lock",
       "irsaSubject": "system:serviceaccount:chicago-taxi-staging:chicago-taxi",
       "driftRoleName": "chicago-taxi-staging-drift",
       "driftRoleArn": "arn:aws:iam::123456789012:role/chicago-taxi-staging-drift",
@@ -263,7 +320,20 @@ export const environments = [
       "systemNodeGroup": "system",
       "mlNodeGroup": "ml",
       "keyAlias": "alias/chicago-taxi-staging",
-      "clusterLogGroup": "/aws/eks/chicago-taxi-staging/cluster"
+      "clusterLogGroup": "/aws/eks/chicago-taxi-staging/cluster",
+      "deployRoleName": "chicago-taxi-staging-deploy",
+      "deployRoleArn": "arn:aws:iam::123456789012:role/chicago-taxi-staging-deploy",
+      "clusterAutoscaler": {
+        "roleName": "chicago-taxi-staging-autoscaler",
+        "namespace": "kube-system",
+        "serviceAccount": "cluster-autoscaler"
+      },
+      "githubOidcProvider": "create",
+      "eksEndpoint": "public",
+      "eksPublicAccessCidrs": [
+        "0.0.0.0/0"
+      ],
+      "githubOidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
     }
   },
   {
@@ -274,8 +344,13 @@ export const environments = [
     "maxReplicas": 12,
     "cpuTarget": 60,
     "nodePool": {
-      "min": 1,
+      "min": 2,
       "max": 5
+    },
+    "githubEnvironment": "aws-prod",
+    "githubOidcSubject": "repo:acme-ml/chicago-taxi:environment:aws-prod",
+    "deploy": {
+      "runsOn": "ubuntu-24.04"
     },
     "modelUri": "s3://chicago-taxi-prod-models-123456789012/models/chicago-taxi/1.0.0/model.onnx",
     "predictionLogUri": "s3://chicago-taxi-prod-models-123456789012/prediction-logs/",
@@ -294,7 +369,6 @@ export const environments = [
       "stateBucket": "chicago-taxi-tfstate-123456789012",
       "stateKey": "chicago-taxi/prod/terraform.tfstate",
       "bootstrapStateKey": "chicago-taxi/bootstrap/terraform.tfstate",
-      "lockTable": "chicago-taxi-tfstate-lock",
       "irsaSubject": "system:serviceaccount:chicago-taxi-prod:chicago-taxi",
       "driftRoleName": "chicago-taxi-prod-drift",
       "driftRoleArn": "arn:aws:iam::123456789012:role/chicago-taxi-prod-drift",
@@ -306,7 +380,20 @@ export const environments = [
       "systemNodeGroup": "system",
       "mlNodeGroup": "ml",
       "keyAlias": "alias/chicago-taxi-prod",
-      "clusterLogGroup": "/aws/eks/chicago-taxi-prod/cluster"
+      "clusterLogGroup": "/aws/eks/chicago-taxi-prod/cluster",
+      "deployRoleName": "chicago-taxi-prod-deploy",
+      "deployRoleArn": "arn:aws:iam::123456789012:role/chicago-taxi-prod-deploy",
+      "clusterAutoscaler": {
+        "roleName": "chicago-taxi-prod-autoscaler",
+        "namespace": "kube-system",
+        "serviceAccount": "cluster-autoscaler"
+      },
+      "githubOidcProvider": "create",
+      "eksEndpoint": "public",
+      "eksPublicAccessCidrs": [
+        "0.0.0.0/0"
+      ],
+      "githubOidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
     }
   }
 ] as const;

@@ -7,20 +7,21 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  LogController,
-} from 'fastify';
-import { HttpError, ValidationError } from './errors.js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { HttpError } from './errors.js';
+import {
+  clientErrorHandler,
+  errorHandler,
+  frameworkErrors,
+  notFoundHandler,
+} from './http/error-answers.js';
 import { explainRoutes } from './routes/explain.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/model.js';
 import { predictRoutes } from './routes/predict.js';
 import { v2Routes } from './routes/v2.js';
 import { serviceInfo } from './service-info.js';
-import type { ServiceContext } from './service.js';
+import type { ServiceContext } from './context.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -46,6 +47,10 @@ export async function buildApp(
   const { config, metrics } = ctx;
   const prefix = randomBytes(4).toString('hex');
   let counter = 0;
+  const nextId = () => {
+    counter += 1;
+    return `${prefix}-${counter.toString(36)}`;
+  };
   const app = Fastify({
     loggerInstance: logger,
     // No per-request log lines: the prediction log and the metrics cover requests.
@@ -59,20 +64,34 @@ export async function buildApp(
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       if (typeof given === 'string' && requestIdPattern.test(given)) return given;
-      counter += 1;
-      return `${prefix}-${counter.toString(36)}`;
+      return nextId();
     },
+    frameworkErrors,
+    clientErrorHandler: clientErrorHandler(nextId),
   });
+  // Connections past MAX_CONNECTIONS are closed as they arrive; the load balancer retries elsewhere.
+  app.server.maxConnections = config.maxConnections;
   app.decorateRequest('startedAt', 0);
 
   const onRequestEnd = hooks.onRequestEnd;
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = performance.now();
     reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
     if (onRequestEnd) {
       hooks.onRequestStart?.();
       // 'close' fires once per response, also when the client went away before the answer.
       reply.raw.once('close', onRequestEnd);
+    }
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding !== 'identity') {
+      done(
+        new HttpError(
+          415,
+          `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: send the body uncompressed`,
+        ),
+      );
+      return;
     }
     done();
   });
@@ -88,63 +107,10 @@ export async function buildApp(
     done();
   });
 
-  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    let status = 500;
-    let message = 'internal error';
-    let details: unknown;
-    if (error instanceof HttpError) {
-      status = error.statusCode;
-      message = error.message;
-      details = error.options.details;
-      if (error.options.retryAfterSeconds !== undefined)
-        reply.header('retry-after', String(error.options.retryAfterSeconds));
-      if (error instanceof ValidationError) metrics.validationErrors.inc({ route });
-    } else {
-      const code = (error as FastifyError).code;
-      if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-        status = 413;
-        message = `the request body is larger than ${config.bodyLimitBytes} bytes (BODY_LIMIT_BYTES)`;
-      } else if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-        status = 415;
-        message = 'unsupported Content-Type: send application/json';
-      } else if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-        status = 400;
-        message = 'the JSON body is empty';
-        metrics.validationErrors.inc({ route });
-      } else if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
-        status = 400;
-        message = 'the body is not valid JSON';
-        metrics.validationErrors.inc({ route });
-      } else if (
-        typeof error.statusCode === 'number' &&
-        error.statusCode >= 400 &&
-        error.statusCode < 500
-      ) {
-        status = error.statusCode;
-        message = error.message;
-      }
-    }
-    if (status >= 500 && !(error instanceof HttpError)) {
-      request.log.error({ err: error, requestId: request.id }, 'unhandled error');
-    }
-    reply
-      .code(status)
-      .type('application/json; charset=utf-8')
-      .send(
-        JSON.stringify(
-          details
-            ? { error: message, requestId: request.id, details }
-            : { error: message, requestId: request.id },
-        ),
-      );
-  });
-  app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({
-      error: `no route ${request.method} ${request.url.split('?')[0]}`,
-      requestId: request.id,
-    });
-  });
+  app.setErrorHandler(errorHandler(config, metrics));
+  app.setNotFoundHandler(notFoundHandler);
+  // Only JSON bodies (and the V2 binary extension's own type): text/plain is a 415, not a 400.
+  app.removeContentTypeParser('text/plain');
 
   await app.register(swagger, {
     openapi: {

@@ -34,7 +34,8 @@ export const service = {
     "inferencePolicy": "nlp-insight-inference",
     "driftPolicy": "nlp-insight-drift",
     "dashboard": "nlp-insight-dashboard",
-    "dashboardUid": "nlp-insight-inference"
+    "dashboardUid": "nlp-insight-inference",
+    "deployRole": "nlp-insight-deploy"
   }
 } as const;
 
@@ -65,6 +66,11 @@ export const model = {
 export const owner = "market-intelligence";
 export const costCenter = "research";
 
+/** The GitHub repository whose workflows deploy: the deploy identities trust only its environments. */
+export const github = {
+  "repository": "acme-ml/nlp-insight"
+} as const;
+
 export const environments = [
   {
     "id": "aws-dev",
@@ -76,6 +82,11 @@ export const environments = [
     "nodePool": {
       "min": 1,
       "max": 2
+    },
+    "githubEnvironment": "aws-dev",
+    "githubOidcSubject": "repo:acme-ml/nlp-insight:environment:aws-dev",
+    "deploy": {
+      "runsOn": "ubuntu-24.04"
     },
     "modelUri": "s3://nlp-insight-dev-models-210987654321/models/nlp-insight/1.0.0/model.onnx",
     "predictionLogUri": "s3://nlp-insight-dev-models-210987654321/prediction-logs/",
@@ -94,7 +105,6 @@ export const environments = [
       "stateBucket": "nlp-insight-tfstate-210987654321",
       "stateKey": "nlp-insight/dev/terraform.tfstate",
       "bootstrapStateKey": "nlp-insight/bootstrap/terraform.tfstate",
-      "lockTable": "nlp-insight-tfstate-lock",
       "irsaSubject": "system:serviceaccount:nlp-insight-dev:nlp-insight",
       "driftRoleName": "nlp-insight-dev-drift",
       "driftRoleArn": "arn:aws:iam::210987654321:role/nlp-insight-dev-drift",
@@ -106,7 +116,20 @@ export const environments = [
       "systemNodeGroup": "system",
       "mlNodeGroup": "ml",
       "keyAlias": "alias/nlp-insight-dev",
-      "clusterLogGroup": "/aws/eks/nlp-insight-dev/cluster"
+      "clusterLogGroup": "/aws/eks/nlp-insight-dev/cluster",
+      "deployRoleName": "nlp-insight-dev-deploy",
+      "deployRoleArn": "arn:aws:iam::210987654321:role/nlp-insight-dev-deploy",
+      "clusterAutoscaler": {
+        "roleName": "nlp-insight-dev-autoscaler",
+        "namespace": "kube-system",
+        "serviceAccount": "cluster-autoscaler"
+      },
+      "githubOidcProvider": "create",
+      "eksEndpoint": "public",
+      "eksPublicAccessCidrs": [
+        "0.0.0.0/0"
+      ],
+      "githubOidcProviderArn": "arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com"
     }
   },
   {
@@ -119,6 +142,11 @@ export const environments = [
     "nodePool": {
       "min": 1,
       "max": 3
+    },
+    "githubEnvironment": "aws-staging",
+    "githubOidcSubject": "repo:acme-ml/nlp-insight:environment:aws-staging",
+    "deploy": {
+      "runsOn": "ubuntu-24.04"
     },
     "modelUri": "s3://nlp-insight-staging-models-210987654321/models/nlp-insight/1.0.0/model.onnx",
     "predictionLogUri": "s3://nlp-insight-staging-models-210987654321/prediction-logs/",
@@ -137,7 +165,6 @@ export const environments = [
       "stateBucket": "nlp-insight-tfstate-210987654321",
       "stateKey": "nlp-insight/staging/terraform.tfstate",
       "bootstrapStateKey": "nlp-insight/bootstrap/terraform.tfstate",
-      "lockTable": "nlp-insight-tfstate-lock",
       "irsaSubject": "system:serviceaccount:nlp-insight-staging:nlp-insight",
       "driftRoleName": "nlp-insight-staging-drift",
       "driftRoleArn": "arn:aws:iam::210987654321:role/nlp-insight-staging-drift",
@@ -149,7 +176,20 @@ export const environments = [
       "systemNodeGroup": "system",
       "mlNodeGroup": "ml",
       "keyAlias": "alias/nlp-insight-staging",
-      "clusterLogGroup": "/aws/eks/nlp-insight-staging/cluster"
+      "clusterLogGroup": "/aws/eks/nlp-insight-staging/cluster",
+      "deployRoleName": "nlp-insight-staging-deploy",
+      "deployRoleArn": "arn:aws:iam::210987654321:role/nlp-insight-staging-deploy",
+      "clusterAutoscaler": {
+        "roleName": "nlp-insight-staging-autoscaler",
+        "namespace": "kube-system",
+        "serviceAccount": "cluster-autoscaler"
+      },
+      "githubOidcProvider": "create",
+      "eksEndpoint": "public",
+      "eksPublicAccessCidrs": [
+        "0.0.0.0/0"
+      ],
+      "githubOidcProviderArn": "arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com"
     }
   },
   {
@@ -160,8 +200,13 @@ export const environments = [
     "maxReplicas": 6,
     "cpuTarget": 60,
     "nodePool": {
-      "min": 1,
+      "min": 2,
       "max": 5
+    },
+    "githubEnvironment": "aws-prod",
+    "githubOidcSubject": "repo:acme-ml/nlp-insight:environment:aws-prod",
+    "deploy": {
+      "runsOn": "ubuntu-24.04"
     },
     "modelUri": "s3://nlp-insight-prod-models-210987654321/models/nlp-insight/1.0.0/model.onnx",
     "predictionLogUri": "s3://nlp-insight-prod-models-210987654321/prediction-logs/",
@@ -180,7 +225,6 @@ export const environments = [
       "stateBucket": "nlp-insight-tfstate-210987654321",
       "stateKey": "nlp-insight/prod/terraform.tfstate",
       "bootstrapStateKey": "nlp-insight/bootstrap/terraform.tfstate",
-      "lockTable": "nlp-insight-tfstate-lock",
       "irsaSubject": "system:serviceaccount:nlp-insight-prod:nlp-insight",
       "driftRoleName": "nlp-insight-prod-drift",
       "driftRoleArn": "arn:aws:iam::210987654321:role/nlp-insight-prod-drift",
@@ -192,7 +236,20 @@ export const environments = [
       "systemNodeGroup": "system",
       "mlNodeGroup": "ml",
       "keyAlias": "alias/nlp-insight-prod",
-      "clusterLogGroup": "/aws/eks/nlp-insight-prod/cluster"
+      "clusterLogGroup": "/aws/eks/nlp-insight-prod/cluster",
+      "deployRoleName": "nlp-insight-prod-deploy",
+      "deployRoleArn": "arn:aws:iam::210987654321:role/nlp-insight-prod-deploy",
+      "clusterAutoscaler": {
+        "roleName": "nlp-insight-prod-autoscaler",
+        "namespace": "kube-system",
+        "serviceAccount": "cluster-autoscaler"
+      },
+      "githubOidcProvider": "create",
+      "eksEndpoint": "public",
+      "eksPublicAccessCidrs": [
+        "0.0.0.0/0"
+      ],
+      "githubOidcProviderArn": "arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com"
     }
   }
 ] as const;

@@ -23,6 +23,8 @@ export const metricNames = {
   validationErrors: 'mlservice_validation_errors_total',
   predictionLogFailures: 'mlservice_prediction_log_failures_total',
   workerRestarts: 'mlservice_worker_restarts_total',
+  poolRestores: 'mlservice_pool_restores_total',
+  workersReady: 'mlservice_workers_ready',
   explainDuration: 'mlservice_explain_duration_seconds',
   modelInfo: 'mlservice_model_info',
   driftPsi: 'mlservice_drift_psi',
@@ -117,12 +119,24 @@ export function createMetrics(contract: ModelContract, sha256: string) {
   });
   const predictionLogFailures = new client.Counter({
     name: metricNames.predictionLogFailures,
-    help: 'Prediction log writes that failed or were dropped (the predictions themselves succeeded).',
+    help: 'Prediction log lines lost: dropped from a full buffer or in a failed write (the predictions themselves succeeded).',
     registers,
   });
   const workerRestarts = new client.Counter({
     name: metricNames.workerRestarts,
     help: 'Inference workers that died and were replaced.',
+    registers,
+  });
+  const poolRestores = new client.Counter({
+    name: metricNames.poolRestores,
+    help: 'Launches of a fresh set of workers after a replacement worker could not load the model, by pool and outcome.',
+    labelNames: ['pool', 'outcome'] as const,
+    registers,
+  });
+  const workersReady = new client.Gauge({
+    name: metricNames.workersReady,
+    help: 'Inference workers that are warm and take tasks, by pool.',
+    labelNames: ['pool'] as const,
     registers,
   });
   const explainDuration = new client.Histogram({
@@ -166,6 +180,8 @@ export function createMetrics(contract: ModelContract, sha256: string) {
     validationErrors,
     predictionLogFailures,
     workerRestarts,
+    poolRestores,
+    workersReady,
     explainDuration,
     modelInfo,
     driftPsi,

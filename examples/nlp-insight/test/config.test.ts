@@ -65,10 +65,16 @@ describe('loadConfig', () => {
       maxBatchRows: 1000,
       // Tensor models take images as JSON numbers: a larger default.
       bodyLimitBytes: contract.kind === 'tensors' ? 64 * 1024 * 1024 : 1048576,
+      maxConnections: 1024,
       maxDynamicDim: 262144,
       maxTensorElements: 8388608,
       predictionLogPath: '/tmp/predictions.jsonl',
+      predictionLogBufferBytes: 16777216,
       shutdownTimeoutMs: 20000,
+      poolRestoreAttempts: 5,
+      poolRestoreBackoffMs: 1000,
+      explainMaxWork: 500000,
+      explainMaxHeapMb: 256,
       logLevel: 'info',
     });
     expect(loadConfig({ WORKERS: '4' }).maxQueue).toBe(512);

@@ -2,7 +2,7 @@
  * Route helpers: zod validation inside Fastify's schema slot, shared error documentation.
  */
 import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
-import type { ServiceContext } from '../service.js';
+import type { ServiceContext } from '../context.js';
 import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { errorSchema, issuesOf, toJsonSchema } from '../model/schemas.js';
@@ -43,5 +43,27 @@ export function errorResponses(...codes: number[]): Record<number, unknown> {
 export function admit(ctx: ServiceContext) {
   return (_request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
     done(ctx.admission());
+  };
+}
+
+/**
+ * `preValidation` hook of `/predict/batch`: refuses more than `maxRows` records before a single
+ * one is validated, so an oversized batch costs its JSON parse and nothing more.
+ */
+export function rowLimit(maxRows: number) {
+  return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    const instances = (request.body as { instances?: unknown } | null)?.instances;
+    if (Array.isArray(instances) && instances.length > maxRows) {
+      done(
+        new ValidationError([
+          {
+            field: 'instances',
+            message: `must hold at most ${maxRows} records (MAX_BATCH_ROWS), got ${instances.length}: split the batch`,
+          },
+        ]),
+      );
+      return;
+    }
+    done();
   };
 }

@@ -1,19 +1,29 @@
 /**
- * `GET /healthz` (liveness), `GET /readyz` (readiness: every worker warmed, not draining) and
- * `GET /metrics` (Prometheus).
+ * `GET /healthz` (liveness: fails once the inference pool cannot be restored, so the pod is
+ * replaced), `GET /readyz` (readiness: a warm prediction worker, not draining) and `GET /metrics`
+ * (Prometheus).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { ServiceContext } from '../service.js';
+import type { ServiceContext } from '../context.js';
 
 export function healthRoutes(ctx: ServiceContext): FastifyPluginAsync {
   return async (app) => {
     const { metrics } = ctx;
     app.get(
       '/healthz',
-      { schema: { tags: ['ops'], summary: 'Liveness: 200 while the process runs' } },
-      async () => ({
-        status: 'ok',
-      }),
+      {
+        schema: {
+          tags: ['ops'],
+          summary:
+            'Liveness: 200 while the service can serve, 503 once its workers cannot be restored',
+        },
+      },
+      async (_request, reply) => {
+        const health = ctx.health();
+        if (health.live) return { status: 'ok' };
+        reply.code(503);
+        return { status: 'failed', reason: health.reason };
+      },
     );
     app.get(
       '/readyz',
@@ -21,13 +31,14 @@ export function healthRoutes(ctx: ServiceContext): FastifyPluginAsync {
         schema: {
           tags: ['ops'],
           summary:
-            'Readiness: 200 once every inference worker is warm, 503 before and after SIGTERM',
+            'Readiness: 200 while a warmed inference worker serves, 503 before, without one and after SIGTERM',
         },
       },
       async (_request, reply) => {
-        if (ctx.state.started && !ctx.state.draining) return { status: 'ready' };
+        const health = ctx.health();
+        if (health.ready) return { status: 'ready', workers: health.workers };
         reply.code(503);
-        return { status: 'not ready', reason: ctx.state.draining ? 'shutting down' : 'warming up' };
+        return { status: 'not ready', reason: health.reason, workers: health.workers };
       },
     );
     app.get(
@@ -36,6 +47,7 @@ export function healthRoutes(ctx: ServiceContext): FastifyPluginAsync {
       async (_request, reply) => {
         metrics.inflight.set(Math.max(0, ctx.inflight() - 1));
         metrics.queueDepth.set(ctx.queueDepth());
+        metrics.workersReady.set({ pool: 'predict' }, ctx.health().workers.warm);
         if (ctx.drift) {
           for (const f of ctx.drift.report().features) {
             if (f.psi !== null) metrics.driftPsi.set({ feature: f.name }, f.psi);

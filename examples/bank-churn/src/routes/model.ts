@@ -3,7 +3,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { HttpError } from '../errors.js';
-import type { ServiceContext } from '../service.js';
+import type { ServiceContext } from '../context.js';
 import { errorResponses } from './common.js';
 
 export function modelRoutes(ctx: ServiceContext): FastifyPluginAsync {
@@ -77,7 +77,7 @@ export function modelRoutes(ctx: ServiceContext): FastifyPluginAsync {
             501,
             `drift monitoring is unavailable: the model ships no drift baseline${
               contract.artifacts.driftBaseline
-                ? ` (${contract.artifacts.driftBaseline} is missing from ${model.dir})`
+                ? ` (${contract.artifacts.driftBaseline} is missing beside the model)`
                 : ' (add drift_baseline.json beside the model)'
             }`,
           );

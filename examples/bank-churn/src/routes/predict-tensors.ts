@@ -14,7 +14,7 @@ import {
   v2DatatypeOf,
 } from '../inference/tensor-request.js';
 import { toJsonSchema } from '../model/schemas.js';
-import type { ServiceContext } from '../service.js';
+import type { ServiceContext } from '../context.js';
 import { admit, errorResponses, zodValidator } from './common.js';
 import { outputTensorsOf } from './v2.js';
 

@@ -12,8 +12,8 @@ import {
   recordSchema,
   toJsonSchema,
 } from '../model/schemas.js';
-import type { ServiceContext } from '../service.js';
-import { admit, errorResponses, zodValidator } from './common.js';
+import type { ServiceContext } from '../context.js';
+import { admit, errorResponses, rowLimit, zodValidator } from './common.js';
 import { tensorPredictRoutes } from './predict-tensors.js';
 
 export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
@@ -84,6 +84,7 @@ export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
         },
         validatorCompiler: zodValidator(batch),
         onRequest: admit(ctx),
+        preValidation: rowLimit(config.maxBatchRows),
       },
       async (request) => {
         const rows = (request.body as { instances: Row[] }).instances;

@@ -22,6 +22,7 @@ import { dashboard } from './dashboard.js';
 import { alertGroups } from './alerts.js';
 import { k8sNames } from './names.js';
 import { addAdmissionPolicies } from './policies.js';
+import { deployAccess } from './deploy-access.js';
 import {
   configMaps,
   driftContainerName,
@@ -89,12 +90,21 @@ function cidrPeers(cidrs: readonly Cidr[]): INetworkPolicyPeer[] {
   }));
 }
 
-/** DNS, the object store on 443 and, on GKE, the metadata server that hands out the identity's token. */
+/**
+ * DNS, the object store on 443, and where the identity's token comes from: STS on EKS (IRSA), the
+ * metadata server on GKE.
+ */
 function egressRules(env: K8sEnvironment): INetworkPolicyEgressRule[] {
   const rules: INetworkPolicyEgressRule[] = [
     dnsEgress,
     { to: cidrPeers(env.network.objectStoreEgress), ports: [{ protocol: 'TCP', port: 443 }] },
   ];
+  if (env.network.tokenServiceEgress.length > 0) {
+    rules.push({
+      to: cidrPeers(env.network.tokenServiceEgress),
+      ports: [{ protocol: 'TCP', port: 443 }],
+    });
+  }
   if (env.cloud === 'gcp') {
     rules.push(
       { to: [{ ipBlock: { cidr: '169.254.169.254/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
@@ -110,6 +120,12 @@ function egressRules(env: K8sEnvironment): INetworkPolicyEgressRule[] {
 const byName = (ns: string): INetworkPolicyPeer => ({
   namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
 });
+
+/** Who may call the service: the ingress controller's namespaces and the load balancer's addresses. */
+const ingressPeers = (env: K8sEnvironment): INetworkPolicyPeer[] => [
+  ...env.network.ingressNamespaces.map(byName),
+  ...cidrPeers(env.network.ingressCidrs),
+];
 
 export class ServiceChart extends Chart {
   constructor(scope: Construct, id: string, env: K8sEnvironment) {
@@ -201,13 +217,15 @@ export class ServiceChart extends Chart {
             },
             spec: {
               ...inferencePodSpec(env),
-              topologySpreadConstraints: [
-                'topology.kubernetes.io/zone',
-                'kubernetes.io/hostname',
-              ].map((topologyKey) => ({
+              topologySpreadConstraints: (
+                [
+                  ['topology.kubernetes.io/zone', env.scheduling.spread.zone],
+                  ['kubernetes.io/hostname', env.scheduling.spread.node],
+                ] as const
+              ).map(([topologyKey, whenUnsatisfiable]) => ({
                 maxSkew: 1,
                 topologyKey,
-                whenUnsatisfiable: env.scheduling.whenUnsatisfiable,
+                whenUnsatisfiable,
                 labelSelector: { matchLabels: selector },
                 matchLabelKeys: ['pod-template-hash'],
               })),
@@ -298,13 +316,10 @@ export class ServiceChart extends Chart {
           podSelector: { matchLabels: selector },
           policyTypes: ['Ingress', 'Egress'],
           ingress: [
-            {
-              from: [
-                ...env.network.ingressNamespaces.map(byName),
-                ...cidrPeers(env.network.ingressCidrs),
-              ],
-              ports: [{ protocol: 'TCP', port: 'http' }],
-            },
+            // An empty `from` would admit everyone: no callers configured, no rule.
+            ...(ingressPeers(env).length > 0
+              ? [{ from: ingressPeers(env), ports: [{ protocol: 'TCP' as const, port: 'http' }] }]
+              : []),
             {
               from: [byName(env.network.prometheusNamespace)],
               ports: [{ protocol: 'TCP', port: 'http' }],
@@ -445,6 +460,10 @@ export class ServiceChart extends Chart {
         }),
       );
     }
+
+    // What the stage's deploy identity may do in the namespace (GKE; EKS grants it by access entry).
+    for (const object of deployAccess(env))
+      add(this, `deploy-${object.kind.toLowerCase()}`, object);
 
     // The policy catalogue (policies/kubernetes), bound to this namespace: Deny in prod, Warn elsewhere.
     addAdmissionPolicies(this, env, ns);

@@ -36,6 +36,8 @@ export interface PlanEnvironment {
     readonly driftWorkloadIdentityMember: string;
     readonly image: string;
     readonly modelBucket: string;
+    /** The stage's deploy identity (GitHub Actions), bound to the deploy Role in the namespace. */
+    readonly deployServiceAccountEmail: string;
   };
   readonly aws?: {
     readonly namespace: string;
@@ -102,11 +104,22 @@ export interface EnvironmentSettings {
   };
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly network: {
-    /** Namespaces whose pods may call the service (the ingress controller's). */
+    /**
+     * Namespaces whose pods may call the service (the ingress controller's). GKE: none, its
+     * Ingress is Google's load balancer, outside the cluster (see `ingressCidrs`). EKS:
+     * `ingress-nginx`; with the AWS Load Balancer Controller in IP mode, list the VPC's public
+     * subnets in `ingressCidrs` instead.
+     */
     readonly ingressNamespaces: readonly string[];
-    /** Extra ingress sources by address (e.g. Google front ends for container-native LB). */
+    /**
+     * Ingress sources by address. GKE: the Google front ends and health checkers that reach pods
+     * through container-native load balancing (`35.191.0.0/16`, `130.211.0.0/22`).
+     */
     readonly ingressCidrs: readonly Cidr[];
-    /** Namespace of the Prometheus that scrapes `/metrics`. */
+    /**
+     * Namespace of the Prometheus that scrapes `/metrics`: GKE's Managed Service for Prometheus
+     * collects from `gmp-system`; on EKS, kube-prometheus-stack's usual `monitoring`.
+     */
     readonly prometheusNamespace: string;
     /**
      * Where the object store answers on 443. NetworkPolicy cannot name a host, so the default is
@@ -114,11 +127,26 @@ export interface EnvironmentSettings {
      * Google Access `199.36.153.8/30`, an S3 prefix list's ranges).
      */
     readonly objectStoreEgress: readonly Cidr[];
+    /**
+     * EKS: where STS answers on 443 (`sts.<region>.amazonaws.com`, public addresses unless the VPC
+     * has an STS interface endpoint). IRSA exchanges the pod's token there before any S3 call, so
+     * it is its own rule: narrowing `objectStoreEgress` to S3's ranges must not cut it. GKE hands
+     * out tokens through the node's metadata server instead (always allowed).
+     */
+    readonly tokenServiceEgress: readonly Cidr[];
   };
   readonly scheduling: {
     readonly nodeSelector: Readonly<Record<string, string>>;
     readonly tolerations: readonly Toleration[];
-    readonly whenUnsatisfiable: 'ScheduleAnyway' | 'DoNotSchedule';
+    /**
+     * How strictly replicas spread over zones and nodes (topology spread, skew 1). Prod refuses to
+     * put two replicas on one node (DoNotSchedule): a node loss never takes every replica; zones
+     * stay best effort, as a zone may lack capacity.
+     */
+    readonly spread: {
+      readonly zone: 'ScheduleAnyway' | 'DoNotSchedule';
+      readonly node: 'ScheduleAnyway' | 'DoNotSchedule';
+    };
   };
   readonly storage: {
     readonly modelSizeLimit: string;
@@ -221,10 +249,20 @@ export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
     shutdown: { preStopSeconds: 5, drainSeconds: 20, marginSeconds: 10 },
     logLevel: plan.stage === 'dev' ? 'debug' : 'info',
     network: {
-      ingressNamespaces: ['ingress-nginx'],
-      ingressCidrs: [],
-      prometheusNamespace: 'monitoring',
+      ...(plan.cloud === 'gcp'
+        ? {
+            ingressNamespaces: [],
+            ingressCidrs: googleFrontEnds.map((cidr) => ({ cidr })),
+            prometheusNamespace: 'gmp-system',
+          }
+        : {
+            ingressNamespaces: ['ingress-nginx'],
+            ingressCidrs: [],
+            prometheusNamespace: 'monitoring',
+          }),
       objectStoreEgress: [{ cidr: '0.0.0.0/0', except: privateRanges }],
+      tokenServiceEgress:
+        plan.cloud === 'aws' ? [{ cidr: '0.0.0.0/0', except: privateRanges }] : [],
     },
     scheduling: {
       nodeSelector: {
@@ -235,7 +273,7 @@ export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
       tolerations: [
         { key: mlNodePool.key, operator: 'Equal', value: mlNodePool.value, effect: 'NoSchedule' },
       ],
-      whenUnsatisfiable: 'ScheduleAnyway',
+      spread: { zone: 'ScheduleAnyway', node: prod ? 'DoNotSchedule' : 'ScheduleAnyway' },
     },
     storage: { modelSizeLimit: '2Gi', tmpSizeLimit: '1Gi' },
     initContainer: {
@@ -303,6 +341,9 @@ export const modelArtifacts: readonly string[] = (() => {
 export const driftBaselineFile: string | undefined = (
   model.artifacts as Readonly<Record<string, string | undefined>>
 ).driftBaseline;
+
+/** Google front ends and health checkers: the sources of container-native load balancing. */
+export const googleFrontEnds: readonly string[] = ['35.191.0.0/16', '130.211.0.0/22'];
 
 /** RFC 1918, carrier-grade NAT and link-local (cloud metadata) ranges: never "the object store". */
 export const privateRanges: readonly string[] = [
@@ -384,6 +425,11 @@ export function checkEnvironment(env: K8sEnvironment): string[] {
   }
   if (env.stage === 'prod' && env.podSecurity.enforce !== 'restricted') {
     p.push('prod must enforce the restricted Pod Security Standard');
+  }
+  if (env.stage === 'prod' && env.scheduling.spread.node !== 'DoNotSchedule') {
+    p.push(
+      'prod must never schedule two replicas on one node (scheduling.spread.node DoNotSchedule)',
+    );
   }
   if (env.stage === 'prod' && !env.images.requireDigest) {
     p.push('prod must require image digests');

@@ -12,6 +12,8 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/Horizo
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -44,6 +46,8 @@ for (const m of [
   PodDisruptionBudget,
   NetworkPolicy,
   CronJob,
+  Role,
+  RoleBinding,
   ValidatingAdmissionPolicy,
   ValidatingAdmissionPolicyBinding,
   ServiceMonitor,

@@ -195,9 +195,11 @@ export class Batcher<T> {
       }
       const jobs: Job<T>[] = [];
       let rows = 0;
+      const now = performance.now();
       while (this.depth > 0) {
         const next = this.queue[this.head]!;
-        if (next.settled) {
+        // A busy event loop runs the sweep late: a job past its queue time is refused here too.
+        if (next.settled || this.expire(next, now)) {
           this.shift();
           continue;
         }
@@ -269,6 +271,23 @@ export class Batcher<T> {
     );
   }
 
+  /** Refuses a queued job past its deadline (504) or its queue time (503); true when it did. */
+  private expire(job: Job<T>, now: number): boolean {
+    if (now >= job.deadline) {
+      job.settled = true;
+      this.metrics.timeouts.inc();
+      job.reject(new DeadlineError(this.options.requestTimeoutMs));
+      return true;
+    }
+    if (now - job.enqueuedAt >= this.options.queueTimeoutMs) {
+      job.settled = true;
+      this.metrics.shed.inc({ reason: 'queue_timeout' });
+      job.reject(new ShedError('queue_timeout'));
+      return true;
+    }
+    return false;
+  }
+
   private sweep(): void {
     const now = performance.now();
     while (this.depth > 0) {
@@ -277,19 +296,8 @@ export class Batcher<T> {
         this.shift();
         continue;
       }
-      if (now >= job.deadline) {
-        this.shift();
-        job.settled = true;
-        this.metrics.timeouts.inc();
-        job.reject(new DeadlineError(this.options.requestTimeoutMs));
-      } else if (now - job.enqueuedAt >= this.options.queueTimeoutMs) {
-        this.shift();
-        job.settled = true;
-        this.metrics.shed.inc({ reason: 'queue_timeout' });
-        job.reject(new ShedError('queue_timeout'));
-      } else {
-        break;
-      }
+      if (!this.expire(job, now)) break;
+      this.shift();
     }
     for (const jobs of this.running) {
       for (const job of jobs) {

@@ -16,7 +16,7 @@ export const chaosWorkerFile = fileURLToPath(new URL('./chaos-worker.mjs', impor
 
 /** Controls the chaos worker from the test. */
 export class Chaos {
-  readonly buffer = new SharedArrayBuffer(8);
+  readonly buffer = new SharedArrayBuffer(16);
   private readonly gate = new Int32Array(this.buffer);
 
   get workerData(): Record<string, unknown> {
@@ -36,6 +36,15 @@ export class Chaos {
   crash(): void {
     Atomics.store(this.gate, 0, 2);
     Atomics.notify(this.gate, 0);
+  }
+
+  /** Workers starting from now on fail to load the model (until `allowLoads`). */
+  failLoads(): void {
+    Atomics.store(this.gate, 2, 1);
+  }
+
+  allowLoads(): void {
+    Atomics.store(this.gate, 2, 0);
   }
 
   get held(): number {

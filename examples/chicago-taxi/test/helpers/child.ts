@@ -31,10 +31,14 @@ function launch(
   return { child, output: () => text, exited };
 }
 
-/** Starts the server and resolves once it logs that every worker is warm (bounded by `timeoutMs`). */
+/**
+ * Starts the server and resolves once it logs that every worker is warm (bounded by `timeoutMs`),
+ * or, with `until: 'listening'`, once it listens (the workers are still loading the model).
+ */
 export async function startServer(
   env: Record<string, string> = {},
   timeoutMs = 30_000,
+  until: 'ready' | 'listening' = 'ready',
 ): Promise<RunningServer> {
   const { child, output, exited } = launch(builtServer, env);
   const address = await new Promise<string>((resolve, reject) => {
@@ -53,7 +57,7 @@ export async function startServer(
         try {
           const entry = JSON.parse(line) as { msg?: string; address?: string };
           if (entry.address) listening = entry.address;
-          if (entry.msg?.startsWith('ready') && listening) {
+          if (listening && (until === 'listening' || entry.msg?.startsWith('ready'))) {
             clearTimeout(timer);
             resolve(listening);
           }

@@ -27,7 +27,7 @@ export interface TestService {
 export async function startService(
   env: Record<string, string> = {},
   options: Omit<ServiceOptions, 'config' | 'logger'> = {},
-  { start = true }: { start?: boolean } = {},
+  { start = true, logger }: { start?: boolean; logger?: ServiceOptions['logger'] } = {},
 ): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), 'mlservice-test-'));
   const logPath = join(dir, 'predictions.jsonl');
@@ -42,7 +42,11 @@ export async function startService(
     },
     projectRoot,
   );
-  const service = await createService({ config, logger: pino({ level: 'silent' }), ...options });
+  const service = await createService({
+    config,
+    logger: logger ?? pino({ level: 'silent' }),
+    ...options,
+  });
   if (start) await service.start();
   return {
     service,

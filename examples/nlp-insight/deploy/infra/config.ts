@@ -24,8 +24,9 @@ export interface StageConfig {
   /** Days control plane logs are kept (EKS; GKE keeps them in Cloud Logging's `_Default` bucket). */
   readonly logRetentionDays: number;
   /**
-   * CIDRs allowed to reach the public control plane endpoint (CI runners, admins). Empty: GKE is
-   * reachable through its IAM-authenticated DNS endpoint only; EKS is private (VPN or bastion).
+   * GKE: CIDRs allowed to reach the control plane's IP endpoint (admins on known networks). Empty:
+   * GKE is reachable through its IAM-authenticated DNS endpoint only. EKS's endpoint follows the
+   * answers `eksEndpoint` and `eksPublicAccessCidrs` (deploy/plan.ts).
    */
   readonly controlPlaneCidrs: readonly string[];
   /** Boot disk of every node, GB. */

@@ -10,12 +10,14 @@
  * together, then run `npm test`:
  *
  *   crane digest docker.io/google/cloud-sdk:<version>-slim
- *   docker buildx imagetools inspect docker.io/amazon/aws-cli:<version>   # "Digest:" line
+ *   crane digest public.ecr.aws/aws-cli/aws-cli:<version>
  *   crane digest docker.io/timberio/vector:<version>-distroless-static
  *
- * Clusters that cannot reach Docker Hub (private GKE nodes without Cloud NAT, EKS without a NAT
- * gateway) should mirror these into Artifact Registry / ECR and set `initContainer.image` and
- * `logShipper.image` for the environment in `config.ts` to the mirror, keeping the same digest.
+ * EKS pulls what AWS publishes from ECR Public (`public.ecr.aws`), never anonymously from Docker
+ * Hub, whose anonymous pulls are rate-limited per NAT address. Vector has no ECR Public
+ * repository: where Docker Hub is unwanted or unreachable (EKS, nodes without NAT), mirror it into
+ * ECR / Artifact Registry (a pull-through cache rule, or `crane copy`) and set `logShipper.image`
+ * (and `initContainer.image`) for the environment in `config.ts` to the mirror, same digest.
  */
 
 export interface PinnedImage {
@@ -33,9 +35,9 @@ export const gcloudImage: PinnedImage = {
   digest: 'sha256:7c2dbc4eeba1e500b788be19cae33599cefe3294949a62c034bd1c2002329f69',
 };
 
-/** AWS CLI v2 (`aws s3`, `sha256sum`, `/bin/sh`). */
+/** AWS CLI v2 (`aws s3`, `sha256sum`, `/bin/sh`), from ECR Public: the same image AWS puts on Docker Hub. */
 export const awsCliImage: PinnedImage = {
-  repository: 'docker.io/amazon/aws-cli',
+  repository: 'public.ecr.aws/aws-cli/aws-cli',
   tag: '2.37.8',
   digest: 'sha256:420ab345e847291b541b45d989535f55bcff957c27fa1100fae4aa233e86398c',
 };

@@ -78,7 +78,7 @@ export function describeEnvironment(plan, id) {
       deployRoleArn: env.aws?.deployRoleArn,
     }),
     // Where the deploy job runs: GitHub-hosted, or self-hosted runners inside a private network.
-    runsOn: JSON.stringify(plan.deploy?.runsOn ?? 'ubuntu-24.04'),
+    runsOn: JSON.stringify(env.deploy?.runsOn ?? 'ubuntu-24.04'),
   };
 }
 

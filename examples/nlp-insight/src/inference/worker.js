@@ -44,14 +44,14 @@ import {
  * @typedef {{ dims: number[], data: Float32Array | Float64Array | Int32Array | string[] | number[] }} OutputData
  * @typedef {{ op: 'run', batch: import('./tensors.js').PackedBatch }} RunTask
  * @typedef {{ op: 'tensors', tensors: PackedInput[] }} TensorTask
- * @typedef {{ op: 'explain', row: Row, samples: number, seed: number }} ExplainTask
+ * @typedef {{ op: 'explain', row: Row, samples: number, seed: number, chunkRows?: number }} ExplainTask
  */
 
 const config = /** @type {WorkerConfig} */ (workerData);
 
 /** @param {string} message */
 function fatal(message) {
-  parentPort?.postMessage({ type: 'mlservice:fatal', message });
+  parentPort?.postMessage({ type: 'mlservice:fatal', message, threadId });
   return new Error(message);
 }
 
@@ -63,7 +63,8 @@ try {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-    enableCpuMemArena: true,
+    // The explanation worker gives memory back after each explanation instead of keeping its peak.
+    enableCpuMemArena: config.role !== 'explain',
     logSeverityLevel: 3,
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   });
@@ -254,7 +255,7 @@ async function explain(task) {
     }
   }
   const values = new Float64Array(rows.length);
-  const chunk = 4096;
+  const chunk = task.chunkRows ?? 4096;
   for (let offset = 0; offset < rows.length; offset += chunk) {
     const part = rows.slice(offset, offset + chunk);
     const out = await runPacked(packRows(part, config.inputs, config.features), [cfg.output]);

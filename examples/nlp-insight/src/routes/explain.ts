@@ -5,14 +5,17 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { HttpError } from '../errors.js';
+import { HttpError, ValidationError } from '../errors.js';
+import { explainCost, maxSamples } from '../inference/explain-budget.js';
 import { type Row, recordSchema, toJsonSchema } from '../model/schemas.js';
-import type { ServiceContext } from '../service.js';
+import type { ServiceContext } from '../context.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorResponses, zodValidator } from './common.js';
 
 export function explainRoutes(ctx: ServiceContext): FastifyPluginAsync {
   return async (app) => {
     const { contract, model, config } = ctx;
+
     const record = recordSchema(contract);
     const query = z.strictObject({
       samples: z
@@ -47,6 +50,17 @@ export function explainRoutes(ctx: ServiceContext): FastifyPluginAsync {
         },
         validatorCompiler: ({ httpPart }) =>
           zodValidator(httpPart === 'querystring' ? query : record)({} as never),
+        // Before the body is read: a busy explanation worker or a bad `samples` cost nothing.
+        onRequest: (request: FastifyRequest, _reply: FastifyReply, done) => {
+          const parsed = query.safeParse(request.query);
+          if (!parsed.success) {
+            const issue = parsed.error.issues[0]!;
+            const field = issue.path.length > 0 ? String(issue.path[0]) : 'query';
+            done(new ValidationError([{ field, message: issue.message }]));
+            return;
+          }
+          done(ctx.explainAdmission());
+        },
       },
       async (request) => {
         if (!ctx.explainAvailable) {
@@ -54,15 +68,25 @@ export function explainRoutes(ctx: ServiceContext): FastifyPluginAsync {
             501,
             `explanations are unavailable: the model ships no background sample${
               contract.artifacts.background
-                ? ` (${contract.artifacts.background} is missing from ${model.dir})`
+                ? ` (${contract.artifacts.background} is missing beside the model)`
                 : ' (add background.json beside the model)'
             }`,
           );
         }
         const row = request.body as Row;
         const samples = (request.query as { samples?: number }).samples ?? config.explainSamples;
+        const cost = explainCost(contract, row, samples);
+        if (cost.work > config.explainMaxWork) {
+          const most = maxSamples(contract, cost, config.explainMaxWork);
+          throw new ValidationError([
+            {
+              field: 'samples',
+              message: `${samples} samples x ${contract.features.length + 1} evaluations x ${cost.tokens} tokens = ${cost.work} exceeds EXPLAIN_MAX_WORK (${config.explainMaxWork}): ${most >= 2 ? `ask for at most ${most} samples` : 'shorten the text'}`,
+            },
+          ]);
+        }
         const started = performance.now();
-        const result = await ctx.explain(row, samples);
+        const result = await ctx.explain(row, samples, cost.chunkRows);
         const contributions = contract.features
           .map((f, i) => ({
             feature: f.name,

@@ -32,11 +32,12 @@ import {
   splitBinaryBody,
   wantsBinaryOutputs,
 } from '../inference/v2-binary.js';
+import { datatypeIssue } from '../inference/datatype-range.js';
 import { servingInputs } from '../model/serving.js';
 import type { ModelContract, TensorInfo } from '../model/contract-types.js';
 import { type Row, issuesOf, recordSchema, toJsonSchema } from '../model/schemas.js';
 import { serviceInfo } from '../service-info.js';
-import type { ServiceContext } from '../service.js';
+import type { ServiceContext } from '../context.js';
 import { admit, errorResponses, zodValidator } from './common.js';
 
 export const v2Datatypes = [
@@ -205,6 +206,11 @@ export function parseInfer(
         field,
         message: `datatype must be ${isString ? 'BYTES' : 'a numeric datatype (FP32, FP64, INT64, ...)'}, got ${t.datatype}`,
       });
+      continue;
+    }
+    const outOfRange = datatypeIssue(t.datatype, values);
+    if (outOfRange) {
+      issues.push({ field: `${field}[${outOfRange.index}]`, message: outOfRange.message });
       continue;
     }
     const n = t.shape[0]!;
@@ -397,7 +403,7 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
         );
       }
     };
-    const ready = () => ctx.state.started && !ctx.state.draining;
+    const ready = () => ctx.health().ready;
 
     app.get('/v2', { schema: { tags: ['v2'], summary: 'Server metadata' } }, async () => ({
       name: serviceInfo.name,
@@ -406,8 +412,17 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
     }));
     app.get(
       '/v2/health/live',
-      { schema: { tags: ['v2'], summary: 'Server liveness' } },
-      async () => ({ live: true }),
+      {
+        schema: {
+          tags: ['v2'],
+          summary: 'Server liveness (503 once the workers cannot be restored)',
+        },
+      },
+      async (_request, reply) => {
+        const { live } = ctx.health();
+        if (!live) reply.code(503);
+        return { live };
+      },
     );
     app.get(
       '/v2/health/ready',

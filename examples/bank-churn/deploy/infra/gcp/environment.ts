@@ -30,6 +30,7 @@ import type { Construct } from 'constructs';
 import { runtime, service } from '../../plan.js';
 import { gcpMachineType, mlMachineSize, podsPerNode, servicePod, stageConfig } from '../config.js';
 import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
+import { requireTerraform } from '../lib/terraform.js';
 import { modelLocation, overlap, predictionLogLocation } from '../lib/model-path.js';
 import { type GcpEnvironment, workloadPool } from './environments.js';
 
@@ -44,6 +45,31 @@ export const objectPrefixCondition = (bucket: string, prefix: string): string =>
 export const listPrefixCondition = (prefix: string): string =>
   `resource.type == "storage.googleapis.com/Bucket" && ` +
   `api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("${prefix}")`;
+
+/** The deploy identity's grants on the model bucket: create and get under the model's path only. */
+function addModelUploadGrants(
+  scope: Construct,
+  bucket: StorageBucket,
+  email: string,
+  prefix: string,
+  condition: string,
+): void {
+  for (const [id, role] of [
+    ['model-upload', 'roles/storage.objectCreator'],
+    ['model-upload-check', 'roles/storage.objectViewer'],
+  ] as const) {
+    new StorageBucketIamMember(scope, id, {
+      bucket: bucket.name,
+      role,
+      member: `serviceAccount:${email}`,
+      condition: {
+        title: `${id}-model-path-only`,
+        description: `Objects under ${prefix} only`,
+        expression: condition,
+      },
+    });
+  }
+}
 
 export class GcpEnvironmentStack extends TerraformStack {
   constructor(scope: Construct, id: string, env: GcpEnvironment) {
@@ -73,6 +99,7 @@ export class GcpEnvironmentStack extends TerraformStack {
       'default_labels',
       labels,
     );
+    requireTerraform(this);
     new GcsBackend(this, { bucket: g.stateBucket, prefix: g.statePrefix });
     labelEveryResource(this, labels, labelFields.gcp);
 
@@ -152,9 +179,15 @@ export class GcpEnvironmentStack extends TerraformStack {
           action: { type: 'Delete' },
           condition: { daysSinceNoncurrentTime: cfg.noncurrentVersionDays },
         },
+        // Prediction logs live predictionLogDays in all: the live object is deleted at that age,
+        // and the noncurrent version that deletion leaves behind goes a day later.
         {
           action: { type: 'Delete' },
           condition: { age: cfg.predictionLogDays, matchesPrefix: [logs.prefix] },
+        },
+        {
+          action: { type: 'Delete' },
+          condition: { daysSinceNoncurrentTime: 1, matchesPrefix: [logs.prefix] },
         },
       ],
       forceDestroy: false,
@@ -192,6 +225,16 @@ export class GcpEnvironmentStack extends TerraformStack {
       },
       dependsOn: [identity],
     });
+
+    // The stage's deploy identity (bootstrap stack): uploads new model versions under the model's
+    // path and checks they are there; it cannot replace or delete one, nor read the prediction logs.
+    addModelUploadGrants(
+      this,
+      bucket,
+      g.deployServiceAccountEmail,
+      location.readPrefix,
+      objectPrefixCondition(g.modelBucket, location.readPrefix),
+    );
 
     // The drift job's identity: reads and lists the prediction logs, nothing else (not the model).
     const driftIdentity = new ServiceAccount(this, 'drift-identity', {
@@ -354,5 +397,12 @@ export class GcpEnvironmentStack extends TerraformStack {
     new TerraformOutput(this, 'model_uri', { value: env.modelUri });
     new TerraformOutput(this, 'prediction_log_uri', { value: env.predictionLogUri });
     new TerraformOutput(this, 'image', { value: g.image });
+    new TerraformOutput(this, 'deploy_service_account_email', {
+      value: g.deployServiceAccountEmail,
+    });
+    new TerraformOutput(this, 'github_environment', { value: env.githubEnvironment });
+    new TerraformOutput(this, 'dns_endpoint', {
+      value: cluster.controlPlaneEndpointsConfig.dnsEndpointConfig.endpoint,
+    });
   }
 }

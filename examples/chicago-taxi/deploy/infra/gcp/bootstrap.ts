@@ -1,6 +1,6 @@
 /**
- * What the GCP environments share, applied once before them: the APIs, the Terraform state bucket
- * and the Artifact Registry repository. Its own state sits in the bucket it creates; the first
+ * What the GCP environments share, applied once before them: the APIs, the Terraform state bucket,
+ * the Artifact Registry repository and the deploy identities of GitHub Actions (deploy-identities.ts). Its own state sits in the bucket it creates; the first
  * apply runs with a local backend override (see the README, "Cloud infrastructure").
  */
 import { ArtifactRegistryRepository } from '@cdktf/provider-google/lib/artifact-registry-repository/index.js';
@@ -11,6 +11,8 @@ import { GcsBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { service } from '../../plan.js';
 import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
+import { requireTerraform } from '../lib/terraform.js';
+import { addGcpDeployIdentities } from './deploy-identities.js';
 import { gcpShared, type GcpEnvironment } from './environments.js';
 
 export const gcpApis = [
@@ -21,6 +23,7 @@ export const gcpApis = [
   'containerscanning.googleapis.com',
   'iam.googleapis.com',
   'iamcredentials.googleapis.com',
+  'sts.googleapis.com',
   'storage.googleapis.com',
 ] as const;
 
@@ -35,6 +38,7 @@ export class GcpBootstrapStack extends TerraformStack {
 
     // An override: cdktf would snake_case the label keys of a provider-level map (cost-center -> cost_center).
     new GoogleProvider(this, 'google', { project, region }).addOverride('default_labels', labels);
+    requireTerraform(this);
     new GcsBackend(this, { bucket: stateBucket, prefix: bootstrapStatePrefix });
     labelEveryResource(this, labels, labelFields.gcp);
 
@@ -79,6 +83,8 @@ export class GcpBootstrapStack extends TerraformStack {
       ],
       dependsOn: apis,
     });
+
+    addGcpDeployIdentities(this, envs, registry, apis);
 
     new TerraformOutput(this, 'registry_repository', { value: registry.name });
     new TerraformOutput(this, 'state_bucket', { value: stateBucket });

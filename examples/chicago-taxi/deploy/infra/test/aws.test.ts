@@ -2,7 +2,6 @@
  * The AWS stacks: every resource of issue "cloud stacks" present with its security-relevant
  * properties, checked on the synthesized Terraform JSON with cdktf's matchers.
  */
-import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table/index.js';
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository/index.js';
 import { EksAddon } from '@cdktf/provider-aws/lib/eks-addon/index.js';
 import { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster/index.js';
@@ -24,8 +23,9 @@ import { describe, it } from 'vitest';
 import { service } from '../../plan.js';
 import { stageConfig } from '../config.js';
 import { AwsEnvironmentStack } from '../aws/environment.js';
-import { type AwsEnvironment, awsEnvironments } from '../aws/environments.js';
+import { type AwsEnvironment, awsEnvironments, hasPublicEndpoint } from '../aws/environments.js';
 import { labelFields, resourceLabels } from '../lib/labels.js';
+import { requiredTerraformVersion } from '../lib/terraform.js';
 import { modelLocation, predictionLogLocation } from '../lib/model-path.js';
 import { labelledResources } from './support/labels.js';
 import { expect } from './support/matchers.js';
@@ -48,16 +48,18 @@ describe('aws-bootstrap', () => {
   const { json, tf, stack } = synthStack('aws-bootstrap');
   const first = awsEnvironments[0]!;
 
-  it('keeps its own state in the state bucket it creates, locked by the lock table it creates', () => {
+  it('keeps its own state in the state bucket it creates, locked by a lock file (no DynamoDB table)', () => {
     expect(tf.terraform.backend).toEqual({
       s3: {
         bucket: first.aws.stateBucket,
         key: first.aws.bootstrapStateKey,
         region: first.aws.region,
-        dynamodb_table: first.aws.lockTable,
         encrypt: true,
+        use_lockfile: true,
       },
     });
+    expect((tf.terraform as Block).required_version).toBe(requiredTerraformVersion);
+    expect(resources(tf, 'aws_dynamodb_table')).toEqual({});
     expect(json).toHaveResourceWithProperties(S3Bucket, {
       bucket: first.aws.stateBucket,
       lifecycle: { prevent_destroy: true },
@@ -66,13 +68,6 @@ describe('aws-bootstrap', () => {
       versioning_configuration: { status: 'Enabled' },
     });
     expect(json).toHaveResourceWithProperties(S3BucketPublicAccessBlock, publicAccessBlocked);
-    expect(json).toHaveResourceWithProperties(DynamodbTable, {
-      name: first.aws.lockTable,
-      hash_key: 'LockID',
-      server_side_encryption: { enabled: true, kms_key_arn: '${aws_kms_key.state-key.arn}' },
-      point_in_time_recovery: { enabled: true },
-      deletion_protection_enabled: true,
-    });
   });
 
   it('creates the ECR repository the images are pushed to: immutable tags, scan on push', () => {
@@ -97,16 +92,17 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
   const tags = resourceLabels(env.stage);
   const mlNodeTaint = service.mlNodePool;
 
-  it('uses a remote S3 state of its own, with locking', () => {
+  it('uses a remote S3 state of its own, locked by a lock file, and says which Terraform it needs', () => {
     expect(tf.terraform.backend).toEqual({
       s3: {
         bucket: a.stateBucket,
         key: a.stateKey,
         region: a.region,
-        dynamodb_table: a.lockTable,
         encrypt: true,
+        use_lockfile: true,
       },
     });
+    expect((tf.terraform as Block).required_version).toBe(requiredTerraformVersion);
   });
 
   it('tags every resource (service, environment, owner, cost centre), also through the provider', () => {
@@ -164,8 +160,11 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     const vpcConfig = cluster.vpc_config as Block;
     expect(vpcConfig).toMatchObject({
       endpoint_private_access: true,
-      endpoint_public_access: cfg.controlPlaneCidrs.length > 0,
+      endpoint_public_access: hasPublicEndpoint(a),
     });
+    expect(vpcConfig.public_access_cidrs).toEqual(
+      hasPublicEndpoint(a) ? [...a.eksPublicAccessCidrs] : undefined,
+    );
     expect(vpcConfig.subnet_ids).toEqual(
       [0, 1, 2].map((i) => `\${aws_subnet.private-subnet-${i}.id}`),
     );
@@ -218,6 +217,72 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     }
     expect(json).toHaveResource(LaunchTemplate);
   });
+
+  it("has the HPA's metric source: the metrics-server add-on", () => {
+    expect(json).toHaveResourceWithProperties(EksAddon, {
+      cluster_name: '${aws_eks_cluster.cluster.name}',
+      addon_name: 'metrics-server',
+    });
+  });
+
+  it("lets the Cluster Autoscaler resize this cluster's node groups only, as its service account through Pod Identity", () => {
+    const ca = a.clusterAutoscaler;
+    expect(json).toHaveResourceWithProperties(EksAddon, { addon_name: 'eks-pod-identity-agent' });
+    expect(
+      resource(tf, 'aws_eks_pod_identity_association', 'autoscaler-association'),
+    ).toMatchObject({
+      cluster_name: '${aws_eks_cluster.cluster.name}',
+      namespace: ca.namespace,
+      service_account: ca.serviceAccount,
+      role_arn: '${aws_iam_role.autoscaler-identity.arn}',
+    });
+    const role = resource(tf, 'aws_iam_role', 'autoscaler-identity');
+    expect(role.name).toBe(ca.roleName);
+    expect(referencedPolicyDocument(tf, role.assume_role_policy).statement).toEqual([
+      {
+        effect: 'Allow',
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        principals: [{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }],
+      },
+    ]);
+    const policy = Object.values(resources(tf, 'aws_iam_role_policy')).find(
+      (p) => p.role === '${aws_iam_role.autoscaler-identity.id}',
+    )!;
+    const statements = referencedPolicyDocument(tf, policy.policy).statement as Block[];
+    const changes = statements.filter((st) =>
+      (st.actions as string[]).some((x) => !/:(Describe|Get)/.test(x)),
+    );
+    expect(changes).toEqual([
+      expect.objectContaining({
+        actions: [
+          'autoscaling:SetDesiredCapacity',
+          'autoscaling:TerminateInstanceInAutoScalingGroup',
+        ],
+        condition: [
+          {
+            test: 'StringEquals',
+            variable: `aws:ResourceTag/k8s.io/cluster-autoscaler/${a.cluster}`,
+            values: ['owned'],
+          },
+        ],
+      }),
+    ]);
+    for (const st of statements)
+      for (const action of st.actions as string[]) expect(action).not.toContain('*');
+  });
+
+  it.runIf(env.stage === 'prod')(
+    'keeps at least two ML nodes, in at least two zones, so no single node or zone holds every replica',
+    () => {
+      const ml = resource(tf, 'aws_eks_node_group', 'ml-nodes');
+      expect((ml.scaling_config as Block).min_size).toBeGreaterThanOrEqual(2);
+      const zones = (ml.subnet_ids as string[]).map(
+        (ref) =>
+          resource(tf, 'aws_subnet', /aws_subnet\.([\w-]+)\.id/.exec(ref)![1]!).availability_zone,
+      );
+      expect(new Set(zones).size).toBeGreaterThanOrEqual(2);
+    },
+  );
 
   it('keeps the model in a versioned, SSE-KMS, public-access-blocked, TLS-only bucket', () => {
     expect(json).toHaveResourceWithProperties(S3Bucket, {
@@ -349,7 +414,7 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
     expect(kmsOf(statements)).toEqual(cfg.customerManagedKey ? ['kms:Decrypt'] : []);
   });
 
-  it('expires the prediction logs after the stage retention', () => {
+  it('keeps the prediction logs no longer than the stage retention, noncurrent versions included', () => {
     const logs = predictionLogLocation(env.predictionLogUri);
     const rules = resource(tf, 'aws_s3_bucket_lifecycle_configuration', 'model-bucket-lifecycle')
       .rule as Block[];
@@ -359,8 +424,20 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))('%s', (id, e
         status: 'Enabled',
         filter: [{ prefix: logs.prefix }],
         expiration: [{ days: cfg.predictionLogDays }],
+        noncurrent_version_expiration: [{ noncurrent_days: 1 }],
       },
     ]);
+    // The longest a log lives: until it expires, then as a noncurrent version.
+    const noncurrentDays = (rule: Block) =>
+      Number((rule.noncurrent_version_expiration as Block[])[0]!.noncurrent_days);
+    const forLogs = rules.filter(
+      (r) =>
+        r.noncurrent_version_expiration &&
+        (r.filter as Array<{ prefix: string }>)[0]!.prefix === logs.prefix,
+    );
+    expect(cfg.predictionLogDays + Math.max(...forLogs.map(noncurrentDays))).toBeLessThanOrEqual(
+      cfg.predictionLogDays + 1,
+    );
   });
 
   it(`writes every ARN in the region's partition (${a.partition})`, () => {
@@ -383,6 +460,8 @@ describe('another partition (us-gov-west-1)', () => {
       partition: 'aws-us-gov',
       roleArn: swap(first.aws.roleArn),
       driftRoleArn: swap(first.aws.driftRoleArn),
+      deployRoleArn: swap(first.aws.deployRoleArn),
+      githubOidcProviderArn: swap(first.aws.githubOidcProviderArn),
     },
   } as unknown as AwsEnvironment;
   const json = Testing.synth(new AwsEnvironmentStack(Testing.app(), 'aws-gov', gov));

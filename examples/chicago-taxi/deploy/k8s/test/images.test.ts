@@ -175,3 +175,16 @@ it('has a prod environment per cloud', () => {
     [...new Set(all.map((s) => s.env.cloud))].sort(),
   );
 });
+
+describe('registries', () => {
+  it('EKS pulls no image from Docker Hub that ECR Public publishes (the AWS CLI)', () => {
+    expect(awsCliImage.repository.startsWith('public.ecr.aws/')).toBe(true);
+    for (const s of all.filter((x) => x.env.cloud === 'aws')) {
+      for (const pod of podTemplates(s)) {
+        for (const c of containersOf(pod.spec)) {
+          if (c.image?.includes('aws-cli')) expect(c.image).toBe(imageReference(awsCliImage));
+        }
+      }
+    }
+  });
+});

@@ -1,9 +1,9 @@
 /**
- * What the AWS environments share, applied once before them: the Terraform state bucket and lock
- * table, and the ECR repository. Its own state sits in the bucket it creates; the first apply runs
+ * What the AWS environments share, applied once before them: the Terraform state bucket (locked by
+ * a lock file beside the state), the ECR repository and the deploy roles of GitHub Actions
+ * (deploy-roles.ts). Its own state sits in the bucket it creates; the first apply runs
  * with a local backend override (see the README, "Cloud infrastructure").
  */
-import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table/index.js';
 import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy/index.js';
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository/index.js';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias/index.js';
@@ -15,10 +15,13 @@ import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
-import { S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
+import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { service } from '../../plan.js';
 import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
+import { requireTerraform } from '../lib/terraform.js';
+import { s3Backend } from './backend.js';
+import { addAwsDeployRoles } from './deploy-roles.js';
 import { awsShared, type AwsEnvironment } from './environments.js';
 import { tlsOnlyBucketPolicy } from './policies.js';
 
@@ -28,7 +31,7 @@ const untaggedImageDays = 30;
 export class AwsBootstrapStack extends TerraformStack {
   constructor(scope: Construct, id: string, envs: readonly AwsEnvironment[]) {
     super(scope, id);
-    const { accountId, region, stateBucket, lockTable, bootstrapStateKey } = awsShared(envs);
+    const { accountId, region, stateBucket, bootstrapStateKey } = awsShared(envs);
     const tags = resourceLabels('shared');
 
     new AwsProvider(this, 'aws', {
@@ -36,13 +39,8 @@ export class AwsBootstrapStack extends TerraformStack {
       allowedAccountIds: [accountId],
       defaultTags: [{ tags }],
     });
-    new S3Backend(this, {
-      bucket: stateBucket,
-      key: bootstrapStateKey,
-      region,
-      dynamodbTable: lockTable,
-      encrypt: true,
-    });
+    requireTerraform(this);
+    s3Backend(this, { bucket: stateBucket, key: bootstrapStateKey, region });
     labelEveryResource(this, tags, labelFields.aws);
 
     const key = new KmsKey(this, 'state-key', {
@@ -88,16 +86,6 @@ export class AwsBootstrapStack extends TerraformStack {
       dependsOn: [publicAccess],
     });
 
-    new DynamodbTable(this, 'lock-table', {
-      name: lockTable,
-      billingMode: 'PAY_PER_REQUEST',
-      hashKey: 'LockID',
-      attribute: [{ name: 'LockID', type: 'S' }],
-      serverSideEncryption: { enabled: true, kmsKeyArn: key.arn },
-      pointInTimeRecovery: { enabled: true },
-      deletionProtectionEnabled: true,
-    });
-
     const registry = new EcrRepository(this, 'registry', {
       name: service.registryRepository,
       imageTagMutability: 'IMMUTABLE',
@@ -123,6 +111,8 @@ export class AwsBootstrapStack extends TerraformStack {
         ],
       }),
     });
+
+    addAwsDeployRoles(this, envs, registry);
 
     new TerraformOutput(this, 'registry_url', { value: registry.repositoryUrl });
     new TerraformOutput(this, 'state_bucket', { value: stateBucket });

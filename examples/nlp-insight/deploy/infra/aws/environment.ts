@@ -38,13 +38,17 @@ import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
-import { Fn, S3Backend, TerraformOutput, TerraformStack, Token } from 'cdktf';
+import { Fn, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { runtime, service } from '../../plan.js';
 import { awsInstanceType, mlMachineSize, podsPerNode, servicePod, stageConfig } from '../config.js';
 import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
 import { modelLocation, overlap, predictionLogLocation } from '../lib/model-path.js';
-import type { AwsEnvironment } from './environments.js';
+import { requireTerraform } from '../lib/terraform.js';
+import { s3Backend } from './backend.js';
+import { addDeployAccess } from './deploy-access.js';
+import { addNodeAutoscaling } from './node-autoscaling.js';
+import { type AwsEnvironment, hasPublicEndpoint } from './environments.js';
 import { irsaTrust, serviceTrust, tlsOnlyBucketPolicy } from './policies.js';
 
 export class AwsEnvironmentStack extends TerraformStack {
@@ -79,13 +83,8 @@ export class AwsEnvironmentStack extends TerraformStack {
       allowedAccountIds: [a.accountId],
       defaultTags: [{ tags }],
     });
-    new S3Backend(this, {
-      bucket: a.stateBucket,
-      key: a.stateKey,
-      region: a.region,
-      dynamodbTable: a.lockTable,
-      encrypt: true,
-    });
+    requireTerraform(this);
+    s3Backend(this, { bucket: a.stateBucket, key: a.stateKey, region: a.region });
     labelEveryResource(this, tags, labelFields.aws);
 
     // Network: three zones, private subnets for nodes, public subnets for NAT and load balancers.
@@ -227,11 +226,14 @@ export class AwsEnvironmentStack extends TerraformStack {
           noncurrentVersionExpiration: [{ noncurrentDays: cfg.noncurrentVersionDays }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
         },
+        // Prediction logs live predictionLogDays in all: the current object expires at that age,
+        // and the noncurrent version the expiry leaves behind goes a day later.
         {
           id: 'expire-prediction-logs',
           status: 'Enabled',
           filter: [{ prefix: predictionLogs.prefix }],
           expiration: [{ days: cfg.predictionLogDays }],
+          noncurrentVersionExpiration: [{ noncurrentDays: 1 }],
         },
       ],
     });
@@ -270,7 +272,9 @@ export class AwsEnvironmentStack extends TerraformStack {
       name: a.clusterLogGroup,
       retentionInDays: cfg.logRetentionDays,
     });
-    const publicEndpoint = cfg.controlPlaneCidrs.length > 0;
+    // Public (IAM-authenticated, limited to the answer's CIDRs) so GitHub-hosted runners deploy, or
+    // private: then deploy jobs run on self-hosted runners in the VPC (plan `deploy.runsOn`).
+    const publicEndpoint = hasPublicEndpoint(a);
     const cluster = new EksCluster(this, 'cluster', {
       name: a.cluster,
       roleArn: clusterRole.arn,
@@ -279,7 +283,7 @@ export class AwsEnvironmentStack extends TerraformStack {
         subnetIds: privateSubnets.map((s) => s.id),
         endpointPrivateAccess: true,
         endpointPublicAccess: publicEndpoint,
-        publicAccessCidrs: publicEndpoint ? [...cfg.controlPlaneCidrs] : undefined,
+        publicAccessCidrs: publicEndpoint ? [...a.eksPublicAccessCidrs] : undefined,
       },
       accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },
       encryptionConfig: key ? { provider: { keyArn: key.arn }, resources: ['secrets'] } : undefined,
@@ -301,6 +305,17 @@ export class AwsEnvironmentStack extends TerraformStack {
       resolveConflictsOnCreate: 'OVERWRITE',
       resolveConflictsOnUpdate: 'OVERWRITE',
     });
+
+    // The HPA's metric source: the Kubernetes Metrics Server, as EKS's community add-on.
+    new EksAddon(this, 'metrics-server', {
+      clusterName: cluster.name,
+      addonName: 'metrics-server',
+      resolveConflictsOnCreate: 'OVERWRITE',
+      resolveConflictsOnUpdate: 'OVERWRITE',
+    });
+
+    // The Cluster Autoscaler's identity; the autoscaler itself is the upstream chart (README).
+    addNodeAutoscaling(this, env, cluster);
 
     // Nodes: private subnets, IMDSv2 with one hop (pods cannot take the node's role), encrypted disks.
     const nodeRole = new IamRole(this, 'node-role', {
@@ -482,6 +497,8 @@ export class AwsEnvironmentStack extends TerraformStack {
       name: 'prediction-log-read',
       policy: driftRead.json,
     });
+
+    addDeployAccess(this, env, cluster, location.readPrefix, key);
 
     new TerraformOutput(this, 'cluster_name', { value: cluster.name });
     new TerraformOutput(this, 'namespace', { value: a.namespace });

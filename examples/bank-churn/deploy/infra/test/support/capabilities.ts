@@ -20,6 +20,11 @@ export interface Capabilities {
     readonly publicAccessBlocked: boolean;
     /** Days the prediction logs are kept. */
     readonly predictionLogDays: number;
+    /**
+     * Days an expired prediction log survives as a noncurrent version (the bucket is versioned):
+     * the shortest rule that applies to the logs wins, so the logs live days + this, at most.
+     */
+    readonly predictionLogNoncurrentDays: number;
   };
   /** The service's identity. */
   readonly workloadIdentity: {
@@ -77,6 +82,7 @@ export function expectedCapabilities(env: {
       encryption: cfg.customerManagedKey ? 'customer-managed key' : 'cloud-managed key',
       publicAccessBlocked: true,
       predictionLogDays: cfg.predictionLogDays,
+      predictionLogNoncurrentDays: 1,
     },
     workloadIdentity: {
       kubernetesServiceAccount: `${env.namespace}/${service.serviceAccount}`,
@@ -113,6 +119,10 @@ export function withoutNames(c: Capabilities): unknown {
     remoteState: { locked: c.remoteState.locked },
   };
 }
+
+/** The shortest of `days` (the rule that fires first), or Infinity when none applies. */
+export const shortest = (days: readonly number[]): number =>
+  days.length > 0 ? Math.min(...days) : Number.POSITIVE_INFINITY;
 
 export const effectName: Record<string, string> = {
   NO_SCHEDULE: 'NoSchedule',

@@ -1,5 +1,5 @@
 import type { Capabilities } from './capabilities.js';
-import { effectName } from './capabilities.js';
+import { effectName, shortest } from './capabilities.js';
 import { type Block, type TerraformJson, resource, resources } from './synth.js';
 
 const one = (record: Record<string, Block>, what: string): Block => {
@@ -87,6 +87,20 @@ export function gcpCapabilities(env: TerraformJson, bootstrap: TerraformJson): C
   const logExpiry = lifecycle.find(
     (r) => (r.condition as Block).age !== undefined && (r.condition as Block).matches_prefix,
   );
+  const logPrefix = String(
+    ((logExpiry?.condition as Block | undefined)?.matches_prefix as string[] | undefined)?.[0] ??
+      '',
+  );
+  const logNoncurrentDays = shortest(
+    lifecycle
+      .map((r) => r.condition as Block)
+      .filter(
+        (c) =>
+          c.days_since_noncurrent_time !== undefined &&
+          ((c.matches_prefix as string[] | undefined) ?? ['']).some((p) => logPrefix.startsWith(p)),
+      )
+      .map((c) => Number(c.days_since_noncurrent_time)),
+  );
   const backend = env.terraform.backend?.gcs as { bucket: string; prefix: string } | undefined;
 
   return {
@@ -107,6 +121,7 @@ export function gcpCapabilities(env: TerraformJson, bootstrap: TerraformJson): C
         bucket.public_access_prevention === 'enforced' &&
         bucket.uniform_bucket_level_access === true,
       predictionLogDays: Number((logExpiry?.condition as Block | undefined)?.age ?? 0),
+      predictionLogNoncurrentDays: logNoncurrentDays,
     },
     workloadIdentity: {
       kubernetesServiceAccount: kubernetesServiceAccount('service-identity'),

@@ -1,5 +1,5 @@
 import type { Capabilities } from './capabilities.js';
-import { effectName } from './capabilities.js';
+import { effectName, shortest } from './capabilities.js';
 import {
   type Block,
   type TerraformJson,
@@ -92,12 +92,25 @@ export function awsCapabilities(env: TerraformJson, bootstrap: TerraformJson): C
     (r) => r.bucket === bucketRef,
   );
   const logExpiry = ((lifecycle?.rule as Block[] | undefined) ?? []).find((r) => r.expiration);
+  const prefixOf = (r: Block): string =>
+    String((r.filter as Array<{ prefix?: string }> | undefined)?.[0]?.prefix ?? '');
+  const logPrefix = logExpiry ? prefixOf(logExpiry) : '';
+  const logNoncurrentDays = shortest(
+    ((lifecycle?.rule as Block[] | undefined) ?? [])
+      .filter((r) => r.noncurrent_version_expiration && logPrefix.startsWith(prefixOf(r)))
+      .map((r) =>
+        Number(
+          (r.noncurrent_version_expiration as Array<{ noncurrent_days: number }>)[0]!
+            .noncurrent_days,
+        ),
+      ),
+  );
   const cni = Object.values(resources(env, 'aws_eks_addon')).find(
     (a) => a.addon_name === 'vpc-cni',
   );
   const cluster = resource(env, 'aws_eks_cluster', 'cluster');
   const backend = env.terraform.backend?.s3 as
-    { bucket: string; key: string; dynamodb_table?: string } | undefined;
+    { bucket: string; key: string; use_lockfile?: boolean } | undefined;
 
   return {
     registry: {
@@ -125,6 +138,7 @@ export function awsCapabilities(env: TerraformJson, bootstrap: TerraformJson): C
       predictionLogDays: Number(
         (logExpiry?.expiration as Array<{ days?: number }> | undefined)?.[0]?.days ?? 0,
       ),
+      predictionLogNoncurrentDays: logNoncurrentDays,
     },
     workloadIdentity: {
       kubernetesServiceAccount: service.ksa,
@@ -172,7 +186,7 @@ export function awsCapabilities(env: TerraformJson, bootstrap: TerraformJson): C
     remoteState: {
       bucket: backend?.bucket ?? '',
       key: backend?.key ?? '',
-      locked: Boolean(backend?.dynamodb_table),
+      locked: backend?.use_lockfile === true,
     },
   };
 }

@@ -1,0 +1,79 @@
+/**
+ * What the stage's deploy identity may do in the cluster, on GKE: a Role in the service's
+ * namespace, bound to the deploy service account the GCP bootstrap stack creates (deploy/plan.ts
+ * `gcp.deployServiceAccountEmail`; GKE names Google identities as users by their email). It can
+ * apply what this chart puts in the namespace, watch the rollout, roll back, and run the smoke
+ * test (a pod, its log, two NetworkPolicies that exist during the test); nothing outside the
+ * namespace. On EKS the access entry's namespace-scoped access policy (deploy/infra) does this.
+ *
+ * Cluster-scoped objects of the chart (the Namespace, the admission policies and their bindings)
+ * and this Role itself are applied once by a cluster admin (README, "Kubernetes").
+ */
+import type { IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1/PolicyRule';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { service } from '../plan.js';
+import type { K8sEnvironment } from './config.js';
+import { k8sNames } from './names.js';
+
+/** What `kubectl apply` needs of an object it owns. */
+export const applyVerbs = ['get', 'list', 'watch', 'create', 'patch', 'update'] as const;
+const readVerbs = ['get', 'list', 'watch'] as const;
+
+/** The rules of the deploy Role: the kinds the chart applies in the namespace, and the smoke test's. */
+export function deployRules(env: K8sEnvironment): IPolicyRule[] {
+  const rules: IPolicyRule[] = [
+    {
+      apiGroups: [''],
+      resources: ['services', 'configmaps', 'serviceaccounts'],
+      verbs: [...applyVerbs],
+    },
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: [...applyVerbs] },
+    { apiGroups: ['apps'], resources: ['replicasets'], verbs: [...readVerbs] },
+    { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: [...applyVerbs] },
+    { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: [...applyVerbs] },
+    { apiGroups: ['batch'], resources: ['cronjobs'], verbs: [...applyVerbs] },
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: [...readVerbs] },
+    // The smoke test's pod and its two temporary NetworkPolicies come and go.
+    {
+      apiGroups: ['networking.k8s.io'],
+      resources: ['networkpolicies'],
+      verbs: [...applyVerbs, 'delete'],
+    },
+    { apiGroups: [''], resources: ['pods'], verbs: [...readVerbs, 'create', 'delete'] },
+    { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['events'], verbs: [...readVerbs] },
+    // Re-applying its own Role and RoleBinding (no other).
+    {
+      apiGroups: ['rbac.authorization.k8s.io'],
+      resources: ['roles', 'rolebindings'],
+      resourceNames: [k8sNames.deployRole],
+      verbs: ['get', 'patch', 'update'],
+    },
+  ];
+  if (env.monitoring.prometheusOperator) {
+    rules.push({
+      apiGroups: ['monitoring.coreos.com'],
+      resources: ['servicemonitors', 'prometheusrules'],
+      verbs: [...applyVerbs],
+    });
+  }
+  return rules;
+}
+
+/** The deploy identity's Role and RoleBinding, or none where the cloud grants it otherwise (EKS). */
+export function deployAccess(env: K8sEnvironment): Array<Role | RoleBinding> {
+  const g = env.plan.gcp;
+  if (env.cloud !== 'gcp' || !g) return [];
+  const metadata = { name: k8sNames.deployRole, namespace: env.namespace, labels: service.labels };
+  return [
+    new Role({ metadata, rules: deployRules(env) }),
+    new RoleBinding({
+      metadata,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: k8sNames.deployRole },
+      subjects: [
+        { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: g.deployServiceAccountEmail },
+      ],
+    }),
+  ];
+}

@@ -1,0 +1,109 @@
+/**
+ * The deploy identity's rights in the cluster. On GKE the chart binds a Role in the namespace to
+ * the deploy service account of deploy/plan.ts: it covers every namespaced kind the chart applies
+ * and the smoke test's pod, log and NetworkPolicies, and nothing else (no wildcard, no Secrets, no
+ * other namespace). On EKS the access entry grants it (deploy/infra), so no Role is emitted.
+ */
+import { describe, expect, it } from 'vitest';
+import { k8sNames } from '../names.js';
+import { applyVerbs } from '../deploy-access.js';
+import { all, find } from './support.js';
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+
+/** API group of an apiVersion: `apps/v1` -> `apps`, `v1` -> ``. */
+const groupOf = (apiVersion: string): string =>
+  apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
+/** The plural resource of a kind, as RBAC names it. */
+const plural = (kind: string): string => {
+  const lower = kind.toLowerCase();
+  return lower.endsWith('y') ? `${lower.slice(0, -1)}ies` : `${lower}s`;
+};
+const allows = (rules: Rule[], group: string, resource: string, verb: string, name?: string) =>
+  rules.some(
+    (r) =>
+      r.apiGroups.includes(group) &&
+      r.resources.includes(resource) &&
+      r.verbs.includes(verb) &&
+      (r.resourceNames === undefined || (name !== undefined && r.resourceNames.includes(name))),
+  );
+
+describe.each(all.map((s) => [s.env.id, s] as const))('%s', (_id, s) => {
+  const roles = find(s, 'Role');
+  const bindings = find(s, 'RoleBinding');
+
+  it.runIf(s.env.cloud === 'gcp')(
+    "binds the deploy Role, in the service's namespace, to exactly the deploy service account of the plan",
+    () => {
+      expect(roles.map((r) => r.metadata.name)).toEqual([k8sNames.deployRole]);
+      expect(bindings).toHaveLength(1);
+      const binding = bindings[0] as unknown as {
+        metadata: { namespace: string };
+        roleRef: { kind: string; name: string };
+        subjects: Array<{ kind: string; name: string }>;
+      };
+      expect(binding.metadata.namespace).toBe(s.env.namespace);
+      expect(roles[0]!.metadata.namespace).toBe(s.env.namespace);
+      expect(binding.roleRef).toMatchObject({ kind: 'Role', name: k8sNames.deployRole });
+      expect(binding.subjects).toEqual([
+        expect.objectContaining({ kind: 'User', name: s.env.plan.gcp!.deployServiceAccountEmail }),
+      ]);
+    },
+  );
+
+  it.runIf(s.env.cloud === 'gcp')(
+    'lets it apply every namespaced object of the chart, and run the smoke test',
+    () => {
+      const rules = (roles[0] as unknown as { rules: Rule[] }).rules;
+      const namespaced = s.manifests.filter((m) => m.metadata.namespace === s.env.namespace);
+      expect(namespaced.length).toBeGreaterThan(5);
+      for (const m of namespaced) {
+        // Its own Role and RoleBinding exist before it deploys (a cluster admin applies them
+        // first); re-applying them needs get and patch, nothing more.
+        const own = m.kind === 'Role' || m.kind === 'RoleBinding';
+        for (const verb of own ? (['get', 'patch'] as const) : applyVerbs) {
+          expect(
+            allows(rules, groupOf(m.apiVersion), plural(m.kind), verb, m.metadata.name),
+            `${verb} ${m.kind}/${m.metadata.name}`,
+          ).toBe(true);
+        }
+      }
+      for (const [group, resource, verb] of [
+        ['', 'pods', 'create'],
+        ['', 'pods', 'delete'],
+        ['', 'pods/log', 'get'],
+        ['networking.k8s.io', 'networkpolicies', 'delete'],
+        ['apps', 'replicasets', 'list'],
+      ] as const) {
+        expect(allows(rules, group, resource, verb), `${verb} ${resource}`).toBe(true);
+      }
+    },
+  );
+
+  it.runIf(s.env.cloud === 'gcp')(
+    'and nothing broader: no wildcard, no Secrets, no escalation',
+    () => {
+      const rules = (roles[0] as unknown as { rules: Rule[] }).rules;
+      for (const r of rules) {
+        expect([...r.apiGroups, ...r.resources, ...r.verbs]).not.toContain('*');
+        expect(r.verbs).not.toEqual(expect.arrayContaining(['escalate']));
+        expect(r.verbs).not.toEqual(expect.arrayContaining(['bind']));
+        expect(r.verbs).not.toEqual(expect.arrayContaining(['impersonate']));
+      }
+      expect(allows(rules, '', 'secrets', 'get')).toBe(false);
+      expect(allows(rules, '', 'pods/exec', 'create')).toBe(false);
+      expect(allows(rules, 'rbac.authorization.k8s.io', 'roles', 'patch', 'other-role')).toBe(
+        false,
+      );
+      expect(allows(rules, 'rbac.authorization.k8s.io', 'rolebindings', 'create')).toBe(false);
+    },
+  );
+
+  it.runIf(s.env.cloud === 'aws')(
+    'emits no Role on EKS: the access entry grants the namespace (deploy/infra)',
+    () => {
+      expect(roles).toEqual([]);
+      expect(bindings).toEqual([]);
+    },
+  );
+});
