@@ -198,7 +198,14 @@ describe('create-mlops-service upgrade (built CLI)', () => {
   });
 
   it('switching clouds aws -> gcp: the edited AWS workflow stays (pending delete), the GCP one is the template', async () => {
-    const { dir } = await created('--cloud', 'aws', '--aws-account-id', '123456789012');
+    const { dir } = await created(
+      '--cloud',
+      'aws',
+      '--aws-account-id',
+      '123456789012',
+      '--github-repo',
+      'acme/svc',
+    );
     const aws = join(dir, '.github/workflows/deploy-aws.yml');
     const original = await readFile(aws, 'utf8');
     await writeFile(aws, `${original}# Ours: the AWS-only smoke step is run by ops.\n`);

@@ -56,7 +56,7 @@ const once = <T>(make: () => Promise<T>) => {
 /** v1 projects for the cloud and model scenarios, made once. */
 const pristineAws = once(() =>
   generateProject(
-    { model: tabular, cloud: 'aws', awsAccountId: '123456789012' },
+    { model: tabular, cloud: 'aws', awsAccountId: '123456789012', githubRepo: 'acme/svc' },
     { prefix: 'cms-upgrade-aws-', templatesDir: v1 },
   ),
 );
