@@ -76,7 +76,7 @@ function rehearse(environment: string, setup: (state: string) => void = () => {}
   chmodSync(fake, 0o755);
   for (const t of tools) symlinkSync(fake, join(bin, t));
   // CI signed the image on main.
-  writeFileSync(join(state, 'signed', `${source}@${digest}`.replace(/\//g, '%2F')), '');
+  writeFileSync(stateFile(state, 'signed', `${source}@${digest}`), '');
   setup(state);
   const log = join(root, 'calls.jsonl');
   writeFileSync(log, '');
@@ -120,8 +120,10 @@ const outcome = (r: Rehearsal, prefix: string) =>
   r.steps.find((s) => s.name.startsWith(prefix))?.outcome;
 const firstIndex = (calls: string[], prefix: string) =>
   calls.findIndex((c) => c.startsWith(prefix));
-const objectPath = (state: string, uri: string) =>
-  join(state, 'objects', uri.replace(/\//g, '%2F'));
+/** A file of the stand-ins' state: `kind/<name>`, "/" written as %2F (fake-cloud-cli.mjs). */
+const stateFile = (state: string, kind: string, name: string) =>
+  join(state, kind, name.replace(/\//g, '%2F'));
+const objectPath = (state: string, uri: string) => stateFile(state, 'objects', uri);
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 describe('deploy rehearsal (recorded stand-ins for the cloud CLIs)', () => {
@@ -187,7 +189,7 @@ describe('deploy rehearsal (recorded stand-ins for the cloud CLIs)', () => {
             readFileSync(local),
           );
       }
-      writeFileSync(join(state, 'signed', `${env.aws.image}@${digest}`.replace(/\//g, '%2F')), '');
+      writeFileSync(stateFile(state, 'signed', `${env.aws.image}@${digest}`), '');
       writeFileSync(join(state, 'revision'), '3');
       writeFileSync(join(state, 'rollout-fails'), '');
     });
@@ -240,7 +242,7 @@ describe('deploy rehearsal (recorded stand-ins for the cloud CLIs)', () => {
     const env = envOf('aws-dev');
     const r = rehearse('aws-dev', (state) => {
       mkdirSync(join(state, 'present'), { recursive: true });
-      writeFileSync(join(state, 'present', `${env.aws.image}@${digest}`.replace(/\//g, '%2F')), '');
+      writeFileSync(stateFile(state, 'present', `${env.aws.image}@${digest}`), '');
     });
     const copy = r.steps.find((s) => s.name.startsWith('Copy the signed image'))!;
     expect(copy.outcome).toBe('failure');
@@ -280,8 +282,8 @@ describe('promote.mjs: a tag ships the digest main built and signed', () => {
 
   it('prints the digest of sha-<commit> once main signed it, and signs nothing', () => {
     const r = promote((state) => {
-      writeFileSync(join(state, 'tags', `${source}:sha-c0ffee`.replace(/\//g, '%2F')), digest);
-      writeFileSync(join(state, 'signed', `${source}@${digest}`.replace(/\//g, '%2F')), '');
+      writeFileSync(stateFile(state, 'tags', `${source}:sha-c0ffee`), digest);
+      writeFileSync(stateFile(state, 'signed', `${source}@${digest}`), '');
     });
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).toContain(`digest=${digest}`);
@@ -294,7 +296,7 @@ describe('promote.mjs: a tag ships the digest main built and signed', () => {
       /::error::.*sha-c0ffee does not exist: tag a commit that CI built and published on main/,
     );
     const unsigned = promote((state) =>
-      writeFileSync(join(state, 'tags', `${source}:sha-c0ffee`.replace(/\//g, '%2F')), digest),
+      writeFileSync(stateFile(state, 'tags', `${source}:sha-c0ffee`), digest),
     );
     expect(unsigned.status).toBe(1);
     expect(unsigned.stdout).toMatch(

@@ -86,7 +86,8 @@ function defined(values) {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
 }
 
-function option(argv, name) {
+/** The value after `--name` in argv, if any. */
+export function option(argv, name) {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 }

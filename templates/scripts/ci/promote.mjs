@@ -9,6 +9,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { option } from './plan.mjs';
 import { spawnSync } from 'node:child_process';
 
 class DeployError extends Error {}
@@ -54,11 +55,6 @@ export function publishedDigest({ image, sha, repository }) {
     );
   }
   return digest;
-}
-
-function option(argv, name) {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
 }
 
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { describeEnvironment, loadPlan } from './plan.mjs';
+import { describeEnvironment, loadPlan, option } from './plan.mjs';
 
 /** A failure the workflow reports as one `::error::` line. */
 export class DeployError extends Error {}
@@ -276,11 +276,6 @@ export function copyImage(env, { source, digest, repository, log = console.log }
     );
   log(`${target}: copied from ${source}, signature verified`);
   return { copied: true };
-}
-
-function option(argv, name) {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
 }
 
 function output(key, value) {
