@@ -9,6 +9,7 @@
  *   tags/<image:tag>              the digest a tag points at
  *   revision                      the Deployment's current revision (absent: no Deployment yet)
  *   rollout-fails                 `kubectl rollout status` fails while this file exists
+ *   no-rbac                       `kubectl auth can-i` answers "no" (the cluster part was never applied)
  *   fail/<tool> <argv prefix>     exit 1 for any call starting with this argv (a file per rule)
  */
 import {
@@ -86,7 +87,13 @@ switch (tool) {
     break;
   }
   case 'kubectl': {
-    if (args[0] === 'get' && args[1].startsWith('deployment/')) {
+    if (args[0] === 'auth' && args[1] === 'can-i') {
+      if (existsSync(at('no-rbac'))) {
+        process.stdout.write('no\n');
+        process.exit(1);
+      }
+      process.stdout.write('yes\n');
+    } else if (args[0] === 'get' && args[1].startsWith('deployment/')) {
       if (!existsSync(at('revision')))
         fail(`Error from server (NotFound): deployments.apps "${args[1].slice(11)}" not found`);
       process.stdout.write(readFileSync(at('revision'), 'utf8').trim());

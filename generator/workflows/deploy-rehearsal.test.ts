@@ -238,6 +238,46 @@ describe('deploy rehearsal (recorded stand-ins for the cloud CLIs)', () => {
     expect(outcome(r, 'Roll back')).toBe('skipped');
   });
 
+  it("applies only the namespace's objects, after proving the identity may: a cluster never bootstrapped by an admin stops before the apply", () => {
+    const ok = rehearse('gcp-prod');
+    const preflight = ok.steps.find((s) => s.name.startsWith('May the deploy identity apply'))!;
+    expect(preflight.outcome).toBe('success');
+    const apply = firstIndex(ok.calls, 'kubectl apply -k');
+    const canI = ok.calls.filter((c) => c.startsWith('kubectl auth can-i'));
+    expect(canI).toContain(
+      'kubectl auth can-i patch deployments.apps -n ' + envOf('gcp-prod').gcp.namespace,
+    );
+    expect(firstIndex(ok.calls, 'kubectl auth can-i')).toBeLessThan(apply);
+    // What the deploy identity applies holds no cluster-scoped object and no RBAC; the admin's
+    // part holds the namespace and the admission policies.
+    const kinds = (file: string) =>
+      readFileSync(join(dir, 'deploy/k8s/dist/gcp-prod', file), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('kind: '))
+        .map((l) => l.slice(6));
+    expect(kinds('manifests.yaml')).toContain('Deployment');
+    for (const kind of [
+      'Namespace',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+      'Role',
+      'RoleBinding',
+    ])
+      expect(kinds('manifests.yaml')).not.toContain(kind);
+    expect(kinds('cluster/manifests.yaml')).toEqual(
+      expect.arrayContaining(['Namespace', 'ValidatingAdmissionPolicy', 'Role', 'RoleBinding']),
+    );
+
+    const r = rehearse('gcp-prod', (state) => writeFileSync(join(state, 'no-rbac'), ''));
+    const refused = r.steps.find((s) => s.name.startsWith('May the deploy identity apply'))!;
+    expect(refused.outcome).toBe('failure');
+    expect(refused.output).toMatch(
+      /may not .*create deployments\.apps.*kubectl apply -k deploy\/k8s\/dist\/gcp-prod\/cluster/,
+    );
+    expect(r.calls.some((c) => c.startsWith('kubectl apply'))).toBe(false);
+    expect(outcome(r, 'Roll back')).toBe('skipped');
+  });
+
   it("an image in the registry without CI's signature is refused, not deployed", () => {
     const env = envOf('aws-dev');
     const r = rehearse('aws-dev', (state) => {

@@ -133,12 +133,15 @@ function overlaysOf(cloud) {
   for (const entry of readdirSync(distDir, { withFileTypes: true })) {
     if (!entry.isDirectory() || entry.name.startsWith('.') || !entry.name.startsWith(`${cloud}-`))
       continue;
-    const dir = join(distDir, entry.name);
+    // The deploy identity's part and the cluster admin's (`cluster/`), where the policies are.
     const docs = [];
-    for (const file of readdirSync(dir).filter(
-      (f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml',
-    )) {
-      docs.push(...parseDocuments(readFileSync(join(dir, file), 'utf8')));
+    for (const dir of [join(distDir, entry.name), join(distDir, entry.name, 'cluster')]) {
+      if (!existsSync(dir)) continue;
+      for (const file of readdirSync(dir).filter(
+        (f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml',
+      )) {
+        docs.push(...parseDocuments(readFileSync(join(dir, file), 'utf8')));
+      }
     }
     overlays.set(entry.name, docs);
   }
@@ -378,16 +381,35 @@ export async function goldenPath({ envId, image }) {
   const docs = parseDocuments(run('kubectl', ['kustomize', envDir]));
   const deployment = docs.find((d) => d.kind === 'Deployment' && d.metadata?.name === env.service);
   if (!deployment) throw new Error(`no Deployment ${env.service} in ${envDir}`);
-  const namespaceDoc = docs.find(
+  // The cluster admin's part (dist/<env>/cluster): kind's admin applies it, as one would in the cloud.
+  const clusterDocs = parseDocuments(run('kubectl', ['kustomize', join(envDir, 'cluster')]));
+  const namespaceDoc = clusterDocs.find(
     (d) => d.kind === 'Namespace' && d.metadata?.name === env.namespace,
   );
 
-  // 1. The namespace, then the admission policies; wait until an unpinned pod is refused.
+  // 1. The namespace, then the admission policies; wait until an unpinned pod is refused. Then the
+  //    rest of the admin's part (the deploy identity's Role, objects in other namespaces that exist).
+  const apply = (doc) => kubectl(['apply', '-f', '-'], { input: JSON.stringify(doc) });
   applyNamespaceThenPolicies(
     { envId, namespace: env.namespace, namespaceDoc, overlays: overlaysOf(env.cloud) },
-    (doc) => kubectl(['apply', '-f', '-'], { input: JSON.stringify(doc) }),
+    apply,
   );
   await awaitAdmission(env.namespace);
+  for (const doc of clusterDocs) {
+    if (doc.kind === 'Namespace' || admissionKinds.has(doc.kind)) continue;
+    const ns = doc.metadata?.namespace;
+    if (
+      ns &&
+      ns !== env.namespace &&
+      kubectl(['get', 'namespace', ns], { allowFail: true, quiet: true }).status !== 0
+    ) {
+      console.log(
+        `skipped ${doc.kind}/${doc.metadata.name}: namespace ${ns} does not exist in kind`,
+      );
+      continue;
+    }
+    apply(doc);
+  }
 
   // 2. Nodes labelled like the ML node pool the cloud stack creates.
   const selector = deployment.spec.template.spec.nodeSelector ?? {};
@@ -410,7 +432,6 @@ export async function goldenPath({ envId, image }) {
     envId,
     deployment,
     cronJobs: docs.filter((d) => d.kind === 'CronJob'),
-    bindings: docs.filter((d) => d.kind === 'ValidatingAdmissionPolicyBinding'),
     modelImage,
     modelSha256: env.modelSha256,
     image,

@@ -1,11 +1,13 @@
 /**
- * `npm run synth:k8s`: writes `deploy/k8s/dist/<environment>/{manifests.yaml,kustomization.yaml}`
- * for every environment of deploy/plan.ts. Run from the project root.
+ * `npm run synth:k8s`: writes, for every environment of deploy/plan.ts,
+ * `deploy/k8s/dist/<environment>/{manifests.yaml,kustomization.yaml}` (the deploy identity's part)
+ * and `deploy/k8s/dist/<environment>/cluster/{manifests.yaml,kustomization.yaml}` (a cluster
+ * admin's part; see app.ts). Run from the project root.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Yaml } from 'cdk8s';
-import { manifestsFile, synthesizeAll } from './app.js';
+import { clusterDir, manifestsFile, synthesizeAll } from './app.js';
 
 const outDir = resolve(process.argv[2] ?? 'deploy/k8s/dist');
 const header =
@@ -19,10 +21,19 @@ for (const entry of await readdir(outDir, { withFileTypes: true })) {
     await rm(join(outDir, entry.name), { recursive: true, force: true });
   }
 }
-for (const { env, manifests, kustomization } of results) {
+for (const { env, namespaced, kustomization, cluster } of results) {
   const dir = join(outDir, env.id);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, manifestsFile), header + Yaml.stringify(...manifests));
+  const adminDir = join(dir, clusterDir);
+  await mkdir(adminDir, { recursive: true });
+  await writeFile(join(dir, manifestsFile), header + Yaml.stringify(...namespaced));
   await writeFile(join(dir, 'kustomization.yaml'), header + Yaml.stringify(kustomization));
-  console.log(`${env.id}: ${manifests.length} objects -> ${join(dir, manifestsFile)}`);
+  await writeFile(join(adminDir, manifestsFile), header + Yaml.stringify(...cluster.manifests));
+  await writeFile(
+    join(adminDir, 'kustomization.yaml'),
+    header + Yaml.stringify(cluster.kustomization),
+  );
+  console.log(
+    `${env.id}: ${namespaced.length} objects -> ${join(dir, manifestsFile)}, ` +
+      `${cluster.manifests.length} for a cluster admin -> ${join(adminDir, manifestsFile)}`,
+  );
 }

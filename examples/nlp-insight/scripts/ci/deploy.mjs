@@ -6,6 +6,7 @@
  *   node scripts/ci/deploy.mjs verify-image <env> --source <repo> --digest <sha256:...>
  *   node scripts/ci/deploy.mjs publish-model <env>       # model + artifacts to the environment's path
  *   node scripts/ci/deploy.mjs copy-image <env> --source <repo> --digest <sha256:...>
+ *   node scripts/ci/deploy.mjs preflight <env>           # may this identity apply the namespace's objects?
  *   node scripts/ci/deploy.mjs previous-revision <env>   # the Deployment's revision before the apply
  *   node scripts/ci/deploy.mjs rollout <env>             # wait; on failure, say why (events, logs)
  *   node scripts/ci/deploy.mjs rollback <env> --previous <revision|none>
@@ -62,6 +63,50 @@ export function modelFetchOf(envId, root = process.cwd()) {
     sha256: env.MODEL_SHA256,
     artifacts: (env.MODEL_ARTIFACTS ?? '').split(/\s+/).filter(Boolean),
   };
+}
+
+/** The objects of the deploy identity's part of `envId` (deploy/k8s/dist/<env>/manifests.yaml). */
+export function manifestsOf(envId, root = process.cwd()) {
+  const file = join(root, 'deploy/k8s/dist', envId, 'manifests.yaml');
+  if (!existsSync(file))
+    throw new DeployError(`${file} is missing: run \`npm run synth:k8s\` first`);
+  return parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((d) => d.toJSON())
+    .filter(Boolean);
+}
+
+/** `apps/v1` + `Deployment` -> `deployments.apps`, as `kubectl auth can-i` names a resource. */
+export function resourceOf({ apiVersion, kind }) {
+  const lower = kind.toLowerCase();
+  const plural = lower.endsWith('y') ? `${lower.slice(0, -1)}ies` : `${lower}s`;
+  const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+  return group ? `${plural}.${group}` : plural;
+}
+
+/**
+ * Before anything is applied: may the identity the workflow authenticated as create and patch
+ * every kind of the environment's namespaced part? It may not when the cluster part
+ * (dist/<env>/cluster: the namespace, the admission policies, the deploy Role) was never applied
+ * by a cluster admin, or is older than the chart; say so instead of failing halfway through an apply.
+ */
+export function preflight(envId, env, { root = process.cwd(), log = console.log } = {}) {
+  const resources = [...new Set(manifestsOf(envId, root).map(resourceOf))].sort();
+  const missing = [];
+  for (const resource of resources) {
+    for (const verb of ['create', 'patch']) {
+      const r = tool('kubectl', ['auth', 'can-i', verb, resource, '-n', env.namespace]);
+      if (r.stdout.trim() !== 'yes') missing.push(`${verb} ${resource}`);
+    }
+  }
+  if (missing.length > 0) {
+    throw new DeployError(
+      `the deploy identity may not ${missing.join(', ')} in namespace ${env.namespace}. ` +
+        `A cluster admin applies the environment's cluster part once (and after an upgrade changes it): ` +
+        `npm run synth:k8s && kubectl apply -k deploy/k8s/dist/${envId}/cluster`,
+    );
+  }
+  log(`${env.namespace}: the deploy identity may apply ${resources.join(', ')}`);
+  return resources;
 }
 
 /** Object-store operations of one cloud, with the CLI the runner has. */
@@ -286,7 +331,7 @@ function output(key, value) {
 async function main(argv) {
   const [command, envId, ...rest] = argv;
   const usage =
-    'usage: deploy.mjs verify-image|publish-model|copy-image|previous-revision|rollout|rollback <env> [options]';
+    'usage: deploy.mjs verify-image|publish-model|copy-image|preflight|previous-revision|rollout|rollback <env> [options]';
   if (!command || !envId) throw new DeployError(usage);
   const plan = await loadPlan(option(rest, '--plan'));
   const env = describeEnvironment(plan, envId);
@@ -305,6 +350,8 @@ async function main(argv) {
         digest: option(rest, '--digest'),
         repository: option(rest, '--repository') ?? process.env.GITHUB_REPOSITORY,
       });
+    case 'preflight':
+      return void preflight(envId, env);
     case 'previous-revision':
       return output('previous', previousRevision(env));
     case 'rollout':

@@ -6,8 +6,10 @@
  * test (a pod, its log, two NetworkPolicies that exist during the test); nothing outside the
  * namespace. On EKS the access entry's namespace-scoped access policy (deploy/infra) does this.
  *
- * Cluster-scoped objects of the chart (the Namespace, the admission policies and their bindings)
- * and this Role itself are applied once by a cluster admin (README, "Kubernetes").
+ * Cluster-scoped objects of the chart (the Namespace, the admission policies and their bindings),
+ * objects in other namespaces and this Role itself are the environment's cluster part
+ * (`dist/<env>/cluster`, see app.ts), applied once by a cluster admin (README, "Kubernetes"); the
+ * deploy job checks with `kubectl auth can-i` that they are there before it applies.
  */
 import type { IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1/PolicyRule';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
@@ -43,13 +45,6 @@ export function deployRules(env: K8sEnvironment): IPolicyRule[] {
     { apiGroups: [''], resources: ['pods'], verbs: [...readVerbs, 'create', 'delete'] },
     { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
     { apiGroups: [''], resources: ['events'], verbs: [...readVerbs] },
-    // Re-applying its own Role and RoleBinding (no other).
-    {
-      apiGroups: ['rbac.authorization.k8s.io'],
-      resources: ['roles', 'rolebindings'],
-      resourceNames: [k8sNames.deployRole],
-      verbs: ['get', 'patch', 'update'],
-    },
   ];
   if (env.monitoring.prometheusOperator) {
     rules.push({

@@ -53,6 +53,35 @@ describe('synthesis', () => {
     }
   });
 
+  it("splits each environment into the deploy identity's namespace and a cluster admin's part", () => {
+    for (const s of all) {
+      const where = (m: Manifest) => `${s.env.id} ${m.kind}/${m.metadata.name}`;
+      // Nothing lost, nothing in both.
+      expect(s.namespaced.length + s.cluster.manifests.length).toBe(s.manifests.length);
+      expect(new Set([...s.namespaced, ...s.cluster.manifests]).size).toBe(s.manifests.length);
+      // The deploy identity's part stays inside the stage's namespace and grants no rights.
+      for (const m of s.namespaced) {
+        expect(clusterScoped.has(m.kind), where(m)).toBe(false);
+        expect(m.metadata.namespace, where(m)).toBe(s.env.namespace);
+        expect(
+          ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'],
+          where(m),
+        ).not.toContain(m.kind);
+      }
+      expect(find(s, 'Deployment').every((d) => s.namespaced.includes(d))).toBe(true);
+      // The admin's part: the namespace and the admission policies (it also binds the deploy
+      // identity on GKE, and holds the dashboard, which lives in Grafana's namespace).
+      const adminKinds = new Set(s.cluster.manifests.map((m) => m.kind));
+      for (const kind of [
+        'Namespace',
+        'ValidatingAdmissionPolicy',
+        'ValidatingAdmissionPolicyBinding',
+      ])
+        expect(adminKinds, `${s.env.id} ${kind}`).toContain(kind);
+      expect(s.cluster.kustomization.resources).toEqual(['manifests.yaml']);
+    }
+  });
+
   it("puts every namespaced object into its stage's namespace, the dashboard where Grafana looks", () => {
     for (const s of all) {
       const names = (s.env.plan.gcp ?? s.env.plan.aws)!;
