@@ -625,6 +625,26 @@ describe.each(['lf', 'crlf'] as const)('on a %s checkout', (kind) => {
       expect(await exists(dir, '.github/workflows/deploy-aws.yml')).toBe(false);
     });
 
+    it('a cloud project recorded before githubRepo existed takes it from its origin remote, and without one the error names the answer', async () => {
+      const dir = await project({ from: await pristineAws() });
+      const record = JSON.parse(await read(dir, answersFile));
+      delete record.answers.githubRepo;
+      await write(dir, answersFile, `${JSON.stringify(record, null, 2)}\n`);
+      commit(dir);
+      const refused = await run(dir).then(
+        () => undefined,
+        (e: unknown) => e as UserError,
+      );
+      expect(refused?.details.join('\n')).toMatch(/githubRepo.*is required when cloud is "aws"/);
+      expect(git(dir, 'status', '--porcelain')).toBe('');
+
+      git(dir, 'remote', 'add', 'origin', 'git@github.com:acme-ml/churn-api.git');
+      const { report } = await run(dir);
+      expect(report).toMatchObject({ ok: true });
+      expect(report.answers.added).toEqual({ githubRepo: 'acme-ml/churn-api' });
+      expect(JSON.parse(await read(dir, answersFile)).answers.githubRepo).toBe('acme-ml/churn-api');
+    });
+
     it('a new model copied into model/ by hand: upgrade keeps the old model artifacts', async () => {
       const dir = await project({ from: await pristineWithArtifacts() });
       const artifacts = ['model/MODEL_CARD.md', 'model/lineage.json', 'model/metrics.json'];

@@ -116,6 +116,7 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   // Answers, and the new render (this version's templates, the project's model or --model's).
   const answers = await upgradeAnswers(records, {
     interactive: options.interactive,
+    projectDir: root,
     ...(options.migrations ? { migrations: options.migrations } : {}),
   });
   const templates = options.templatesDir ?? bundledTemplates;

@@ -45,6 +45,7 @@ export interface ServiceNames {
     readonly dashboardUid: string;
     /** Role and RoleBinding of the stage's deploy identity in the namespace (GKE). */
     readonly deployRole: string;
+    readonly deployGroup: string;
   };
 }
 
@@ -199,6 +200,8 @@ export function serviceNames(a: Answers): ServiceNames {
       dashboard: fit(`${a.name}-dashboard`, 253),
       dashboardUid: fit(`${a.name}-inference`, 40),
       deployRole: fit(`${a.name}-deploy`, 253),
+      // The Kubernetes group EKS maps the deploy role to (its access entry); the RoleBinding names it.
+      deployGroup: fit(`${a.name}-deployers`, 63),
     },
   };
 }

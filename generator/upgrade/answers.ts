@@ -5,6 +5,7 @@
  * the re-render of the base needs it, and the report says which answers changed.
  */
 import { UsageError } from '../errors.js';
+import { githubRepoOfDirs } from '../answers/github-remote.js';
 import { askQuestion, schemaDefault } from '../answers/prompts.js';
 import { type AnswersMigration, migrateAnswers } from '../answers/migrations.js';
 import { type RawAnswers, formatIssues } from '../answers/resolve.js';
@@ -40,7 +41,12 @@ function validate(raw: RawAnswers, source: string): Answers {
 
 export async function upgradeAnswers(
   records: ProjectRecords,
-  options: { interactive: boolean; migrations?: readonly AnswersMigration[] },
+  options: {
+    interactive: boolean;
+    migrations?: readonly AnswersMigration[];
+    /** The project's directory: its git remote answers `githubRepo` where it is missing. */
+    projectDir?: string;
+  },
 ): Promise<UpgradeAnswers> {
   const migrations = options.migrations;
   const desired = migrateAnswers(records.answers.answers, records.answers.schemaVersion, {
@@ -69,6 +75,15 @@ export async function upgradeAnswers(
     if (options.interactive && applies(key, raw)) {
       const value = await askQuestion(key, schemaDefault(key), { suffix: '(new question)' });
       if (value !== undefined) raw[key] = value;
+    }
+  }
+  // A cloud project made before the deploy identities had no repository to trust: its origin
+  // remote says which one, as it does for a new project (else validation names the answer).
+  if (applies('githubRepo', raw) && raw.githubRepo === undefined && options.projectDir) {
+    const fromRemote = githubRepoOfDirs([options.projectDir]);
+    if (fromRemote !== undefined) {
+      raw.githubRepo = fromRemote;
+      fresh.push('githubRepo');
     }
   }
   const answers = validate(raw, answersFile);

@@ -291,6 +291,118 @@ describe('deploy rehearsal (recorded stand-ins for the cloud CLIs)', () => {
   });
 });
 
+describe("the README's walkthrough from an empty account", () => {
+  /** The shell commands of the section, one per `&&`-separated part of each line of its blocks. */
+  function walkthrough(): string[] {
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+    const start = readme.indexOf('## From an empty account to a running service');
+    expect(start).toBeGreaterThanOrEqual(0);
+    const end = readme.indexOf('\n## ', start + 3);
+    const section = readme.slice(start, end < 0 ? undefined : end);
+    return [...section.matchAll(/```bash\n([\s\S]*?)```/g)]
+      .flatMap((m) => m[1]!.split('\n'))
+      .flatMap((l) => l.split(' && '))
+      .map((c) => c.trim())
+      .filter(Boolean);
+  }
+
+  it('runs only commands the project has: its scripts, stacks, outputs, kustomizations, clusters, environments and variables', () => {
+    const scripts = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).scripts as Record<
+      string,
+      string
+    >;
+    const envs = plan.environments;
+    const stacks = new Set([
+      ...envs.map((e) => e.id as string),
+      ...new Set(envs.map((e) => `${e.cloud}-bootstrap`)),
+    ]);
+    const infraSource = spawnSync(
+      'grep',
+      ['-rhoE', "TerraformOutput\\([a-z]+, '[a-z_]+'", 'deploy/infra'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+      },
+    ).stdout;
+    const outputs = new Set([...infraSource.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!));
+    const workflows = ['deploy-environment.yml', 'deploy-gcp.yml', 'deploy-aws.yml']
+      .map((f) => readFileSync(join(dir, '.github/workflows', f), 'utf8'))
+      .join('\n');
+    const rules: Array<[RegExp, (m: RegExpExecArray) => void]> = [
+      [/^npm ci$/, () => {}],
+      [/^npm run (\S+)$/, (m) => expect(scripts[m[1]!], `npm run ${m[1]}`).toBeDefined()],
+      [
+        /^cd (?:deploy\/infra\/cdktf\.out\/stacks\/|\.\.\/)(\S+)$/,
+        (m) => expect(stacks.has(m[1]!), `stack ${m[1]}`).toBe(true),
+      ],
+      [/^terraform (init|apply)$/, () => {}],
+      [/^terraform init -migrate-state$/, () => {}],
+      [/^echo '.*' > backend_override\.tf\.json$/, () => {}],
+      [/^rm backend_override\.tf\.json$/, () => {}],
+      [
+        /terraform (?:-chdir=deploy\/infra\/cdktf\.out\/stacks\/(\S+) )?output -(?:raw|json) ([a-z_]+)/,
+        (m) => {
+          expect(outputs.has(m[2]!), `output ${m[2]}`).toBe(true);
+          if (m[1]) expect(stacks.has(m[1]), `stack ${m[1]}`).toBe(true);
+        },
+      ],
+      [
+        /^kubectl apply -k (\S+)$/,
+        (m) => expect(existsSync(join(dir, m[1]!, 'kustomization.yaml')), m[1]).toBe(true),
+      ],
+      [
+        /^gcloud container clusters get-credentials (\S+) --location (\S+) --project (\S+) --dns-endpoint$/,
+        (m) =>
+          expect(
+            envs.some(
+              (e) => e.gcp?.cluster === m[1] && e.gcp?.region === m[2] && e.gcp?.project === m[3],
+            ),
+            m[0],
+          ).toBe(true),
+      ],
+      [
+        /^aws eks update-kubeconfig --name (\S+) --region (\S+)$/,
+        (m) =>
+          expect(
+            envs.some((e) => e.aws?.cluster === m[1] && e.aws?.region === m[2]),
+            m[0],
+          ).toBe(true),
+      ],
+      [
+        /^gh api --method PUT repos\/(\S+)\/environments\/(\S+)$/,
+        (m) => {
+          expect(m[1]).toBe(repository);
+          expect(envs.map((e) => e.githubEnvironment)).toContain(m[2]);
+        },
+      ],
+      [
+        /^gh variable set (\w+) --env (\S+) --body "\$\((.*)\)"$/,
+        (m) => {
+          expect(workflows, `vars.${m[1]}`).toContain(`vars.${m[1]}`);
+          expect(envs.map((e) => e.githubEnvironment)).toContain(m[2]);
+          const inner = rules.find(([re]) => re.test(m[3]!));
+          expect(inner, m[3]).toBeDefined();
+          inner![1](inner![0].exec(m[3]!)!);
+        },
+      ],
+      [/^git push origin (main|v\d+\.\d+\.\d+)$/, () => {}],
+      [/^git tag v\d+\.\d+\.\d+$/, () => {}],
+    ];
+    const commands = walkthrough();
+    expect(commands.length).toBeGreaterThan(20);
+    for (const command of commands) {
+      const rule = rules.find(([re]) => re.test(command));
+      expect(rule, `no rule knows: ${command}`).toBeDefined();
+      rule![1](rule![0].exec(command)!);
+    }
+    // Both clouds' cluster parts, every environment's GitHub environment.
+    for (const e of envs) {
+      expect(commands).toContain(`kubectl apply -k deploy/k8s/dist/${e.id}/cluster`);
+      expect(commands).toContain(`gh api --method PUT repos/${repository}/environments/${e.id}`);
+    }
+  });
+});
+
 describe('promote.mjs: a tag ships the digest main built and signed', () => {
   function promote(setup: (state: string) => void) {
     const root = mkdtempSync(join(tmpdir(), 'promote-'));

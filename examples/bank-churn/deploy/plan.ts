@@ -35,7 +35,8 @@ export const service = {
     "driftPolicy": "bank-churn-drift",
     "dashboard": "bank-churn-dashboard",
     "dashboardUid": "bank-churn-inference",
-    "deployRole": "bank-churn-deploy"
+    "deployRole": "bank-churn-deploy",
+    "deployGroup": "bank-churn-deployers"
   }
 } as const;
 

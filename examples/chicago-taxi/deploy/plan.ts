@@ -35,7 +35,8 @@ export const service = {
     "driftPolicy": "chicago-taxi-drift",
     "dashboard": "chicago-taxi-dashboard",
     "dashboardUid": "chicago-taxi-inference",
-    "deployRole": "chicago-taxi-deploy"
+    "deployRole": "chicago-taxi-deploy",
+    "deployGroup": "chicago-taxi-deployers"
   }
 } as const;
 

@@ -35,7 +35,8 @@ export const service = {
     "driftPolicy": "nlp-insight-drift",
     "dashboard": "nlp-insight-dashboard",
     "dashboardUid": "nlp-insight-inference",
-    "deployRole": "nlp-insight-deploy"
+    "deployRole": "nlp-insight-deploy",
+    "deployGroup": "nlp-insight-deployers"
   }
 } as const;
 

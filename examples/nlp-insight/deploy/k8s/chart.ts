@@ -461,7 +461,7 @@ export class ServiceChart extends Chart {
       );
     }
 
-    // What the stage's deploy identity may do in the namespace (GKE; EKS grants it by access entry).
+    // What the stage's deploy identity may do in the namespace (a cluster admin applies it).
     for (const object of deployAccess(env))
       add(this, `deploy-${object.kind.toLowerCase()}`, object);
 

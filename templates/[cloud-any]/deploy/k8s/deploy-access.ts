@@ -1,10 +1,11 @@
 /**
- * What the stage's deploy identity may do in the cluster, on GKE: a Role in the service's
- * namespace, bound to the deploy service account the GCP bootstrap stack creates (deploy/plan.ts
- * `gcp.deployServiceAccountEmail`; GKE names Google identities as users by their email). It can
- * apply what this chart puts in the namespace, watch the rollout, roll back, and run the smoke
- * test (a pod, its log, two NetworkPolicies that exist during the test); nothing outside the
- * namespace. On EKS the access entry's namespace-scoped access policy (deploy/infra) does this.
+ * What the stage's deploy identity may do in the cluster: a Role in the service's namespace, bound
+ * on GKE to the deploy service account the GCP bootstrap stack creates (deploy/plan.ts
+ * `gcp.deployServiceAccountEmail`; GKE names Google identities as users by their email), on EKS to
+ * the Kubernetes group the deploy role's access entry maps it to (deploy/infra, `k8s.deployGroup`).
+ * It can apply what this chart puts in the namespace, watch the rollout, roll back, and run the
+ * smoke test (a pod, its log, two NetworkPolicies that exist during the test); nothing outside the
+ * namespace, no Secrets.
  *
  * Cluster-scoped objects of the chart (the Namespace, the admission policies and their bindings),
  * objects in other namespaces and this Role itself are the environment's cluster part
@@ -56,19 +57,21 @@ export function deployRules(env: K8sEnvironment): IPolicyRule[] {
   return rules;
 }
 
-/** The deploy identity's Role and RoleBinding, or none where the cloud grants it otherwise (EKS). */
+/** The deploy identity's Role and RoleBinding: to the GKE user or the EKS group of the plan. */
 export function deployAccess(env: K8sEnvironment): Array<Role | RoleBinding> {
-  const g = env.plan.gcp;
-  if (env.cloud !== 'gcp' || !g) return [];
   const metadata = { name: k8sNames.deployRole, namespace: env.namespace, labels: service.labels };
+  const g = env.plan.gcp;
+  if (env.cloud === 'gcp' && !g) throw new Error(`${env.id}: no GCP names in deploy/plan.ts`);
+  const subject =
+    env.cloud === 'gcp'
+      ? { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: g!.deployServiceAccountEmail }
+      : { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: k8sNames.deployGroup };
   return [
     new Role({ metadata, rules: deployRules(env) }),
     new RoleBinding({
       metadata,
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: k8sNames.deployRole },
-      subjects: [
-        { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: g.deployServiceAccountEmail },
-      ],
+      subjects: [subject],
     }),
   ];
 }

@@ -1,21 +1,20 @@
 /**
  * What the stage's deploy role (bootstrap stack, deploy-roles.ts) may do with this environment's
  * resources: upload model versions under the model's path and read them back (no delete, no
- * list, not the prediction logs), describe this cluster only, and edit this stage's namespace
- * only (an EKS access entry with a namespace-scoped access policy).
+ * list, not the prediction logs), describe this cluster only, and enter the cluster as the
+ * Kubernetes group `k8s.deployGroup` of deploy/plan.ts (an EKS access entry without any access
+ * policy): what that group may do is the Role of deploy/k8s/deploy-access.ts, in the stage's
+ * namespace only (no Secrets, nothing cluster-scoped), the same Role as on GKE.
  */
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
 import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry/index.js';
-import { EksAccessPolicyAssociation } from '@cdktf/provider-aws/lib/eks-access-policy-association/index.js';
 import type { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
+import { service } from '../../plan.js';
 import type { AwsEnvironment } from './environments.js';
-
-/** The EKS access policy of the deploy role, scoped to the stage's namespace. */
-export const deployAccessPolicy = 'AmazonEKSEditPolicy';
 
 export function addDeployAccess(
   scope: Construct,
@@ -64,17 +63,11 @@ export function addDeployAccess(
     name: `deploy-${env.stage}`,
     policy: policy.json,
   });
-  const entry = new EksAccessEntry(scope, 'deploy-access-entry', {
+  new EksAccessEntry(scope, 'deploy-access-entry', {
     clusterName: cluster.name,
     principalArn: a.deployRoleArn,
     type: 'STANDARD',
-  });
-  new EksAccessPolicyAssociation(scope, 'deploy-access-policy', {
-    clusterName: cluster.name,
-    principalArn: a.deployRoleArn,
-    policyArn: `arn:${a.partition}:eks::aws:cluster-access-policy/${deployAccessPolicy}`,
-    accessScope: { type: 'namespace', namespaces: [a.namespace] },
-    dependsOn: [entry],
+    kubernetesGroups: [service.k8s.deployGroup],
   });
   new TerraformOutput(scope, 'deploy_role_arn', { value: a.deployRoleArn });
   new TerraformOutput(scope, 'github_environment', { value: env.githubEnvironment });
