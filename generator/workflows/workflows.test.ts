@@ -157,6 +157,7 @@ const allowedPermissions: Record<string, Record<string, Permissions>> = {
     ]),
   ),
   'template-update.yml': { upgrade: { contents: 'write', 'pull-requests': 'write' } },
+  'model-release.yml': { gates: { contents: 'read' } },
   // this repository
   'deploy-examples.yml': { plan: { contents: 'read' }, 'golden-path': { contents: 'read' } },
   'release.yml': { publish: { contents: 'read', 'id-token': 'write' } },
@@ -400,12 +401,13 @@ const uses = (wf: Workflow) => stepsOf(wf).map((s) => s.uses ?? '');
 describe("every workflow (generated for each cloud choice, and this repository's)", () => {
   it('is found', () => {
     const expected: Record<string, string[]> = {
-      none: ['ci.yml', 'template-update.yml'],
+      none: ['ci.yml', 'model-release.yml', 'template-update.yml'],
       gcp: [
         'ci.yml',
         'deploy-environment.yml',
         'deploy-gcp.yml',
         'golden-path.yml',
+        'model-release.yml',
         'template-update.yml',
       ],
       aws: [
@@ -413,6 +415,7 @@ describe("every workflow (generated for each cloud choice, and this repository's
         'deploy-aws.yml',
         'deploy-environment.yml',
         'golden-path.yml',
+        'model-release.yml',
         'template-update.yml',
       ],
       both: [
@@ -421,6 +424,7 @@ describe("every workflow (generated for each cloud choice, and this repository's
         'deploy-environment.yml',
         'deploy-gcp.yml',
         'golden-path.yml',
+        'model-release.yml',
         'template-update.yml',
       ],
       repo: ['ci.yml', 'deploy-examples.yml', 'release.yml'],
@@ -778,6 +782,24 @@ describe('generated template-update.yml', () => {
       labels: '${{ steps.upgrade.outputs.labels }}',
       'body-path': '${{ steps.upgrade.outputs.body }}',
     });
+  });
+});
+
+describe('generated model-release.yml', () => {
+  it("gates a pull request that changes model/ against the base branch's model, with the project's own check", async () => {
+    const wf = workflow('none:.github/workflows/model-release.yml');
+    expect((wf.on as { pull_request: { paths: string[] } }).pull_request.paths).toEqual([
+      'model/**',
+      'model-gates.json',
+    ]);
+    const text = runs(wf);
+    expect(text).toContain('git archive "$BASE" model');
+    expect(text).toContain(
+      'npm run model:check -- model --current "$RUNNER_TEMP/current/model/model.onnx"',
+    );
+    expect((await scriptsOf(projects.none!))['model:check']).toContain(
+      'dist/src/cli/model-check.js',
+    );
   });
 });
 

@@ -9,6 +9,7 @@ export const builtDir = join(projectRoot, 'node_modules', '.cache', 'mlservice-t
 export const builtServer = join(builtDir, 'src', 'server.js');
 export const builtDriftCli = join(builtDir, 'src', 'cli', 'drift.js');
 export const builtMonitorCli = join(builtDir, 'src', 'cli', 'monitor.js');
+export const builtModelCheckCli = join(builtDir, 'src', 'cli', 'model-check.js');
 
 export async function buildForTests(): Promise<void> {
   const configFile = ts.readConfigFile(join(projectRoot, 'tsconfig.json'), (p) =>
