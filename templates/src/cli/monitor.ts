@@ -6,7 +6,9 @@
  * with the same window the service uses, and prints the same performance report as
  * GET /monitoring/performance: the task's metrics overall and per slice, with sample counts, and
  * the floors from the model's metrics.json. Exit 0: no floor breached (or too few samples to say);
- * 1: a floor is breached; 2: usage error or unreadable input.
+ * 1: a floor is breached; 2: usage error or unreadable input; 3: a breach whose retraining request
+ * failed. With RETRAIN_DISPATCH_REPOSITORY set, a breach sends `repository_dispatch`
+ * (`model-quality`) to the training repository (src/monitoring/retrain-dispatch.ts).
  *
  * Options: --metrics <metrics.json> (default: beside MODEL_PATH or model/), --json,
  * --min-samples <n> (default: the sidecar's), --ttl-days <n> (how long a prediction waits for its
@@ -30,6 +32,7 @@ import {
   performanceReport,
   settingsFor,
 } from '../monitoring/performance.js';
+import { dispatchOnAlert } from '../monitoring/retrain-dispatch.js';
 
 const usage =
   'usage: npm run monitor -- --predictions <dir|file> --feedback <dir|file> [--metrics model/metrics.json] [--json] [--min-samples n] [--ttl-days 30]';
@@ -156,7 +159,14 @@ async function main(): Promise<void> {
       `(${predictions.length} predictions, ${feedback.length} feedback, ${replayed.unmatched} unmatched)\n`,
     );
   }
-  process.exit(report.floors.some((f) => f.breached === true) ? 1 : 0);
+  const breached = report.floors.filter((f) => f.breached === true);
+  const payload = {
+    model: contract.name,
+    version: contract.version,
+    breached: breached.map((f) => `${f.metric} ${f.value} vs floor ${f.floor}`),
+  };
+  const alert = breached.length > 0;
+  process.exit(await dispatchOnAlert(alert, 'model-quality', payload, alert ? 1 : 0));
 }
 
 try {

@@ -3,6 +3,8 @@
  * and the prediction log itself (one line per prediction; a failing disk never fails a prediction).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import pino from 'pino';
@@ -162,6 +164,75 @@ describe('npm run drift (the CLI)', () => {
     const refused = await runToExit(builtDriftCli, {}, ['--log', log, '--baseline', broken]);
     expect(refused.code).toBe(2);
     expect(refused.output).toMatch(/names features the model does not have: nope/);
+  });
+
+  it('an alert asks the training repository to retrain (repository_dispatch, to a stand-in GitHub API)', async (ctx) => {
+    const model = await loadModel(contract, join(projectRoot, 'model', 'model.onnx'));
+    if (!model.driftBaseline || !model.background) return ctx.skip();
+    const log = join(dir, 'dispatch.jsonl');
+    writeFileSync(log, `${JSON.stringify({ inputs: model.background[0] })}\n`.repeat(300));
+    const token = join(dir, 'token');
+    writeFileSync(token, 'ghp_example\n');
+    const received: Array<{ url: string; auth?: string; body: any }> = [];
+    let status = 204;
+    const api = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        received.push({ url: req.url!, auth: req.headers.authorization, body: JSON.parse(body) });
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(status === 204 ? undefined : '{"message":"Not Found"}');
+      });
+    });
+    await new Promise<void>((ok) => api.listen(0, '127.0.0.1', ok));
+    const { port } = api.address() as AddressInfo;
+    const env = {
+      RETRAIN_DISPATCH_REPOSITORY: 'acme-ml/churn-training',
+      RETRAIN_DISPATCH_TOKEN_FILE: token,
+      GITHUB_API_URL: `http://127.0.0.1:${port}`,
+    };
+    try {
+      const sent = await runToExit(builtDriftCli, env, ['--log', log]);
+      expect(sent.code, sent.output).toBe(1);
+      expect(sent.output).toMatch(
+        /retraining requested: model-drift sent to acme-ml\/churn-training/,
+      );
+      expect(received).toHaveLength(1);
+      expect(received[0]).toMatchObject({
+        url: '/repos/acme-ml/churn-training/dispatches',
+        auth: 'Bearer ghp_example',
+        body: {
+          event_type: 'model-drift',
+          client_payload: { model: contract.name, version: contract.version, sampleSize: 300 },
+        },
+      });
+      expect(received[0]!.body.client_payload.alerting.length).toBeGreaterThan(0);
+
+      // A log without drift sends nothing; a refused dispatch is exit 3, with GitHub's answer.
+      const calm = join(dir, 'calm.jsonl');
+      const rows = model.background;
+      writeFileSync(
+        calm,
+        Array.from({ length: 400 }, (_, i) =>
+          JSON.stringify({ inputs: rows[i % rows.length] }),
+        ).join('\n'),
+      );
+      const quiet = await runToExit(builtDriftCli, env, ['--log', calm, '--json']);
+      if (JSON.parse(quiet.output).status !== 'alert') expect(received).toHaveLength(1);
+      status = 404;
+      const refused = await runToExit(builtDriftCli, env, ['--log', log]);
+      expect(refused.code).toBe(3);
+      expect(refused.output).toMatch(/retraining request failed: .* answered 404/);
+      const malformed = await runToExit(
+        builtDriftCli,
+        { RETRAIN_DISPATCH_REPOSITORY: 'not a repo' },
+        ['--log', log],
+      );
+      expect(malformed.code).toBe(2);
+      expect(malformed.output).toMatch(/RETRAIN_DISPATCH_REPOSITORY must be owner\/name/);
+    } finally {
+      api.close();
+    }
   });
 
   it('exits 2 on usage errors', async () => {

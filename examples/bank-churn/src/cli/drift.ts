@@ -4,7 +4,9 @@
  * Reads the JSONL log the service writes (one prediction per line, `inputs` holding the record),
  * computes PSI per feature against the model's training baseline and prints a report.
  * Exit 0: no alert (ok, warn or too little data); 1: at least one feature alerts (PSI >= 0.25);
- * 2: usage error or unreadable input.
+ * 2: usage error or unreadable input; 3: an alert whose retraining request failed. With
+ * RETRAIN_DISPATCH_REPOSITORY set, an alert sends `repository_dispatch` (`model-drift`) to the
+ * training repository (src/monitoring/retrain-dispatch.ts).
  *
  * Options: --log <file> (required), --model <model.onnx> (default MODEL_PATH or model/model.onnx),
  * --baseline <drift_baseline.json> (the baseline alone, instead of the model's folder: what the drift
@@ -25,6 +27,11 @@ import {
 } from '../model/artifacts.js';
 import { contract } from '../model/contract.js';
 import { DriftMonitor, type DriftReport } from '../monitoring/drift.js';
+import {
+  DispatchError,
+  dispatchOnAlert,
+  dispatchTargetFromEnv,
+} from '../monitoring/retrain-dispatch.js';
 
 const usage =
   'usage: npm run drift -- --log <predictions.jsonl> [--model model/model.onnx | --baseline drift_baseline.json] [--json] [--min-samples 100]';
@@ -88,6 +95,12 @@ async function main(): Promise<void> {
     exit(2, `${(error as Error).message}\n${usage}`);
   }
   if (!args.log) exit(2, `--log is required\n${usage}`);
+  let dispatchTarget;
+  try {
+    dispatchTarget = dispatchTargetFromEnv();
+  } catch (error) {
+    exit(2, (error as DispatchError).message);
+  }
   const minSamples = Number(args['min-samples']);
   if (!Number.isInteger(minSamples) || minSamples < 1)
     exit(2, `--min-samples must be a whole number >= 1\n${usage}`);
@@ -144,7 +157,14 @@ async function main(): Promise<void> {
     if (skipped > 0)
       process.stdout.write(`(${skipped} of ${lineNo} lines had no inputs and were skipped)\n`);
   }
-  process.exit(report.status === 'alert' ? 1 : 0);
+  const alert = report.status === 'alert';
+  const payload = {
+    model: contract.name,
+    version: contract.version,
+    sampleSize: report.sampleSize,
+    alerting: report.features.filter((f) => f.status === 'alert').map((f) => f.name),
+  };
+  process.exit(await dispatchOnAlert(alert, 'model-drift', payload, alert ? 1 : 0, dispatchTarget));
 }
 
 try {
