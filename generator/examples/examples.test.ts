@@ -3,13 +3,38 @@
  * generator renders from its answers file, and each passes its own test suite.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { answersDir, diffExample, examplesDir } from './sync.js';
 
 const names = ['bank-churn', 'nlp-insight', 'chicago-taxi'];
 const strip = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
+const testEnv = () => ({ ...process.env, CI: '1', FORCE_COLOR: '0', npm_config_loglevel: 'error' });
+
+/** Installs an example from its committed lockfile, once; again only when the lockfile changed. */
+function install(dir: string): void {
+  const stamp = join(dir, 'node_modules/.package-lock.json');
+  const lock = join(dir, 'package-lock.json');
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= statSync(lock).mtimeMs) return;
+  const run = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: testEnv(),
+  });
+  expect(run.status, run.stderr).toBe(0);
+}
+
+/**
+ * Soak probes that fail today because of a service bug found by the soak (issue 14). Each must
+ * still FAIL: once the bug is fixed this test fails until its entry is removed.
+ */
+const knownSoakFailures: Record<string, string> = {
+  'batch-dos':
+    'JSON.parse of a 1 MB body of 340,000 empty records holds the event loop for about 100 ms ' +
+    'before the row count is checked, so two clients starve /predict',
+};
 
 describe.each(names)('examples/%s', (name) => {
   const dir = join(examplesDir, name);
@@ -28,22 +53,57 @@ describe.each(names)('examples/%s', (name) => {
   });
 
   it('passes its own test suite', { timeout: 900_000 }, () => {
-    const env = { ...process.env, CI: '1', FORCE_COLOR: '0', npm_config_loglevel: 'error' };
-    // Installed from its committed lockfile, once; `npm ci` again only when the lockfile changed.
-    const stamp = join(dir, 'node_modules/.package-lock.json');
-    const lock = join(dir, 'package-lock.json');
-    if (!existsSync(stamp) || statSync(stamp).mtimeMs < statSync(lock).mtimeMs) {
-      const install = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
-        cwd: dir,
-        encoding: 'utf8',
-        env,
-      });
-      expect(install.status, install.stderr).toBe(0);
-    }
-    const test = spawnSync('npm', ['test'], { cwd: dir, encoding: 'utf8', env });
+    install(dir);
+    const test = spawnSync('npm', ['test'], { cwd: dir, encoding: 'utf8', env: testEnv() });
     expect(test.status, strip(`${test.stdout}\n${test.stderr}`).slice(-6000)).toBe(0);
     expect(strip(test.stdout)).toMatch(/Tests\s+\d+ passed/);
   });
+
+  // One example only: the soak is a minute of load even with --quick's shorter durations.
+  it.runIf(name === 'bank-churn')(
+    'passes its own soak and abuse check (npm run soak -- --quick)',
+    { timeout: 180_000 },
+    () => {
+      install(dir);
+      const out = mkdtempSync(join(tmpdir(), 'soak-'));
+      try {
+        const file = join(out, 'soak.json');
+        const run = spawnSync('npm', ['run', 'soak', '--', '--quick', '--json', file], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: testEnv(),
+        });
+        const output = strip(`${run.stdout}\n${run.stderr}`);
+        expect(existsSync(file), output.slice(-6000)).toBe(true);
+        const results = JSON.parse(readFileSync(file, 'utf8')) as {
+          probes: Array<{ name: string; status: string; measured: string }>;
+        };
+        // bank-churn has /explain and /predict/batch: only readiness (no outside trigger) skips.
+        expect(results.probes.map((p) => p.name)).toEqual([
+          'explain-memory',
+          'batch-dos',
+          'log-completeness',
+          'readiness',
+          'shutdown-deadline',
+          'overload',
+          'hostile-inputs',
+          'rss-stability',
+        ]);
+        for (const p of results.probes) {
+          const want =
+            p.name === 'readiness' ? 'SKIP' : p.name in knownSoakFailures ? 'FAIL' : 'PASS';
+          expect(p.status, `${p.name}: ${p.measured}`).toBe(want);
+          // The printed table has the same row.
+          expect(output).toMatch(new RegExp(`^\\| ${p.name} \\|.*\\| ${want} \\|$`, 'm'));
+        }
+        expect(run.status, output.slice(-6000)).toBe(
+          Object.keys(knownSoakFailures).length > 0 ? 1 : 0,
+        );
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+  );
 
   it(
     'passes every one of its own pre-commit gates: format, lint, types, secrets, policies',

@@ -17,9 +17,14 @@ import { packageRoot } from '../version.js';
 export const examplesDir = resolve(packageRoot, 'examples');
 export const answersDir = join(examplesDir, 'answers');
 
-/** Files the generator does not own in an example: installs, builds, lockfiles. */
+/**
+ * Files the generator does not own in an example: installs, builds, lockfiles, and what
+ * `npm run bench` and `npm run soak` write to `bench/results/` (ignored by the project's git).
+ */
 const notGenerated = (rel: string) =>
-  rel === 'package-lock.json' || /(^|\/)(node_modules|dist|coverage|cdktf\.out)(\/|$)/.test(rel);
+  rel === 'package-lock.json' ||
+  rel.startsWith('bench/results/') ||
+  /(^|\/)(node_modules|dist|coverage|cdktf\.out)(\/|$)/.test(rel);
 
 export async function exampleNames(): Promise<string[]> {
   return (await readdir(answersDir))

@@ -8,7 +8,9 @@ import autocannon from 'autocannon';
 
 /**
  * @typedef {{ url: string, connections: number, durationSeconds: number, method?: string,
- *   body?: string, headers?: Record<string, string>, timeoutSeconds?: number }} LoadOptions
+ *   body?: string | Buffer, headers?: Record<string, string>, timeoutSeconds?: number,
+ *   onHeaders?: (statusCode: number, headers: Record<string, string>) => void }} LoadOptions
+ *   `onHeaders` sees each response's status and headers (names in lower case).
  * @typedef {{ connections: number, durationSeconds: number, requests: number, requestsPerSecond: number,
  *   ok: number, non2xx: number, shed: number, errors: number, timeouts: number, statusCodes: Record<string, number>,
  *   latencyMs: { p50: number, p90: number, p99: number, max: number },
@@ -57,6 +59,7 @@ export function load(options) {
         ...(options.body !== undefined ? { body: options.body } : {}),
         headers: options.headers ?? {},
         timeout: options.timeoutSeconds ?? 10,
+        ...(options.onHeaders ? { setupClient: headersOf(options.onHeaders) } : {}),
       },
       (error, result) => {
         if (error) return reject(error);
@@ -84,6 +87,23 @@ export function load(options) {
       if (statusCode >= 200 && statusCode < 300) ok.push(responseTime);
     });
   });
+}
+
+/**
+ * An autocannon `setupClient` that reports each response's headers (the client's `headers` event
+ * carries the parser's raw list: name, value, name, value...).
+ * @param {(statusCode: number, headers: Record<string, string>) => void} onHeaders
+ */
+function headersOf(onHeaders) {
+  return (/** @type {import('node:events').EventEmitter} */ client) => {
+    client.on('headers', (/** @type {{ statusCode: number, headers: string[] }} */ info) => {
+      /** @type {Record<string, string>} */
+      const headers = {};
+      for (let i = 0; i + 1 < info.headers.length; i += 2)
+        headers[String(info.headers[i]).toLowerCase()] = String(info.headers[i + 1]);
+      onHeaders(info.statusCode, headers);
+    });
+  };
 }
 
 /** @param {LoadResult} r */

@@ -25,9 +25,11 @@ const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 
 /**
  * Starts `node dist/src/server.js` and resolves with its address once every worker is warm.
+ * `onSpawn` gets the child at once, so a caller can kill it even before it is ready.
  * @param {Record<string, string>} env
+ * @param {{ onSpawn?: (child: import('node:child_process').ChildProcess) => void }} [options]
  */
-export function startServer(env = {}) {
+export function startServer(env = {}, options = {}) {
   const child = spawn(process.execPath, [join(root, 'dist', 'src', 'server.js')], {
     cwd: root,
     env: {
@@ -40,6 +42,7 @@ export function startServer(env = {}) {
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  options.onSpawn?.(child);
   return new Promise((resolveStart, rejectStart) => {
     let buffer = '';
     /** @type {string | undefined} */
@@ -73,14 +76,15 @@ export function startServer(env = {}) {
   });
 }
 
-/** A valid request body for /predict: the first background row, else a made-up record. */
+/**
+ * A valid request body for /predict: the first background row, else a made-up record; a tensor
+ * model's example tensors.
+ */
 export async function exampleBody() {
   const { contract } = await import(join(root, 'dist', 'src', 'model', 'contract.js'));
-  const { loadModel, exampleRecord } = await import(
-    join(root, 'dist', 'src', 'model', 'artifacts.js')
-  );
-  const model = await loadModel(contract, join(root, 'model', 'model.onnx'));
-  return JSON.stringify(exampleRecord(contract, model));
+  const artifacts = await import(join(root, 'dist', 'src', 'model', 'artifacts.js'));
+  const model = await artifacts.loadModel(contract, join(root, 'model', 'model.onnx'));
+  return JSON.stringify(artifacts.exampleBody(contract, model));
 }
 
 async function main() {
