@@ -45,6 +45,11 @@ export interface ServiceNames {
     readonly dashboardUid: string;
     /** Role and RoleBinding of the stage's deploy identity in the namespace (GKE). */
     readonly deployRole: string;
+    /**
+     * The Secret holding the API key hashes the pods mount (`API_KEYS_FILE`). Created out of band,
+     * never by the manifests (MLOPS-024); the README says how.
+     */
+    readonly apiKeysSecret: string;
   };
 }
 
@@ -199,6 +204,7 @@ export function serviceNames(a: Answers): ServiceNames {
       dashboard: fit(`${a.name}-dashboard`, 253),
       dashboardUid: fit(`${a.name}-inference`, 40),
       deployRole: fit(`${a.name}-deploy`, 253),
+      apiKeysSecret: fit(`${a.name}-api-keys`, 253),
     },
   };
 }
