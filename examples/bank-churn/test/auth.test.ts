@@ -86,7 +86,6 @@ const protectedRoutes = (s: TestService): Array<[string, string, unknown?]> => {
   const name = s.service.context.contract.name;
   return [
     ['POST', '/predict', s.service.context.exampleBody],
-    ['POST', '/predict/batch', { instances: [s.service.context.exampleBody] }],
     ['POST', `/v2/models/${name}/infer`, { inputs: [] }],
     ['GET', `/v2/models/${name}`],
     ['POST', '/explain', s.service.context.exampleBody],
@@ -95,6 +94,16 @@ const protectedRoutes = (s: TestService): Array<[string, string, unknown?]> => {
     ['GET', '/metrics'],
     ['GET', '/docs'],
     ['GET', '/docs/json'],
+    // Tensor models have no /predict/batch (it is a 404 there, whoever asks).
+    ...(s.service.context.contract.kind === 'tensors'
+      ? []
+      : [
+          ['POST', '/predict/batch', { instances: [s.service.context.exampleBody] }] as [
+            string,
+            string,
+            unknown,
+          ],
+        ]),
   ];
 };
 
