@@ -30,6 +30,7 @@ describe('naming', () => {
     const w8 = (stage: string) => fit(`${name}-${stage}`, 63);
     expect(svc.k8s.driftCronJob.length).toBeLessThanOrEqual(52);
     expect(svc.k8s.dashboardUid.length).toBeLessThanOrEqual(40);
+    expect(svc.k8s.apiKeysSecret).toMatch(/^[a-z0-9]([-a-z0-9]{0,251}[a-z0-9])?$/);
     for (const stage of stages) {
       const g = gcpNames(a, stage);
       expect(g.serviceAccountId).toMatch(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/);

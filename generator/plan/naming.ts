@@ -46,6 +46,11 @@ export interface ServiceNames {
     /** Role and RoleBinding of the stage's deploy identity in the namespace (GKE). */
     readonly deployRole: string;
     readonly deployGroup: string;
+    /**
+     * The Secret holding the API key hashes the pods mount (`API_KEYS_FILE`). Created out of band,
+     * never by the manifests (MLOPS-024); the README says how.
+     */
+    readonly apiKeysSecret: string;
   };
 }
 
@@ -202,6 +207,7 @@ export function serviceNames(a: Answers): ServiceNames {
       deployRole: fit(`${a.name}-deploy`, 253),
       // The Kubernetes group EKS maps the deploy role to (its access entry); the RoleBinding names it.
       deployGroup: fit(`${a.name}-deployers`, 63),
+      apiKeysSecret: fit(`${a.name}-api-keys`, 253),
     },
   };
 }

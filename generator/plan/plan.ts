@@ -78,6 +78,8 @@ export interface Plan {
     /** The image's base, by digest. */
     readonly nodeImage: string;
     readonly port: number;
+    /** The port of the metrics listener in Kubernetes (`METRICS_PORT`): Prometheus scrapes it. */
+    readonly metricsPort: number;
     readonly cpu: number;
     readonly cpuMillis: number;
     readonly memory: string;
@@ -162,6 +164,7 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
       nodeMajor: targetNodeMajor,
       nodeImage: targetNodeImage,
       port: 8080,
+      metricsPort: 9090,
       cpu: answers.cpu,
       cpuMillis: Math.round(answers.cpu * 1000),
       memory: answers.memory,

@@ -313,6 +313,24 @@ describe('each bad edit fails with exactly its policy', () => {
         }),
     ],
     [
+      'AUTH_MODE none in prod',
+      'MLOPS-026',
+      (m) =>
+        objects(m, 'Deployment', 'prod').forEach((d) =>
+          container(d)
+            .env.filter((e: any) => e.name === 'AUTH_MODE')
+            .forEach((e: any) => (e.value = 'none')),
+        ),
+    ],
+    [
+      'AUTH_MODE removed from prod (the server defaults to none)',
+      'MLOPS-026',
+      (m) =>
+        objects(m, 'Deployment', 'prod').forEach(
+          (d) => (container(d).env = container(d).env.filter((e: any) => e.name !== 'AUTH_MODE')),
+        ),
+    ],
+    [
       'an admission policy unbound in prod',
       'MLOPS-025',
       (m) =>

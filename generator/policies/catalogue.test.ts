@@ -79,6 +79,7 @@ describe('the catalogue', () => {
       'MLOPS-023',
       'MLOPS-024',
       'MLOPS-025',
+      'MLOPS-026',
       'MLOPS-030',
       'MLOPS-031',
       'MLOPS-032',

@@ -1,7 +1,8 @@
 /**
  * The HTTP application (Fastify), built without listening so tests can call it in-process.
  * Routes live in `routes/`; this file holds what every route shares: request ids, metrics, the
- * error format (`{"error": "..."}`, never a stack trace) and the OpenAPI document.
+ * error format (`{"error": "..."}`, never a stack trace), authentication (`http/auth.ts`), CORS
+ * and the rate limit (`http/exposure.ts`) and the OpenAPI document.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -9,10 +10,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { HttpError } from './errors.js';
+import type { ApiKeyStore } from './http/api-keys.js';
+import { registerAuth } from './http/auth.js';
+import { registerExposure } from './http/exposure.js';
 import {
   clientErrorHandler,
   errorHandler,
   frameworkErrors,
+  jsonBodyParser,
   notFoundHandler,
 } from './http/error-answers.js';
 import { explainRoutes } from './routes/explain.js';
@@ -43,6 +48,7 @@ export async function buildApp(
   ctx: ServiceContext,
   logger: FastifyBaseLogger,
   hooks: AppHooks = {},
+  apiKeys?: ApiKeyStore,
 ): Promise<FastifyInstance> {
   const { config, metrics } = ctx;
   const prefix = randomBytes(4).toString('hex');
@@ -107,10 +113,15 @@ export async function buildApp(
     done();
   });
 
+  // After the hook above (request id, start time), before every route: refusals cost nothing more.
+  await registerAuth(app, { config: config.auth, apiKeys, realm: serviceInfo.name });
+  await registerExposure(app, config);
+
   app.setErrorHandler(errorHandler(config, metrics));
   app.setNotFoundHandler(notFoundHandler);
   // Only JSON bodies (and the V2 binary extension's own type): text/plain is a 415, not a 400.
   app.removeContentTypeParser('text/plain');
+  jsonBodyParser(app);
 
   await app.register(swagger, {
     openapi: {

@@ -10,6 +10,8 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import type { ServiceContext, ServiceHealth, ServiceState } from './context.js';
 import { ShedError } from './errors.js';
+import { ApiKeyStore } from './http/api-keys.js';
+import { type MetricsListener, metricsListener } from './http/metrics-listener.js';
 import { makeShaper } from './inference/outputs.js';
 import { Predictor } from './inference/predictor.js';
 import { Connections } from './lifecycle/connections.js';
@@ -27,6 +29,7 @@ import type { ModelContract } from './model/contract-types.js';
 import { DriftMonitor } from './monitoring/drift.js';
 import { openPredictionLog } from './monitoring/prediction-log.js';
 import { Recorder } from './monitoring/recorder.js';
+import { renderMetrics } from './routes/health.js';
 
 export type { Explanation, RecordEntry, ServiceContext, TensorEntry } from './context.js';
 
@@ -49,8 +52,12 @@ export interface Service {
   readonly pools: () => Pools | undefined;
   /** Starts and warms the worker pools; readiness turns 200 when it resolves. */
   start(): Promise<void>;
-  /** Listens on config.port/host; returns the address. */
+  /** The API keys in force (AUTH_MODE includes api-key). */
+  readonly apiKeys: ApiKeyStore | undefined;
+  /** Listens on config.port/host (and METRICS_PORT when set); returns the main address. */
   listen(): Promise<string>;
+  /** `http://host:port` of the METRICS_PORT listener once listening. */
+  metricsAddress(): string | undefined;
   /** The SIGTERM sequence; resolves to the exit code (0: drained cleanly). */
   shutdown(): Promise<number>;
 }
@@ -60,6 +67,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const contract = options.contract ?? generatedContract;
   const logger: FastifyBaseLogger =
     options.logger ?? (pino({ level: config.logLevel }) as unknown as FastifyBaseLogger);
+  // The key file first: a missing one is a configuration error, before the model is loaded.
+  const apiKeys = openApiKeys(config, logger);
   const model = await loadCheckedModel(contract, config, logger);
   const metrics = createMetrics(contract, model.sha256);
   const drift = model.driftBaseline
@@ -126,11 +135,19 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
   };
 
-  const app = await buildApp(context, logger, {
-    onRequestStart: () => connections.requestStarted(),
-    onRequestEnd: () => connections.requestEnded(),
-  });
+  const app = await buildApp(
+    context,
+    logger,
+    {
+      onRequestStart: () => connections.requestStarted(),
+      onRequestEnd: () => connections.requestEnded(),
+    },
+    apiKeys,
+  );
   connections.attach(app.server);
+  const metricsServer: MetricsListener | undefined =
+    config.metricsPort === null ? undefined : metricsListener(() => renderMetrics(context, 0));
+  let metricsAddress: string | undefined;
 
   let starting: Promise<void> | undefined;
   let shutdownPromise: Promise<number> | undefined;
@@ -169,12 +186,17 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     context,
     logger,
     pools: () => pools,
+    apiKeys,
+    metricsAddress: () => metricsAddress,
     start() {
       starting ??= start();
       return starting;
     },
     async listen() {
-      return app.listen({ port: config.port, host: config.host });
+      const address = await app.listen({ port: config.port, host: config.host });
+      if (metricsServer && config.metricsPort !== null)
+        metricsAddress = await metricsServer.listen(config.metricsPort, config.host);
+      return address;
     },
     shutdown() {
       shutdownPromise ??= shutdown({
@@ -188,10 +210,30 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           recorder.flush();
           return log.close(ms);
         },
+      }).then(async (code) => {
+        // Scraped until the end, so the drain shows in the metrics.
+        apiKeys?.close();
+        await metricsServer?.close();
+        return code;
       });
       return shutdownPromise;
     },
   };
+}
+
+/** The API key file (AUTH_MODE includes api-key), followed for rotations from now on. */
+function openApiKeys(config: Config, logger: FastifyBaseLogger): ApiKeyStore | undefined {
+  if (config.auth.apiKeysFile === null) return undefined;
+  const store = new ApiKeyStore(config.auth.apiKeysFile);
+  store.on('reload', (keys) => logger.info({ file: store.file, keys }, 'API keys reloaded'));
+  store.on('rejected', (error) =>
+    logger.error(
+      { err: error, file: store.file },
+      `the API key file changed but cannot be used: the previous keys stay in force (${error.message})`,
+    ),
+  );
+  store.watch();
+  return store;
 }
 
 /** Readiness and liveness from the start, the drain and the prediction pool's workers. */

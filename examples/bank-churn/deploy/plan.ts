@@ -36,7 +36,8 @@ export const service = {
     "dashboard": "bank-churn-dashboard",
     "dashboardUid": "bank-churn-inference",
     "deployRole": "bank-churn-deploy",
-    "deployGroup": "bank-churn-deployers"
+    "deployGroup": "bank-churn-deployers",
+    "apiKeysSecret": "bank-churn-api-keys"
   }
 } as const;
 
@@ -44,6 +45,7 @@ export const runtime = {
   "nodeMajor": 24,
   "nodeImage": "node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d",
   "port": 8080,
+  "metricsPort": 9090,
   "cpu": 2,
   "cpuMillis": 2000,
   "memory": "1Gi",

@@ -54,6 +54,18 @@ describe('bodies the service does not take', () => {
     expect(res.json().error).toMatch(/Content-Encoding "gzip" is not supported/);
   });
 
+  it('a "__proto__" key is a 400 that names it, not "not valid JSON"', async () => {
+    const poisoned = `{"__proto__": {"admin": true}, ${body().slice(1)}`;
+    const res = await svc.post('/predict', poisoned);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      ...errorShape,
+      error: expect.stringMatching(/^"__proto__" is not allowed as a key/),
+    });
+    // Broken JSON is still called that.
+    expect((await svc.post('/predict', '{"a": ')).json().error).toBe('the body is not valid JSON');
+  });
+
   it('every answer says nosniff', async () => {
     expect((await svc.get('/healthz')).headers['x-content-type-options']).toBe('nosniff');
     expect((await svc.get('/nope')).headers['x-content-type-options']).toBe('nosniff');

@@ -2,6 +2,8 @@
  * Configuration: defaults, the worker count from the container's CPU quota, and a refusal that
  * names the variable for every bad value.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { contract } from '../src/model/contract.js';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,6 +13,7 @@ import {
   loadConfig,
   variableNames,
 } from '../src/config.js';
+import { projectRoot } from './helpers/build.js';
 
 const files = (map: Record<string, string>) => (path: string) => {
   if (path in map) return map[path]!;
@@ -76,13 +79,28 @@ describe('loadConfig', () => {
       explainMaxWork: 500000,
       explainMaxHeapMb: 256,
       logLevel: 'info',
+      auth: { methods: [], apiKeysFile: null, jwt: null },
+      metricsPort: null,
+      rateLimitPerMinute: 0,
+      corsOrigins: [],
     });
     expect(loadConfig({ WORKERS: '4' }).maxQueue).toBe(512);
     expect(loadConfig({ PREDICTION_LOG_PATH: '' }).predictionLogPath).toBeNull();
   });
 
   it.each(
-    variableNames.filter((v) => v !== 'HOST' && v !== 'MODEL_PATH' && v !== 'PREDICTION_LOG_PATH'),
+    // Free text: a host, paths, a JWT issuer and audience (checked for emptiness only).
+    variableNames.filter(
+      (v) =>
+        ![
+          'HOST',
+          'MODEL_PATH',
+          'PREDICTION_LOG_PATH',
+          'API_KEYS_FILE',
+          'JWT_ISSUER',
+          'JWT_AUDIENCE',
+        ].includes(v),
+    ),
   )('refuses a bad %s, naming it', (variable) => {
     let error: unknown;
     try {
@@ -98,5 +116,16 @@ describe('loadConfig', () => {
   it('refuses an empty MODEL_PATH and HOST', () => {
     expect(() => loadConfig({ MODEL_PATH: '  ' })).toThrow(/^MODEL_PATH: must not be empty/);
     expect(() => loadConfig({ HOST: '' })).toThrow(/^HOST: must not be empty/);
+  });
+});
+
+describe('the README', () => {
+  it('documents every variable config.ts reads, in its Configuration section', () => {
+    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+    const start = readme.indexOf('### Configuration');
+    expect(start).toBeGreaterThanOrEqual(0);
+    const section = readme.slice(start, readme.indexOf('\n### ', start + 1));
+    const documented = new Set(section.match(/`[A-Z][A-Z0-9_]+`/g)?.map((v) => v.slice(1, -1)));
+    expect(variableNames.filter((v) => !documented.has(v))).toEqual([]);
   });
 });

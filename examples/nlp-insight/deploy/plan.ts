@@ -36,7 +36,8 @@ export const service = {
     "dashboard": "nlp-insight-dashboard",
     "dashboardUid": "nlp-insight-inference",
     "deployRole": "nlp-insight-deploy",
-    "deployGroup": "nlp-insight-deployers"
+    "deployGroup": "nlp-insight-deployers",
+    "apiKeysSecret": "nlp-insight-api-keys"
   }
 } as const;
 
@@ -44,6 +45,7 @@ export const runtime = {
   "nodeMajor": 24,
   "nodeImage": "node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d",
   "port": 8080,
+  "metricsPort": 9090,
   "cpu": 1,
   "cpuMillis": 1000,
   "memory": "1Gi",

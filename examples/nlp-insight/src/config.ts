@@ -58,6 +58,30 @@ export interface Config {
   readonly explainMaxWork: number;
   /** V8 heap of the explanation worker, in MiB. */
   readonly explainMaxHeapMb: number;
+  /** Who may call the protected routes (README "Authentication and exposure"). */
+  readonly auth: AuthConfig;
+  /** A second listener that serves only `/metrics` (null: `/metrics` is on PORT, behind auth). */
+  readonly metricsPort: number | null;
+  /** Requests per minute per client (the authenticated name, else the address); 0: no limit. */
+  readonly rateLimitPerMinute: number;
+  /** Origins allowed by CORS, exactly as browsers send them; empty: no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+}
+
+export const authMethods = ['api-key', 'jwt'] as const;
+export type AuthMethod = (typeof authMethods)[number];
+
+export interface AuthConfig {
+  /** Accepted credentials, either one suffices; empty: AUTH_MODE=none, every route is open. */
+  readonly methods: readonly AuthMethod[];
+  /** File of sha256 hashes of the API keys (`[name:]<hex>` per line), when api-key is on. */
+  readonly apiKeysFile: string | null;
+  /** Where the JWT signing keys are published, and what a token must say, when jwt is on. */
+  readonly jwt: {
+    readonly jwksUrl: string;
+    readonly issuer: string;
+    readonly audience: string;
+  } | null;
 }
 
 /** CPUs the container may use, from the cgroup quota (v2 `cpu.max`, else v1), or undefined when unlimited. */
@@ -105,6 +129,38 @@ const decimal = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
+const authModes = ['none', ...authMethods] as const;
+
+/** `none`, or a comma list of `api-key` and `jwt` (either credential is accepted). */
+const authMode = z
+  .string()
+  .trim()
+  .transform((v) => v.split(',').map((m) => m.trim()))
+  .refine((modes) => modes.every((m) => (authModes as readonly string[]).includes(m)), {
+    error: `must be none, api-key, jwt or api-key,jwt`,
+  })
+  .refine((modes) => !(modes.includes('none') && modes.length > 1), {
+    error: 'none cannot be combined with another mode',
+  })
+  .transform((modes) => [...new Set(modes.filter((m): m is AuthMethod => m !== 'none'))]);
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
+    error: 'must be an http(s) URL',
+  });
+
+/** Exact origins (`https://app.example.com`): scheme, host and port, no path. */
+const origins = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? [] : v.split(',').map((o) => o.trim())))
+  .refine(
+    (list) => list.every((o) => URL.canParse(o) && new URL(o).origin === o && o.startsWith('http')),
+    { error: 'must be a comma list of origins such as https://app.example.com (no path, no *)' },
+  );
+
 /** Each variable: its parser and its default (a string, parsed like a value from the environment). */
 const variables = {
   PORT: { schema: int(0, 65535), default: '8080' },
@@ -140,6 +196,14 @@ const variables = {
   EXPLAIN_SAMPLES: { schema: int(1, 10_000), default: '64' },
   EXPLAIN_MAX_WORK: { schema: int(1, 1_000_000_000), default: '500000' },
   EXPLAIN_MAX_HEAP_MB: { schema: int(16, 65_536), default: '256' },
+  AUTH_MODE: { schema: authMode, default: 'none' },
+  API_KEYS_FILE: { schema: z.string().trim().min(1, 'must not be empty'), default: undefined },
+  JWT_JWKS_URL: { schema: httpUrl, default: undefined },
+  JWT_ISSUER: { schema: z.string().trim().min(1, 'must not be empty'), default: undefined },
+  JWT_AUDIENCE: { schema: z.string().trim().min(1, 'must not be empty'), default: undefined },
+  METRICS_PORT: { schema: int(0, 65535), default: undefined },
+  RATE_LIMIT_PER_MINUTE: { schema: int(0, 1_000_000), default: '0' },
+  CORS_ORIGINS: { schema: origins, default: '' },
 } as const;
 
 export type VariableName = keyof typeof variables;
@@ -198,5 +262,47 @@ export function loadConfig(
     explainSamples: read(env, 'EXPLAIN_SAMPLES')!,
     explainMaxWork: read(env, 'EXPLAIN_MAX_WORK')!,
     explainMaxHeapMb: read(env, 'EXPLAIN_MAX_HEAP_MB')!,
+    auth: readAuth(env, cwd),
+    metricsPort: readMetricsPort(env),
+    rateLimitPerMinute: read(env, 'RATE_LIMIT_PER_MINUTE')!,
+    corsOrigins: read(env, 'CORS_ORIGINS')!,
   };
+}
+
+/** AUTH_MODE and what each mode it names needs (every variable is checked when it is set). */
+function readAuth(env: NodeJS.ProcessEnv, cwd: string): AuthConfig {
+  const methods = read(env, 'AUTH_MODE')!;
+  const given = {
+    API_KEYS_FILE: read(env, 'API_KEYS_FILE'),
+    JWT_JWKS_URL: read(env, 'JWT_JWKS_URL'),
+    JWT_ISSUER: read(env, 'JWT_ISSUER'),
+    JWT_AUDIENCE: read(env, 'JWT_AUDIENCE'),
+  };
+  const needs = (name: keyof typeof given, mode: AuthMethod): string => {
+    const value = given[name];
+    if (value === undefined)
+      throw new ConfigError(name, `must be set when AUTH_MODE includes ${mode}`);
+    return value;
+  };
+  return {
+    methods,
+    apiKeysFile: methods.includes('api-key')
+      ? resolve(cwd, needs('API_KEYS_FILE', 'api-key'))
+      : null,
+    jwt: methods.includes('jwt')
+      ? {
+          jwksUrl: needs('JWT_JWKS_URL', 'jwt'),
+          issuer: needs('JWT_ISSUER', 'jwt'),
+          audience: needs('JWT_AUDIENCE', 'jwt'),
+        }
+      : null,
+  };
+}
+
+function readMetricsPort(env: NodeJS.ProcessEnv): number | null {
+  const port = read(env, 'METRICS_PORT');
+  if (port === undefined) return null;
+  if (port !== 0 && port === read(env, 'PORT'))
+    throw new ConfigError('METRICS_PORT', `must differ from PORT (both ${port})`);
+  return port;
 }

@@ -16,6 +16,8 @@ export class HttpError extends Error {
     readonly options: {
       readonly details?: readonly FieldIssue[];
       readonly retryAfterSeconds?: number;
+      /** Headers the answer must carry (e.g. `WWW-Authenticate` of a 401). */
+      readonly headers?: Readonly<Record<string, string>>;
     } = {},
   ) {
     super(message);
@@ -43,6 +45,18 @@ export class ShedError extends HttpError {
     };
     super(503, messages[reason], { retryAfterSeconds: 1 });
     this.name = 'ShedError';
+  }
+}
+
+/** No valid credential (RFC 6750: the answer names the scheme, and why a token was refused). */
+export class UnauthorizedError extends HttpError {
+  constructor(message: string, realm: string, invalidToken = false) {
+    super(401, message, {
+      headers: {
+        'www-authenticate': `Bearer realm="${realm}"${invalidToken ? ', error="invalid_token"' : ''}`,
+      },
+    });
+    this.name = 'UnauthorizedError';
   }
 }
 

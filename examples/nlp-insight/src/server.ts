@@ -44,6 +44,7 @@ try {
   service = await createService({ config, logger });
 } catch (error) {
   if (error instanceof ModelLoadError) fail(error.message, logger);
+  if (error instanceof ConfigError) fail(`invalid configuration: ${error.message}`, logger);
   throw error;
 }
 
@@ -62,9 +63,16 @@ process.on('SIGINT', () => stop('SIGINT'));
 
 try {
   const address = await service.listen();
-  logger.info({ address }, `listening on ${address}`);
+  const metricsAddress = service.metricsAddress();
+  logger.info(
+    { address, ...(metricsAddress ? { metricsAddress } : {}) },
+    `listening on ${address}${metricsAddress ? ` (metrics on ${metricsAddress})` : ''}`,
+  );
 } catch (error) {
-  fail(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`, logger);
+  fail(
+    `cannot listen on ${config.host}:${config.port}${config.metricsPort === null ? '' : ` and METRICS_PORT ${config.metricsPort}`}: ${(error as Error).message}`,
+    logger,
+  );
 }
 try {
   await service.start();

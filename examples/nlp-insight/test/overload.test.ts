@@ -7,13 +7,22 @@
  *   and the service keeps serving;
  * - a replacement worker that cannot load the model: the pool relaunches its workers with a
  *   back-off; until one is warm readiness fails, and once it gives up liveness fails too;
- * - after SIGTERM readiness fails while in-flight requests still complete.
+ * - after SIGTERM readiness fails while in-flight requests still complete;
+ * - a real server with one worker and hundreds of connections at once never keeps a request in
+ *   its queue past QUEUE_TIMEOUT_MS: each one is served or refused with 503 + Retry-After.
  */
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { loadConfig } from '../src/config.js';
+import { latencyBuckets } from '../src/metrics.js';
+import { exampleBody, loadModel } from '../src/model/artifacts.js';
+import { contract } from '../src/model/contract.js';
 import type { InferencePool, PoolHealth } from '../src/inference/pool.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Chaos, chaosWorkerFile } from './helpers/chaos.js';
+import { projectRoot } from './helpers/build.js';
+import { type RunningServer, startServer } from './helpers/child.js';
 import { type TestService, expectNoStack, startService } from './helpers/service.js';
 
 let svc: TestService | undefined;
@@ -217,5 +226,84 @@ describe('shutdown', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines.at(-1)).toMatchObject({ requestId: 'last-one', endpoint: 'predict' });
+  });
+});
+
+/** POSTs a JSON body on `agent`; resolves to the status, headers and body. */
+function post(
+  agent: Agent,
+  url: URL,
+  body: string,
+): Promise<{ status: number; retryAfter?: string; error?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const retryAfter = res.headers['retry-after'];
+          resolve({
+            status,
+            ...(retryAfter ? { retryAfter } : {}),
+            ...(status >= 400 ? { error: (JSON.parse(text) as { error: string }).error } : {}),
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('queue time under many connections (real process, WORKERS=1)', () => {
+  let server: RunningServer | undefined;
+  afterEach(() => {
+    server?.process.kill('SIGKILL');
+    server = undefined;
+  });
+
+  it('serves or refuses every request with 503 + Retry-After; none waits in the queue past QUEUE_TIMEOUT_MS', async () => {
+    const queueTimeoutMs = 5;
+    server = await startServer({
+      WORKERS: '1',
+      MAX_BATCH_SIZE: '1',
+      MAX_QUEUE: '100000',
+      QUEUE_TIMEOUT_MS: String(queueTimeoutMs),
+      REQUEST_TIMEOUT_MS: '60000',
+      PREDICTION_LOG_PATH: '',
+    });
+    const base = new URL(server.address);
+    const config = loadConfig({}, projectRoot);
+    const row = JSON.stringify(exampleBody(contract, await loadModel(contract, config.modelPath)));
+    const connections = 300;
+    const agent = new Agent({ keepAlive: true, maxSockets: connections });
+    const answers = await Promise.all(
+      Array.from({ length: connections }, () => post(agent, new URL('/predict', base), row)),
+    );
+    agent.destroy();
+    for (const a of answers) {
+      if (a.status === 200) continue;
+      expect(a.status, JSON.stringify(a)).toBe(503);
+      expect(a.retryAfter).toBe('1');
+      expect(a.error).toMatch(/waited too long in the inference queue|queue is full/);
+    }
+    const metrics = await (await fetch(new URL('/metrics', base))).text();
+    const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? 'NaN');
+    // The load did queue: one worker cannot take 300 requests within 5 ms.
+    expect(value(/^mlservice_shed_total\{reason="queue_timeout"\} (\d+)/m)).toBeGreaterThan(0);
+    // Every request that reached a worker had waited less than QUEUE_TIMEOUT_MS, plus at most the
+    // batcher's sweep interval (QUEUE_TIMEOUT_MS / 20, at least 1 ms) as a margin: the smallest
+    // bucket at or above that holds every observation of the service's queue-wait histogram.
+    const marginMs = Math.max(1, queueTimeoutMs / 20);
+    const bound = latencyBuckets.find((b) => b >= (queueTimeoutMs + marginMs) / 1000)!;
+    const within = value(
+      new RegExp(`^mlservice_queue_wait_seconds_bucket\\{le="${bound}"\\} (\\d+)`, 'm'),
+    );
+    const observed = value(/^mlservice_queue_wait_seconds_count (\d+)/m);
+    expect(observed).toBeGreaterThanOrEqual(answers.filter((a) => a.status === 200).length);
+    expect(within).toBe(observed);
   });
 });

@@ -195,11 +195,12 @@ export class Batcher<T> {
       }
       const jobs: Job<T>[] = [];
       let rows = 0;
-      const now = performance.now();
       while (this.depth > 0) {
         const next = this.queue[this.head]!;
         // A busy event loop runs the sweep late: a job past its queue time is refused here too.
-        if (next.settled || this.expire(next, now)) {
+        // The clock is read per job: refusing hundreds of expired jobs takes milliseconds, and a
+        // job behind them must not be sent on with a wait measured before that.
+        if (next.settled || this.expire(next, performance.now())) {
           this.shift();
           continue;
         }

@@ -39,6 +39,7 @@ import { type Row, issuesOf, recordSchema, toJsonSchema } from '../model/schemas
 import { serviceInfo } from '../service-info.js';
 import type { ServiceContext } from '../context.js';
 import { admit, errorResponses, zodValidator } from './common.js';
+import { publicRoute } from '../http/auth.js';
 
 export const v2Datatypes = [
   'BOOL',
@@ -405,14 +406,19 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
     };
     const ready = () => ctx.health().ready;
 
-    app.get('/v2', { schema: { tags: ['v2'], summary: 'Server metadata' } }, async () => ({
-      name: serviceInfo.name,
-      version: serviceInfo.version,
-      extensions: ['classification', 'binary_tensor_data'],
-    }));
+    app.get(
+      '/v2',
+      { config: publicRoute, schema: { tags: ['v2'], summary: 'Server metadata' } },
+      async () => ({
+        name: serviceInfo.name,
+        version: serviceInfo.version,
+        extensions: ['classification', 'binary_tensor_data'],
+      }),
+    );
     app.get(
       '/v2/health/live',
       {
+        config: publicRoute,
         schema: {
           tags: ['v2'],
           summary: 'Server liveness (503 once the workers cannot be restored)',
@@ -426,7 +432,10 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
     );
     app.get(
       '/v2/health/ready',
-      { schema: { tags: ['v2'], summary: 'Server readiness (503 when not ready)' } },
+      {
+        config: publicRoute,
+        schema: { tags: ['v2'], summary: 'Server readiness (503 when not ready)' },
+      },
       async (_request, reply) => {
         if (!ready()) reply.code(503);
         return { ready: ready() };
@@ -445,6 +454,8 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
       app.get(
         `${base}/ready`,
         {
+          // A health probe of the protocol (KServe's readiness): open like /v2/health/ready.
+          config: publicRoute,
           schema: {
             tags: ['v2'],
             summary: 'Model readiness (503 when not ready)',

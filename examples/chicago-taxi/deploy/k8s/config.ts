@@ -103,6 +103,30 @@ export interface EnvironmentSettings {
     readonly marginSeconds: number;
   };
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * Who may call the service (the server's AUTH_MODE; README "Authentication and exposure"). Prod
+   * authenticates (policy MLOPS-026). `api-key` mounts the key hashes from the Secret named in
+   * deploy/plan.ts (`service.k8s.apiKeysSecret`), which you create (the README says how): the
+   * manifests never hold it (MLOPS-024), and the pods do not start without it.
+   */
+  readonly auth: {
+    readonly mode: 'none' | 'api-key' | 'jwt' | 'api-key,jwt';
+    /** `jwt`: where the issuer publishes its keys, and what a token must say. */
+    readonly jwt?: {
+      readonly jwksUrl: string;
+      readonly issuer: string;
+      readonly audience: string;
+    };
+    /** Requests per minute per client and pod (`RATE_LIMIT_PER_MINUTE`); 0: no limit. */
+    readonly rateLimitPerMinute: number;
+  };
+  /** Memory of the pod's server process, in MiB, beyond the model (see `memoryBudgetMiB`). */
+  readonly memory: {
+    /** V8 heap of the explanation worker (`EXPLAIN_MAX_HEAP_MB`). */
+    readonly explainHeapMiB: number;
+    /** Prediction log lines held while the disk catches up (`PREDICTION_LOG_BUFFER_BYTES`). */
+    readonly predictionLogBufferMiB: number;
+  };
   readonly network: {
     /**
      * Namespaces whose pods may call the service (the ingress controller's). GKE: none, its
@@ -248,6 +272,12 @@ export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
     startupBudgetSeconds: 300,
     shutdown: { preStopSeconds: 5, drainSeconds: 20, marginSeconds: 10 },
     logLevel: plan.stage === 'dev' ? 'debug' : 'info',
+    auth: { mode: prod ? 'api-key' : 'none', rateLimitPerMinute: 0 },
+    memory: {
+      // A quarter of the container's memory, at most the server's default of 256 MiB.
+      explainHeapMiB: Math.max(16, Math.min(256, Math.floor(memoryMiB(runtime.memory) / 4))),
+      predictionLogBufferMiB: 16,
+    },
     network: {
       ...(plan.cloud === 'gcp'
         ? {
@@ -342,6 +372,30 @@ export const driftBaselineFile: string | undefined = (
   model.artifacts as Readonly<Record<string, string | undefined>>
 ).driftBaseline;
 
+/** MiB of a Kubernetes memory quantity in Mi or Gi (the answers allow only those). */
+export function memoryMiB(quantity: string): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  if (!m) throw new Error(`memory "${quantity}" is not a quantity in Mi or Gi`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+}
+
+/**
+ * Nominal memory of the server's parts, MiB, besides the model itself (which every worker holds
+ * once): the main thread with Fastify and its buffers, and each worker thread (a V8 isolate and an
+ * onnxruntime session). The container's limit must hold them, the explanation heap and the
+ * prediction log's buffer: `checkEnvironment` refuses an environment where it does not.
+ */
+export const nominalMiB = { process: 128, worker: 64 } as const;
+
+export function memoryBudgetMiB(env: Pick<EnvironmentSettings, 'memory'>): number {
+  return (
+    nominalMiB.process +
+    (runtime.poolSize + 1) * nominalMiB.worker +
+    env.memory.explainHeapMiB +
+    env.memory.predictionLogBufferMiB
+  );
+}
+
 /** Google front ends and health checkers: the sources of container-native load balancing. */
 export const googleFrontEnds: readonly string[] = ['35.191.0.0/16', '130.211.0.0/22'];
 
@@ -433,6 +487,17 @@ export function checkEnvironment(env: K8sEnvironment): string[] {
   }
   if (env.stage === 'prod' && !env.images.requireDigest) {
     p.push('prod must require image digests');
+  }
+  if (env.stage === 'prod' && env.auth.mode === 'none') {
+    p.push('prod must authenticate its callers (auth.mode api-key or jwt; policy MLOPS-026)');
+  }
+  if (env.auth.mode.includes('jwt') && !env.auth.jwt) {
+    p.push(`auth.mode ${env.auth.mode} needs auth.jwt (jwksUrl, issuer, audience)`);
+  }
+  if (memoryBudgetMiB(env) > memoryMiB(runtime.memory)) {
+    p.push(
+      `the server needs about ${memoryBudgetMiB(env)} MiB (explanation heap ${env.memory.explainHeapMiB}, ${runtime.poolSize + 1} worker threads, log buffer ${env.memory.predictionLogBufferMiB}) but the container has ${runtime.memory}: raise memory in .mlops-service/answers.json or lower memory.explainHeapMiB`,
+    );
   }
   if (env.shutdown.marginSeconds < 1) {
     p.push('shutdown.marginSeconds must leave time after the drain');

@@ -5,7 +5,7 @@
  * malformed request, 408, 431 on oversized headers, 414 on an oversized path parameter).
  */
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { HttpError, ValidationError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -45,6 +45,8 @@ export function errorHandler(config: Config, metrics: Metrics) {
     if (error instanceof HttpError) {
       if (error.options.retryAfterSeconds !== undefined)
         reply.header('retry-after', String(error.options.retryAfterSeconds));
+      for (const [name, value] of Object.entries(error.options.headers ?? {}))
+        reply.header(name, value);
       if (error instanceof ValidationError) metrics.validationErrors.inc({ route });
       const { details } = error.options;
       send(reply, error.statusCode, {
@@ -106,4 +108,42 @@ export function clientErrorHandler(nextId: () => string) {
     }
     socket.destroy(error);
   };
+}
+
+/**
+ * The JSON body parser: Fastify's own (secure-json-parse, refusing `__proto__` and
+ * `constructor.prototype` keys), except that a refused key is named instead of being called
+ * "not valid JSON". Only the refusal path parses a second time.
+ */
+export function jsonBodyParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parse(request, body as string, (error, value) => {
+      if (
+        error &&
+        (error as FastifyError).code === 'FST_ERR_CTP_INVALID_JSON_BODY' &&
+        isJson(body as string)
+      ) {
+        done(
+          new HttpError(
+            400,
+            '"__proto__" is not allowed as a key (nor "constructor" holding "prototype")',
+          ),
+          undefined,
+        );
+        return;
+      }
+      done(error, value);
+    });
+  });
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,17 +1,39 @@
 /**
  * `GET /healthz` (liveness: fails once the inference pool cannot be restored, so the pod is
- * replaced), `GET /readyz` (readiness: a warm prediction worker, not draining) and `GET /metrics`
- * (Prometheus).
+ * replaced), `GET /readyz` (readiness: a warm prediction worker, not draining), both open whatever
+ * AUTH_MODE says, and `GET /metrics` (Prometheus): on this port behind authentication, or alone on
+ * METRICS_PORT (`http/metrics-listener.ts`).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServiceContext } from '../context.js';
+import { publicRoute } from '../http/auth.js';
+
+/**
+ * The Prometheus text, with the gauges that are read at scrape time brought up to date.
+ * `ownRequests`: in-flight requests that are the scrape itself (1 on the main port).
+ */
+export async function renderMetrics(
+  ctx: ServiceContext,
+  ownRequests: number,
+): Promise<{ contentType: string; body: string }> {
+  const { metrics } = ctx;
+  metrics.inflight.set(Math.max(0, ctx.inflight() - ownRequests));
+  metrics.queueDepth.set(ctx.queueDepth());
+  metrics.workersReady.set({ pool: 'predict' }, ctx.health().workers.warm);
+  if (ctx.drift) {
+    for (const f of ctx.drift.report().features) {
+      if (f.psi !== null) metrics.driftPsi.set({ feature: f.name }, f.psi);
+    }
+  }
+  return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
+}
 
 export function healthRoutes(ctx: ServiceContext): FastifyPluginAsync {
   return async (app) => {
-    const { metrics } = ctx;
     app.get(
       '/healthz',
       {
+        config: publicRoute,
         schema: {
           tags: ['ops'],
           summary:
@@ -28,6 +50,7 @@ export function healthRoutes(ctx: ServiceContext): FastifyPluginAsync {
     app.get(
       '/readyz',
       {
+        config: publicRoute,
         schema: {
           tags: ['ops'],
           summary:
@@ -41,20 +64,14 @@ export function healthRoutes(ctx: ServiceContext): FastifyPluginAsync {
         return { status: 'not ready', reason: health.reason, workers: health.workers };
       },
     );
+    if (ctx.config.metricsPort !== null) return;
     app.get(
       '/metrics',
       { schema: { tags: ['ops'], summary: 'Prometheus metrics', hide: false } },
       async (_request, reply) => {
-        metrics.inflight.set(Math.max(0, ctx.inflight() - 1));
-        metrics.queueDepth.set(ctx.queueDepth());
-        metrics.workersReady.set({ pool: 'predict' }, ctx.health().workers.warm);
-        if (ctx.drift) {
-          for (const f of ctx.drift.report().features) {
-            if (f.psi !== null) metrics.driftPsi.set({ feature: f.name }, f.psi);
-          }
-        }
-        reply.type(metrics.registry.contentType);
-        return metrics.registry.metrics();
+        const { contentType, body } = await renderMetrics(ctx, 1);
+        reply.type(contentType);
+        return body;
       },
     );
   };

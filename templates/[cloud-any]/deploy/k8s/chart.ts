@@ -186,7 +186,16 @@ export class ServiceChart extends Chart {
         spec: {
           type: 'ClusterIP',
           selector,
-          ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+          ports: [
+            { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+            // For the ServiceMonitor, which selects Services and scrapes the named port.
+            {
+              name: 'metrics',
+              port: runtime.metricsPort,
+              targetPort: 'metrics',
+              protocol: 'TCP',
+            },
+          ],
         },
       }),
     );
@@ -211,7 +220,7 @@ export class ServiceChart extends Chart {
               annotations: {
                 'kubectl.kubernetes.io/default-container': k8sNames.container,
                 'prometheus.io/scrape': 'true',
-                'prometheus.io/port': String(runtime.port),
+                'prometheus.io/port': String(runtime.metricsPort),
                 'prometheus.io/path': '/metrics',
               },
             },
@@ -320,9 +329,10 @@ export class ServiceChart extends Chart {
             ...(ingressPeers(env).length > 0
               ? [{ from: ingressPeers(env), ports: [{ protocol: 'TCP' as const, port: 'http' }] }]
               : []),
+            // Prometheus reaches the metrics port only, never the API.
             {
               from: [byName(env.network.prometheusNamespace)],
-              ports: [{ protocol: 'TCP', port: 'http' }],
+              ports: [{ protocol: 'TCP', port: 'metrics' }],
             },
           ],
           egress: egressRules(env),
@@ -446,7 +456,7 @@ export class ServiceChart extends Chart {
             selector: { matchLabels: selector },
             namespaceSelector: { matchNames: [ns] },
             endpoints: [
-              { port: 'http', path: '/metrics', interval: env.monitoring.scrapeInterval },
+              { port: 'metrics', path: '/metrics', interval: env.monitoring.scrapeInterval },
             ],
           },
         }),

@@ -27,6 +27,11 @@ import {
 export const user = 10001;
 export const modelMount = '/models';
 export const modelPath = `${modelMount}/model.onnx`;
+/** Where the API key Secret is mounted; the server reads `API_KEYS_FILE` below it. */
+export const apiKeysMount = '/etc/mlservice/api-keys';
+/** The key of the Secret (`kubectl create secret generic ... --from-file=api-keys=...`). */
+export const apiKeysSecretKey = 'api-keys';
+export const apiKeysFile = `${apiKeysMount}/${apiKeysSecretKey}`;
 export { predictionLogPath };
 const dataMount = '/data';
 
@@ -245,6 +250,27 @@ export function terminationGraceSeconds(env: K8sEnvironment): number {
   );
 }
 
+/** The server's authentication and exposure settings (README "Authentication and exposure"). */
+function authEnv(env: K8sEnvironment): IEnvVar[] {
+  const { mode, jwt, rateLimitPerMinute } = env.auth;
+  return [
+    { name: 'AUTH_MODE', value: mode },
+    ...(mode.includes('api-key') ? [{ name: 'API_KEYS_FILE', value: apiKeysFile }] : []),
+    ...(mode.includes('jwt') && jwt
+      ? [
+          { name: 'JWT_JWKS_URL', value: jwt.jwksUrl },
+          { name: 'JWT_ISSUER', value: jwt.issuer },
+          { name: 'JWT_AUDIENCE', value: jwt.audience },
+        ]
+      : []),
+    ...(rateLimitPerMinute > 0
+      ? [{ name: 'RATE_LIMIT_PER_MINUTE', value: String(rateLimitPerMinute) }]
+      : []),
+  ];
+}
+
+const usesApiKeys = (env: K8sEnvironment) => env.auth.mode.includes('api-key');
+
 export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
   const period = 5;
   return {
@@ -272,9 +298,14 @@ export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
         name: k8sNames.container,
         image: env.image,
         imagePullPolicy: 'IfNotPresent',
-        ports: [{ name: 'http', containerPort: runtime.port, protocol: 'TCP' }],
+        ports: [
+          { name: 'http', containerPort: runtime.port, protocol: 'TCP' },
+          // /metrics alone, without authentication: only Prometheus's namespace may reach it.
+          { name: 'metrics', containerPort: runtime.metricsPort, protocol: 'TCP' },
+        ],
         env: [
           { name: 'PORT', value: String(runtime.port) },
+          { name: 'METRICS_PORT', value: String(runtime.metricsPort) },
           { name: 'MODEL_PATH', value: modelPath },
           // One process per pod; the inference pool gets one thread per whole core of the limit.
           { name: 'WORKERS', value: String(runtime.poolSize) },
@@ -282,6 +313,13 @@ export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
           { name: 'SHUTDOWN_TIMEOUT_MS', value: String(env.shutdown.drainSeconds * 1000) },
           { name: 'LOG_LEVEL', value: env.logLevel },
           { name: 'NODE_ENV', value: 'production' },
+          ...authEnv(env),
+          // Sized from the container's memory (config.ts `memory`, `memoryBudgetMiB`).
+          { name: 'EXPLAIN_MAX_HEAP_MB', value: String(env.memory.explainHeapMiB) },
+          {
+            name: 'PREDICTION_LOG_BUFFER_BYTES',
+            value: String(env.memory.predictionLogBufferMiB * 1024 * 1024),
+          },
         ],
         resources: {
           requests: { cpu: cpu(runtime.cpuMillis), memory: runtime.memory },
@@ -312,6 +350,9 @@ export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
         volumeMounts: [
           { name: 'tmp', mountPath: '/tmp' },
           { name: 'model', mountPath: modelMount, readOnly: true },
+          ...(usesApiKeys(env)
+            ? [{ name: 'api-keys', mountPath: apiKeysMount, readOnly: true }]
+            : []),
         ],
         terminationMessagePolicy: 'FallbackToLogsOnError',
       },
@@ -321,6 +362,20 @@ export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
       { name: 'model', emptyDir: { sizeLimit: env.storage.modelSizeLimit } },
       { name: 'log-shipper', emptyDir: { sizeLimit: env.logShipper.dataSizeLimit } },
       { name: 'log-shipper-config', configMap: { name: configMaps.logShipper } },
+      ...(usesApiKeys(env)
+        ? [
+            {
+              name: 'api-keys',
+              // Created out of band (README), never in these manifests; a pod without it waits.
+              secret: {
+                secretName: k8sNames.apiKeysSecret,
+                optional: false,
+                defaultMode: 0o440,
+                items: [{ key: apiKeysSecretKey, path: apiKeysSecretKey }],
+              },
+            },
+          ]
+        : []),
     ],
   };
 }

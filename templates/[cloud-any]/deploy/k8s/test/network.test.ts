@@ -56,14 +56,18 @@ function egressAllowed(manifests: readonly Manifest[], ip: string, port: number)
   );
 }
 
-/** Namespaces and addresses that may call the inference pods. */
-function callers(manifests: readonly Manifest[]): { namespaces: string[]; cidrs: string[] } {
+/** Namespaces and addresses that may call the inference pods (on the named port, if given). */
+function callers(
+  manifests: readonly Manifest[],
+  port?: string,
+): { namespaces: string[]; cidrs: string[] } {
   const pod = podTemplates({ manifests } as never).find((p) => p.owner.startsWith('Deployment/'))!;
   const from = manifests
     .filter((m) => m.kind === 'NetworkPolicy')
     .map((m) => m as unknown as Policy)
     .filter((p) => selects(p.spec.podSelector, pod.labels))
     .flatMap((p) => p.spec.ingress ?? [])
+    .filter((r) => port === undefined || (r.ports ?? []).some((x) => x.port === port))
     .flatMap((r) => {
       expect(r.from?.length, 'an ingress rule without sources admits everyone').toBeGreaterThan(0);
       return r.from ?? [];
@@ -113,6 +117,21 @@ describe.each(all.map((s) => [s.env.id, s] as const))('%s', (id, s) => {
       expect(c.cidrs.sort()).toEqual([...googleFrontEnds].sort());
     },
   );
+
+  it('lets the ingress reach the http port only, and Prometheus the metrics port only', () => {
+    const ingress = {
+      namespaces: [...s.env.network.ingressNamespaces],
+      cidrs: s.env.network.ingressCidrs.map((c) => c.cidr),
+    };
+    const prometheus = { namespaces: [s.env.network.prometheusNamespace], cidrs: [] };
+    expect(callers(s.manifests, 'http')).toEqual(ingress);
+    expect(callers(s.manifests, 'metrics')).toEqual(prometheus);
+    // Every rule names its port: nothing reaches the pods on a port it was not meant for.
+    const rules = s.manifests
+      .filter((m) => m.kind === 'NetworkPolicy')
+      .flatMap((m) => (m as unknown as Policy).spec.ingress ?? []);
+    for (const r of rules) expect(r.ports?.length, JSON.stringify(r)).toBe(1);
+  });
 
   it.runIf(s.env.cloud === 'aws')(
     'admits ingress-nginx and the monitoring namespace on EKS',

@@ -65,10 +65,17 @@ describe.each(envs)('%s', (_id, s) => {
       expect(spec.hostNetwork ?? false, owner).toBe(false);
       expect(spec.hostPID ?? false, owner).toBe(false);
       expect(spec.hostIPC ?? false, owner).toBe(false);
-      // Scratch space and configuration this app writes: no host path, no Secret, no PVC.
+      // Scratch space and configuration this app writes: no host path, no PVC, and one Secret
+      // only, the API key hashes, which the manifests never hold (created out of band).
       for (const v of spec.volumes ?? []) {
         const sources = Object.keys(v).filter((k) => k !== 'name');
         expect(sources.length, `${owner} volume ${v.name}`).toBe(1);
+        if (v.secret) {
+          expect(v.name, owner).toBe('api-keys');
+          expect(v.secret.secretName, owner).toBe(k8sNames.apiKeysSecret);
+          expect(find(s, 'Secret'), owner).toEqual([]);
+          continue;
+        }
         expect(['emptyDir', 'configMap'], `${owner} volume ${v.name}`).toContain(sources[0]);
         if (v.configMap) {
           expect(find(s, 'ConfigMap', v.configMap.name), `${owner} volume ${v.name}`).toHaveLength(
@@ -106,7 +113,10 @@ describe.each(envs)('%s', (_id, s) => {
     expect(spec.containers).toHaveLength(1);
     const c = spec.containers[0];
     expect(c.command).toBeUndefined();
-    expect(c.ports).toEqual([{ name: 'http', containerPort: runtime.port, protocol: 'TCP' }]);
+    expect(c.ports).toEqual([
+      { name: 'http', containerPort: runtime.port, protocol: 'TCP' },
+      { name: 'metrics', containerPort: runtime.metricsPort, protocol: 'TCP' },
+    ]);
     const env = Object.fromEntries(
       c.env.map((e: { name: string; value: string }) => [e.name, e.value]),
     );
@@ -119,6 +129,7 @@ describe.each(envs)('%s', (_id, s) => {
     const mounts = Object.fromEntries(c.volumeMounts.map((m: any) => [m.mountPath, m]));
     expect(mounts['/models'].readOnly).toBe(true);
     expect(spec.volumes.map((v: any) => v.name).sort()).toEqual([
+      ...(s.env.auth.mode.includes('api-key') ? ['api-keys'] : []),
       'log-shipper',
       'log-shipper-config',
       'model',
@@ -145,7 +156,9 @@ describe.each(envs)('%s', (_id, s) => {
     const preStop = c.lifecycle.preStop.sleep.seconds;
     expect(preStop).toBeGreaterThan(0);
     expect(spec.terminationGracePeriodSeconds).toBe(terminationGraceSeconds(s.env));
-    expect(spec.terminationGracePeriodSeconds).toBeGreaterThan(preStop + drainMs / 1000);
+    // The server exits 1 s past SHUTDOWN_TIMEOUT_MS at the latest (its last resort), then the
+    // log shipper uploads what is left: the kubelet must not kill either first.
+    expect(spec.terminationGracePeriodSeconds).toBeGreaterThan(preStop + drainMs / 1000 + 1);
   });
 
   it('rolls out without losing capacity and spreads across zones and nodes', () => {

@@ -1,0 +1,57 @@
+/**
+ * What the service shows to browsers and heavy callers, each opt-in: CORS for exact origins
+ * (CORS_ORIGINS; none by default, so a browser on another site cannot read an answer), a rate
+ * limit per client (RATE_LIMIT_PER_MINUTE; keyed by the authenticated client, else the address),
+ * and the response headers that mean something for the answer they are on.
+ */
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import { HttpError } from '../errors.js';
+import { isOpen } from './auth.js';
+
+/** Registers CORS and the rate limit (before the routes: the limit attaches to each route). */
+export async function registerExposure(app: FastifyInstance, config: Config): Promise<void> {
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      // Exact strings: no wildcard, no pattern, no reflection of whatever Origin was sent.
+      origin: [...config.corsOrigins],
+      methods: ['GET', 'POST'],
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'x-api-key',
+        'x-request-id',
+        'inference-header-content-length',
+      ],
+      exposedHeaders: ['x-request-id', 'retry-after', 'inference-header-content-length'],
+      maxAge: 600,
+      strictPreflight: true,
+    });
+  }
+  if (config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      max: config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      hook: 'onRequest',
+      keyGenerator: (request) => request.client ?? request.ip,
+      // Probes are never limited: a busy client must not make the pod look dead.
+      allowList: (request) => request.routeOptions.config.public === true,
+      errorResponseBuilder: (_request, context) =>
+        new HttpError(
+          429,
+          `rate limit: at most ${context.max} requests per minute per client (RATE_LIMIT_PER_MINUTE); retry in ${context.after}`,
+          { retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)) },
+        ),
+    });
+  }
+  app.addHook('onSend', (request, reply, payload, done) => {
+    // Answers behind authentication are one client's: no shared cache may keep them.
+    if (!isOpen(request)) reply.header('cache-control', 'no-store');
+    // The documentation page is the only HTML the service serves: never inside a frame.
+    if (request.routeOptions.url?.startsWith('/docs')) reply.header('x-frame-options', 'DENY');
+    done(null, payload);
+  });
+}
