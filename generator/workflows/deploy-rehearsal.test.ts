@@ -35,7 +35,11 @@ const source = `ghcr.io/${repository}`;
 
 let dir = '';
 let job: { env: Record<string, unknown>; steps: WorkflowStep[] };
-let plan: { environments: Array<Record<string, any>>; model: { sha256: string } };
+let plan: {
+  environments: Array<Record<string, any>>;
+  model: { sha256: string };
+  service: { k8s: { apiKeysSecret: string } };
+};
 
 beforeAll(async () => {
   dir = await installedProject({
@@ -383,6 +387,21 @@ describe("the README's walkthrough from an empty account", () => {
           const inner = rules.find(([re]) => re.test(m[3]!));
           expect(inner, m[3]).toBeDefined();
           inner![1](inner![0].exec(m[3]!)!);
+        },
+      ],
+      [
+        /^kubectl create secret generic (\S+) -n (\S+) --from-file=api-keys=\.\/api-keys$/,
+        (m) => {
+          expect(m[1]).toBe(plan.service.k8s.apiKeysSecret);
+          const prod = envs.filter((e) => e.stage === 'prod');
+          expect(prod.map((e) => (e.gcp ?? e.aws).namespace)).toContain(m[2]);
+        },
+      ],
+      [
+        /^gh secret set (\w+) --env (\S+)$/,
+        (m) => {
+          expect(workflows, `secrets.${m[1]}`).toContain(`secrets.${m[1]}`);
+          expect(envs.map((e) => e.githubEnvironment)).toContain(m[2]);
         },
       ],
       [/^git push origin (main|v\d+\.\d+\.\d+)$/, () => {}],

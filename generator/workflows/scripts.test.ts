@@ -305,6 +305,36 @@ describe('cluster-smoke.mjs: the smoke pod and its policies', () => {
   };
   const image = `registry.example/svc@sha256:${'a'.repeat(64)}`;
 
+  it('reaches the metrics port too, and carries the credential of an environment that requires one', async () => {
+    const { smokeObjects } = await load('cluster-smoke.mjs');
+    const o = smokeObjects(
+      { ...env, metricsPort: 9090, token: 'smoke-key' },
+      { image, mode: 'deploy', goldenJson: '{"cases":[]}', runId: 'r2', denyCheck: false },
+    );
+    const ports = (p: {
+      spec: {
+        ingress?: Array<{ ports: Array<{ port: number }> }>;
+        egress?: Array<{ ports: Array<{ port: number }> }>;
+      };
+    }) => (p.spec.ingress ?? p.spec.egress)![0]!.ports.map((x) => x.port);
+    expect(ports(o.ingress)).toEqual([8080, 9090]);
+    expect(ports(o.egress)).toEqual([8080, 9090]);
+    expect(o.pod.spec.containers[0].env).toContainEqual({
+      name: 'SMOKE_API_KEY',
+      value: 'smoke-key',
+    });
+    const open = smokeObjects(env, {
+      image,
+      mode: 'deploy',
+      goldenJson: '{}',
+      runId: 'r3',
+      denyCheck: false,
+    });
+    expect(open.pod.spec.containers[0].env.map((e: { name: string }) => e.name)).not.toContain(
+      'SMOKE_API_KEY',
+    );
+  });
+
   it('runs the smoke script in the service image, restricted, through the Service, counting every pod', async () => {
     const { smokeObjects } = await load('cluster-smoke.mjs');
     const o = smokeObjects(env, {

@@ -7,7 +7,9 @@
  * install is cached by test-support/installed-project.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,9 +41,16 @@ function freePort(): Promise<number> {
   });
 }
 
-function runSmoke(dir: string, args: string[]): Promise<{ code: number | null; out: string }> {
+function runSmoke(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['scripts/ci/smoke.mjs', ...args], { cwd: dir });
+    const child = spawn(process.execPath, ['scripts/ci/smoke.mjs', ...args], {
+      cwd: dir,
+      env: { ...process.env, ...env },
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -94,6 +103,51 @@ describe.each(projects)('smoke.mjs against the real service of %s', (dir) => {
           'deploy',
         ]);
         expect(deploy.code, deploy.out).toBe(0);
+      } finally {
+        server.kill('SIGTERM');
+      }
+    },
+  );
+
+  it(
+    'against a service that requires an API key (prod) and serves /metrics on its own port: passes with SMOKE_API_KEY, fails without',
+    { timeout: 180_000 },
+    async () => {
+      if (!existsSync(join(dir, 'src/http/api-keys.ts'))) return; // a project from before auth
+      const keys = join(mkdtempSync(join(tmpdir(), 'smoke-keys-')), 'api-keys');
+      writeFileSync(keys, `smoke:${createHash('sha256').update('smoke-key').digest('hex')}\n`);
+      const [port, metricsPort] = [await freePort(), await freePort()];
+      const server = spawn(process.execPath, ['dist/src/server.js'], {
+        cwd: dir,
+        env: {
+          ...process.env,
+          PORT: String(port),
+          METRICS_PORT: String(metricsPort),
+          AUTH_MODE: 'api-key',
+          API_KEYS_FILE: keys,
+          HOST: '127.0.0.1',
+          WORKERS: '1',
+          LOG_LEVEL: 'warn',
+          PREDICTION_LOG_PATH: '',
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      try {
+        const args = [
+          '--url',
+          `http://127.0.0.1:${port}`,
+          '--metrics-url',
+          `http://127.0.0.1:${metricsPort}`,
+          '--mode',
+          'deploy',
+          '--timeout',
+          '120',
+        ];
+        const keyed = await runSmoke(dir, args, { SMOKE_API_KEY: 'smoke-key' });
+        expect(keyed.code, keyed.out).toBe(0);
+        const anonymous = await runSmoke(dir, args, { SMOKE_API_KEY: '' });
+        expect(anonymous.code).not.toBe(0);
+        expect(anonymous.out).toMatch(/401/);
       } finally {
         server.kill('SIGTERM');
       }

@@ -121,7 +121,7 @@ export async function buildApp(
   app.setNotFoundHandler(notFoundHandler);
   // Only JSON bodies (and the V2 binary extension's own type): text/plain is a 415, not a 400.
   app.removeContentTypeParser('text/plain');
-  jsonBodyParser(app);
+  jsonBodyParser(app, { maxBatchRows: config.maxBatchRows });
 
   await app.register(swagger, {
     openapi: {

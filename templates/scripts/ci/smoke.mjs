@@ -187,8 +187,12 @@ function parseArgs(argv) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The environment's credential, when it requires one (cluster-smoke.mjs passes SMOKE_API_KEY). */
+const token = process.env.SMOKE_API_KEY;
+
 async function request(url, init = {}) {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  const headers = { ...init.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(10_000) });
   const text = await res.text();
   return { status: res.status, text };
 }

@@ -4,6 +4,8 @@
  * includes the errors Node's HTTP parser and Fastify's router raise before a route runs (400 on a
  * malformed request, 408, 431 on oversized headers, 414 on an oversized path parameter).
  */
+import { countInstances } from './instance-count.js';
+import { OversizedBatch } from '../routes/common.js';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
@@ -115,15 +117,27 @@ export function clientErrorHandler(nextId: () => string) {
  * `constructor.prototype` keys), except that a refused key is named instead of being called
  * "not valid JSON". Only the refusal path parses a second time.
  */
-export function jsonBodyParser(app: FastifyInstance): void {
+export function jsonBodyParser(
+  app: FastifyInstance,
+  { maxBatchRows }: { maxBatchRows: number },
+): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    parse(request, body as string, (error, value) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    // A batch past MAX_BATCH_ROWS is refused on a count of its bytes, before JSON.parse builds
+    // every record (instance-count.ts): an oversized batch costs its count, not its parse.
+    if (request.routeOptions.url === '/predict/batch') {
+      const count = countInstances(body as Buffer, maxBatchRows);
+      if (count !== undefined && count > maxBatchRows) {
+        done(null, new OversizedBatch(count));
+        return;
+      }
+    }
+    parse(request, body as Buffer as unknown as string, (error, value) => {
       if (
         error &&
         (error as FastifyError).code === 'FST_ERR_CTP_INVALID_JSON_BODY' &&
-        isJson(body as string)
+        isJson((body as Buffer).toString('utf8'))
       ) {
         done(
           new HttpError(

@@ -64,6 +64,8 @@ export function describeEnvironment(plan, id) {
     service: plan.service.service,
     selectorLabels: plan.service.selectorLabels,
     port: plan.runtime.port,
+    // /metrics, on its own port in the cluster (METRICS_PORT), open to Prometheus only.
+    ...defined({ metricsPort: plan.runtime.metricsPort }),
     modelSha256: plan.model.sha256,
     image: cloud.image,
     registryHost: cloud.registryHost,

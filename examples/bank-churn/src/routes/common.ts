@@ -52,18 +52,34 @@ export function admit(ctx: ServiceContext) {
  */
 export function rowLimit(maxRows: number) {
   return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    if (request.body instanceof OversizedBatch) {
+      done(tooManyRows(request.body.counted, maxRows, true));
+      return;
+    }
     const instances = (request.body as { instances?: unknown } | null)?.instances;
     if (Array.isArray(instances) && instances.length > maxRows) {
-      done(
-        new ValidationError([
-          {
-            field: 'instances',
-            message: `must hold at most ${maxRows} records (MAX_BATCH_ROWS), got ${instances.length}: split the batch`,
-          },
-        ]),
-      );
+      done(tooManyRows(instances.length, maxRows));
       return;
     }
     done();
   };
+}
+
+/**
+ * The body of a batch the JSON parser did not parse because counting its records already passed
+ * MAX_BATCH_ROWS (http/error-answers.ts): `rowLimit` answers it with the usual 400. (An error from
+ * the parser itself would make Fastify close the connection.)
+ */
+export class OversizedBatch {
+  constructor(readonly counted: number) {}
+}
+
+/** The 400 of a batch past MAX_BATCH_ROWS (`got` may be a lower bound: counting stops past it). */
+export function tooManyRows(got: number, maxRows: number, atLeast = false): ValidationError {
+  return new ValidationError([
+    {
+      field: 'instances',
+      message: `must hold at most ${maxRows} records (MAX_BATCH_ROWS), got ${atLeast ? 'more' : got}: split the batch`,
+    },
+  ]);
 }

@@ -71,7 +71,11 @@ export function smokeObjects(env, { image, mode, goldenJson, runId, denyCheck })
   const smokeLabels = { ...common, 'app.kubernetes.io/component': smokeComponent };
   const deniedLabels = { ...common, 'app.kubernetes.io/component': deniedComponent };
   const meta = (name, labels = smokeLabels) => ({ name, namespace: env.namespace, labels });
-  const port = [{ protocol: 'TCP', port: env.port }];
+  // The service's port, and /metrics's own port where it has one (the counters are read per pod).
+  const port = [env.port, ...(env.metricsPort ? [env.metricsPort] : [])].map((p) => ({
+    protocol: 'TCP',
+    port: p,
+  }));
   const dns = {
     to: [
       {
@@ -108,7 +112,12 @@ export function smokeObjects(env, { image, mode, goldenJson, runId, denyCheck })
           image,
           imagePullPolicy: 'IfNotPresent',
           command,
-          env: [{ name: 'NODE_ENV', value: 'production' }],
+          env: [
+            { name: 'NODE_ENV', value: 'production' },
+            // The credential of an environment that requires one (AUTH_MODE): the pod lives only
+            // as long as the test, and is deleted with it.
+            ...(env.token ? [{ name: 'SMOKE_API_KEY', value: env.token }] : []),
+          ],
           // CPU request = limit, like every container of the service (policy MLOPS-015).
           resources: {
             requests: { cpu: '250m', memory: '128Mi' },
@@ -241,7 +250,12 @@ export function podUrls(env) {
   ]);
   const urls = [];
   for (const slice of JSON.parse(out.stdout).items ?? []) {
-    const port = (slice.ports ?? []).find((p) => p.name === 'http')?.port ?? env.port;
+    const ports = slice.ports ?? [];
+    // Counters are served on the metrics port where there is one (METRICS_PORT), else on http.
+    const port =
+      ports.find((p) => p.name === 'metrics')?.port ??
+      ports.find((p) => p.name === 'http')?.port ??
+      env.port;
     for (const ep of slice.endpoints ?? []) {
       if (ep.conditions?.ready === false) continue;
       for (const address of ep.addresses ?? [])
@@ -267,6 +281,34 @@ async function waitForPod(namespace, name, timeoutSeconds) {
   }
 }
 
+/**
+ * The credential the smoke test sends when the running Deployment requires one (its AUTH_MODE):
+ * SMOKE_API_KEY from the job's environment (a GitHub environment secret), a key whose hash is in
+ * the environment's API key Secret (or a JWT, sent the same way as a bearer token).
+ */
+export function credential(env, given = process.env.SMOKE_API_KEY) {
+  const r = kubectl(
+    [
+      'get',
+      'deployment',
+      env.service,
+      '-n',
+      env.namespace,
+      '-o',
+      'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="AUTH_MODE")].value}',
+    ],
+    { allowFail: true, quiet: true },
+  );
+  const mode = r.stdout.trim();
+  if (!mode || mode === 'none') return undefined;
+  if (!given)
+    throw new Error(
+      `${env.namespace}/${env.service} requires credentials (AUTH_MODE=${mode}): set SMOKE_API_KEY ` +
+        `(the GitHub environment secret ${env.id} passes to this step) to a key whose hash is in its API key Secret`,
+    );
+  return given;
+}
+
 /** Creates the smoke objects, runs the pod(s), prints their logs, deletes everything. */
 export async function clusterSmoke({
   envId,
@@ -285,7 +327,7 @@ export async function clusterSmoke({
     throw new Error(
       `no ready endpoints behind service ${described.namespace}/${described.service}`,
     );
-  const env = { ...described, metricsUrls };
+  const env = { ...described, metricsUrls, token: credential(described) };
   const all = JSON.parse(readFileSync(golden, 'utf8'));
   const goldenJson = JSON.stringify({ cases: (all.cases ?? []).slice(0, 100) });
   const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
