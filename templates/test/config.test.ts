@@ -73,6 +73,9 @@ describe('loadConfig', () => {
       maxTensorElements: 8388608,
       predictionLogPath: '/tmp/predictions.jsonl',
       predictionLogBufferBytes: 16777216,
+      feedbackLogPath: '/tmp/feedback.jsonl',
+      qualityWindow: 20000,
+      qualityTtlHours: 720,
       shutdownTimeoutMs: 20000,
       poolRestoreAttempts: 5,
       poolRestoreBackoffMs: 1000,
@@ -86,6 +89,7 @@ describe('loadConfig', () => {
     });
     expect(loadConfig({ WORKERS: '4' }).maxQueue).toBe(512);
     expect(loadConfig({ PREDICTION_LOG_PATH: '' }).predictionLogPath).toBeNull();
+    expect(loadConfig({ FEEDBACK_LOG_PATH: '' }).feedbackLogPath).toBeNull();
   });
 
   it.each(
@@ -96,6 +100,7 @@ describe('loadConfig', () => {
           'HOST',
           'MODEL_PATH',
           'PREDICTION_LOG_PATH',
+          'FEEDBACK_LOG_PATH',
           'API_KEYS_FILE',
           'JWT_ISSUER',
           'JWT_AUDIENCE',

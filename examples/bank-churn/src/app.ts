@@ -21,6 +21,7 @@ import {
   notFoundHandler,
 } from './http/error-answers.js';
 import { explainRoutes } from './routes/explain.js';
+import { feedbackRoutes } from './routes/feedback.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/model.js';
 import { predictRoutes } from './routes/predict.js';
@@ -146,5 +147,6 @@ export async function buildApp(
   await app.register(v2Routes(ctx));
   await app.register(modelRoutes(ctx));
   await app.register(explainRoutes(ctx));
+  await app.register(feedbackRoutes(ctx));
   return app;
 }

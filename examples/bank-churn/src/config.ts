@@ -46,6 +46,11 @@ export interface Config {
   readonly predictionLogKeep: number;
   /** Bytes of log lines held in memory while the disk catches up; past it lines are dropped and counted. */
   readonly predictionLogBufferBytes: number;
+  /** null: the feedback log is off (POST /feedback still joins truth to the window). */
+  readonly feedbackLogPath: string | null;
+  /** Predictions waiting for their truth (the oldest go first), and for how long. */
+  readonly qualityWindow: number;
+  readonly qualityTtlHours: number;
   readonly shutdownTimeoutMs: number;
   /** Launches of a fresh set of workers when a replacement worker cannot load the model. */
   readonly poolRestoreAttempts: number;
@@ -185,6 +190,9 @@ const variables = {
   PREDICTION_LOG_MAX_BYTES: { schema: int(0, 1024 * 1024 * 1024 * 1024), default: '67108864' },
   PREDICTION_LOG_KEEP: { schema: int(0, 1000), default: '5' },
   PREDICTION_LOG_BUFFER_BYTES: { schema: int(65_536, 1024 * 1024 * 1024), default: '16777216' },
+  FEEDBACK_LOG_PATH: { schema: z.string().trim(), default: '/tmp/feedback.jsonl' },
+  QUALITY_WINDOW: { schema: int(1, 10_000_000), default: '20000' },
+  QUALITY_TTL_HOURS: { schema: int(1, 8760), default: '720' },
   SHUTDOWN_TIMEOUT_MS: { schema: int(0, 3_600_000), default: '20000' },
   POOL_RESTORE_ATTEMPTS: { schema: int(0, 100), default: '5' },
   POOL_RESTORE_BACKOFF_MS: { schema: int(1, 600_000), default: '1000' },
@@ -233,6 +241,7 @@ export function loadConfig(
 ): Config {
   const workers = read(env, 'WORKERS') ?? defaultWorkers();
   const logPath = read(env, 'PREDICTION_LOG_PATH')!;
+  const feedbackPath = read(env, 'FEEDBACK_LOG_PATH')!;
   return {
     port: read(env, 'PORT')!,
     host: read(env, 'HOST')!,
@@ -254,6 +263,9 @@ export function loadConfig(
     predictionLogMaxBytes: read(env, 'PREDICTION_LOG_MAX_BYTES')!,
     predictionLogKeep: read(env, 'PREDICTION_LOG_KEEP')!,
     predictionLogBufferBytes: read(env, 'PREDICTION_LOG_BUFFER_BYTES')!,
+    feedbackLogPath: feedbackPath === '' ? null : resolve(cwd, feedbackPath),
+    qualityWindow: read(env, 'QUALITY_WINDOW')!,
+    qualityTtlHours: read(env, 'QUALITY_TTL_HOURS')!,
     shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT_MS')!,
     poolRestoreAttempts: read(env, 'POOL_RESTORE_ATTEMPTS')!,
     poolRestoreBackoffMs: read(env, 'POOL_RESTORE_BACKOFF_MS')!,

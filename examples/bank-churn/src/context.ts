@@ -13,6 +13,8 @@ import type { LoadedModel } from './model/artifacts.js';
 import type { ModelContract } from './model/contract-types.js';
 import type { Row } from './model/schemas.js';
 import type { DriftMonitor } from './monitoring/drift.js';
+import type { FeedbackRecord, JoinOutcome } from './monitoring/join-window.js';
+import type { QualityMonitor } from './monitoring/quality-monitor.js';
 
 export interface Explanation {
   readonly value: number;
@@ -28,10 +30,18 @@ export interface Explanation {
 export interface RecordEntry {
   readonly requestId: string;
   readonly endpoint: string;
+  /** The entity of a one-record request named by the X-Entity-Id header. */
+  readonly entityId?: string;
   readonly rows: readonly Row[];
   readonly predictions: readonly Prediction[];
   readonly latencyMs: number;
 }
+
+/** A feedback log line: what POST /feedback accepted, and what the window made of it. */
+export type FeedbackEntry = FeedbackRecord & {
+  readonly requestId: string;
+  readonly outcome: JoinOutcome;
+};
 
 /** A tensor model's request, for the prediction log: shapes and statistics, not the values. */
 export interface TensorEntry {
@@ -71,6 +81,8 @@ export interface ServiceContext {
   readonly state: ServiceState;
   readonly shape: Shaper;
   readonly drift: DriftMonitor | null;
+  /** Live quality (predictions joined to their truth); null for tensor models. */
+  readonly quality: QualityMonitor | null;
   readonly explainAvailable: boolean;
   readonly exampleRow: Row;
   /** A valid `/predict` body: the example record, or a tensor model's example tensors. */
@@ -86,6 +98,8 @@ export interface ServiceContext {
   /** Prediction log, drift and prediction metrics, done after the answer is sent. */
   record(entry: RecordEntry): void;
   recordTensors(entry: TensorEntry): void;
+  /** One accepted piece of ground truth, for the feedback log. */
+  recordFeedback(entry: FeedbackEntry, at: number): void;
   inflight(): number;
   queueDepth(): number;
   health(): ServiceHealth;

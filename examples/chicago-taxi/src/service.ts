@@ -8,7 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
-import type { ServiceContext, ServiceHealth, ServiceState } from './context.js';
+import type { FeedbackEntry, ServiceContext, ServiceHealth, ServiceState } from './context.js';
 import { ShedError } from './errors.js';
 import { ApiKeyStore } from './http/api-keys.js';
 import { type MetricsListener, metricsListener } from './http/metrics-listener.js';
@@ -28,6 +28,7 @@ import { contract as generatedContract } from './model/contract.js';
 import type { ModelContract } from './model/contract-types.js';
 import { DriftMonitor } from './monitoring/drift.js';
 import { openPredictionLog } from './monitoring/prediction-log.js';
+import { QualityMonitor } from './monitoring/quality-monitor.js';
 import { Recorder } from './monitoring/recorder.js';
 import { renderMetrics } from './routes/health.js';
 
@@ -85,7 +86,25 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         `the prediction log cannot be written at ${config.predictionLogPath}: predictions are served but not logged (retried every second; lost lines count in mlservice_prediction_log_failures_total). Point PREDICTION_LOG_PATH at a writable directory, or set it empty to turn the log off`,
       ),
   });
-  const recorder = new Recorder(contract, log, drift, metrics);
+  const quality = QualityMonitor.of(contract, model.metrics, {
+    maxPredictions: config.qualityWindow,
+    ttlMs: config.qualityTtlHours * 3_600_000,
+  });
+  const feedbackLog = await openPredictionLog<FeedbackEntry>(
+    quality ? config.feedbackLogPath : null,
+    {
+      maxBytes: config.predictionLogMaxBytes,
+      keep: config.predictionLogKeep,
+      bufferBytes: config.predictionLogBufferBytes,
+      onLost: countLostLines(metrics, logger),
+      onUnavailable: (error) =>
+        logger.warn(
+          { err: error, path: config.feedbackLogPath },
+          `the feedback log cannot be written at ${config.feedbackLogPath}: feedback is joined but not logged. Point FEEDBACK_LOG_PATH at a writable directory, or set it empty to turn it off`,
+        ),
+    },
+  );
+  const recorder = new Recorder(contract, log, drift, metrics, quality);
   const state: ServiceState = { started: false, draining: false };
   const tasksPerWorker = options.tasksPerWorker ?? 2;
   const exampleRow = exampleRecord(contract, model);
@@ -110,6 +129,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     state,
     shape: makeShaper(contract),
     drift,
+    quality,
     explainAvailable: model.background !== null,
     exampleRow,
     exampleBody: exampleBodyOf(contract, model),
@@ -119,6 +139,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     explainAdmission: () => predictor.explainAdmission(),
     record: (entry) => recorder.add(entry),
     recordTensors: (entry) => recorder.add(entry),
+    recordFeedback: (entry, at) => feedbackLog.write(entry, at),
     inflight: () => connections.inflight,
     queueDepth: () => predictor.batcher.depth,
     health,
@@ -206,9 +227,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         logger,
         timeoutMs: config.shutdownTimeoutMs,
         pools: () => (starting ?? Promise.resolve()).then(() => pools).catch(() => undefined),
-        flushLog: (ms) => {
+        flushLog: async (ms) => {
           recorder.flush();
-          return log.close(ms);
+          await Promise.all([log.close(ms), feedbackLog.close(ms)]);
         },
       }).then(async (code) => {
         // Scraped until the end, so the drain shows in the metrics.

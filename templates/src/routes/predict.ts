@@ -13,6 +13,7 @@ import {
   toJsonSchema,
 } from '../model/schemas.js';
 import type { ServiceContext } from '../context.js';
+import { predictionIdOf } from '../monitoring/join-window.js';
 import { admit, errorResponses, rowLimit, zodValidator } from './common.js';
 import { tensorPredictRoutes } from './predict-tensors.js';
 
@@ -30,14 +31,23 @@ export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
     const { name: model, version: modelVersion, threshold } = contract;
     // The answer to /predict, built without spreading objects on the hot path (the response
     // schema serializes exactly these members).
+    // A one-record request's predictionId is its request id (predictionIdOf).
     const answer = (p: Prediction, requestId: string): Record<string, unknown> =>
       'prediction' in p
-        ? { prediction: p.prediction, outputs: p.outputs, requestId, model, modelVersion }
+        ? {
+            prediction: p.prediction,
+            outputs: p.outputs,
+            predictionId: requestId,
+            requestId,
+            model,
+            modelVersion,
+          }
         : 'label' in p
           ? {
               label: p.label,
               probabilities: p.probabilities,
               outputs: p.outputs,
+              predictionId: requestId,
               requestId,
               model,
               modelVersion,
@@ -62,9 +72,13 @@ export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
         const row = request.body as Row;
         const result = await ctx.predict([row], request.startedAt);
         const prediction = ctx.shape(result.outputs, 0);
+        const entity = request.headers['x-entity-id'];
         ctx.record({
           requestId: request.id,
           endpoint: 'predict',
+          ...(typeof entity === 'string' && entity.length > 0 && entity.length <= 256
+            ? { entityId: entity }
+            : {}),
           rows: [row],
           predictions: [prediction],
           latencyMs: performance.now() - request.startedAt,
@@ -97,7 +111,15 @@ export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
           predictions,
           latencyMs: performance.now() - request.startedAt,
         });
-        return { requestId: request.id, ...common, predictions };
+        const many = rows.length > 1;
+        return {
+          requestId: request.id,
+          ...common,
+          predictions: predictions.map((p, i) => ({
+            ...p,
+            predictionId: predictionIdOf(request.id, many ? i : undefined),
+          })),
+        };
       },
     );
   };

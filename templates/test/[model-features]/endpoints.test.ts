@@ -216,7 +216,12 @@ describe('GET /docs', () => {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     const body = doc.paths['/predict'].post.requestBody.content['application/json'].schema;
-    expect(Object.keys(body.properties)).toEqual(contract.features.map((f) => f.name));
+    // The features, and the entity a record may name for its feedback (the sidecar's entityId).
+    const entity = contract.monitoring?.entityId;
+    expect(Object.keys(body.properties)).toEqual([
+      ...contract.features.map((f) => f.name),
+      ...(entity ? [entity] : []),
+    ]);
     expect(body.additionalProperties).toBe(false);
     const ui = await svc.get('/docs');
     expect([200, 302]).toContain(ui.statusCode);

@@ -118,8 +118,19 @@ export function featureSchema(
 }
 
 export function recordSchema(contract: ModelContract) {
-  const shape: Record<string, z.ZodType<number | string | null>> = {};
+  const shape: Record<string, z.ZodType<number | string | null | undefined>> = {};
   for (const f of contract.features) shape[f.name] = featureSchema(f, contract);
+  // The entity the record is about (the sidecar's monitoring.entityId): logged with the
+  // prediction so that truth keyed by it joins later; never given to the model.
+  const entity = contract.monitoring?.entityId;
+  if (entity !== undefined && !(entity in shape)) {
+    shape[entity] = z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe('Optional: your id of what this prediction is about; POST /feedback may name it.');
+  }
   return z
     .strictObject(shape, {
       error: (iss) =>
@@ -192,13 +203,21 @@ function extraOutputsOf(contract: ModelContract) {
 export function predictionSchema(contract: ModelContract) {
   const extras = contract.extraOutputs.length > 0 ? { outputs: extraOutputsOf(contract) } : {};
   if (contract.task === 'tensor') return z.object({ outputs: extraOutputsOf(contract) });
+  const predictionId = z
+    .string()
+    .describe('Names this prediction in POST /feedback (the request id, ":<row>" in a batch).');
   if (contract.task === 'regression') {
-    return z.object({ prediction: z.number().describe('The predicted value.'), ...extras });
+    return z.object({
+      prediction: z.number().describe('The predicted value.'),
+      ...extras,
+      predictionId,
+    });
   }
   return z.object({
     label: z.enum(contract.labels as [string, ...string[]]).describe('The predicted class.'),
     probabilities: probabilitiesOf(contract),
     ...extras,
+    predictionId,
   });
 }
 

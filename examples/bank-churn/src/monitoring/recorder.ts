@@ -1,16 +1,20 @@
 /**
- * Post-response work of the prediction routes (prediction log, drift, prediction metrics), done in
- * one go per event-loop turn after the answers are sent.
+ * Post-response work of the prediction routes (prediction log, drift, live quality's join window,
+ * prediction metrics), done in one go per event-loop turn after the answers are sent.
  */
 import type { RecordEntry, TensorEntry } from '../context.js';
 import { summarize } from '../inference/tensor-request.js';
 import type { Metrics } from '../metrics.js';
 import type { ModelContract } from '../model/contract-types.js';
 import type { DriftMonitor } from './drift.js';
+import { predictionIdOf } from './join-window.js';
 import type { PredictionLog } from './prediction-log.js';
+import type { QualityMonitor } from './quality-monitor.js';
 
 export class Recorder {
   private pending: Array<RecordEntry | TensorEntry> = [];
+  /** When each pending entry was answered (epoch ms): its log line's time, and the window's. */
+  private times: number[] = [];
   private scheduled = false;
 
   constructor(
@@ -18,10 +22,17 @@ export class Recorder {
     private readonly log: PredictionLog,
     private readonly drift: DriftMonitor | null,
     private readonly metrics: Metrics,
-  ) {}
+    private readonly quality: QualityMonitor | null = null,
+  ) {
+    this.entityField = contract.monitoring?.entityId;
+  }
+
+  /** The request field that names the entity (the sidecar's monitoring.entityId), if any. */
+  private readonly entityField: string | undefined;
 
   add(entry: RecordEntry | TensorEntry): void {
     this.pending.push(entry);
+    this.times.push(Date.now());
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -31,46 +42,79 @@ export class Recorder {
   flush(): void {
     this.scheduled = false;
     const entries = this.pending;
+    const times = this.times;
     this.pending = [];
+    this.times = [];
     const { name, version } = this.contract;
     const { task } = this.contract;
-    for (const entry of entries) {
+    for (let e = 0; e < entries.length; e++) {
+      const entry = entries[e]!;
+      const time = times[e]!;
       if (!('rows' in entry)) {
-        this.writeTensors(entry);
+        this.writeTensors(entry, time);
         continue;
       }
       const batch = entry.rows.length > 1;
       for (let i = 0; i < entry.rows.length; i++) {
-        const inputs = entry.rows[i]!;
+        const { inputs, entityId } = this.entityOf(entry.rows[i]!, entry.entityId);
         const outputs = entry.predictions[i]!;
         if ('prediction' in outputs) this.metrics.predictionValue.observe(outputs.prediction);
         else if ('label' in outputs) this.metrics.countClass(outputs.label);
         else if (task !== 'tensor') throw new Error(`no prediction for task ${task}`);
         this.drift?.observe(inputs);
-        this.log.write({
-          requestId: entry.requestId,
-          ...(batch ? { row: i } : {}),
-          endpoint: entry.endpoint,
-          model: name,
-          modelVersion: version,
+        const predictionId = predictionIdOf(entry.requestId, batch ? i : undefined);
+        this.quality?.addPrediction({
+          predictionId,
+          time,
           inputs,
           outputs: outputs as unknown as Record<string, unknown>,
-          latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
+          ...(entityId !== undefined ? { entityId } : {}),
         });
+        this.log.write(
+          {
+            requestId: entry.requestId,
+            ...(batch ? { row: i } : {}),
+            predictionId,
+            ...(entityId !== undefined ? { entityId } : {}),
+            endpoint: entry.endpoint,
+            model: name,
+            modelVersion: version,
+            inputs,
+            outputs: outputs as unknown as Record<string, unknown>,
+            latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
+          },
+          time,
+        );
       }
     }
   }
 
-  private writeTensors(entry: TensorEntry): void {
+  /** A row without its entity field, and the entity (the field's, else the request header's). */
+  private entityOf(
+    row: RecordEntry['rows'][number],
+    header: string | undefined,
+  ): { inputs: Record<string, unknown>; entityId: string | undefined } {
+    const field = this.entityField;
+    if (field === undefined || row[field] === undefined) return { inputs: row, entityId: header };
+    const { [field]: entity, ...inputs } = row;
+    return { inputs, entityId: String(entity) };
+  }
+
+  private writeTensors(entry: TensorEntry, time: number): void {
     const { name, version } = this.contract;
-    this.log.write({
-      requestId: entry.requestId,
-      endpoint: entry.endpoint,
-      model: name,
-      modelVersion: version,
-      inputs: Object.fromEntries(entry.inputs.map((t) => [t.name, summarize(t)])),
-      outputs: Object.fromEntries(Object.entries(entry.outputs).map(([n, t]) => [n, summarize(t)])),
-      latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
-    });
+    this.log.write(
+      {
+        requestId: entry.requestId,
+        endpoint: entry.endpoint,
+        model: name,
+        modelVersion: version,
+        inputs: Object.fromEntries(entry.inputs.map((t) => [t.name, summarize(t)])),
+        outputs: Object.fromEntries(
+          Object.entries(entry.outputs).map(([n, t]) => [n, summarize(t)]),
+        ),
+        latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
+      },
+      time,
+    );
   }
 }

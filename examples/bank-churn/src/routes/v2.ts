@@ -512,6 +512,9 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
             model_name: contract.name,
             model_version: contract.version,
             id: body.id ?? request.id,
+            // What POST /feedback names these predictions by: this id for one row, "<id>:<row>"
+            // for row i of several (tensor models have no feedback).
+            ...(contract.kind === 'tensors' ? {} : { parameters: { prediction_id: request.id } }),
             outputs: outputTensorsOf(contract, outputs, requested, anyBinary),
           };
           if (anyBinary) {

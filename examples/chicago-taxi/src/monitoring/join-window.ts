@@ -120,16 +120,25 @@ export function predictionIdOf(requestId: string, row?: number): string {
   return row === undefined ? requestId : `${requestId}:${row}`;
 }
 
+/** A log line's time: epoch milliseconds, or the ISO 8601 string the service's logs write. */
+export function epochMs(time: unknown): number | undefined {
+  if (typeof time === 'number') return Number.isFinite(time) ? time : undefined;
+  if (typeof time !== 'string') return undefined;
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
 /** A prediction log line (JSON) as a logged prediction, or undefined when it is not one. */
 export function parsePredictionLine(line: Record<string, unknown>): LoggedPrediction | undefined {
-  const { requestId, row, time, inputs, outputs, entityId } = line;
+  const { requestId, row, inputs, outputs, entityId } = line;
+  const time = epochMs(line.time);
   const id =
     typeof line.predictionId === 'string'
       ? line.predictionId
       : typeof requestId === 'string'
         ? predictionIdOf(requestId, typeof row === 'number' ? row : undefined)
         : undefined;
-  if (id === undefined || typeof time !== 'number') return undefined;
+  if (id === undefined || time === undefined) return undefined;
   if (!inputs || typeof inputs !== 'object' || !outputs || typeof outputs !== 'object')
     return undefined;
   return {
@@ -159,8 +168,10 @@ export function toJoined(p: LoggedPrediction, actual: string | number): JoinedPr
 export function parseFeedbackLine(
   line: Record<string, unknown>,
 ): (FeedbackRecord & { time: number }) | undefined {
-  const { predictionId, entityId, observedAt, label, value, time } = line;
-  if (typeof time !== 'number') return undefined;
+  const { predictionId, entityId, label, value } = line;
+  const time = epochMs(line.time);
+  const observedAt = epochMs(line.observedAt);
+  if (time === undefined) return undefined;
   return {
     time,
     ...(typeof predictionId === 'string' ? { predictionId } : {}),

@@ -169,15 +169,16 @@ export function floorsFrom(
 
 /**
  * The settings of a model's live quality: its task's metrics, its decision threshold, the slices
- * and sample size of its sidecar, floors from its training metrics. Undefined for models without a
- * label or value to compare.
+ * and sample size of its sidecar (or none and 200), floors from its training metrics. Undefined for
+ * tensor models (no label or value to compare).
  */
 export function settingsFor(
   contract: ModelContract,
   trained: Readonly<Record<string, unknown>> | undefined,
 ): QualitySettings | undefined {
-  const m = contract.monitoring;
-  if (!m || contract.task === 'tensor') return undefined;
+  if (contract.task === 'tensor') return undefined;
+  // Without a monitoring section in the sidecar: no slices, the defaults of its schema.
+  const m = contract.monitoring ?? { slices: [], minSamples: 200, tolerance: 0.05 };
   const task =
     contract.task === 'regression'
       ? 'regression'

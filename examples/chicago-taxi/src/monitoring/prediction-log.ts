@@ -22,6 +22,10 @@ export interface PredictionRecord {
   readonly requestId: string;
   /** Row index inside a batch request. */
   readonly row?: number;
+  /** What the client got to name this prediction in POST /feedback. */
+  readonly predictionId?: string;
+  /** The entity the prediction is about, when the request named one. */
+  readonly entityId?: string;
   readonly endpoint: string;
   readonly model: string;
   readonly modelVersion: string;
@@ -39,8 +43,10 @@ export interface PredictionLogStats {
   readonly fileBytes: number;
 }
 
-export interface PredictionLog {
-  write(record: PredictionRecord): void;
+/** A JSONL log of records of type `R` (the prediction log; the feedback log uses it too). */
+export interface PredictionLog<R extends object = PredictionRecord> {
+  /** Appends `record` with its `time` (`at`, epoch ms: when it happened; default now). */
+  write(record: R, at?: number): void;
   /** Writes out everything buffered and closes the file (bounded by `timeoutMs`). */
   close(timeoutMs?: number): Promise<void>;
   stats(): PredictionLogStats;
@@ -62,15 +68,15 @@ export interface PredictionLogOptions {
 /** A failed open is retried at most this often. */
 const reopenEveryMs = 1000;
 
-export async function openPredictionLog(
+export async function openPredictionLog<R extends object = PredictionRecord>(
   path: string | null,
   options: PredictionLogOptions,
-): Promise<PredictionLog> {
+): Promise<PredictionLog<R>> {
   if (path === null) {
     const none = { written: 0, lost: 0, fileBytes: 0 };
     return { write: () => undefined, close: async () => undefined, stats: () => none };
   }
-  const log = new FileLog(path, options);
+  const log = new FileLog<R>(path, options);
   try {
     await log.open();
   } catch (error) {
@@ -79,7 +85,7 @@ export async function openPredictionLog(
   return log;
 }
 
-class FileLog implements PredictionLog {
+class FileLog<R extends object> implements PredictionLog<R> {
   private chunks: string[] = [];
   private pendingLines = 0;
   private pendingBytes = 0;
@@ -101,8 +107,8 @@ class FileLog implements PredictionLog {
     private readonly options: PredictionLogOptions,
   ) {}
 
-  write(record: PredictionRecord): void {
-    const now = Date.now();
+  write(record: R, at?: number): void {
+    const now = at ?? Date.now();
     if (now !== this.lastMs) {
       this.lastMs = now;
       this.lastTime = new Date(now).toISOString();
