@@ -28,6 +28,9 @@ export const metricNames = {
   explainDuration: 'mlservice_explain_duration_seconds',
   modelInfo: 'mlservice_model_info',
   driftPsi: 'mlservice_drift_psi',
+  qualityMetric: 'mlservice_quality_metric',
+  qualityFloorBreached: 'mlservice_quality_floor_breached',
+  feedback: 'mlservice_feedback_total',
 } as const;
 
 /** Seconds, with sub-millisecond resolution: a tabular model answers in well under 1 ms. */
@@ -159,6 +162,25 @@ export function createMetrics(contract: ModelContract, sha256: string) {
     registers,
   });
 
+  const qualityMetric = new client.Gauge({
+    name: metricNames.qualityMetric,
+    help: 'Live quality over the predictions joined to their truth (GET /monitoring/performance): each metric overall (slice="overall") and per slice group, once it has enough samples.',
+    labelNames: ['metric', 'slice', 'group'] as const,
+    registers,
+  });
+  const qualityFloorBreached = new client.Gauge({
+    name: metricNames.qualityFloorBreached,
+    help: 'Whether a live metric is past its floor from metrics.json (1), holds it (0); absent while there are too few samples.',
+    labelNames: ['metric'] as const,
+    registers,
+  });
+  const feedback = new client.Counter({
+    name: metricNames.feedback,
+    help: 'Ground truth received by POST /feedback, by what the window made of it (joined, unknown, duplicate).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+
   // Label lookups cost a string join each; the hot path reuses the children.
   const requestChildren = new Map<string, client.Counter.Internal>();
   const durationChildren = new Map<string, client.Histogram.Internal<'route'>>();
@@ -185,6 +207,9 @@ export function createMetrics(contract: ModelContract, sha256: string) {
     explainDuration,
     modelInfo,
     driftPsi,
+    qualityMetric,
+    qualityFloorBreached,
+    feedback,
     observeRequest(route: string, status: number, seconds: number): void {
       const key = `${route} ${status}`;
       let counter = requestChildren.get(key);

@@ -80,6 +80,23 @@ describe('the closed loop (predict, feed back, measure)', () => {
       (contract.monitoring?.slices ?? []).map((s) => s.feature),
     );
 
+    // The same numbers as Prometheus gauges, for the dashboard and the floor alert.
+    const scrape = await (await fetch(new URL('/metrics', server.address))).text();
+    const [metric, value] = Object.entries(live.overall.metrics as Record<string, number>)[0]!;
+    const gauge = new RegExp(
+      `^mlservice_quality_metric\\{metric="${metric}",slice="overall",group="all"\\} (\\S+)$`,
+      'm',
+    ).exec(scrape);
+    expect(Number(gauge?.[1])).toBeCloseTo(value, 12);
+    expect(scrape).toMatch(
+      new RegExp(`^mlservice_feedback_total\\{outcome="joined"\\} ${feedback.length}$`, 'm'),
+    );
+    for (const f of live.floors as Array<{ metric: string; breached: boolean | null }>)
+      if (f.breached !== null)
+        expect(scrape).toContain(
+          `mlservice_quality_floor_breached{metric="${f.metric}"} ${f.breached ? 1 : 0}`,
+        );
+
     // The logs hold the same predictions and truth: the offline report is the live one.
     server.process.kill('SIGTERM');
     expect((await server.exited).code).toBe(0);

@@ -205,6 +205,28 @@ export function dashboard(env: K8sEnvironment): Dashboard {
   );
   next();
 
+  // A tensor model has no labels or values to compare with ground truth.
+  if (task !== 'tensor') {
+    row('Live quality (ground truth from POST /feedback)');
+    panel(0, 12, 'Live quality, overall (once enough truth has arrived)', 'none', [
+      {
+        expr: `max by (metric) (${m.qualityMetric}{${ns},slice="overall"})`,
+        legendFormat: '{{metric}}',
+      },
+    ]);
+    panel(12, 12, 'Feedback received, floors breached', 'none', [
+      {
+        expr: `sum by (outcome) (rate(${m.feedback}{${ns}}[${rate}]))`,
+        legendFormat: 'feedback {{outcome}}',
+      },
+      {
+        expr: `max by (metric) (${m.qualityFloorBreached}{${ns}})`,
+        legendFormat: 'floor breached: {{metric}}',
+      },
+    ]);
+    next();
+  }
+
   return {
     uid: k8sNames.dashboardUid,
     title: `${service.service} inference`,

@@ -102,6 +102,7 @@ export function feedbackRoutes(ctx: ServiceContext): FastifyPluginAsync {
           };
           const outcome = quality.addFeedback(f, now);
           counts[outcome] += 1;
+          ctx.metrics.feedback.inc({ outcome });
           if (outcome === 'unknown' && unknownIds.length < 20)
             unknownIds.push(item.predictionId ?? `entity:${item.entityId}`);
           ctx.recordFeedback({ requestId: request.id, ...f, outcome }, now);

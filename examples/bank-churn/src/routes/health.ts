@@ -7,6 +7,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServiceContext } from '../context.js';
 import { publicRoute } from '../http/auth.js';
+import type { Metrics } from '../metrics.js';
+import type { GroupReport, PerformanceReport } from '../monitoring/performance.js';
 
 /**
  * The Prometheus text, with the gauges that are read at scrape time brought up to date.
@@ -25,7 +27,28 @@ export async function renderMetrics(
       if (f.psi !== null) metrics.driftPsi.set({ feature: f.name }, f.psi);
     }
   }
+  if (ctx.quality) publishQuality(ctx.quality.report(), metrics);
   return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
+}
+
+/** The live quality report as gauges: the metrics with enough samples, and each floor's state. */
+export function publishQuality(report: PerformanceReport, metrics: Metrics): void {
+  metrics.qualityMetric.reset();
+  metrics.qualityFloorBreached.reset();
+  const groups: Array<{ slice: string; group: string; report: GroupReport }> = [
+    { slice: 'overall', group: 'all', report: report.overall },
+    ...report.slices.flatMap((s) =>
+      s.groups.map((g) => ({ slice: s.feature, group: g.value, report: g })),
+    ),
+  ];
+  for (const { slice, group, report: g } of groups) {
+    if (g.metrics === 'insufficient') continue;
+    for (const [metric, value] of Object.entries(g.metrics))
+      if (Number.isFinite(value)) metrics.qualityMetric.set({ metric, slice, group }, value);
+  }
+  for (const f of report.floors)
+    if (f.breached !== null)
+      metrics.qualityFloorBreached.set({ metric: f.metric }, f.breached ? 1 : 0);
 }
 
 export function healthRoutes(ctx: ServiceContext): FastifyPluginAsync {

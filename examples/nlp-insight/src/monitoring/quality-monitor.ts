@@ -27,6 +27,12 @@ export interface QualityMonitorOptions {
 export class QualityMonitor {
   private readonly window: JoinWindow;
   private readonly outcomes: Record<JoinOutcome, number> = { joined: 0, unknown: 0, duplicate: 0 };
+  /** The last report, reused while no truth joined and for at most a minute (scrapes read it). */
+  private cached: {
+    joined: number;
+    at: number;
+    report: ReturnType<QualityMonitor['compute']>;
+  } | null = null;
 
   constructor(
     readonly settings: QualitySettings,
@@ -60,7 +66,15 @@ export class QualityMonitor {
     return outcome;
   }
 
-  report(): PerformanceReport & {
+  report(now = Date.now()): ReturnType<QualityMonitor['compute']> {
+    const c = this.cached;
+    if (c && c.joined === this.outcomes.joined && now - c.at < 60_000) return c.report;
+    const report = this.compute();
+    this.cached = { joined: this.outcomes.joined, at: now, report };
+    return report;
+  }
+
+  private compute(): PerformanceReport & {
     window: { pending: number; joined: number };
     feedback: Readonly<Record<JoinOutcome, number>>;
   } {

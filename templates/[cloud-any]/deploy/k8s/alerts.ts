@@ -1,11 +1,11 @@
 /**
  * Alerts of the service (a PrometheusRule, when the prometheus-operator objects are on): the error
- * budget burn rate, the p99 latency objective, load shedding, feature drift (PSI) and the heartbeat
- * of the daily drift check. Every series is one the service exports (see `metrics.ts`) or one of
+ * budget burn rate, the p99 latency objective, load shedding, feature drift (PSI), live quality
+ * below its floor (once ground truth flows) and the heartbeat of the daily drift check. Every series is one the service exports (see `metrics.ts`) or one of
  * kube-state-metrics.
  */
 import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
-import { service } from '../plan.js';
+import { model, service } from '../plan.js';
 import type { K8sEnvironment } from './config.js';
 import { kubeStateMetrics, nonTrafficRoutes, serviceMetrics as m } from './metrics.js';
 import { k8sNames } from './names.js';
@@ -91,6 +91,23 @@ export function alertGroups(env: K8sEnvironment): Groups {
       },
     },
   ];
+
+  // Live quality, where ground truth can be compared (not a tensor model's raw outputs).
+  if ((model.task as string) !== 'tensor') {
+    rules.push({
+      alert: 'InferenceQualityBelowFloor',
+      expr: `max by (namespace, metric) (${m.qualityFloorBreached}{${ns}}) == 1`,
+      for: '30m',
+      labels: labels('warning'),
+      annotations: {
+        summary: `${service.service}: live {{ $labels.metric }} is past its floor from metrics.json`,
+        description:
+          'The predictions that received their ground truth (POST /feedback) score below the ' +
+          'training-time value minus the tolerance. GET /monitoring/performance shows which slice; ' +
+          'compare with the drift panel, then retrain or roll back the model.',
+      },
+    });
+  }
 
   if (env.drift.enabled) {
     const job = `${ns},cronjob="${k8sNames.driftCronJob}"`;

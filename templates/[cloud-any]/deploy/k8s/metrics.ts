@@ -24,6 +24,9 @@ export const serviceMetrics = {
   workerRestarts: `${p}_worker_restarts_total`,
   modelInfo: `${p}_model_info`,
   driftPsi: `${p}_drift_psi`,
+  qualityMetric: `${p}_quality_metric`,
+  qualityFloorBreached: `${p}_quality_floor_breached`,
+  feedback: `${p}_feedback_total`,
 } as const;
 
 /** kube-state-metrics series the drift heartbeat reads (not the service's). */
