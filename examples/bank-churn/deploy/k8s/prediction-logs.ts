@@ -17,6 +17,10 @@ import { type K8sEnvironment, driftBaselineFile } from './config.js';
 
 /** Where the server writes its prediction log (`PREDICTION_LOG_PATH`), on the pod's /tmp. */
 export const predictionLogPath = '/tmp/predictions.jsonl';
+/** And the ground truth POST /feedback accepted (`FEEDBACK_LOG_PATH`), beside it. */
+export const feedbackLogPath = '/tmp/feedback.jsonl';
+/** The feedback's folder inside the prediction log folder (the same create-only grant covers it). */
+export const feedbackFolder = 'feedback/';
 
 /** Where the shipper sees the pod's /tmp: read-only. */
 export const shipperSourceMount = '/var/run/predictions';
@@ -46,17 +50,18 @@ export function objectFolder(uri: string): ObjectFolder {
 /** Object key prefix of one day's partition: Vector fills `%F` from the event time (UTC). */
 export const dayPartition = 'dt=%F/';
 
-/** Every file the shipper tails: the log and, should the server rotate it, its renamed parts. */
-export function shippedFiles(): string[] {
-  if (posix.dirname(predictionLogPath) !== '/tmp') {
-    throw new Error(`PREDICTION_LOG_PATH ${predictionLogPath} must be on the pod's /tmp`);
+/** Every file the shipper tails of a log: the log and, should the server rotate it, its renamed parts. */
+export function shippedFiles(path: string = predictionLogPath): string[] {
+  if (posix.dirname(path) !== '/tmp') {
+    throw new Error(`the log ${path} must be on the pod's /tmp`);
   }
-  return [`${shipperSourceMount}/${posix.basename(predictionLogPath)}*`];
+  return [`${shipperSourceMount}/${posix.basename(path)}*`];
 }
 
 /**
- * Vector's configuration (JSON): a `file` source on the log, a `gcp_cloud_storage` or `aws_s3`
- * sink to the environment's prediction log folder. Lines go out as written (text codec, newline
+ * Vector's configuration (JSON): a `file` source on each log (predictions, feedback), a
+ * `gcp_cloud_storage` or `aws_s3` sink each to the environment's prediction log folder (feedback in
+ * its `feedback/` folder). Lines go out as written (text codec, newline
  * framing, no compression), so the drift job reads the objects back as JSONL. Acknowledgements: a
  * line counts as shipped, and its checkpoint moves, only once its batch is in the bucket. The
  * sinks' health checks are off: they read bucket metadata, which the create-only identity may not.
@@ -64,9 +69,7 @@ export function shippedFiles(): string[] {
 export function vectorConfig(env: K8sEnvironment): Record<string, unknown> {
   const folder = objectFolder(env.plan.predictionLogUri);
   const common = {
-    inputs: ['prediction_log'],
     bucket: folder.bucket,
-    key_prefix: `${folder.prefix}${dayPartition}`,
     filename_extension: 'jsonl',
     filename_append_uuid: true,
     compression: 'none',
@@ -76,24 +79,34 @@ export function vectorConfig(env: K8sEnvironment): Record<string, unknown> {
     acknowledgements: { enabled: true },
     healthcheck: { enabled: false },
   };
-  const sink =
-    folder.scheme === 'gs'
-      ? { type: 'gcp_cloud_storage', ...common }
-      : { type: 'aws_s3', region: env.region, ...common };
+  const sink = (input: string, prefix: string) => ({
+    ...(folder.scheme === 'gs'
+      ? { type: 'gcp_cloud_storage' }
+      : { type: 'aws_s3', region: env.region }),
+    inputs: [input],
+    ...common,
+    key_prefix: `${prefix}${dayPartition}`,
+  });
+  const source = (path: string) => ({
+    type: 'file',
+    include: shippedFiles(path),
+    read_from: 'beginning',
+    // The server takes request bodies up to 1 MiB; a line holds one row of one.
+    max_line_bytes: 2 * 1024 * 1024,
+  });
   return {
     data_dir: shipperDataMount,
     // `%F` in the key prefix is the UTC day, the day the drift job computes with `date -u`.
     timezone: 'UTC',
     sources: {
-      prediction_log: {
-        type: 'file',
-        include: shippedFiles(),
-        read_from: 'beginning',
-        // The server takes request bodies up to 1 MiB; a line holds one row of one.
-        max_line_bytes: 2 * 1024 * 1024,
-      },
+      prediction_log: source(predictionLogPath),
+      feedback_log: source(feedbackLogPath),
     },
-    sinks: { prediction_log_bucket: sink },
+    sinks: {
+      prediction_log_bucket: sink('prediction_log', folder.prefix),
+      // Ground truth in its own folder, which the drift job (dt=.../ folders) never reads.
+      feedback_log_bucket: sink('feedback_log', `${folder.prefix}${feedbackFolder}`),
+    },
   };
 }
 

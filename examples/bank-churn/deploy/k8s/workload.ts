@@ -17,6 +17,7 @@ import { driftComponent, k8sNames } from './names.js';
 import {
   baselineMount,
   driftBaseline,
+  feedbackLogPath,
   predictionLogPath,
   shipperConfigKey,
   shipperConfigMount,
@@ -310,6 +311,7 @@ export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
           // One process per pod; the inference pool gets one thread per whole core of the limit.
           { name: 'WORKERS', value: String(runtime.poolSize) },
           { name: 'PREDICTION_LOG_PATH', value: predictionLogPath },
+          { name: 'FEEDBACK_LOG_PATH', value: feedbackLogPath },
           { name: 'SHUTDOWN_TIMEOUT_MS', value: String(env.shutdown.drainSeconds * 1000) },
           { name: 'LOG_LEVEL', value: env.logLevel },
           { name: 'NODE_ENV', value: 'production' },

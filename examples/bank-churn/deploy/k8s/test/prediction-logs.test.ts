@@ -98,15 +98,28 @@ describe.each(envs)('%s', (_id, s) => {
 
   it("ships to exactly the environment's predictionLogUri, one dt=YYYY-MM-DD folder per day, lines unchanged", () => {
     const folder = objectFolder(s.env.plan.predictionLogUri);
-    const sinks = Object.values(config.sinks) as any[];
-    expect(sinks).toHaveLength(1);
-    const sink = sinks[0];
+    expect(Object.keys(config.sinks)).toEqual(['prediction_log_bucket', 'feedback_log_bucket']);
+    const sink = config.sinks.prediction_log_bucket as any;
+    const feedback = config.sinks.feedback_log_bucket as any;
     expect(sink.type).toBe(s.env.cloud === 'gcp' ? 'gcp_cloud_storage' : 'aws_s3');
-    expect(sink.inputs).toEqual(Object.keys(config.sources));
+    expect(sink.inputs).toEqual(['prediction_log']);
+    expect(feedback.inputs).toEqual(['feedback_log']);
+    expect(config.sources.prediction_log.include).toEqual([
+      '/var/run/predictions/predictions.jsonl*',
+    ]);
+    expect(config.sources.feedback_log.include).toEqual(['/var/run/predictions/feedback.jsonl*']);
     expect(sink.bucket).toBe(folder.bucket);
     expect(sink.bucket).toBe(s.env.modelBucket);
+    expect(feedback.bucket).toBe(folder.bucket);
     expect(sink.key_prefix).toBe(`${folder.prefix}${dayPartition}`);
     expect(sink.key_prefix).toBe(`${folder.prefix}dt=%F/`);
+    // Ground truth beside it, in a folder the drift job's dt=... listing never reads.
+    expect(feedback.key_prefix).toBe(`${folder.prefix}feedback/dt=%F/`);
+    expect({ ...feedback, inputs: undefined, key_prefix: undefined }).toEqual({
+      ...sink,
+      inputs: undefined,
+      key_prefix: undefined,
+    });
     expect(sink).toMatchObject({
       compression: 'none',
       encoding: { codec: 'text' },
