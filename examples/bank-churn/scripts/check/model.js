@@ -19,6 +19,31 @@ import { parseDockerfile, parseImports, parseWorkflow } from './parse.js';
 export const k8sOut = 'deploy/k8s/dist';
 export const infraOut = 'deploy/infra/cdktf.out/stacks';
 
+/**
+ * The objects of one synthesized file, each remembering where it is (for the report).
+ * @param {string} root
+ * @param {string} file
+ */
+function objectsOf(root, file) {
+  const text = readFileSync(join(root, file), 'utf8');
+  const counter = new LineCounter();
+  return parseAllDocuments(text, { lineCounter: counter })
+    .filter((d) => d.contents !== null)
+    .map((d) => {
+      const o = d.toJS();
+      const start = d.contents?.range?.[0] ?? 0;
+      Object.defineProperty(o, location, {
+        value: {
+          file,
+          line: counter.linePos(start).line,
+          object: `${o.kind}/${o.metadata?.name ?? '?'}`,
+        },
+        enumerable: false,
+      });
+      return o;
+    });
+}
+
 /** Directories never walked: dependencies, builds, synthesized output, VCS. */
 const skipDirs = new Set([
   'node_modules',
@@ -137,24 +162,10 @@ export function readManifests(root) {
   return ids
     .filter((id) => existsSync(join(dir, id, 'manifests.yaml')))
     .map((id) => {
-      const file = `${k8sOut}/${id}/manifests.yaml`;
-      const text = readFileSync(join(root, file), 'utf8');
-      const counter = new LineCounter();
-      const objects = parseAllDocuments(text, { lineCounter: counter })
-        .filter((d) => d.contents !== null)
-        .map((d) => {
-          const o = d.toJS();
-          const start = d.contents?.range?.[0] ?? 0;
-          Object.defineProperty(o, location, {
-            value: {
-              file,
-              line: counter.linePos(start).line,
-              object: `${o.kind}/${o.metadata?.name ?? '?'}`,
-            },
-            enumerable: false,
-          });
-          return o;
-        });
+      // The deploy identity's part and the cluster admin's (cluster/): one environment.
+      const objects = [`${k8sOut}/${id}/manifests.yaml`, `${k8sOut}/${id}/cluster/manifests.yaml`]
+        .filter((file) => existsSync(join(root, file)))
+        .flatMap((file) => objectsOf(root, file));
       const kfile = join(dir, id, 'kustomization.yaml');
       const kustomization = existsSync(kfile) ? parse(readFileSync(kfile, 'utf8')) : { images: [] };
       const parts = id.split('-');
@@ -163,7 +174,7 @@ export function readManifests(root) {
         id,
         stage,
         cloud: parts.length > 1 ? (parts[0] ?? '') : '',
-        file,
+        file: `${k8sOut}/${id}/manifests.yaml`,
         objects: objects.map((o) => pinImages(o, kustomization?.images ?? [])),
         kustomization,
       };

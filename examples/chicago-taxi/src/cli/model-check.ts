@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type LoadedModel, ModelLoadError, loadModel } from '../model/artifacts.js';
+import { type LoadedModel, ModelLoadError, exampleRecord, loadModel } from '../model/artifacts.js';
 import { contract } from '../model/contract.js';
 import {
   type GateResult,
@@ -106,11 +106,18 @@ async function servedGates(
   gates: Gates,
 ): Promise<GateResult[]> {
   const golden = nextModel.golden;
-  const inputs: Rows = golden ? golden.cases.map((c) => c.input) : [];
+  // Golden inputs, else the service's own example record (for the latency gate).
+  const inputs: Rows = golden
+    ? golden.cases.map((c) => c.input)
+    : [exampleRecord(contract, nextModel) as Record<string, unknown>];
   const results: GateResult[] = [
-    parityGate(golden, await next.predict(inputs), contract.labels, gates.parity),
+    parityGate(golden, golden ? await next.predict(inputs) : [], contract.labels, gates.parity),
   ];
-  const fairRows = gates.fairness?.data ? await dataRows(resolve(gates.fairness.data)) : inputs;
+  const fairRows = gates.fairness?.data
+    ? await dataRows(resolve(gates.fairness.data))
+    : golden
+      ? inputs
+      : [];
   const fairServed: Served[] = gates.fairness ? await next.predict(fairRows) : [];
   results.push(
     fairnessGate(
@@ -169,7 +176,17 @@ async function main(): Promise<number> {
     e instanceof GatesError ? exit(2, e.message) : Promise.reject(e),
   );
   const sidecarPath = join(resolve(positionals[0]!), 'model.schema.json');
-  const results: GateResult[] = [contractGate(await readJson(sidecarPath), sidecarPath)];
+  // Without a sidecar the contract is the graph's: the service's start-up check compares it.
+  const results: GateResult[] = [
+    existsSync(sidecarPath)
+      ? contractGate(await readJson(sidecarPath), sidecarPath)
+      : {
+          gate: 'contract',
+          passed: true,
+          summary: 'no model.schema.json: the graph is checked by the service at start-up',
+          details: [],
+        },
+  ];
   if (results[0]!.passed) results.push(...(await modelGates(currentPath, nextPath, gates)));
   print(results);
   if (values.json)

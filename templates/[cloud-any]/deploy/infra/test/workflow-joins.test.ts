@@ -144,7 +144,8 @@ for (const cloud of ['gcp', 'aws'] as const) {
       (id, env) => {
         const described = describeEnvironment(plan, id);
         const tf = bootstrap();
-        if (env.cloud === 'gcp') {
+        // A one-cloud project's plan types `cloud` as that cloud only: compare it as a string.
+        if ((env.cloud as string) === 'gcp') {
           const created = resource(tf, 'google_service_account', `deploy-identity-${env.stage}`);
           const email = `${String(created.account_id)}@${String(created.project)}.iam.gserviceaccount.com`;
           expect(described.deployServiceAccount).toBe(email);
