@@ -75,11 +75,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const drift = model.driftBaseline
     ? new DriftMonitor(contract, model.driftBaseline, config.driftWindow)
     : null;
-  const log = await openPredictionLog(config.predictionLogPath, {
+  // Both JSONL logs (predictions, feedback) rotate, buffer and count lost lines alike.
+  const logLimits = {
     maxBytes: config.predictionLogMaxBytes,
     keep: config.predictionLogKeep,
     bufferBytes: config.predictionLogBufferBytes,
     onLost: countLostLines(metrics, logger),
+  };
+  const log = await openPredictionLog(config.predictionLogPath, {
+    ...logLimits,
     onUnavailable: (error) =>
       logger.warn(
         { err: error, path: config.predictionLogPath },
@@ -93,10 +97,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const feedbackLog = await openPredictionLog<FeedbackEntry>(
     quality ? config.feedbackLogPath : null,
     {
-      maxBytes: config.predictionLogMaxBytes,
-      keep: config.predictionLogKeep,
-      bufferBytes: config.predictionLogBufferBytes,
-      onLost: countLostLines(metrics, logger),
+      ...logLimits,
       onUnavailable: (error) =>
         logger.warn(
           { err: error, path: config.feedbackLogPath },
