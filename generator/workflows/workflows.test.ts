@@ -797,6 +797,14 @@ describe('generated model-release.yml', () => {
     expect(text).toContain(
       'npm run model:check -- model --current "$RUNNER_TEMP/current/model/model.onnx"',
     );
+    // A challenger is gated against the pull request's champion, only when there is one.
+    const challenger = stepsOf(wf).find((s) => s.name?.includes('challenger'))!;
+    expect(challenger.if).toContain("hashFiles('model/challenger/model.onnx') != ''");
+    expect(challenger.run).toContain(
+      'npm run model:check -- model/challenger --current model/model.onnx',
+    );
+    // An unchanged model/ (only a challenger added) is not re-gated against itself.
+    expect(text).toContain(`git diff --quiet "$BASE" HEAD -- model ':(exclude)model/challenger'`);
     expect((await scriptsOf(projects.none!))['model:check']).toContain(
       'dist/src/cli/model-check.js',
     );
