@@ -514,6 +514,28 @@ describe('each bad edit fails with exactly its policy', () => {
     expect(errorsOf(await withDockerfile(copyAll, 'node_modules\n'))).toEqual(['MLOPS-005']);
   });
 
+  it('a challenger in model/challenger/ with other features: MLOPS-028 (the same contract passes)', () => {
+    const champion = model.models.find((m) => m.role === 'champion')!;
+    expect(champion.features.length).toBeGreaterThan(1);
+    const withChallenger = (features: readonly string[], described = true) =>
+      edited((m) =>
+        m.models.push({
+          role: 'challenger',
+          file: 'model/challenger/model.onnx',
+          described,
+          features: [...features],
+        }),
+      );
+    expect(errorsOf(withChallenger(champion.features))).toEqual([]);
+    const dropped = withChallenger(champion.features.slice(1));
+    expect(errorsOf(dropped)).toEqual(['MLOPS-028']);
+    const finding = engine
+      .evaluate(policies, dropped)
+      .findings.find((f) => f.policy === 'MLOPS-028')!;
+    expect(finding.message).toContain(`model/ has ${champion.features[0]}`);
+    expect(errorsOf(withChallenger([], false))).toEqual(['MLOPS-028']);
+  });
+
   it('USER root in the Dockerfile: MLOPS-006', async () => {
     expect(errorsOf(await withDockerfile((t) => t.replace(/^USER .*$/m, 'USER root')))).toEqual([
       'MLOPS-006',

@@ -80,6 +80,7 @@ describe('the catalogue', () => {
       'MLOPS-024',
       'MLOPS-025',
       'MLOPS-026',
+      'MLOPS-028',
       'MLOPS-030',
       'MLOPS-031',
       'MLOPS-032',
@@ -239,6 +240,8 @@ describe.each(Object.entries(clouds))('the agent files of a project with cloud=%
       'incident.md',
       'load-test.md',
       'new-model-version.md',
+      'promote-challenger.md',
+      'quality-alert.md',
       'release.md',
       'rollback.md',
     ]);

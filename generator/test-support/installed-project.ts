@@ -102,6 +102,12 @@ export interface ProjectModel {
   dockerfile: unknown;
   workflows: Array<{ readonly file: string }>;
   files: Array<{ path: string; generated: boolean; edited: boolean; conflictLines: number[] }>;
+  models: Array<{
+    role: 'champion' | 'challenger';
+    file: string;
+    described: boolean;
+    features: string[];
+  }>;
   readonly notes: readonly string[];
 }
 
