@@ -49,6 +49,34 @@ describe.each(names)('examples/%s', (name) => {
     expect(strip(test.stdout)).toMatch(/Tests\s+\d+ passed/);
   });
 
+  it.runIf(name === 'bank-churn')(
+    'shows in its README a real session with the closed loop, which a rerun reproduces',
+    { timeout: 180_000 },
+    () => {
+      install(dir);
+      const build = spawnSync('npm', ['run', 'build'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: testEnv(),
+      });
+      expect(build.status, build.stderr).toBe(0);
+      const session = join(examplesDir, 'models', name, 'session');
+      const rerun = spawnSync(process.execPath, [join(session, '..', 'session.mjs'), '--check'], {
+        encoding: 'utf8',
+        env: testEnv(),
+      });
+      expect(rerun.status, rerun.stderr.slice(-3000)).toBe(0);
+      const recorded = readFileSync(join(session, 'session.md'), 'utf8');
+      const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+      expect(readme).toContain(recorded.replace(/^## /, '### ').trimEnd());
+      // Live quality by Geography, every country with enough samples for its metrics.
+      for (const country of ['France', 'Germany', 'Spain'])
+        expect(recorded).toMatch(
+          new RegExp(`\\| Geography = ${country} \\| \\d+ \\| 0\\.\\d{3} \\|`),
+        );
+    },
+  );
+
   // One example only: the soak is a minute of load even with --quick's shorter durations.
   it.runIf(name === 'bank-churn')(
     'passes its own soak and abuse check (npm run soak -- --quick)',

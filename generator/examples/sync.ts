@@ -7,7 +7,8 @@
  *   node dist/generator/examples/sync.js check|update [name...]
  */
 import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { create } from '../commands/create.js';
@@ -47,7 +48,26 @@ export async function renderExample(name: string): Promise<string> {
     interactive: false,
     flags: {},
   });
+  await addRecordedSession(name, dir);
   return dir;
+}
+
+/**
+ * An example's README shows a real session with its service when one is recorded beside its
+ * model (`examples/models/<name>/session/session.md`, written by that folder's `session.mjs`,
+ * which the examples' test reruns): it goes in before the README's "Operating it" section, as a
+ * user's own addition to their README would (an upgrade keeps it).
+ */
+export async function addRecordedSession(name: string, dir: string): Promise<void> {
+  const session = join(examplesDir, 'models', name, 'session', 'session.md');
+  if (!existsSync(session)) return;
+  const readme = join(dir, 'README.md');
+  const text = await readFile(readme, 'utf8');
+  const anchor = '\n### Operating it\n';
+  if (!text.includes(anchor))
+    throw new Error(`${readme}: no "### Operating it" section to put the recorded session before`);
+  const section = (await readFile(session, 'utf8')).replace(/^## /, '### ').trimEnd();
+  await writeFile(readme, text.replace(anchor, `\n${section}\n${anchor}`));
 }
 
 /** The files of the committed example that the generator owns (tracked or not, but not ignored). */
