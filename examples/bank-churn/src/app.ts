@@ -12,7 +12,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { HttpError } from './errors.js';
 import type { ApiKeyStore } from './http/api-keys.js';
 import { registerAuth } from './http/auth.js';
-import { registerExposure } from './http/exposure.js';
+import { exposureHeaders, registerExposure } from './http/exposure.js';
 import {
   clientErrorHandler,
   errorHandler,
@@ -85,6 +85,7 @@ export async function buildApp(
     request.startedAt = performance.now();
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
+    exposureHeaders(request, reply);
     if (onRequestEnd) {
       hooks.onRequestStart?.();
       // 'close' fires once per response, also when the client went away before the answer.

@@ -48,10 +48,12 @@ describe('/predict/batch over MAX_BATCH_ROWS', () => {
     const records = Array(svc.config.maxBatchRows + 1)
       .fill('{"s": "],{["}')
       .join(',');
-    const res = await svc.post('/predict/batch', `{"instances": [${records}, {"broken": `);
-    expect(res.statusCode, res.body).toBe(400);
-    expect(res.json().details[0].message).toMatch(/\(MAX_BATCH_ROWS\), got more/);
-    expect(res.headers.connection).not.toBe('close');
+    for (const path of ['/predict/batch', '/predict/batch?via=query']) {
+      const res = await svc.post(path, `{"instances": [${records}, {"broken": `);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().details[0].message, path).toMatch(/\(MAX_BATCH_ROWS\), got more/);
+      expect(res.headers.connection).not.toBe('close');
+    }
     // Within the limit, the same broken JSON is the parser's to report.
     const small = await svc.post('/predict/batch', '{"instances": [{}, {"broken": ');
     expect(small.statusCode).toBe(400);

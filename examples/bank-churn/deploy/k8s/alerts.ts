@@ -121,8 +121,9 @@ export function alertGroups(env: K8sEnvironment): Groups {
       annotations: {
         summary: `${service.service}: no successful drift check for ${env.monitoring.driftHeartbeatHours}h`,
         description:
-          `The daily CronJob ${k8sNames.driftCronJob} has not succeeded: it found drift (exit 1, ` +
-          "see its log), found no prediction log for yesterday (the pods' log shipper, " +
+          `The daily CronJob ${k8sNames.driftCronJob} has not succeeded: it found drift or live ` +
+          'quality below its floor (exit 1 of its drift or quality container, see their logs), ' +
+          "found no prediction log for yesterday (the pods' log shipper, " +
           `container ${logShipperContainerName}), could not read it, or is not scheduled.`,
       },
     });

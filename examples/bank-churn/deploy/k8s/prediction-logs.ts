@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runtime } from '../plan.js';
-import { type K8sEnvironment, driftBaselineFile } from './config.js';
+import { type K8sEnvironment, driftBaselineFile, metricsFile } from './config.js';
 
 /** Where the server writes its prediction log (`PREDICTION_LOG_PATH`), on the pod's /tmp. */
 export const predictionLogPath = '/tmp/predictions.jsonl';
@@ -124,20 +124,32 @@ export function projectModelDir(): string {
 /** ConfigMaps hold 1 MiB; leave room for the object's metadata. */
 const configMapLimit = 1024 * 1024 - 16 * 1024;
 
+/** The model's metrics.json, whose headline metrics set the floors of the job's quality check. */
+export function qualityFloors(): { readonly file: string; readonly text: string } {
+  return configMapFile(metricsFile, "model's metrics (model.artifacts.metrics)");
+}
+
 /**
  * The drift baseline as the project has it beside the model (the same file the deploy uploads next
  * to model.onnx): the drift job reads it from a ConfigMap, so its identity needs no access to the
- * model's folder.
+ * model's folder. The metrics above travel the same way.
  */
 export function driftBaseline(): { readonly file: string; readonly text: string } {
-  if (!driftBaselineFile)
-    throw new Error('the model ships no drift baseline (model.artifacts.driftBaseline)');
-  const path = join(projectModelDir(), driftBaselineFile);
-  if (!existsSync(path)) throw new Error(`the drift baseline ${path} is missing`);
+  return configMapFile(driftBaselineFile, 'drift baseline (model.artifacts.driftBaseline)');
+}
+
+/** A JSON file of the model's folder, checked to fit in a ConfigMap. */
+function configMapFile(
+  file: string | undefined,
+  what: string,
+): { readonly file: string; readonly text: string } {
+  if (!file) throw new Error(`the model ships no ${what}`);
+  const path = join(projectModelDir(), file);
+  if (!existsSync(path)) throw new Error(`the ${what} ${path} is missing`);
   const text = readFileSync(path, 'utf8');
   JSON.parse(text);
   if (Buffer.byteLength(text) > configMapLimit) {
-    throw new Error(`the drift baseline ${path} is larger than a ConfigMap holds (1 MiB)`);
+    throw new Error(`the ${what} ${path} is larger than a ConfigMap holds (1 MiB)`);
   }
-  return { file: posix.basename(driftBaselineFile), text };
+  return { file: posix.basename(file), text };
 }

@@ -33,6 +33,7 @@ export const targets = /** @type {const} */ ([
   'terraform',
   'manifests',
   'files',
+  'models',
 ]);
 
 /** @typedef {import('./types.js').Policy} Policy */

@@ -4,7 +4,14 @@
 export type Severity = 'error' | 'warning';
 export type Stage = 'dev' | 'staging' | 'prod';
 export type Target =
-  'source' | 'packageJson' | 'dockerfile' | 'workflows' | 'terraform' | 'manifests' | 'files';
+  | 'source'
+  | 'packageJson'
+  | 'dockerfile'
+  | 'workflows'
+  | 'terraform'
+  | 'manifests'
+  | 'files'
+  | 'models';
 
 /** One policy of the catalogue, with the fields read from its metadata. */
 export interface Policy {
@@ -184,6 +191,17 @@ export interface FileEntry {
 }
 
 /** Everything the policies are evaluated over. A part is `null` when it could not be built. */
+/** A model folder's feature contract, as its sidecar (model.schema.json) declares it. */
+export interface ServedModel {
+  readonly role: 'champion' | 'challenger';
+  /** `model/model.onnx` */
+  readonly file: string;
+  /** Whether a model.schema.json describes it. */
+  readonly described: boolean;
+  /** `name:type`, with a category's categories (`name:category[a|b]`), in the sidecar's order. */
+  readonly features: readonly string[];
+}
+
 export interface ProjectModel {
   readonly root: string;
   readonly manifests: readonly K8sEnvironment[] | null;
@@ -193,6 +211,8 @@ export interface ProjectModel {
   readonly dockerfile: DockerfileModel | null;
   readonly workflows: readonly WorkflowModel[];
   readonly files: readonly FileEntry[];
+  /** The models the project serves: `model/` (the champion) and `model/challenger/` if present. */
+  readonly models: readonly ServedModel[];
   /** Why a part is missing, for the report. */
   readonly notes: readonly string[];
 }

@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { describeEnvironment, loadPlan, option } from './plan.mjs';
@@ -58,10 +58,21 @@ export function modelFetchOf(envId, root = process.cwd()) {
   );
   if (!init) throw new DeployError(`${file}: no init container fetches a MODEL_URI`);
   const env = Object.fromEntries(init.env.map((e) => [e.name, e.value ?? '']));
+  const list = (v) => (v ?? '').split(/\s+/).filter(Boolean);
   return {
     uri: env.MODEL_URI,
     sha256: env.MODEL_SHA256,
-    artifacts: (env.MODEL_ARTIFACTS ?? '').split(/\s+/).filter(Boolean),
+    artifacts: list(env.MODEL_ARTIFACTS),
+    // model/challenger/, when the project has one (deploy/k8s/challenger.ts)
+    ...(env.CHALLENGER_URI
+      ? {
+          challenger: {
+            uri: env.CHALLENGER_URI,
+            sha256: env.CHALLENGER_SHA256,
+            artifacts: list(env.CHALLENGER_ARTIFACTS),
+          },
+        }
+      : {}),
   };
 }
 
@@ -151,7 +162,8 @@ function probe(r) {
 }
 
 /**
- * Publishes `model/model.onnx` and its artifacts to the path the environment's init container reads,
+ * Publishes `model/model.onnx` and its artifacts (and `model/challenger/`'s, when the manifests
+ * fetch a challenger) to the paths the environment's init container reads,
  * once: an object already there is checked (the model by the plan's sha256, an artifact against the
  * local file), never replaced, because a version's path is immutable. Returns what it did per file.
  */
@@ -160,25 +172,39 @@ export function publishModel(
   { root = process.cwd(), modelDir = 'model', log = console.log } = {},
 ) {
   const fetch = modelFetchOf(envId, root);
-  const dir = fetch.uri.slice(0, fetch.uri.lastIndexOf('/'));
   const local = (f) => join(root, modelDir, f);
   if (sha256(local('model.onnx')) !== fetch.sha256) {
     throw new DeployError(
       `${modelDir}/model.onnx is not the model the manifests expect (sha256 ${fetch.sha256}): run \`npx create-mlops-service upgrade\` after changing the model, then \`npm run synth:k8s\``,
     );
   }
+  const files = (of, folder) => {
+    const dir = of.uri.slice(0, of.uri.lastIndexOf('/'));
+    const here = (f) => local(folder ? `${folder}/${f}` : f);
+    return [
+      [`${dir}/model.onnx`, here('model.onnx'), of.sha256],
+      ...of.artifacts
+        .filter((f) => existsSync(here(f)))
+        .map((f) => [`${dir}/${f}`, here(f), sha256(here(f))]),
+    ];
+  };
+  const { challenger } = fetch;
+  if (challenger && sha256(local('challenger/model.onnx')) !== challenger.sha256) {
+    throw new DeployError(
+      `${modelDir}/challenger/model.onnx is not the challenger the manifests expect (sha256 ${challenger.sha256}): run \`npm run synth:k8s\``,
+    );
+  }
   const work = mkdtempSync(join(tmpdir(), 'publish-model-'));
   const done = [];
   try {
-    for (const [name, expected] of [
-      ['model.onnx', fetch.sha256],
-      ...fetch.artifacts.filter((f) => existsSync(local(f))).map((f) => [f, sha256(local(f))]),
+    for (const [uri, file, expected] of [
+      ...files(fetch, ''),
+      ...(challenger ? files(challenger, 'challenger') : []),
     ]) {
-      const uri = `${dir}/${name}`;
       const store = objectStore(uri);
       const present = store.exists();
-      if (!present) store.upload(local(name));
-      const copy = join(work, name.replace(/\//g, '_'));
+      if (!present) store.upload(file);
+      const copy = join(work, `${done.length}-${basename(file)}`);
       store.download(copy);
       const actual = sha256(copy);
       if (actual !== expected) {

@@ -29,9 +29,10 @@ import {
   driftPodLabels,
   driftPodSpec,
   inferencePodLabels,
+  qualityContainerName,
   inferencePodSpec,
 } from './workload.js';
-import { driftBaseline, shipperConfigKey, vectorConfig } from './prediction-logs.js';
+import { driftBaseline, qualityFloors, shipperConfigKey, vectorConfig } from './prediction-logs.js';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 
@@ -115,6 +116,19 @@ function egressRules(env: K8sEnvironment): INetworkPolicyEgressRule[] {
     );
   }
   return rules;
+}
+
+/** The monitoring job's way to the GitHub API, only when a finding dispatches a retraining. */
+function retrainEgress(env: K8sEnvironment): INetworkPolicyEgressRule[] {
+  const { repository, githubApiEgress } = env.quality.retrain;
+  if (!repository) return [];
+  if (githubApiEgress.length === 0) {
+    throw new Error(
+      `${env.id}: quality.retrain.repository is set but quality.retrain.githubApiEgress is empty: ` +
+        'list the "api" ranges of https://api.github.com/meta in deploy/k8s/config.ts',
+    );
+  }
+  return [{ to: cidrPeers(githubApiEgress), ports: [{ protocol: 'TCP', port: 443 }] }];
 }
 
 const byName = (ns: string): INetworkPolicyPeer => ({
@@ -365,6 +379,16 @@ export class ServiceChart extends Chart {
           data: { [baseline.file]: baseline.text },
         }),
       );
+      if (env.quality.enabled) {
+        add(
+          this,
+          'quality-floors',
+          new ConfigMap({
+            metadata: { name: configMaps.qualityFloors, namespace: ns, labels: driftPodLabels },
+            data: { [qualityFloors().file]: qualityFloors().text },
+          }),
+        );
+      }
 
       add(
         this,
@@ -379,7 +403,7 @@ export class ServiceChart extends Chart {
               },
             },
             policyTypes: ['Ingress', 'Egress'],
-            egress: egressRules(env),
+            egress: [...egressRules(env), ...retrainEgress(env)],
           },
         }),
       );
@@ -402,17 +426,17 @@ export class ServiceChart extends Chart {
                 backoffLimit: 2,
                 activeDeadlineSeconds: env.drift.activeDeadlineSeconds,
                 ttlSecondsAfterFinished: 7 * 24 * 3600,
-                // Exit 1 means "drift found": a verdict, not a crash, so the job fails without retrying.
+                // Exit 1 means "drift found" or "quality below its floor": a verdict, not a crash, so
+                // the job fails without retrying.
                 podFailurePolicy: {
                   rules: [
-                    {
-                      action: 'FailJob',
-                      onExitCodes: {
-                        containerName: driftContainerName,
-                        operator: 'In',
-                        values: [1],
-                      },
-                    },
+                    ...[
+                      driftContainerName,
+                      ...(env.quality.enabled ? [qualityContainerName] : []),
+                    ].map((containerName) => ({
+                      action: 'FailJob' as const,
+                      onExitCodes: { containerName, operator: 'In' as const, values: [1] },
+                    })),
                     {
                       action: 'Ignore',
                       onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }],

@@ -12,11 +12,14 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import { model, runtime, service } from '../plan.js';
 import { type K8sEnvironment, modelArtifacts } from './config.js';
+import { challengerFor } from './challenger.js';
 import { imageReference } from './images.js';
 import { driftComponent, k8sNames } from './names.js';
 import {
   baselineMount,
   driftBaseline,
+  qualityFloors,
+  feedbackFolder,
   feedbackLogPath,
   predictionLogPath,
   shipperConfigKey,
@@ -36,12 +39,14 @@ export const apiKeysFile = `${apiKeysMount}/${apiKeysSecretKey}`;
 export { predictionLogPath };
 const dataMount = '/data';
 
-/** The ConfigMaps the pods mount: the shipper's configuration and the drift baseline. */
+/** The ConfigMaps the pods mount: the shipper's configuration, the drift baseline, the quality floors. */
 export const configMaps = {
   /** Named after the Deployment whose pods read it. */
   logShipper: k8sNames.workload,
   /** Named after the CronJob whose pods read it. */
   driftBaseline: k8sNames.driftCronJob,
+  /** The model's metrics.json for the same job's quality check. */
+  qualityFloors: `${k8sNames.driftCronJob}-floors`,
 } as const;
 
 export const logShipperContainerName = 'ship-predictions';
@@ -105,25 +110,56 @@ const fetchModel = {
 const verifyModel = ['printf \'%s  %s\\n\' "$MODEL_SHA256" /models/model.onnx | sha256sum -c -'];
 
 /**
- * Yesterday's partition of the prediction log (the shipper writes `dt=YYYY-MM-DD/`, UTC), every
- * object of it concatenated into one JSONL file. Listing that prefix is the drift identity's only
- * list permission.
+ * The challenger (deploy/k8s/challenger.ts), when the project has one: into `/models/challenger/`,
+ * where the server looks for it, every file required and the model's sha256 verified.
  */
-const fetchLog = {
-  gs: [
-    'day="$(date -u -d yesterday +%F)"',
-    'gcloud storage cat "${PREDICTION_LOG_URI}dt=${day}/*" > /data/predictions.jsonl',
-  ],
-  s3: [
-    'day="$(date -u -d yesterday +%F)"',
-    'aws s3 cp --recursive --only-show-errors "${PREDICTION_LOG_URI}dt=${day}/" /tmp/log/',
-    'cat /tmp/log/* > /data/predictions.jsonl',
-  ],
+const fetchChallenger = {
+  gs: (from: string, to: string) => `gcloud storage cp "${from}" "${to}"`,
+  s3: (from: string, to: string) => `aws s3 cp --only-show-errors "${from}" "${to}"`,
 } as const;
 
-const requireLog = [
-  '[ -s /data/predictions.jsonl ] || { echo "no prediction log for $day under $PREDICTION_LOG_URI" >&2; exit 3; }',
-];
+function challengerScript(scheme: 'gs' | 's3'): string[] {
+  const cp = fetchChallenger[scheme];
+  return [
+    'mkdir -p /models/challenger',
+    'cdir="${CHALLENGER_URI%/*}"',
+    cp('$CHALLENGER_URI', '/models/challenger/model.onnx'),
+    'for f in $CHALLENGER_ARTIFACTS; do',
+    `  ${cp('$cdir/$f', '/models/challenger/$f')}`,
+    'done',
+    'printf \'%s  %s\\n\' "$CHALLENGER_SHA256" /models/challenger/model.onnx | sha256sum -c -',
+  ];
+}
+
+/**
+ * The logs the monitoring job reads, one JSONL file per day under `/data/logs/`: the prediction
+ * log's partitions (the shipper writes `dt=YYYY-MM-DD/`, UTC) and the feedback log's
+ * (`feedback/dt=YYYY-MM-DD/`) of the last LOOKBACK_DAYS days and today. Yesterday's predictions
+ * are required (the drift check reads them, as `/data/predictions.jsonl`); another day without
+ * objects is simply absent. Listing that prefix is the job identity's only list permission.
+ */
+const fetchDay = {
+  gs: (from: string, to: string) => `gcloud storage cat "${from}*" > "${to}" || rm -f "${to}"`,
+  s3: (from: string, to: string) =>
+    `{ aws s3 cp --recursive --only-show-errors "${from}" /tmp/day/ && cat /tmp/day/* > "${to}"; } || rm -f "${to}"; rm -rf /tmp/day`,
+} as const;
+
+function fetchLogs(scheme: 'gs' | 's3'): string[] {
+  const get = fetchDay[scheme];
+  return [
+    'mkdir -p /data/logs/predictions /data/logs/feedback',
+    'i=0',
+    'while [ "$i" -le "$LOOKBACK_DAYS" ]; do',
+    '  d="$(date -u -d "$i days ago" +%F)"',
+    `  ${get('${PREDICTION_LOG_URI}dt=${d}/', '/data/logs/predictions/${d}.jsonl')}`,
+    `  ${get('${PREDICTION_LOG_URI}${FEEDBACK_FOLDER}dt=${d}/', '/data/logs/feedback/${d}.jsonl')}`,
+    '  i=$((i + 1))',
+    'done',
+    'day="$(date -u -d yesterday +%F)"',
+    '[ -s "/data/logs/predictions/${day}.jsonl" ] || { echo "no prediction log for $day under ${PREDICTION_LOG_URI}dt=${day}/" >&2; exit 3; }',
+    'cp "/data/logs/predictions/${day}.jsonl" /data/predictions.jsonl',
+  ];
+}
 
 /** Environment of the cloud CLI: writable config under /tmp, only the workload identity's credentials. */
 function cliEnv(env: K8sEnvironment): IEnvVar[] {
@@ -274,6 +310,7 @@ const usesApiKeys = (env: K8sEnvironment) => env.auth.mode.includes('api-key');
 
 export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
   const period = 5;
+  const challenger = challengerFor(env.plan.modelUri);
   return {
     ...commonPodSpec(env, service.serviceAccount),
     terminationGracePeriodSeconds: terminationGraceSeconds(env),
@@ -281,11 +318,22 @@ export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
       initContainer(
         env,
         'fetch-model',
-        [...fetchModel[env.objectStoreScheme], ...verifyModel],
+        [
+          ...fetchModel[env.objectStoreScheme],
+          ...verifyModel,
+          ...(challenger ? challengerScript(env.objectStoreScheme) : []),
+        ],
         [
           { name: 'MODEL_URI', value: env.plan.modelUri },
           { name: 'MODEL_SHA256', value: model.sha256 },
           { name: 'MODEL_ARTIFACTS', value: modelArtifacts.join(' ') },
+          ...(challenger
+            ? [
+                { name: 'CHALLENGER_URI', value: challenger.uri },
+                { name: 'CHALLENGER_SHA256', value: challenger.sha256 },
+                { name: 'CHALLENGER_ARTIFACTS', value: challenger.artifacts.join(' ') },
+              ]
+            : []),
         ],
         [
           { name: 'model', mountPath: modelMount },
@@ -383,9 +431,19 @@ export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
 }
 
 export const driftContainerName = 'drift';
+export const qualityContainerName = 'quality';
+/** Where the job's ConfigMap puts the model's metrics.json (the floors of live quality). */
+export const floorsMount = '/floors';
+const retrainTokenMount = '/var/run/secrets/retrain';
 
+/**
+ * The daily monitoring job (successor of the drift check): an init container fetches the logs,
+ * then two containers read them side by side, the drift check (yesterday against the baseline) and,
+ * when `quality.enabled`, live quality offline (`npm run monitor` over the last days' predictions
+ * and feedback). Each exits 1 on a finding, which fails the job without retries.
+ */
 export function driftPodSpec(env: K8sEnvironment): IPodSpec {
-  const driftCpu = Math.min(runtime.cpuMillis, 1000);
+  const retrain = env.quality.retrain;
   return {
     ...commonPodSpec(env, service.driftServiceAccount),
     restartPolicy: 'Never',
@@ -393,8 +451,15 @@ export function driftPodSpec(env: K8sEnvironment): IPodSpec {
       initContainer(
         env,
         'fetch-log',
-        [...fetchLog[env.objectStoreScheme], ...requireLog],
-        [{ name: 'PREDICTION_LOG_URI', value: env.plan.predictionLogUri }],
+        fetchLogs(env.objectStoreScheme),
+        [
+          { name: 'PREDICTION_LOG_URI', value: env.plan.predictionLogUri },
+          { name: 'FEEDBACK_FOLDER', value: feedbackFolder },
+          {
+            name: 'LOOKBACK_DAYS',
+            value: String(env.quality.enabled ? env.quality.lookbackDays : 1),
+          },
+        ],
         [
           { name: 'data', mountPath: dataMount },
           { name: 'tmp', mountPath: '/tmp' },
@@ -402,41 +467,79 @@ export function driftPodSpec(env: K8sEnvironment): IPodSpec {
       ),
     ],
     containers: [
-      {
-        name: driftContainerName,
-        image: env.image,
-        imagePullPolicy: 'IfNotPresent',
-        // The baseline from the ConfigMap, not the model's folder: this identity cannot read it.
-        command: [
-          'node',
-          'dist/src/cli/drift.js',
-          '--log',
-          `${dataMount}/predictions.jsonl`,
-          '--baseline',
-          `${baselineMount}/${driftBaseline().file}`,
-        ],
-        env: [
-          { name: 'LOG_LEVEL', value: env.logLevel },
-          { name: 'NODE_ENV', value: 'production' },
-        ],
-        resources: {
-          requests: { cpu: cpu(driftCpu), memory: runtime.memory },
-          limits: { cpu: cpu(driftCpu), memory: runtime.memory },
-        },
-        securityContext: containerSecurityContext,
-        volumeMounts: [
-          { name: 'tmp', mountPath: '/tmp' },
-          { name: 'data', mountPath: dataMount, readOnly: true },
-          { name: 'baseline', mountPath: baselineMount, readOnly: true },
-        ],
-        terminationMessagePolicy: 'FallbackToLogsOnError',
-      },
+      // The baseline from the ConfigMap, not the model's folder: this identity cannot read it.
+      monitoringContainer(env, driftContainerName, [
+        'dist/src/cli/drift.js',
+        '--log',
+        `${dataMount}/predictions.jsonl`,
+        '--baseline',
+        `${baselineMount}/${driftBaseline().file}`,
+      ]),
+      ...(env.quality.enabled
+        ? [
+            monitoringContainer(env, qualityContainerName, [
+              'dist/src/cli/monitor.js',
+              '--predictions',
+              `${dataMount}/logs/predictions`,
+              '--feedback',
+              `${dataMount}/logs/feedback`,
+              '--metrics',
+              `${floorsMount}/${qualityFloors().file}`,
+            ]),
+          ]
+        : []),
     ],
     volumes: [
       { name: 'tmp', emptyDir: { sizeLimit: env.storage.tmpSizeLimit } },
       { name: 'data', emptyDir: { sizeLimit: env.storage.tmpSizeLimit } },
       { name: 'baseline', configMap: { name: configMaps.driftBaseline } },
+      ...(env.quality.enabled
+        ? [{ name: 'floors', configMap: { name: configMaps.qualityFloors } }]
+        : []),
+      ...(retrain.repository
+        ? [{ name: 'retrain-token', secret: { secretName: retrain.tokenSecret, optional: true } }]
+        : []),
     ],
+  };
+}
+
+/** One check of the monitoring job: the image's CLI, the fetched logs read-only, its verdict as exit code. */
+function monitoringContainer(env: K8sEnvironment, name: string, args: string[]): IContainer {
+  // The checks share what the drift check alone had (at most one core).
+  const jobCpu = Math.max(250, Math.min(runtime.cpuMillis, 1000) / (env.quality.enabled ? 2 : 1));
+  const retrain = env.quality.retrain;
+  return {
+    name,
+    image: env.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['node', ...args],
+    env: [
+      { name: 'LOG_LEVEL', value: env.logLevel },
+      { name: 'NODE_ENV', value: 'production' },
+      // A finding sends repository_dispatch to the training repository (src/monitoring/retrain-dispatch.ts).
+      ...(retrain.repository
+        ? [
+            { name: 'RETRAIN_DISPATCH_REPOSITORY', value: retrain.repository },
+            { name: 'RETRAIN_DISPATCH_TOKEN_FILE', value: `${retrainTokenMount}/token` },
+          ]
+        : []),
+    ],
+    resources: {
+      requests: { cpu: cpu(jobCpu), memory: runtime.memory },
+      limits: { cpu: cpu(jobCpu), memory: runtime.memory },
+    },
+    securityContext: containerSecurityContext,
+    volumeMounts: [
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'data', mountPath: dataMount, readOnly: true },
+      name === driftContainerName
+        ? { name: 'baseline', mountPath: baselineMount, readOnly: true }
+        : { name: 'floors', mountPath: floorsMount, readOnly: true },
+      ...(retrain.repository
+        ? [{ name: 'retrain-token', mountPath: retrainTokenMount, readOnly: true }]
+        : []),
+    ],
+    terminationMessagePolicy: 'FallbackToLogsOnError',
   };
 }
 

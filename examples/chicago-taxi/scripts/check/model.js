@@ -134,6 +134,7 @@ export async function buildModel(root, options = {}) {
     dockerfile: readDockerfile(root),
     workflows: readWorkflows(root),
     files: readFiles(root),
+    models: readModels(root),
     notes,
   };
 }
@@ -400,4 +401,42 @@ export function readFiles(root) {
 /** Project-relative POSIX path. @param {string} root @param {string} path */
 export function rel(root, path) {
   return relative(root, path).split(sep).join('/');
+}
+
+/**
+ * The served models' feature contracts: `model/` and, when present, `model/challenger/` (the model
+ * the service runs in shadow), each as its sidecar declares it.
+ * @param {string} root
+ * @returns {import('./types.js').ServedModel[]}
+ */
+export function readModels(root) {
+  /** @type {import('./types.js').ServedModel[]} */
+  const models = [];
+  for (const [role, dir] of /** @type {const} */ ([
+    ['champion', 'model'],
+    ['challenger', 'model/challenger'],
+  ])) {
+    if (!existsSync(join(root, dir, 'model.onnx'))) continue;
+    const sidecar = join(root, dir, 'model.schema.json');
+    /** @type {any[]} */
+    let features = [];
+    if (existsSync(sidecar)) {
+      try {
+        features = JSON.parse(readFileSync(sidecar, 'utf8')).features ?? [];
+      } catch {
+        features = [];
+      }
+    }
+    models.push({
+      role,
+      file: `${dir}/model.onnx`,
+      described: existsSync(sidecar),
+      features: features.map(
+        (f) =>
+          `${f.name}:${f.type}` +
+          (Array.isArray(f.categories) ? `[${[...f.categories].sort().join('|')}]` : ''),
+      ),
+    });
+  }
+  return models;
 }

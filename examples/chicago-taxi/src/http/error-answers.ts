@@ -112,6 +112,8 @@ export function clientErrorHandler(nextId: () => string) {
   };
 }
 
+const batchPath = '/predict/batch';
+
 /**
  * The JSON body parser: Fastify's own (secure-json-parse, refusing `__proto__` and
  * `constructor.prototype` keys), except that a refused key is named instead of being called
@@ -126,7 +128,9 @@ export function jsonBodyParser(
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     // A batch past MAX_BATCH_ROWS is refused on a count of its bytes, before JSON.parse builds
     // every record (instance-count.ts): an oversized batch costs its count, not its parse.
-    if (request.routeOptions.url === '/predict/batch') {
+    // The raw path, not `routeOptions.url`: Fastify builds routeOptions afresh on every read.
+    // (A query string must not skip the count.)
+    if (request.url === batchPath || request.url.startsWith(`${batchPath}?`)) {
       const count = countInstances(body as Buffer, maxBatchRows);
       if (count !== undefined && count > maxBatchRows) {
         done(null, new OversizedBatch(count));

@@ -6,7 +6,7 @@
  */
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { HttpError } from '../errors.js';
 import { isOpen } from './auth.js';
@@ -47,11 +47,16 @@ export async function registerExposure(app: FastifyInstance, config: Config): Pr
         ),
     });
   }
-  app.addHook('onSend', (request, reply, payload, done) => {
-    // Answers behind authentication are one client's: no shared cache may keep them.
-    if (!isOpen(request)) reply.header('cache-control', 'no-store');
-    // The documentation page is the only HTML the service serves: never inside a frame.
-    if (request.routeOptions.url?.startsWith('/docs')) reply.header('x-frame-options', 'DENY');
-    done(null, payload);
-  });
+}
+
+/**
+ * The headers that depend on what an answer is, set as the request arrives (app.ts's onRequest
+ * hook; an onSend hook of its own cost every answer a pass through the hook chain).
+ */
+export function exposureHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  const { url, config } = request.routeOptions; // built afresh on each read: read it once
+  // Answers behind authentication are one client's: no shared cache may keep them.
+  if (!isOpen(request, config)) reply.header('cache-control', 'no-store');
+  // The documentation page is the only HTML the service serves: never inside a frame.
+  if (url?.startsWith('/docs')) reply.header('x-frame-options', 'DENY');
 }

@@ -6,6 +6,7 @@
  * too expires. The live monitor feeds it as predictions and feedback arrive; the offline CLI feeds
  * it the shipped logs in time order, so both measure the same pairs.
  */
+import { FifoMap } from './fifo-map.js';
 import type { JoinedPrediction } from './performance.js';
 
 /** A prediction as the prediction log records it (one row). */
@@ -37,9 +38,9 @@ export interface JoinWindowOptions {
 }
 
 export class JoinWindow {
-  private readonly pending = new Map<string, LoggedPrediction>();
+  private readonly pending = new FifoMap<LoggedPrediction>();
   private readonly byEntity = new Map<string, string[]>();
-  private readonly joinedPairs = new Map<string, { at: number; pair: JoinedPrediction }>();
+  private readonly joinedPairs = new FifoMap<{ at: number; pair: JoinedPrediction }>();
 
   constructor(private readonly options: JoinWindowOptions) {}
 
@@ -51,7 +52,7 @@ export class JoinWindow {
       ids.push(p.predictionId);
       this.byEntity.set(p.entityId, ids);
     }
-    while (this.pending.size > this.options.maxPredictions) this.forget(this.oldestPending()!);
+    while (this.pending.size > this.options.maxPredictions) this.forget(this.pending.oldest()![0]);
   }
 
   /** Joins one piece of feedback; `now` is the time it arrived (epoch ms). */
@@ -65,15 +66,13 @@ export class JoinWindow {
     if (actual === undefined) return 'unknown';
     this.forget(prediction.predictionId);
     this.joinedPairs.set(prediction.predictionId, { at: now, pair: toJoined(prediction, actual) });
-    while (this.joinedPairs.size > this.options.maxJoined) {
-      this.joinedPairs.delete(this.joinedPairs.keys().next().value!);
-    }
+    while (this.joinedPairs.size > this.options.maxJoined) this.joinedPairs.shift();
     return 'joined';
   }
 
   /** The joined pairs still in the window, oldest first. */
   joined(): JoinedPrediction[] {
-    return [...this.joinedPairs.values()].map((j) => j.pair);
+    return this.joinedPairs.values().map((j) => j.pair);
   }
 
   get size(): { pending: number; joined: number } {
@@ -89,10 +88,6 @@ export class JoinWindow {
     return before.at(-1)?.predictionId;
   }
 
-  private oldestPending(): string | undefined {
-    return this.pending.keys().next().value;
-  }
-
   private forget(id: string): void {
     const p = this.pending.get(id);
     this.pending.delete(id);
@@ -104,13 +99,11 @@ export class JoinWindow {
 
   private expire(now: number): void {
     const horizon = now - this.options.ttlMs;
-    for (const [id, p] of this.pending) {
-      if (p.time >= horizon) break;
-      this.forget(id);
+    for (let p = this.pending.oldest(); p && p[1].time < horizon; p = this.pending.oldest()) {
+      this.forget(p[0]);
     }
-    for (const [id, j] of this.joinedPairs) {
-      if (j.at >= horizon) break;
-      this.joinedPairs.delete(id);
+    for (let j = this.joinedPairs.oldest(); j && j[1].at < horizon; j = this.joinedPairs.oldest()) {
+      this.joinedPairs.shift();
     }
   }
 }

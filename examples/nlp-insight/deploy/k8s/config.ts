@@ -230,6 +230,28 @@ export interface EnvironmentSettings {
     readonly timeZone: string;
     readonly activeDeadlineSeconds: number;
   };
+  /**
+   * The same daily job also measures live quality offline (`npm run monitor`): the last
+   * `lookbackDays` days of the prediction log joined with the feedback log shipped beside it
+   * (`feedback/dt=YYYY-MM-DD/`), held to the floors of the model's metrics.json (a ConfigMap: the
+   * job's identity cannot read the model). On only with a drift job, a metrics.json and a task with
+   * ground truth (not `tensor`).
+   */
+  readonly quality: {
+    readonly enabled: boolean;
+    readonly lookbackDays: number;
+    /**
+     * A breach found by the job (drift or quality) sends `repository_dispatch` to this training
+     * repository (`owner/name`; empty: none). The token is read from the Secret `tokenSecret`
+     * (key `token`), which an admin creates (never in the repository); the job reaches the GitHub
+     * API only through `githubApiEgress` (the `api` ranges of https://api.github.com/meta).
+     */
+    readonly retrain: {
+      readonly repository: string;
+      readonly tokenSecret: string;
+      readonly githubApiEgress: readonly Cidr[];
+    };
+  };
   readonly images: {
     /**
      * Only digests may run: the main image is left for CI to pin, a tag is an error. Admission
@@ -336,6 +358,14 @@ export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
       timeZone: 'Etc/UTC',
       activeDeadlineSeconds: 1800,
     },
+    quality: {
+      enabled:
+        driftBaselineFile !== undefined &&
+        metricsFile !== undefined &&
+        (model.task as string) !== 'tensor',
+      lookbackDays: 7,
+      retrain: { repository: '', tokenSecret: 'retrain-dispatch', githubApiEgress: [] },
+    },
     images: { requireDigest: prod },
   };
 }
@@ -371,6 +401,11 @@ export const modelArtifacts: readonly string[] = (() => {
 export const driftBaselineFile: string | undefined = (
   model.artifacts as Readonly<Record<string, string | undefined>>
 ).driftBaseline;
+
+/** The model's metrics.json (headline metrics, the floors of live quality), if it ships one. */
+export const metricsFile: string | undefined = (
+  model.artifacts as Readonly<Record<string, string | undefined>>
+).metrics;
 
 /** MiB of a Kubernetes memory quantity in Mi or Gi (the answers allow only those). */
 export function memoryMiB(quantity: string): number {

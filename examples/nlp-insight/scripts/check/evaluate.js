@@ -359,6 +359,10 @@ function scopesOf(target, model, catalogue) {
         : null;
     case 'files':
       return [{ vars: { files: toCel(model.files) }, file: '.' }];
+    case 'models':
+      return model.models.length > 0
+        ? [{ vars: { models: toCel(model.models) }, file: model.models[0].file }]
+        : null;
   }
 }
 

@@ -33,10 +33,12 @@ declare module 'fastify' {
 export const publicRoute = { public: true } as const;
 
 /** Requests that need no credential: open routes, unknown paths (404) and CORS preflights. */
-export function isOpen(request: FastifyRequest): boolean {
-  return (
-    request.routeOptions.config.public === true || request.is404 || request.method === 'OPTIONS'
-  );
+export function isOpen(
+  request: FastifyRequest,
+  // Fastify builds `routeOptions` afresh on every read: a caller that has it passes its config.
+  config: { public?: boolean } = request.routeOptions.config,
+): boolean {
+  return config.public === true || request.is404 || request.method === 'OPTIONS';
 }
 
 type Done = (error?: Error) => void;

@@ -56,20 +56,29 @@ export class Recorder {
       }
       const batch = entry.rows.length > 1;
       for (let i = 0; i < entry.rows.length; i++) {
-        const { inputs, entityId } = this.entityOf(entry.rows[i]!, entry.entityId);
+        const row = entry.rows[i]!;
+        const field = this.entityField;
+        const own = field === undefined ? undefined : row[field];
+        // The entity: the row's own field (taken out of the inputs), else the request header's.
+        const inputs = own === undefined ? row : withoutField(row, field!);
+        const entityId = own === undefined ? entry.entityId : String(own);
         const outputs = entry.predictions[i]!;
         if ('prediction' in outputs) this.metrics.predictionValue.observe(outputs.prediction);
         else if ('label' in outputs) this.metrics.countClass(outputs.label);
         else if (task !== 'tensor') throw new Error(`no prediction for task ${task}`);
         this.drift?.observe(inputs);
         const predictionId = predictionIdOf(entry.requestId, batch ? i : undefined);
-        this.quality?.addPrediction({
-          predictionId,
-          time,
-          inputs,
-          outputs: outputs as unknown as Record<string, unknown>,
-          ...(entityId !== undefined ? { entityId } : {}),
-        });
+        this.quality?.addPrediction(
+          entityId === undefined
+            ? { predictionId, time, inputs, outputs: outputs as unknown as Record<string, unknown> }
+            : {
+                predictionId,
+                entityId,
+                time,
+                inputs,
+                outputs: outputs as unknown as Record<string, unknown>,
+              },
+        );
         this.log.write(
           {
             requestId: entry.requestId,
@@ -89,17 +98,6 @@ export class Recorder {
     }
   }
 
-  /** A row without its entity field, and the entity (the field's, else the request header's). */
-  private entityOf(
-    row: RecordEntry['rows'][number],
-    header: string | undefined,
-  ): { inputs: Record<string, unknown>; entityId: string | undefined } {
-    const field = this.entityField;
-    if (field === undefined || row[field] === undefined) return { inputs: row, entityId: header };
-    const { [field]: entity, ...inputs } = row;
-    return { inputs, entityId: String(entity) };
-  }
-
   private writeTensors(entry: TensorEntry, time: number): void {
     const { name, version } = this.contract;
     this.log.write(
@@ -117,4 +115,12 @@ export class Recorder {
       time,
     );
   }
+}
+
+function withoutField(
+  row: RecordEntry['rows'][number],
+  field: string,
+): RecordEntry['rows'][number] {
+  const { [field]: _entity, ...inputs } = row;
+  return inputs;
 }
