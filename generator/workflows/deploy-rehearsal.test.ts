@@ -422,46 +422,50 @@ describe("the README's walkthrough from an empty account", () => {
     }
   });
 
-  it('publishes a challenger in model/challenger/ beside the champion, content-addressed, and the pods fetch it', () => {
-    const challengerDir = join(dir, 'model/challenger');
-    mkdirSync(challengerDir, { recursive: true });
-    for (const f of ['model.onnx', 'model.schema.json', 'metrics.json']) {
-      if (existsSync(join(dir, 'model', f)))
-        writeFileSync(join(challengerDir, f), readFileSync(join(dir, 'model', f)));
-    }
-    const synth = () => spawnSync('npm', ['run', 'synth:k8s'], { cwd: dir, encoding: 'utf8' });
-    expect(synth().status).toBe(0);
-    try {
-      const r = rehearse('gcp-dev');
-      const failed = r.steps.filter((s) => s.outcome === 'failure');
-      expect(failed, failed.map((s) => `${s.name}: ${s.output}`).join('\n')).toEqual([]);
-      const docs = readFileSync(join(dir, 'deploy/k8s/dist/gcp-dev/manifests.yaml'), 'utf8')
-        .split(/^---$/m)
-        .map((d) => parseYaml(d))
-        .filter(Boolean);
-      const init = docs
-        .flatMap((d) => d.spec?.template?.spec?.initContainers ?? [])
-        .find((c: any) => c.env?.some((e: any) => e.name === 'CHALLENGER_URI'));
-      const env = Object.fromEntries(init.env.map((e: any) => [e.name, e.value]));
-      const versions = envOf('gcp-dev').modelUri.split('/').slice(0, -2).join('/');
-      expect(env.CHALLENGER_URI).toMatch(
-        new RegExp(`^${versions}/challenger-[0-9a-f]{16}/model.onnx$`),
-      );
-      expect(env.CHALLENGER_SHA256).toBe(sha256(join(challengerDir, 'model.onnx')));
-      expect(init.command.join('\n')).toContain(
-        '"$CHALLENGER_SHA256" /models/challenger/model.onnx | sha256sum -c -',
-      );
-      // Uploaded where the pods read it, with the bytes of the project's folder.
-      expect(sha256(objectPath(r.state, env.CHALLENGER_URI))).toBe(env.CHALLENGER_SHA256);
-      for (const f of String(env.CHALLENGER_ARTIFACTS).split(' ').filter(Boolean)) {
-        const uri = `${env.CHALLENGER_URI.slice(0, env.CHALLENGER_URI.lastIndexOf('/'))}/${f}`;
-        expect(sha256(objectPath(r.state, uri)), f).toBe(sha256(join(challengerDir, f)));
+  it(
+    'publishes a challenger in model/challenger/ beside the champion, content-addressed, and the pods fetch it',
+    { timeout: 180_000 },
+    () => {
+      const challengerDir = join(dir, 'model/challenger');
+      mkdirSync(challengerDir, { recursive: true });
+      for (const f of ['model.onnx', 'model.schema.json', 'metrics.json']) {
+        if (existsSync(join(dir, 'model', f)))
+          writeFileSync(join(challengerDir, f), readFileSync(join(dir, 'model', f)));
       }
-    } finally {
-      rmSync(challengerDir, { recursive: true, force: true });
+      const synth = () => spawnSync('npm', ['run', 'synth:k8s'], { cwd: dir, encoding: 'utf8' });
       expect(synth().status).toBe(0);
-    }
-  });
+      try {
+        const r = rehearse('gcp-dev');
+        const failed = r.steps.filter((s) => s.outcome === 'failure');
+        expect(failed, failed.map((s) => `${s.name}: ${s.output}`).join('\n')).toEqual([]);
+        const docs = readFileSync(join(dir, 'deploy/k8s/dist/gcp-dev/manifests.yaml'), 'utf8')
+          .split(/^---$/m)
+          .map((d) => parseYaml(d))
+          .filter(Boolean);
+        const init = docs
+          .flatMap((d) => d.spec?.template?.spec?.initContainers ?? [])
+          .find((c: any) => c.env?.some((e: any) => e.name === 'CHALLENGER_URI'));
+        const env = Object.fromEntries(init.env.map((e: any) => [e.name, e.value]));
+        const versions = envOf('gcp-dev').modelUri.split('/').slice(0, -2).join('/');
+        expect(env.CHALLENGER_URI).toMatch(
+          new RegExp(`^${versions}/challenger-[0-9a-f]{16}/model.onnx$`),
+        );
+        expect(env.CHALLENGER_SHA256).toBe(sha256(join(challengerDir, 'model.onnx')));
+        expect(init.command.join('\n')).toContain(
+          '"$CHALLENGER_SHA256" /models/challenger/model.onnx | sha256sum -c -',
+        );
+        // Uploaded where the pods read it, with the bytes of the project's folder.
+        expect(sha256(objectPath(r.state, env.CHALLENGER_URI))).toBe(env.CHALLENGER_SHA256);
+        for (const f of String(env.CHALLENGER_ARTIFACTS).split(' ').filter(Boolean)) {
+          const uri = `${env.CHALLENGER_URI.slice(0, env.CHALLENGER_URI.lastIndexOf('/'))}/${f}`;
+          expect(sha256(objectPath(r.state, uri)), f).toBe(sha256(join(challengerDir, f)));
+        }
+      } finally {
+        rmSync(challengerDir, { recursive: true, force: true });
+        expect(synth().status).toBe(0);
+      }
+    },
+  );
 });
 
 describe('promote.mjs: a tag ships the digest main built and signed', () => {
