@@ -579,6 +579,16 @@ export function checkEnvironment(env: K8sEnvironment): string[] {
     if (!(d.analysis.maxErrorRatio >= 0 && d.analysis.maxErrorRatio < 1)) {
       p.push('delivery.analysis.maxErrorRatio must be in [0, 1)');
     }
+    // An in-cluster Prometheus must be the one the NetworkPolicy lets scrape the pods, or the
+    // analysis sees no data.
+    const inCluster = /^https?:\/\/[^./:]+\.([^./:]+)\.svc(\.cluster\.local)?(:\d+)?\/?$/.exec(
+      d.analysis.prometheusAddress,
+    );
+    if (inCluster && inCluster[1] !== env.network.prometheusNamespace) {
+      p.push(
+        `delivery.analysis.prometheusAddress is in namespace ${inCluster[1]}, but network.prometheusNamespace (who may scrape the pods) is ${env.network.prometheusNamespace}`,
+      );
+    }
     if (!/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(d.analysis.prometheusAddress)) {
       p.push(
         `delivery.analysis.prometheusAddress "${d.analysis.prometheusAddress}" is not an http(s) address`,

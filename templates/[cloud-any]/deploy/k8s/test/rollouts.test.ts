@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, loadCatalogue, pinImages } from '../../../scripts/check/check.js';
 import type { ProjectModel } from '../../../scripts/check/types.js';
-import { progressiveDelivery } from '../config.js';
+import { progressiveDelivery, resolveEnvironment } from '../config.js';
 import { applyVerbs } from '../deploy-access.js';
 import { admissionPolicies, policiesDir } from '../policies.js';
 import {
@@ -66,6 +66,45 @@ describe('without canary delivery', () => {
           : [k];
       expect(kinds(on)).toEqual(kinds(off).flatMap(swap).sort());
     }
+  });
+});
+
+describe('an environment with canary delivery is refused when its analysis would see no data', () => {
+  const id = canary[0]!.env.id;
+  it('without the ServiceMonitor that labels the series with their version', () => {
+    expect(() =>
+      resolveEnvironment(id, {
+        delivery: { canary: true },
+        monitoring: { prometheusOperator: false },
+        network: { prometheusNamespace: 'monitoring' },
+      }),
+    ).toThrow(/delivery.canary needs monitoring.prometheusOperator/);
+  });
+
+  it('when the Prometheus it queries is not the one allowed to scrape the pods', () => {
+    expect(() =>
+      resolveEnvironment(id, {
+        delivery: { canary: true },
+        monitoring: { prometheusOperator: true },
+        network: { prometheusNamespace: 'gmp-system' },
+      }),
+    ).toThrow(/prometheusAddress is in namespace monitoring, but network.prometheusNamespace/);
+  });
+
+  it('with weights that do not increase, or a failure limit that can never be reached', () => {
+    const base = {
+      monitoring: { prometheusOperator: true },
+      network: { prometheusNamespace: 'monitoring' },
+    };
+    expect(() =>
+      resolveEnvironment(id, { ...base, delivery: { canary: true, weights: [50, 10] } }),
+    ).toThrow(/delivery.weights/);
+    expect(() =>
+      resolveEnvironment(id, {
+        ...base,
+        delivery: { canary: true, analysis: { count: 2, failureLimit: 2 } },
+      }),
+    ).toThrow(/failureLimit must be below count/);
   });
 });
 

@@ -15,12 +15,16 @@ export const all: readonly Synthesized[] = synthesizeAll({
  */
 export const canary: readonly Synthesized[] = synthesizeAll({
   monitoring: { prometheusOperator: true },
+  // The Prometheus the analysis queries (kube-prometheus-stack) scrapes, on GKE too.
+  network: { prometheusNamespace: 'monitoring' },
   delivery: { canary: true },
 });
 
 /** Every environment with canary delivery off (the Deployment), whatever the answer. */
 export const noCanary: readonly Synthesized[] = synthesizeAll({
   monitoring: { prometheusOperator: true },
+  // The Prometheus the analysis queries (kube-prometheus-stack) scrapes, on GKE too.
+  network: { prometheusNamespace: 'monitoring' },
   delivery: { canary: false },
 });
 
