@@ -230,7 +230,21 @@ export const answerFields = {
       hint: 'defaults to the name',
     },
   },
-  minReplicas: {
+  progressiveDelivery: {
+    schema: z
+      .boolean()
+      .describe(
+        'Canary delivery with Argo Rollouts: a Rollout with canary steps and Prometheus analysis (5xx ratio, p99 latency, live quality) instead of the Deployment; the cluster needs the Argo Rollouts controller and prometheus-operator (docs/adr/0018)',
+      )
+      .default(false),
+    meta: {
+      message: 'Canary delivery with Argo Rollouts',
+      group: 'cloud',
+      kind: 'boolean',
+      hint: 'needs the Argo Rollouts controller in the cluster',
+      when: usesCloud,
+    },
+  },  minReplicas: {
     schema: z
       .number()
       .int('must be a whole number')
@@ -264,21 +278,7 @@ export const answerFields = {
     schema: memoryQuantity.describe('Memory per pod (request = limit)').default('1Gi'),
     meta: { message: 'Memory per pod', group: 'capacity', kind: 'text' },
   },
-  progressiveDelivery: {
-    schema: z
-      .boolean()
-      .describe(
-        'Canary delivery with Argo Rollouts: a Rollout with canary steps and Prometheus analysis (5xx ratio, p99 latency, live quality) instead of the Deployment; the cluster needs the Argo Rollouts controller and prometheus-operator (docs/adr/0018)',
-      )
-      .default(false),
-    meta: {
-      message: 'Canary delivery with Argo Rollouts',
-      group: 'cloud',
-      kind: 'boolean',
-      hint: 'needs the Argo Rollouts controller in the cluster',
-      when: usesCloud,
-    },
-  },
+
 } satisfies Record<string, { schema: z.ZodType; meta: FieldMeta }>;
 
 export type AnswerKey = keyof typeof answerFields;
