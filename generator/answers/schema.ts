@@ -244,7 +244,8 @@ export const answerFields = {
       hint: 'needs the Argo Rollouts controller in the cluster',
       when: usesCloud,
     },
-  },  minReplicas: {
+  },
+  minReplicas: {
     schema: z
       .number()
       .int('must be a whole number')
@@ -278,7 +279,6 @@ export const answerFields = {
     schema: memoryQuantity.describe('Memory per pod (request = limit)').default('1Gi'),
     meta: { message: 'Memory per pod', group: 'capacity', kind: 'text' },
   },
-
 } satisfies Record<string, { schema: z.ZodType; meta: FieldMeta }>;
 
 export type AnswerKey = keyof typeof answerFields;
