@@ -221,6 +221,7 @@ describe.skipIf(!ptyAvailable())('create-mlops-service (in a terminal)', () => {
       [
         { waitFor: 'Owner (team)', send: '\u0015risk-team\r' },
         { waitFor: 'Cost centre', send: '\r' },
+        { waitFor: 'Canary delivery with Argo Rollouts', send: '\r' },
         { waitFor: 'CPU cores per pod', send: '\u00151.5\r' },
         { waitFor: 'Create the project?', send: '\r' },
       ],
@@ -245,6 +246,7 @@ describe.skipIf(!ptyAvailable())('create-mlops-service (in a terminal)', () => {
       costCenter: 'ml',
       cpu: 1.5,
       description: 'A test',
+      progressiveDelivery: false,
     });
   });
 
@@ -324,6 +326,8 @@ describe.skipIf(!ptyAvailable())('create-mlops-service (in a terminal)', () => {
         { waitFor: 'EKS API endpoint', send: '\r' },
         { waitFor: 'CIDR blocks allowed', send: '\r' },
         { waitFor: 'Registry repository', send: '\r' },
+        // A yes/no question: from the default (false) down once.
+        { waitFor: 'Canary delivery with Argo Rollouts', send: '\u001b[B\r' },
         { waitFor: 'Minimum replicas (prod)', send: '\r' },
         { waitFor: 'Maximum replicas (prod)', send: '\r' },
         { waitFor: 'CPU cores per pod', send: '\r' },
@@ -347,6 +351,7 @@ describe.skipIf(!ptyAvailable())('create-mlops-service (in a terminal)', () => {
       awsGithubOidcProvider: 'create',
       eksEndpoint: 'public',
       eksPublicAccessCidrs: ['0.0.0.0/0'],
+      progressiveDelivery: true,
     });
   });
 

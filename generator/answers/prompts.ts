@@ -16,19 +16,21 @@ import {
   githubOidcProviderChoices,
   taskKinds,
 } from './schema.js';
-import { type RawAnswers, listValue } from './resolve.js';
+import { type RawAnswers, booleanChoices, booleanValue, listValue } from './resolve.js';
 
 const choices: Partial<Record<AnswerKey, readonly string[]>> = {
   cloud: cloudChoices,
   task: taskKinds,
   awsGithubOidcProvider: githubOidcProviderChoices,
   eksEndpoint: eksEndpointChoices,
+  progressiveDelivery: booleanChoices,
 };
 
-/** A typed answer as the schema takes it: numbers parsed, lists split on commas. */
+/** A typed answer as the schema takes it: numbers parsed, lists split on commas, yes/no to booleans. */
 function typedValue(kind: FieldMeta['kind'], value: string | undefined): unknown {
   if (kind === 'number') return Number(value);
   if (kind === 'list') return listValue(value ?? '');
+  if (kind === 'boolean') return booleanValue(value);
   return value;
 }
 const groupTitles = {
@@ -79,7 +81,7 @@ export async function askQuestion(
         initialValue: fallback === undefined ? (optional ? '' : list[0]) : String(fallback),
       }),
     );
-    return value === '' ? undefined : value;
+    return value === '' ? undefined : typedValue(meta.kind, String(value));
   }
   const value = unwrap(
     await p.text({

@@ -57,6 +57,12 @@ export function parseFlagValues(flags: Record<string, unknown>): RawAnswers {
     if (value === undefined) continue;
     if (answerFields[key].meta.kind === 'list' && typeof value === 'string') {
       out[key] = listValue(value);
+    } else if (answerFields[key].meta.kind === 'boolean' && typeof value === 'string') {
+      const b = booleanValue(value);
+      if (b === undefined) {
+        throw new UsageError(`--${flagName(key)} "${value}" is not true or false`);
+      }
+      out[key] = b;
     } else if (answerFields[key].meta.kind === 'number' && typeof value === 'string') {
       const n = Number(value);
       if (value.trim() === '' || !Number.isFinite(n)) {
@@ -68,6 +74,17 @@ export function parseFlagValues(flags: Record<string, unknown>): RawAnswers {
     }
   }
   return out;
+}
+
+/** How a `boolean` question is offered in a select. */
+export const booleanChoices = ['false', 'true'] as const;
+
+/** A `boolean` answer typed as text: `true`/`yes` or `false`/`no`; anything else is undefined. */
+export function booleanValue(text: string | undefined): boolean | undefined {
+  const t = (text ?? '').trim().toLowerCase();
+  if (t === 'true' || t === 'yes') return true;
+  if (t === 'false' || t === 'no') return false;
+  return undefined;
 }
 
 /** A `list` answer typed as text: comma-separated, blanks dropped. */

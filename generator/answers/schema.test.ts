@@ -213,6 +213,20 @@ describe('resolution order', () => {
     );
   });
 
+  it('boolean flags take true/false (or yes/no), default to false, and refuse anything else', () => {
+    expect(parseFlagValues({ progressiveDelivery: 'true' })).toEqual({ progressiveDelivery: true });
+    expect(parseFlagValues({ progressiveDelivery: 'no' })).toEqual({ progressiveDelivery: false });
+    expect(() => parseFlagValues({ progressiveDelivery: 'on please' })).toThrow(
+      '--progressive-delivery "on please" is not true or false',
+    );
+    const parsed = answersSchema.parse({ name: 'churn-api', model: 'm.onnx' });
+    expect(parsed.progressiveDelivery).toBe(false);
+    expect(
+      answersSchema.safeParse({ name: 'churn-api', model: 'm.onnx', progressiveDelivery: 'yes' })
+        .success,
+    ).toBe(false);
+  });
+
   it('an answers file may be the record a project keeps', () => {
     expect(answersFromFile({ schemaVersion: 1, answers: { name: 'x1' } }, 'f')).toEqual({
       name: 'x1',

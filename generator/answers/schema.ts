@@ -78,9 +78,10 @@ export interface FieldMeta {
   readonly hint?: string;
   /**
    * `choice` fields are asked with a select; `number` fields are parsed from flags; `list` fields
-   * are typed as comma-separated values and recorded as arrays.
+   * are typed as comma-separated values and recorded as arrays; `boolean` fields are asked as a
+   * yes/no select and given as `--flag true|false`.
    */
-  readonly kind: 'text' | 'choice' | 'number' | 'path' | 'list';
+  readonly kind: 'text' | 'choice' | 'number' | 'path' | 'list' | 'boolean';
   /** The question only applies when this holds for the answers given so far. */
   readonly when?: (answers: CloudAware) => boolean;
 }
@@ -227,6 +228,21 @@ export const answerFields = {
       group: 'cloud',
       kind: 'text',
       hint: 'defaults to the name',
+    },
+  },
+  progressiveDelivery: {
+    schema: z
+      .boolean()
+      .describe(
+        'Canary delivery with Argo Rollouts: a Rollout with canary steps and Prometheus analysis (5xx ratio, p99 latency, live quality) instead of the Deployment; the cluster needs the Argo Rollouts controller and prometheus-operator (docs/adr/0018)',
+      )
+      .default(false),
+    meta: {
+      message: 'Canary delivery with Argo Rollouts',
+      group: 'cloud',
+      kind: 'boolean',
+      hint: 'needs the Argo Rollouts controller in the cluster',
+      when: usesCloud,
     },
   },
   minReplicas: {

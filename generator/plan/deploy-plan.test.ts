@@ -32,6 +32,19 @@ describe('the deploy plan', () => {
     expect(plan.environments.map((e) => e.id)).toContain('gcp-prod');
   });
 
+  it('tells the manifests about canary delivery only when the answer is on (off renders as before)', () => {
+    expect('progressiveDelivery' in buildPlan(answers(), model).runtime).toBe(false);
+    expect(
+      buildPlan(answers({ progressiveDelivery: true }), model).runtime.progressiveDelivery,
+    ).toBe(true);
+    const noCloud = validateAnswers({
+      name: 'churn-api',
+      model: 'm.onnx',
+      progressiveDelivery: true,
+    });
+    expect('progressiveDelivery' in buildPlan(noCloud, model).runtime).toBe(false);
+  });
+
   it('runs deploy jobs on GitHub-hosted runners unless the EKS API is private', () => {
     const hosted = buildPlan(answers(), model);
     expect(new Set(hosted.environments.map((e) => JSON.stringify(e.deploy.runsOn)))).toEqual(

@@ -88,6 +88,11 @@ export interface Plan {
     /** Where the model lives inside the generated project and the container. */
     readonly modelDir: string;
     readonly modelFile: string;
+    /**
+     * Canary delivery with Argo Rollouts (answer `progressiveDelivery`, docs/adr/0018): present only
+     * when the answer is on, so a project without it renders exactly as before.
+     */
+    readonly progressiveDelivery?: true;
   };
   readonly clouds: {
     readonly gcp: boolean;
@@ -171,6 +176,9 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
       poolSize: Math.max(1, Math.floor(answers.cpu)),
       modelDir: projectModelDir,
       modelFile: projectModelFile,
+      ...(answers.progressiveDelivery && clouds.length > 0
+        ? { progressiveDelivery: true as const }
+        : {}),
     },
     clouds: { gcp: clouds.includes('gcp'), aws: clouds.includes('aws'), list: clouds },
     environments,

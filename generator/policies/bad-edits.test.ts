@@ -331,6 +331,26 @@ describe('each bad edit fails with exactly its policy', () => {
         ),
     ],
     [
+      'a prod Rollout whose canary runs no analysis (a copy of the Deployment)',
+      'MLOPS-027',
+      (m) =>
+        (m.manifests ?? [])
+          .filter((e) => e.stage === 'prod')
+          .forEach((e) => {
+            const d = structuredClone(e.objects.find((o) => o.kind === 'Deployment'))!;
+            e.objects = e.objects.filter((o) => o.kind !== 'Deployment');
+            e.objects.push({
+              ...d,
+              apiVersion: 'argoproj.io/v1alpha1',
+              kind: 'Rollout',
+              spec: {
+                ...d.spec,
+                strategy: { canary: { steps: [{ setWeight: 50 }, { pause: { duration: '5m' } }] } },
+              },
+            });
+          }),
+    ],
+    [
       'an admission policy unbound in prod',
       'MLOPS-025',
       (m) =>

@@ -80,6 +80,7 @@ describe('the catalogue', () => {
       'MLOPS-024',
       'MLOPS-025',
       'MLOPS-026',
+      'MLOPS-027',
       'MLOPS-028',
       'MLOPS-030',
       'MLOPS-031',

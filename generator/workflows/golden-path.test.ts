@@ -118,6 +118,106 @@ describe('the golden-path smoke test and the service', () => {
   });
 });
 
+interface Step {
+  name?: string;
+  run?: string;
+  uses?: string;
+}
+interface Job {
+  if?: string;
+  needs?: string | string[];
+  outputs?: Record<string, string>;
+  strategy?: { matrix?: Record<string, unknown> };
+  'timeout-minutes'?: number;
+  steps?: Step[];
+}
+
+async function goldenPathWorkflow(): Promise<{
+  env: Record<string, string>;
+  jobs: Record<string, Job>;
+}> {
+  return parseYaml(
+    await read(join(templatesDir, '_github/workflows/[cloud-any]/golden-path.yml')),
+  ) as { env: Record<string, string>; jobs: Record<string, Job> };
+}
+
+describe('the golden path with canary delivery (progressiveDelivery, ADR 0018)', () => {
+  it('runs the canary job instead of the kind job when deploy/plan.ts has the answer on', async () => {
+    const { jobs } = await goldenPathWorkflow();
+    expect(jobs.environments!.outputs!.canary).toBe('${{ steps.plan.outputs.canary }}');
+    const planStep = jobs.environments!.steps!.find((s) => s.run?.includes('plan.mjs ids'))!.run!;
+    // The Plan writes the answer into deploy/plan.ts only when it is on.
+    expect(planStep).toContain(`grep -q '"progressiveDelivery": true' deploy/plan.ts`);
+    expect(planStep).toContain('echo "canary=true" >> "$GITHUB_OUTPUT"');
+    expect(jobs.kind!.if).toBe("needs.environments.outputs.canary != 'true'");
+    expect(jobs.canary!.if).toBe("needs.environments.outputs.canary == 'true'");
+    expect(jobs.canary!.strategy!.matrix).toEqual(jobs.kind!.strategy!.matrix);
+  });
+
+  it('installs kube-prometheus-stack and the Argo Rollouts controller and plugin, pinned, before the golden path', async () => {
+    const { env, jobs } = await goldenPathWorkflow();
+    expect(env.ARGO_ROLLOUTS_VERSION).toMatch(/^v\d+\.\d+\.\d+$/);
+    expect(env.KUBE_PROMETHEUS_STACK_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
+    const steps = jobs.canary!.steps!;
+    const at = (text: string) => steps.findIndex((s) => s.run?.includes(text));
+    const golden = at('scripts/ci/golden-path.mjs');
+    const stack = steps[at('helm install kube-prometheus-stack')]!.run!;
+    expect(stack).toContain('--version "$KUBE_PROMETHEUS_STACK_VERSION"');
+    const argo = steps[at('argo-rollouts/releases/download')]!.run!;
+    expect(argo).toContain('releases/download/$ARGO_ROLLOUTS_VERSION');
+    expect(argo).toContain('install.yaml');
+    expect(argo).toContain('kubectl-argo-rollouts-linux-amd64');
+    expect(argo).toContain('sha256sum argo-rollouts-install.yaml kubectl-argo-rollouts');
+    expect(argo).toContain('kubectl -n argo-rollouts rollout status deployment/argo-rollouts');
+    expect(at('helm install kube-prometheus-stack')).toBeLessThan(golden);
+    expect(at('argo-rollouts/releases/download')).toBeLessThan(golden);
+    // The same golden path (version A, its smoke test), then the canary proofs.
+    expect(steps[golden]!.run).toBe(
+      'node scripts/ci/golden-path.mjs --env "$ENVIRONMENT" --image "$IMAGE"',
+    );
+    const kindSteps = jobs.kind!.steps!.map((s) => s.uses ?? s.run);
+    const canarySteps = steps.slice(0, golden + 1).map((s) => s.uses ?? s.run);
+    expect(canarySteps.filter((s) => kindSteps.includes(s))).toEqual(kindSteps);
+  });
+
+  it('then proves a good version B promotes and a failing version C aborts, with B still serving', async () => {
+    const { jobs } = await goldenPathWorkflow();
+    const steps = jobs.canary!.steps!;
+    const golden = steps.findIndex((s) => s.run?.includes('scripts/ci/golden-path.mjs'));
+    const after = steps.slice(golden + 1);
+    const [load, b, c, serves] = after.map((s) => s.run ?? '');
+    expect(after).toHaveLength(4);
+    // Traffic through the Service while the analyses run, by a pod the NetworkPolicies admit.
+    expect(load).toContain('"golden-path/role": "canary-load"');
+    expect(load).toContain('model/golden.json');
+    expect(load).toContain('kubectl argo rollouts status "$SVC"');
+    // B: a new pod template, promoted by its analyses.
+    expect(b).toMatch(/kubectl patch rollout "\$SVC" .*--type merge/s);
+    expect(b).toContain('kubectl argo rollouts status "$SVC" -n "$NS" --timeout');
+    expect(b).toContain('test "$phase" = Healthy');
+    expect(b).toContain('test "$stable" = "$current"');
+    expect(b).toContain('grep -qx Successful');
+    // C: a setting the service supports that fails every prediction (504 past its deadline).
+    expect(c).toContain('"name":"REQUEST_TIMEOUT_MS","value":"1"');
+    expect(c).toMatch(
+      /if kubectl argo rollouts status "\$SVC" -n "\$NS" --timeout \S+; then\s+echo "::error::/,
+    );
+    expect(c).toContain('test "$phase" = Degraded');
+    expect(c).toContain('test "$aborted" = true');
+    expect(c).toContain('test "$stable" = "$STABLE_B"');
+    expect(c).toContain('grep -qx Failed');
+    expect(serves).toContain('process.exit(ok === 20 ? 0 : 1)');
+    expect(jobs.canary!['timeout-minutes']).toBeLessThanOrEqual(90);
+  });
+
+  it('C fails the way the analysis reads: REQUEST_TIMEOUT_MS is a setting of the service, and 504 is a 5xx', async () => {
+    const config = await read(join(templatesDir, 'src/config.ts'));
+    expect(config).toMatch(/REQUEST_TIMEOUT_MS: \{ schema: int\(1,/);
+    const rollout = await read(join(templatesDir, '[cloud-any]/deploy/k8s/rollout.ts'));
+    expect(rollout).toContain('status=~"5.."');
+  });
+});
+
 describe('smoke.mjs, unit by unit', () => {
   it('sums every series of a metric and nothing else', async () => {
     const { sumMetric } = await smoke();

@@ -139,7 +139,11 @@ const allowedPermissions: Record<string, Record<string, Permissions>> = {
     'fresh-project': { contents: 'read' },
     pack: { contents: 'read' },
   },
-  'golden-path.yml': { environments: { contents: 'read' }, kind: { contents: 'read' } },
+  'golden-path.yml': {
+    environments: { contents: 'read' },
+    kind: { contents: 'read' },
+    canary: { contents: 'read' },
+  },
   'deploy-environment.yml': {
     runner: { contents: 'read' },
     deploy: { contents: 'read', packages: 'read', 'id-token': 'write' },

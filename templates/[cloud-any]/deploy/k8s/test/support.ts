@@ -9,6 +9,25 @@ export const all: readonly Synthesized[] = synthesizeAll({
   monitoring: { prometheusOperator: true },
 });
 
+/**
+ * Every environment with canary delivery on (a Rollout and its analysis), whatever the answer, so
+ * a project without it still proves that path.
+ */
+export const canary: readonly Synthesized[] = synthesizeAll({
+  monitoring: { prometheusOperator: true },
+  // The Prometheus the analysis queries (kube-prometheus-stack) scrapes, on GKE too.
+  network: { prometheusNamespace: 'monitoring' },
+  delivery: { canary: true },
+});
+
+/** Every environment with canary delivery off (the Deployment), whatever the answer. */
+export const noCanary: readonly Synthesized[] = synthesizeAll({
+  monitoring: { prometheusOperator: true },
+  // The Prometheus the analysis queries (kube-prometheus-stack) scrapes, on GKE too.
+  network: { prometheusNamespace: 'monitoring' },
+  delivery: { canary: false },
+});
+
 /** The same environments with the defaults of config.ts. */
 export const defaults: readonly Synthesized[] = synthesizeAll();
 
@@ -39,7 +58,23 @@ export interface PodTemplate {
   readonly spec: IPodSpec;
 }
 
-/** Every pod template: Deployments, Jobs and CronJobs. */
+/**
+ * The kind that runs the inference pods: a Rollout with canary delivery (config.ts `delivery`,
+ * rollout.ts), otherwise a Deployment.
+ */
+export function workloadKind(s: Synthesized): 'Rollout' | 'Deployment' {
+  return s.env.delivery.canary ? 'Rollout' : 'Deployment';
+}
+
+/** The inference workload of an environment (its Deployment or its Rollout). */
+export function workload(s: Synthesized): Manifest {
+  return one(s, workloadKind(s));
+}
+
+/** Is this pod template's owner the inference workload? */
+export const isInference = (owner: string): boolean => /^(Deployment|Rollout)\//.test(owner);
+
+/** Every pod template: Deployments, Rollouts, Jobs and CronJobs. */
 export function podTemplates(s: Synthesized): PodTemplate[] {
   const out: PodTemplate[] = [];
   for (const m of s.manifests) {
@@ -47,7 +82,7 @@ export function podTemplates(s: Synthesized): PodTemplate[] {
     const template =
       m.kind === 'CronJob'
         ? spec?.jobTemplate?.spec?.template
-        : m.kind === 'Deployment' || m.kind === 'Job'
+        : m.kind === 'Deployment' || m.kind === 'Rollout' || m.kind === 'Job'
           ? spec?.template
           : undefined;
     if (template) {
