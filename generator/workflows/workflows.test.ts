@@ -187,6 +187,7 @@ interface Job {
   concurrency?: unknown;
   environment?: unknown;
   outputs?: Record<string, string>;
+  env?: Record<string, unknown>;
   steps?: Step[];
   strategy?: { matrix?: unknown };
   'timeout-minutes'?: number;
@@ -196,6 +197,7 @@ interface Workflow {
   on: Record<string, unknown>;
   permissions?: unknown;
   concurrency?: { group?: string };
+  env?: Record<string, unknown>;
   jobs: Record<string, Job>;
 }
 
@@ -753,7 +755,15 @@ describe('generated deploy workflows', () => {
     // The model is published and the revision noted before anything is applied.
     expect(at('Publish the model')).toBeGreaterThan(at('Authenticate to AWS'));
     expect(at('Publish the model')).toBeLessThan(at('Apply'));
-    expect(at("The Deployment's revision before the apply")).toBeLessThan(at('Apply'));
+    expect(at("The workload's revision before the apply")).toBeLessThan(at('Apply'));
+    // With canary delivery the rollout is watched with the plugin of the release the golden path
+    // installs (one version for both workflows); without it the step does nothing.
+    expect(at("Argo Rollouts' kubectl plugin")).toBeLessThan(at('Rollout'));
+    const golden = workflow('both:.github/workflows/golden-path.yml');
+    expect(job.env?.ARGO_ROLLOUTS_VERSION).toBe(golden.env?.ARGO_ROLLOUTS_VERSION);
+    expect(
+      job.steps!.find((s) => s.name?.startsWith("Argo Rollouts' kubectl plugin"))?.run,
+    ).toMatch(/^grep -q '"progressiveDelivery": true' deploy\/plan.ts \|\| exit 0\n/);
     expect(at('Apply')).toBeLessThan(at('Smoke test from inside the cluster'));
     // GKE's control plane is reached through its DNS endpoint.
     expect(
