@@ -164,7 +164,7 @@ export interface ChallengerSettings {
 }
 
 /** A prediction both models made, and its truth once it came back. */
-interface Pair {
+export interface Pair {
   readonly time: number;
   readonly champion: Prediction;
   readonly challenger: Prediction;
@@ -382,7 +382,7 @@ export class ChallengerMonitor {
   }
 }
 
-interface Comparison {
+export interface Comparison {
   readonly tests: {
     readonly samples: number;
     readonly mcnemar?: McNemar;
@@ -405,10 +405,10 @@ interface Delta {
  * the task favours the challenger significantly (McNemar p < alpha with more pairs only the
  * challenger got right; the bootstrap interval of ΔAUC above 0, of ΔMAE below 0).
  */
-function compare(
+export function compare(
   pairs: readonly Pair[],
   quality: QualitySettings,
-  settings: ChallengerSettings,
+  settings: Pick<ChallengerSettings, 'alpha' | 'resamples'>,
 ): Comparison {
   const n = pairs.length;
   const bootstrap = { resamples: settings.resamples, seed: 42, confidence: 1 - settings.alpha };
