@@ -255,7 +255,8 @@ export class ChallengerMonitor {
     for (let i = 0; i < items.length; i += size) {
       const chunk = items.slice(i, i + size);
       const done = (outcome: 'ok' | 'failed', error?: unknown) => {
-        for (const w of chunk) this.inflight.delete(w.predictionId);
+        for (const w of chunk)
+          if (this.inflight.get(w.predictionId) === w) this.inflight.delete(w.predictionId);
         this.parts.metrics.challengerQueue.set(this.inflight.size);
         if (outcome === 'failed') {
           this.skip('failed', chunk.length);
@@ -292,6 +293,8 @@ export class ChallengerMonitor {
       pair.actual = w.actual;
       this.truths += 1;
     }
+    // A client that reuses its X-Request-Id reuses the predictionId: the latest pair wins.
+    this.drop(w.predictionId);
     this.pairs.set(w.predictionId, pair);
     this.count(pair, 1);
     while (this.pairs.size > settings.window) this.drop(this.pairs.keys().next().value!);
