@@ -215,7 +215,8 @@ export class ChallengerMonitor {
     const { settings, metrics } = this.parts;
     if (!sampled(predictionId, settings.sampleRate)) return;
     const pool = this.parts.pool();
-    if (!pool || pool.warmWorkers === 0) return this.skip('not_ready', 1);
+    if (!pool || pool.warmWorkers === 0 || pool.health === 'closed')
+      return this.skip('not_ready', 1);
     if (this.inflight.size >= settings.queue) return this.skip('queue_full', 1);
     const waiting: Waiting = { predictionId, time, row, champion };
     this.inflight.set(predictionId, waiting);
