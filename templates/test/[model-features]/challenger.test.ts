@@ -123,7 +123,8 @@ describe('a challenger in shadow', () => {
 
       const given = await post(server.address, '/feedback', { feedback });
       expect(given.json.accepted).toBe(feedback.length);
-      const judged = await report(server.address);
+      // The report is reused for a moment after it was computed: wait for the truth to show.
+      const judged = await reportWhen(server.address, (r) => r.window.withTruth > 0);
       expect(judged.window).toEqual({ pairs: chosen.length, withTruth: chosen.length });
       expect(judged.comparison.samples).toBe(chosen.length);
       // The same model twice: no discordant pair, no difference, nothing to promote.
