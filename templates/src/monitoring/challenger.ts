@@ -41,6 +41,7 @@ import {
   weightedAuc,
   weightedMae,
 } from './paired-tests.js';
+import { FifoMap } from './fifo-map.js';
 import type { PredictionLog } from './prediction-log.js';
 import type { QualitySettings } from './performance.js';
 
@@ -194,7 +195,8 @@ export interface ChallengerParts {
 export class ChallengerMonitor {
   private readonly shape;
   private readonly layout;
-  private readonly pairs = new Map<string, Pair>();
+  /** Pairs by predictionId, oldest first (FifoMap: a Map used as a queue walks its deleted slots). */
+  private readonly pairs = new FifoMap<Pair>();
   /** Sampled rows not yet answered by the challenger, by predictionId. */
   private readonly inflight = new Map<string, Waiting>();
   private batch: Waiting[] = [];
@@ -305,7 +307,7 @@ export class ChallengerMonitor {
     this.drop(w.predictionId);
     this.pairs.set(w.predictionId, pair);
     this.count(pair, 1);
-    while (this.pairs.size > settings.window) this.drop(this.pairs.keys().next().value!);
+    while (this.pairs.size > settings.window) this.drop(this.pairs.oldest()![0]);
     this.samples += 1;
     metrics.challengerSamples.inc();
     this.parts.log.write(
@@ -335,10 +337,8 @@ export class ChallengerMonitor {
 
   private expire(now: number): void {
     const horizon = now - this.parts.settings.ttlMs;
-    for (const [id, p] of this.pairs) {
-      if (p.time >= horizon) break;
-      this.drop(id);
-    }
+    for (let o = this.pairs.oldest(); o && o[1].time < horizon; o = this.pairs.oldest())
+      this.drop(o[0]);
   }
 
   /** Warm workers of the challenger's pool (0 or 1). */
@@ -374,7 +374,7 @@ export class ChallengerMonitor {
 
   private compute(): object {
     const { challenger, settings, quality } = this.parts;
-    const joined = [...this.pairs.values()].filter((p) => p.actual !== undefined);
+    const joined = this.pairs.values().filter((p) => p.actual !== undefined);
     const comparison =
       joined.length < settings.minSamples ? null : compare(joined, quality, settings);
     const verdict: { verdict: ChallengerVerdict; reason: string } = comparison
