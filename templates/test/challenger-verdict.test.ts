@@ -1,11 +1,22 @@
 /**
  * The challenger's verdict on pairs built so that the answer is known: which model is right on
  * which prediction is fixed by construction, so the discordant counts (b, c) are exact and the
- * p-values are SciPy's for those counts.
+ * p-values are SciPy's for those counts. And its paired window, fed by a stand-in worker.
  */
+import type { FastifyBaseLogger } from 'fastify';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Prediction } from '../src/inference/outputs.js';
-import { type Pair, compare, sampled } from '../src/monitoring/challenger.js';
+import type { InferencePool } from '../src/inference/pool.js';
+import { createMetrics } from '../src/metrics.js';
+import type { ModelContract } from '../src/model/contract-types.js';
+import {
+  type ChallengerRecord,
+  ChallengerMonitor,
+  type Pair,
+  compare,
+  sampled,
+} from '../src/monitoring/challenger.js';
 import type { QualitySettings } from '../src/monitoring/performance.js';
 
 const settings = { alpha: 0.05, resamples: 500 };
@@ -126,5 +137,118 @@ describe('sampling', () => {
     expect(taken.every((id) => more.has(id))).toBe(true);
     expect(ids.every((id) => sampled(id, 1))).toBe(true);
     expect(ids.some((id) => sampled(id, 0))).toBe(false);
+  });
+});
+
+describe('the paired window', () => {
+  // A one-feature binary model; the fake challenger worker answers p(1) = x for each row.
+  const model = {
+    name: 'm',
+    version: '1',
+    task: 'binary',
+    kind: 'records',
+    layout: 'columns',
+    batching: { mode: 'merge' },
+    inputs: [{ name: 'x', type: 'float32', shape: ['N', 1] }],
+    outputs: [{ name: 'p', type: 'float32', shape: ['N', 2] }],
+    features: [
+      { name: 'x', input: 'x', column: 0, tensorType: 'float32', type: 'number', nullable: false },
+    ],
+    outputNames: { probabilities: 'p' },
+    extraOutputs: [],
+    labels: ['0', '1'],
+    positiveLabel: '1',
+    threshold: 0.5,
+    artifacts: {},
+  } as unknown as ModelContract;
+  const quality: QualitySettings = { ...binary, minSamples: 2 };
+
+  function monitor(options: { window?: number; queue?: number; warm?: number } = {}) {
+    const lines: ChallengerRecord[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const pool = {
+      warmWorkers: options.warm ?? 1,
+      health: 'ready',
+      async run(task: { batch: { n: number; data: Record<string, Float32Array> } }) {
+        await gate;
+        const x = task.batch.data.float32!;
+        const p = new Float32Array(task.batch.n * 2);
+        for (let i = 0; i < task.batch.n; i++) [p[2 * i], p[2 * i + 1]] = [1 - x[i]!, x[i]!];
+        return { outputs: { p: { dims: [task.batch.n, 2], data: p } }, computeMs: 0 };
+      },
+    };
+    const m = new ChallengerMonitor({
+      challenger: {
+        dir: '/c',
+        path: '/c/model.onnx',
+        sha256: 'ab',
+        version: 'v2',
+        contract: model,
+      },
+      quality,
+      settings: {
+        sampleRate: 1,
+        queue: options.queue ?? 100,
+        window: options.window ?? 100,
+        ttlMs: 100_000,
+        alpha: 0.05,
+        resamples: 100,
+        minSamples: 2,
+        maxBatchSize: 2,
+      },
+      metrics: createMetrics(model, 'ab'),
+      logger: pino({ level: 'silent' }) as unknown as FastifyBaseLogger,
+      log: {
+        write: (r) => lines.push(r),
+        close: async () => undefined,
+        stats: () => ({ written: 0, lost: 0, fileBytes: 0 }),
+      },
+      pool: () => pool as unknown as InferencePool,
+    });
+    const champion = (x: number): Prediction => ({
+      label: x >= 0.5 ? '1' : '0',
+      probabilities: { '0': 1 - x, '1': x },
+    });
+    return { m, lines, release, champion };
+  }
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('keeps at most CHALLENGER_WINDOW pairs, logs every output, and pairs truth that came first', async () => {
+    const { m, lines, release, champion } = monitor({ window: 3 });
+    for (let i = 0; i < 5; i++) m.offer(`id-${i}`, { x: i / 10 }, champion(i / 10), 100 + i);
+    // Truth for a prediction the challenger has not answered yet waits with it.
+    m.addTruth('id-4', '1');
+    await settle();
+    release();
+    for (let i = 0; i < 5; i++) await settle();
+    const r = m.report(200) as any;
+    expect(r).toMatchObject({ samples: 5, waiting: 0, window: { pairs: 3, withTruth: 1 } });
+    expect(r.agreement).toEqual({ pairs: 3, rate: 1 });
+    expect(lines.map((l) => l.predictionId)).toEqual(['id-0', 'id-1', 'id-2', 'id-3', 'id-4']);
+    expect(lines[4]).toEqual({
+      predictionId: 'id-4',
+      modelVersion: 'v2',
+      outputs: {
+        label: '0',
+        probabilities: { '0': expect.closeTo(0.6, 6), '1': expect.closeTo(0.4, 6) },
+      },
+    });
+  });
+
+  it('skips and counts what it cannot take, and forgets pairs past QUALITY_TTL_HOURS', async () => {
+    const cold = monitor({ warm: 0 });
+    cold.m.offer('a', { x: 0.9 }, cold.champion(0.9), 0);
+    expect((cold.m.report(0) as any).skipped).toEqual({ queue_full: 0, not_ready: 1, failed: 0 });
+
+    const { m, release, champion } = monitor({ queue: 2 });
+    for (let i = 0; i < 4; i++) m.offer(`q-${i}`, { x: 0.9 }, champion(0.9), 0);
+    expect((m.report(0) as any).skipped.queue_full).toBe(2);
+    release();
+    for (let i = 0; i < 5; i++) await settle();
+    // Reports are reused for a moment (at most 5 s) after they were computed: ask later.
+    expect((m.report(6_000) as any).window.pairs).toBe(2);
+    // Past the TTL (100 s here) the pairs are gone.
+    expect((m.report(200_000) as any).window.pairs).toBe(0);
   });
 });
