@@ -83,10 +83,11 @@ describe('a challenger in shadow', () => {
     const golden = (await loadModel(contract, join(modelDir, 'model.onnx'))).golden;
     if (!golden) return ctx.skip();
     const logPath = join(dir, 'challenger.jsonl');
+    const predictionLog = join(dir, 'predictions.jsonl');
     const server = await startServer({
       WORKERS: '1',
       MODEL_PATH: modelWithTwin('twin'),
-      PREDICTION_LOG_PATH: '',
+      PREDICTION_LOG_PATH: predictionLog,
       FEEDBACK_LOG_PATH: '',
       CHALLENGER_LOG_PATH: logPath,
       CHALLENGER_SAMPLE_RATE: '0.5',
@@ -164,6 +165,15 @@ describe('a challenger in shadow', () => {
         'time',
       ]);
       expect(lines[0]!.modelVersion).toBe(judged.model.version);
+      // Each line carries the time of the champion's answer: its prediction log line's.
+      const answered = new Map(
+        readFileSync(predictionLog, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { predictionId: string; time: string })
+          .map((l) => [l.predictionId, l.time]),
+      );
+      for (const l of lines) expect(l.time).toBe(answered.get(l.predictionId as string));
     } finally {
       server.process.kill('SIGTERM');
       await server.exited;
