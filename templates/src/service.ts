@@ -151,7 +151,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     quality.onJoined = (id, actual) => challenger!.addTruth(id, actual);
     logger.info(
       { dir: challengerModel.dir, version: challengerModel.version },
-      `a challenger runs in shadow on ${config.challengerSampleRate * 100}% of predictions`,
+      `a challenger runs in shadow on ${Math.round(config.challengerSampleRate * 1000) / 10}% of predictions`,
     );
   }
   const recorder = new Recorder(contract, log, drift, metrics, quality, challenger ?? null);

@@ -4,9 +4,9 @@
  * answers are sent.
  */
 import type { RecordEntry, TensorEntry } from '../context.js';
+import type { Prediction } from '../inference/outputs.js';
 import { summarize } from '../inference/tensor-request.js';
 import type { Metrics } from '../metrics.js';
-import type { Prediction } from '../inference/outputs.js';
 import type { ModelContract } from '../model/contract-types.js';
 import type { Row } from '../model/schemas.js';
 import type { DriftMonitor } from './drift.js';
