@@ -3,7 +3,8 @@
  * bounds), every output returned, and the answers equal to onnxruntime-node run directly on the
  * same tensors, through /predict, V2 JSON and V2 binary, alone and concurrently.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,6 +140,26 @@ function binaryBody(
   );
   return { body: Buffer.concat([header, ...raw]), headerLength: header.byteLength };
 }
+
+describe('a challenger in shadow', () => {
+  it('is not available for a tensor model, and the report says so', async () => {
+    const res = await svc.get('/monitoring/challenger');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ enabled: false, reason: 'tensor models have no challenger' });
+  });
+
+  it('refuses to start with a model in CHALLENGER_DIR rather than ignore it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tensor-challenger-'));
+    try {
+      copyFileSync(join(projectRoot, 'model', 'model.onnx'), join(dir, 'model.onnx'));
+      await expect(startService({ CHALLENGER_DIR: dir }, {}, { start: false })).rejects.toThrow(
+        `a challenger is in ${dir}, but a tensor model cannot have one`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('metadata and readiness', () => {
   it('V2 metadata lists every input and output, dimensions the client chooses as -1', async () => {
