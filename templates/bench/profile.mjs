@@ -111,7 +111,7 @@ async function main() {
   };
   /** @type {import('./load.mjs').LoadResult} */
   let measured;
-  let fromMs = 0;
+  let fromMs;
   try {
     process.stdout.write(`warm-up ${warmupSeconds} s...\n`);
     await load({ ...request, connections, durationSeconds: warmupSeconds });

@@ -25,12 +25,14 @@ const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 
 /**
  * Starts `node dist/src/server.js` and resolves with its address once every worker is warm.
- * `onSpawn` gets the child at once, so a caller can kill it even before it is ready.
+ * `onSpawn` gets the child at once, so a caller can kill it even before it is ready; `nodeArgs`
+ * go to node before the script (e.g. `--cpu-prof`).
  * @param {Record<string, string>} env
- * @param {{ onSpawn?: (child: import('node:child_process').ChildProcess) => void }} [options]
+ * @param {{ onSpawn?: (child: import('node:child_process').ChildProcess) => void, nodeArgs?: string[] }} [options]
  */
 export function startServer(env = {}, options = {}) {
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'server.js')], {
+  const script = join(root, 'dist', 'src', 'server.js');
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script], {
     cwd: root,
     env: {
       ...process.env,

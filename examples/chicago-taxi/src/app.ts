@@ -20,6 +20,7 @@ import {
   jsonBodyParser,
   notFoundHandler,
 } from './http/error-answers.js';
+import { challengerRoutes } from './routes/challenger.js';
 import { explainRoutes } from './routes/explain.js';
 import { feedbackRoutes } from './routes/feedback.js';
 import { healthRoutes } from './routes/health.js';
@@ -149,5 +150,6 @@ export async function buildApp(
   await app.register(modelRoutes(ctx));
   await app.register(explainRoutes(ctx));
   await app.register(feedbackRoutes(ctx));
+  await app.register(challengerRoutes(ctx));
   return app;
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { contract } from './model/contract.js';
 
@@ -51,6 +51,23 @@ export interface Config {
   /** Predictions waiting for their truth (the oldest go first), and for how long. */
   readonly qualityWindow: number;
   readonly qualityTtlHours: number;
+  /**
+   * The challenger's folder (`model.onnx`, optional sidecar): a challenger runs in shadow iff
+   * `model.onnx` is there; null: off. Default `challenger/` beside MODEL_PATH's file.
+   */
+  readonly challengerDir: string | null;
+  /** Share of predictions (0..1, chosen by a hash of the predictionId) the challenger also runs. */
+  readonly challengerSampleRate: number;
+  /** null: the challenger log is off (its outputs are still paired in memory). */
+  readonly challengerLogPath: string | null;
+  /** Rows waiting for the challenger; a sample that does not fit is skipped and counted. */
+  readonly challengerQueue: number;
+  /** Challenger outputs kept paired with the champion's (the oldest go first). */
+  readonly challengerWindow: number;
+  /** The verdict: significance level, bootstrap resamples, and the truth needed (null: the sidecar's minSamples). */
+  readonly challengerAlpha: number;
+  readonly challengerResamples: number;
+  readonly challengerMinSamples: number | null;
   readonly shutdownTimeoutMs: number;
   /** Launches of a fresh set of workers when a replacement worker cannot load the model. */
   readonly poolRestoreAttempts: number;
@@ -193,6 +210,15 @@ const variables = {
   FEEDBACK_LOG_PATH: { schema: z.string().trim(), default: '/tmp/feedback.jsonl' },
   QUALITY_WINDOW: { schema: int(1, 10_000_000), default: '20000' },
   QUALITY_TTL_HOURS: { schema: int(1, 8760), default: '720' },
+  // Default: `challenger/` in MODEL_PATH's folder (model/challenger/); empty: no challenger.
+  CHALLENGER_DIR: { schema: z.string().trim(), default: undefined },
+  CHALLENGER_SAMPLE_RATE: { schema: decimal(0, 1), default: '1' },
+  CHALLENGER_LOG_PATH: { schema: z.string().trim(), default: '/tmp/challenger.jsonl' },
+  CHALLENGER_QUEUE: { schema: int(1, 1_000_000), default: '256' },
+  CHALLENGER_WINDOW: { schema: int(1, 10_000_000), default: '5000' },
+  CHALLENGER_ALPHA: { schema: decimal(0.000001, 0.5), default: '0.05' },
+  CHALLENGER_RESAMPLES: { schema: int(100, 100_000), default: '1000' },
+  CHALLENGER_MIN_SAMPLES: { schema: int(1, 10_000_000), default: undefined },
   SHUTDOWN_TIMEOUT_MS: { schema: int(0, 3_600_000), default: '20000' },
   POOL_RESTORE_ATTEMPTS: { schema: int(0, 100), default: '5' },
   POOL_RESTORE_BACKOFF_MS: { schema: int(1, 600_000), default: '1000' },
@@ -242,10 +268,13 @@ export function loadConfig(
   const workers = read(env, 'WORKERS') ?? defaultWorkers();
   const logPath = read(env, 'PREDICTION_LOG_PATH')!;
   const feedbackPath = read(env, 'FEEDBACK_LOG_PATH')!;
+  const modelPath = resolve(cwd, read(env, 'MODEL_PATH')!);
+  const challengerDir = read(env, 'CHALLENGER_DIR') ?? resolve(dirname(modelPath), 'challenger');
+  const challengerLog = read(env, 'CHALLENGER_LOG_PATH')!;
   return {
     port: read(env, 'PORT')!,
     host: read(env, 'HOST')!,
-    modelPath: resolve(cwd, read(env, 'MODEL_PATH')!),
+    modelPath,
     workers,
     maxBatchSize: read(env, 'MAX_BATCH_SIZE')!,
     maxBatchDelayMs: read(env, 'MAX_BATCH_DELAY_MS')!,
@@ -266,6 +295,14 @@ export function loadConfig(
     feedbackLogPath: feedbackPath === '' ? null : resolve(cwd, feedbackPath),
     qualityWindow: read(env, 'QUALITY_WINDOW')!,
     qualityTtlHours: read(env, 'QUALITY_TTL_HOURS')!,
+    challengerDir: challengerDir === '' ? null : resolve(cwd, challengerDir),
+    challengerSampleRate: read(env, 'CHALLENGER_SAMPLE_RATE')!,
+    challengerLogPath: challengerLog === '' ? null : resolve(cwd, challengerLog),
+    challengerQueue: read(env, 'CHALLENGER_QUEUE')!,
+    challengerWindow: read(env, 'CHALLENGER_WINDOW')!,
+    challengerAlpha: read(env, 'CHALLENGER_ALPHA')!,
+    challengerResamples: read(env, 'CHALLENGER_RESAMPLES')!,
+    challengerMinSamples: read(env, 'CHALLENGER_MIN_SAMPLES') ?? null,
     shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT_MS')!,
     poolRestoreAttempts: read(env, 'POOL_RESTORE_ATTEMPTS')!,
     poolRestoreBackoffMs: read(env, 'POOL_RESTORE_BACKOFF_MS')!,

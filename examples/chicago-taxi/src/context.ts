@@ -14,6 +14,7 @@ import type { ModelContract } from './model/contract-types.js';
 import type { Row } from './model/schemas.js';
 import type { DriftMonitor } from './monitoring/drift.js';
 import type { FeedbackRecord, JoinOutcome } from './monitoring/join-window.js';
+import type { ChallengerMonitor, NoChallenger } from './monitoring/challenger.js';
 import type { QualityMonitor } from './monitoring/quality-monitor.js';
 
 export interface Explanation {
@@ -83,6 +84,8 @@ export interface ServiceContext {
   readonly drift: DriftMonitor | null;
   /** Live quality (predictions joined to their truth); null for tensor models. */
   readonly quality: QualityMonitor | null;
+  /** The challenger in shadow, or why there is none (GET /monitoring/challenger). */
+  readonly challenger: ChallengerMonitor | NoChallenger;
   readonly explainAvailable: boolean;
   readonly exampleRow: Row;
   /** A valid `/predict` body: the example record, or a tensor model's example tensors. */

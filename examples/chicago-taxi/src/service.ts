@@ -26,6 +26,11 @@ import {
 } from './model/artifacts.js';
 import { contract as generatedContract } from './model/contract.js';
 import type { ModelContract } from './model/contract-types.js';
+import {
+  ChallengerMonitor,
+  type ChallengerRecord,
+  loadChallenger,
+} from './monitoring/challenger.js';
 import { DriftMonitor } from './monitoring/drift.js';
 import { openPredictionLog } from './monitoring/prediction-log.js';
 import { QualityMonitor } from './monitoring/quality-monitor.js';
@@ -41,6 +46,9 @@ export interface ServiceOptions {
   /** Tests only: a wrapper of the inference worker, and data for it. */
   readonly workerFile?: string;
   readonly extraWorkerData?: Record<string, unknown>;
+  /** Tests only: a wrapper of the challenger's worker, and data for it. */
+  readonly challengerWorkerFile?: string;
+  readonly challengerWorkerData?: Record<string, unknown>;
   /** Tasks staged per worker (default 2: one running, one waiting, so a worker never idles between batches). */
   readonly tasksPerWorker?: number;
 }
@@ -105,11 +113,51 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         ),
     },
   );
-  const recorder = new Recorder(contract, log, drift, metrics, quality);
+  // The challenger's sidecar is checked now (a misfit stops the start before listening); its
+  // worker warms up with the others in start().
+  const challengerModel = await loadChallenger(contract, config);
+  let pools: Pools | undefined;
+  let challenger: ChallengerMonitor | undefined;
+  const challengerLog = await openPredictionLog<ChallengerRecord>(
+    'enabled' in challengerModel ? null : config.challengerLogPath,
+    {
+      ...logLimits,
+      onUnavailable: (error) =>
+        logger.warn(
+          { err: error, path: config.challengerLogPath },
+          `the challenger log cannot be written at ${config.challengerLogPath}: the challenger's outputs are paired in memory but not logged. Point CHALLENGER_LOG_PATH at a writable directory, or set it empty to turn it off`,
+        ),
+    },
+  );
+  if (!('enabled' in challengerModel) && quality) {
+    challenger = new ChallengerMonitor({
+      challenger: challengerModel,
+      quality: quality.settings,
+      settings: {
+        sampleRate: config.challengerSampleRate,
+        queue: config.challengerQueue,
+        window: config.challengerWindow,
+        ttlMs: config.qualityTtlHours * 3_600_000,
+        alpha: config.challengerAlpha,
+        resamples: config.challengerResamples,
+        minSamples: config.challengerMinSamples ?? quality.settings.minSamples,
+        maxBatchSize: config.maxBatchSize,
+      },
+      metrics,
+      logger,
+      log: challengerLog,
+      pool: () => pools?.challenger,
+    });
+    quality.onJoined = (id, actual) => challenger!.addTruth(id, actual);
+    logger.info(
+      { dir: challengerModel.dir, version: challengerModel.version },
+      `a challenger runs in shadow on ${Math.round(config.challengerSampleRate * 1000) / 10}% of predictions`,
+    );
+  }
+  const recorder = new Recorder(contract, log, drift, metrics, quality, challenger ?? null);
   const state: ServiceState = { started: false, draining: false };
   const tasksPerWorker = options.tasksPerWorker ?? 2;
   const exampleRow = exampleRecord(contract, model);
-  let pools: Pools | undefined;
   const health = (): ServiceHealth => healthOf(state, pools);
   const predictor = new Predictor({
     config,
@@ -131,6 +179,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     shape: makeShaper(contract),
     drift,
     quality,
+    challenger:
+      challenger ??
+      ('enabled' in challengerModel
+        ? challengerModel
+        : { enabled: false, reason: 'no live quality for this model' }),
     explainAvailable: model.background !== null,
     exampleRow,
     exampleBody: exampleBodyOf(contract, model),
@@ -185,6 +238,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       tasksPerWorker,
       ...(options.workerFile ? { workerFile: options.workerFile } : {}),
       ...(options.extraWorkerData ? { extraWorkerData: options.extraWorkerData } : {}),
+      ...(challenger && !('enabled' in challengerModel) ? { challenger: challengerModel } : {}),
+      ...(options.challengerWorkerFile
+        ? { challengerWorkerFile: options.challengerWorkerFile }
+        : {}),
+      ...(options.challengerWorkerData
+        ? { challengerWorkerData: options.challengerWorkerData }
+        : {}),
     });
     if (state.draining) {
       logger.info('stopped during warm-up: not serving');
@@ -197,6 +257,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         version: contract.version,
         workers: config.workers,
         explain: pools.explain !== undefined,
+        challenger: pools.challenger !== undefined,
         warmupMs: Math.round(performance.now() - began),
       },
       'ready: every inference worker is warm',
@@ -230,7 +291,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         pools: () => (starting ?? Promise.resolve()).then(() => pools).catch(() => undefined),
         flushLog: async (ms) => {
           recorder.flush();
-          await Promise.all([log.close(ms), feedbackLog.close(ms)]);
+          await Promise.all([log.close(ms), feedbackLog.close(ms), challengerLog.close(ms)]);
         },
       }).then(async (code) => {
         // Scraped until the end, so the drain shows in the metrics.

@@ -76,6 +76,15 @@ describe('loadConfig', () => {
       feedbackLogPath: '/tmp/feedback.jsonl',
       qualityWindow: 20000,
       qualityTtlHours: 720,
+      // model/challenger/ beside the model; the verdict's minimum sample is the sidecar's.
+      challengerDir: '/srv/model/challenger',
+      challengerSampleRate: 1,
+      challengerLogPath: '/tmp/challenger.jsonl',
+      challengerQueue: 256,
+      challengerWindow: 5000,
+      challengerAlpha: 0.05,
+      challengerResamples: 1000,
+      challengerMinSamples: null,
       shutdownTimeoutMs: 20000,
       poolRestoreAttempts: 5,
       poolRestoreBackoffMs: 1000,
@@ -90,6 +99,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ WORKERS: '4' }).maxQueue).toBe(512);
     expect(loadConfig({ PREDICTION_LOG_PATH: '' }).predictionLogPath).toBeNull();
     expect(loadConfig({ FEEDBACK_LOG_PATH: '' }).feedbackLogPath).toBeNull();
+    expect(loadConfig({ CHALLENGER_DIR: '' }).challengerDir).toBeNull();
+    expect(loadConfig({ CHALLENGER_LOG_PATH: '' }).challengerLogPath).toBeNull();
+    expect(loadConfig({ MODEL_PATH: 'm/v2/model.onnx' }, '/srv').challengerDir).toBe(
+      '/srv/m/v2/challenger',
+    );
+    expect(() => loadConfig({ CHALLENGER_SAMPLE_RATE: '1.5' })).toThrow(
+      /^CHALLENGER_SAMPLE_RATE: must be at most 1/,
+    );
   });
 
   it.each(
@@ -101,6 +118,8 @@ describe('loadConfig', () => {
           'MODEL_PATH',
           'PREDICTION_LOG_PATH',
           'FEEDBACK_LOG_PATH',
+          'CHALLENGER_DIR',
+          'CHALLENGER_LOG_PATH',
           'API_KEYS_FILE',
           'JWT_ISSUER',
           'JWT_AUDIENCE',
@@ -125,11 +144,14 @@ describe('loadConfig', () => {
 });
 
 describe('the README', () => {
-  it('documents every variable config.ts reads, in its Configuration section', () => {
+  it('documents every variable config.ts reads, in its Configuration section (the challenger settings in their own)', () => {
     const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
-    const start = readme.indexOf('### Configuration');
-    expect(start).toBeGreaterThanOrEqual(0);
-    const section = readme.slice(start, readme.indexOf('\n### ', start + 1));
+    const sectionOf = (title: string) => {
+      const start = readme.indexOf(`### ${title}`);
+      expect(start, `README section "${title}"`).toBeGreaterThanOrEqual(0);
+      return readme.slice(start, readme.indexOf('\n##', start + 1));
+    };
+    const section = `${sectionOf('Configuration')}\n${sectionOf('A challenger in shadow')}`;
     const documented = new Set(section.match(/`[A-Z][A-Z0-9_]+`/g)?.map((v) => v.slice(1, -1)));
     expect(variableNames.filter((v) => !documented.has(v))).toEqual([]);
   });

@@ -19,7 +19,7 @@ import { latencyBuckets } from '../src/metrics.js';
 import { exampleBody, loadModel } from '../src/model/artifacts.js';
 import { contract } from '../src/model/contract.js';
 import type { InferencePool, PoolHealth } from '../src/inference/pool.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Chaos, chaosWorkerFile } from './helpers/chaos.js';
 import { projectRoot } from './helpers/build.js';
 import { type RunningServer, startServer } from './helpers/child.js';
@@ -133,6 +133,9 @@ describe('a worker crash', () => {
     ];
     await chaos.waitHeld(1);
     const queued = s.post('/predict', row, { 'x-request-id': 'queued-1' });
+    // Crash only once it is admitted and waiting in the queue (before, it would meet a pool
+    // without a warm worker and be refused as not ready, which is another test's case).
+    await vi.waitFor(() => expect(s.service.context.queueDepth()).toBe(1), { interval: 1 });
     chaos.crash();
     const failed = await Promise.all(held);
     for (const [i, res] of failed.entries()) {

@@ -31,6 +31,10 @@ export const metricNames = {
   qualityMetric: 'mlservice_quality_metric',
   qualityFloorBreached: 'mlservice_quality_floor_breached',
   feedback: 'mlservice_feedback_total',
+  challengerAgreement: 'mlservice_challenger_agreement',
+  challengerSamples: 'mlservice_challenger_samples_total',
+  challengerSkipped: 'mlservice_challenger_skipped_total',
+  challengerQueue: 'mlservice_challenger_queue_depth',
 } as const;
 
 /** Seconds, with sub-millisecond resolution: a tabular model answers in well under 1 ms. */
@@ -181,6 +185,28 @@ export function createMetrics(contract: ModelContract, sha256: string) {
     registers,
   });
 
+  const challengerAgreement = new client.Gauge({
+    name: metricNames.challengerAgreement,
+    help: 'The challenger in shadow (GET /monitoring/challenger) against the champion over the paired predictions: the share of equal labels (classifiers), the mean absolute difference of the values (regression).',
+    registers,
+  });
+  const challengerSamples = new client.Counter({
+    name: metricNames.challengerSamples,
+    help: 'Predictions the challenger in shadow also made.',
+    registers,
+  });
+  const challengerSkipped = new client.Counter({
+    name: metricNames.challengerSkipped,
+    help: 'Sampled predictions the challenger did not make, by reason: queue_full (CHALLENGER_QUEUE), not_ready (its worker not warm), failed (its run failed).',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const challengerQueue = new client.Gauge({
+    name: metricNames.challengerQueue,
+    help: 'Sampled rows waiting for the challenger (at most CHALLENGER_QUEUE).',
+    registers,
+  });
+
   // Label lookups cost a string join each; the hot path reuses the children.
   const requestChildren = new Map<string, client.Counter.Internal>();
   const durationChildren = new Map<string, client.Histogram.Internal<'route'>>();
@@ -210,6 +236,10 @@ export function createMetrics(contract: ModelContract, sha256: string) {
     qualityMetric,
     qualityFloorBreached,
     feedback,
+    challengerAgreement,
+    challengerSamples,
+    challengerSkipped,
+    challengerQueue,
     observeRequest(route: string, status: number, seconds: number): void {
       const key = `${route} ${status}`;
       let counter = requestChildren.get(key);

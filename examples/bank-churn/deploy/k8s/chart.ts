@@ -15,6 +15,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
+import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { runtime, service } from '../plan.js';
 import type { Cidr, K8sEnvironment } from './config.js';
@@ -33,6 +34,7 @@ import {
   inferencePodSpec,
 } from './workload.js';
 import { driftBaseline, qualityFloors, shipperConfigKey, vectorConfig } from './prediction-logs.js';
+import { analysisTemplate, canaryRelabeling, rollout, rolloutHashPodLabel } from './rollout.js';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 
@@ -141,6 +143,41 @@ const ingressPeers = (env: K8sEnvironment): INetworkPolicyPeer[] => [
   ...cidrPeers(env.network.ingressCidrs),
 ];
 
+/**
+ * The inference pods' template, one for the Deployment and the Rollout: `hashLabel` is the label
+ * their controller puts on each version's pods (`pod-template-hash`, `rollouts-pod-template-hash`),
+ * so the topology spread counts the pods of one version.
+ */
+export function inferencePodTemplate(env: K8sEnvironment, hashLabel: string): IPodTemplateSpec {
+  const selector = { ...service.selectorLabels };
+  return {
+    metadata: {
+      labels: inferencePodLabels,
+      annotations: {
+        'kubectl.kubernetes.io/default-container': k8sNames.container,
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(runtime.metricsPort),
+        'prometheus.io/path': '/metrics',
+      },
+    },
+    spec: {
+      ...inferencePodSpec(env),
+      topologySpreadConstraints: (
+        [
+          ['topology.kubernetes.io/zone', env.scheduling.spread.zone],
+          ['kubernetes.io/hostname', env.scheduling.spread.node],
+        ] as const
+      ).map(([topologyKey, whenUnsatisfiable]) => ({
+        maxSkew: 1,
+        topologyKey,
+        whenUnsatisfiable,
+        labelSelector: { matchLabels: selector },
+        matchLabelKeys: [hashLabel],
+      })),
+    },
+  };
+}
+
 export class ServiceChart extends Chart {
   constructor(scope: Construct, id: string, env: K8sEnvironment) {
     super(scope, id);
@@ -214,49 +251,35 @@ export class ServiceChart extends Chart {
       }),
     );
 
-    add(
-      this,
-      'deployment',
-      new Deployment({
-        metadata: { name: k8sNames.workload, namespace: ns, labels },
-        spec: {
-          // No `replicas`: the HPA owns the count, and an apply must not reset it.
-          selector: { matchLabels: selector },
-          revisionHistoryLimit: 5,
-          progressDeadlineSeconds: Math.max(600, env.startupBudgetSeconds * 2),
-          strategy: {
-            type: 'RollingUpdate',
-            rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' },
-          },
-          template: {
-            metadata: {
-              labels: inferencePodLabels,
-              annotations: {
-                'kubectl.kubernetes.io/default-container': k8sNames.container,
-                'prometheus.io/scrape': 'true',
-                'prometheus.io/port': String(runtime.metricsPort),
-                'prometheus.io/path': '/metrics',
-              },
+    const progressDeadlineSeconds = Math.max(600, env.startupBudgetSeconds * 2);
+    if (env.delivery.canary) {
+      // Canary delivery (rollout.ts, docs/adr/0018): the same pod template, in a Rollout.
+      add(
+        this,
+        'rollout',
+        rollout(env, inferencePodTemplate(env, rolloutHashPodLabel), progressDeadlineSeconds),
+      );
+      add(this, 'analysis-template', analysisTemplate(env));
+    } else {
+      add(
+        this,
+        'deployment',
+        new Deployment({
+          metadata: { name: k8sNames.workload, namespace: ns, labels },
+          spec: {
+            // No `replicas`: the HPA owns the count, and an apply must not reset it.
+            selector: { matchLabels: selector },
+            revisionHistoryLimit: 5,
+            progressDeadlineSeconds,
+            strategy: {
+              type: 'RollingUpdate',
+              rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' },
             },
-            spec: {
-              ...inferencePodSpec(env),
-              topologySpreadConstraints: (
-                [
-                  ['topology.kubernetes.io/zone', env.scheduling.spread.zone],
-                  ['kubernetes.io/hostname', env.scheduling.spread.node],
-                ] as const
-              ).map(([topologyKey, whenUnsatisfiable]) => ({
-                maxSkew: 1,
-                topologyKey,
-                whenUnsatisfiable,
-                labelSelector: { matchLabels: selector },
-                matchLabelKeys: ['pod-template-hash'],
-              })),
-            },
+            template: inferencePodTemplate(env, 'pod-template-hash'),
           },
-        },
-      }),
-    );
+        }),
+      );
+    }
 
     const a = env.autoscaling;
     add(
@@ -265,7 +288,9 @@ export class ServiceChart extends Chart {
       new HorizontalPodAutoscaler({
         metadata: { name: k8sNames.workload, namespace: ns, labels },
         spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: k8sNames.workload },
+          scaleTargetRef: env.delivery.canary
+            ? { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: k8sNames.workload }
+            : { apiVersion: 'apps/v1', kind: 'Deployment', name: k8sNames.workload },
           minReplicas: a.minReplicas,
           maxReplicas: a.maxReplicas,
           // CPU only: see docs/adr/0001-cpu-only-autoscaling.md.
@@ -480,7 +505,19 @@ export class ServiceChart extends Chart {
             selector: { matchLabels: selector },
             namespaceSelector: { matchNames: [ns] },
             endpoints: [
-              { port: 'metrics', path: '/metrics', interval: env.monitoring.scrapeInterval },
+              {
+                port: 'metrics',
+                path: '/metrics',
+                interval: env.monitoring.scrapeInterval,
+                // The canary analysis tells the versions apart by their pods' hash (rollout.ts).
+                ...(env.delivery.canary
+                  ? {
+                      relabelings: [
+                        { ...canaryRelabeling, sourceLabels: [...canaryRelabeling.sourceLabels] },
+                      ],
+                    }
+                  : {}),
+              },
             ],
           },
         }),

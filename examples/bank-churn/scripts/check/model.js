@@ -431,11 +431,8 @@ export function readModels(root) {
       role,
       file: `${dir}/model.onnx`,
       described: existsSync(sidecar),
-      features: features.map(
-        (f) =>
-          `${f.name}:${f.type}` +
-          (Array.isArray(f.categories) ? `[${[...f.categories].sort().join('|')}]` : ''),
-      ),
+      // Names and types, as the service's start-up check compares them (categories may differ).
+      features: features.map((f) => `${f.name}:${f.type}`),
     });
   }
   return models;

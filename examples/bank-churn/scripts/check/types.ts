@@ -198,7 +198,7 @@ export interface ServedModel {
   readonly file: string;
   /** Whether a model.schema.json describes it. */
   readonly described: boolean;
-  /** `name:type`, with a category's categories (`name:category[a|b]`), in the sidecar's order. */
+  /** `name:type` of each feature, in the sidecar's order. */
   readonly features: readonly string[];
 }
 

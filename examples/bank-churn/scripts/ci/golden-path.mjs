@@ -212,7 +212,16 @@ export function goldenOverlay({
   };
   const patches = [
     {
-      target: { group: 'apps', version: 'v1', kind: 'Deployment', name: deployment.metadata.name },
+      // The Deployment, or with canary delivery the Rollout (the same pod template).
+      target:
+        deployment.kind === 'Rollout'
+          ? {
+              group: 'argoproj.io',
+              version: 'v1alpha1',
+              kind: 'Rollout',
+              name: deployment.metadata.name,
+            }
+          : { group: 'apps', version: 'v1', kind: 'Deployment', name: deployment.metadata.name },
       patch: JSON.stringify([
         { op: 'replace', path: '/spec/template/spec/initContainers', value: [init] },
       ]),
@@ -379,8 +388,11 @@ export async function goldenPath({ envId, image }) {
     throw new Error(`${envDir}/kustomization.yaml is missing: run \`npm run synth:k8s\``);
 
   const docs = parseDocuments(run('kubectl', ['kustomize', envDir]));
-  const deployment = docs.find((d) => d.kind === 'Deployment' && d.metadata?.name === env.service);
-  if (!deployment) throw new Error(`no Deployment ${env.service} in ${envDir}`);
+  const deployment = docs.find(
+    (d) => (d.kind === 'Deployment' || d.kind === 'Rollout') && d.metadata?.name === env.service,
+  );
+  if (!deployment) throw new Error(`no Deployment or Rollout ${env.service} in ${envDir}`);
+  const rollout = deployment.kind === 'Rollout';
   // The cluster admin's part (dist/<env>/cluster): kind's admin applies it, as one would in the cloud.
   const clusterDocs = parseDocuments(run('kubectl', ['kustomize', join(envDir, 'cluster')]));
   const namespaceDoc = clusterDocs.find(
@@ -460,26 +472,28 @@ export async function goldenPath({ envId, image }) {
     const timeout = `${Math.max(300, deployment.spec.progressDeadlineSeconds ?? 600)}s`;
     run(
       'kubectl',
-      [
-        'rollout',
-        'status',
-        `deployment/${env.service}`,
-        '-n',
-        env.namespace,
-        `--timeout=${timeout}`,
-      ],
+      rollout
+        ? ['argo', 'rollouts', 'status', env.service, '-n', env.namespace, '--timeout', timeout]
+        : [
+            'rollout',
+            'status',
+            `deployment/${env.service}`,
+            '-n',
+            env.namespace,
+            `--timeout=${timeout}`,
+          ],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );
     const running = kubectl([
       'get',
-      'deployment',
+      rollout ? 'rollout' : 'deployment',
       env.service,
       '-n',
       env.namespace,
       '-o',
       'jsonpath={.spec.template.spec.containers[0].image}',
     ]).stdout.trim();
-    if (running !== image) throw new Error(`the Deployment runs ${running}, not ${image}`);
+    if (running !== image) throw new Error(`the ${deployment.kind} runs ${running}, not ${image}`);
     console.log(`ok   rolled out ${running}`);
 
     // 5. The closed-loop smoke test, from inside the cluster, and the NetworkPolicy check.

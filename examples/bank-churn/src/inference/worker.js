@@ -27,7 +27,7 @@ import {
  * @typedef {import('./tensors.js').PackedInput} PackedInput
  * @typedef {import('./tensors.js').Row} Row
  * @typedef {{
- *   role: 'predict' | 'explain',
+ *   role: 'predict' | 'explain' | 'challenger',
  *   modelPath: string,
  *   modelDir: string,
  *   kind: 'records' | 'tensors' | 'text',

@@ -70,9 +70,12 @@ async function closePools(parts: ShutdownParts, left: () => number): Promise<boo
     return false;
   }
   if (!pools) return true;
+  // Shadow work (explanations, the challenger) is dropped: only predictions are drained.
   const explain = pools.explain?.destroy();
+  const challenger = pools.challenger?.destroy();
   const closed = await within(pools.predict.close(), left());
   if (!closed) await pools.predict.destroy().catch(() => undefined);
   await explain?.catch(() => undefined);
+  await challenger?.catch(() => undefined);
   return closed;
 }

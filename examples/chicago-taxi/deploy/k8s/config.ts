@@ -252,6 +252,35 @@ export interface EnvironmentSettings {
       readonly githubApiEgress: readonly Cidr[];
     };
   };
+  /**
+   * Progressive delivery (the answer `progressiveDelivery`, docs/adr/0018): with `canary` on, the
+   * chart emits an Argo Rollouts `Rollout` instead of the Deployment (same pod template), whose
+   * canary goes through `weights` and, after each, a pause and an analysis (rollout.ts) over
+   * Prometheus: the 5xx ratio, the p99 latency objective and live quality of the canary's own pods.
+   * The cluster needs the Argo Rollouts controller and the prometheus-operator (ServiceMonitor).
+   */
+  readonly delivery: {
+    readonly canary: boolean;
+    /** Percent of the replicas on the new version at each step, increasing; 100 follows the last. */
+    readonly weights: readonly number[];
+    /** Pause after each weight before its analysis starts: the window must see canary traffic. */
+    readonly pauseSeconds: number;
+    readonly analysis: {
+      /**
+       * Where the Argo Rollouts controller queries Prometheus: the in-cluster service of
+       * kube-prometheus-stack (release `kube-prometheus-stack`, as `monitoring.selectorLabels`).
+       */
+      readonly prometheusAddress: string;
+      /** Rate window of the queries, e.g. `2m` (at least four scrapes). */
+      readonly window: `${number}m`;
+      readonly interval: `${number}s`;
+      /** Measurements per analysis; `failureLimit` of them may fail before the canary aborts. */
+      readonly count: number;
+      readonly failureLimit: number;
+      /** The largest 5xx ratio of the canary's traffic that passes. */
+      readonly maxErrorRatio: number;
+    };
+  };
   readonly images: {
     /**
      * Only digests may run: the main image is left for CI to pin, a tag is an error. Admission
@@ -280,6 +309,7 @@ export const overrides: { readonly [K in EnvironmentId]?: EnvironmentOverrides }
 /** Defaults per stage: dev is cheap and permissive to debug, prod is locked down. */
 export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
   const prod = plan.stage === 'prod';
+  const canary = progressiveDelivery;
   return {
     podSecurity: prod
       ? { enforce: 'restricted', warn: 'restricted', audit: 'restricted' }
@@ -305,7 +335,8 @@ export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
         ? {
             ingressNamespaces: [],
             ingressCidrs: googleFrontEnds.map((cidr) => ({ cidr })),
-            prometheusNamespace: 'gmp-system',
+            // The canary analysis queries kube-prometheus-stack's Prometheus, which scrapes too.
+            prometheusNamespace: canary ? 'monitoring' : 'gmp-system',
           }
         : {
             ingressNamespaces: ['ingress-nginx'],
@@ -342,7 +373,8 @@ export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
       dataSizeLimit: '64Mi',
     },
     monitoring: {
-      prometheusOperator: false,
+      // The canary analysis needs the ServiceMonitor that labels each series with its pod's hash.
+      prometheusOperator: canary,
       selectorLabels: { release: 'kube-prometheus-stack' },
       scrapeInterval: '30s',
       dashboard: true,
@@ -366,9 +398,30 @@ export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
       lookbackDays: 7,
       retrain: { repository: '', tokenSecret: 'retrain-dispatch', githubApiEgress: [] },
     },
+    delivery: {
+      canary,
+      weights: [10, 50],
+      pauseSeconds: prod ? 300 : 120,
+      analysis: {
+        prometheusAddress:
+          'http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090',
+        window: '2m',
+        interval: '30s',
+        count: prod ? 10 : 4,
+        failureLimit: 1,
+        maxErrorRatio: 0.01,
+      },
+    },
     images: { requireDigest: prod },
   };
 }
+
+/**
+ * The answer `progressiveDelivery` as deploy/plan.ts records it: `runtime.progressiveDelivery` is
+ * there only when it is on.
+ */
+export const progressiveDelivery =
+  (runtime as { readonly progressiveDelivery?: boolean }).progressiveDelivery === true;
 
 /**
  * Label and taint of the node pool the cloud stack creates for the service (deploy/infra): its pods
@@ -533,6 +586,49 @@ export function checkEnvironment(env: K8sEnvironment): string[] {
     p.push(
       `the server needs about ${memoryBudgetMiB(env)} MiB (explanation heap ${env.memory.explainHeapMiB}, ${runtime.poolSize + 1} worker threads, log buffer ${env.memory.predictionLogBufferMiB}) but the container has ${runtime.memory}: raise memory in .mlops-service/answers.json or lower memory.explainHeapMiB`,
     );
+  }
+  if (env.delivery.canary) {
+    const d = env.delivery;
+    if (!env.monitoring.prometheusOperator) {
+      p.push(
+        'delivery.canary needs monitoring.prometheusOperator: the ServiceMonitor labels each series with its pod template hash, which the canary analysis selects',
+      );
+    }
+    if (
+      d.weights.length === 0 ||
+      d.weights.some(
+        (w, i) => !Number.isInteger(w) || w < 1 || w > 99 || (i > 0 && w <= d.weights[i - 1]!),
+      )
+    ) {
+      p.push(
+        `delivery.weights ${JSON.stringify(d.weights)} must be increasing whole percents in 1..99`,
+      );
+    }
+    if (
+      d.analysis.count < 1 ||
+      d.analysis.failureLimit < 0 ||
+      d.analysis.failureLimit >= d.analysis.count
+    ) {
+      p.push('delivery.analysis: failureLimit must be below count, count at least 1');
+    }
+    if (!(d.analysis.maxErrorRatio >= 0 && d.analysis.maxErrorRatio < 1)) {
+      p.push('delivery.analysis.maxErrorRatio must be in [0, 1)');
+    }
+    // An in-cluster Prometheus must be the one the NetworkPolicy lets scrape the pods, or the
+    // analysis sees no data.
+    const inCluster = /^https?:\/\/[^./:]+\.([^./:]+)\.svc(\.cluster\.local)?(:\d+)?\/?$/.exec(
+      d.analysis.prometheusAddress,
+    );
+    if (inCluster && inCluster[1] !== env.network.prometheusNamespace) {
+      p.push(
+        `delivery.analysis.prometheusAddress is in namespace ${inCluster[1]}, but network.prometheusNamespace (who may scrape the pods) is ${env.network.prometheusNamespace}`,
+      );
+    }
+    if (!/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(d.analysis.prometheusAddress)) {
+      p.push(
+        `delivery.analysis.prometheusAddress "${d.analysis.prometheusAddress}" is not an http(s) address`,
+      );
+    }
   }
   if (env.shutdown.marginSeconds < 1) {
     p.push('shutdown.marginSeconds must leave time after the drain');

@@ -47,6 +47,27 @@ export function deployRules(env: K8sEnvironment): IPolicyRule[] {
     { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
     { apiGroups: [''], resources: ['events'], verbs: [...readVerbs] },
   ];
+  if (env.delivery.canary) {
+    // The Rollout and its AnalysisTemplate are applied; `kubectl argo rollouts promote|abort|status`
+    // patch the Rollout and its status, and read its ReplicaSets, AnalysisRuns and pods.
+    rules.push(
+      {
+        apiGroups: ['argoproj.io'],
+        resources: ['rollouts', 'analysistemplates'],
+        verbs: [...applyVerbs],
+      },
+      {
+        apiGroups: ['argoproj.io'],
+        resources: ['rollouts/status'],
+        verbs: ['get', 'patch', 'update'],
+      },
+      {
+        apiGroups: ['argoproj.io'],
+        resources: ['analysisruns', 'experiments'],
+        verbs: [...readVerbs],
+      },
+    );
+  }
   if (env.monitoring.prometheusOperator) {
     rules.push({
       apiGroups: ['monitoring.coreos.com'],

@@ -52,7 +52,8 @@ export function modelFetchOf(envId, root = process.cwd()) {
   if (!existsSync(file))
     throw new DeployError(`${file} is missing: run \`npm run synth:k8s\` first`);
   const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON());
-  const deployment = docs.find((d) => d?.kind === 'Deployment');
+  // The Deployment, or with canary delivery the Rollout (the same pod template).
+  const deployment = docs.find((d) => d?.kind === 'Deployment' || d?.kind === 'Rollout');
   const init = (deployment?.spec?.template?.spec?.initContainers ?? []).find((c) =>
     (c.env ?? []).some((e) => e.name === 'MODEL_URI'),
   );
@@ -221,15 +222,23 @@ export function publishModel(
   return done;
 }
 
-/** The Deployment's current revision, or 'none' on a first rollout. */
-export function previousRevision(env) {
+/** With canary delivery the workload is an Argo Rollouts `Rollout` (deploy/k8s/rollout.ts). */
+export function workloadOf(envId, root = process.cwd()) {
+  const rollout = manifestsOf(envId, root).some((d) => d?.kind === 'Rollout');
+  return rollout
+    ? { kind: 'rollout', revisionAnnotation: 'rollout\\.argoproj\\.io/revision' }
+    : { kind: 'deployment', revisionAnnotation: 'deployment\\.kubernetes\\.io/revision' };
+}
+
+/** The workload's current revision, or 'none' on a first rollout. */
+export function previousRevision(env, workload = workloadOf(env.id)) {
   const r = tool('kubectl', [
     'get',
-    `deployment/${env.service}`,
+    `${workload.kind}/${env.service}`,
     '-n',
     env.namespace,
     '-o',
-    'jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}',
+    `jsonpath={.metadata.annotations.${workload.revisionAnnotation}}`,
   ]);
   if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
   if (r.status === 0 || /NotFound|not found/i.test(r.stderr)) return 'none';
@@ -254,10 +263,22 @@ export function diagnose(env, log = console.log) {
   }
 }
 
-export function rollout(env, { timeout = '15m', log = console.log } = {}) {
+export function rollout(
+  env,
+  { timeout = '15m', log = console.log, workload = workloadOf(env.id) } = {},
+) {
   const r = tool(
     'kubectl',
-    ['rollout', 'status', `deployment/${env.service}`, '-n', env.namespace, `--timeout=${timeout}`],
+    workload.kind === 'rollout'
+      ? ['argo', 'rollouts', 'status', env.service, '-n', env.namespace, '--timeout', timeout]
+      : [
+          'rollout',
+          'status',
+          `deployment/${env.service}`,
+          '-n',
+          env.namespace,
+          `--timeout=${timeout}`,
+        ],
     { stdio: ['ignore', 'inherit', 'pipe'] },
   );
   if (r.status === 0) return;
@@ -275,14 +296,20 @@ export function rollback(env, previous, { log = console.log } = {}) {
       `the first rollout of ${env.id} failed and there is no earlier revision to roll back to: fix the cause above and deploy again`,
     );
   }
-  must('kubectl', [
-    'rollout',
-    'undo',
-    `deployment/${env.service}`,
-    '-n',
-    env.namespace,
-    `--to-revision=${previous}`,
-  ]);
+  const workload = workloadOf(env.id);
+  must(
+    'kubectl',
+    workload.kind === 'rollout'
+      ? ['argo', 'rollouts', 'undo', env.service, '-n', env.namespace, `--to-revision=${previous}`]
+      : [
+          'rollout',
+          'undo',
+          `deployment/${env.service}`,
+          '-n',
+          env.namespace,
+          `--to-revision=${previous}`,
+        ],
+  );
   rollout(env, { log });
   log(`${env.id} rolled back to revision ${previous}`);
 }

@@ -1,14 +1,17 @@
 /**
- * Starts the two inference pools: predictions (`WORKERS` threads) and explanations (one thread at a
- * lower priority, only when the model ships a background sample). Both warm up at once; when one
- * fails, the other is stopped and the failure, which names the model file and the cause, is raised.
+ * Starts the inference pools: predictions (`WORKERS` threads), explanations (one thread at a lower
+ * priority, only when the model ships a background sample) and the challenger in shadow (one
+ * thread at a lower priority, only when CHALLENGER_DIR holds a model). All warm up at once; when
+ * one fails, the others are stopped and the failure, which names the model file and the cause, is
+ * raised: a challenger that cannot start fails the start (ADR 0017).
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import { type ExplainSetup, InferencePool } from '../inference/pool.js';
 import { explainQueue } from '../inference/explain-budget.js';
 import type { Metrics } from '../metrics.js';
-import type { LoadedModel } from '../model/artifacts.js';
+import { type LoadedModel, ModelLoadError } from '../model/artifacts.js';
+import type { ChallengerModel } from '../monitoring/challenger.js';
 import type { ModelContract } from '../model/contract-types.js';
 import type { Row } from '../model/schemas.js';
 import { exampleTensors } from '../model/serving.js';
@@ -16,6 +19,7 @@ import { exampleTensors } from '../model/serving.js';
 export interface Pools {
   readonly predict: InferencePool;
   readonly explain: InferencePool | undefined;
+  readonly challenger: InferencePool | undefined;
 }
 
 export interface PoolSetup {
@@ -29,10 +33,19 @@ export interface PoolSetup {
   /** Tests only: a wrapper of the inference worker, and data for it. */
   readonly workerFile?: string;
   readonly extraWorkerData?: Record<string, unknown>;
+  /** The challenger in shadow, when CHALLENGER_DIR holds one. */
+  readonly challenger?: ChallengerModel;
+  /** Tests only: a wrapper of the challenger's worker, and data for it. */
+  readonly challengerWorkerFile?: string;
+  readonly challengerWorkerData?: Record<string, unknown>;
 }
 
 export async function startPools(setup: PoolSetup): Promise<Pools> {
-  const settled = await Promise.allSettled([startPredictPool(setup), startExplainPool(setup)]);
+  const settled = await Promise.allSettled([
+    startPredictPool(setup),
+    startExplainPool(setup),
+    startChallengerPool(setup),
+  ]);
   const failure = settled.find((r) => r.status === 'rejected');
   if (failure) {
     await Promise.all(
@@ -40,8 +53,10 @@ export async function startPools(setup: PoolSetup): Promise<Pools> {
     );
     throw failure.reason;
   }
-  const [predict, explain] = settled.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
-  return { predict: predict!, explain };
+  const [predict, explain, challenger] = settled.map((r) =>
+    r.status === 'fulfilled' ? r.value : undefined,
+  );
+  return { predict: predict!, explain, challenger };
 }
 
 function startPredictPool(setup: PoolSetup): Promise<InferencePool> {
@@ -98,6 +113,40 @@ async function startExplainPool(setup: PoolSetup): Promise<InferencePool | undef
     },
     onError: (error) => logger.error({ err: error }, 'explanation pool error'),
   });
+}
+
+async function startChallengerPool(setup: PoolSetup): Promise<InferencePool | undefined> {
+  const { config, metrics, logger, challenger } = setup;
+  if (!challenger) return undefined;
+  try {
+    return await InferencePool.start({
+      role: 'challenger',
+      threads: 1,
+      contract: challenger.contract,
+      modelPath: challenger.path,
+      warmupRows: setup.warmupRows,
+      tasksPerWorker: 1,
+      // The monitor keeps at most CHALLENGER_QUEUE rows waiting; a task holds at least one.
+      maxQueue: config.challengerQueue,
+      // The challenger yields the CPU to predictions, like explanations.
+      niceIncrement: 10,
+      restore: { attempts: config.poolRestoreAttempts, backoffMs: config.poolRestoreBackoffMs },
+      ...(setup.challengerWorkerFile ? { workerFile: setup.challengerWorkerFile } : {}),
+      ...(setup.challengerWorkerData ? { extraWorkerData: setup.challengerWorkerData } : {}),
+      onWorkerLost: () =>
+        logger.error('the challenger worker died; piscina is starting a replacement'),
+      onRestore: (outcome, error) => {
+        metrics.poolRestores.inc({ pool: 'challenger', outcome });
+        if (outcome === 'failed')
+          logger.error({ err: error }, 'restoring the challenger pool failed');
+      },
+      onError: (error) => logger.error({ err: error }, 'challenger pool error'),
+    });
+  } catch (error) {
+    throw new ModelLoadError(
+      `the challenger in ${challenger.dir} cannot start, so the service does not either: ${(error as Error).message}. Fix the challenger, or remove ${challenger.dir} (or set CHALLENGER_DIR empty) to serve without it`,
+    );
+  }
 }
 
 function explainSetupOf(contract: ModelContract, model: LoadedModel): ExplainSetup | undefined {

@@ -57,17 +57,25 @@ export class JoinWindow {
 
   /** Joins one piece of feedback; `now` is the time it arrived (epoch ms). */
   addFeedback(f: FeedbackRecord, now: number): JoinOutcome {
+    return this.join(f, now).outcome;
+  }
+
+  /** Joins one piece of feedback, and says which prediction it joined. */
+  join(
+    f: FeedbackRecord,
+    now: number,
+  ): { outcome: JoinOutcome; predictionId?: string; actual?: string | number } {
     this.expire(now);
     const id = f.predictionId ?? this.entityMatch(f);
-    if (id !== undefined && this.joinedPairs.has(id)) return 'duplicate';
+    if (id !== undefined && this.joinedPairs.has(id)) return { outcome: 'duplicate' };
     const prediction = id === undefined ? undefined : this.pending.get(id);
-    if (!prediction) return 'unknown';
+    if (!prediction) return { outcome: 'unknown' };
     const actual = f.label ?? f.value;
-    if (actual === undefined) return 'unknown';
+    if (actual === undefined) return { outcome: 'unknown' };
     this.forget(prediction.predictionId);
     this.joinedPairs.set(prediction.predictionId, { at: now, pair: toJoined(prediction, actual) });
     while (this.joinedPairs.size > this.options.maxJoined) this.joinedPairs.shift();
-    return 'joined';
+    return { outcome: 'joined', predictionId: prediction.predictionId, actual };
   }
 
   /** The joined pairs still in the window, oldest first. */

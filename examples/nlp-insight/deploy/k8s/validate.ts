@@ -1,7 +1,8 @@
 /**
  * Schema validation of every synthesized object: Kubernetes kinds against the OpenAPI schema that
  * `kubernetes-models` ships (generated from the Kubernetes API), the prometheus-operator kinds
- * against their CRDs' schemas (`@kubernetes-models/prometheus-operator`). A kind without a schema
+ * against their CRDs' schemas (`@kubernetes-models/prometheus-operator`), the Argo Rollouts kinds
+ * against theirs (`@kubernetes-models/argo-rollouts`). A kind without a schema
  * is an error, so nothing ships unvalidated. The schemas do not reject unknown fields; the typed
  * builders in `chart.ts` do, at compile time.
  */
@@ -20,6 +21,8 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import { AnalysisTemplate } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate';
+import { Rollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout';
 
 export interface Manifest {
   readonly apiVersion: string;
@@ -52,6 +55,8 @@ for (const m of [
   ValidatingAdmissionPolicyBinding,
   ServiceMonitor,
   PrometheusRule,
+  Rollout,
+  AnalysisTemplate,
 ]) {
   models[`${m.apiVersion}/${m.kind}`] = m as unknown as Validator;
 }

@@ -361,7 +361,7 @@ function scopesOf(target, model, catalogue) {
       return [{ vars: { files: toCel(model.files) }, file: '.' }];
     case 'models':
       return model.models.length > 0
-        ? [{ vars: { models: toCel(model.models) }, file: model.models[0].file }]
+        ? [{ vars: { models: toCel(model.models) }, file: model.models[0]?.file ?? 'model' }]
         : null;
   }
 }

@@ -32,7 +32,7 @@ export interface ExplainSetup {
 }
 
 export interface PoolOptions {
-  readonly role: 'predict' | 'explain';
+  readonly role: 'predict' | 'explain' | 'challenger';
   readonly threads: number;
   readonly contract: ModelContract;
   readonly modelPath: string;

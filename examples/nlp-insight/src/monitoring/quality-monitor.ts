@@ -60,9 +60,13 @@ export class QualityMonitor {
     this.window.addPrediction(p);
   }
 
+  /** Called with every joined truth (the challenger in shadow pairs it with its own outputs). */
+  onJoined: ((predictionId: string, actual: string | number) => void) | undefined;
+
   addFeedback(f: FeedbackRecord, now: number): JoinOutcome {
-    const outcome = this.window.addFeedback(f, now);
+    const { outcome, predictionId, actual } = this.window.join(f, now);
     this.outcomes[outcome] += 1;
+    if (outcome === 'joined') this.onJoined?.(predictionId!, actual!);
     return outcome;
   }
 

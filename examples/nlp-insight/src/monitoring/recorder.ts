@@ -1,11 +1,14 @@
 /**
  * Post-response work of the prediction routes (prediction log, drift, live quality's join window,
- * prediction metrics), done in one go per event-loop turn after the answers are sent.
+ * prediction metrics, the challenger in shadow), done in one go per event-loop turn after the
+ * answers are sent.
  */
 import type { RecordEntry, TensorEntry } from '../context.js';
+import type { Prediction } from '../inference/outputs.js';
 import { summarize } from '../inference/tensor-request.js';
 import type { Metrics } from '../metrics.js';
 import type { ModelContract } from '../model/contract-types.js';
+import type { Row } from '../model/schemas.js';
 import type { DriftMonitor } from './drift.js';
 import { predictionIdOf } from './join-window.js';
 import type { PredictionLog } from './prediction-log.js';
@@ -23,6 +26,10 @@ export class Recorder {
     private readonly drift: DriftMonitor | null,
     private readonly metrics: Metrics,
     private readonly quality: QualityMonitor | null = null,
+    /** The challenger in shadow: offered every answered row (it takes its sample). */
+    private readonly challenger: {
+      offer(predictionId: string, row: Row, champion: Prediction, time: number): void;
+    } | null = null,
   ) {
     this.entityField = contract.monitoring?.entityId;
   }
@@ -94,6 +101,7 @@ export class Recorder {
           },
           time,
         );
+        this.challenger?.offer(predictionId, inputs as Row, outputs, time);
       }
     }
   }

@@ -33,6 +33,9 @@ export function serveModel(modelPath: string, timeoutMs = 120_000): Promise<Serv
       WORKERS: '1',
       LOG_LEVEL: 'info',
       PREDICTION_LOG_PATH: '',
+      // Each model alone: a challenger beside the current model (model/challenger/, maybe the very
+      // model under check) would share its CPU and skew the latency gate.
+      CHALLENGER_DIR: '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

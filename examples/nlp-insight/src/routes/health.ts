@@ -28,6 +28,13 @@ export async function renderMetrics(
     }
   }
   if (ctx.quality) publishQuality(ctx.quality.report(), metrics);
+  const challenger = ctx.challenger;
+  if ('report' in challenger) {
+    const agreement = challenger.agreement();
+    const value = agreement.rate ?? agreement.meanAbsDelta;
+    if (value !== undefined) metrics.challengerAgreement.set(value);
+    metrics.workersReady.set({ pool: 'challenger' }, challenger.warmWorkers());
+  }
   return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
 }
 

@@ -10,12 +10,12 @@ import { synthesize } from '../app.js';
 import { memoryBudgetMiB, memoryMiB, nominalMiB } from '../config.js';
 import { k8sNames } from '../names.js';
 import { apiKeysFile, apiKeysMount } from '../workload.js';
-import { all, find, one } from './support.js';
+import { all, find, one, workload } from './support.js';
 
 const envs = all.map((s) => [s.env.id, s] as const);
 
 const server = (s: (typeof all)[number]) => {
-  const spec = (one(s, 'Deployment') as any).spec.template.spec;
+  const spec = (workload(s) as any).spec.template.spec;
   const c = spec.containers[0];
   const env = Object.fromEntries(
     c.env.map((e: { name: string; value: string }) => [e.name, e.value]),
@@ -87,7 +87,7 @@ describe.each(envs)('%s', (id, s) => {
     );
     const monitor = one(s, 'ServiceMonitor') as any;
     expect(monitor.spec.endpoints.map((e: any) => e.port)).toEqual(['metrics']);
-    const annotations = (one(s, 'Deployment') as any).spec.template.metadata.annotations;
+    const annotations = (workload(s) as any).spec.template.metadata.annotations;
     expect(annotations['prometheus.io/port']).toBe(String(runtime.metricsPort));
     // The probes stay on the http port: they need no credential there.
     expect(c.readinessProbe.httpGet.port).toBe('http');

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { environments, model, service } from '../../plan.js';
 import { mlNodePool } from '../config.js';
-import { all, containersOf, find, one, podTemplates } from './support.js';
+import { all, containersOf, find, isInference, one, podTemplates } from './support.js';
 
 const envs = all.map((s) => [s.env.id, s] as const);
 
@@ -84,7 +84,7 @@ describe.each(envs)('%s', (_id, s) => {
   it('fetches the model from the bucket the stack creates, and checks its hash', () => {
     const bucket = plan.cloud === 'gcp' ? plan.gcp!.modelBucket : plan.aws!.modelBucket;
     const scheme = plan.cloud === 'gcp' ? 'gs' : 's3';
-    const deployments = podTemplates(s).filter((p) => p.owner.startsWith('Deployment/'));
+    const deployments = podTemplates(s).filter((p) => isInference(p.owner));
     expect(deployments).toHaveLength(1);
     for (const p of deployments) {
       // Init steps, not sidecars (restartPolicy: Always).

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveEnvironment } from '../config.js';
-import { all, one } from './support.js';
+import { all, workload } from './support.js';
 
 interface Spread {
   maxSkew: number;
@@ -28,7 +28,7 @@ function feasible(spread: Spread[], placed: string[], node: string, nodes: strin
 
 describe.each(all.map((s) => [s.env.id, s] as const))('%s', (_id, s) => {
   const spread = (
-    one(s, 'Deployment') as unknown as {
+    workload(s) as unknown as {
       spec: { template: { spec: { topologySpreadConstraints: Spread[] } } };
     }
   ).spec.template.spec.topologySpreadConstraints;

@@ -123,7 +123,7 @@ describe.each(prods.map((s) => [s.env.id, s] as const))('%s', (_id, s) => {
     });
   });
 
-  const workloads = () => [...find(s, 'Deployment'), ...find(s, 'CronJob')];
+  const workloads = () => [...find(s, 'Deployment'), ...find(s, 'Rollout'), ...find(s, 'CronJob')];
   const asPod = (m: Manifest) => ({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -151,7 +151,7 @@ describe.each(prods.map((s) => [s.env.id, s] as const))('%s', (_id, s) => {
     const pinned = applyImages(workloads(), [entry]);
     for (const w of pinned) {
       expect(admits(w), `${w.kind}/${w.metadata.name}`).toBe(true);
-      if (w.kind === 'Deployment') expect(admits(asPod(w))).toBe(true);
+      if (w.kind === 'Deployment' || w.kind === 'Rollout') expect(admits(asPod(w))).toBe(true);
     }
     expect(
       imagesOf({ ...s, manifests: applyImages(s.manifests, [entry]) }).every((i) =>

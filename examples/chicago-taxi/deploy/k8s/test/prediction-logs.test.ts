@@ -22,7 +22,7 @@ import {
   shipperConfigKey,
 } from '../prediction-logs.js';
 import { configMaps, logShipperContainerName, terminationGraceSeconds } from '../workload.js';
-import { all, find, one } from './support.js';
+import { all, find, one, workload } from './support.js';
 
 const envs = all.map((s) => [s.env.id, s] as const);
 
@@ -56,7 +56,7 @@ const glob = (pattern: string): RegExp =>
   );
 
 describe.each(envs)('%s', (_id, s) => {
-  const deployment = one(s, 'Deployment') as any;
+  const deployment = workload(s) as any;
   const pod = deployment.spec.template.spec;
   const server: IContainer = pod.containers[0];
   const sidecars: IContainer[] = (pod.initContainers ?? []).filter(

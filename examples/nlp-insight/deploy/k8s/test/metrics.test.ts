@@ -6,11 +6,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { service } from '../../plan.js';
+import { model, service } from '../../plan.js';
 import { alertGroups } from '../alerts.js';
 import { dashboard } from '../dashboard.js';
 import { kubeStateMetrics, serviceMetrics } from '../metrics.js';
-import { all } from './support.js';
+import { canaryHashLabel } from '../rollout.js';
+import { all, canary, one } from './support.js';
 import { readQuery } from './promql.js';
 
 interface Definition {
@@ -96,9 +97,26 @@ beforeAll(async () => {
   defs = await serviceDefinitions();
 });
 
-/** Every PromQL expression of the dashboard and the alerts, of every environment. */
-function queries(): Array<{ where: string; expr: string }> {
-  const out: Array<{ where: string; expr: string }> = [];
+/**
+ * Every PromQL expression of the dashboard, the alerts and the canary analysis (rollout.ts), of
+ * every environment. The analysis may also match the label the ServiceMonitor's relabeling adds
+ * (`rollouts_pod_template_hash`, see test/rollouts.test.ts), and nothing else.
+ */
+function queries(): Array<{ where: string; expr: string; extra?: string[] }> {
+  const out: Array<{ where: string; expr: string; extra?: string[] }> = [];
+  for (const s of canary) {
+    const template = one(s, 'AnalysisTemplate') as unknown as {
+      spec: { metrics: Array<{ name: string; provider: { prometheus: { query: string } } }> };
+    };
+    for (const metric of template.spec.metrics) {
+      out.push({
+        where: `${s.env.id} canary analysis "${metric.name}"`,
+        // Argo Rollouts fills in the arguments; a label value only.
+        expr: metric.provider.prometheus.query,
+        extra: [canaryHashLabel],
+      });
+    }
+  }
   for (const s of all) {
     for (const panel of dashboard(s.env).panels) {
       for (const t of panel.targets ?? [])
@@ -149,14 +167,19 @@ describe('metrics the dashboard and alerts use', () => {
 
   it('are matched and grouped only by labels they have', () => {
     const bad: string[] = [];
-    for (const { where, expr } of queries()) {
+    for (const { where, expr, extra = [] } of queries()) {
       const q = readQuery(expr);
       const used = q.series.map(base).filter((b) => defs.get(b.name));
       const labelsOf = (series: string) => {
         const b = base(series);
         const def = defs.get(b.name);
         return def
-          ? new Set([...def.labels, ...targetLabels, ...(b.suffix === '_bucket' ? ['le'] : [])])
+          ? new Set([
+              ...def.labels,
+              ...targetLabels,
+              ...extra,
+              ...(b.suffix === '_bucket' ? ['le'] : []),
+            ])
           : undefined;
       };
       for (const { series, label } of q.matchers) {
@@ -200,6 +223,16 @@ describe('the PromQL reader', () => {
       { series: 'c', label: 'd' },
     ]);
     expect(q.grouping.sort()).toEqual(['le', 'namespace', 'namespace']);
+  });
+
+  it('reads the canary analysis too, with the series the service exports', () => {
+    const analysis = queries().filter((q) => q.where.includes('canary analysis'));
+    expect(analysis.length).toBeGreaterThanOrEqual(2 * canary.length);
+    const series = new Set(analysis.flatMap((q) => readQuery(q.expr).series));
+    expect(series).toContain(`${serviceMetrics.requests}`);
+    expect(series).toContain(`${serviceMetrics.requestDuration}_bucket`);
+    if ((model.task as string) !== 'tensor')
+      expect(series).toContain(serviceMetrics.qualityFloorBreached);
   });
 
   it('would catch a renamed metric or label', () => {

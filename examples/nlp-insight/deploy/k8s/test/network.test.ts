@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { synthesize } from '../app.js';
 import { googleFrontEnds } from '../config.js';
 import type { Manifest } from '../validate.js';
-import { all, podTemplates, selects } from './support.js';
+import { all, isInference, podTemplates, selects } from './support.js';
 
 interface Peer {
   ipBlock?: { cidr: string; except?: string[] };
@@ -42,7 +42,7 @@ const peerHasIp = (peer: Peer, ip: string): boolean =>
 
 /** Whether the inference pods may open a TCP connection to `ip`:`port`. */
 function egressAllowed(manifests: readonly Manifest[], ip: string, port: number): boolean {
-  const pod = podTemplates({ manifests } as never).find((p) => p.owner.startsWith('Deployment/'))!;
+  const pod = podTemplates({ manifests } as never).find((p) => isInference(p.owner))!;
   const policies = manifests
     .filter((m) => m.kind === 'NetworkPolicy')
     .map((m) => m as unknown as Policy)
@@ -61,7 +61,7 @@ function callers(
   manifests: readonly Manifest[],
   port?: string,
 ): { namespaces: string[]; cidrs: string[] } {
-  const pod = podTemplates({ manifests } as never).find((p) => p.owner.startsWith('Deployment/'))!;
+  const pod = podTemplates({ manifests } as never).find((p) => isInference(p.owner))!;
   const from = manifests
     .filter((m) => m.kind === 'NetworkPolicy')
     .map((m) => m as unknown as Policy)
@@ -110,10 +110,11 @@ describe.each(all.map((s) => [s.env.id, s] as const))('%s', (id, s) => {
   });
 
   it.runIf(s.env.cloud === 'gcp')(
-    "admits GKE's load balancer (Google front ends) and Managed Prometheus (gmp-system)",
+    "admits GKE's load balancer (Google front ends) and Managed Prometheus (gmp-system, or kube-prometheus-stack with canary delivery)",
     () => {
       const c = callers(s.manifests);
-      expect(c.namespaces).toEqual(['gmp-system']);
+      // With canary delivery, kube-prometheus-stack scrapes instead (its analysis queries it).
+      expect(c.namespaces).toEqual([s.env.delivery.canary ? 'monitoring' : 'gmp-system']);
       expect(c.cidrs.sort()).toEqual([...googleFrontEnds].sort());
     },
   );

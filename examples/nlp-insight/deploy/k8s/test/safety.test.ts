@@ -7,7 +7,18 @@ import { describe, expect, it } from 'vitest';
 import { runtime, service } from '../../plan.js';
 import { k8sNames } from '../names.js';
 import { terminationGraceSeconds } from '../workload.js';
-import { all, containersOf, envIds, find, one, podTemplates, selects } from './support.js';
+import {
+  all,
+  containersOf,
+  envIds,
+  find,
+  isInference,
+  one,
+  podTemplates,
+  selects,
+  workload,
+  workloadKind,
+} from './support.js';
 
 const envs = all.map((s) => [s.env.id, s] as const);
 
@@ -18,8 +29,8 @@ describe.each(envs)('%s', (_id, s) => {
     const hpa = one(s, 'HorizontalPodAutoscaler') as any;
     expect(hpa.apiVersion).toBe('autoscaling/v2');
     expect(hpa.spec.scaleTargetRef).toEqual({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
+      apiVersion: workloadKind(s) === 'Rollout' ? 'argoproj.io/v1alpha1' : 'apps/v1',
+      kind: workloadKind(s),
       name: service.service,
     });
     expect(hpa.spec.metrics).toHaveLength(1);
@@ -36,7 +47,7 @@ describe.each(envs)('%s', (_id, s) => {
     expect(hpa.spec.behavior.scaleUp.stabilizationWindowSeconds).toBe(0);
     expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).toBeGreaterThanOrEqual(300);
     // The HPA owns the replica count: an apply must not reset it.
-    expect((one(s, 'Deployment') as any).spec.replicas).toBeUndefined();
+    expect((workload(s) as any).spec.replicas).toBeUndefined();
   });
 
   it('labels the namespace with the Pod Security Standards of its stage', () => {
@@ -51,7 +62,7 @@ describe.each(envs)('%s', (_id, s) => {
   it('runs every container non-root, read-only, without privileges (restricted profile), CronJob included', () => {
     const pods = podTemplates(s);
     // The drift job exists only for a model with a drift baseline.
-    const owners = [`Deployment/${service.service}`];
+    const owners = [`${workloadKind(s)}/${service.service}`];
     if (s.env.drift.enabled) owners.push(`CronJob/${k8sNames.driftCronJob}`);
     expect(pods.map((p) => p.owner).sort()).toEqual(owners.sort());
     for (const { owner, spec } of pods) {
@@ -109,7 +120,7 @@ describe.each(envs)('%s', (_id, s) => {
   });
 
   it('runs one server container with the runtime contract: port, model path, pool size from the CPU limit', () => {
-    const spec = (one(s, 'Deployment') as any).spec.template.spec;
+    const spec = (workload(s) as any).spec.template.spec;
     expect(spec.containers).toHaveLength(1);
     const c = spec.containers[0];
     expect(c.command).toBeUndefined();
@@ -138,7 +149,7 @@ describe.each(envs)('%s', (_id, s) => {
   });
 
   it('probes startup, readiness and liveness on distinct paths and timings that tolerate the model load', () => {
-    const c = (one(s, 'Deployment') as any).spec.template.spec.containers[0];
+    const c = (workload(s) as any).spec.template.spec.containers[0];
     expect(c.readinessProbe.httpGet.path).toBe('/readyz');
     expect(c.livenessProbe.httpGet.path).toBe('/healthz');
     expect(c.startupProbe.httpGet.path).toBe('/readyz');
@@ -150,7 +161,7 @@ describe.each(envs)('%s', (_id, s) => {
   });
 
   it('drains before it is killed: preStop pause, then a grace period longer than the drain', () => {
-    const spec = (one(s, 'Deployment') as any).spec.template.spec;
+    const spec = (workload(s) as any).spec.template.spec;
     const c = spec.containers[0];
     const drainMs = Number(c.env.find((e: any) => e.name === 'SHUTDOWN_TIMEOUT_MS').value);
     const preStop = c.lifecycle.preStop.sleep.seconds;
@@ -162,8 +173,9 @@ describe.each(envs)('%s', (_id, s) => {
   });
 
   it('rolls out without losing capacity and spreads across zones and nodes', () => {
-    const d = one(s, 'Deployment') as any;
-    expect(d.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    const d = workload(s) as any;
+    // A Deployment's rolling update, or a Rollout's canary (rollout.ts): never below capacity.
+    expect((d.spec.strategy.rollingUpdate ?? d.spec.strategy.canary).maxUnavailable).toBe(0);
     const keys = d.spec.template.spec.topologySpreadConstraints
       .map((t: any) => t.topologyKey)
       .sort();
@@ -177,7 +189,7 @@ describe.each(envs)('%s', (_id, s) => {
     const svc = one(s, 'Service') as any;
     for (const p of podTemplates(s)) {
       expect(selects({ matchLabels: svc.spec.selector }, p.labels), p.owner).toBe(
-        p.owner.startsWith('Deployment/'),
+        isInference(p.owner),
       );
     }
     expect(svc.spec.ports[0].targetPort).toBe('http');
@@ -216,10 +228,7 @@ describe.each(envs)('%s', (_id, s) => {
       }
     }
     const inference = allows.filter((p) =>
-      selects(
-        p.spec.podSelector,
-        podTemplates(s).find((x) => x.owner.startsWith('Deployment/'))!.labels,
-      ),
+      selects(p.spec.podSelector, podTemplates(s).find((x) => isInference(x.owner))!.labels),
     );
     const from = inference.flatMap((p) => p.spec.ingress ?? []).flatMap((r: any) => r.from);
     const namespaces = from.map(

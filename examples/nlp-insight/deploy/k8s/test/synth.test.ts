@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { environments } from '../../plan.js';
 import { synthesize } from '../app.js';
 import { clusterScoped, problemsOf, type Manifest } from '../validate.js';
-import { all, defaults, envIds, find, one } from './support.js';
+import { all, defaults, envIds, find, one, workload, workloadKind } from './support.js';
 
 describe('synthesis', () => {
   it('covers exactly the environments of deploy/plan.ts', () => {
@@ -24,7 +24,7 @@ describe('synthesis', () => {
       'Namespace',
       'ServiceAccount',
       'Service',
-      'Deployment',
+      workloadKind(s),
       'HorizontalPodAutoscaler',
       'PodDisruptionBudget',
       'NetworkPolicy',
@@ -40,6 +40,11 @@ describe('synthesis', () => {
 
   it('leaves the CRD objects out unless the flag is on', () => {
     for (const s of defaults) {
+      // Canary delivery turns them on: its analysis reads the ServiceMonitor's series.
+      if (s.env.delivery.canary) {
+        expect(s.env.monitoring.prometheusOperator).toBe(true);
+        continue;
+      }
       expect(find(s, 'ServiceMonitor')).toEqual([]);
       expect(find(s, 'PrometheusRule')).toEqual([]);
       expect(s.manifests.flatMap(problemsOf)).toEqual([]);
@@ -68,7 +73,7 @@ describe('synthesis', () => {
           where(m),
         ).not.toContain(m.kind);
       }
-      expect(find(s, 'Deployment').every((d) => s.namespaced.includes(d))).toBe(true);
+      expect(find(s, workloadKind(s)).every((d) => s.namespaced.includes(d))).toBe(true);
       // The admin's part: the namespace and the admission policies (it also binds the deploy
       // identity on GKE, and holds the dashboard, which lives in Grafana's namespace).
       const adminKinds = new Set(s.cluster.manifests.map((m) => m.kind));
@@ -142,8 +147,8 @@ describe('the validator is not vacuous', () => {
     return copy as Manifest;
   };
 
-  it('rejects a Deployment whose container port is not a number', () => {
-    const bad = mutate(one(s, 'Deployment'), (d) => {
+  it('rejects a Deployment (or Rollout) whose container port is not a number', () => {
+    const bad = mutate(workload(s), (d) => {
       d.spec.template.spec.containers[0].ports[0].containerPort = '8080';
     });
     expect(problemsOf(bad).join('\n')).toMatch(/containerPort must be integer/);

@@ -5,37 +5,14 @@
  * every synthesized object (the same CEL, evaluated by scripts/check) is "admitted".
  */
 import { describe, expect, it } from 'vitest';
-import { evaluate, loadCatalogue, pinImages } from '../../../scripts/check/check.js';
-import type { ProjectModel } from '../../../scripts/check/types.js';
+import { evaluate, loadCatalogue } from '../../../scripts/check/check.js';
 import { synthesize } from '../app.js';
 import { admissionPolicies, policiesDir } from '../policies.js';
-import { defaults, envIds } from './support.js';
+import { defaults, envIds, manifestModel } from './support.js';
 
 const policies = admissionPolicies();
 const catalogue = loadCatalogue(policiesDir().replace(/[\\/]kubernetes$/, ''));
 const admission = catalogue.policies.filter((p) => p.kind === 'admission');
-
-/** The project model of some environments: their manifests, with the image CI pins pinned. */
-function modelOf(envs: typeof defaults): ProjectModel {
-  return {
-    root: '.',
-    manifests: envs.map((s) => ({
-      id: s.env.id,
-      stage: s.env.stage,
-      cloud: s.env.cloud,
-      file: `deploy/k8s/dist/${s.env.id}/manifests.yaml`,
-      objects: s.manifests.map((o) => pinImages(o, [...s.kustomization.images])),
-      kustomization: s.kustomization,
-    })),
-    terraform: null,
-    source: { files: [] },
-    packageJson: null,
-    dockerfile: null,
-    workflows: [],
-    files: [],
-    notes: [],
-  };
-}
 
 describe('admission policies', () => {
   it('are the catalogue: one per policies/kubernetes file', () => {
@@ -76,13 +53,13 @@ describe('admission policies', () => {
   });
 
   it('admit every object of every environment', () => {
-    const { findings } = evaluate(admission, modelOf(defaults));
+    const { findings } = evaluate(admission, manifestModel(defaults));
     expect(findings).toEqual([]);
   });
 
   it('refuse what they are for: a memory metric in the HPA (MLOPS-010)', () => {
     const prod = defaults.filter((s) => s.env.stage === 'prod').slice(0, 1);
-    const model = modelOf(prod);
+    const model = manifestModel(prod);
     const hpa = model.manifests![0]!.objects.find((o) => o.kind === 'HorizontalPodAutoscaler');
     hpa.spec.metrics.push({
       type: 'Resource',

@@ -5,8 +5,7 @@
  * deploy identity may apply, promote and abort it; with it off, the Deployment is as before.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluate, loadCatalogue, pinImages } from '../../../scripts/check/check.js';
-import type { ProjectModel } from '../../../scripts/check/types.js';
+import { evaluate, loadCatalogue } from '../../../scripts/check/check.js';
 import { progressiveDelivery, resolveEnvironment } from '../config.js';
 import { applyVerbs } from '../deploy-access.js';
 import { admissionPolicies, policiesDir } from '../policies.js';
@@ -17,7 +16,7 @@ import {
   rolloutHashPodLabel,
 } from '../rollout.js';
 import type { Synthesized } from '../app.js';
-import { canary, defaults, find, noCanary, one, selects } from './support.js';
+import { canary, defaults, find, manifestModel, noCanary, one, selects } from './support.js';
 
 /** The deploy job's own mapping of a manifest to the resource `kubectl auth can-i` asks about. */
 const deployScript = new URL('../../../scripts/ci/deploy.mjs', import.meta.url).href;
@@ -262,30 +261,9 @@ describe.each(pairs)('%s with canary delivery', (_id, on, off) => {
 const catalogue = loadCatalogue(policiesDir().replace(/[\\/]kubernetes$/, ''));
 const admission = catalogue.policies.filter((p) => p.kind === 'admission');
 
-function modelOf(envs: readonly Synthesized[]): ProjectModel {
-  return {
-    root: '.',
-    manifests: envs.map((s) => ({
-      id: s.env.id,
-      stage: s.env.stage,
-      cloud: s.env.cloud,
-      file: `deploy/k8s/dist/${s.env.id}/manifests.yaml`,
-      objects: s.manifests.map((o) => pinImages(o, [...s.kustomization.images])),
-      kustomization: s.kustomization,
-    })),
-    terraform: null,
-    source: { files: [] },
-    packageJson: null,
-    dockerfile: null,
-    workflows: [],
-    files: [],
-    notes: [],
-  };
-}
-
 const prod = canary.filter((s) => s.env.stage === 'prod').slice(0, 1);
 const edited = (edit: (rollout: any) => void): string[] => {
-  const model = modelOf(prod);
+  const model = manifestModel(prod);
   edit(model.manifests![0]!.objects.find((o) => o.kind === 'Rollout'));
   return [...new Set(evaluate(admission, model).findings.map((f) => f.policy))].sort();
 };
@@ -301,7 +279,7 @@ describe('admission policies and the Rollout', () => {
   });
 
   it('admit every object of every environment with canary delivery on, the HPA on a Rollout included', () => {
-    expect(evaluate(admission, modelOf(canary)).findings).toEqual([]);
+    expect(evaluate(admission, manifestModel(canary)).findings).toEqual([]);
   });
 
   it('refuse a prod Rollout whose canary runs no analysis (MLOPS-027)', () => {

@@ -1,6 +1,8 @@
 /** Helpers shared by the manifest tests: synthesized environments and the pods inside them. */
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import { pinImages } from '../../../scripts/check/check.js';
+import type { ProjectModel } from '../../../scripts/check/types.js';
 import { type Synthesized, synthesizeAll } from '../app.js';
 import type { Manifest } from '../validate.js';
 
@@ -108,4 +110,30 @@ export function selects(
   if (selector.matchExpressions?.length)
     throw new Error('selects() does not evaluate matchExpressions');
   return Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+}
+
+/**
+ * The project model `npm run check` would build from these environments' manifests (nothing else
+ * of the project), with the image CI pins pinned: what the admission policies are evaluated over.
+ */
+export function manifestModel(envs: readonly Synthesized[]): ProjectModel {
+  return {
+    root: '.',
+    manifests: envs.map((s) => ({
+      id: s.env.id,
+      stage: s.env.stage,
+      cloud: s.env.cloud,
+      file: `deploy/k8s/dist/${s.env.id}/manifests.yaml`,
+      objects: s.manifests.map((o) => pinImages(o, [...s.kustomization.images])),
+      kustomization: s.kustomization,
+    })),
+    terraform: null,
+    source: { files: [] },
+    packageJson: null,
+    dockerfile: null,
+    workflows: [],
+    files: [],
+    models: [],
+    notes: [],
+  };
 }
