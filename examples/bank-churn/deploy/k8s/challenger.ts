@@ -43,3 +43,8 @@ export function challengerIn(modelDir: string, modelUri: string): ChallengerMode
 export function challengerFor(modelUri: string): ChallengerModel | undefined {
   return challengerIn(projectModelDir(), modelUri);
 }
+
+/** Whether the project has a challenger (its server then runs one more worker thread). */
+export function projectHasChallenger(): boolean {
+  return existsSync(join(projectModelDir(), challengerFolder, 'model.onnx'));
+}

@@ -27,6 +27,9 @@ export const serviceMetrics = {
   qualityMetric: `${p}_quality_metric`,
   qualityFloorBreached: `${p}_quality_floor_breached`,
   feedback: `${p}_feedback_total`,
+  challengerAgreement: `${p}_challenger_agreement`,
+  challengerSamples: `${p}_challenger_samples_total`,
+  challengerSkipped: `${p}_challenger_skipped_total`,
 } as const;
 
 /** kube-state-metrics series the drift heartbeat reads (not the service's). */

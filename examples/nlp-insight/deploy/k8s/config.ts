@@ -8,6 +8,7 @@
  * stage below and can be changed per environment in `overrides`.
  */
 import { environments, model, runtime, service, type EnvironmentId } from '../plan.js';
+import { projectHasChallenger } from './challenger.js';
 import { awsCliImage, gcloudImage, type PinnedImage, vectorImage } from './images.js';
 
 export type Cloud = 'gcp' | 'aws';
@@ -475,10 +476,15 @@ export function memoryMiB(quantity: string): number {
  */
 export const nominalMiB = { process: 128, worker: 64 } as const;
 
+/** Worker threads of the server: the prediction pool, the explanation worker, a challenger's. */
+export function workerThreads(): number {
+  return runtime.poolSize + 1 + (projectHasChallenger() ? 1 : 0);
+}
+
 export function memoryBudgetMiB(env: Pick<EnvironmentSettings, 'memory'>): number {
   return (
     nominalMiB.process +
-    (runtime.poolSize + 1) * nominalMiB.worker +
+    workerThreads() * nominalMiB.worker +
     env.memory.explainHeapMiB +
     env.memory.predictionLogBufferMiB
   );
@@ -584,7 +590,7 @@ export function checkEnvironment(env: K8sEnvironment): string[] {
   }
   if (memoryBudgetMiB(env) > memoryMiB(runtime.memory)) {
     p.push(
-      `the server needs about ${memoryBudgetMiB(env)} MiB (explanation heap ${env.memory.explainHeapMiB}, ${runtime.poolSize + 1} worker threads, log buffer ${env.memory.predictionLogBufferMiB}) but the container has ${runtime.memory}: raise memory in .mlops-service/answers.json or lower memory.explainHeapMiB`,
+      `the server needs about ${memoryBudgetMiB(env)} MiB (explanation heap ${env.memory.explainHeapMiB}, ${workerThreads()} worker threads, log buffer ${env.memory.predictionLogBufferMiB}) but the container has ${runtime.memory}: raise memory in .mlops-service/answers.json or lower memory.explainHeapMiB`,
     );
   }
   if (env.delivery.canary) {

@@ -225,6 +225,21 @@ export function dashboard(env: K8sEnvironment): Dashboard {
       },
     ]);
     next();
+    row('Challenger in shadow (model/challenger/, GET /monitoring/challenger)');
+    panel(0, 12, 'Agreement with the champion', 'none', [
+      { expr: `avg(${m.challengerAgreement}{${ns}})`, legendFormat: 'agreement' },
+    ]);
+    panel(12, 12, 'Shadow predictions, skipped', 'reqps', [
+      {
+        expr: `sum(rate(${m.challengerSamples}{${ns}}[${rate}]))`,
+        legendFormat: 'made',
+      },
+      {
+        expr: `sum by (reason) (rate(${m.challengerSkipped}{${ns}}[${rate}]))`,
+        legendFormat: 'skipped {{reason}}',
+      },
+    ]);
+    next();
   }
 
   return {

@@ -21,6 +21,9 @@ export const predictionLogPath = '/tmp/predictions.jsonl';
 export const feedbackLogPath = '/tmp/feedback.jsonl';
 /** The feedback's folder inside the prediction log folder (the same create-only grant covers it). */
 export const feedbackFolder = 'feedback/';
+/** The challenger's outputs in shadow (`CHALLENGER_LOG_PATH`), beside them too, when it runs one. */
+export const challengerLogPath = '/tmp/challenger.jsonl';
+export const challengerFolder = 'challenger/';
 
 /** Where the shipper sees the pod's /tmp: read-only. */
 export const shipperSourceMount = '/var/run/predictions';
@@ -59,9 +62,9 @@ export function shippedFiles(path: string = predictionLogPath): string[] {
 }
 
 /**
- * Vector's configuration (JSON): a `file` source on each log (predictions, feedback), a
- * `gcp_cloud_storage` or `aws_s3` sink each to the environment's prediction log folder (feedback in
- * its `feedback/` folder). Lines go out as written (text codec, newline
+ * Vector's configuration (JSON): a `file` source on each log (predictions, feedback, the
+ * challenger's outputs), a `gcp_cloud_storage` or `aws_s3` sink each to the environment's
+ * prediction log folder (feedback in its `feedback/` folder, the challenger in `challenger/`). Lines go out as written (text codec, newline
  * framing, no compression), so the drift job reads the objects back as JSONL. Acknowledgements: a
  * line counts as shipped, and its checkpoint moves, only once its batch is in the bucket. The
  * sinks' health checks are off: they read bucket metadata, which the create-only identity may not.
@@ -101,11 +104,14 @@ export function vectorConfig(env: K8sEnvironment): Record<string, unknown> {
     sources: {
       prediction_log: source(predictionLogPath),
       feedback_log: source(feedbackLogPath),
+      challenger_log: source(challengerLogPath),
     },
     sinks: {
       prediction_log_bucket: sink('prediction_log', folder.prefix),
       // Ground truth in its own folder, which the drift job (dt=.../ folders) never reads.
       feedback_log_bucket: sink('feedback_log', `${folder.prefix}${feedbackFolder}`),
+      // The challenger's outputs under the champion's predictionId (a file only with a challenger).
+      challenger_log_bucket: sink('challenger_log', `${folder.prefix}${challengerFolder}`),
     },
   };
 }

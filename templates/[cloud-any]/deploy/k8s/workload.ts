@@ -17,6 +17,7 @@ import { imageReference } from './images.js';
 import { driftComponent, k8sNames } from './names.js';
 import {
   baselineMount,
+  challengerLogPath,
   driftBaseline,
   qualityFloors,
   feedbackFolder,
@@ -360,6 +361,7 @@ export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
           { name: 'WORKERS', value: String(runtime.poolSize) },
           { name: 'PREDICTION_LOG_PATH', value: predictionLogPath },
           { name: 'FEEDBACK_LOG_PATH', value: feedbackLogPath },
+          { name: 'CHALLENGER_LOG_PATH', value: challengerLogPath },
           { name: 'SHUTDOWN_TIMEOUT_MS', value: String(env.shutdown.drainSeconds * 1000) },
           { name: 'LOG_LEVEL', value: env.logLevel },
           { name: 'NODE_ENV', value: 'production' },

@@ -98,9 +98,14 @@ describe.each(envs)('%s', (_id, s) => {
 
   it("ships to exactly the environment's predictionLogUri, one dt=YYYY-MM-DD folder per day, lines unchanged", () => {
     const folder = objectFolder(s.env.plan.predictionLogUri);
-    expect(Object.keys(config.sinks)).toEqual(['prediction_log_bucket', 'feedback_log_bucket']);
+    expect(Object.keys(config.sinks)).toEqual([
+      'prediction_log_bucket',
+      'feedback_log_bucket',
+      'challenger_log_bucket',
+    ]);
     const sink = config.sinks.prediction_log_bucket as any;
     const feedback = config.sinks.feedback_log_bucket as any;
+    const challenger = config.sinks.challenger_log_bucket as any;
     expect(sink.type).toBe(s.env.cloud === 'gcp' ? 'gcp_cloud_storage' : 'aws_s3');
     expect(sink.inputs).toEqual(['prediction_log']);
     expect(feedback.inputs).toEqual(['feedback_log']);
@@ -108,6 +113,12 @@ describe.each(envs)('%s', (_id, s) => {
       '/var/run/predictions/predictions.jsonl*',
     ]);
     expect(config.sources.feedback_log.include).toEqual(['/var/run/predictions/feedback.jsonl*']);
+    expect(challenger.inputs).toEqual(['challenger_log']);
+    expect(config.sources.challenger_log.include).toEqual([
+      '/var/run/predictions/challenger.jsonl*',
+    ]);
+    // The server writes the challenger's log where the shipper reads it.
+    expect(envOf(server).CHALLENGER_LOG_PATH).toBe('/tmp/challenger.jsonl');
     expect(sink.bucket).toBe(folder.bucket);
     expect(sink.bucket).toBe(s.env.modelBucket);
     expect(feedback.bucket).toBe(folder.bucket);
@@ -115,11 +126,14 @@ describe.each(envs)('%s', (_id, s) => {
     expect(sink.key_prefix).toBe(`${folder.prefix}dt=%F/`);
     // Ground truth beside it, in a folder the drift job's dt=... listing never reads.
     expect(feedback.key_prefix).toBe(`${folder.prefix}feedback/dt=%F/`);
-    expect({ ...feedback, inputs: undefined, key_prefix: undefined }).toEqual({
-      ...sink,
-      inputs: undefined,
-      key_prefix: undefined,
-    });
+    expect(challenger.key_prefix).toBe(`${folder.prefix}challenger/dt=%F/`);
+    for (const other of [feedback, challenger]) {
+      expect({ ...other, inputs: undefined, key_prefix: undefined }).toEqual({
+        ...sink,
+        inputs: undefined,
+        key_prefix: undefined,
+      });
+    }
     expect(sink).toMatchObject({
       compression: 'none',
       encoding: { codec: 'text' },
