@@ -14,9 +14,9 @@ import {
   type ChallengerRecord,
   ChallengerMonitor,
   type Pair,
-  compare,
   sampled,
 } from '../src/monitoring/challenger.js';
+import { compare } from '../src/monitoring/challenger-compare.js';
 import type { QualitySettings } from '../src/monitoring/performance.js';
 
 const settings = { alpha: 0.05, resamples: 500 };
