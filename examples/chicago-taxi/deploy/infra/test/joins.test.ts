@@ -301,8 +301,8 @@ describe.each(gcpEnvironments.map((env) => [env.id, env] as const))(
       );
       expect(creates.map((gr) => gr.objects)).toEqual([logs.prefix]);
       const sinks = shippedTo(manifests, pods);
-      // Two logs per pod: predictions, and the ground truth POST /feedback accepted.
-      expect(sinks.length).toBe(pods.length * 2);
+      // Three logs per pod: predictions, feedback (POST /feedback), the challenger's outputs.
+      expect(sinks.length).toBe(pods.length * 3);
       for (const sink of sinks) {
         expect(sink.type).toBe('gcp_cloud_storage');
         expect(sink.bucket).toBe(bucket);
@@ -456,8 +456,8 @@ describe.each(awsEnvironments.map((env) => [env.id, env] as const))(
         objectArn(bucket, `${logs.prefix}*`),
       ]);
       const sinks = shippedTo(manifests, pods);
-      // Two logs per pod: predictions, and the ground truth POST /feedback accepted.
-      expect(sinks.length).toBe(pods.length * 2);
+      // Three logs per pod: predictions, feedback (POST /feedback), the challenger's outputs.
+      expect(sinks.length).toBe(pods.length * 3);
       for (const sink of sinks) {
         expect(sink.type).toBe('aws_s3');
         expect(sink.bucket).toBe(bucket);
