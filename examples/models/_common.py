@@ -10,6 +10,10 @@ import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+# OpenBLAS picks its kernels by CPU: AVX-512 ones (SkylakeX) round differently in the last bit
+# from the AVX2 ones the committed artifacts were trained with, which changes tree thresholds and
+# the model's bytes. One kernel set everywhere keeps a retrain byte-identical on any x86-64 CPU.
+os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
 
 import hashlib  # noqa: E402
 import json  # noqa: E402

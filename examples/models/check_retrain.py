@@ -96,8 +96,9 @@ def main() -> int:
         print(f"unknown models {unknown}; choose from {MODELS}", file=sys.stderr)
         return 2
 
+    # One thread and one BLAS kernel set (AVX2, see _common.py), whatever the CPU.
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "PYTHONHASHSEED": "0"}
+           "PYTHONHASHSEED": "0", "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "Haswell")}
     versions = subprocess.run([args.python, "-c", "import sklearn, onnx; print(sklearn.__version__, onnx.__version__)"],
                               capture_output=True, text=True, env=env)
     if versions.returncode != 0:

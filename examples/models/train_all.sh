@@ -14,7 +14,8 @@ while [[ $# -gt 0 ]]; do
     *) echo "usage: $0 [--seed N] [--out-root DIR]" >&2; exit 2 ;;
   esac
 done
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
+# One thread, one BLAS kernel set (see _common.py): a retrain is byte-identical on any x86-64 CPU.
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0 OPENBLAS_CORETYPE=Haswell
 for model in bank-churn nlp-insight chicago-taxi; do
   out="$here/$model/artifacts"
   [[ -n "$out_root" ]] && out="$out_root/$model"
