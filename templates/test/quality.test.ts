@@ -90,7 +90,15 @@ describe('the performance report', () => {
     expect(geography.groups[0]!.metrics).toBe('insufficient');
     expect(geography.groups[1]!.metrics).not.toBe('insufficient');
     const age = report.slices.find((s) => s.feature === 'Age')!;
-    expect(age.groups.map((g) => g.value).sort()).toEqual(['40 - 60', '< 40', '>= 60']);
+    // Bands in the order of their edges, not of their names.
+    expect(age.groups.map((g) => g.value)).toEqual(['< 40', '40 - 60', '>= 60']);
+    const missing = performanceReport([...rows, { ...rows[0]!, inputs: { Age: null } }], settings);
+    expect(missing.slices.find((s) => s.feature === 'Age')!.groups.map((g) => g.value)).toEqual([
+      '< 40',
+      '40 - 60',
+      '>= 60',
+      '(missing)',
+    ]);
   });
 
   it('checks floors (a ceiling for errors) only with enough samples', () => {

@@ -116,6 +116,21 @@ export function sliceValue(spec: SliceSpec, inputs: Readonly<Record<string, unkn
   return `${edges[i - 1]} - ${edges[i]}`;
 }
 
+/**
+ * The order of a slice's groups: numeric bands from the lowest up, then "(missing)"; categories
+ * alphabetically (their rank is equal, the name decides).
+ */
+function groupOrder(spec: SliceSpec): (value: string) => number {
+  const edges = spec.edges;
+  return (value) => {
+    if (value === '(missing)') return Number.MAX_SAFE_INTEGER;
+    if (!edges) return 0;
+    if (value.startsWith('< ')) return -1;
+    if (value.startsWith('>= ')) return edges.length;
+    return edges.indexOf(Number(value.split(' - ')[0]));
+  };
+}
+
 export function performanceReport(
   rows: readonly JoinedPrediction[],
   settings: QualitySettings,
@@ -125,12 +140,15 @@ export function performanceReport(
     const groups = new Map<string, JoinedPrediction[]>();
     for (const r of rows) {
       const v = sliceValue(spec, r.inputs);
-      groups.set(v, [...(groups.get(v) ?? []), r]);
+      const group = groups.get(v);
+      if (group) group.push(r);
+      else groups.set(v, [r]);
     }
+    const rank = groupOrder(spec);
     return {
       feature: spec.feature,
       groups: [...groups.entries()]
-        .sort(([a], [b]) => a.localeCompare(b))
+        .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
         .map(([value, g]) => ({ value, ...groupReport(g, settings) })),
     };
   });
