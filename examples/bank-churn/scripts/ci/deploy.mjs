@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { describeEnvironment, loadPlan, option } from './plan.mjs';
+import { describeEnvironment, loadPlan, option, rolloutStatusArgs } from './plan.mjs';
 
 /** A failure the workflow reports as one `::error::` line. */
 export class DeployError extends Error {}
@@ -267,20 +267,9 @@ export function rollout(
   env,
   { timeout = '15m', log = console.log, workload = workloadOf(env.id) } = {},
 ) {
-  const r = tool(
-    'kubectl',
-    workload.kind === 'rollout'
-      ? ['argo', 'rollouts', 'status', env.service, '-n', env.namespace, '--timeout', timeout]
-      : [
-          'rollout',
-          'status',
-          `deployment/${env.service}`,
-          '-n',
-          env.namespace,
-          `--timeout=${timeout}`,
-        ],
-    { stdio: ['ignore', 'inherit', 'pipe'] },
-  );
+  const r = tool('kubectl', rolloutStatusArgs(workload.kind, env, timeout), {
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
   if (r.status === 0) return;
   diagnose(env, log);
   throw new DeployError(

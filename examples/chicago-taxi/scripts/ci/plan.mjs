@@ -88,6 +88,26 @@ function defined(values) {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
 }
 
+/**
+ * `kubectl` arguments that wait for the service's workload to roll out: `rollout status` of the
+ * Deployment, or with canary delivery Argo Rollouts' plugin on the Rollout.
+ * @param {'deployment' | 'rollout'} kind
+ * @param {{ service: string, namespace: string }} env
+ * @param {string} timeout e.g. `15m`
+ */
+export function rolloutStatusArgs(kind, env, timeout) {
+  return kind === 'rollout'
+    ? ['argo', 'rollouts', 'status', env.service, '-n', env.namespace, '--timeout', timeout]
+    : [
+        'rollout',
+        'status',
+        `deployment/${env.service}`,
+        '-n',
+        env.namespace,
+        `--timeout=${timeout}`,
+      ];
+}
+
 /** The value after `--name` in argv, if any. */
 export function option(argv, name) {
   const i = argv.indexOf(name);

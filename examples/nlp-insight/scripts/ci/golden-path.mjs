@@ -42,7 +42,7 @@ import { tmpdir } from 'node:os';
 import { join, posix, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { clusterSmoke, kubectl, restrictedContainer } from './cluster-smoke.mjs';
-import { describeEnvironment, loadPlan } from './plan.mjs';
+import { describeEnvironment, loadPlan, rolloutStatusArgs } from './plan.mjs';
 
 const distDir = 'deploy/k8s/dist';
 const admissionKinds = new Set(['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
@@ -470,20 +470,9 @@ export async function goldenPath({ envId, image }) {
     // 4. Apply, and wait for the rollout.
     kubectl(['apply', '-k', overlayDir]);
     const timeout = `${Math.max(300, deployment.spec.progressDeadlineSeconds ?? 600)}s`;
-    run(
-      'kubectl',
-      rollout
-        ? ['argo', 'rollouts', 'status', env.service, '-n', env.namespace, '--timeout', timeout]
-        : [
-            'rollout',
-            'status',
-            `deployment/${env.service}`,
-            '-n',
-            env.namespace,
-            `--timeout=${timeout}`,
-          ],
-      { stdio: ['ignore', 'inherit', 'inherit'] },
-    );
+    run('kubectl', rolloutStatusArgs(rollout ? 'rollout' : 'deployment', env, timeout), {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     const running = kubectl([
       'get',
       rollout ? 'rollout' : 'deployment',
