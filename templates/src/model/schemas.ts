@@ -117,7 +117,20 @@ export function featureSchema(
   }
 }
 
-export function recordSchema(contract: ModelContract) {
+/** Built once per contract: a zod schema costs far more to build than to run. */
+const recordSchemas = new WeakMap<ModelContract, z.ZodType<Row>>();
+
+/** The schema of one record of the model's features (cached per contract). */
+export function recordSchema(contract: ModelContract): z.ZodType<Row> {
+  let schema = recordSchemas.get(contract);
+  if (!schema) {
+    schema = buildRecordSchema(contract);
+    recordSchemas.set(contract, schema);
+  }
+  return schema;
+}
+
+function buildRecordSchema(contract: ModelContract): z.ZodType<Row> {
   const shape: Record<string, z.ZodType<number | string | null | undefined>> = {};
   for (const f of contract.features) shape[f.name] = featureSchema(f, contract);
   // The entity the record is about (the sidecar's monitoring.entityId): logged with the
