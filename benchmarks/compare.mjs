@@ -44,14 +44,18 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '100' },
     warmup: { type: 'string', default: '3' },
+    'batch-rows': { type: 'string', default: '1000' },
+    'batch-connections': { type: 'string', default: '10' },
     baseline: { type: 'string' },
+    'no-readme': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(args.seconds);
 const rounds = Number(args.rounds);
 const connections = Number(args.connections);
 const warmup = Number(args.warmup);
-const targets = { vsReferenceThroughput: 50, vsBareThroughput: 0.25, vsReferenceP99: 0.1 };
+const batchRows = Number(args['batch-rows']);
+const batchConnections = Number(args['batch-connections']);
 
 /** @type {import('node:child_process').ChildProcess[]} */
 const children = [];
@@ -222,38 +226,315 @@ function startService(
   });
 }
 
-async function main() {
-  const modelDir = resolve(args.model);
-  const modelFile = join(modelDir, 'model.onnx');
-  if (!existsSync(modelFile)) fail(`no model.onnx in ${modelDir}`);
-  const schemaFile = join(modelDir, 'model.schema.json');
-  if (!existsSync(schemaFile))
-    fail(`${modelDir} has no model.schema.json: the reference needs the feature list`);
-  const schema = JSON.parse(await readFile(schemaFile, 'utf8'));
-  if (
-    schema.task === 'regression' ||
-    schema.task === 'multiclass' ||
-    schema.task === 'text-classification'
-  ) {
-    fail(
-      'the reference server answers binary classifiers (the bank-churn example); pick a binary model',
+/**
+ * The ratios this benchmark claims, each against its target (issue 3 for the reference, issue 17
+ * for the ceilings): `of` names the two measured plans, `metric` the figure compared.
+ * @type {ReadonlyArray<{ id: string, label: string, of: [string, string], metric: 'requestsPerSecond' | 'p99Ms', min?: number, max?: number }>}
+ */
+const targets = [
+  {
+    id: 'predictVsBarePost',
+    label: '/predict vs bare POST (same body), req/s',
+    of: ['predict', 'barePost'],
+    metric: 'requestsPerSecond',
+    min: 0.6,
+  },
+  {
+    id: 'predictVsBareGet',
+    label: '/predict vs bare GET, req/s',
+    of: ['predict', 'bareGet'],
+    metric: 'requestsPerSecond',
+    min: 0.5,
+  },
+  {
+    id: 'predictP99VsBarePost',
+    label: '/predict p99 vs bare POST p99',
+    of: ['predict', 'barePost'],
+    metric: 'p99Ms',
+    max: 2,
+  },
+  {
+    id: 'v2VsBarePost',
+    label: 'V2 infer (1 row) vs bare POST (same body), req/s',
+    of: ['v2', 'barePostV2'],
+    metric: 'requestsPerSecond',
+    min: 0.5,
+  },
+  {
+    id: 'batchVsBarePost',
+    label: `/predict/batch (${batchRows} rows) vs bare POST (same body), req/s`,
+    of: ['batch', 'barePostBatch'],
+    metric: 'requestsPerSecond',
+    min: 0.5,
+  },
+  {
+    id: 'predictVsReference',
+    label: '/predict vs the Python reference, req/s',
+    of: ['predict', 'reference'],
+    metric: 'requestsPerSecond',
+    min: 50,
+  },
+  {
+    id: 'predictP99VsReference',
+    label: '/predict p99 vs the reference p99',
+    of: ['predict', 'reference'],
+    metric: 'p99Ms',
+    max: 0.1,
+  },
+];
+/** The plans that measure the service: each must answer every request with a 2xx. */
+const servicePlans = ['predict', 'v2', 'batch'];
+
+/**
+ * The request bodies: one record for /predict (the model's first background row), the same record
+ * as a V2 inference request (one tensor per model input, as a KServe client sends it), and
+ * `batchRows` records for /predict/batch (the background rows, repeated).
+ * @param {string} serviceDir @param {any[]} background
+ */
+async function requestBodies(serviceDir, background) {
+  const { contract } = await import(
+    pathToFileURL(join(serviceDir, 'dist/src/model/contract.js')).href
+  );
+  const row = background[0];
+  const v2 = {
+    inputs: contract.inputs.map((/** @type {any} */ input) => {
+      const features = contract.features
+        .filter((/** @type {any} */ f) => f.input === input.name)
+        .sort((/** @type {any} */ a, /** @type {any} */ b) => a.column - b.column);
+      return {
+        name: input.name,
+        shape: input.shape.length === 1 ? [1] : [1, features.length],
+        datatype: input.type === 'string' ? 'BYTES' : 'FP32',
+        data: features.map((/** @type {any} */ f) => row[f.name] ?? null),
+      };
+    }),
+  };
+  const instances = Array.from({ length: batchRows }, (_, i) => background[i % background.length]);
+  return {
+    predict: JSON.stringify(row),
+    v2: JSON.stringify(v2),
+    batch: JSON.stringify({ instances }),
+    v2Path: `/v2/models/${contract.name}/infer`,
+  };
+}
+
+/** A POST of a JSON body, as autocannon options. */
+const postJson = (/** @type {string} */ url, /** @type {string} */ body, n = connections) => ({
+  url,
+  method: 'POST',
+  body,
+  headers: { 'content-type': 'application/json' },
+  connections: n,
+});
+
+/** The same answer from the service and the reference: the same model behind both. */
+async function checkSameModel(
+  /** @type {string} */ service,
+  /** @type {string} */ reference,
+  /** @type {string} */ body,
+  /** @type {any} */ schema,
+) {
+  const post = (/** @type {string} */ url) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
+      async (r) => ({ status: r.status, json: await r.json() }),
     );
+  const a = await post(`${service}/predict`);
+  const b = await post(`${reference}/predict`);
+  if (a.status !== 200 || b.status !== 200)
+    fail(`a request failed: service ${a.status}, reference ${b.status}`);
+  const labels = schema.labels ?? ['0', '1'];
+  const gap = Math.max(
+    ...labels.map((/** @type {string} */ l) =>
+      Math.abs(a.json.probabilities[l] - b.json.probabilities[l]),
+    ),
+  );
+  if (!(gap <= 1e-5)) fail(`the service and the reference disagree (max |dp| = ${gap})`);
+  log(`same model: probabilities agree within ${gap.toExponential(1)}`);
+}
+
+/**
+ * The service's own account of the model's work (its /metrics): seconds inside the model runs,
+ * rows run, runs, and warm workers. The difference across a load is what that load cost the model.
+ * @param {string} address
+ */
+async function modelWork(address) {
+  const text = await fetch(`${address}/metrics`).then((r) => r.text());
+  const sum = (/** @type {string} */ name) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(name) && /^[a-z_]+(\{[^}]*\})? /.test(l))
+      .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return {
+    seconds: sum('mlservice_inference_duration_seconds_sum'),
+    rows: sum('mlservice_batch_size_sum'),
+    runs: sum('mlservice_batch_size_count'),
+    workers: sum('mlservice_workers_ready'),
+  };
+}
+
+/**
+ * Each service plan's model work per request (medians over the rounds) and the ceiling it sets:
+ * with every worker busy on nothing but the model, at most `workers / modelSeconds` requests per
+ * second, whatever the HTTP side costs. A ratio target above that ceiling's ratio cannot be met
+ * by this model on this machine.
+ * @param {Record<string, any[]>} work
+ */
+function modelBounds(work) {
+  return Object.fromEntries(
+    Object.entries(work).map(([name, samples]) => {
+      const modelUsPerRequest = median(samples.map((w) => (w.seconds * 1e6) / w.requests));
+      const rowsPerRun = median(samples.map((w) => w.rows / Math.max(1, w.runs)));
+      const workers = samples[0]?.workers ?? 1;
+      return [
+        name,
+        {
+          modelUsPerRequest,
+          rowsPerRun,
+          workers,
+          ceilingRequestsPerSecond: (workers * 1e6) / modelUsPerRequest,
+        },
+      ];
+    }),
+  );
+}
+
+/** Every plan: a warm-up each, then `rounds` interleaved rounds; the medians of each plan. */
+async function measure(
+  /** @type {any} */ load,
+  /** @type {any} */ describe,
+  /** @type {any[]} */ plans,
+) {
+  log(`warm-up ${warmup} s each...`);
+  for (const p of plans) await load({ ...p.options, durationSeconds: warmup, timeoutSeconds: 60 });
+  /** @type {Record<string, any[]>} */
+  const measured = Object.fromEntries(plans.map((p) => [p.name, []]));
+  /** @type {Record<string, any[]>} */
+  const work = {};
+  for (let r = 1; r <= rounds; r++) {
+    for (const p of plans) {
+      const before = p.service ? await modelWork(p.service) : undefined;
+      const result = await load({ ...p.options, durationSeconds: seconds, timeoutSeconds: 60 });
+      if (before) {
+        const after = await modelWork(/** @type {string} */ (p.service));
+        (work[p.name] ??= []).push({
+          seconds: after.seconds - before.seconds,
+          rows: after.rows - before.rows,
+          runs: after.runs - before.runs,
+          workers: after.workers,
+          requests: result.ok,
+        });
+      }
+      measured[p.name]?.push(result);
+      log(`round ${r}/${rounds} ${p.name.padEnd(13)} ${describe(result)}`);
+    }
   }
-  const modelSha = createHash('sha256')
-    .update(await readFile(modelFile))
-    .digest('hex');
-  const work = join(tmpdir(), 'create-mlops-service-bench', modelSha.slice(0, 12));
-  await mkdir(work, { recursive: true });
-  const serviceDir = await prepareService(modelFile, work);
-  const pipeline = await preparePipeline(modelDir, modelSha, work);
+  /** @type {Record<string, { requestsPerSecond: number, p50Ms: number, p99Ms: number, non2xx: number, what: string }>} */
+  const summary = Object.fromEntries(
+    plans.map((p) => {
+      const results = measured[p.name] ?? [];
+      return [
+        p.name,
+        {
+          what: p.what,
+          requestsPerSecond: median(results.map((x) => x.requestsPerSecond)),
+          p50Ms: median(results.map((x) => x.latencyMs.p50)),
+          p99Ms: median(results.map((x) => x.latencyMs.p99)),
+          non2xx: results.reduce((s, x) => s + x.non2xx + x.errors + x.timeouts, 0),
+        },
+      ];
+    }),
+  );
+  return { measured, summary, bounds: modelBounds(work) };
+}
 
-  const { load, describe } = await import(pathToFileURL(join(serviceDir, 'bench/load.mjs')).href);
-  const background = existsSync(join(modelDir, 'background.json'))
-    ? JSON.parse(await readFile(join(modelDir, 'background.json'), 'utf8')).rows
-    : null;
-  if (!background) fail('the model ships no background.json to take a request body from');
-  const body = JSON.stringify(background[0]);
+const fmt = (/** @type {number} */ x) =>
+  x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 1 ? x.toFixed(2) : x.toFixed(3);
 
+/**
+ * Each target's ratio and verdict, and the service's 2xx check. `modelBound` is the best a
+ * throughput ratio could be if the HTTP side cost nothing (the model's own work, modelBounds).
+ * @param {Record<string, any>} summary @param {Record<string, any>} bounds
+ */
+function evaluate(summary, bounds) {
+  const ratios = targets
+    .filter((t) => summary[t.of[0]] && summary[t.of[1]])
+    .map((t) => {
+      const value = summary[t.of[0]][t.metric] / summary[t.of[1]][t.metric];
+      const ok = t.min !== undefined ? value >= t.min : value <= /** @type {number} */ (t.max);
+      const target = t.min !== undefined ? `>= ${t.min}` : `<= ${t.max}`;
+      const bound = bounds[t.of[0]];
+      const modelBound =
+        bound && t.metric === 'requestsPerSecond'
+          ? bound.ceilingRequestsPerSecond / summary[t.of[1]].requestsPerSecond
+          : undefined;
+      return { id: t.id, label: t.label, value, target, ok, modelBound };
+    });
+  const non2xx = servicePlans.reduce((s, p) => s + (summary[p]?.non2xx ?? 0), 0);
+  ratios.push({
+    id: 'serviceZeroNon2xx',
+    label: 'service answers that were not 2xx',
+    value: non2xx,
+    target: '0',
+    ok: non2xx === 0,
+    modelBound: undefined,
+  });
+  return ratios;
+}
+
+/**
+ * The Markdown of the run (the README's speed section is this, regenerated).
+ * @param {Record<string, any>} summary @param {any[]} ratios @param {Record<string, any>} bounds
+ * @param {any} machine
+ */
+function markdown(summary, ratios, bounds, machine) {
+  const lines = [
+    `Medians of ${rounds} interleaved rounds of ${seconds} s, ${connections} connections (${batchConnections} for ${batchRows}-row bodies), ${machine.cpus} CPUs (${machine.model}), Node ${machine.node}, ${machine.time.slice(0, 10)}; \`npm run bench:compare\`.`,
+    '',
+    '| plan | what | req/s | p50 | p99 | non-2xx |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...Object.entries(summary).map(
+      ([name, x]) =>
+        `| ${name} | ${x.what} | ${fmt(x.requestsPerSecond)} | ${fmt(x.p50Ms)} ms | ${fmt(x.p99Ms)} ms | ${x.non2xx} |`,
+    ),
+    '',
+    '| ratio | measured | target | | bound set by the model alone |',
+    '| --- | --- | --- | --- | --- |',
+    ...ratios.map(
+      (r) =>
+        `| ${r.label} | ${fmt(r.value)} | ${r.target} | ${r.ok ? 'ok' : 'MISS'} | ${r.modelBound === undefined ? '' : fmt(r.modelBound)} |`,
+    ),
+    '',
+    ...Object.entries(bounds).map(
+      ([name, b]) =>
+        `- ${name}: ${fmt(b.rowsPerRun)} rows per model run, ${fmt(b.modelUsPerRequest)} µs of a worker inside the model per request: ${b.workers} workers doing nothing else would serve at most ${fmt(b.ceilingRequestsPerSecond)} req/s.`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+/** Replaces the README's speed table (between its markers) with this run's. */
+async function writeReadme(/** @type {string} */ table) {
+  const file = join(root, 'README.md');
+  const start = '<!-- bench:compare:start -->';
+  const end = '<!-- bench:compare:end -->';
+  const text = await readFile(file, 'utf8');
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i)
+    fail(
+      `README.md has no ${start} ... ${end} section to write the table into (--no-readme skips it)`,
+    );
+  await writeFile(file, `${text.slice(0, i + start.length)}\n${table}\n${text.slice(j)}`);
+  log(`README.md: the speed table is rewritten from this run`);
+}
+
+/** The servers: the generated service (and a --baseline one), the reference and the bare routes. */
+async function startServers(
+  /** @type {string} */ serviceDir,
+  /** @type {string} */ work,
+  /** @type {string} */ pipeline,
+  /** @type {any} */ schema,
+) {
   // (a) the generated service, as `npm start` runs it (prediction log on, as in production)
   const service = await startService('the service', serviceDir, join(work, 'predictions.jsonl'));
   // (a') optionally, a service generated by an earlier version of the generator (--baseline)
@@ -269,19 +550,7 @@ async function main() {
   const reference = await startProcess(
     'the reference',
     python,
-    [
-      '-m',
-      'uvicorn',
-      'app:app',
-      '--workers',
-      '1',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--log-level',
-      'info',
-    ],
+    ['-m', 'uvicorn', 'app:app', '--workers', '1', '--host', '127.0.0.1', '--port', String(port)],
     {
       cwd: join(root, 'benchmarks/reference'),
       env: {
@@ -301,10 +570,10 @@ async function main() {
         /Application startup complete/.test(line) ? `http://127.0.0.1:${port}` : undefined,
     },
   );
-  // (c) the ceiling
+  // (c) the ceilings: bare Fastify routes, GET answering a constant, POST parsing its body first
   const fastify = pathToFileURL(join(serviceDir, 'node_modules/fastify/fastify.js')).href;
   const bare = await startProcess(
-    'the bare route',
+    'the bare routes',
     process.execPath,
     [join(root, 'benchmarks/bare.mjs')],
     {
@@ -318,156 +587,132 @@ async function main() {
       },
     },
   );
+  return { service, baseline, reference, bare };
+}
 
-  // The same answer from (a) and (b): the same model behind both.
-  const post = (/** @type {string} */ url) =>
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
-      async (r) => ({ status: r.status, json: await r.json() }),
+async function main() {
+  const modelDir = resolve(args.model);
+  const modelFile = join(modelDir, 'model.onnx');
+  if (!existsSync(modelFile)) fail(`no model.onnx in ${modelDir}`);
+  const schemaFile = join(modelDir, 'model.schema.json');
+  if (!existsSync(schemaFile))
+    fail(`${modelDir} has no model.schema.json: the reference needs the feature list`);
+  const schema = JSON.parse(await readFile(schemaFile, 'utf8'));
+  if (['regression', 'multiclass', 'text-classification'].includes(schema.task)) {
+    fail(
+      'the reference server answers binary classifiers (the bank-churn example); pick a binary model',
     );
-  const a = await post(`${service.address}/predict`);
-  const b = await post(`${reference.address}/predict`);
-  if (a.status !== 200 || b.status !== 200)
-    fail(`a request failed: service ${a.status}, reference ${b.status}`);
-  const labels = schema.labels ?? ['0', '1'];
-  const gap = Math.max(
-    ...labels.map((/** @type {string} */ l) =>
-      Math.abs(a.json.probabilities[l] - b.json.probabilities[l]),
-    ),
+  }
+  const modelSha = createHash('sha256')
+    .update(await readFile(modelFile))
+    .digest('hex');
+  const work = join(tmpdir(), 'create-mlops-service-bench', modelSha.slice(0, 12));
+  await mkdir(work, { recursive: true });
+  const serviceDir = await prepareService(modelFile, work);
+  const pipeline = await preparePipeline(modelDir, modelSha, work);
+
+  const { load, describe } = await import(pathToFileURL(join(serviceDir, 'bench/load.mjs')).href);
+  const background = existsSync(join(modelDir, 'background.json'))
+    ? JSON.parse(await readFile(join(modelDir, 'background.json'), 'utf8')).rows
+    : null;
+  if (!background) fail('the model ships no background.json to take a request body from');
+  const bodies = await requestBodies(serviceDir, background);
+  const { service, baseline, reference, bare } = await startServers(
+    serviceDir,
+    work,
+    pipeline,
+    schema,
   );
-  if (!(gap <= 1e-5)) fail(`the service and the reference disagree (max |dp| = ${gap})`);
-  log(`same model: probabilities agree within ${gap.toExponential(1)}`);
+  await checkSameModel(service.address, reference.address, bodies.predict, schema);
 
   const plans = [
     {
-      name: 'service',
-      options: {
-        url: `${service.address}/predict`,
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/json' },
-      },
+      name: 'predict',
+      service: service.address,
+      what: 'the service, POST /predict (1 record)',
+      options: postJson(`${service.address}/predict`, bodies.predict),
+    },
+    {
+      name: 'v2',
+      service: service.address,
+      what: 'the service, V2 infer (1 row)',
+      options: postJson(`${service.address}${bodies.v2Path}`, bodies.v2),
+    },
+    {
+      name: 'batch',
+      service: service.address,
+      what: `the service, POST /predict/batch (${batchRows} records)`,
+      options: postJson(`${service.address}/predict/batch`, bodies.batch, batchConnections),
     },
     {
       name: 'reference',
-      options: {
-        url: `${reference.address}/predict`,
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/json' },
-      },
+      what: 'the Python reference, POST /predict',
+      options: postJson(`${reference.address}/predict`, bodies.predict),
     },
-    { name: 'bare', options: { url: `${bare.address}/` } },
+    {
+      name: 'bareGet',
+      what: 'bare Fastify GET (constant)',
+      options: { url: `${bare.address}/`, connections },
+    },
+    {
+      name: 'barePost',
+      what: 'bare Fastify POST, /predict body',
+      options: postJson(`${bare.address}/`, bodies.predict),
+    },
+    {
+      name: 'barePostV2',
+      what: 'bare Fastify POST, V2 body',
+      options: postJson(`${bare.address}/`, bodies.v2),
+    },
+    {
+      name: 'barePostBatch',
+      what: `bare Fastify POST, ${batchRows}-record body`,
+      options: postJson(`${bare.address}/`, bodies.batch, batchConnections),
+    },
     ...(baseline
       ? [
           {
             name: 'baseline',
-            options: {
-              url: `${baseline.address}/predict`,
-              method: 'POST',
-              body,
-              headers: { 'content-type': 'application/json' },
-            },
+            what: 'the --baseline service, POST /predict',
+            options: postJson(`${baseline.address}/predict`, bodies.predict),
           },
         ]
       : []),
   ];
   const loadBefore = loadavg()[0];
-  log(`warm-up ${warmup} s each...`);
-  for (const p of plans)
-    await load({ ...p.options, connections, durationSeconds: warmup, timeoutSeconds: 60 });
-  /** @type {Record<string, any[]>} */
-  const measured = { service: [], reference: [], bare: [], ...(baseline ? { baseline: [] } : {}) };
-  for (let r = 1; r <= rounds; r++) {
-    for (const p of plans) {
-      const result = await load({
-        ...p.options,
-        connections,
-        durationSeconds: seconds,
-        timeoutSeconds: 60,
-      });
-      measured[p.name]?.push(result);
-      log(`round ${r}/${rounds} ${p.name.padEnd(9)} ${describe(result)}`);
-    }
-  }
-  const summary = Object.fromEntries(
-    Object.entries(measured).map(([name, results]) => [
-      name,
-      {
-        requestsPerSecond: median(results.map((x) => x.requestsPerSecond)),
-        p50Ms: median(results.map((x) => x.latencyMs.p50)),
-        p99Ms: median(results.map((x) => x.latencyMs.p99)),
-        non2xx: results.reduce((s, x) => s + x.non2xx + x.errors + x.timeouts, 0),
-      },
-    ]),
-  );
-  const s = summary.service;
-  const ratios = {
-    vsReferenceThroughput: s.requestsPerSecond / summary.reference.requestsPerSecond,
-    vsBareThroughput: s.requestsPerSecond / summary.bare.requestsPerSecond,
-    vsReferenceP99: s.p99Ms / summary.reference.p99Ms,
+  const { measured, summary, bounds } = await measure(load, describe, plans);
+  const ratios = evaluate(summary, bounds);
+  const machine = {
+    time: new Date().toISOString(),
+    cpus: availableParallelism(),
+    model: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    loadAverage: { before: loadBefore, after: loadavg()[0] },
   };
-  const checks = {
-    vsReferenceThroughput: ratios.vsReferenceThroughput >= targets.vsReferenceThroughput,
-    vsBareThroughput: ratios.vsBareThroughput >= targets.vsBareThroughput,
-    vsReferenceP99: ratios.vsReferenceP99 <= targets.vsReferenceP99,
-    serviceZeroNon2xx: s.non2xx === 0,
-  };
-  const fmt = (/** @type {number} */ x) =>
-    x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(3);
-  log('');
-  log(
-    `medians over ${rounds} rounds of ${seconds} s at ${connections} connections (${availableParallelism()} CPUs):`,
-  );
-  for (const [name, x] of Object.entries(summary)) {
-    log(
-      `  ${name.padEnd(9)} ${String(Math.round(x.requestsPerSecond)).padStart(7)} req/s   p50 ${fmt(x.p50Ms).padStart(7)} ms   p99 ${fmt(x.p99Ms).padStart(7)} ms   non-2xx ${x.non2xx}`,
-    );
-  }
-  const mark = (/** @type {boolean} */ ok) => (ok ? 'ok  ' : 'MISS');
-  log('');
-  log(
-    `  ${mark(checks.vsReferenceThroughput)} throughput vs reference   ${fmt(ratios.vsReferenceThroughput)}x   (target >= ${targets.vsReferenceThroughput}x)`,
-  );
-  log(
-    `  ${mark(checks.vsBareThroughput)} throughput vs bare route  ${fmt(ratios.vsBareThroughput)}x   (target >= ${targets.vsBareThroughput}x)`,
-  );
-  log(
-    `  ${mark(checks.vsReferenceP99)} p99 vs reference          ${fmt(ratios.vsReferenceP99)}x   (target <= ${targets.vsReferenceP99}x)`,
-  );
-  log(`  ${mark(checks.serviceZeroNon2xx)} service non-2xx           ${s.non2xx}      (target 0)`);
+  const table = markdown(summary, ratios, bounds, machine);
+  log(`\n${table}`);
   if (summary.baseline) {
     // No target: a comparison between two versions, for the change's own note.
     log(
-      `       throughput vs baseline    ${fmt(s.requestsPerSecond / summary.baseline.requestsPerSecond)}x   (baseline vs bare route ${fmt(summary.baseline.requestsPerSecond / summary.bare.requestsPerSecond)}x)`,
+      `\n/predict vs baseline ${fmt(summary.predict.requestsPerSecond / summary.baseline.requestsPerSecond)}x req/s, p99 ${fmt(summary.predict.p99Ms / summary.baseline.p99Ms)}x`,
     );
   }
-
-  const results = {
-    time: new Date().toISOString(),
-    machine: {
-      cpus: availableParallelism(),
-      model: cpus()[0]?.model ?? 'unknown',
-      node: process.version,
-      loadAverage: { before: loadBefore, after: loadavg()[0] },
-    },
-    model: { dir: modelDir, name: schema.name, version: schema.version, sha256: modelSha },
-    config: { seconds, rounds, connections, warmup },
-    summary,
-    ratios,
-    targets,
-    checks,
-    rounds: measured,
-  };
   const out = join(root, 'benchmarks/results');
   await mkdir(out, { recursive: true });
-  const file = join(out, `compare-${results.time.replace(/[:.]/g, '-')}.json`);
-  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  const file = join(out, `compare-${machine.time.replace(/[:.]/g, '-')}.json`);
+  const config = { seconds, rounds, connections, warmup, batchRows, batchConnections };
+  const model = { dir: modelDir, name: schema.name, version: schema.version, sha256: modelSha };
+  await writeFile(
+    file,
+    `${JSON.stringify({ machine, model, config, summary, ratios, bounds, rounds: measured }, null, 2)}\n`,
+  );
   log(`\nresults: ${file}`);
+  if (!args['no-readme']) await writeReadme(table);
   for (const c of children) c.kill('SIGTERM');
   await Promise.all(
     children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)),
   );
-  process.exit(Object.values(checks).every(Boolean) ? 0 : 1);
+  process.exit(ratios.every((r) => r.ok) ? 0 : 1);
 }
 
 process.on('SIGINT', () => fail('interrupted'));
