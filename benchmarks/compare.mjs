@@ -524,7 +524,12 @@ async function writeReadme(/** @type {string} */ table) {
     fail(
       `README.md has no ${start} ... ${end} section to write the table into (--no-readme skips it)`,
     );
-  await writeFile(file, `${text.slice(0, i + start.length)}\n${table}\n${text.slice(j)}`);
+  // Formatted as the repository formats Markdown (a table's columns padded), so a commit of the
+  // regenerated README passes the format check unchanged.
+  const prettier = await import('prettier');
+  const updated = `${text.slice(0, i + start.length)}\n\n${table}\n\n${text.slice(j)}`;
+  const options = { ...(await prettier.resolveConfig(file)), filepath: file };
+  await writeFile(file, await prettier.format(updated, options));
   log(`README.md: the speed table is rewritten from this run`);
 }
 
