@@ -12,6 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
+import { seededRandom } from './seeded-random.js';
 import {
   batchLayout,
   packRows,
@@ -185,18 +186,6 @@ async function run(task) {
   return { outputs, computeMs: performance.now() - start };
 }
 
-/** Seeded PRNG (mulberry32): the same record and seed give the same explanation. */
-function random(/** @type {number} */ seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Model-agnostic Shapley values by permutation sampling (Strumbelj & Kononenko 2014), with
  * antithetic permutations: each sample walks from a background row to the record, switching one
@@ -222,7 +211,7 @@ async function explain(task) {
   if (cfg.mode === 'positive') column = cfg.positiveIndex;
   else if (cfg.mode === 'argmax') column = firstRow.indexOf(Math.max(...firstRow));
 
-  const rand = random(task.seed);
+  const rand = seededRandom(task.seed);
   const k = task.samples;
   /** @type {Row[]} */
   const rows = [];
