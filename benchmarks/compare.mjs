@@ -198,32 +198,38 @@ function median(/** @type {number[]} */ values) {
 }
 
 /** A built generated service (`dist/src/server.js`), started as `npm start` runs it. */
-function startService(
+async function startService(
   /** @type {string} */ what,
   /** @type {string} */ dir,
   /** @type {string} */ predictionLog,
 ) {
   if (!existsSync(join(dir, 'dist/src/server.js')))
     fail(`${what}: ${dir} has no dist/src/server.js (npm run build there first)`);
-  return startProcess(what, process.execPath, ['dist/src/server.js'], {
+  /** @type {string | undefined} */
+  let address;
+  /** @type {string | undefined} */
+  let grpcAddress;
+  const started = await startProcess(what, process.execPath, ['dist/src/server.js'], {
     cwd: dir,
-    env: { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', PREDICTION_LOG_PATH: predictionLog },
-    ready: (() => {
-      /** @type {string | undefined} */
-      let address;
-      return (line) => {
-        try {
-          const entry = JSON.parse(line);
-          if (entry.address) address = entry.address;
-          return typeof entry.msg === 'string' && entry.msg.startsWith('ready')
-            ? address
-            : undefined;
-        } catch {
-          return undefined;
-        }
-      };
-    })(),
+    env: {
+      PORT: '0',
+      GRPC_PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      PREDICTION_LOG_PATH: predictionLog,
+    },
+    ready: (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (entry.address) address = entry.address;
+        if (entry.grpcAddress) grpcAddress = entry.grpcAddress;
+        return typeof entry.msg === 'string' && entry.msg.startsWith('ready') ? address : undefined;
+      } catch {
+        return undefined;
+      }
+    },
   });
+  return { ...started, grpcAddress };
 }
 
 /**
@@ -283,7 +289,7 @@ const targets = [
   },
 ];
 /** The plans that measure the service: each must answer every request with a 2xx. */
-const servicePlans = ['predict', 'v2', 'batch'];
+const servicePlans = ['predict', 'v2', 'grpc', 'batch'];
 
 /**
  * The request bodies: one record for /predict (the model's first background row), the same record
@@ -315,7 +321,49 @@ async function requestBodies(serviceDir, background) {
     v2: JSON.stringify(v2),
     batch: JSON.stringify({ instances }),
     v2Path: `/v2/models/${contract.name}/infer`,
+    modelName: contract.name,
   };
+}
+
+/**
+ * V2 over gRPC: the same one-row request as ModelInfer (typed contents), loaded by the service's
+ * own ghz-style generator (bench/grpc-load.mjs) on its GRPC_PORT. None when the service has no
+ * gRPC (a --baseline from before it, or GRPC_PORT off).
+ * @param {string} serviceDir @param {{ address: string, grpcAddress?: string }} service
+ * @param {{ v2: string, modelName: string }} bodies
+ */
+async function grpcPlan(serviceDir, service, bodies) {
+  const loader = join(serviceDir, 'bench/grpc-load.mjs');
+  if (!service.grpcAddress || !existsSync(loader)) return [];
+  const { loadGrpc } = await import(pathToFileURL(loader).href);
+  const request = {
+    model_name: bodies.modelName,
+    inputs: JSON.parse(bodies.v2).inputs.map((/** @type {any} */ t) => ({
+      name: t.name,
+      datatype: t.datatype,
+      shape: t.shape,
+      contents:
+        t.datatype === 'BYTES'
+          ? { bytes_contents: t.data.map((/** @type {string} */ v) => Buffer.from(String(v))) }
+          : { fp32_contents: t.data },
+    })),
+  };
+  return [
+    {
+      name: 'grpc',
+      what: 'the service, V2 ModelInfer over gRPC (1 row)',
+      service: service.address,
+      load: (/** @type {any} */ o) =>
+        loadGrpc({
+          address: /** @type {string} */ (service.grpcAddress).replace(/^[a-z]+:\/\//, ''),
+          request,
+          connections: o.connections,
+          durationSeconds: o.durationSeconds,
+          timeoutSeconds: o.timeoutSeconds,
+        }),
+      options: { connections },
+    },
+  ];
 }
 
 /** A POST of a JSON body, as autocannon options. */
@@ -405,7 +453,8 @@ async function measure(
   /** @type {any[]} */ plans,
 ) {
   log(`warm-up ${warmup} s each...`);
-  for (const p of plans) await load({ ...p.options, durationSeconds: warmup, timeoutSeconds: 60 });
+  for (const p of plans)
+    await (p.load ?? load)({ ...p.options, durationSeconds: warmup, timeoutSeconds: 60 });
   /** @type {Record<string, any[]>} */
   const measured = Object.fromEntries(plans.map((p) => [p.name, []]));
   /** @type {Record<string, any[]>} */
@@ -413,7 +462,11 @@ async function measure(
   for (let r = 1; r <= rounds; r++) {
     for (const p of plans) {
       const before = p.service ? await modelWork(p.service) : undefined;
-      const result = await load({ ...p.options, durationSeconds: seconds, timeoutSeconds: 60 });
+      const result = await (p.load ?? load)({
+        ...p.options,
+        durationSeconds: seconds,
+        timeoutSeconds: 60,
+      });
       if (before) {
         const after = await modelWork(/** @type {string} */ (p.service));
         (work[p.name] ??= []).push({
@@ -509,6 +562,12 @@ function markdown(summary, ratios, bounds, machine) {
         `- ${name}: ${fmt(b.rowsPerRun)} rows per model run, ${fmt(b.modelUsPerRequest)} µs of a worker inside the model per request: ${b.workers} workers doing nothing else would serve at most ${fmt(b.ceilingRequestsPerSecond)} req/s.`,
     ),
   ];
+  if (summary.grpc && summary.v2) {
+    // No target: the two transports of the same protocol, side by side.
+    lines.push(
+      `- V2 over gRPC against V2 over REST (the same row): ${fmt(summary.grpc.requestsPerSecond / summary.v2.requestsPerSecond)}x the req/s, ${fmt(summary.grpc.p99Ms / summary.v2.p99Ms)}x the p99.`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -643,6 +702,7 @@ async function main() {
       what: 'the service, V2 infer (1 row)',
       options: postJson(`${service.address}${bodies.v2Path}`, bodies.v2),
     },
+    ...(await grpcPlan(serviceDir, service, bodies)),
     {
       name: 'batch',
       service: service.address,
