@@ -33,6 +33,7 @@ import {
  *   modelDir: string,
  *   kind: 'records' | 'tensors' | 'text',
  *   batching: { mode: 'merge' | 'fixed' | 'none', size?: number },
+ *   maxRunRows?: number,
  *   graphInputs: InputSpec[],
  *   tokenizer?: import('../model/contract-types.js').TokenizerSpec,
  *   warmupTensors?: import('./tensors.js').PackedInput[],
@@ -164,15 +165,22 @@ async function runOnce(inputs, fetches) {
 
 /**
  * Runs service inputs: a graph with a fixed batch dimension gets exactly that many rows per run
- * (the rows are chunked and the last chunk padded); any other graph gets them in one run.
+ * (the rows are chunked and the last chunk padded); any other graph gets them in one run, or, for
+ * records past `maxRows` (MAX_BATCH_SIZE), in runs of at most that many: what one run allocates
+ * grows with its rows (a TF-IDF model: about 0.65 MB a text), so MAX_BATCH_SIZE bounds a worker's
+ * memory whatever a request holds.
  * @param {PackedInput[]} inputs
  * @param {string[] | undefined} fetches
+ * @param {number} [maxRows]
  */
-function runPacked(inputs, fetches) {
+function runPacked(inputs, fetches, maxRows) {
   const feeds = graphFeeds(inputs);
   const { mode, size } = config.batching;
-  if (mode !== 'fixed' || !size) return runOnce(feeds, fetches);
-  return runInChunks(feeds, size, (chunk) => runOnce(chunk, fetches));
+  const run = (/** @type {PackedInput[]} */ chunk) => runOnce(chunk, fetches);
+  if (mode === 'fixed' && size) return runInChunks(feeds, size, run);
+  const rows = feeds[0]?.dims[0] ?? 0;
+  if (maxRows && rows > maxRows) return runInChunks(feeds, maxRows, run, false);
+  return runOnce(feeds, fetches);
 }
 
 const layout = batchLayout(config.inputs);
@@ -182,7 +190,11 @@ const fetches = config.outputs.map((o) => o.name);
 async function run(task) {
   const start = performance.now();
   const inputs = task.op === 'tensors' ? task.tensors : unpackBatch(task.batch, layout);
-  const outputs = await runPacked(inputs, fetches);
+  const outputs = await runPacked(
+    inputs,
+    fetches,
+    task.op === 'run' ? config.maxRunRows : undefined,
+  );
   return { outputs, computeMs: performance.now() - start };
 }
 

@@ -69,6 +69,7 @@ function startPredictPool(setup: PoolSetup): Promise<InferencePool> {
     warmupRows: setup.warmupRows,
     ...(contract.kind === 'tensors' ? { warmupTensors: exampleTensors(contract) } : {}),
     tasksPerWorker: setup.tasksPerWorker,
+    maxRunRows: config.maxBatchSize,
     maxQueue: Math.max(16, config.workers * setup.tasksPerWorker * 4),
     ...(setup.workerFile ? { workerFile: setup.workerFile } : {}),
     ...(setup.extraWorkerData ? { extraWorkerData: setup.extraWorkerData } : {}),
@@ -108,6 +109,7 @@ async function startChallengerPool(setup: PoolSetup): Promise<InferencePool | un
       modelPath: challenger.path,
       warmupRows: setup.warmupRows,
       tasksPerWorker: 1,
+      maxRunRows: config.maxBatchSize,
       // The monitor keeps at most CHALLENGER_QUEUE rows waiting; a task holds at least one.
       maxQueue: config.challengerQueue,
       // The challenger yields the CPU to predictions, like explanations.
