@@ -24,7 +24,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -329,7 +329,8 @@ async function requestBodies(serviceDir, background) {
  * V2 over gRPC: the same one-row request as ModelInfer (typed contents), loaded by the service's
  * own ghz-style generator (bench/grpc-load.mjs) on its GRPC_PORT. None when the service has no
  * gRPC (a --baseline from before it, or GRPC_PORT off).
- * @param {string} serviceDir @param {{ address: string, grpcAddress?: string }} service
+ * @param {string} serviceDir
+ * @param {{ address: string, grpcAddress?: string, child: import('node:child_process').ChildProcess }} service
  * @param {{ v2: string, modelName: string }} bodies
  */
 async function grpcPlan(serviceDir, service, bodies) {
@@ -351,6 +352,7 @@ async function grpcPlan(serviceDir, service, bodies) {
   return [
     {
       name: 'grpc',
+      pid: service.child.pid,
       what: 'the service, V2 ModelInfer over gRPC (1 row)',
       service: service.address,
       load: (/** @type {any} */ o) =>
@@ -398,6 +400,22 @@ async function checkSameModel(
   );
   if (!(gap <= 1e-5)) fail(`the service and the reference disagree (max |dp| = ${gap})`);
   log(`same model: probabilities agree within ${gap.toExponential(1)}`);
+}
+
+/**
+ * CPU seconds a process has used so far (every thread: user + system, from /proc), or undefined
+ * where there is no /proc. Read before and after a load, it is that load's CPU.
+ * @param {number | undefined} pid
+ */
+function cpuSeconds(pid) {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -462,6 +480,7 @@ async function measure(
   for (let r = 1; r <= rounds; r++) {
     for (const p of plans) {
       const before = p.service ? await modelWork(p.service) : undefined;
+      const cpuBefore = cpuSeconds(p.pid);
       const result = await (p.load ?? load)({
         ...p.options,
         durationSeconds: seconds,
@@ -477,6 +496,11 @@ async function measure(
           requests: result.ok,
         });
       }
+      const cpuAfter = cpuSeconds(p.pid);
+      result.serverCpuUsPerRequest =
+        cpuBefore === undefined || cpuAfter === undefined || result.ok === 0
+          ? undefined
+          : ((cpuAfter - cpuBefore) * 1e6) / result.ok;
       measured[p.name]?.push(result);
       log(`round ${r}/${rounds} ${p.name.padEnd(13)} ${describe(result)}`);
     }
@@ -492,6 +516,9 @@ async function measure(
           requestsPerSecond: median(results.map((x) => x.requestsPerSecond)),
           p50Ms: median(results.map((x) => x.latencyMs.p50)),
           p99Ms: median(results.map((x) => x.latencyMs.p99)),
+          cpuUsPerRequest: results.every((x) => x.serverCpuUsPerRequest !== undefined)
+            ? median(results.map((x) => x.serverCpuUsPerRequest))
+            : undefined,
           non2xx: results.reduce((s, x) => s + x.non2xx + x.errors + x.timeouts, 0),
         },
       ];
@@ -543,11 +570,11 @@ function markdown(summary, ratios, bounds, machine) {
   const lines = [
     `Medians of ${rounds} interleaved rounds of ${seconds} s, ${connections} connections (${batchConnections} for ${batchRows}-row bodies), ${machine.cpus} CPUs (${machine.model}), Node ${machine.node}, ${machine.time.slice(0, 10)}; \`npm run bench:compare\`.`,
     '',
-    '| plan | what | req/s | p50 | p99 | non-2xx |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| plan | what | req/s | p50 | p99 | non-2xx | server CPU per request |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...Object.entries(summary).map(
       ([name, x]) =>
-        `| ${name} | ${x.what} | ${fmt(x.requestsPerSecond)} | ${fmt(x.p50Ms)} ms | ${fmt(x.p99Ms)} ms | ${x.non2xx} |`,
+        `| ${name} | ${x.what} | ${fmt(x.requestsPerSecond)} | ${fmt(x.p50Ms)} ms | ${fmt(x.p99Ms)} ms | ${x.non2xx} | ${x.cpuUsPerRequest === undefined ? 'n/a' : `${fmt(x.cpuUsPerRequest)} µs`} |`,
     ),
     '',
     '| ratio | measured | target | | bound set by the model alone |',
@@ -559,7 +586,7 @@ function markdown(summary, ratios, bounds, machine) {
     '',
     ...Object.entries(bounds).map(
       ([name, b]) =>
-        `- ${name}: ${fmt(b.rowsPerRun)} rows per model run, ${fmt(b.modelUsPerRequest)} µs of a worker inside the model per request: ${b.workers} workers doing nothing else would serve at most ${fmt(b.ceilingRequestsPerSecond)} req/s.`,
+        `- ${name}: ${fmt(b.rowsPerRun)} rows per batch sent to a worker, ${fmt(b.modelUsPerRequest)} µs of a worker inside the model per request: ${b.workers} workers doing nothing else would serve at most ${fmt(b.ceilingRequestsPerSecond)} req/s.`,
     ),
   ];
   if (summary.grpc && summary.v2) {
@@ -692,12 +719,14 @@ async function main() {
   const plans = [
     {
       name: 'predict',
+      pid: service.child.pid,
       service: service.address,
       what: 'the service, POST /predict (1 record)',
       options: postJson(`${service.address}/predict`, bodies.predict),
     },
     {
       name: 'v2',
+      pid: service.child.pid,
       service: service.address,
       what: 'the service, V2 infer (1 row)',
       options: postJson(`${service.address}${bodies.v2Path}`, bodies.v2),
@@ -705,32 +734,38 @@ async function main() {
     ...(await grpcPlan(serviceDir, service, bodies)),
     {
       name: 'batch',
+      pid: service.child.pid,
       service: service.address,
       what: `the service, POST /predict/batch (${batchRows} records)`,
       options: postJson(`${service.address}/predict/batch`, bodies.batch, batchConnections),
     },
     {
       name: 'reference',
+      pid: reference.child.pid,
       what: 'the Python reference, POST /predict',
       options: postJson(`${reference.address}/predict`, bodies.predict),
     },
     {
       name: 'bareGet',
+      pid: bare.child.pid,
       what: 'bare Fastify GET (constant)',
       options: { url: `${bare.address}/`, connections },
     },
     {
       name: 'barePost',
+      pid: bare.child.pid,
       what: 'bare Fastify POST, /predict body',
       options: postJson(`${bare.address}/`, bodies.predict),
     },
     {
       name: 'barePostV2',
+      pid: bare.child.pid,
       what: 'bare Fastify POST, V2 body',
       options: postJson(`${bare.address}/`, bodies.v2),
     },
     {
       name: 'barePostBatch',
+      pid: bare.child.pid,
       what: `bare Fastify POST, ${batchRows}-record body`,
       options: postJson(`${bare.address}/`, bodies.batch, batchConnections),
     },
@@ -738,6 +773,7 @@ async function main() {
       ? [
           {
             name: 'baseline',
+            pid: baseline.child.pid,
             what: 'the --baseline service, POST /predict',
             options: postJson(`${baseline.address}/predict`, bodies.predict),
           },
