@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { FieldIssue } from '../errors.js';
-import type { Feature, ModelContract, TensorType } from './contract-types.js';
+import type { Feature, ModelContract, NumericFeature, TensorType } from './contract-types.js';
 
 /** A validated record: feature name -> value (null only for nullable features). */
 export type Row = Record<string, number | string | null>;
@@ -39,6 +39,12 @@ function listed(values: readonly string[]): string {
     : shown.join(', ');
 }
 
+/** The values a numeric feature takes: its own range, within what its tensor type can carry. */
+export function numberRange(f: NumericFeature): [number, number] {
+  const [typeMin, typeMax] = typeRange(f.tensorType);
+  return [Math.max(f.min ?? -Infinity, typeMin), Math.min(f.max ?? Infinity, typeMax)];
+}
+
 export function featureSchema(
   f: Feature,
   contract: ModelContract,
@@ -46,9 +52,7 @@ export function featureSchema(
   switch (f.type) {
     case 'number':
     case 'integer': {
-      const [typeMin, typeMax] = typeRange(f.tensorType);
-      const min = Math.max(f.min ?? -Infinity, typeMin);
-      const max = Math.min(f.max ?? Infinity, typeMax);
+      const [min, max] = numberRange(f);
       const kind = f.type === 'integer' ? 'a whole number' : 'a number';
       let s = z.number({
         error: (iss) =>
