@@ -58,6 +58,22 @@ describe('golden predictions', () => {
     res.json().predictions.forEach((p: never, i: number) => expectMatches(golden!.cases[i]!, p));
   });
 
+  it('/predict/batch past MAX_BATCH_SIZE is run in several model runs, joined in order', async (ctx) => {
+    // A model run never takes more than MAX_BATCH_SIZE rows (what a run allocates grows with its
+    // rows): a larger request is run in chunks, and its answers must not notice.
+    if (!golden || golden.cases.length < 3) return ctx.skip();
+    const small = await startService({ WORKERS: '1', MAX_BATCH_SIZE: '2' });
+    try {
+      const res = await small.post('/predict/batch', {
+        instances: golden.cases.map((c) => c.input),
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      res.json().predictions.forEach((p: never, i: number) => expectMatches(golden!.cases[i]!, p));
+    } finally {
+      await small.close();
+    }
+  });
+
   it('the V2 endpoint returns the same tensors', async (ctx) => {
     if (!golden) return ctx.skip();
     const n = golden.cases.length;

@@ -42,6 +42,8 @@ export interface PoolOptions {
   readonly explain?: ExplainSetup;
   /** Tasks one worker may hold (1 running + the rest staged so the worker never waits for the main thread). */
   readonly tasksPerWorker: number;
+  /** The most rows of records one model run takes (MAX_BATCH_SIZE); more run in several. */
+  readonly maxRunRows?: number;
   /** Tasks piscina may queue (the batcher keeps its own bounded queue in front). */
   readonly maxQueue: number;
   /** Lower the workers' scheduling priority (Linux, best effort). */
@@ -305,6 +307,7 @@ function workerDataOf(options: PoolOptions): Record<string, unknown> {
     modelDir: dirname(options.modelPath),
     kind: contract.kind,
     batching: contract.batching,
+    maxRunRows: options.maxRunRows,
     tokenizer: contract.tokenizer,
     graphInputs: contract.inputs.map((i) => ({ name: i.name, type: i.type, shape: [...i.shape] })),
     inputs: servingInputs(contract),

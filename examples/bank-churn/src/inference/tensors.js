@@ -257,23 +257,25 @@ function chunkOf(input, from, size) {
 }
 
 /**
- * Runs rows through a graph that takes exactly `size` rows per run: in chunks of `size`, the
- * last one padded, the padding's results dropped, the outputs joined along the batch dimension.
+ * Runs rows in chunks of `size`, the outputs joined along the batch dimension. With `pad` (a graph
+ * that takes exactly `size` rows per run) the last chunk is padded and the padding's results
+ * dropped; without, the last chunk is just shorter.
  *
  * @template {{ dims: number[], data: any }} O
  * @param {PackedInput[]} inputs
  * @param {number} size
  * @param {(chunk: PackedInput[]) => Promise<Record<string, O>>} runChunk
+ * @param {boolean} [pad]
  * @returns {Promise<Record<string, O>>}
  */
-export async function runInChunks(inputs, size, runChunk) {
+export async function runInChunks(inputs, size, runChunk, pad = true) {
   const n = /** @type {number} */ (inputs[0]?.dims[0] ?? 0);
-  if (n === size) return runChunk(inputs);
+  if (n === size || (!pad && n < size)) return runChunk(inputs);
   /** @type {Record<string, { dims: number[], parts: any[], rows: number }>} */
   const joined = {};
   for (let from = 0; from < n; from += size) {
     const take = Math.min(size, n - from);
-    const out = await runChunk(inputs.map((input) => chunkOf(input, from, size)));
+    const out = await runChunk(inputs.map((input) => chunkOf(input, from, pad ? size : take)));
     for (const [name, tensor] of Object.entries(out)) {
       const per = tensor.dims[0] ? tensor.data.length / tensor.dims[0] : tensor.data.length;
       const part = Array.isArray(tensor.data)

@@ -9,6 +9,7 @@
  * one is chi-square with one degree of freedom of (|b - c| - 1)² / (b + c) (statsmodels'
  * `mcnemar(exact=False, correction=True)`); percentiles interpolate linearly (`numpy.quantile`).
  */
+import { seededRandom } from '../inference/seeded-random.js';
 
 /** Below this many discordant pairs McNemar's p-value is the exact binomial one. */
 export const exactBelow = 25;
@@ -95,18 +96,6 @@ function upperGamma(a: number, x: number, logGammaA: number): number {
     if (Math.abs(delta - 1) < 1e-16) break;
   }
   return front * h;
-}
-
-/** Seeded PRNG (mulberry32): the same seed gives the same resamples. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The q-quantile of ascending `sorted` values, interpolating linearly (numpy's default). */

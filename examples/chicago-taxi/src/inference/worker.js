@@ -12,6 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
+import { seededRandom } from './seeded-random.js';
 import {
   batchLayout,
   packRows,
@@ -32,6 +33,7 @@ import {
  *   modelDir: string,
  *   kind: 'records' | 'tensors' | 'text',
  *   batching: { mode: 'merge' | 'fixed' | 'none', size?: number },
+ *   maxRunRows?: number,
  *   graphInputs: InputSpec[],
  *   tokenizer?: import('../model/contract-types.js').TokenizerSpec,
  *   warmupTensors?: import('./tensors.js').PackedInput[],
@@ -163,15 +165,22 @@ async function runOnce(inputs, fetches) {
 
 /**
  * Runs service inputs: a graph with a fixed batch dimension gets exactly that many rows per run
- * (the rows are chunked and the last chunk padded); any other graph gets them in one run.
+ * (the rows are chunked and the last chunk padded); any other graph gets them in one run, or, for
+ * records past `maxRows` (MAX_BATCH_SIZE), in runs of at most that many: what one run allocates
+ * grows with its rows (a TF-IDF model: about 0.65 MB a text), so MAX_BATCH_SIZE bounds a worker's
+ * memory whatever a request holds.
  * @param {PackedInput[]} inputs
  * @param {string[] | undefined} fetches
+ * @param {number} [maxRows]
  */
-function runPacked(inputs, fetches) {
+function runPacked(inputs, fetches, maxRows) {
   const feeds = graphFeeds(inputs);
   const { mode, size } = config.batching;
-  if (mode !== 'fixed' || !size) return runOnce(feeds, fetches);
-  return runInChunks(feeds, size, (chunk) => runOnce(chunk, fetches));
+  const run = (/** @type {PackedInput[]} */ chunk) => runOnce(chunk, fetches);
+  if (mode === 'fixed' && size) return runInChunks(feeds, size, run);
+  const rows = feeds[0]?.dims[0] ?? 0;
+  if (maxRows && rows > maxRows) return runInChunks(feeds, maxRows, run, false);
+  return runOnce(feeds, fetches);
 }
 
 const layout = batchLayout(config.inputs);
@@ -181,20 +190,12 @@ const fetches = config.outputs.map((o) => o.name);
 async function run(task) {
   const start = performance.now();
   const inputs = task.op === 'tensors' ? task.tensors : unpackBatch(task.batch, layout);
-  const outputs = await runPacked(inputs, fetches);
+  const outputs = await runPacked(
+    inputs,
+    fetches,
+    task.op === 'run' ? config.maxRunRows : undefined,
+  );
   return { outputs, computeMs: performance.now() - start };
-}
-
-/** Seeded PRNG (mulberry32): the same record and seed give the same explanation. */
-function random(/** @type {number} */ seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -222,7 +223,7 @@ async function explain(task) {
   if (cfg.mode === 'positive') column = cfg.positiveIndex;
   else if (cfg.mode === 'argmax') column = firstRow.indexOf(Math.max(...firstRow));
 
-  const rand = random(task.seed);
+  const rand = seededRandom(task.seed);
   const k = task.samples;
   /** @type {Row[]} */
   const rows = [];

@@ -13,6 +13,7 @@ import {
   toJsonSchema,
 } from '../model/schemas.js';
 import type { ServiceContext } from '../context.js';
+import { fastBatchCheck, fastRecordCheck } from '../model/fast-validation.js';
 import { predictionIdOf } from '../monitoring/join-window.js';
 import { admit, errorResponses, rowLimit, zodValidator } from './common.js';
 import { tensorPredictRoutes } from './predict-tensors.js';
@@ -65,7 +66,7 @@ export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
           body: { ...toJsonSchema(record, 'input'), examples: [ctx.exampleRow] },
           response: { 200: toJsonSchema(predictResponseSchema(contract)), ...errors },
         },
-        validatorCompiler: zodValidator(record),
+        validatorCompiler: zodValidator(record, fastRecordCheck(contract)),
         onRequest: admit(ctx),
       },
       async (request) => {
@@ -96,7 +97,7 @@ export function predictRoutes(ctx: ServiceContext): FastifyPluginAsync {
           body: { ...toJsonSchema(batch, 'input'), examples: [{ instances: [ctx.exampleRow] }] },
           response: { 200: toJsonSchema(batchResponseSchema(contract)), ...errors },
         },
-        validatorCompiler: zodValidator(batch),
+        validatorCompiler: zodValidator(batch, fastBatchCheck(contract, config.maxBatchRows)),
         onRequest: admit(ctx),
         preValidation: rowLimit(config.maxBatchRows),
       },

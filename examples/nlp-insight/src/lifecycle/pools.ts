@@ -60,7 +60,7 @@ export async function startPools(setup: PoolSetup): Promise<Pools> {
 }
 
 function startPredictPool(setup: PoolSetup): Promise<InferencePool> {
-  const { config, contract, model, metrics, logger } = setup;
+  const { config, contract, model } = setup;
   return InferencePool.start({
     role: 'predict',
     threads: config.workers,
@@ -69,25 +69,16 @@ function startPredictPool(setup: PoolSetup): Promise<InferencePool> {
     warmupRows: setup.warmupRows,
     ...(contract.kind === 'tensors' ? { warmupTensors: exampleTensors(contract) } : {}),
     tasksPerWorker: setup.tasksPerWorker,
+    maxRunRows: config.maxBatchSize,
     maxQueue: Math.max(16, config.workers * setup.tasksPerWorker * 4),
-    restore: { attempts: config.poolRestoreAttempts, backoffMs: config.poolRestoreBackoffMs },
     ...(setup.workerFile ? { workerFile: setup.workerFile } : {}),
     ...(setup.extraWorkerData ? { extraWorkerData: setup.extraWorkerData } : {}),
-    onWorkerLost: () => {
-      metrics.workerRestarts.inc();
-      logger.error('an inference worker died; piscina is starting a replacement');
-    },
-    onRestore: (outcome, error) => {
-      metrics.poolRestores.inc({ pool: 'predict', outcome });
-      if (outcome === 'ok') logger.warn('the inference pool is restored: every worker is warm');
-      else logger.error({ err: error }, 'restoring the inference pool failed');
-    },
-    onError: (error) => logger.error({ err: error }, 'inference pool error'),
+    ...supervision(setup, 'predict'),
   });
 }
 
 async function startExplainPool(setup: PoolSetup): Promise<InferencePool | undefined> {
-  const { config, contract, model, metrics, logger } = setup;
+  const { config, contract, model } = setup;
   const explain = explainSetupOf(contract, model);
   if (!explain) return undefined;
   return InferencePool.start({
@@ -103,20 +94,12 @@ async function startExplainPool(setup: PoolSetup): Promise<InferencePool | undef
     resourceLimits: { maxOldGenerationSizeMb: config.explainMaxHeapMb },
     // Explanations yield the CPU to predictions.
     niceIncrement: 10,
-    restore: { attempts: config.poolRestoreAttempts, backoffMs: config.poolRestoreBackoffMs },
-    onWorkerLost: () =>
-      logger.error('the explanation worker died; piscina is starting a replacement'),
-    onRestore: (outcome, error) => {
-      metrics.poolRestores.inc({ pool: 'explain', outcome });
-      if (outcome === 'failed')
-        logger.error({ err: error }, 'restoring the explanation pool failed');
-    },
-    onError: (error) => logger.error({ err: error }, 'explanation pool error'),
+    ...supervision(setup, 'explain'),
   });
 }
 
 async function startChallengerPool(setup: PoolSetup): Promise<InferencePool | undefined> {
-  const { config, metrics, logger, challenger } = setup;
+  const { config, challenger } = setup;
   if (!challenger) return undefined;
   try {
     return await InferencePool.start({
@@ -126,27 +109,49 @@ async function startChallengerPool(setup: PoolSetup): Promise<InferencePool | un
       modelPath: challenger.path,
       warmupRows: setup.warmupRows,
       tasksPerWorker: 1,
+      maxRunRows: config.maxBatchSize,
       // The monitor keeps at most CHALLENGER_QUEUE rows waiting; a task holds at least one.
       maxQueue: config.challengerQueue,
       // The challenger yields the CPU to predictions, like explanations.
       niceIncrement: 10,
-      restore: { attempts: config.poolRestoreAttempts, backoffMs: config.poolRestoreBackoffMs },
       ...(setup.challengerWorkerFile ? { workerFile: setup.challengerWorkerFile } : {}),
       ...(setup.challengerWorkerData ? { extraWorkerData: setup.challengerWorkerData } : {}),
-      onWorkerLost: () =>
-        logger.error('the challenger worker died; piscina is starting a replacement'),
-      onRestore: (outcome, error) => {
-        metrics.poolRestores.inc({ pool: 'challenger', outcome });
-        if (outcome === 'failed')
-          logger.error({ err: error }, 'restoring the challenger pool failed');
-      },
-      onError: (error) => logger.error({ err: error }, 'challenger pool error'),
+      ...supervision(setup, 'challenger'),
     });
   } catch (error) {
     throw new ModelLoadError(
       `the challenger in ${challenger.dir} cannot start, so the service does not either: ${(error as Error).message}. Fix the challenger, or remove ${challenger.dir} (or set CHALLENGER_DIR empty) to serve without it`,
     );
   }
+}
+
+/** How each pool names itself and its workers in the logs. */
+const poolNames = {
+  predict: { pool: 'inference', worker: 'an inference worker' },
+  explain: { pool: 'explanation', worker: 'the explanation worker' },
+  challenger: { pool: 'challenger', worker: 'the challenger worker' },
+} as const;
+
+/**
+ * What every pool shares: restoring itself after a replacement worker failed to load, and saying
+ * so in the logs and the metrics (a lost prediction worker also counts in workerRestarts).
+ */
+function supervision(setup: PoolSetup, role: keyof typeof poolNames) {
+  const { config, metrics, logger } = setup;
+  const { pool, worker } = poolNames[role];
+  return {
+    restore: { attempts: config.poolRestoreAttempts, backoffMs: config.poolRestoreBackoffMs },
+    onWorkerLost: () => {
+      if (role === 'predict') metrics.workerRestarts.inc();
+      logger.error(`${worker} died; piscina is starting a replacement`);
+    },
+    onRestore: (outcome: 'ok' | 'failed', error?: unknown) => {
+      metrics.poolRestores.inc({ pool: role, outcome });
+      if (outcome === 'ok') logger.warn(`the ${pool} pool is restored: every worker is warm`);
+      else logger.error({ err: error }, `restoring the ${pool} pool failed`);
+    },
+    onError: (error: unknown) => logger.error({ err: error }, `${pool} pool error`),
+  };
 }
 
 function explainSetupOf(contract: ModelContract, model: LoadedModel): ExplainSetup | undefined {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { FieldIssue } from '../errors.js';
-import type { Feature, ModelContract, TensorType } from './contract-types.js';
+import type { Feature, ModelContract, NumericFeature, TensorType } from './contract-types.js';
 
 /** A validated record: feature name -> value (null only for nullable features). */
 export type Row = Record<string, number | string | null>;
@@ -39,6 +39,12 @@ function listed(values: readonly string[]): string {
     : shown.join(', ');
 }
 
+/** The values a numeric feature takes: its own range, within what its tensor type can carry. */
+export function numberRange(f: NumericFeature): [number, number] {
+  const [typeMin, typeMax] = typeRange(f.tensorType);
+  return [Math.max(f.min ?? -Infinity, typeMin), Math.min(f.max ?? Infinity, typeMax)];
+}
+
 export function featureSchema(
   f: Feature,
   contract: ModelContract,
@@ -46,9 +52,7 @@ export function featureSchema(
   switch (f.type) {
     case 'number':
     case 'integer': {
-      const [typeMin, typeMax] = typeRange(f.tensorType);
-      const min = Math.max(f.min ?? -Infinity, typeMin);
-      const max = Math.min(f.max ?? Infinity, typeMax);
+      const [min, max] = numberRange(f);
       const kind = f.type === 'integer' ? 'a whole number' : 'a number';
       let s = z.number({
         error: (iss) =>
@@ -117,7 +121,20 @@ export function featureSchema(
   }
 }
 
-export function recordSchema(contract: ModelContract) {
+/** Built once per contract: a zod schema costs far more to build than to run. */
+const recordSchemas = new WeakMap<ModelContract, z.ZodType<Row>>();
+
+/** The schema of one record of the model's features (cached per contract). */
+export function recordSchema(contract: ModelContract): z.ZodType<Row> {
+  let schema = recordSchemas.get(contract);
+  if (!schema) {
+    schema = buildRecordSchema(contract);
+    recordSchemas.set(contract, schema);
+  }
+  return schema;
+}
+
+function buildRecordSchema(contract: ModelContract): z.ZodType<Row> {
   const shape: Record<string, z.ZodType<number | string | null | undefined>> = {};
   for (const f of contract.features) shape[f.name] = featureSchema(f, contract);
   // The entity the record is about (the sidecar's monitoring.entityId): logged with the

@@ -35,6 +35,7 @@ import {
 import { datatypeIssue } from '../inference/datatype-range.js';
 import { servingInputs } from '../model/serving.js';
 import type { ModelContract, TensorInfo } from '../model/contract-types.js';
+import { fastRecordCheck } from '../model/fast-validation.js';
 import { type Row, issuesOf, recordSchema, toJsonSchema } from '../model/schemas.js';
 import { serviceInfo } from '../service-info.js';
 import type { ServiceContext } from '../context.js';
@@ -231,14 +232,19 @@ export function parseInfer(
       { field: 'inputs', message: `must hold at most ${maxRows} rows (MAX_BATCH_ROWS), got ${n}` },
     ]);
 
-  // Rows, validated with the same schema as /predict.
+  // Rows, validated with the same schema as /predict (its compiled fast path first).
   const schema = recordSchema(contract);
+  const fast = fastRecordCheck(contract);
   const rows: Row[] = [];
   for (let r = 0; r < n; r++) {
     const raw: Record<string, unknown> = {};
     for (const f of contract.features) {
       const source = perFeature ? flat.get(f.name)! : flat.get(f.input)!;
       raw[f.name] = source.values[r * source.width + (perFeature ? 0 : f.column)];
+    }
+    if (fast(raw)) {
+      rows.push(raw as Row);
+      continue;
     }
     const result = schema.safeParse(raw);
     if (result.success) rows.push(result.data);
