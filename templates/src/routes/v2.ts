@@ -35,7 +35,7 @@ import {
 import { datatypeIssue } from '../inference/datatype-range.js';
 import { servingInputs } from '../model/serving.js';
 import type { ModelContract, TensorInfo } from '../model/contract-types.js';
-import { fastRecordCheck } from '../model/fast-validation.js';
+import { fastInferRequestCheck, fastRecordCheck } from '../model/fast-validation.js';
 import { type Row, issuesOf, recordSchema, toJsonSchema } from '../model/schemas.js';
 import { serviceInfo } from '../service-info.js';
 import type { ServiceContext } from '../context.js';
@@ -76,7 +76,7 @@ function v2Tensor(t: TensorInfo, batched: boolean) {
 }
 
 const parameterValue = z.union([z.string(), z.number(), z.boolean()]);
-const inferRequestSchema = z.strictObject({
+export const inferRequestSchema = z.strictObject({
   id: z.string().max(256).optional(),
   parameters: z.record(z.string(), parameterValue).optional(),
   inputs: z
@@ -483,7 +483,9 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
             body: toJsonSchema(inferRequestSchema, 'input'),
             response: errors,
           },
-          validatorCompiler: binaryOrJson(zodValidator(inferRequestSchema)),
+          validatorCompiler: binaryOrJson(
+            zodValidator(inferRequestSchema, fastInferRequestCheck(v2Datatypes)),
+          ),
           onRequest: admit(ctx),
         },
         async (request, reply) => {
