@@ -54,6 +54,7 @@ async function serve(modelPath: string, flags: Record<string, unknown> = {}): Pr
     env: {
       ...process.env,
       PORT: '0',
+      GRPC_PORT: '0',
       HOST: '127.0.0.1',
       WORKERS: '2',
       PREDICTION_LOG_PATH: '',

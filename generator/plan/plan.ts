@@ -80,6 +80,8 @@ export interface Plan {
     readonly port: number;
     /** The port of the metrics listener in Kubernetes (`METRICS_PORT`): Prometheus scrapes it. */
     readonly metricsPort: number;
+    /** The Open Inference Protocol over gRPC (`GRPC_PORT`; 8081 as MLServer's). */
+    readonly grpcPort: number;
     readonly cpu: number;
     readonly cpuMillis: number;
     readonly memory: string;
@@ -170,6 +172,7 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
       nodeImage: targetNodeImage,
       port: 8080,
       metricsPort: 9090,
+      grpcPort: 8081,
       cpu: answers.cpu,
       cpuMillis: Math.round(answers.cpu * 1000),
       memory: answers.memory,

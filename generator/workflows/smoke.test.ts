@@ -74,12 +74,13 @@ describe.each(projects)('smoke.mjs against the real service of %s', (dir) => {
         );
         expect(build.status, build.stdout + build.stderr).toBe(0);
       }
-      const port = await freePort();
+      const [port, grpcPort] = [await freePort(), await freePort()];
       const server = spawn(process.execPath, ['dist/src/server.js'], {
         cwd: dir,
         env: {
           ...process.env,
           PORT: String(port),
+          GRPC_PORT: String(grpcPort),
           HOST: '127.0.0.1',
           WORKERS: '1',
           LOG_LEVEL: 'warn',
@@ -89,8 +90,20 @@ describe.each(projects)('smoke.mjs against the real service of %s', (dir) => {
       });
       try {
         const url = `http://127.0.0.1:${port}`;
-        const golden = await runSmoke(dir, ['--url', url, '--mode', 'golden', '--timeout', '120']);
+        const grpc = existsSync(join(dir, 'src/grpc/server.ts'))
+          ? ['--grpc', `127.0.0.1:${grpcPort}`]
+          : [];
+        const golden = await runSmoke(dir, [
+          '--url',
+          url,
+          '--mode',
+          'golden',
+          '--timeout',
+          '120',
+          ...grpc,
+        ]);
         expect(golden.code, golden.out).toBe(0);
+        if (grpc.length > 0) expect(golden.out).toMatch(/ok {3}gRPC ModelInfer .* \(5\/5\)/);
         expect(golden.out).toMatch(/grew by exactly 100 \(100\)/);
         expect(golden.out).toMatch(/mlservice_validation_errors_total grew by exactly 5 \(5\)/);
         expect(golden.out).toContain('smoke passed');
@@ -116,12 +129,13 @@ describe.each(projects)('smoke.mjs against the real service of %s', (dir) => {
       if (!existsSync(join(dir, 'src/http/api-keys.ts'))) return; // a project from before auth
       const keys = join(mkdtempSync(join(tmpdir(), 'smoke-keys-')), 'api-keys');
       writeFileSync(keys, `smoke:${createHash('sha256').update('smoke-key').digest('hex')}\n`);
-      const [port, metricsPort] = [await freePort(), await freePort()];
+      const [port, metricsPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
       const server = spawn(process.execPath, ['dist/src/server.js'], {
         cwd: dir,
         env: {
           ...process.env,
           PORT: String(port),
+          GRPC_PORT: String(grpcPort),
           METRICS_PORT: String(metricsPort),
           AUTH_MODE: 'api-key',
           API_KEYS_FILE: keys,
@@ -142,6 +156,10 @@ describe.each(projects)('smoke.mjs against the real service of %s', (dir) => {
           'deploy',
           '--timeout',
           '120',
+          // ModelInfer needs the key too (the x-api-key/authorization metadata).
+          ...(existsSync(join(dir, 'src/grpc/server.ts'))
+            ? ['--grpc', `127.0.0.1:${grpcPort}`]
+            : []),
         ];
         const keyed = await runSmoke(dir, args, { SMOKE_API_KEY: 'smoke-key' });
         expect(keyed.code, keyed.out).toBe(0);
