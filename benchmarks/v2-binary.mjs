@@ -66,7 +66,14 @@ async function start(dir) {
   if (build.status !== 0) throw new Error(build.stdout);
   const child = spawn(process.execPath, ['dist/src/server.js'], {
     cwd: dir,
-    env: { ...env, PORT: '0', HOST: '127.0.0.1', PREDICTION_LOG_PATH: '', LOG_LEVEL: 'info' },
+    env: {
+      ...env,
+      PORT: '0',
+      GRPC_PORT: 'off',
+      HOST: '127.0.0.1',
+      PREDICTION_LOG_PATH: '',
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise((resolveUrl, reject) => {

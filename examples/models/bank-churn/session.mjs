@@ -37,6 +37,7 @@ function start(/** @type {string} */ work) {
     env: {
       ...process.env,
       PORT: '0',
+      GRPC_PORT: 'off',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       PREDICTION_LOG_PATH: join(work, 'predictions.jsonl'),
