@@ -103,29 +103,28 @@ type Unary = (
   callback: grpc.sendUnaryData<unknown>,
 ) => void;
 
-export function grpcListener(
-  ctx: ServiceContext,
-  logger: FastifyBaseLogger,
-  apiKeys: ApiKeyStore | undefined,
-): GrpcListener {
-  const { contract, config, metrics } = ctx;
-  const services = loadServices();
-  const server = new grpc.Server({
-    // The same bound as an HTTP body (BODY_LIMIT_BYTES): a larger message is RESOURCE_EXHAUSTED.
-    'grpc.max_receive_message_length': config.bodyLimitBytes,
-  });
+/**
+ * Request ids of gRPC calls: the client's `x-request-id` metadata when it is a sane id (as over
+ * HTTP), else this process's prefix and a counter.
+ */
+function requestIds(): (metadata: grpc.Metadata) => string {
   const prefix = randomBytes(4).toString('hex');
   let counter = 0;
-  const requestIdOf = (metadata: grpc.Metadata): string => {
+  return (metadata) => {
     const given = metadata.get('x-request-id')[0];
     if (typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given)) return given;
     counter += 1;
     return `${prefix}-g${counter.toString(36)}`;
   };
+}
 
-  /** AUTH_MODE over gRPC: API keys in `x-api-key` or `authorization: Bearer` metadata. */
-  const authenticate = (metadata: grpc.Metadata): void => {
-    const methods = config.auth.methods;
+/** AUTH_MODE over gRPC: API keys in `x-api-key` or `authorization: Bearer` metadata. */
+function authenticator(
+  ctx: ServiceContext,
+  apiKeys: ApiKeyStore | undefined,
+): (metadata: grpc.Metadata) => void {
+  return (metadata) => {
+    const methods = ctx.config.auth.methods;
     if (methods.length === 0) return;
     const key = metadata.get('x-api-key')[0];
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(String(metadata.get('authorization')[0] ?? ''));
@@ -143,10 +142,19 @@ export function grpcListener(
     if (apiKeys.match(given) === undefined)
       throw new UnauthorizedError('the API key is not valid', 'grpc', true);
   };
+}
 
-  /** A unary handler with metrics and the error mapping; `open` RPCs need no credential. */
-  const unary =
-    (
+/**
+ * Wraps a handler as a unary RPC: authentication (unless `open`), the request metrics with the
+ * HTTP status the same answer would have, and errors mapped to status codes (never a stack).
+ */
+function unaryOf(
+  ctx: ServiceContext,
+  logger: FastifyBaseLogger,
+  authenticate: (metadata: grpc.Metadata) => void,
+) {
+  const { metrics } = ctx;
+  return (
       method: string,
       handler: (call: grpc.ServerUnaryCall<unknown, unknown>, startedAt: number) => unknown,
       open = false,
@@ -182,11 +190,42 @@ export function grpcListener(
           },
         );
     };
+}
 
+/** ModelInfer: admission, the V2 request from the message, the shared V2 path, the answer. */
+function modelInfer(ctx: ServiceContext) {
+  const { contract, config } = ctx;
+  const requestIdOf = requestIds();
+  return async (call: grpc.ServerUnaryCall<unknown, unknown>, startedAt: number) => {
+    const message = call.request as GrpcInferRequest;
+    checkModelName(contract, message.model_name, versionOf(message.model_version));
+    const refused = ctx.admission();
+    if (refused) throw refused;
+    const body = inferRequestOf(message);
+    const requested = requestedOutputs(body, contract);
+    // The client's deadline, when sooner than REQUEST_TIMEOUT_MS: the batcher's deadline is
+    // `from + REQUEST_TIMEOUT_MS`, so moving `from` back makes it the client's.
+    const deadline = call.getDeadline();
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+    const left = Number.isFinite(deadlineMs) ? deadlineMs - Date.now() : Infinity;
+    const response = await runInfer(ctx, body, requested, {
+      requestId: requestIdOf(call.metadata),
+      startedAt,
+      endpoint: 'grpc/infer',
+      typed: true,
+      deadlineFrom: Math.min(startedAt, startedAt + left - config.requestTimeoutMs),
+    });
+    return inferResponseOf(response, wantsRawOutputs(message, body, response.outputs));
+  };
+}
+
+const versionOf = (v: string) => (v === '' ? undefined : v);
+
+/** The inference service's six RPCs. */
+function inferenceHandlers(ctx: ServiceContext, unary: ReturnType<typeof unaryOf>) {
+  const { contract } = ctx;
   const modelMetadata = modelMetadataOf(contract);
-  const versionOf = (v: string) => (v === '' ? undefined : v);
-
-  server.addService(services.inference.service, {
+  return {
     ServerLive: unary('ServerLive', () => ({ live: ctx.health().live }), true),
     ServerReady: unary('ServerReady', () => ({ ready: ctx.health().ready }), true),
     ModelReady: unary(
@@ -204,30 +243,13 @@ export function grpcListener(
       checkModelName(contract, name, versionOf(version));
       return modelMetadata;
     }),
-    ModelInfer: unary('ModelInfer', async (call, startedAt) => {
-      const message = call.request as GrpcInferRequest;
-      checkModelName(contract, message.model_name, versionOf(message.model_version));
-      const refused = ctx.admission();
-      if (refused) throw refused;
-      const body = inferRequestOf(message);
-      const requested = requestedOutputs(body, contract);
-      // The client's deadline, when sooner than REQUEST_TIMEOUT_MS: the batcher's deadline is
-      // `from + REQUEST_TIMEOUT_MS`, so moving `from` back makes it the client's.
-      const deadline = call.getDeadline();
-      const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
-      const left = Number.isFinite(deadlineMs) ? deadlineMs - Date.now() : Infinity;
-      const response = await runInfer(ctx, body, requested, {
-        requestId: requestIdOf(call.metadata),
-        startedAt,
-        endpoint: 'grpc/infer',
-        typed: true,
-        deadlineFrom: Math.min(startedAt, startedAt + left - config.requestTimeoutMs),
-      });
-      return inferResponseOf(response, wantsRawOutputs(message, body, response.outputs));
-    }),
-  });
-  server.addService(services.health.service, {
-    // Watch is not implemented: grpc-js answers UNIMPLEMENTED (clients poll Check).
+    ModelInfer: unary('ModelInfer', modelInfer(ctx)),
+  };
+}
+
+/** The health service: Check only (Watch answers UNIMPLEMENTED; clients poll Check). */
+function healthHandlers(ctx: ServiceContext) {
+  return {
     Check: (
       call: grpc.ServerUnaryCall<{ service: string }, unknown>,
       callback: grpc.sendUnaryData<{ status: HealthStatus }>,
@@ -240,8 +262,22 @@ export function grpcListener(
         });
       else callback(null, { status });
     },
-  });
+  };
+}
 
+export function grpcListener(
+  ctx: ServiceContext,
+  logger: FastifyBaseLogger,
+  apiKeys: ApiKeyStore | undefined,
+): GrpcListener {
+  const services = loadServices();
+  const server = new grpc.Server({
+    // The same bound as an HTTP body (BODY_LIMIT_BYTES): a larger message is RESOURCE_EXHAUSTED.
+    'grpc.max_receive_message_length': ctx.config.bodyLimitBytes,
+  });
+  const unary = unaryOf(ctx, logger, authenticator(ctx, apiKeys));
+  server.addService(services.inference.service, inferenceHandlers(ctx, unary));
+  server.addService(services.health.service, healthHandlers(ctx));
   return {
     listen: (host, port) =>
       new Promise((resolve, reject) => {
