@@ -136,6 +136,7 @@ async function start(env = {}) {
   const full = {
     HOST: '127.0.0.1',
     PORT: '0',
+    GRPC_PORT: '0',
     PREDICTION_LOG_PATH: join(logDir, 'predictions.jsonl'),
     ...env,
   };

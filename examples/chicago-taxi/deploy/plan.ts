@@ -46,6 +46,7 @@ export const runtime = {
   "nodeImage": "node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d",
   "port": 8080,
   "metricsPort": 9090,
+  "grpcPort": 8081,
   "cpu": 2,
   "cpuMillis": 2000,
   "memory": "1Gi",

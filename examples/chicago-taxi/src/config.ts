@@ -84,6 +84,8 @@ export interface Config {
   readonly auth: AuthConfig;
   /** A second listener that serves only `/metrics` (null: `/metrics` is on PORT, behind auth). */
   readonly metricsPort: number | null;
+  /** The Open Inference Protocol over gRPC (0: an ephemeral port; null: off, GRPC_PORT=off). */
+  readonly grpcPort: number | null;
   /** Requests per minute per client (the authenticated name, else the address); 0: no limit. */
   readonly rateLimitPerMinute: number;
   /** Origins allowed by CORS, exactly as browsers send them; empty: no CORS headers at all. */
@@ -236,6 +238,13 @@ const variables = {
   JWT_ISSUER: { schema: z.string().trim().min(1, 'must not be empty'), default: undefined },
   JWT_AUDIENCE: { schema: z.string().trim().min(1, 'must not be empty'), default: undefined },
   METRICS_PORT: { schema: int(0, 65535), default: undefined },
+  // `off`: no gRPC listener.
+  GRPC_PORT: {
+    schema: z.union([z.literal('off').transform(() => null), int(0, 65535)], {
+      error: 'must be a whole number from 0 to 65535, or off',
+    }),
+    default: '8081',
+  },
   RATE_LIMIT_PER_MINUTE: { schema: int(0, 1_000_000), default: '0' },
   CORS_ORIGINS: { schema: origins, default: '' },
 } as const;
@@ -313,6 +322,7 @@ export function loadConfig(
     explainMaxHeapMb: read(env, 'EXPLAIN_MAX_HEAP_MB')!,
     auth: readAuth(env, cwd),
     metricsPort: readMetricsPort(env),
+    grpcPort: readGrpcPort(env),
     rateLimitPerMinute: read(env, 'RATE_LIMIT_PER_MINUTE')!,
     corsOrigins: read(env, 'CORS_ORIGINS')!,
   };
@@ -353,5 +363,16 @@ function readMetricsPort(env: NodeJS.ProcessEnv): number | null {
   if (port === undefined) return null;
   if (port !== 0 && port === read(env, 'PORT'))
     throw new ConfigError('METRICS_PORT', `must differ from PORT (both ${port})`);
+  return port;
+}
+
+function readGrpcPort(env: NodeJS.ProcessEnv): number | null {
+  const port = read(env, 'GRPC_PORT') ?? null;
+  if (port !== null && port !== 0) {
+    for (const other of ['PORT', 'METRICS_PORT'] as const) {
+      if (port === read(env, other))
+        throw new ConfigError('GRPC_PORT', `must differ from ${other} (both ${port})`);
+    }
+  }
   return port;
 }

@@ -64,13 +64,18 @@ process.on('SIGINT', () => stop('SIGINT'));
 try {
   const address = await service.listen();
   const metricsAddress = service.metricsAddress();
+  const grpcAddress = service.grpcAddress();
   logger.info(
-    { address, ...(metricsAddress ? { metricsAddress } : {}) },
-    `listening on ${address}${metricsAddress ? ` (metrics on ${metricsAddress})` : ''}`,
+    {
+      address,
+      ...(metricsAddress ? { metricsAddress } : {}),
+      ...(grpcAddress ? { grpcAddress } : {}),
+    },
+    `listening on ${address}${metricsAddress ? ` (metrics on ${metricsAddress})` : ''}${grpcAddress ? ` (gRPC on ${grpcAddress})` : ''}`,
   );
 } catch (error) {
   fail(
-    `cannot listen on ${config.host}:${config.port}${config.metricsPort === null ? '' : ` and METRICS_PORT ${config.metricsPort}`}: ${(error as Error).message}`,
+    `cannot listen on ${config.host}:${config.port}${config.metricsPort === null ? '' : ` and METRICS_PORT ${config.metricsPort}`}${config.grpcPort === null ? '' : ` and GRPC_PORT ${config.grpcPort}`}: ${(error as Error).message}`,
     logger,
   );
 }

@@ -37,6 +37,7 @@ export function startServer(env = {}, options = {}) {
     env: {
       ...process.env,
       PORT: '0',
+      GRPC_PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       PREDICTION_LOG_PATH: '/tmp/mlservice-bench.jsonl',

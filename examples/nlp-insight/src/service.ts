@@ -10,6 +10,7 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import type { FeedbackEntry, ServiceContext, ServiceHealth, ServiceState } from './context.js';
 import { ShedError } from './errors.js';
+import { type GrpcListener, grpcListener } from './grpc/server.js';
 import { ApiKeyStore } from './http/api-keys.js';
 import { type MetricsListener, metricsListener } from './http/metrics-listener.js';
 import { makeShaper } from './inference/outputs.js';
@@ -67,6 +68,8 @@ export interface Service {
   listen(): Promise<string>;
   /** `http://host:port` of the METRICS_PORT listener once listening. */
   metricsAddress(): string | undefined;
+  /** `host:port` of the gRPC listener (GRPC_PORT) once listening; undefined when it is off. */
+  grpcAddress(): string | undefined;
   /** The SIGTERM sequence; resolves to the exit code (0: drained cleanly). */
   shutdown(): Promise<number>;
 }
@@ -223,6 +226,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const metricsServer: MetricsListener | undefined =
     config.metricsPort === null ? undefined : metricsListener(() => renderMetrics(context, 0));
   let metricsAddress: string | undefined;
+  const grpcServer: GrpcListener | undefined =
+    config.grpcPort === null ? undefined : grpcListener(context, logger, apiKeys);
+  let grpcAddress: string | undefined;
 
   let starting: Promise<void> | undefined;
   let shutdownPromise: Promise<number> | undefined;
@@ -259,6 +265,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         explain: pools.explain !== undefined,
         challenger: pools.challenger !== undefined,
         warmupMs: Math.round(performance.now() - began),
+        ...(grpcAddress ? { grpcAddress } : {}),
       },
       'ready: every inference worker is warm',
     );
@@ -271,6 +278,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     pools: () => pools,
     apiKeys,
     metricsAddress: () => metricsAddress,
+    grpcAddress: () => grpcAddress,
     start() {
       starting ??= start();
       return starting;
@@ -279,6 +287,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       const address = await app.listen({ port: config.port, host: config.host });
       if (metricsServer && config.metricsPort !== null)
         metricsAddress = await metricsServer.listen(config.metricsPort, config.host);
+      if (grpcServer && config.grpcPort !== null)
+        grpcAddress = await grpcServer.listen(config.host, config.grpcPort);
       return address;
     },
     shutdown() {
@@ -288,6 +298,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         state,
         logger,
         timeoutMs: config.shutdownTimeoutMs,
+        ...(grpcServer ? { grpc: grpcServer } : {}),
         pools: () => (starting ?? Promise.resolve()).then(() => pools).catch(() => undefined),
         flushLog: async (ms) => {
           recorder.flush();

@@ -239,6 +239,15 @@ export class ServiceChart extends Chart {
           selector,
           ports: [
             { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+            // gRPC clients (KServe/Triton) call <service>:<grpcPort>; appProtocol tells meshes
+            // and load balancers it is HTTP/2.
+            {
+              name: 'grpc',
+              port: runtime.grpcPort,
+              targetPort: 'grpc',
+              protocol: 'TCP',
+              appProtocol: 'kubernetes.io/h2c',
+            },
             // For the ServiceMonitor, which selects Services and scrapes the named port.
             {
               name: 'metrics',
@@ -366,7 +375,15 @@ export class ServiceChart extends Chart {
           ingress: [
             // An empty `from` would admit everyone: no callers configured, no rule.
             ...(ingressPeers(env).length > 0
-              ? [{ from: ingressPeers(env), ports: [{ protocol: 'TCP' as const, port: 'http' }] }]
+              ? [
+                  {
+                    from: ingressPeers(env),
+                    ports: [
+                      { protocol: 'TCP' as const, port: 'http' },
+                      { protocol: 'TCP' as const, port: 'grpc' },
+                    ],
+                  },
+                ]
               : []),
             // Prometheus reaches the metrics port only, never the API.
             {

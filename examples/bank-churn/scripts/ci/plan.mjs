@@ -66,6 +66,8 @@ export function describeEnvironment(plan, id) {
     port: plan.runtime.port,
     // /metrics, on its own port in the cluster (METRICS_PORT), open to Prometheus only.
     ...defined({ metricsPort: plan.runtime.metricsPort }),
+    // The Open Inference Protocol over gRPC (GRPC_PORT); absent in a project from before it.
+    ...defined({ grpcPort: plan.runtime.grpcPort }),
     modelSha256: plan.model.sha256,
     image: cloud.image,
     registryHost: cloud.registryHost,

@@ -411,7 +411,8 @@ function jsonValues(data: ArrayLike<number | bigint | string | boolean>): unknow
   return Array.from(data, (v) => (typeof v === 'bigint' ? Number(v) : v));
 }
 
-function encodeTensor(o: OutputTensor): Buffer {
+/** One output tensor's raw bytes (the binary extension's layout; also gRPC raw_output_contents). */
+export function encodeTensor(o: OutputTensor): Buffer {
   const { data, datatype } = o;
   if (datatype === 'BYTES') return encodeBytes(data);
   const k = numericKinds[datatype];

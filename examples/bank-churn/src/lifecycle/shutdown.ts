@@ -2,7 +2,8 @@
  * The SIGTERM sequence, bounded by `SHUTDOWN_TIMEOUT_MS` from the signal:
  * 1. readiness fails and the listening socket closes (`net.Server#close`: open keep-alive
  *    connections stay, every answer now carries `Connection: close`);
- * 2. in-flight requests finish, idle clients get a moment to leave;
+ * 2. in-flight requests finish, idle clients get a moment to leave (gRPC health says NOT_SERVING
+ *    meanwhile); then the gRPC server stops taking calls (GOAWAY) and its calls in flight finish;
  * 3. at the deadline whatever is still open is destroyed (a client trickling its body cannot hold
  *    the process), the pools stop and the prediction log is flushed;
  * 4. exit code 0 when everything drained in time, 1 otherwise.
@@ -23,6 +24,8 @@ export interface ShutdownParts {
   readonly timeoutMs: number;
   /** The pools once `start()` settled (undefined when it failed or never ran). */
   readonly pools: () => Promise<Pools | undefined>;
+  /** The gRPC listener (GRPC_PORT), drained after the HTTP side. */
+  readonly grpc?: { drain(ms: number): Promise<boolean> };
   /** Writes out what the prediction log holds, within `ms`. */
   readonly flushLog: (ms: number) => Promise<void>;
 }
@@ -44,6 +47,9 @@ export async function shutdown(parts: ShutdownParts): Promise<number> {
   let clean = await connections.whenIdle(left());
   // Idle keep-alive clients get a moment to notice the closed listener before their sockets go.
   await connections.whenClosed(Math.min(1000, left()));
+  // gRPC clients had the same moment to see NOT_SERVING; now GOAWAY, and the calls in flight
+  // finish (cancelled at the deadline).
+  if (parts.grpc) clean = (await parts.grpc.drain(left())) && clean;
   const destroyed = connections.destroyAll();
   if (!clean) {
     logger.warn(

@@ -29,6 +29,8 @@ export function serveModel(modelPath: string, timeoutMs = 120_000): Promise<Serv
       ...process.env,
       MODEL_PATH: modelPath,
       PORT: '0',
+      // REST only: two models served side by side must not both claim GRPC_PORT's 8081.
+      GRPC_PORT: 'off',
       HOST: '127.0.0.1',
       WORKERS: '1',
       LOG_LEVEL: 'info',

@@ -35,7 +35,7 @@ import {
 import { datatypeIssue } from '../inference/datatype-range.js';
 import { servingInputs } from '../model/serving.js';
 import type { ModelContract, TensorInfo } from '../model/contract-types.js';
-import { fastRecordCheck } from '../model/fast-validation.js';
+import { fastInferRequestCheck, fastRecordCheck } from '../model/fast-validation.js';
 import { type Row, issuesOf, recordSchema, toJsonSchema } from '../model/schemas.js';
 import { serviceInfo } from '../service-info.js';
 import type { ServiceContext } from '../context.js';
@@ -75,8 +75,42 @@ function v2Tensor(t: TensorInfo, batched: boolean) {
   };
 }
 
+/** GET /v2/models/{name} (and gRPC ModelMetadata). */
+export function modelMetadataOf(contract: ModelContract) {
+  const batched = contract.batching.mode !== 'none';
+  return {
+    name: contract.name,
+    versions: [contract.version],
+    platform: 'onnx_onnxv1',
+    inputs: servingInputs(contract).map((t) => v2Tensor(t, batched)),
+    outputs: contract.outputs.map((t) => v2Tensor(t, batched)),
+  };
+}
+
+/** A 404 (gRPC NOT_FOUND) unless the request names the served model (and version, if any). */
+export function checkModelName(contract: ModelContract, name: string, version?: string): void {
+  if (name !== contract.name)
+    throw new HttpError(
+      404,
+      `model "${name}" is not served here; this server serves "${contract.name}"`,
+    );
+  if (version !== undefined && version !== contract.version) {
+    throw new HttpError(
+      404,
+      `model "${name}" has no version "${version}"; the served version is "${contract.version}"`,
+    );
+  }
+}
+
+/** GET /v2 (and gRPC ServerMetadata). */
+export const serverMetadata = {
+  name: serviceInfo.name,
+  version: serviceInfo.version,
+  extensions: ['classification', 'binary_tensor_data'],
+};
+
 const parameterValue = z.union([z.string(), z.number(), z.boolean()]);
-const inferRequestSchema = z.strictObject({
+export const inferRequestSchema = z.strictObject({
   id: z.string().max(256).optional(),
   parameters: z.record(z.string(), parameterValue).optional(),
   inputs: z
@@ -101,7 +135,7 @@ const inferRequestSchema = z.strictObject({
     )
     .optional(),
 });
-type InferRequest = z.infer<typeof inferRequestSchema>;
+export type InferRequest = z.infer<typeof inferRequestSchema>;
 type InputTensor = InferRequest['inputs'][number];
 
 function flatten(data: unknown): unknown[] {
@@ -125,7 +159,7 @@ function flatten(data: unknown): unknown[] {
   return out;
 }
 
-interface ParsedInfer {
+export interface ParsedInfer {
   readonly rows: Row[];
   readonly outputs: ReadonlyArray<{ name: string; classification?: number }>;
 }
@@ -267,7 +301,10 @@ export function parseInfer(
 }
 
 /** The outputs a request asks for (all of them by default), with Triton's classification parameter. */
-function requestedOutputs(request: InferRequest, contract: ModelContract): ParsedInfer['outputs'] {
+export function requestedOutputs(
+  request: InferRequest,
+  contract: ModelContract,
+): ParsedInfer['outputs'] {
   const issues: FieldIssue[] = [];
   const outputNames = contract.outputs.map((o) => o.name);
   const outputs = (
@@ -345,6 +382,63 @@ export function outputTensorsOf(
   });
 }
 
+/**
+ * A validated V2 request run through the model: the rows (or tensors) are checked like every V2
+ * request, batched, logged under `endpoint`, and answered as a V2 response. REST and gRPC share it.
+ * Throws a ValidationError (400 / INVALID_ARGUMENT) or the batcher's HttpError (503, 504, 500).
+ */
+export async function runInfer(
+  ctx: ServiceContext,
+  body: InferRequest,
+  requested: ParsedInfer['outputs'],
+  call: {
+    readonly requestId: string;
+    readonly startedAt: number;
+    readonly endpoint: string;
+    /** Keep outputs as typed arrays (binary encodings copy them whole). */
+    readonly typed: boolean;
+    /** The deadline counts REQUEST_TIMEOUT_MS from here (default `startedAt`). */
+    readonly deadlineFrom?: number;
+  },
+) {
+  const { contract, config } = ctx;
+  let outputs: Outputs;
+  if (contract.kind === 'tensors') {
+    const work = parseTensors(body.inputs, contract, {
+      maxDim: config.maxDynamicDim,
+      maxElements: config.maxTensorElements,
+      maxRows: config.maxBatchRows,
+    });
+    outputs = (await ctx.predictTensors(work, call.deadlineFrom ?? call.startedAt)).outputs;
+    ctx.recordTensors({
+      requestId: call.requestId,
+      endpoint: call.endpoint,
+      inputs: work.tensors,
+      outputs,
+      latencyMs: performance.now() - call.startedAt,
+    });
+  } else {
+    const { rows } = parseInfer(body, contract, config.maxBatchRows);
+    outputs = (await ctx.predict(rows, call.deadlineFrom ?? call.startedAt)).outputs;
+    ctx.record({
+      requestId: call.requestId,
+      endpoint: call.endpoint,
+      rows,
+      predictions: rows.map((_, i) => ctx.shape(outputs, i)),
+      latencyMs: performance.now() - call.startedAt,
+    });
+  }
+  return {
+    model_name: contract.name,
+    model_version: contract.version,
+    id: body.id ?? call.requestId,
+    // What POST /feedback names these predictions by: this id for one row, "<id>:<row>"
+    // for row i of several (tensor models have no feedback).
+    ...(contract.kind === 'tensors' ? {} : { parameters: { prediction_id: call.requestId } }),
+    outputs: outputTensorsOf(contract, outputs, requested, call.typed),
+  };
+}
+
 /** Binary-extension bodies are validated after their header is split off (see inferBody). */
 function binaryOrJson(json: FastifySchemaCompiler<unknown>): FastifySchemaCompiler<unknown> {
   return (route) => {
@@ -357,19 +451,7 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
   return async (app) => {
     const { contract, config } = ctx;
     const errors = errorResponses(400, 404, 413, 415, 500, 503, 504);
-    const batched = contract.batching.mode !== 'none';
-    const modelMetadata = {
-      name: contract.name,
-      versions: [contract.version],
-      platform: 'onnx_onnxv1',
-      inputs: servingInputs(contract).map((t) => v2Tensor(t, batched)),
-      outputs: contract.outputs.map((t) => v2Tensor(t, batched)),
-    };
-    const tensorLimits = {
-      maxDim: config.maxDynamicDim,
-      maxElements: config.maxTensorElements,
-      maxRows: config.maxBatchRows,
-    };
+    const modelMetadata = modelMetadataOf(contract);
     // The binary tensor data extension: a JSON header of Inference-Header-Content-Length bytes,
     // then the tensors' raw bytes. Such bodies arrive as application/octet-stream.
     app.addContentTypeParser(
@@ -398,28 +480,14 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
     };
     const checkModel = (request: FastifyRequest) => {
       const { name, version } = request.params as { name: string; version?: string };
-      if (name !== contract.name)
-        throw new HttpError(
-          404,
-          `model "${name}" is not served here; this server serves "${contract.name}"`,
-        );
-      if (version !== undefined && version !== contract.version) {
-        throw new HttpError(
-          404,
-          `model "${name}" has no version "${version}"; the served version is "${contract.version}"`,
-        );
-      }
+      checkModelName(contract, name, version);
     };
     const ready = () => ctx.health().ready;
 
     app.get(
       '/v2',
       { config: publicRoute, schema: { tags: ['v2'], summary: 'Server metadata' } },
-      async () => ({
-        name: serviceInfo.name,
-        version: serviceInfo.version,
-        extensions: ['classification', 'binary_tensor_data'],
-      }),
+      async () => serverMetadata,
     );
     app.get(
       '/v2/health/live',
@@ -483,7 +551,9 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
             body: toJsonSchema(inferRequestSchema, 'input'),
             response: errors,
           },
-          validatorCompiler: binaryOrJson(zodValidator(inferRequestSchema)),
+          validatorCompiler: binaryOrJson(
+            zodValidator(inferRequestSchema, fastInferRequestCheck(v2Datatypes)),
+          ),
           onRequest: admit(ctx),
         },
         async (request, reply) => {
@@ -492,37 +562,12 @@ export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
           const requested = requestedOutputs(body, contract);
           const binary = wantsBinaryOutputs(body);
           const anyBinary = binary === 'all' || binary.size > 0;
-          let outputs: Outputs;
-          if (contract.kind === 'tensors') {
-            const work = parseTensors(body.inputs, contract, tensorLimits);
-            outputs = (await ctx.predictTensors(work, request.startedAt)).outputs;
-            ctx.recordTensors({
-              requestId: request.id,
-              endpoint: 'v2/infer',
-              inputs: work.tensors,
-              outputs,
-              latencyMs: performance.now() - request.startedAt,
-            });
-          } else {
-            const { rows } = parseInfer(body, contract, config.maxBatchRows);
-            outputs = (await ctx.predict(rows, request.startedAt)).outputs;
-            ctx.record({
-              requestId: request.id,
-              endpoint: 'v2/infer',
-              rows,
-              predictions: rows.map((_, i) => ctx.shape(outputs, i)),
-              latencyMs: performance.now() - request.startedAt,
-            });
-          }
-          const response = {
-            model_name: contract.name,
-            model_version: contract.version,
-            id: body.id ?? request.id,
-            // What POST /feedback names these predictions by: this id for one row, "<id>:<row>"
-            // for row i of several (tensor models have no feedback).
-            ...(contract.kind === 'tensors' ? {} : { parameters: { prediction_id: request.id } }),
-            outputs: outputTensorsOf(contract, outputs, requested, anyBinary),
-          };
+          const response = await runInfer(ctx, body, requested, {
+            requestId: request.id,
+            startedAt: request.startedAt,
+            endpoint: 'v2/infer',
+            typed: anyBinary,
+          });
           if (anyBinary) {
             const encoded = encodeBinaryOutputs(response, binary);
             reply

@@ -9,6 +9,8 @@ export interface RunningServer {
   readonly process: ChildProcess;
   /** http://127.0.0.1:port */
   readonly address: string;
+  /** host:port of the gRPC listener (GRPC_PORT, 0 here: an ephemeral port); undefined when off. */
+  readonly grpcAddress: string | undefined;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output(): string;
 }
@@ -19,7 +21,14 @@ function launch(
 ): { child: ChildProcess; output: () => string; exited: RunningServer['exited'] } {
   const child = spawn(process.execPath, [script], {
     cwd: projectRoot,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      GRPC_PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
@@ -41,6 +50,7 @@ export async function startServer(
   until: 'ready' | 'listening' = 'ready',
 ): Promise<RunningServer> {
   const { child, output, exited } = launch(builtServer, env);
+  let grpcAddress: string | undefined;
   const address = await new Promise<string>((resolve, reject) => {
     let listening: string | undefined;
     let buffer = '';
@@ -55,8 +65,13 @@ export async function startServer(
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
         try {
-          const entry = JSON.parse(line) as { msg?: string; address?: string };
+          const entry = JSON.parse(line) as {
+            msg?: string;
+            address?: string;
+            grpcAddress?: string;
+          };
           if (entry.address) listening = entry.address;
+          if (entry.grpcAddress) grpcAddress = entry.grpcAddress;
           if (listening && (until === 'listening' || entry.msg?.startsWith('ready'))) {
             clearTimeout(timer);
             resolve(listening);
@@ -71,7 +86,7 @@ export async function startServer(
       reject(new Error(`the server exited (${code}) before it was ready:\n${output()}`));
     });
   });
-  return { process: child, address, exited, output };
+  return { process: child, address, grpcAddress, exited, output };
 }
 
 /** Runs a script to its end (bounded) and returns its exit code and output. */
@@ -83,7 +98,7 @@ export async function runToExit(
 ): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [script, ...args], {
     cwd: projectRoot,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+    env: { ...process.env, PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -34,6 +34,7 @@ export async function startService(
   const config = loadConfig(
     {
       PORT: '0',
+      GRPC_PORT: '0',
       HOST: '127.0.0.1',
       WORKERS: '1',
       LOG_LEVEL: 'silent',

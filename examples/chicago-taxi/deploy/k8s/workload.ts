@@ -352,10 +352,13 @@ export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
           { name: 'http', containerPort: runtime.port, protocol: 'TCP' },
           // /metrics alone, without authentication: only Prometheus's namespace may reach it.
           { name: 'metrics', containerPort: runtime.metricsPort, protocol: 'TCP' },
+          // The Open Inference Protocol over gRPC (src/grpc/), beside REST.
+          { name: 'grpc', containerPort: runtime.grpcPort, protocol: 'TCP' },
         ],
         env: [
           { name: 'PORT', value: String(runtime.port) },
           { name: 'METRICS_PORT', value: String(runtime.metricsPort) },
+          { name: 'GRPC_PORT', value: String(runtime.grpcPort) },
           { name: 'MODEL_PATH', value: modelPath },
           // One process per pod; the inference pool gets one thread per whole core of the limit.
           { name: 'WORKERS', value: String(runtime.poolSize) },
@@ -377,9 +380,14 @@ export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
           requests: { cpu: cpu(runtime.cpuMillis), memory: runtime.memory },
           limits: { cpu: cpu(runtime.cpuMillis), memory: runtime.memory },
         },
+        // Probes: readiness and liveness stay HTTP (/readyz, /healthz). gRPC health reports the
+        // same readiness (SERVING only when /readyz is 200), but it has no liveness meaning
+        // (NOT_SERVING while warming up would restart a loading pod), and one readiness probe is all
+        // a container gets. The startup probe is Kubernetes' native gRPC probe: it passes when the
+        // service is ready, exactly as /readyz would, and also proves the gRPC listener answers.
         startupProbe: {
           // Ready means every worker ran a warm-up inference: the whole model load fits this budget.
-          httpGet: { path: '/readyz', port: 'http' },
+          grpc: { port: runtime.grpcPort, service: 'inference.GRPCInferenceService' },
           periodSeconds: period,
           timeoutSeconds: 2,
           failureThreshold: Math.ceil(env.startupBudgetSeconds / period),

@@ -6,6 +6,7 @@
  *
  *   node scripts/ci/smoke.mjs --url http://svc.ns.svc.cluster.local [--metrics-url http://10.0.0.7:8080]...
  *        [--golden model/golden.json] [--mode golden|deploy] [--expect-sha256 <hex>] [--timeout 180]
+ *        [--grpc svc.ns.svc.cluster.local:8081]
  *
  * The valid requests are the model's golden cases (model/golden.json, recorded at training time);
  * the invalid ones are built from the contract the service serves at `GET /model` (its features,
@@ -17,10 +18,17 @@
  * - deploy: a few golden predictions and one invalid request against a live environment: the
  *   counters grow by at least that much (other traffic may add to them).
  *
+ * - with --grpc: a few golden cases also go through ModelInfer over gRPC (GRPC_PORT), as typed
+ *   contents, and the outputs must equal what REST's POST /v2/models/{name}/infer answers for the
+ *   same tensors. @grpc/grpc-js is the service's own dependency: it is loaded from the working
+ *   directory (the image's /app) with the service's .proto files (dist/src/grpc or src/grpc).
+ *
  * The metric names are the service's (src/metrics.ts, docs/service-contract.md); a test of
  * create-mlops-service fails if they drift apart.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export const metrics = {
@@ -176,6 +184,7 @@ function parseArgs(argv) {
     else if (a === '--mode') args.mode = next();
     else if (a === '--expect-sha256') args.expectSha256 = next();
     else if (a === '--timeout') args.timeout = Number(next());
+    else if (a === '--grpc') args.grpc = next();
     else throw new Error(`unknown argument ${a}`);
   }
   if (!args.url) throw new Error('--url is required');
@@ -307,6 +316,16 @@ export async function smoke(options, log = console.log) {
     `${metrics.validationErrors} grew by ${rel} ${want.errors} (${delta.errors})`,
   );
 
+  if (options.grpc) {
+    // A missing value (null) has no typed-tensor form: such cases stay on REST.
+    const complete = cases.filter((c) => !Object.values(c.input).some((v) => v === null));
+    const parity = await grpcParity(options, model, complete.slice(0, Math.min(5, plan.valid)));
+    check(
+      parity.same === parity.sent,
+      `gRPC ModelInfer on ${options.grpc} answers what REST V2 answers (${parity.same}/${parity.sent}${parity.problem ? `: ${parity.problem}` : ''})`,
+    );
+  }
+
   const after = await request(`${options.url}${endpoints.ready}`);
   check(after.status === 200, `readiness after traffic: GET ${endpoints.ready} -> ${after.status}`);
 
@@ -329,6 +348,132 @@ export async function smoke(options, log = console.log) {
     delta,
     checks: checks.length,
   };
+}
+
+/** The datatype's field of InferTensorContents (FP16 has none). */
+const contentsField = {
+  BOOL: 'bool_contents',
+  INT8: 'int_contents',
+  INT16: 'int_contents',
+  INT32: 'int_contents',
+  INT64: 'int64_contents',
+  UINT8: 'uint_contents',
+  UINT16: 'uint_contents',
+  UINT32: 'uint_contents',
+  UINT64: 'uint64_contents',
+  FP32: 'fp32_contents',
+  FP64: 'fp64_contents',
+  BYTES: 'bytes_contents',
+};
+
+/** A golden case's input as V2 tensors: a record's features by graph input, or named tensors. */
+export function v2Tensors(model, input, metadata) {
+  const features = model.features ?? [];
+  if (features.length === 0) {
+    return Object.entries(input).map(([name, nested]) => {
+      const shape = [];
+      for (let level = nested; Array.isArray(level); level = level[0]) shape.push(level.length);
+      const datatype = metadata.inputs.find((t) => t.name === name)?.datatype ?? 'FP32';
+      return { name, datatype, shape, data: [nested].flat(Infinity) };
+    });
+  }
+  const byInput = new Map();
+  for (const f of features) byInput.set(f.input, [...(byInput.get(f.input) ?? []), f]);
+  return [...byInput].map(([name, fs]) => {
+    fs.sort((a, b) => a.column - b.column);
+    const text = fs.some((f) => f.tensorType === 'string');
+    return {
+      name,
+      // Any numeric datatype is accepted for a numeric input: FP64 carries the JSON numbers as sent.
+      datatype: text ? 'BYTES' : 'FP64',
+      shape: fs.length === 1 ? [1] : [1, fs.length],
+      data: fs.map((f) => input[f.name]),
+    };
+  });
+}
+
+/** The gRPC client of the service's own package and .proto files, from the working directory. */
+function grpcClient(address) {
+  const require = createRequire(join(process.cwd(), 'package.json'));
+  const grpc = require('@grpc/grpc-js');
+  const loader = require('@grpc/proto-loader');
+  const dir = ['dist/src/grpc', 'src/grpc']
+    .map((d) => join(process.cwd(), d))
+    .find((d) => existsSync(join(d, 'grpc_predict_v2.proto')));
+  if (!dir) throw new Error(`no grpc_predict_v2.proto under ${process.cwd()}/(dist/)src/grpc`);
+  const definition = loader.loadSync(join(dir, 'grpc_predict_v2.proto'), {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const Service = grpc.loadPackageDefinition(definition).inference.GRPCInferenceService;
+  const client = new Service(address, grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  if (token) metadata.set('authorization', `Bearer ${token}`);
+  const infer = (message) =>
+    new Promise((resolve, reject) =>
+      client.ModelInfer(message, metadata, { deadline: Date.now() + 10_000 }, (e, r) =>
+        e ? reject(e) : resolve(r),
+      ),
+    );
+  return { infer, close: () => client.close() };
+}
+
+/** Sends each case to REST V2 and to gRPC ModelInfer; counts the cases whose outputs are equal. */
+async function grpcParity(options, model, cases) {
+  const meta = await request(`${options.url}/v2/models/${model.name}`);
+  if (meta.status !== 200)
+    return { sent: cases.length, same: 0, problem: `GET /v2/models -> ${meta.status}` };
+  const metadata = JSON.parse(meta.text);
+  const client = grpcClient(options.grpc);
+  let same = 0;
+  let problem;
+  try {
+    for (const c of cases) {
+      const inputs = v2Tensors(model, c.input, metadata);
+      if (inputs.some((t) => !contentsField[t.datatype]))
+        return { sent: 0, same: 0, problem: 'FP16 inputs: skipped' };
+      const rest = await request(`${options.url}/v2/models/${model.name}/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs }),
+      });
+      const answer = await client.infer({
+        model_name: model.name,
+        inputs: inputs.map((t) => ({
+          name: t.name,
+          datatype: t.datatype,
+          shape: t.shape,
+          contents: {
+            [contentsField[t.datatype]]:
+              t.datatype === 'BYTES' ? t.data.map((v) => Buffer.from(String(v))) : t.data,
+          },
+        })),
+      });
+      const outputs = answer.outputs.map((o) => {
+        const values = o.contents?.[contentsField[o.datatype]] ?? [];
+        return {
+          name: o.name,
+          datatype: o.datatype,
+          shape: o.shape.map(Number),
+          data: values.map((v) =>
+            Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'string' ? Number(v) : v,
+          ),
+        };
+      });
+      const expected = rest.status === 200 ? JSON.parse(rest.text).outputs : undefined;
+      if (JSON.stringify(outputs) === JSON.stringify(expected)) same++;
+      else
+        problem ??= `REST ${rest.status} ${rest.text.slice(0, 200)} vs gRPC ${JSON.stringify(outputs).slice(0, 200)}`;
+    }
+  } catch (error) {
+    problem ??= error instanceof Error ? error.message : String(error);
+  } finally {
+    client.close();
+  }
+  return { sent: cases.length, same, problem };
 }
 
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;

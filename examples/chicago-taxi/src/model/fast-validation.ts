@@ -115,3 +115,57 @@ export function fastBatchCheck(contract: ModelContract, maxRows: number): Valida
   }
   return check;
 }
+
+/** A V2 request's `parameters`: names to strings, finite numbers or booleans. */
+const v2Parameters: JsonSchema = {
+  type: 'object',
+  additionalProperties: { type: ['string', 'number', 'boolean'] },
+};
+
+let v2Check: ValidateFunction | undefined;
+
+/**
+ * The compiled fast check of a V2 inference request's envelope (routes/v2.ts's
+ * `inferRequestSchema`, which has no transforms): what it accepts, zod accepts unchanged.
+ */
+export function fastInferRequestCheck(datatypes: readonly string[]): ValidateFunction {
+  v2Check ??= ajv.compile({
+    type: 'object',
+    properties: {
+      id: stringOf(0, 256),
+      parameters: v2Parameters,
+      inputs: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          properties: {
+            name: stringOf(1, 256),
+            shape: {
+              type: 'array',
+              maxItems: 8,
+              items: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+            },
+            datatype: { type: 'string', enum: [...datatypes] },
+            parameters: v2Parameters,
+            data: { type: 'array' },
+          },
+          required: ['name', 'shape', 'datatype'],
+          additionalProperties: false,
+        },
+      },
+      outputs: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { name: stringOf(1, 256), parameters: v2Parameters },
+          required: ['name'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['inputs'],
+    additionalProperties: false,
+  });
+  return v2Check;
+}

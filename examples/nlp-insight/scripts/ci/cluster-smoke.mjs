@@ -71,8 +71,13 @@ export function smokeObjects(env, { image, mode, goldenJson, runId, denyCheck })
   const smokeLabels = { ...common, 'app.kubernetes.io/component': smokeComponent };
   const deniedLabels = { ...common, 'app.kubernetes.io/component': deniedComponent };
   const meta = (name, labels = smokeLabels) => ({ name, namespace: env.namespace, labels });
-  // The service's port, and /metrics's own port where it has one (the counters are read per pod).
-  const port = [env.port, ...(env.metricsPort ? [env.metricsPort] : [])].map((p) => ({
+  // The service's port, /metrics's own port where it has one (the counters are read per pod), and
+  // the gRPC port (ModelInfer must answer what REST V2 answers).
+  const port = [
+    env.port,
+    ...(env.metricsPort ? [env.metricsPort] : []),
+    ...(env.grpcPort ? [env.grpcPort] : []),
+  ].map((p) => ({
     protocol: 'TCP',
     port: p,
   }));
@@ -203,6 +208,9 @@ export function smokeObjects(env, { image, mode, goldenJson, runId, denyCheck })
       mode,
       '--expect-sha256',
       env.modelSha256,
+      ...(env.grpcPort
+        ? ['--grpc', `${env.service}.${env.namespace}.svc.cluster.local:${env.grpcPort}`]
+        : []),
     ]),
   };
   if (denyCheck) {

@@ -35,7 +35,7 @@ export async function buildForTests(): Promise<void> {
         fileName: file,
       });
       await writeFile(target.replace(/\.ts$/, '.js'), out.outputText);
-    } else if (file.endsWith('.js')) {
+    } else if (file.endsWith('.js') || file.endsWith('.proto')) {
       await copyFile(file, target);
     }
   }

@@ -119,19 +119,24 @@ describe.each(all.map((s) => [s.env.id, s] as const))('%s', (id, s) => {
     },
   );
 
-  it('lets the ingress reach the http port only, and Prometheus the metrics port only', () => {
+  it('lets the ingress reach the http and grpc ports only, and Prometheus the metrics port only', () => {
     const ingress = {
       namespaces: [...s.env.network.ingressNamespaces],
       cidrs: s.env.network.ingressCidrs.map((c) => c.cidr),
     };
     const prometheus = { namespaces: [s.env.network.prometheusNamespace], cidrs: [] };
     expect(callers(s.manifests, 'http')).toEqual(ingress);
+    expect(callers(s.manifests, 'grpc')).toEqual(ingress);
     expect(callers(s.manifests, 'metrics')).toEqual(prometheus);
-    // Every rule names its port: nothing reaches the pods on a port it was not meant for.
+    // Every rule names its ports: nothing reaches the pods on a port it was not meant for.
     const rules = s.manifests
       .filter((m) => m.kind === 'NetworkPolicy')
       .flatMap((m) => (m as unknown as Policy).spec.ingress ?? []);
-    for (const r of rules) expect(r.ports?.length, JSON.stringify(r)).toBe(1);
+    for (const r of rules) {
+      expect(r.ports?.length, JSON.stringify(r)).toBeGreaterThan(0);
+      const named = (r.ports ?? []).map((p) => p.port).sort();
+      expect([['grpc', 'http'], ['metrics']], JSON.stringify(r)).toContainEqual(named);
+    }
   });
 
   it.runIf(s.env.cloud === 'aws')(

@@ -83,6 +83,9 @@ describe.each(envs)('%s', (id, s) => {
     });
     const svc = one(s, 'Service') as any;
     expect(svc.spec.ports).toContainEqual(
+      expect.objectContaining({ name: 'grpc', port: runtime.grpcPort, targetPort: 'grpc' }),
+    );
+    expect(svc.spec.ports).toContainEqual(
       expect.objectContaining({ name: 'metrics', targetPort: 'metrics' }),
     );
     const monitor = one(s, 'ServiceMonitor') as any;

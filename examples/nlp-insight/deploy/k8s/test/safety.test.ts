@@ -127,11 +127,13 @@ describe.each(envs)('%s', (_id, s) => {
     expect(c.ports).toEqual([
       { name: 'http', containerPort: runtime.port, protocol: 'TCP' },
       { name: 'metrics', containerPort: runtime.metricsPort, protocol: 'TCP' },
+      { name: 'grpc', containerPort: runtime.grpcPort, protocol: 'TCP' },
     ]);
     const env = Object.fromEntries(
       c.env.map((e: { name: string; value: string }) => [e.name, e.value]),
     );
     expect(env.PORT).toBe(String(runtime.port));
+    expect(env.GRPC_PORT).toBe(String(runtime.grpcPort));
     expect(env.MODEL_PATH).toBe('/models/model.onnx');
     expect(env.WORKERS).toBe(String(runtime.poolSize));
     expect(Number(env.WORKERS)).toBe(Math.max(1, Math.floor(runtime.cpuMillis / 1000)));
@@ -152,7 +154,11 @@ describe.each(envs)('%s', (_id, s) => {
     const c = (workload(s) as any).spec.template.spec.containers[0];
     expect(c.readinessProbe.httpGet.path).toBe('/readyz');
     expect(c.livenessProbe.httpGet.path).toBe('/healthz');
-    expect(c.startupProbe.httpGet.path).toBe('/readyz');
+    // Startup through the gRPC health service: SERVING exactly when /readyz is 200.
+    expect(c.startupProbe.grpc).toEqual({
+      port: runtime.grpcPort,
+      service: 'inference.GRPCInferenceService',
+    });
     const budget = (p: any) => p.periodSeconds * p.failureThreshold;
     expect(budget(c.startupProbe)).toBeGreaterThanOrEqual(120);
     expect(budget(c.startupProbe)).toBeGreaterThan(budget(c.livenessProbe));
