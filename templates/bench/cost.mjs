@@ -4,10 +4,11 @@
  *
  * The built server is started once per WORKERS value (BENCH_WORKERS, default 1,2) and loaded, for
  * each batch size (BENCH_BATCHES, default 1,10,100,1000 rows), with BENCH_CONNECTIONS (20)
- * connections for BENCH_SECONDS (5 s) after a short warm-up of that body (BENCH_CELL_WARMUP_SECONDS,
- * 1 s). One row is `POST /predict` (a tensor model: its V2 `/v2/models/<name>/infer`); n rows are
- * `POST /predict/batch` with n records (the model's background rows, else its golden inputs,
- * repeated to n). Each cell: requests/s, rows/s (answered 2xx), p50 and p99, non-2xx, and the
+ * connections (fewer for large batches: at most BENCH_MAX_ROWS_IN_FLIGHT, 4000, rows in flight,
+ * so 4 connections of 1000 rows) for BENCH_SECONDS (5 s) after a short warm-up of that body
+ * (BENCH_CELL_WARMUP_SECONDS, 1 s). One row is `POST /predict` (a tensor model: its V2
+ * `/v2/models/<name>/infer`); n rows are `POST /predict/batch` with n records (the model's
+ * background rows, else its golden inputs, repeated to n). Each cell: requests/s, rows/s (answered 2xx), p50 and p99, non-2xx, and the
  * server's CPU seconds per 1000 rows (utime + stime of the server process, every thread
  * included, from /proc/<pid>/stat before and after the load). Memory: the server's RSS after the
  * warm-up with each WORKERS (the difference is what one more worker costs) and its peak during the
@@ -60,6 +61,7 @@ function numbers(name, fallback) {
 const settings = {
   seconds: number('BENCH_SECONDS', 5),
   connections: number('BENCH_CONNECTIONS', 20),
+  maxRowsInFlight: number('BENCH_MAX_ROWS_IN_FLIGHT', 4000),
   warmupSeconds: number('BENCH_WARMUP_SECONDS', 2),
   cellWarmupSeconds: number('BENCH_CELL_WARMUP_SECONDS', 1),
   batches: numbers('BENCH_BATCHES', [1, 10, 100, 1000]),
@@ -196,6 +198,16 @@ async function neededEnv(byRows) {
 }
 
 /**
+ * Connections for requests of `rows` rows: BENCH_CONNECTIONS, fewer when that would put more
+ * than BENCH_MAX_ROWS_IN_FLIGHT rows in flight (at least 2). Large batches from 20 clients at once
+ * would measure the queue's shedding (QUEUE_TIMEOUT_MS), not what a row costs.
+ * @param {number} rows
+ */
+export function connectionsFor(rows) {
+  return Math.max(2, Math.min(settings.connections, Math.floor(settings.maxRowsInFlight / rows)));
+}
+
+/**
  * One cell: a warm-up of this body, then the measured load with the server's CPU and RSS around it.
  * @param {number} pid
  * @param {string} address
@@ -208,7 +220,7 @@ async function cell(pid, address, rows, b) {
     method: 'POST',
     body: b.body,
     headers: { 'content-type': 'application/json' },
-    connections: settings.connections,
+    connections: connectionsFor(rows),
   };
   await load({ ...request, durationSeconds: settings.cellWarmupSeconds });
   let peak = rssMiB(pid);
@@ -230,6 +242,7 @@ async function cell(pid, address, rows, b) {
     rows,
     route: b.route,
     bodyBytes: Buffer.byteLength(b.body),
+    connections: request.connections,
     requestsPerSecond: r.requestsPerSecond,
     rowsPerSecond: Math.round(okRows / settings.seconds),
     p50Ms: r.latencyMs.p50,
@@ -256,12 +269,19 @@ function command() {
  * @param {any} results
  */
 export function costMarkdown(results) {
+  const non2xx = (/** @type {any} */ c) => {
+    const codes = Object.entries(c.load.statusCodes)
+      .filter(([code]) => !/^2/.test(code))
+      .map(([code, n]) => `${code}: ${n}`);
+    return codes.length > 0 ? `${c.non2xx} (${codes.join(', ')})` : String(c.non2xx);
+  };
   const dash = (/** @type {unknown} */ v) => (v === null || v === undefined ? 'n/a' : String(v));
   const cells = markdownTable(
     [
       'WORKERS',
       'rows per request',
       'route',
+      'connections',
       'requests/s',
       'rows/s',
       'p50 ms',
@@ -274,16 +294,21 @@ export function costMarkdown(results) {
         run.workers,
         c.rows,
         `\`${c.route}\``,
+        c.connections,
         c.requestsPerSecond,
         c.rowsPerSecond,
         c.p50Ms,
         c.p99Ms,
-        c.non2xx,
+        non2xx(c),
         dash(c.cpuSecondsPer1000Rows),
       ]),
     ),
   );
-  const largest = Math.max(...results.settings.batches);
+  const largest = Math.max(
+    ...results.runs.flatMap((/** @type {any} */ run) =>
+      run.cells.map((/** @type {any} */ c) => c.rows),
+    ),
+  );
   const memory = markdownTable(
     ['WORKERS', 'RSS after warm-up (MiB)', `peak RSS under ${largest}-row requests (MiB)`],
     results.runs.map((/** @type {any} */ run) => [
@@ -308,7 +333,8 @@ export function costMarkdown(results) {
   const s = results.settings;
   return (
     `${cells}\n\n${memory}${perWorker}${skipped}\n\n` +
-    `${s.connections} connections for ${s.seconds} s per cell, closed loop (the server saturated), ` +
+    `${s.connections} connections (fewer when over ${s.maxRowsInFlight} rows in flight) for ${s.seconds} s per cell, ` +
+    `closed loop (the server saturated), ` +
     `after a ${s.cellWarmupSeconds} s warm-up of each body; prediction log on.${env} ` +
     provenance(results)
   );
@@ -321,7 +347,8 @@ async function main() {
   process.stdout.write(
     `bench:cost ${info.name} (${info.kind}, model.onnx ${info.bytes} bytes, ${info.features} features, ${info.inputs} inputs)\n` +
       `  WORKERS ${settings.workers.join(', ')}; rows per request ${[...byRows.keys()].join(', ')}; ` +
-      `BENCH_CONNECTIONS=${settings.connections}, BENCH_SECONDS=${settings.seconds}, ` +
+      `BENCH_CONNECTIONS=${settings.connections}, BENCH_MAX_ROWS_IN_FLIGHT=${settings.maxRowsInFlight}, ` +
+      `BENCH_SECONDS=${settings.seconds}, ` +
       `BENCH_WARMUP_SECONDS=${settings.warmupSeconds}, BENCH_CELL_WARMUP_SECONDS=${settings.cellWarmupSeconds}\n`,
   );
   for (const n of notes) process.stdout.write(`  server setting raised for the run: ${n}\n`);
@@ -351,7 +378,7 @@ async function main() {
         method: 'POST',
         body: one.body,
         headers: { 'content-type': 'application/json' },
-        connections: settings.connections,
+        connections: connectionsFor(1),
         durationSeconds: settings.warmupSeconds,
       });
       const rssAfterWarmupMiB = round(rssMiB(pid), 1);
