@@ -25,13 +25,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, load } from './load.mjs';
-import {
-  machine,
-  markdownTable,
-  provenance,
-  readmeWanted,
-  writeReadmeTable,
-} from './readme-table.mjs';
+import { machine, markdownTable, provenance, readmeWanted, updateReadme } from './readme-table.mjs';
 import { startServer } from './run.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -428,8 +422,7 @@ async function main() {
   await writeFile(file, `${JSON.stringify({ ...results, markdown }, null, 2)}\n`);
   process.stdout.write(`\n${markdown}\n\nresults: ${file}\n`);
   if (writeReadme) {
-    await writeReadmeTable(join(root, 'README.md'), 'cost', markdown);
-    process.stdout.write('README.md: the table between the bench:cost markers is replaced\n');
+    await updateReadme(join(root, 'README.md'), 'cost', markdown);
   }
 }
 

@@ -19,13 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { describe, load } from './load.mjs';
-import {
-  machine,
-  markdownTable,
-  provenance,
-  readmeWanted,
-  writeReadmeTable,
-} from './readme-table.mjs';
+import { machine, markdownTable, provenance, readmeWanted, updateReadme } from './readme-table.mjs';
 import { exampleBody, startServer } from './run.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -171,8 +165,7 @@ async function main() {
   );
   process.stdout.write(`\nprofiles and summary: ${dir}\n`);
   if (readmeWanted(process.argv.slice(2))) {
-    await writeReadmeTable(join(root, 'README.md'), 'profile', markdown);
-    process.stdout.write('README.md: the table between the bench:profile markers is replaced\n');
+    await updateReadme(join(root, 'README.md'), 'profile', markdown);
   }
 }
 

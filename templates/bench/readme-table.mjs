@@ -56,6 +56,23 @@ export async function writeReadmeTable(file, name, body) {
   if (next !== text) await writeFile(file, next);
 }
 
+/**
+ * `writeReadmeTable` for a bench's last step: says what it replaced, or prints why it could not
+ * (the bench's results file is written already) and sets the exit code to 1.
+ * @param {string} file
+ * @param {string} name
+ * @param {string} body
+ */
+export async function updateReadme(file, name, body) {
+  try {
+    await writeReadmeTable(file, name, body);
+    process.stdout.write(`${file}: the table between the bench:${name} markers is replaced\n`);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
+
 /** The machine a measurement ran on. */
 export function machine() {
   return {
