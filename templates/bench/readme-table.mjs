@@ -32,7 +32,14 @@ export function replaceBetweenMarkers(text, name, body, file = 'README.md') {
   const j = text.indexOf(end);
   const twice = i >= 0 && text.indexOf(start, i + 1) >= 0;
   if (i < 0 || j < 0 || j < i || twice || text.indexOf(end, j + 1) >= 0) {
-    const found = i < 0 && j < 0 ? 'neither marker is there' : 'the markers are not one pair';
+    const found =
+      i < 0 && j < 0
+        ? 'neither marker is there'
+        : i < 0
+          ? 'the start marker is missing'
+          : j < 0
+            ? 'the end marker is missing'
+            : 'the markers are not one pair';
     throw new Error(
       `${file}: the table of npm run bench:${name} goes between the lines "${start}" and ` +
         `"${end}", and ${found}. Put those two lines back, once each and in that order, where ` +

@@ -53,6 +53,15 @@ describe('the README tables between markers', () => {
     );
   });
 
+  it('says which marker is missing', () => {
+    const noEnd = readme.replace('<!-- bench:profile:end -->\n', '');
+    expect(() => replaceBetweenMarkers(noEnd, 'profile', 'x')).toThrow(/the end marker is missing/);
+    const noStart = readme.replace('<!-- bench:profile:start -->\n', '');
+    expect(() => replaceBetweenMarkers(noStart, 'profile', 'x')).toThrow(
+      /the start marker is missing/,
+    );
+  });
+
   it('refuses markers in the wrong order or twice', () => {
     const swapped = readme
       .replace('<!-- bench:cost:start -->', '@@')
