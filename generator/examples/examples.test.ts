@@ -42,6 +42,20 @@ describe.each(names)('examples/%s', (name) => {
     });
   });
 
+  // The numbers vary from run to run: the README must carry what was recorded, whatever it says.
+  it('shows in its README the cost and profile tables recorded beside its model', () => {
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+    for (const bench of ['cost', 'profile']) {
+      const between = new RegExp(
+        `<!-- bench:${bench}:start -->\\n([\\s\\S]*?)\\n<!-- bench:${bench}:end -->`,
+      ).exec(readme);
+      expect(between, `README.md has the bench:${bench} markers`).not.toBeNull();
+      const recorded = join(examplesDir, 'models', name, 'bench', `${bench}.md`);
+      if (existsSync(recorded)) expect(between?.[1]).toBe(readFileSync(recorded, 'utf8').trim());
+      else expect(between?.[1]).toBe(`Not measured yet: run \`npm run bench:${bench}\`.`);
+    }
+  });
+
   it('passes its own test suite', { timeout: 900_000 }, () => {
     install(dir);
     const test = spawnSync('npm', ['test'], { cwd: dir, encoding: 'utf8', env: testEnv() });

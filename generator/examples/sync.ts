@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { create } from '../commands/create.js';
 import { hashTree } from '../record/record.js';
 import { packageRoot } from '../version.js';
@@ -48,26 +49,62 @@ export async function renderExample(name: string): Promise<string> {
     interactive: false,
     flags: {},
   });
-  await addRecordedSession(name, dir);
+  await addRecordedSections(name, dir);
   return dir;
 }
 
 /**
- * An example's README shows a real session with its service when one is recorded beside its
- * model (`examples/models/<name>/session/session.md`, written by that folder's `session.mjs`,
- * which the examples' test reruns): it goes in before the README's "Operating it" section, as a
- * user's own addition to their README would (an upgrade keeps it).
+ * What is recorded beside an example's model and put back into its README at every render, as a
+ * user's own additions to their README would be (an upgrade keeps them):
+ *
+ * - a real session with its service (`session/session.md`, written by that folder's
+ *   `session.mjs`, which the examples' test reruns), before the README's "Operating it" section;
+ * - the measured tables of `npm run bench:cost` and `npm run bench:profile` (`bench/cost.md`,
+ *   `bench/profile.md`, written by the repository's `npm run bench:cost`), between the README's
+ *   `bench:cost` and `bench:profile` markers, as the project's own bench would write them.
+ *
+ * A section whose file is absent is left as the template renders it.
  */
-export async function addRecordedSession(name: string, dir: string): Promise<void> {
-  const session = join(examplesDir, 'models', name, 'session', 'session.md');
-  if (!existsSync(session)) return;
+export interface RecordedSection {
+  /** Path under `examples/models/<name>/`. */
+  readonly file: string;
+  readonly place: { readonly before: string } | { readonly markers: string };
+}
+
+export const recordedSections: readonly RecordedSection[] = [
+  { file: 'session/session.md', place: { before: '\n### Operating it\n' } },
+  { file: 'bench/cost.md', place: { markers: 'cost' } },
+  { file: 'bench/profile.md', place: { markers: 'profile' } },
+];
+
+/** The generated project's own marker replacement (`bench/readme-table.mjs`), so both agree. */
+interface ReadmeTable {
+  replaceBetweenMarkers(text: string, name: string, body: string, file?: string): string;
+}
+async function readmeTable(): Promise<ReadmeTable> {
+  const file = join(packageRoot, 'templates', 'bench', 'readme-table.mjs');
+  return (await import(pathToFileURL(file).href)) as ReadmeTable;
+}
+
+export async function addRecordedSections(name: string, dir: string): Promise<void> {
   const readme = join(dir, 'README.md');
-  const text = await readFile(readme, 'utf8');
-  const anchor = '\n### Operating it\n';
-  if (!text.includes(anchor))
-    throw new Error(`${readme}: no "### Operating it" section to put the recorded session before`);
-  const section = (await readFile(session, 'utf8')).replace(/^## /, '### ').trimEnd();
-  await writeFile(readme, text.replace(anchor, `\n${section}\n${anchor}`));
+  let text = await readFile(readme, 'utf8');
+  const before = text;
+  for (const { file, place } of recordedSections) {
+    const recorded = join(examplesDir, 'models', name, file);
+    if (!existsSync(recorded)) continue;
+    const content = await readFile(recorded, 'utf8');
+    if ('before' in place) {
+      const heading = place.before.trim();
+      if (!text.includes(place.before))
+        throw new Error(`${readme}: no "${heading}" section to put ${recorded} before`);
+      const section = content.replace(/^## /, '### ').trimEnd();
+      text = text.replace(place.before, `\n${section}\n${place.before}`);
+    } else {
+      text = (await readmeTable()).replaceBetweenMarkers(text, place.markers, content, readme);
+    }
+  }
+  if (text !== before) await writeFile(readme, text);
 }
 
 /** The files of the committed example that the generator owns (tracked or not, but not ignored). */
