@@ -9,7 +9,9 @@
  * request, in microseconds of CPU, and written to bench/results/profile-<time>.json with the
  * profiles themselves (open them in Chrome DevTools or speedscope).
  *
- * Samples before the load starts (start-up, model load, warm-up) are left out by time.
+ * Samples before the load starts (start-up, model load, warm-up) are left out by time. The table
+ * also goes into README.md between `<!-- bench:profile:start -->` and `<!-- bench:profile:end -->`
+ * (`--no-readme`: leave README.md alone).
  */
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -17,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { describe, load } from './load.mjs';
+import { machine, markdownTable, provenance, readmeWanted, updateReadme } from './readme-table.mjs';
 import { exampleBody, startServer } from './run.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -154,12 +157,41 @@ async function main() {
     process.stdout.write(`  ${stage.padEnd(24)} ${String(us).padStart(8)}\n`);
   const sum = Object.values(perRequestUs).reduce((a, b) => a + b, 0);
   process.stdout.write(`  ${'total'.padEnd(24)} ${sum.toFixed(1).padStart(8)}\n`);
+  const markdown = profileMarkdown(perRequestUs, sum, requests, measured);
   const file = join(dir, 'summary.json');
   await writeFile(
     file,
-    `${JSON.stringify({ time, load: measured, requests, perRequestUs, profiles: files }, null, 2)}\n`,
+    `${JSON.stringify({ time, load: measured, requests, perRequestUs, profiles: files, markdown }, null, 2)}\n`,
   );
   process.stdout.write(`\nprofiles and summary: ${dir}\n`);
+  if (readmeWanted(process.argv.slice(2))) {
+    await updateReadme(join(root, 'README.md'), 'profile', markdown);
+  }
+}
+
+/**
+ * The README section: stage -> µs of CPU per request, and where it was measured.
+ * @param {Record<string, number>} perRequestUs
+ * @param {number} sum
+ * @param {number} requests
+ * @param {import('./load.mjs').LoadResult} measured
+ */
+function profileMarkdown(perRequestUs, sum, requests, measured) {
+  const set = ['BENCH_SECONDS', 'BENCH_CONNECTIONS', 'BENCH_WARMUP_SECONDS']
+    .filter((k) => process.env[k])
+    .map((k) => `${k}=${process.env[k]} `)
+    .join('');
+  const rows = Object.entries(perRequestUs).map(([stage, us]) => [stage, us]);
+  return (
+    `${markdownTable(['stage', 'µs CPU per request'], [...rows, ['total', sum.toFixed(1)]])}\n\n` +
+    `${requests} requests to \`/predict\` at ${measured.connections} connections for ${measured.durationSeconds} s ` +
+    `(${measured.requestsPerSecond} requests/s). ` +
+    provenance({
+      time: new Date().toISOString(),
+      machine: machine(),
+      command: `${set}npm run bench:profile`,
+    })
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

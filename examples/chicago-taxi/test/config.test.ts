@@ -60,7 +60,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       modelPath: '/srv/model/model.onnx',
       workers: 2,
-      maxBatchSize: 32,
+      maxBatchSize: 128,
       maxBatchDelayMs: 0,
       maxQueue: 256,
       queueTimeoutMs: 1000,

@@ -194,7 +194,7 @@ const variables = {
     default: 'model/model.onnx',
   },
   WORKERS: { schema: int(1, 256), default: undefined },
-  MAX_BATCH_SIZE: { schema: int(1, 4096), default: '32' },
+  MAX_BATCH_SIZE: { schema: int(1, 4096), default: '128' },
   MAX_BATCH_DELAY_MS: { schema: decimal(0, 1000), default: '0' },
   MAX_QUEUE: { schema: int(1, 1_000_000), default: undefined },
   QUEUE_TIMEOUT_MS: { schema: int(1, 600_000), default: '1000' },
