@@ -5,9 +5,12 @@
  * BENCH_CONNECTIONS (100) connections load /predict for BENCH_SECONDS (10 s) after a warm-up; then
  * each sample of the main thread is put in the stage of the request it belongs to (the innermost
  * frame of its stack that names one: parse, validate, admit and route, batch and pack, cross to the
- * worker, unpack, serialize, record, HTTP), and the worker threads' samples in "run". Printed per
- * request, in microseconds of CPU, and written to bench/results/profile-<time>.json with the
- * profiles themselves (open them in Chrome DevTools or speedscope).
+ * worker, unpack, serialize, record, HTTP). The profiler samples on a wall-clock timer, so the
+ * stages are scaled to the main thread's CPU as /proc counts it over the load, and the other
+ * threads (the workers' model runs, V8's GC helpers, the log's file writes) are their CPU from
+ * /proc, not their samples (a worker waiting for work is sampled too). Printed per request, in
+ * microseconds of CPU, and written to bench/results/profile-<time>.json with the profiles
+ * themselves (open them in Chrome DevTools or speedscope).
  *
  * Samples before the load starts (start-up, model load, warm-up) are left out by time. The table
  * also goes into README.md between `<!-- bench:profile:start -->` and `<!-- bench:profile:end -->`
@@ -21,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, load } from './load.mjs';
 import { machine, markdownTable, provenance, readmeWanted, updateReadme } from './readme-table.mjs';
 import { exampleBody, startServer } from './run.mjs';
+import { perRequest, threadCpu } from './thread-cpu.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -37,7 +41,7 @@ export const stages = [
     'parse',
     (u) => /secure-json-parse|content-type-parser|http\/(instance-count|error-answers)/.test(u),
   ],
-  ['validate', (u) => /\/zod\/|\/ajv|model\/schemas/.test(u)],
+  ['validate', (u) => /\/zod\/|\/ajv|model\/(schemas|fast-validation)|routes\/common/.test(u)],
   [
     'serialize',
     (u, f) =>
@@ -115,11 +119,19 @@ async function main() {
   /** @type {import('./load.mjs').LoadResult} */
   let measured;
   let fromMs;
+  /** @type {{ main: number, others: number } | undefined} */
+  let cpu;
   try {
     process.stdout.write(`warm-up ${warmupSeconds} s...\n`);
     await load({ ...request, connections, durationSeconds: warmupSeconds });
     fromMs = performance.now() - spawned;
+    const before = await threadCpu(child.pid);
     measured = await load({ ...request, connections, durationSeconds: seconds });
+    const after = await threadCpu(child.pid);
+    cpu =
+      before && after
+        ? { main: after.main - before.main, others: after.others - before.others }
+        : undefined;
     process.stdout.write(`load: ${describe(measured)}\n`);
   } finally {
     child.kill('SIGTERM');
@@ -135,21 +147,11 @@ async function main() {
   );
   const main = profiles.find((p) => p.main);
   if (!main) throw new Error(`no CPU profile of the main thread was written to ${dir}`);
-  /** @type {Record<string, number>} */
-  const total = {};
-  for (const { profile, main: isMain } of profiles) {
-    // Each thread's profile starts when the thread does: the load's start on its own clock.
-    const from = fromMs - (profile.startTime - main.profile.startTime) / 1000;
-    for (const [stage, ms] of Object.entries(stageTimes(profile, from, !isMain)))
-      total[stage] = (total[stage] ?? 0) + ms;
-  }
+  // The main thread's stages; the workers' profiles are kept for DevTools, their CPU comes
+  // from /proc (their samples include the time they wait for work).
+  const mainMs = stageTimes(main.profile, fromMs, false);
   const requests = measured.ok;
-  const perRequestUs = Object.fromEntries(
-    Object.entries(total)
-      .filter(([stage]) => stage !== 'idle')
-      .sort((a, b) => b[1] - a[1])
-      .map(([stage, ms]) => [stage, Math.round(((ms * 1000) / requests) * 10) / 10]),
-  );
+  const perRequestUs = perRequest(mainMs, cpu, requests);
   process.stdout.write(
     `\nCPU per request (µs), ${requests} requests, ${availableParallelism()} CPUs, ${files.length} threads:\n`,
   );
