@@ -13,7 +13,8 @@
 import { ValidationError } from '../errors.js';
 import { attachBinaryInputs, encodeTensor, type OutputTensor } from '../inference/v2-binary.js';
 import { issuesOf } from '../model/schemas.js';
-import { type InferRequest, inferRequestSchema } from '../routes/v2.js';
+import { fastInferRequestCheck } from '../model/fast-validation.js';
+import { type InferRequest, inferRequestSchema, v2Datatypes } from '../routes/v2.js';
 
 /** InferParameter as proto-loader decodes it (`oneofs: true`, `longs: String`). */
 export interface GrpcParameter {
@@ -174,6 +175,8 @@ export function inferRequestOf(message: GrpcInferRequest): InferRequest {
         }
       : {}),
   };
+  // The compiled fast path first, as over REST; zod for what it refuses (and its messages).
+  if (raw.length === 0 && fastInferRequestCheck(v2Datatypes)(header)) return header as InferRequest;
   const parsed = inferRequestSchema.safeParse(header);
   if (!parsed.success) throw new ValidationError(issuesOf(parsed.error));
   if (raw.length === 0) return parsed.data;
