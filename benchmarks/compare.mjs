@@ -479,6 +479,10 @@ async function measure(
   const work = {};
   for (let r = 1; r <= rounds; r++) {
     for (const p of plans) {
+      // Each plan starts with the load generator's heap collected: the garbage of the previous
+      // plan (a 1000-row body per request) must not pause the client, and so the latencies it
+      // measures, in the next one. (`npm run bench:compare` runs node with --expose-gc.)
+      globalThis.gc?.();
       const before = p.service ? await modelWork(p.service) : undefined;
       const cpuBefore = cpuSeconds(p.pid);
       const result = await (p.load ?? load)({
