@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { summary } from './load.mjs';
 
 const protoDir = fileURLToPath(new URL('../src/grpc/', import.meta.url));
 
@@ -22,25 +23,6 @@ const protoDir = fileURLToPath(new URL('../src/grpc/', import.meta.url));
  *   `address` is host:port; `request` a ModelInferRequest (field names as in the .proto file).
  * @typedef {import('./load.mjs').LoadResult} LoadResult
  */
-
-/** @param {number[]} sorted @param {number} q */
-function quantile(sorted, q) {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return /** @type {number} */ (sorted[i]);
-}
-
-/** @param {number[]} values */
-function summary(values) {
-  const arr = Array.from(Float64Array.from(values).sort());
-  const r = (/** @type {number} */ x) => Math.round(x * 1000) / 1000;
-  return {
-    p50: r(quantile(arr, 0.5)),
-    p90: r(quantile(arr, 0.9)),
-    p99: r(quantile(arr, 0.99)),
-    max: r(arr[arr.length - 1] ?? NaN),
-  };
-}
 
 /** The inference service's client constructor, from the service's own .proto file. */
 function inferenceClient() {

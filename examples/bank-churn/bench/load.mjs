@@ -24,8 +24,8 @@ function quantile(sorted, q) {
   return /** @type {number} */ (sorted[i]);
 }
 
-/** @param {number[]} values */
-function summary(values) {
+/** @param {number[]} values p50, p90, p99 and max of latencies (ms) */
+export function summary(values) {
   const sorted = Float64Array.from(values).sort();
   const arr = Array.from(sorted);
   const r = (/** @type {number} */ x) => Math.round(x * 1000) / 1000;

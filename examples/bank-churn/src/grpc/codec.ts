@@ -56,7 +56,7 @@ export interface GrpcInferRequest {
 }
 
 /** The field of InferTensorContents that carries each datatype (FP16 has none: raw only). */
-const contentsFieldOf: Readonly<Record<string, ContentsField>> = {
+export const contentsFieldOf: Readonly<Record<string, ContentsField>> = {
   BOOL: 'bool_contents',
   INT8: 'int_contents',
   INT16: 'int_contents',

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
+import { contentsFieldOf } from '../../src/grpc/codec.js';
 import { v2DatatypeOf } from '../../src/inference/tensor-request.js';
 import { widthOf } from '../../src/inference/tensors.js';
 import { exampleRecord, loadModel } from '../../src/model/artifacts.js';
@@ -46,20 +47,8 @@ export async function requestTensors(): Promise<Tensor[]> {
   });
 }
 
-export const contentsField: Record<string, string> = {
-  BOOL: 'bool_contents',
-  INT8: 'int_contents',
-  INT16: 'int_contents',
-  INT32: 'int_contents',
-  INT64: 'int64_contents',
-  UINT8: 'uint_contents',
-  UINT16: 'uint_contents',
-  UINT32: 'uint_contents',
-  UINT64: 'uint64_contents',
-  FP32: 'fp32_contents',
-  FP64: 'fp64_contents',
-  BYTES: 'bytes_contents',
-};
+/** The field of InferTensorContents each datatype travels in: the service's own table. */
+export const contentsField: Record<string, string> = contentsFieldOf;
 
 export function typedInput(t: Tensor) {
   const field = contentsField[t.datatype]!;
