@@ -685,7 +685,8 @@ async function startServers(
   return { service, baseline, reference, bare };
 }
 
-async function main() {
+/** The model under test: its folder, schema and sha256; only binary classifiers (the reference's). */
+async function modelUnderTest() {
   const modelDir = resolve(args.model);
   const modelFile = join(modelDir, 'model.onnx');
   if (!existsSync(modelFile)) fail(`no model.onnx in ${modelDir}`);
@@ -701,26 +702,17 @@ async function main() {
   const modelSha = createHash('sha256')
     .update(await readFile(modelFile))
     .digest('hex');
-  const work = join(tmpdir(), 'create-mlops-service-bench', modelSha.slice(0, 12));
-  await mkdir(work, { recursive: true });
-  const serviceDir = await prepareService(modelFile, work);
-  const pipeline = await preparePipeline(modelDir, modelSha, work);
+  return { modelDir, modelFile, schema, modelSha };
+}
 
-  const { load, describe } = await import(pathToFileURL(join(serviceDir, 'bench/load.mjs')).href);
-  const background = existsSync(join(modelDir, 'background.json'))
-    ? JSON.parse(await readFile(join(modelDir, 'background.json'), 'utf8')).rows
-    : null;
-  if (!background) fail('the model ships no background.json to take a request body from');
-  const bodies = await requestBodies(serviceDir, background);
-  const { service, baseline, reference, bare } = await startServers(
-    serviceDir,
-    work,
-    pipeline,
-    schema,
-  );
-  await checkSameModel(service.address, reference.address, bodies.predict, schema);
-
-  const plans = [
+/**
+ * The measured plans: the service's three REST plans and gRPC, the reference, the ceilings (each
+ * POST fed a service plan's own body), and the --baseline service when there is one.
+ * @param {string} serviceDir @param {any} servers @param {any} bodies
+ */
+async function planList(serviceDir, servers, bodies) {
+  const { service, baseline, reference, bare } = servers;
+  return [
     {
       name: 'predict',
       pid: service.child.pid,
@@ -784,9 +776,22 @@ async function main() {
         ]
       : []),
   ];
-  const loadBefore = loadavg()[0];
-  const { measured, summary, bounds } = await measure(load, describe, plans);
-  const ratios = evaluate(summary, bounds);
+}
+
+/**
+ * Prints the run's table, writes benchmarks/results/compare-<time>.json and the README's table.
+ * @param {any} run
+ */
+async function report({
+  measured,
+  summary,
+  bounds,
+  ratios,
+  loadBefore,
+  modelDir,
+  schema,
+  modelSha,
+}) {
   const machine = {
     time: new Date().toISOString(),
     cpus: availableParallelism(),
@@ -813,6 +818,34 @@ async function main() {
   );
   log(`\nresults: ${file}`);
   if (!args['no-readme']) await writeReadme(table);
+}
+
+async function main() {
+  const { modelDir, modelFile, schema, modelSha } = await modelUnderTest();
+  const work = join(tmpdir(), 'create-mlops-service-bench', modelSha.slice(0, 12));
+  await mkdir(work, { recursive: true });
+  const serviceDir = await prepareService(modelFile, work);
+  const pipeline = await preparePipeline(modelDir, modelSha, work);
+
+  const { load, describe } = await import(pathToFileURL(join(serviceDir, 'bench/load.mjs')).href);
+  const background = existsSync(join(modelDir, 'background.json'))
+    ? JSON.parse(await readFile(join(modelDir, 'background.json'), 'utf8')).rows
+    : null;
+  if (!background) fail('the model ships no background.json to take a request body from');
+  const bodies = await requestBodies(serviceDir, background);
+  const { service, baseline, reference, bare } = await startServers(
+    serviceDir,
+    work,
+    pipeline,
+    schema,
+  );
+  await checkSameModel(service.address, reference.address, bodies.predict, schema);
+
+  const plans = await planList(serviceDir, { service, baseline, reference, bare }, bodies);
+  const loadBefore = loadavg()[0];
+  const { measured, summary, bounds } = await measure(load, describe, plans);
+  const ratios = evaluate(summary, bounds);
+  await report({ measured, summary, bounds, ratios, loadBefore, modelDir, schema, modelSha });
   for (const c of children) c.kill('SIGTERM');
   await Promise.all(
     children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)),
