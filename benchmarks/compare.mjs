@@ -24,7 +24,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -403,22 +403,6 @@ async function checkSameModel(
 }
 
 /**
- * CPU seconds a process has used so far (every thread: user + system, from /proc), or undefined
- * where there is no /proc. Read before and after a load, it is that load's CPU.
- * @param {number | undefined} pid
- */
-function cpuSeconds(pid) {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * The service's own account of the model's work (its /metrics): seconds inside the model runs,
  * rows run, runs, and warm workers. The difference across a load is what that load cost the model.
  * @param {string} address
@@ -469,6 +453,7 @@ async function measure(
   /** @type {any} */ load,
   /** @type {any} */ describe,
   /** @type {any[]} */ plans,
+  /** @type {(pid: number) => number | null} */ cpuSeconds,
 ) {
   log(`warm-up ${warmup} s each...`);
   for (const p of plans)
@@ -484,7 +469,7 @@ async function measure(
       // measures, in the next one. (`npm run bench:compare` runs node with --expose-gc.)
       globalThis.gc?.();
       const before = p.service ? await modelWork(p.service) : undefined;
-      const cpuBefore = cpuSeconds(p.pid);
+      const cpuBefore = p.pid === undefined ? null : cpuSeconds(p.pid);
       const result = await (p.load ?? load)({
         ...p.options,
         durationSeconds: seconds,
@@ -500,9 +485,9 @@ async function measure(
           requests: result.ok,
         });
       }
-      const cpuAfter = cpuSeconds(p.pid);
+      const cpuAfter = p.pid === undefined ? null : cpuSeconds(p.pid);
       result.serverCpuUsPerRequest =
-        cpuBefore === undefined || cpuAfter === undefined || result.ok === 0
+        cpuBefore === null || cpuAfter === null || result.ok === 0
           ? undefined
           : ((cpuAfter - cpuBefore) * 1e6) / result.ok;
       measured[p.name]?.push(result);
@@ -828,6 +813,8 @@ async function main() {
   const pipeline = await preparePipeline(modelDir, modelSha, work);
 
   const { load, describe } = await import(pathToFileURL(join(serviceDir, 'bench/load.mjs')).href);
+  // Each server's CPU from /proc, read the way the service's own benches read it.
+  const { cpuSeconds } = await import(pathToFileURL(join(serviceDir, 'bench/thread-cpu.mjs')).href);
   const background = existsSync(join(modelDir, 'background.json'))
     ? JSON.parse(await readFile(join(modelDir, 'background.json'), 'utf8')).rows
     : null;
@@ -843,7 +830,7 @@ async function main() {
 
   const plans = await planList(serviceDir, { service, baseline, reference, bare }, bodies);
   const loadBefore = loadavg()[0];
-  const { measured, summary, bounds } = await measure(load, describe, plans);
+  const { measured, summary, bounds } = await measure(load, describe, plans, cpuSeconds);
   const ratios = evaluate(summary, bounds);
   await report({ measured, summary, bounds, ratios, loadBefore, modelDir, schema, modelSha });
   for (const c of children) c.kill('SIGTERM');
