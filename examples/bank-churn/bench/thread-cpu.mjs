@@ -4,7 +4,32 @@
  * arithmetic on it. Kept apart from profile.mjs so the tests can import it without the load
  * generator.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
+function clockTicks() {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const ticks = Number(r.stdout?.trim());
+  return Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
+}
+const ticks = clockTicks();
+
+/**
+ * CPU seconds the process has used, all its threads (user + system), or null without /proc.
+ * @param {number} pid
+ */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "pid (comm) ", the fields from the 3rd (state): utime is the 14th, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticks;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * CPU seconds so far of a process's main thread and of all its other threads together (workers,
@@ -19,7 +44,7 @@ export async function threadCpu(pid) {
     for (const tid of await readdir(`/proc/${pid}/task`)) {
       const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+      const seconds = (Number(fields[11]) + Number(fields[12])) / ticks;
       if (Number(tid) === pid) main += seconds;
       else others += seconds;
     }

@@ -19,7 +19,6 @@
  * The load is closed-loop: each connection sends its next request when the last was answered, so
  * a cell measures the server saturated; its p99 is the latency at that throughput.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -27,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, load } from './load.mjs';
 import { machine, markdownTable, provenance, readmeWanted, updateReadme } from './readme-table.mjs';
 import { startServer } from './run.mjs';
+import { cpuSeconds } from './thread-cpu.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -61,29 +61,6 @@ const settings = {
   batches: numbers('BENCH_BATCHES', [1, 10, 100, 1000]),
   workers: numbers('BENCH_WORKERS', [1, 2]),
 };
-
-/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
-function clockTicks() {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  const ticks = Number(r.stdout?.trim());
-  return Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
-}
-const ticks = clockTicks();
-
-/**
- * CPU seconds the process has used, all its threads (user + system), or null without /proc.
- * @param {number} pid
- */
-export function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After "pid (comm) ", the fields from the 3rd (state): utime is the 14th, stime the 15th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / ticks;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Resident memory of the process in MiB, or null without /proc.
