@@ -138,6 +138,18 @@ describe('sampling', () => {
     expect(ids.every((id) => sampled(id, 1))).toBe(true);
     expect(ids.some((id) => sampled(id, 0))).toBe(false);
   });
+
+  it('samples the rows of one batch independently, not the whole batch or none of it', () => {
+    // The ids the service gives a batch's rows: `<requestId>:<row>`, requestIds `<prefix>-<n>`.
+    let allOrNothing = 0;
+    for (let r = 0; r < 2000; r++) {
+      const rows = Array.from({ length: 50 }, (_, i) => `5f3a01c2-${r.toString(36)}:${i}`);
+      const taken = rows.filter((id) => sampled(id, 0.5)).length;
+      if (taken === 0 || taken === rows.length) allOrNothing += 1;
+    }
+    // Independent rows at 50%: a 50-row batch is all-or-nothing with probability 2^-49.
+    expect(allOrNothing).toBe(0);
+  });
 });
 
 describe('the paired window', () => {

@@ -7,8 +7,8 @@
  * reports their agreement and, with enough truth, a paired comparison (McNemar's test; a paired
  * bootstrap of ΔAUC or ΔMAE) and a verdict: promote, keep or insufficient-data.
  *
- * - Sampling is deterministic: a prediction is sampled iff the FNV-1a hash of its predictionId,
- *   as a fraction of 2^32, is below CHALLENGER_SAMPLE_RATE.
+ * - Sampling is deterministic: a prediction is sampled iff the hash of its predictionId (FNV-1a,
+ *   then MurmurHash3's finalizer), as a fraction of 2^32, is below CHALLENGER_SAMPLE_RATE.
  * - At most CHALLENGER_QUEUE rows wait for the challenger; a sample that does not fit, or that
  *   arrives while the challenger's worker is not warm, is skipped and counted, never waited for.
  * - At start the challenger's sidecar (when present) must declare the champion's features with
@@ -131,16 +131,26 @@ export async function loadChallenger(
   };
 }
 
-/** FNV-1a (32 bits) of the predictionId, as a fraction of 2^32: the sample is taken below `rate`. */
+/**
+ * The predictionId's hash as a fraction of 2^32: the sample is taken below `rate`. FNV-1a alone
+ * barely moves its top bits when only the last characters differ, and the rows of one batch
+ * (`<requestId>:<row>`) differ only there: a whole batch would land on one side of the rate.
+ * MurmurHash3's finalizer (fmix32) spreads every input bit over the result.
+ */
 export function sampled(predictionId: string, rate: number): boolean {
   if (rate >= 1) return true;
   if (rate <= 0) return false;
   let h = 0x811c9dc5;
   for (let i = 0; i < predictionId.length; i++) {
     h ^= predictionId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
+    h = Math.imul(h, 0x01000193);
   }
-  return h / 4294967296 < rate;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 4294967296 < rate;
 }
 
 export type ChallengerVerdict = 'promote' | 'keep' | 'insufficient-data';
