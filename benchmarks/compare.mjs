@@ -197,16 +197,23 @@ function median(/** @type {number[]} */ values) {
     : /** @type {number} */ (s[m - 1] + /** @type {number} */ (s[m])) / 2;
 }
 
-/** A built generated service (`dist/src/server.js`), started as `npm start` runs it. */
+/**
+ * A built generated service (`dist/src/server.js`), started as `npm start` runs it; its start is
+ * read by the service under test's own reader (`src/lifecycle/startup-log.ts`), which reads a
+ * --baseline from an earlier generator version too (the ready line has not changed).
+ */
 async function startService(
   /** @type {string} */ what,
   /** @type {string} */ dir,
   /** @type {string} */ predictionLog,
+  /** @type {string} */ serviceDir = dir,
 ) {
   if (!existsSync(join(dir, 'dist/src/server.js')))
     fail(`${what}: ${dir} has no dist/src/server.js (npm run build there first)`);
-  /** @type {string | undefined} */
-  let address;
+  const { StartupLog } = await import(
+    pathToFileURL(join(serviceDir, 'dist/src/lifecycle/startup-log.js')).href
+  );
+  const startup = new StartupLog();
   /** @type {string | undefined} */
   let grpcAddress;
   const started = await startProcess(what, process.execPath, ['dist/src/server.js'], {
@@ -219,14 +226,9 @@ async function startService(
       PREDICTION_LOG_PATH: predictionLog,
     },
     ready: (line) => {
-      try {
-        const entry = JSON.parse(line);
-        if (entry.address) address = entry.address;
-        if (entry.grpcAddress) grpcAddress = entry.grpcAddress;
-        return typeof entry.msg === 'string' && entry.msg.startsWith('ready') ? address : undefined;
-      } catch {
-        return undefined;
-      }
+      const state = startup.read(`${line}\n`);
+      grpcAddress = state.grpcAddress;
+      return state.ready ? state.address : undefined;
     },
   });
   return { ...started, grpcAddress };
@@ -623,6 +625,7 @@ async function startServers(
         'the baseline service',
         resolve(args.baseline),
         join(work, 'baseline-predictions.jsonl'),
+        serviceDir,
       )
     : undefined;
   // (b) the reference
