@@ -30,7 +30,10 @@ const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
  * @param {Record<string, string>} env
  * @param {{ onSpawn?: (child: import('node:child_process').ChildProcess) => void, nodeArgs?: string[] }} [options]
  */
-export function startServer(env = {}, options = {}) {
+export async function startServer(env = {}, options = {}) {
+  /** @type {typeof import('../src/lifecycle/startup-log.js')} */
+  const { StartupLog } = await import(join(root, 'dist', 'src', 'lifecycle', 'startup-log.js'));
+  const startup = new StartupLog();
   const script = join(root, 'dist', 'src', 'server.js');
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script], {
     cwd: root,
@@ -47,29 +50,15 @@ export function startServer(env = {}, options = {}) {
   });
   options.onSpawn?.(child);
   return new Promise((resolveStart, rejectStart) => {
-    let buffer = '';
-    /** @type {string | undefined} */
-    let address;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       rejectStart(new Error('the server did not become ready within 60 s'));
     }, 60_000);
     child.stdout.on('data', (chunk) => {
-      buffer += chunk.toString();
-      let i;
-      while ((i = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 1);
-        try {
-          const entry = JSON.parse(line);
-          if (entry.address) address = entry.address;
-          if (typeof entry.msg === 'string' && entry.msg.startsWith('ready') && address) {
-            clearTimeout(timer);
-            resolveStart({ child, address });
-          }
-        } catch {
-          // not a log line
-        }
+      const { address, ready } = startup.read(chunk);
+      if (ready && address) {
+        clearTimeout(timer);
+        resolveStart({ child, address });
       }
     });
     child.once('exit', (code) => {

@@ -18,6 +18,7 @@ import { Predictor } from './inference/predictor.js';
 import { Connections } from './lifecycle/connections.js';
 import { type Pools, startPools } from './lifecycle/pools.js';
 import { shutdown } from './lifecycle/shutdown.js';
+import { readyMessage } from './lifecycle/startup-log.js';
 import { type Metrics, createMetrics } from './metrics.js';
 import {
   type LoadedModel,
@@ -267,7 +268,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         warmupMs: Math.round(performance.now() - began),
         ...(grpcAddress ? { grpcAddress } : {}),
       },
-      'ready: every inference worker is warm',
+      readyMessage,
     );
   };
 

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { StartupLog } from '../lifecycle/startup-log.js';
 import type { Served } from './checks.js';
 
 const serverScript = join(dirname(fileURLToPath(import.meta.url)), '..', 'server.js');
@@ -44,30 +45,17 @@ export function serveModel(modelPath: string, timeoutMs = 120_000): Promise<Serv
   let output = '';
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   return new Promise((resolve, reject) => {
-    let buffer = '';
-    let address: string | undefined;
+    const startup = new StartupLog();
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new ServerStartError(`${modelPath}: not ready within ${timeoutMs} ms\n${output}`));
     }, timeoutMs);
     child.stdout!.on('data', (d: Buffer) => {
       output += d.toString();
-      buffer += d.toString();
-      let newline;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        let entry: { msg?: string; address?: string };
-        try {
-          entry = JSON.parse(line) as typeof entry;
-        } catch {
-          continue;
-        }
-        if (entry.address) address = entry.address;
-        if (address && entry.msg?.startsWith('ready')) {
-          clearTimeout(timer);
-          resolve(client(child, address));
-        }
+      const { address, ready } = startup.read(d);
+      if (ready && address) {
+        clearTimeout(timer);
+        resolve(client(child, address));
       }
     });
     child.once('exit', (code) => {

@@ -3,6 +3,7 @@
  * in-process tests cannot show: signals, exit codes, real sockets.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { StartupLog } from '../../src/lifecycle/startup-log.js';
 import { builtServer, projectRoot } from './build.js';
 
 export interface RunningServer {
@@ -50,35 +51,19 @@ export async function startServer(
   until: 'ready' | 'listening' = 'ready',
 ): Promise<RunningServer> {
   const { child, output, exited } = launch(builtServer, env);
+  const startup = new StartupLog();
   let grpcAddress: string | undefined;
   const address = await new Promise<string>((resolve, reject) => {
-    let listening: string | undefined;
-    let buffer = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`the server did not become ready in ${timeoutMs} ms:\n${output()}`));
     }, timeoutMs);
     child.stdout!.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      let newline;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        try {
-          const entry = JSON.parse(line) as {
-            msg?: string;
-            address?: string;
-            grpcAddress?: string;
-          };
-          if (entry.address) listening = entry.address;
-          if (entry.grpcAddress) grpcAddress = entry.grpcAddress;
-          if (listening && (until === 'listening' || entry.msg?.startsWith('ready'))) {
-            clearTimeout(timer);
-            resolve(listening);
-          }
-        } catch {
-          // not a log line
-        }
+      const state = startup.read(d);
+      grpcAddress = state.grpcAddress;
+      if (state.address && (until === 'listening' || state.ready)) {
+        clearTimeout(timer);
+        resolve(state.address);
       }
     });
     void exited.then(({ code }) => {
