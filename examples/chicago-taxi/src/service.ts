@@ -8,7 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
-import type { FeedbackEntry, ServiceContext, ServiceHealth, ServiceState } from './context.js';
+import type { ServiceContext, ServiceHealth, ServiceState } from './context.js';
 import { ShedError } from './errors.js';
 import { type GrpcListener, grpcListener } from './grpc/server.js';
 import { ApiKeyStore } from './http/api-keys.js';
@@ -19,7 +19,7 @@ import { Connections } from './lifecycle/connections.js';
 import { type Pools, startPools } from './lifecycle/pools.js';
 import { shutdown } from './lifecycle/shutdown.js';
 import { readyMessage } from './lifecycle/startup-log.js';
-import { type Metrics, createMetrics } from './metrics.js';
+import { createMetrics } from './metrics.js';
 import {
   type LoadedModel,
   exampleBody as exampleBodyOf,
@@ -28,15 +28,7 @@ import {
 } from './model/artifacts.js';
 import { contract as generatedContract } from './model/contract.js';
 import type { ModelContract } from './model/contract-types.js';
-import {
-  ChallengerMonitor,
-  type ChallengerRecord,
-  loadChallenger,
-} from './monitoring/challenger.js';
-import { DriftMonitor } from './monitoring/drift.js';
-import { openPredictionLog } from './monitoring/prediction-log.js';
-import { QualityMonitor } from './monitoring/quality-monitor.js';
-import { Recorder } from './monitoring/recorder.js';
+import { type Monitoring, openMonitoring } from './monitoring/open-monitoring.js';
 import { renderMetrics } from './routes/health.js';
 
 export type { Explanation, RecordEntry, ServiceContext, TensorEntry } from './context.js';
@@ -84,112 +76,186 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const apiKeys = openApiKeys(config, logger);
   const model = await loadCheckedModel(contract, config, logger);
   const metrics = createMetrics(contract, model.sha256);
-  const drift = model.driftBaseline
-    ? new DriftMonitor(contract, model.driftBaseline, config.driftWindow)
-    : null;
-  // Both JSONL logs (predictions, feedback) rotate, buffer and count lost lines alike.
-  const logLimits = {
-    maxBytes: config.predictionLogMaxBytes,
-    keep: config.predictionLogKeep,
-    bufferBytes: config.predictionLogBufferBytes,
-    onLost: countLostLines(metrics, logger),
-  };
-  const log = await openPredictionLog(config.predictionLogPath, {
-    ...logLimits,
-    onUnavailable: (error) =>
-      logger.warn(
-        { err: error, path: config.predictionLogPath },
-        `the prediction log cannot be written at ${config.predictionLogPath}: predictions are served but not logged (retried every second; lost lines count in mlservice_prediction_log_failures_total). Point PREDICTION_LOG_PATH at a writable directory, or set it empty to turn the log off`,
-      ),
+  const pools: PoolsRef = {};
+  const monitoring = await openMonitoring({
+    contract,
+    config,
+    model,
+    metrics,
+    logger,
+    pools: () => pools.current,
   });
-  const quality = QualityMonitor.of(contract, model.metrics, {
-    maxPredictions: config.qualityWindow,
-    ttlMs: config.qualityTtlHours * 3_600_000,
-  });
-  const feedbackLog = await openPredictionLog<FeedbackEntry>(
-    quality ? config.feedbackLogPath : null,
-    {
-      ...logLimits,
-      onUnavailable: (error) =>
-        logger.warn(
-          { err: error, path: config.feedbackLogPath },
-          `the feedback log cannot be written at ${config.feedbackLogPath}: feedback is joined but not logged. Point FEEDBACK_LOG_PATH at a writable directory, or set it empty to turn it off`,
-        ),
-    },
-  );
-  // The challenger's sidecar is checked now (a misfit stops the start before listening); its
-  // worker warms up with the others in start().
-  const challengerModel = await loadChallenger(contract, config);
-  let pools: Pools | undefined;
-  let challenger: ChallengerMonitor | undefined;
-  const challengerLog = await openPredictionLog<ChallengerRecord>(
-    'enabled' in challengerModel ? null : config.challengerLogPath,
-    {
-      ...logLimits,
-      onUnavailable: (error) =>
-        logger.warn(
-          { err: error, path: config.challengerLogPath },
-          `the challenger log cannot be written at ${config.challengerLogPath}: the challenger's outputs are paired in memory but not logged. Point CHALLENGER_LOG_PATH at a writable directory, or set it empty to turn it off`,
-        ),
-    },
-  );
-  if (!('enabled' in challengerModel) && quality) {
-    challenger = new ChallengerMonitor({
-      challenger: challengerModel,
-      quality: quality.settings,
-      settings: {
-        sampleRate: config.challengerSampleRate,
-        queue: config.challengerQueue,
-        window: config.challengerWindow,
-        ttlMs: config.qualityTtlHours * 3_600_000,
-        alpha: config.challengerAlpha,
-        resamples: config.challengerResamples,
-        minSamples: config.challengerMinSamples ?? quality.settings.minSamples,
-        maxBatchSize: config.maxBatchSize,
-      },
-      metrics,
-      logger,
-      log: challengerLog,
-      pool: () => pools?.challenger,
-    });
-    quality.onJoined = (id, actual) => challenger!.addTruth(id, actual);
-    logger.info(
-      { dir: challengerModel.dir, version: challengerModel.version },
-      `a challenger runs in shadow on ${Math.round(config.challengerSampleRate * 1000) / 10}% of predictions`,
-    );
-  }
-  const recorder = new Recorder(contract, log, drift, metrics, quality, challenger ?? null);
   const state: ServiceState = { started: false, draining: false };
   const tasksPerWorker = options.tasksPerWorker ?? 2;
-  const exampleRow = exampleRecord(contract, model);
-  const health = (): ServiceHealth => healthOf(state, pools);
+  const health = (): ServiceHealth => healthOf(state, pools.current);
   const predictor = new Predictor({
     config,
     contract,
     metrics,
     logger,
     tasksPerWorker,
-    pools: () => pools,
+    pools: () => pools.current,
     ready: () => health().serving,
   });
   const connections = new Connections();
+  const context = serviceContext({ config, contract, model, metrics, state, health }, monitoring, {
+    predictor,
+    connections,
+  });
+  const app = await buildApp(
+    context,
+    logger,
+    {
+      onRequestStart: () => connections.requestStarted(),
+      onRequestEnd: () => connections.requestEnded(),
+    },
+    apiKeys,
+  );
+  connections.attach(app.server);
+  const beside = sideListeners(context, logger, apiKeys);
+  const parts = { options, context, logger, apiKeys, monitoring, pools, tasksPerWorker };
+  return {
+    app,
+    context,
+    logger,
+    pools: () => pools.current,
+    apiKeys,
+    metricsAddress: beside.metricsAddress,
+    grpcAddress: beside.grpcAddress,
+    ...lifecycle(parts, app, connections, beside),
+  };
+}
 
-  const context: ServiceContext = {
-    config,
-    contract,
-    model,
-    metrics,
-    state,
+/** The pools once started: the predictor, the challenger and readiness read them from here. */
+interface PoolsRef {
+  current?: Pools;
+}
+
+/** What start and shutdown need of the assembled service. */
+interface Parts {
+  readonly options: ServiceOptions;
+  readonly context: ServiceContext;
+  readonly logger: FastifyBaseLogger;
+  readonly apiKeys: ApiKeyStore | undefined;
+  readonly monitoring: Monitoring;
+  readonly pools: PoolsRef;
+  readonly tasksPerWorker: number;
+}
+
+/** Start (warm the pools, then ready), listen, and the SIGTERM sequence: each runs once. */
+function lifecycle(
+  parts: Parts,
+  app: FastifyInstance,
+  connections: Connections,
+  beside: ReturnType<typeof sideListeners>,
+): Pick<Service, 'start' | 'listen' | 'shutdown'> {
+  const { context, logger, apiKeys, monitoring, pools } = parts;
+  const { config, state } = context;
+  let starting: Promise<void> | undefined;
+  let shutdownPromise: Promise<number> | undefined;
+  const start = async () => {
+    const began = performance.now();
+    pools.current = await startPools(poolOptions(parts));
+    if (state.draining) {
+      logger.info('stopped during warm-up: not serving');
+      return;
+    }
+    state.started = true;
+    logReady(context, logger, pools.current, performance.now() - began, beside.grpcAddress());
+  };
+  return {
+    start() {
+      starting ??= start();
+      return starting;
+    },
+    async listen() {
+      const address = await app.listen({ port: config.port, host: config.host });
+      await beside.listen();
+      return address;
+    },
+    shutdown() {
+      shutdownPromise ??= shutdown({
+        app,
+        connections,
+        state,
+        logger,
+        timeoutMs: config.shutdownTimeoutMs,
+        ...(beside.grpc ? { grpc: beside.grpc } : {}),
+        pools: () =>
+          (starting ?? Promise.resolve()).then(() => pools.current).catch(() => undefined),
+        flushLog: (ms) => monitoring.close(ms),
+      }).then(async (code) => {
+        // Scraped until the end, so the drain shows in the metrics.
+        apiKeys?.close();
+        await beside.closeMetrics();
+        return code;
+      });
+      return shutdownPromise;
+    },
+  };
+}
+
+/** The line that readers of the service's start wait for (lifecycle/startup-log.ts). */
+function logReady(
+  { config, contract }: ServiceContext,
+  logger: FastifyBaseLogger,
+  pools: Pools,
+  warmupMs: number,
+  grpcAddress: string | undefined,
+): void {
+  logger.info(
+    {
+      model: contract.name,
+      version: contract.version,
+      workers: config.workers,
+      explain: pools.explain !== undefined,
+      challenger: pools.challenger !== undefined,
+      warmupMs: Math.round(warmupMs),
+      ...(grpcAddress ? { grpcAddress } : {}),
+    },
+    readyMessage,
+  );
+}
+
+/** The listeners beside the main one: `/metrics` on METRICS_PORT, gRPC on GRPC_PORT (each when set). */
+function sideListeners(context: ServiceContext, logger: FastifyBaseLogger, apiKeys?: ApiKeyStore) {
+  const { config } = context;
+  const metrics: MetricsListener | undefined =
+    config.metricsPort === null ? undefined : metricsListener(() => renderMetrics(context, 0));
+  const grpc: GrpcListener | undefined =
+    config.grpcPort === null ? undefined : grpcListener(context, logger, apiKeys);
+  let metricsAddress: string | undefined;
+  let grpcAddress: string | undefined;
+  return {
+    grpc,
+    metricsAddress: () => metricsAddress,
+    grpcAddress: () => grpcAddress,
+    async listen() {
+      if (metrics && config.metricsPort !== null)
+        metricsAddress = await metrics.listen(config.metricsPort, config.host);
+      if (grpc && config.grpcPort !== null)
+        grpcAddress = await grpc.listen(config.host, config.grpcPort);
+    },
+    closeMetrics: async () => metrics?.close(),
+  };
+}
+
+/** What every route reads: the model, its monitors, and the predictor's entry points. */
+function serviceContext(
+  base: Pick<ServiceContext, 'config' | 'contract' | 'model' | 'metrics' | 'state' | 'health'>,
+  monitoring: Monitoring,
+  { predictor, connections }: { predictor: Predictor; connections: Connections },
+): ServiceContext {
+  const { contract, model, metrics, health } = base;
+  const { recorder, feedbackLog } = monitoring;
+  return {
+    ...base,
     shape: makeShaper(contract),
-    drift,
-    quality,
-    challenger:
-      challenger ??
-      ('enabled' in challengerModel
-        ? challengerModel
-        : { enabled: false, reason: 'no live quality for this model' }),
+    drift: monitoring.drift,
+    quality: monitoring.quality,
+    challenger: monitoring.challenger,
     explainAvailable: model.background !== null,
-    exampleRow,
+    exampleRow: exampleRecord(contract, model),
     exampleBody: exampleBodyOf(contract, model),
     predict: (rows, startedAt) => predictor.predict(rows, startedAt),
     predictTensors: (work, startedAt) => predictor.predictTensors(work, startedAt),
@@ -200,7 +266,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     recordFeedback: (entry, at) => feedbackLog.write(entry, at),
     inflight: () => connections.inflight,
     queueDepth: () => predictor.batcher.depth,
-    health,
     admission() {
       if (!health().serving) {
         metrics.shed.inc({ reason: 'not_ready' });
@@ -213,106 +278,26 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return undefined;
     },
   };
+}
 
-  const app = await buildApp(
-    context,
-    logger,
-    {
-      onRequestStart: () => connections.requestStarted(),
-      onRequestEnd: () => connections.requestEnded(),
-    },
-    apiKeys,
-  );
-  connections.attach(app.server);
-  const metricsServer: MetricsListener | undefined =
-    config.metricsPort === null ? undefined : metricsListener(() => renderMetrics(context, 0));
-  let metricsAddress: string | undefined;
-  const grpcServer: GrpcListener | undefined =
-    config.grpcPort === null ? undefined : grpcListener(context, logger, apiKeys);
-  let grpcAddress: string | undefined;
-
-  let starting: Promise<void> | undefined;
-  let shutdownPromise: Promise<number> | undefined;
-  const start = async () => {
-    const began = performance.now();
-    pools = await startPools({
-      config,
-      contract,
-      model,
-      metrics,
-      logger,
-      warmupRows: [exampleRow],
-      tasksPerWorker,
-      ...(options.workerFile ? { workerFile: options.workerFile } : {}),
-      ...(options.extraWorkerData ? { extraWorkerData: options.extraWorkerData } : {}),
-      ...(challenger && !('enabled' in challengerModel) ? { challenger: challengerModel } : {}),
-      ...(options.challengerWorkerFile
-        ? { challengerWorkerFile: options.challengerWorkerFile }
-        : {}),
-      ...(options.challengerWorkerData
-        ? { challengerWorkerData: options.challengerWorkerData }
-        : {}),
-    });
-    if (state.draining) {
-      logger.info('stopped during warm-up: not serving');
-      return;
-    }
-    state.started = true;
-    logger.info(
-      {
-        model: contract.name,
-        version: contract.version,
-        workers: config.workers,
-        explain: pools.explain !== undefined,
-        challenger: pools.challenger !== undefined,
-        warmupMs: Math.round(performance.now() - began),
-        ...(grpcAddress ? { grpcAddress } : {}),
-      },
-      readyMessage,
-    );
-  };
-
+/** The pools' settings: the model, a warm-up row, the challenger when one runs, test wrappers. */
+function poolOptions(parts: Parts): Parameters<typeof startPools>[0] {
+  const { options, context, logger, tasksPerWorker } = parts;
+  const { config, contract, model, metrics, exampleRow } = context;
+  const { challengerModel } = parts.monitoring;
   return {
-    app,
-    context,
+    config,
+    contract,
+    model,
+    metrics,
     logger,
-    pools: () => pools,
-    apiKeys,
-    metricsAddress: () => metricsAddress,
-    grpcAddress: () => grpcAddress,
-    start() {
-      starting ??= start();
-      return starting;
-    },
-    async listen() {
-      const address = await app.listen({ port: config.port, host: config.host });
-      if (metricsServer && config.metricsPort !== null)
-        metricsAddress = await metricsServer.listen(config.metricsPort, config.host);
-      if (grpcServer && config.grpcPort !== null)
-        grpcAddress = await grpcServer.listen(config.host, config.grpcPort);
-      return address;
-    },
-    shutdown() {
-      shutdownPromise ??= shutdown({
-        app,
-        connections,
-        state,
-        logger,
-        timeoutMs: config.shutdownTimeoutMs,
-        ...(grpcServer ? { grpc: grpcServer } : {}),
-        pools: () => (starting ?? Promise.resolve()).then(() => pools).catch(() => undefined),
-        flushLog: async (ms) => {
-          recorder.flush();
-          await Promise.all([log.close(ms), feedbackLog.close(ms), challengerLog.close(ms)]);
-        },
-      }).then(async (code) => {
-        // Scraped until the end, so the drain shows in the metrics.
-        apiKeys?.close();
-        await metricsServer?.close();
-        return code;
-      });
-      return shutdownPromise;
-    },
+    warmupRows: [exampleRow],
+    tasksPerWorker,
+    ...(options.workerFile ? { workerFile: options.workerFile } : {}),
+    ...(options.extraWorkerData ? { extraWorkerData: options.extraWorkerData } : {}),
+    ...(challengerModel ? { challenger: challengerModel } : {}),
+    ...(options.challengerWorkerFile ? { challengerWorkerFile: options.challengerWorkerFile } : {}),
+    ...(options.challengerWorkerData ? { challengerWorkerData: options.challengerWorkerData } : {}),
   };
 }
 
@@ -368,16 +353,4 @@ async function loadCheckedModel(
     );
   }
   return model;
-}
-
-/** Counts every lost line; says so in the service log at most once a minute. */
-function countLostLines(metrics: Metrics, logger: FastifyBaseLogger) {
-  let warnedAt = Number.NEGATIVE_INFINITY;
-  return (lines: number, error: unknown) => {
-    metrics.predictionLogFailures.inc(lines);
-    const now = performance.now();
-    if (now - warnedAt < 60_000) return;
-    warnedAt = now;
-    logger.warn({ err: error, lines }, 'prediction log lines lost');
-  };
 }

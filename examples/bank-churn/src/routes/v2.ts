@@ -170,14 +170,64 @@ export function parseInfer(
   contract: ModelContract,
   maxRows: number,
 ): ParsedInfer {
+  const layout = inputLayout(request, contract);
+  const issues: FieldIssue[] = [];
+  // Every tensor: shape matches data, element datatype fits the feature(s), same row count.
+  let rowCount: number | undefined;
+  const flat = new Map<string, FlatTensor>();
+  for (const name of layout.expected) {
+    const tensor = flatTensor(layout.byName.get(name)!, layout, contract);
+    if ('message' in tensor) {
+      issues.push(tensor);
+      continue;
+    }
+    if (rowCount !== undefined && tensor.rows !== rowCount) {
+      issues.push({
+        field: `inputs.${name}`,
+        message: `has ${tensor.rows} rows but other inputs have ${rowCount}`,
+      });
+      continue;
+    }
+    rowCount = tensor.rows;
+    flat.set(name, tensor);
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+  const n = rowCount ?? 0;
+  if (n < 1)
+    throw new ValidationError([{ field: 'inputs', message: 'must hold at least one row' }]);
+  if (n > maxRows)
+    throw new ValidationError([
+      { field: 'inputs', message: `must hold at most ${maxRows} rows (MAX_BATCH_ROWS), got ${n}` },
+    ]);
+  return {
+    rows: recordsOf(flat, n, layout.perFeature, contract),
+    outputs: requestedOutputs(request, contract),
+  };
+}
+
+/** Which tensors a request sent, and which layout it used: the graph's inputs, or one per feature. */
+interface InputLayout {
+  readonly byName: Map<string, InputTensor>;
+  readonly perFeature: boolean;
+  /** The tensor names that layout takes. */
+  readonly expected: readonly string[];
+}
+
+/** A tensor's elements in row-major order, with its row width and row count. */
+interface FlatTensor {
+  readonly values: unknown[];
+  readonly width: number;
+  readonly rows: number;
+}
+
+function inputLayout(request: InferRequest, contract: ModelContract): InputLayout {
   const issues: FieldIssue[] = [];
   const byName = new Map<string, InputTensor>();
   for (const t of request.inputs) {
     if (byName.has(t.name)) issues.push({ field: `inputs.${t.name}`, message: 'appears twice' });
     byName.set(t.name, t);
   }
-  const graphInputs = servingInputs(contract);
-  const graphNames = graphInputs.map((i) => i.name);
+  const graphNames = servingInputs(contract).map((i) => i.name);
   const featureNames = contract.features.map((f) => f.name);
   const names = [...byName.keys()];
   // Which layout did the client use: the graph's tensors, or one tensor per feature?
@@ -198,75 +248,66 @@ export function parseInfer(
   for (const n of expected)
     if (!byName.has(n)) issues.push({ field: `inputs.${n}`, message: 'is missing' });
   if (issues.length > 0) throw new ValidationError(issues);
+  return { byName, perFeature, expected };
+}
 
-  // Every tensor: shape matches data, element datatype fits the feature(s), same row count.
-  let rowCount: number | undefined;
-  const flat = new Map<string, { values: unknown[]; width: number }>();
-  for (const name of expected) {
-    const t = byName.get(name)!;
-    const field = `inputs.${name}`;
-    const size = t.shape.reduce((a, b) => a * b, 1);
-    let values: unknown[];
-    try {
-      values = flatten(t.data);
-    } catch (error) {
-      throw error instanceof ValidationError
-        ? new ValidationError([{ field, message: error.issues[0]!.message }])
-        : error;
-    }
-    if (values.length !== size) {
-      issues.push({
-        field,
-        message: `shape [${t.shape.join(', ')}] holds ${size} elements but data has ${values.length}`,
-      });
-      continue;
-    }
-    const graphInput = perFeature ? undefined : graphInputs.find((i) => i.name === name)!;
-    const width = graphInput ? widthOf(graphInput) : 1;
-    const okShape =
-      width === 1
-        ? t.shape.length === 1 || (t.shape.length === 2 && t.shape[1] === 1)
-        : t.shape.length === 2 && t.shape[1] === width;
-    if (!okShape) {
-      issues.push({
-        field,
-        message: `shape must be ${width === 1 ? '[N] or [N, 1]' : `[N, ${width}]`}, got [${t.shape.join(', ')}]`,
-      });
-      continue;
-    }
-    const isString = perFeature
-      ? contract.features.find((f) => f.name === name)!.tensorType === 'string'
-      : graphInput!.type === 'string';
-    if (isString ? t.datatype !== 'BYTES' : !numericDatatypes.has(t.datatype)) {
-      issues.push({
-        field,
-        message: `datatype must be ${isString ? 'BYTES' : 'a numeric datatype (FP32, FP64, INT64, ...)'}, got ${t.datatype}`,
-      });
-      continue;
-    }
-    const outOfRange = datatypeIssue(t.datatype, values);
-    if (outOfRange) {
-      issues.push({ field: `${field}[${outOfRange.index}]`, message: outOfRange.message });
-      continue;
-    }
-    const n = t.shape[0]!;
-    if (rowCount !== undefined && n !== rowCount) {
-      issues.push({ field, message: `has ${n} rows but other inputs have ${rowCount}` });
-      continue;
-    }
-    rowCount = n;
-    flat.set(name, { values, width });
+/** One input tensor checked (shape against data, shape against the model, datatype, range) and flattened. */
+function flatTensor(
+  t: InputTensor,
+  { perFeature }: InputLayout,
+  contract: ModelContract,
+): FlatTensor | FieldIssue {
+  const field = `inputs.${t.name}`;
+  const size = t.shape.reduce((a, b) => a * b, 1);
+  let values: unknown[];
+  try {
+    values = flatten(t.data);
+  } catch (error) {
+    if (error instanceof ValidationError) return { field, message: error.issues[0]!.message };
+    throw error;
   }
-  if (issues.length > 0) throw new ValidationError(issues);
-  const n = rowCount ?? 0;
-  if (n < 1)
-    throw new ValidationError([{ field: 'inputs', message: 'must hold at least one row' }]);
-  if (n > maxRows)
-    throw new ValidationError([
-      { field: 'inputs', message: `must hold at most ${maxRows} rows (MAX_BATCH_ROWS), got ${n}` },
-    ]);
+  if (values.length !== size) {
+    return {
+      field,
+      message: `shape [${t.shape.join(', ')}] holds ${size} elements but data has ${values.length}`,
+    };
+  }
+  const graphInput = perFeature
+    ? undefined
+    : servingInputs(contract).find((i) => i.name === t.name)!;
+  const width = graphInput ? widthOf(graphInput) : 1;
+  const okShape =
+    width === 1
+      ? t.shape.length === 1 || (t.shape.length === 2 && t.shape[1] === 1)
+      : t.shape.length === 2 && t.shape[1] === width;
+  if (!okShape) {
+    return {
+      field,
+      message: `shape must be ${width === 1 ? '[N] or [N, 1]' : `[N, ${width}]`}, got [${t.shape.join(', ')}]`,
+    };
+  }
+  const isString = perFeature
+    ? contract.features.find((f) => f.name === t.name)!.tensorType === 'string'
+    : graphInput!.type === 'string';
+  if (isString ? t.datatype !== 'BYTES' : !numericDatatypes.has(t.datatype)) {
+    return {
+      field,
+      message: `datatype must be ${isString ? 'BYTES' : 'a numeric datatype (FP32, FP64, INT64, ...)'}, got ${t.datatype}`,
+    };
+  }
+  const outOfRange = datatypeIssue(t.datatype, values);
+  if (outOfRange) return { field: `${field}[${outOfRange.index}]`, message: outOfRange.message };
+  return { values, width, rows: t.shape[0]! };
+}
 
-  // Rows, validated with the same schema as /predict (its compiled fast path first).
+/** The tensors' rows as records, validated with the same schema as /predict (its compiled fast path first). */
+function recordsOf(
+  flat: ReadonlyMap<string, FlatTensor>,
+  n: number,
+  perFeature: boolean,
+  contract: ModelContract,
+): Row[] {
+  const issues: FieldIssue[] = [];
   const schema = recordSchema(contract);
   const fast = fastRecordCheck(contract);
   const rows: Row[] = [];
@@ -296,8 +337,7 @@ export function parseInfer(
     }
   }
   if (issues.length > 0) throw new ValidationError(issues);
-
-  return { rows, outputs: requestedOutputs(request, contract) };
+  return rows;
 }
 
 /** The outputs a request asks for (all of them by default), with Triton's classification parameter. */
