@@ -18,11 +18,12 @@ import {
 import { flagName } from '../answers/schema.js';
 import { githubRepoOfDirs } from '../answers/github-remote.js';
 import { askMissing, askQuestion, confirmCreate } from '../answers/prompts.js';
-import type { Answers } from '../answers/schema.js';
+import type { AnswerKey, Answers } from '../answers/schema.js';
 import { type ReadModel, readModel } from '../model/introspect.js';
+import type { ModelContract } from '../model/contract.js';
 import { TaskUnclearError } from '../model/outputs.js';
 import { defaultModelPath } from '../model/default-model.js';
-import { buildPlan, projectModelFile } from '../plan/plan.js';
+import { type Plan, buildPlan, projectModelFile } from '../plan/plan.js';
 import { renderProject } from '../render/render.js';
 import { modelFiles, modelSources } from '../render/model-files.js';
 import { summarize } from './summary.js';
@@ -30,7 +31,7 @@ import { assertTargetWritable, makeStagingDir, moveIntoPlace } from '../render/t
 import { writeRecord } from '../record/record.js';
 import { gitInit } from '../finish/git.js';
 import { npmInstall } from '../finish/install.js';
-import { createUi } from '../ui.js';
+import { type Ui, createUi } from '../ui.js';
 import { generatorVersion, templatesDir } from '../version.js';
 
 export interface CreateOptions {
@@ -68,10 +69,48 @@ export interface CreateReport {
   readonly nextSteps: readonly string[];
 }
 
+/** The model the project is made from: its path, and what reading it found. */
+interface ModelRead {
+  readonly modelPath: string;
+  readonly read: ReadModel;
+}
+
+/** The whole command: answers, model, plan, confirmation, rendering, git, install, next steps. */
 export async function create(options: CreateOptions): Promise<CreateReport> {
   const ui = createUi(options.json ? 'quiet' : options.interactive ? 'interactive' : 'plain');
   ui.intro(`create-mlops-service ${generatorVersion}`);
 
+  const answers = validateAnswers(await gatherAnswers(options));
+  const target = resolve(options.dir ?? answers.name);
+  await assertTargetWritable(target, options.overwrite);
+
+  const modelPath = resolve(answers.model);
+  const { read, task } = await readModelAsking(ui, modelPath, answers, options.interactive);
+  const model = read.contract;
+  // A task the user was asked for is recorded, so that `upgrade` reads the model the same way.
+  const plan = buildPlan({ ...answers, ...(task ? { task } : {}), model: projectModelFile }, model);
+  if (options.interactive) await confirmPlan(plan, target);
+
+  const files = await renderIntoPlace(ui, options, plan, { modelPath, read }, target);
+  const git = options.git
+    ? await initGit(ui, target)
+    : { done: false, skipped: 'skipped by --no-git' };
+  const install = options.install
+    ? await installDependencies(ui, target)
+    : { done: false, skipped: 'skipped by --no-install' };
+
+  const nextSteps = nextStepsFor(target, install);
+  ui.outro(`Done. Next steps:\n  ${nextSteps.join('\n  ')}`);
+  return { ...reportOf(target, plan, model, files), git, install, nextSteps };
+}
+
+/** The target as shown to the user: relative to the working directory, `.` for itself. */
+function shown(target: string): string {
+  return relative(process.cwd(), target) || '.';
+}
+
+/** The answers from flags, answers file, directory and context; missing ones asked, or exit 2. */
+async function gatherAnswers(options: CreateOptions): Promise<RawAnswers> {
   const flags = parseFlagValues(options.flags);
   const file = options.answersFile ? await readAnswersFile(options.answersFile) : undefined;
   const fromDir = options.dir ? basename(resolve(options.dir)) : undefined;
@@ -86,44 +125,49 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
     model: defaultModelPath(),
     ...(githubRepo ? { githubRepo } : {}),
   };
-  let raw = mergeSources({
+  const raw = mergeSources({
     flags,
     file: { ...(dirName ? { name: dirName } : {}), ...file },
     contextual,
     yes: options.yes,
   });
-  if (options.interactive) {
-    raw = await askMissing(raw, contextual);
-  } else {
-    const missing = missingAnswers(raw);
-    if (missing.length > 0) {
-      throw new UsageError(
-        `Missing answer${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
-        [
-          ...missing.map((k) => `--${flagName(k)} is required`),
-          `No prompt is shown without a terminal (or with CI set). A command that would work:`,
-          `  ${exampleCommand(raw, missing, options.dir)}`,
-          `Or pass --yes to take every default (the directory name and the bank-churn example model).`,
-        ],
-      );
-    }
-  }
-  const answers = validateAnswers(raw);
-  const target = resolve(options.dir ?? answers.name);
-  await assertTargetWritable(target, options.overwrite);
+  if (options.interactive) return askMissing(raw, contextual);
+  const missing = missingAnswers(raw);
+  if (missing.length > 0) throw missingAnswersError(raw, missing, options.dir);
+  return raw;
+}
 
-  const modelPath = resolve(answers.model);
-  const { read, task } = await readModelAsking(ui, modelPath, answers, options.interactive);
-  const model = read.contract;
-  // A task the user was asked for is recorded, so that `upgrade` reads the model the same way.
-  const plan = buildPlan({ ...answers, ...(task ? { task } : {}), model: projectModelFile }, model);
-  if (options.interactive) {
-    const go = await confirmCreate(
-      summarize(plan, { target: relative(process.cwd(), target) || '.' }),
-    );
-    if (!go) throw new CancelledError();
-  }
+/** The usage error (exit 2) for answers missing without a terminal, with a command that works. */
+function missingAnswersError(
+  raw: RawAnswers,
+  missing: readonly AnswerKey[],
+  dir: string | undefined,
+): UsageError {
+  return new UsageError(`Missing answer${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`, [
+    ...missing.map((k) => `--${flagName(k)} is required`),
+    `No prompt is shown without a terminal (or with CI set). A command that would work:`,
+    `  ${exampleCommand(raw, missing, dir)}`,
+    `Or pass --yes to take every default (the directory name and the bank-churn example model).`,
+  ]);
+}
 
+/** Shows the plan's summary and asks to go ahead; a no is a cancellation. */
+async function confirmPlan(plan: Plan, target: string): Promise<void> {
+  const go = await confirmCreate(summarize(plan, { target: shown(target) }));
+  if (!go) throw new CancelledError();
+}
+
+/**
+ * Renders into a staging directory beside the target, then moves it into place; the staging
+ * directory is removed on failure or on SIGINT/SIGTERM (exit 130). Returns the number of files.
+ */
+async function renderIntoPlace(
+  ui: Ui,
+  options: CreateOptions,
+  plan: Plan,
+  model: ModelRead,
+  target: string,
+): Promise<number> {
   const staging = await makeStagingDir(target);
   const cleanup = () => rm(staging, { recursive: true, force: true });
   const onSignal = () => {
@@ -136,18 +180,10 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
     await ui.phase(
       'Rendering the project',
       async () => {
-        const sources = await modelSources(modelPath, read);
-        try {
-          const fromModel = modelFiles(sources);
-          await renderProject(plan, options.templatesDir ?? templatesDir, staging, fromModel.files);
-          const manifest = await writeRecord(staging, plan, { modelCopies: fromModel.modelCopies });
-          files = Object.keys(manifest.files).length + 1;
-        } finally {
-          await sources.cleanup();
-        }
+        files = await renderStaging(plan, model, options.templatesDir ?? templatesDir, staging);
         await moveIntoPlace(staging, target, options.overwrite);
       },
-      () => `Wrote ${files} files to ${relative(process.cwd(), target) || '.'}`,
+      () => `Wrote ${files} files to ${shown(target)}`,
     );
   } catch (err) {
     await cleanup();
@@ -156,38 +192,67 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
+  return files;
+}
 
-  const git = options.git
-    ? await ui.phase(
-        'Creating the git repository',
-        async () => gitInit(target, generatorVersion),
-        (skip) => (skip ? `git skipped: ${skip}` : 'git repository with a first commit'),
-      )
-    : 'skipped by --no-git';
-  let install: { done: boolean; skipped?: string } = {
-    done: false,
-    skipped: 'skipped by --no-install',
-  };
-  if (options.install) {
-    const result = await ui.phase(
-      'Installing dependencies (npm install)',
-      () => npmInstall(target),
-      (r) => (r.ok ? 'Dependencies installed' : 'npm install failed'),
-    );
-    install = result.ok
-      ? { done: true }
-      : { done: false, skipped: `npm install failed:\n${result.output}` };
-    if (!result.ok) ui.warn(`npm install failed; run it yourself in ${target}.\n${result.output}`);
+/** Renders templates and model files into `staging`, writes the record; returns the file count. */
+async function renderStaging(
+  plan: Plan,
+  { modelPath, read }: ModelRead,
+  templates: string,
+  staging: string,
+): Promise<number> {
+  const sources = await modelSources(modelPath, read);
+  try {
+    const fromModel = modelFiles(sources);
+    await renderProject(plan, templates, staging, fromModel.files);
+    const manifest = await writeRecord(staging, plan, { modelCopies: fromModel.modelCopies });
+    return Object.keys(manifest.files).length + 1;
+  } finally {
+    await sources.cleanup();
   }
+}
 
-  const cd = relative(process.cwd(), target) || '.';
-  const nextSteps = [
-    `cd ${cd}`,
+/** `git init` and a first commit in the new project, under its phase; says why when skipped. */
+async function initGit(ui: Ui, target: string): Promise<CreateReport['git']> {
+  const skip = await ui.phase(
+    'Creating the git repository',
+    async () => gitInit(target, generatorVersion),
+    (skip) => (skip ? `git skipped: ${skip}` : 'git repository with a first commit'),
+  );
+  return typeof skip === 'string' ? { done: false, skipped: skip } : { done: true };
+}
+
+/** `npm install` in the new project, under its phase; a failure is a warning, not an error. */
+async function installDependencies(ui: Ui, target: string): Promise<CreateReport['install']> {
+  const result = await ui.phase(
+    'Installing dependencies (npm install)',
+    () => npmInstall(target),
+    (r) => (r.ok ? 'Dependencies installed' : 'npm install failed'),
+  );
+  if (!result.ok) ui.warn(`npm install failed; run it yourself in ${target}.\n${result.output}`);
+  return result.ok
+    ? { done: true }
+    : { done: false, skipped: `npm install failed:\n${result.output}` };
+}
+
+/** What the user runs next: into the project, install unless done, test, start. */
+function nextStepsFor(target: string, install: CreateReport['install']): string[] {
+  return [
+    `cd ${shown(target)}`,
     ...(install.done ? [] : ['npm install']),
     'npm test',
     'npm run dev        # the service on http://127.0.0.1:8080',
   ];
-  ui.outro(`Done. Next steps:\n  ${nextSteps.join('\n  ')}`);
+}
+
+/** The report's description of what was created: where, which service and model, which clouds. */
+function reportOf(
+  target: string,
+  plan: Plan,
+  model: ModelContract,
+  files: number,
+): Omit<CreateReport, 'git' | 'install' | 'nextSteps'> {
   return {
     ok: true,
     target,
@@ -203,9 +268,6 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
     clouds: plan.clouds.list,
     environments: plan.environments.map((e) => e.id),
     files,
-    git: typeof git === 'string' ? { done: false, skipped: git } : { done: true },
-    install,
-    nextSteps,
   };
 }
 
@@ -214,7 +276,7 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
  * same question as --task), anyone else gets exit 2 naming the flag.
  */
 async function readModelAsking(
-  ui: ReturnType<typeof createUi>,
+  ui: Ui,
   modelPath: string,
   answers: Answers,
   interactive: boolean,
