@@ -112,9 +112,33 @@ describe('the golden-path smoke test and the service', () => {
     expect(step?.run).toBe('node scripts/ci/golden-path.mjs --env "$ENVIRONMENT" --image "$IMAGE"');
     const goldenPath = await read(join(ciScripts, 'golden-path.mjs'));
     expect(goldenPath).toMatch(/clusterSmoke\(\{[^}]*mode: 'golden'[^}]*denyCheck: true[^}]*\}\)/);
-    const clusterSmoke = await read(join(ciScripts, 'cluster-smoke.mjs'));
-    expect(clusterSmoke).toContain("'/smoke/smoke.mjs'");
-    expect(clusterSmoke).toContain("'--mode',\n      mode,");
+    // The pod it starts runs smoke.mjs in the mode it was given.
+    const { smokeObjects } = (await import(
+      pathToFileURL(join(ciScripts, 'cluster-smoke.mjs')).href
+    )) as {
+      smokeObjects: (
+        env: object,
+        options: object,
+      ) => { pod: { spec: { containers: Array<{ command: string[] }> } } };
+    };
+    const env = {
+      service: 'churn-api',
+      namespace: 'churn',
+      port: 8080,
+      selectorLabels: { app: 'churn-api' },
+      metricsUrls: [],
+      modelSha256: 'ab',
+    };
+    const options = {
+      image: 'img',
+      mode: 'golden',
+      goldenJson: '{}',
+      runId: 'r1',
+      denyCheck: true,
+    };
+    const command = smokeObjects(env, options).pod.spec.containers[0]!.command;
+    expect(command.slice(0, 2)).toEqual(['node', '/smoke/smoke.mjs']);
+    expect(command[command.indexOf('--mode') + 1]).toBe('golden');
   });
 });
 
