@@ -52,10 +52,8 @@ import {
 import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
 import {
   type FolderLocation,
+  modelBucketLocations,
   type ModelLocation,
-  modelLocation,
-  overlap,
-  predictionLogLocation,
 } from '../lib/model-path.js';
 import { requireTerraform } from '../lib/terraform.js';
 import { s3Backend } from './backend.js';
@@ -77,31 +75,6 @@ const managedPolicy = (a: AwsNames, name: string): string => arnIn(a, 'iam', `:a
 /** The ARN of every object under `prefix` in the model bucket. */
 const objects = (a: AwsNames, prefix: string): string =>
   arnIn(a, 's3', `::${a.modelBucket}/${prefix}*`);
-
-/** The model's and the prediction logs' places, checked to sit apart in the model bucket. */
-function bucketLocations(env: AwsEnvironment): {
-  location: ModelLocation;
-  predictionLogs: FolderLocation;
-} {
-  const a = env.aws;
-  const location = modelLocation(env.modelUri);
-  if (location.scheme !== 's3' || location.bucket !== a.modelBucket) {
-    throw new Error(
-      `${env.id}: modelUri ${env.modelUri} is not in the model bucket ${a.modelBucket}`,
-    );
-  }
-  const predictionLogs = predictionLogLocation(env.predictionLogUri);
-  if (
-    predictionLogs.scheme !== 's3' ||
-    predictionLogs.bucket !== a.modelBucket ||
-    overlap(predictionLogs.prefix, location.readPrefix)
-  ) {
-    throw new Error(
-      `${env.id}: predictionLogUri ${env.predictionLogUri} is not beside the model in ${a.modelBucket}`,
-    );
-  }
-  return { location, predictionLogs };
-}
 
 /** The provider (one account, default tags), the Terraform version, the S3 backend and labels. */
 function addProviderAndBackend(scope: TerraformStack, a: AwsNames, tags: Record<string, string>) {
@@ -699,7 +672,7 @@ export class AwsEnvironmentStack extends TerraformStack {
     const a = env.aws;
     const cfg = stageConfig[env.stage];
     const tags = resourceLabels(env.stage);
-    const { location, predictionLogs } = bucketLocations(env);
+    const { location, logs: predictionLogs } = modelBucketLocations(env, 's3', env.aws.modelBucket);
 
     addProviderAndBackend(this, a, tags);
     const privateSubnets = addNetwork(this, a, cfg);

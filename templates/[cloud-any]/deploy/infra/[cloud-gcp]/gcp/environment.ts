@@ -40,10 +40,8 @@ import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.j
 import { requireTerraform } from '../lib/terraform.js';
 import {
   type FolderLocation,
+  modelBucketLocations,
   type ModelLocation,
-  modelLocation,
-  overlap,
-  predictionLogLocation,
 } from '../lib/model-path.js';
 import { type GcpEnvironment, workloadPool } from './environments.js';
 
@@ -86,28 +84,6 @@ function addModelUploadGrants(
 
 /** The names of one GCP environment (deploy/plan.ts). */
 type GcpNames = GcpEnvironment['gcp'];
-
-/** The model's and the prediction logs' places, checked to sit apart in the model bucket. */
-function bucketLocations(env: GcpEnvironment): { location: ModelLocation; logs: FolderLocation } {
-  const g = env.gcp;
-  const location = modelLocation(env.modelUri);
-  if (location.scheme !== 'gs' || location.bucket !== g.modelBucket) {
-    throw new Error(
-      `${env.id}: modelUri ${env.modelUri} is not in the model bucket ${g.modelBucket}`,
-    );
-  }
-  const logs = predictionLogLocation(env.predictionLogUri);
-  if (
-    logs.scheme !== 'gs' ||
-    logs.bucket !== g.modelBucket ||
-    overlap(logs.prefix, location.readPrefix)
-  ) {
-    throw new Error(
-      `${env.id}: predictionLogUri ${env.predictionLogUri} is not beside the model in ${g.modelBucket}`,
-    );
-  }
-  return { location, logs };
-}
 
 /** The provider (project, region, default labels), the Terraform version, the GCS backend, labels. */
 function addProviderAndBackend(
@@ -514,7 +490,7 @@ export class GcpEnvironmentStack extends TerraformStack {
     const g = env.gcp;
     const cfg = stageConfig[env.stage];
     const labels = resourceLabels(env.stage);
-    const { location, logs } = bucketLocations(env);
+    const { location, logs } = modelBucketLocations(env, 'gs', env.gcp.modelBucket);
 
     addProviderAndBackend(this, g, labels);
     const net = addNetwork(this, g, cfg);
