@@ -9,11 +9,6 @@ import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository/index.js';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias/index.js';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
-import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls/index.js';
-import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy/index.js';
-import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js';
-import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
-import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -21,9 +16,9 @@ import { service } from '../../plan.js';
 import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
 import { requireTerraform } from '../lib/terraform.js';
 import { s3Backend } from './backend.js';
+import { hardenBucket } from './bucket.js';
 import { addAwsDeployRoles } from './deploy-roles.js';
 import { awsShared, type AwsEnvironment } from './environments.js';
-import { tlsOnlyBucketPolicy } from './policies.js';
 
 /** Days an untagged image is kept in the registry. */
 const untaggedImageDays = 30;
@@ -47,35 +42,7 @@ function addStateBucket(scope: Construct, stateBucket: string, key: KmsKey): voi
     forceDestroy: false,
     lifecycle: { preventDestroy: true },
   });
-  new S3BucketVersioningA(scope, 'state-bucket-versioning', {
-    bucket: bucket.id,
-    versioningConfiguration: { status: 'Enabled' },
-  });
-  new S3BucketServerSideEncryptionConfigurationA(scope, 'state-bucket-encryption', {
-    bucket: bucket.id,
-    rule: [
-      {
-        applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key.arn },
-        bucketKeyEnabled: true,
-      },
-    ],
-  });
-  const publicAccess = new S3BucketPublicAccessBlock(scope, 'state-bucket-public-access', {
-    bucket: bucket.id,
-    blockPublicAcls: true,
-    blockPublicPolicy: true,
-    ignorePublicAcls: true,
-    restrictPublicBuckets: true,
-  });
-  new S3BucketOwnershipControls(scope, 'state-bucket-ownership', {
-    bucket: bucket.id,
-    rule: { objectOwnership: 'BucketOwnerEnforced' },
-  });
-  new S3BucketPolicy(scope, 'state-bucket-policy', {
-    bucket: bucket.id,
-    policy: tlsOnlyBucketPolicy(scope, 'state-bucket-tls-only', bucket.arn).json,
-    dependsOn: [publicAccess],
-  });
+  hardenBucket(scope, 'state-bucket', bucket, key.arn);
 }
 
 /** The ECR repository: immutable tags, scanned on push, KMS-encrypted, untagged images expire. */

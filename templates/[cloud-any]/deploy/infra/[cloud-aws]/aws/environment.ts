@@ -29,11 +29,6 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association/index.js';
 import { RouteTable } from '@cdktf/provider-aws/lib/route-table/index.js';
 import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js';
-import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls/index.js';
-import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy/index.js';
-import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js';
-import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
-import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
@@ -57,10 +52,11 @@ import {
 } from '../lib/model-path.js';
 import { requireTerraform } from '../lib/terraform.js';
 import { s3Backend } from './backend.js';
+import { hardenBucket } from './bucket.js';
 import { addDeployAccess } from './deploy-access.js';
 import { addNodeAutoscaling } from './node-autoscaling.js';
 import { type AwsEnvironment, hasPublicEndpoint } from './environments.js';
-import { irsaTrust, serviceTrust, tlsOnlyBucketPolicy } from './policies.js';
+import { irsaTrust, serviceTrust } from './policies.js';
 
 /** The names of one AWS environment (deploy/plan.ts). */
 type AwsNames = AwsEnvironment['aws'];
@@ -243,36 +239,7 @@ function addModelBucket(
     bucket: a.modelBucket,
     forceDestroy: false,
   });
-  new S3BucketVersioningA(scope, 'model-bucket-versioning', {
-    bucket: bucket.id,
-    versioningConfiguration: { status: 'Enabled' },
-  });
-  new S3BucketServerSideEncryptionConfigurationA(scope, 'model-bucket-encryption', {
-    bucket: bucket.id,
-    rule: [
-      {
-        // Without a customer-managed key, S3 uses the account's AWS-managed aws/s3 key.
-        applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key?.arn },
-        bucketKeyEnabled: true,
-      },
-    ],
-  });
-  const publicAccess = new S3BucketPublicAccessBlock(scope, 'model-bucket-public-access', {
-    bucket: bucket.id,
-    blockPublicAcls: true,
-    blockPublicPolicy: true,
-    ignorePublicAcls: true,
-    restrictPublicBuckets: true,
-  });
-  new S3BucketOwnershipControls(scope, 'model-bucket-ownership', {
-    bucket: bucket.id,
-    rule: { objectOwnership: 'BucketOwnerEnforced' },
-  });
-  new S3BucketPolicy(scope, 'model-bucket-policy', {
-    bucket: bucket.id,
-    policy: tlsOnlyBucketPolicy(scope, 'model-bucket-tls-only', bucket.arn).json,
-    dependsOn: [publicAccess],
-  });
+  hardenBucket(scope, 'model-bucket', bucket, key?.arn);
   addModelBucketLifecycle(scope, bucket, cfg, predictionLogPrefix);
 }
 
