@@ -315,62 +315,9 @@ async function main() {
   const writeReadme = readmeWanted(process.argv.slice(2));
   const { info, byRows, skipped } = await bodies();
   const { env, notes } = await neededEnv(byRows);
-  process.stdout.write(
-    `bench:cost ${info.name} (${info.kind}, model.onnx ${info.bytes} bytes, ${info.features} features, ${info.inputs} inputs)\n` +
-      `  WORKERS ${settings.workers.join(', ')}; rows per request ${[...byRows.keys()].join(', ')}; ` +
-      `BENCH_CONNECTIONS=${settings.connections}, BENCH_MAX_ROWS_IN_FLIGHT=${settings.maxRowsInFlight}, ` +
-      `BENCH_SECONDS=${settings.seconds}, ` +
-      `BENCH_WARMUP_SECONDS=${settings.warmupSeconds}, BENCH_CELL_WARMUP_SECONDS=${settings.cellWarmupSeconds}\n`,
-  );
-  for (const n of notes) process.stdout.write(`  server setting raised for the run: ${n}\n`);
-  if (skipped.length > 0)
-    process.stdout.write(
-      `  skipped: ${skipped.join(', ')} rows per request (a tensor model has no /predict/batch)\n`,
-    );
-  if (cpuSeconds(process.pid) === null)
-    process.stdout.write('  no /proc here: CPU and RSS are not measured\n');
-
+  announce(info, byRows, notes, skipped);
   const runs = [];
-  for (const workers of settings.workers) {
-    /** @type {import('node:child_process').ChildProcess | undefined} */
-    let child;
-    try {
-      const started =
-        /** @type {{ child: import('node:child_process').ChildProcess, address: string }} */ (
-          await startServer({ ...env, WORKERS: String(workers) }, { onSpawn: (c) => (child = c) })
-        );
-      const pid = /** @type {number} */ (started.child.pid);
-      const one = /** @type {{ url: string, body: string }} */ (
-        byRows.get(1) ?? [...byRows.values()][0]
-      );
-      process.stdout.write(`WORKERS=${workers}: warm-up ${settings.warmupSeconds} s...\n`);
-      await load({
-        url: `${started.address}${one.url}`,
-        method: 'POST',
-        body: one.body,
-        headers: { 'content-type': 'application/json' },
-        connections: connectionsFor(1),
-        durationSeconds: settings.warmupSeconds,
-      });
-      const rssAfterWarmupMiB = round(rssMiB(pid), 1);
-      const cells = [];
-      for (const [rows, b] of byRows) {
-        const c = await cell(pid, started.address, rows, b);
-        process.stdout.write(
-          `  ${String(rows).padStart(5)} rows: ${c.rowsPerSecond} rows/s, ${describe(c.load)}, ` +
-            `CPU ${c.cpuSecondsPer1000Rows ?? 'n/a'} s per 1000 rows\n`,
-        );
-        cells.push(c);
-      }
-      runs.push({ workers, rssAfterWarmupMiB, cells });
-    } finally {
-      const c = /** @type {import('node:child_process').ChildProcess | undefined} */ (child);
-      if (c && c.exitCode === null && c.signalCode === null) {
-        c.kill('SIGTERM');
-        await new Promise((r) => c.once('exit', r));
-      }
-    }
-  }
+  for (const workers of settings.workers) runs.push(await runWorkers(workers, env, byRows));
 
   const rss = (/** @type {number} */ w) =>
     runs.find((r) => r.workers === w)?.rssAfterWarmupMiB ?? null;
@@ -400,6 +347,76 @@ async function main() {
   process.stdout.write(`\n${markdown}\n\nresults: ${file}\n`);
   if (writeReadme) {
     await updateReadme(join(root, 'README.md'), 'cost', markdown);
+  }
+}
+
+/** @typedef {Awaited<ReturnType<typeof bodies>>} Bodies */
+
+/**
+ * What the run will measure, and what it cannot.
+ * @param {Bodies['info']} info @param {Bodies['byRows']} byRows @param {string[]} notes
+ * @param {Bodies['skipped']} skipped
+ */
+function announce(info, byRows, notes, skipped) {
+  process.stdout.write(
+    `bench:cost ${info.name} (${info.kind}, model.onnx ${info.bytes} bytes, ${info.features} features, ${info.inputs} inputs)\n` +
+      `  WORKERS ${settings.workers.join(', ')}; rows per request ${[...byRows.keys()].join(', ')}; ` +
+      `BENCH_CONNECTIONS=${settings.connections}, BENCH_MAX_ROWS_IN_FLIGHT=${settings.maxRowsInFlight}, ` +
+      `BENCH_SECONDS=${settings.seconds}, ` +
+      `BENCH_WARMUP_SECONDS=${settings.warmupSeconds}, BENCH_CELL_WARMUP_SECONDS=${settings.cellWarmupSeconds}\n`,
+  );
+  for (const n of notes) process.stdout.write(`  server setting raised for the run: ${n}\n`);
+  if (skipped.length > 0)
+    process.stdout.write(
+      `  skipped: ${skipped.join(', ')} rows per request (a tensor model has no /predict/batch)\n`,
+    );
+  if (cpuSeconds(process.pid) === null)
+    process.stdout.write('  no /proc here: CPU and RSS are not measured\n');
+}
+
+/**
+ * One server with `workers` worker threads: warmed up, then every body size measured in turn;
+ * the server is stopped whatever happens.
+ * @param {number} workers @param {Record<string, string>} env @param {Bodies['byRows']} byRows
+ */
+async function runWorkers(workers, env, byRows) {
+  /** @type {import('node:child_process').ChildProcess | undefined} */
+  let child;
+  try {
+    const started =
+      /** @type {{ child: import('node:child_process').ChildProcess, address: string }} */ (
+        await startServer({ ...env, WORKERS: String(workers) }, { onSpawn: (c) => (child = c) })
+      );
+    const pid = /** @type {number} */ (started.child.pid);
+    const one = /** @type {{ url: string, body: string }} */ (
+      byRows.get(1) ?? [...byRows.values()][0]
+    );
+    process.stdout.write(`WORKERS=${workers}: warm-up ${settings.warmupSeconds} s...\n`);
+    await load({
+      url: `${started.address}${one.url}`,
+      method: 'POST',
+      body: one.body,
+      headers: { 'content-type': 'application/json' },
+      connections: connectionsFor(1),
+      durationSeconds: settings.warmupSeconds,
+    });
+    const rssAfterWarmupMiB = round(rssMiB(pid), 1);
+    const cells = [];
+    for (const [rows, b] of byRows) {
+      const c = await cell(pid, started.address, rows, b);
+      process.stdout.write(
+        `  ${String(rows).padStart(5)} rows: ${c.rowsPerSecond} rows/s, ${describe(c.load)}, ` +
+          `CPU ${c.cpuSecondsPer1000Rows ?? 'n/a'} s per 1000 rows\n`,
+      );
+      cells.push(c);
+    }
+    return { workers, rssAfterWarmupMiB, cells };
+  } finally {
+    const c = /** @type {import('node:child_process').ChildProcess | undefined} */ (child);
+    if (c && c.exitCode === null && c.signalCode === null) {
+      c.kill('SIGTERM');
+      await new Promise((r) => c.once('exit', r));
+    }
   }
 }
 

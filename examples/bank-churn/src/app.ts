@@ -28,6 +28,7 @@ import { modelRoutes } from './routes/model.js';
 import { predictRoutes } from './routes/predict.js';
 import { v2Routes } from './routes/v2.js';
 import { serviceInfo } from './service-info.js';
+import type { Config } from './config.js';
 import type { ServiceContext } from './context.js';
 
 declare module 'fastify' {
@@ -46,6 +47,11 @@ export interface AppHooks {
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * The service's Fastify application, routes registered, not listening. The order is the
+ * contract: the request hooks, then authentication and exposure, then the error answers and body
+ * parsers, then the OpenAPI document, then the routes.
+ */
 export async function buildApp(
   ctx: ServiceContext,
   logger: FastifyBaseLogger,
@@ -53,12 +59,40 @@ export async function buildApp(
   apiKeys?: ApiKeyStore,
 ): Promise<FastifyInstance> {
   const { config, metrics } = ctx;
+  const app = createFastify(config, logger, requestIdCounter());
+  addRequestHooks(app, ctx, hooks);
+
+  // After the hook above (request id, start time), before every route: refusals cost nothing more.
+  await registerAuth(app, { config: config.auth, apiKeys, realm: serviceInfo.name });
+  await registerExposure(app, config);
+
+  app.setErrorHandler(errorHandler(config, metrics));
+  app.setNotFoundHandler(notFoundHandler);
+  // Only JSON bodies (and the V2 binary extension's own type): text/plain is a 415, not a 400.
+  app.removeContentTypeParser('text/plain');
+  jsonBodyParser(app, { maxBatchRows: config.maxBatchRows });
+
+  await registerOpenApi(app, ctx);
+  await registerRoutes(app, ctx);
+  return app;
+}
+
+/** Request ids for requests without a usable X-Request-Id: `<random prefix>-<counter>`. */
+function requestIdCounter(): () => string {
   const prefix = randomBytes(4).toString('hex');
   let counter = 0;
-  const nextId = () => {
+  return () => {
     counter += 1;
     return `${prefix}-${counter.toString(36)}`;
   };
+}
+
+/** The Fastify instance with the service's options: limits, timeouts, request ids, errors. */
+function createFastify(
+  config: Config,
+  logger: FastifyBaseLogger,
+  nextId: () => string,
+): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     // No per-request log lines: the prediction log and the metrics cover requests.
@@ -80,7 +114,12 @@ export async function buildApp(
   // Connections past MAX_CONNECTIONS are closed as they arrive; the load balancer retries elsewhere.
   app.server.maxConnections = config.maxConnections;
   app.decorateRequest('startedAt', 0);
+  return app;
+}
 
+/** The hooks every request passes: start time and headers, drain-time connection close, metrics. */
+function addRequestHooks(app: FastifyInstance, ctx: ServiceContext, hooks: AppHooks): void {
+  const { metrics } = ctx;
   const onRequestEnd = hooks.onRequestEnd;
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = performance.now();
@@ -92,14 +131,9 @@ export async function buildApp(
       // 'close' fires once per response, also when the client went away before the answer.
       reply.raw.once('close', onRequestEnd);
     }
-    const encoding = request.headers['content-encoding'];
-    if (encoding !== undefined && encoding !== 'identity') {
-      done(
-        new HttpError(
-          415,
-          `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: send the body uncompressed`,
-        ),
-      );
+    const unsupported = encodingError(request.headers['content-encoding']);
+    if (unsupported) {
+      done(unsupported);
       return;
     }
     done();
@@ -115,17 +149,19 @@ export async function buildApp(
     metrics.observeRequest(route, reply.statusCode, (performance.now() - request.startedAt) / 1000);
     done();
   });
+}
 
-  // After the hook above (request id, start time), before every route: refusals cost nothing more.
-  await registerAuth(app, { config: config.auth, apiKeys, realm: serviceInfo.name });
-  await registerExposure(app, config);
+/** The 415 of a compressed body (any Content-Encoding but identity), or undefined. */
+function encodingError(encoding: string | undefined): HttpError | undefined {
+  if (encoding === undefined || encoding === 'identity') return undefined;
+  return new HttpError(
+    415,
+    `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: send the body uncompressed`,
+  );
+}
 
-  app.setErrorHandler(errorHandler(config, metrics));
-  app.setNotFoundHandler(notFoundHandler);
-  // Only JSON bodies (and the V2 binary extension's own type): text/plain is a 415, not a 400.
-  app.removeContentTypeParser('text/plain');
-  jsonBodyParser(app, { maxBatchRows: config.maxBatchRows });
-
+/** The OpenAPI document (GET /docs/json) and its UI at /docs. */
+async function registerOpenApi(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -143,7 +179,10 @@ export async function buildApp(
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+}
 
+/** Every route plugin, in the order the OpenAPI document lists them. */
+async function registerRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   await app.register(healthRoutes(ctx));
   await app.register(predictRoutes(ctx));
   await app.register(v2Routes(ctx));
@@ -151,5 +190,4 @@ export async function buildApp(
   await app.register(explainRoutes(ctx));
   await app.register(feedbackRoutes(ctx));
   await app.register(challengerRoutes(ctx));
-  return app;
 }

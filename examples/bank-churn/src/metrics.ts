@@ -48,12 +48,25 @@ export const predictionValueBuckets = [
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+type Registers = client.Registry[];
+
 /** One registry per service instance (tests run several in one process). */
 export function createMetrics(contract: ModelContract, sha256: string) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  // Registered in this order, and so exposed in it.
+  const serving = servingMetrics(registers);
+  const queue = queueMetrics(registers);
+  const made = predictionMetrics(registers);
+  made.modelInfo.set({ name: contract.name, version: contract.version, sha256 }, 1);
+  const monitoring = monitoringMetrics(registers);
+  const challenger = challengerMetrics(registers);
+  return { registry, ...serving, ...queue, ...made, ...monitoring, ...challenger };
+}
 
+/** Requests and their latency, by route: what the SLOs read. */
+function servingMetrics(registers: Registers) {
   const requests = new client.Counter({
     name: metricNames.requests,
     help: 'HTTP requests answered, by route and status code.',
@@ -67,6 +80,32 @@ export function createMetrics(contract: ModelContract, sha256: string) {
     buckets: latencyBuckets,
     registers,
   });
+  // Label lookups cost a string join each; the hot path reuses the children.
+  const requestChildren = new Map<string, client.Counter.Internal>();
+  const durationChildren = new Map<string, client.Histogram.Internal<'route'>>();
+  return {
+    requests,
+    requestDuration,
+    observeRequest(route: string, status: number, seconds: number): void {
+      const key = `${route} ${status}`;
+      let counter = requestChildren.get(key);
+      if (!counter) {
+        counter = requests.labels(route, String(status));
+        requestChildren.set(key, counter);
+      }
+      counter.inc();
+      let histogram = durationChildren.get(route);
+      if (!histogram) {
+        histogram = requestDuration.labels(route);
+        durationChildren.set(route, histogram);
+      }
+      histogram.observe(seconds);
+    },
+  };
+}
+
+/** The batcher's queue and runs, and what admission refused or timed out. */
+function queueMetrics(registers: Registers) {
   const queueWait = new client.Histogram({
     name: metricNames.queueWait,
     help: 'Time a prediction waited for an inference worker, in seconds.',
@@ -106,6 +145,11 @@ export function createMetrics(contract: ModelContract, sha256: string) {
     help: 'Requests answered 504 because they passed their deadline.',
     registers,
   });
+  return { queueWait, inferenceDuration, batchSize, queueDepth, inflight, shed, timeouts };
+}
+
+/** What the model answered, refused inputs, lost log lines, the workers, explanations, the model. */
+function predictionMetrics(registers: Registers) {
   const predictions = new client.Counter({
     name: metricNames.predictions,
     help: 'Predictions made, by predicted class.',
@@ -158,7 +202,30 @@ export function createMetrics(contract: ModelContract, sha256: string) {
     labelNames: ['name', 'version', 'sha256'] as const,
     registers,
   });
-  modelInfo.set({ name: contract.name, version: contract.version, sha256 }, 1);
+  const classChildren = new Map<string, client.Counter.Internal>();
+  return {
+    predictions,
+    predictionValue,
+    validationErrors,
+    predictionLogFailures,
+    workerRestarts,
+    poolRestores,
+    workersReady,
+    explainDuration,
+    modelInfo,
+    countClass(label: string): void {
+      let counter = classChildren.get(label);
+      if (!counter) {
+        counter = predictions.labels(label);
+        classChildren.set(label, counter);
+      }
+      counter.inc();
+    },
+  };
+}
+
+/** Drift and live quality against the truth that comes back. */
+function monitoringMetrics(registers: Registers) {
   const driftPsi = new client.Gauge({
     name: metricNames.driftPsi,
     help: 'Population stability index of each feature against the training baseline (0.1 warn, 0.25 alert).',
@@ -184,7 +251,11 @@ export function createMetrics(contract: ModelContract, sha256: string) {
     labelNames: ['outcome'] as const,
     registers,
   });
+  return { driftPsi, qualityMetric, qualityFloorBreached, feedback };
+}
 
+/** The challenger in shadow. */
+function challengerMetrics(registers: Registers) {
   const challengerAgreement = new client.Gauge({
     name: metricNames.challengerAgreement,
     help: 'The challenger in shadow (GET /monitoring/challenger) against the champion over the paired predictions: the share of equal labels (classifiers), the mean absolute difference of the values (regression).',
@@ -206,62 +277,5 @@ export function createMetrics(contract: ModelContract, sha256: string) {
     help: 'Sampled rows waiting for the challenger (at most CHALLENGER_QUEUE).',
     registers,
   });
-
-  // Label lookups cost a string join each; the hot path reuses the children.
-  const requestChildren = new Map<string, client.Counter.Internal>();
-  const durationChildren = new Map<string, client.Histogram.Internal<'route'>>();
-  const classChildren = new Map<string, client.Counter.Internal>();
-
-  return {
-    registry,
-    requests,
-    requestDuration,
-    queueWait,
-    inferenceDuration,
-    batchSize,
-    queueDepth,
-    inflight,
-    shed,
-    timeouts,
-    predictions,
-    predictionValue,
-    validationErrors,
-    predictionLogFailures,
-    workerRestarts,
-    poolRestores,
-    workersReady,
-    explainDuration,
-    modelInfo,
-    driftPsi,
-    qualityMetric,
-    qualityFloorBreached,
-    feedback,
-    challengerAgreement,
-    challengerSamples,
-    challengerSkipped,
-    challengerQueue,
-    observeRequest(route: string, status: number, seconds: number): void {
-      const key = `${route} ${status}`;
-      let counter = requestChildren.get(key);
-      if (!counter) {
-        counter = requests.labels(route, String(status));
-        requestChildren.set(key, counter);
-      }
-      counter.inc();
-      let histogram = durationChildren.get(route);
-      if (!histogram) {
-        histogram = requestDuration.labels(route);
-        durationChildren.set(route, histogram);
-      }
-      histogram.observe(seconds);
-    },
-    countClass(label: string): void {
-      let counter = classChildren.get(label);
-      if (!counter) {
-        counter = predictions.labels(label);
-        classChildren.set(label, counter);
-      }
-      counter.inc();
-    },
-  };
+  return { challengerAgreement, challengerSamples, challengerSkipped, challengerQueue };
 }

@@ -48,6 +48,32 @@ const codeNames = /** @type {Record<number, string>} */ (
  * @returns {Promise<LoadResult>}
  */
 export async function loadGrpc(options) {
+  const clients = await connectedClients(options);
+  const metadata = new grpc.Metadata();
+  for (const [k, v] of Object.entries(options.metadata ?? {})) metadata.set(k, v);
+  const tally = new Tally();
+  const began = performance.now();
+  const call = callOnce(options, metadata, tally);
+  const endAt = began + options.durationSeconds * 1000;
+  /** One caller: a call, then the next as soon as it settles, until the time is up. */
+  const caller = (/** @type {number} */ k) =>
+    new Promise((resolve) => {
+      const client = clients[k % clients.length];
+      const next = () => (performance.now() >= endAt ? resolve(undefined) : call(client, next));
+      next();
+    });
+  await Promise.all(Array.from({ length: options.connections }, (_, k) => caller(k)));
+  for (const c of clients) c.close();
+  return tally.result(options, (performance.now() - began) / 1000);
+}
+
+/**
+ * The clients, each on its own HTTP/2 connection, connected before the measured window starts
+ * (so it holds calls, not handshakes).
+ * @param {GrpcLoadOptions} options
+ * @returns {Promise<any[]>}
+ */
+async function connectedClients(options) {
   const Client = inferenceClient();
   const channelCount = Math.max(1, Math.min(options.channels ?? 4, options.connections));
   const clients = Array.from(
@@ -60,79 +86,87 @@ export async function loadGrpc(options) {
         'grpc.max_send_message_length': -1,
       }),
   );
-  const metadata = new grpc.Metadata();
-  for (const [k, v] of Object.entries(options.metadata ?? {})) metadata.set(k, v);
-  const timeoutMs = (options.timeoutSeconds ?? 10) * 1000;
-  // Connect first, so the measured window holds calls, not handshakes.
   await Promise.all(
     clients.map(
       (c) =>
         new Promise((resolve, reject) =>
-          c.waitForReady(Date.now() + 10_000, (e) => (e ? reject(e) : resolve(undefined))),
+          c.waitForReady(Date.now() + 10_000, (/** @type {Error | undefined} */ e) =>
+            e ? reject(e) : resolve(undefined),
+          ),
         ),
     ),
   );
+  return clients;
+}
 
-  /** @type {number[]} */
-  const all = [];
-  /** @type {number[]} */
-  const ok = [];
-  /** @type {Record<string, number>} */
-  const statusCodes = {};
-  let errors = 0;
-  let timeouts = 0;
-  const began = performance.now();
-  const endAt = began + options.durationSeconds * 1000;
-
-  /** One caller: a call, then the next as soon as it settles, until the time is up. */
-  const caller = (/** @type {number} */ k) =>
-    new Promise((resolve) => {
-      const client = /** @type {any} */ (clients[k % clients.length]);
-      const next = () => {
-        if (performance.now() >= endAt) return resolve(undefined);
-        const sent = performance.now();
-        client.ModelInfer(
-          options.request,
-          metadata,
-          { deadline: Date.now() + timeoutMs },
-          (/** @type {grpc.ServiceError | null} */ error) => {
-            const ms = performance.now() - sent;
-            if (!error) {
-              all.push(ms);
-              ok.push(ms);
-              statusCodes.OK = (statusCodes.OK ?? 0) + 1;
-            } else if (error.code === grpc.status.DEADLINE_EXCEEDED) {
-              timeouts += 1;
-            } else if (error.metadata?.get('content-type').length > 0) {
-              // The server answered with this status.
-              all.push(ms);
-              const name = codeNames[error.code] ?? String(error.code);
-              statusCodes[name] = (statusCodes[name] ?? 0) + 1;
-            } else {
-              errors += 1;
-            }
-            next();
-          },
-        );
-      };
-      next();
-    });
-  await Promise.all(Array.from({ length: options.connections }, (_, k) => caller(k)));
-  for (const c of clients) c.close();
-  const seconds = (performance.now() - began) / 1000;
-  const requests = all.length;
-  return {
-    connections: options.connections,
-    durationSeconds: options.durationSeconds,
-    requests,
-    requestsPerSecond: Math.round(requests / Math.max(seconds, options.durationSeconds)),
-    ok: ok.length,
-    non2xx: requests - ok.length,
-    shed: statusCodes.UNAVAILABLE ?? 0,
-    errors,
-    timeouts,
-    statusCodes,
-    latencyMs: summary(all),
-    okLatencyMs: ok.length > 0 ? summary(ok) : null,
+/**
+ * One ModelInfer call, its outcome counted in `tally`; `then` runs once it settles.
+ * @param {GrpcLoadOptions} options @param {grpc.Metadata} metadata @param {Tally} tally
+ */
+function callOnce(options, metadata, tally) {
+  const timeoutMs = (options.timeoutSeconds ?? 10) * 1000;
+  return (/** @type {any} */ client, /** @type {() => void} */ then) => {
+    const sent = performance.now();
+    client.ModelInfer(
+      options.request,
+      metadata,
+      { deadline: Date.now() + timeoutMs },
+      (/** @type {grpc.ServiceError | null} */ error) => {
+        tally.add(error, performance.now() - sent);
+        then();
+      },
+    );
   };
+}
+
+/** Latencies and outcomes of the calls: answered (OK or another status), timed out, failed. */
+class Tally {
+  /** @type {number[]} */
+  all = [];
+  /** @type {number[]} */
+  ok = [];
+  /** @type {Record<string, number>} */
+  statusCodes = {};
+  errors = 0;
+  timeouts = 0;
+
+  /** @param {grpc.ServiceError | null} error @param {number} ms */
+  add(error, ms) {
+    if (!error) {
+      this.all.push(ms);
+      this.ok.push(ms);
+      this.statusCodes.OK = (this.statusCodes.OK ?? 0) + 1;
+    } else if (error.code === grpc.status.DEADLINE_EXCEEDED) {
+      this.timeouts += 1;
+    } else if (error.metadata?.get('content-type').length > 0) {
+      // The server answered with this status.
+      this.all.push(ms);
+      const name = codeNames[error.code] ?? String(error.code);
+      this.statusCodes[name] = (this.statusCodes[name] ?? 0) + 1;
+    } else {
+      this.errors += 1;
+    }
+  }
+
+  /**
+   * @param {GrpcLoadOptions} options @param {number} seconds the load's wall time
+   * @returns {LoadResult}
+   */
+  result(options, seconds) {
+    const requests = this.all.length;
+    return {
+      connections: options.connections,
+      durationSeconds: options.durationSeconds,
+      requests,
+      requestsPerSecond: Math.round(requests / Math.max(seconds, options.durationSeconds)),
+      ok: this.ok.length,
+      non2xx: requests - this.ok.length,
+      shed: this.statusCodes.UNAVAILABLE ?? 0,
+      errors: this.errors,
+      timeouts: this.timeouts,
+      statusCodes: this.statusCodes,
+      latencyMs: summary(this.all),
+      okLatencyMs: this.ok.length > 0 ? summary(this.ok) : null,
+    };
+  }
 }

@@ -417,6 +417,108 @@ function v2Inputs() {
 // ---------------------------------------------------------------------------------------------
 // The probes.
 
+/**
+ * The hostile-inputs probe's requests: values JSON cannot hold, deep nesting, prototype keys, the
+ * wrong content type or encoding, absurd V2 shapes and out-of-range datatypes.
+ * @returns {Array<{ name: string, path: string, body: string | Buffer, headers?: Record<string, string> } | { name: string, skip: string }>}
+ */
+function hostileCases() {
+  const marker = '"__soak_value__"';
+  const numeric = contract.features.find(
+    (/** @type {any} */ f) => f.type === 'number' || f.type === 'integer',
+  );
+  const slot = numeric?.name ?? contract.features[0]?.name;
+  /** A /predict body with `raw` JSON text in one value. @param {string} raw */
+  const withValue = (raw) => {
+    if (isTensors) {
+      const [name] = Object.keys(example);
+      const nested = /** @type {any} */ (structuredClone(example));
+      let cell = nested[/** @type {string} */ (name)];
+      let parent = nested;
+      let key = /** @type {string | number} */ (/** @type {string} */ (name));
+      while (Array.isArray(cell)) {
+        parent = cell;
+        key = 0;
+        cell = cell[0];
+      }
+      parent[key] = '__soak_value__';
+      return JSON.stringify(nested).replace(marker, raw);
+    }
+    return JSON.stringify({ ...example, [slot]: '__soak_value__' }).replace(marker, raw);
+  };
+  const v2 = v2Inputs();
+  const infer = `/v2/models/${encodeURIComponent(contract.name)}/infer`;
+  const numericTensor = v2.findIndex((t) => t.datatype !== 'BYTES' && t.datatype !== 'BOOL');
+  const depth = 50_000;
+  return [
+    { name: 'NaN', path: '/predict', body: withValue('NaN') },
+    { name: 'Infinity (1e999)', path: '/predict', body: withValue('1e999') },
+    {
+      name: `nesting ${depth} deep`,
+      path: '/predict',
+      body: withValue(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`),
+    },
+    {
+      name: '__proto__',
+      path: '/predict',
+      body: `{"__proto__":{"polluted":true},${JSON.stringify(example).slice(1)}`,
+    },
+    {
+      name: 'text/plain',
+      path: '/predict',
+      body: JSON.stringify(example),
+      headers: { 'content-type': 'text/plain' },
+    },
+    {
+      name: 'gzip body',
+      path: '/predict',
+      body: gzipSync(JSON.stringify(example)),
+      headers: { 'content-encoding': 'gzip' },
+    },
+    {
+      name: 'V2 shape 2^31-1 x 2^31-1',
+      path: infer,
+      body: JSON.stringify({
+        inputs: v2.map((t, i) => (i === 0 ? { ...t, shape: [2147483647, 2147483647] } : t)),
+      }),
+    },
+    numericTensor >= 0
+      ? {
+          name: 'V2 INT8 619',
+          path: infer,
+          body: JSON.stringify({
+            inputs: v2.map((t, i) =>
+              i === numericTensor
+                ? {
+                    ...t,
+                    datatype: 'INT8',
+                    data: t.data.map((/** @type {unknown} */ _, /** @type {number} */ j) =>
+                      j === 0 ? 619 : 1,
+                    ),
+                  }
+                : t,
+            ),
+          }),
+        }
+      : { name: 'V2 INT8 619', skip: 'no numeric input tensor' },
+  ];
+}
+
+/**
+ * A 4xx answered in the service's error shape (`{"error","requestId"}`), without a stack trace.
+ * @param {{ status: number, body: string }} answer
+ */
+function isStandardRefusal(answer) {
+  const b = json(answer);
+  const standard =
+    b !== null &&
+    typeof b === 'object' &&
+    typeof b.error === 'string' &&
+    typeof b.requestId === 'string' &&
+    !/\n\s+at /.test(answer.body);
+  return answer.status >= 400 && answer.status < 500 && standard;
+}
+
 /** @type {Probe[]} */
 const probes = [
   {
@@ -678,108 +780,20 @@ const probes = [
     skip: () => undefined,
     run: async () => {
       const s = await shared();
-      const marker = '"__soak_value__"';
-      const numeric = contract.features.find(
-        (/** @type {any} */ f) => f.type === 'number' || f.type === 'integer',
-      );
-      const slot = numeric?.name ?? contract.features[0]?.name;
-      /** A /predict body with `raw` JSON text in one value. @param {string} raw */
-      const withValue = (raw) => {
-        if (isTensors) {
-          const [name] = Object.keys(example);
-          const nested = /** @type {any} */ (structuredClone(example));
-          let cell = nested[/** @type {string} */ (name)];
-          let parent = nested;
-          let key = /** @type {string | number} */ (/** @type {string} */ (name));
-          while (Array.isArray(cell)) {
-            parent = cell;
-            key = 0;
-            cell = cell[0];
-          }
-          parent[key] = '__soak_value__';
-          return JSON.stringify(nested).replace(marker, raw);
-        }
-        return JSON.stringify({ ...example, [slot]: '__soak_value__' }).replace(marker, raw);
-      };
-      const v2 = v2Inputs();
-      const infer = `/v2/models/${encodeURIComponent(contract.name)}/infer`;
-      const numericTensor = v2.findIndex((t) => t.datatype !== 'BYTES' && t.datatype !== 'BOOL');
-      const depth = 50_000;
-      /** @type {Array<{ name: string, path: string, body: string | Buffer, headers?: Record<string, string> } | { name: string, skip: string }>} */
-      const cases = [
-        { name: 'NaN', path: '/predict', body: withValue('NaN') },
-        { name: 'Infinity (1e999)', path: '/predict', body: withValue('1e999') },
-        {
-          name: `nesting ${depth} deep`,
-          path: '/predict',
-          body: withValue(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`),
-        },
-        {
-          name: '__proto__',
-          path: '/predict',
-          body: `{"__proto__":{"polluted":true},${JSON.stringify(example).slice(1)}`,
-        },
-        {
-          name: 'text/plain',
-          path: '/predict',
-          body: JSON.stringify(example),
-          headers: { 'content-type': 'text/plain' },
-        },
-        {
-          name: 'gzip body',
-          path: '/predict',
-          body: gzipSync(JSON.stringify(example)),
-          headers: { 'content-encoding': 'gzip' },
-        },
-        {
-          name: 'V2 shape 2^31-1 x 2^31-1',
-          path: infer,
-          body: JSON.stringify({
-            inputs: v2.map((t, i) => (i === 0 ? { ...t, shape: [2147483647, 2147483647] } : t)),
-          }),
-        },
-        numericTensor >= 0
-          ? {
-              name: 'V2 INT8 619',
-              path: infer,
-              body: JSON.stringify({
-                inputs: v2.map((t, i) =>
-                  i === numericTensor
-                    ? {
-                        ...t,
-                        datatype: 'INT8',
-                        data: t.data.map((/** @type {unknown} */ _, /** @type {number} */ j) =>
-                          j === 0 ? 619 : 1,
-                        ),
-                      }
-                    : t,
-                ),
-              }),
-            }
-          : { name: 'V2 INT8 619', skip: 'no numeric input tensor' },
-      ];
       /** @type {Array<{ name: string, status: number | string, ok: boolean }>} */
       const results = [];
-      for (const c of cases) {
+      for (const c of hostileCases()) {
         if ('skip' in c) {
           results.push({ name: c.name, status: `n/a (${c.skip})`, ok: true });
           continue;
         }
         const a = await send(s.address, c.path, { body: c.body, headers: c.headers });
-        const b = json(a);
-        const standard =
-          b !== null &&
-          typeof b === 'object' &&
-          typeof b.error === 'string' &&
-          typeof b.requestId === 'string' &&
-          !/\n\s+at /.test(a.body);
-        results.push({
-          name: c.name,
-          status: a.status,
-          ok: a.status >= 400 && a.status < 500 && standard,
-        });
+        results.push({ name: c.name, status: a.status, ok: isStandardRefusal(a) });
       }
-      const control = await send(s.address, infer, { body: JSON.stringify({ inputs: v2 }) });
+      const infer = `/v2/models/${encodeURIComponent(contract.name)}/infer`;
+      const control = await send(s.address, infer, {
+        body: JSON.stringify({ inputs: v2Inputs() }),
+      });
       const health = await healthy(s);
       const bad = results.filter((r) => !r.ok);
       return {

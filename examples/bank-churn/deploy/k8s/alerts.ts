@@ -16,23 +16,46 @@ type Rule = NonNullable<Groups[number]['rules']>[number];
 
 const num = (x: number) => Number(x.toFixed(6)).toString();
 
-export function alertGroups(env: K8sEnvironment): Groups {
-  const ns = `namespace="${env.namespace}"`;
-  const traffic = `${ns},route!~"${nonTrafficRoutes}"`;
-  const errorRatio = (window: string) =>
-    `sum by (namespace) (rate(${m.requests}{${traffic},status=~"5.."}[${window}]))` +
-    ` / sum by (namespace) (rate(${m.requests}{${traffic}}[${window}]))`;
-  const budget = 1 - env.monitoring.slo.availability;
-  const labels = (severity: 'critical' | 'warning') => ({ severity, service: service.service });
-  const burn = (factor: number, long: string, short: string) =>
-    `(${errorRatio(long)} > ${num(factor * budget)})\nand\n(${errorRatio(short)} > ${num(factor * budget)})`;
+/** The PromQL label matcher of the environment's namespace. */
+const nsMatcher = (env: K8sEnvironment) => `namespace="${env.namespace}"`;
 
+/** The namespace's matcher, without the routes that are not traffic (health, metrics). */
+const trafficMatcher = (env: K8sEnvironment) => `${nsMatcher(env)},route!~"${nonTrafficRoutes}"`;
+
+/** The labels of an alert: its severity and the service. */
+const alertLabels = (severity: 'critical' | 'warning') => ({ severity, service: service.service });
+
+/** The ratio of 5xx answers among the traffic over `window`. */
+const errorRatio = (env: K8sEnvironment, window: string) =>
+  `sum by (namespace) (rate(${m.requests}{${trafficMatcher(env)},status=~"5.."}[${window}]))` +
+  ` / sum by (namespace) (rate(${m.requests}{${trafficMatcher(env)}}[${window}]))`;
+
+/** Both windows of a multi-window burn rate alert burn the error budget `factor` times too fast. */
+function burn(env: K8sEnvironment, factor: number, long: string, short: string): string {
+  const budget = 1 - env.monitoring.slo.availability;
+  return `(${errorRatio(env, long)} > ${num(factor * budget)})\nand\n(${errorRatio(env, short)} > ${num(factor * budget)})`;
+}
+
+/** The service's alert rules, in one group. */
+export function alertGroups(env: K8sEnvironment): Groups {
   const rules: Rule[] = [
+    ...errorBudgetRules(env),
+    ...latencyAndSheddingRules(env),
+    featureDriftRule(env),
+    ...qualityRules(env),
+    ...driftCheckRules(env),
+  ];
+  return [{ name: `${service.service}.inference`, rules }];
+}
+
+/** The availability objective's fast and slow error budget burn alerts. */
+function errorBudgetRules(env: K8sEnvironment): Rule[] {
+  return [
     {
       alert: 'InferenceErrorBudgetBurnFast',
-      expr: burn(14.4, '1h', '5m'),
+      expr: burn(env, 14.4, '1h', '5m'),
       for: '2m',
-      labels: labels('critical'),
+      labels: alertLabels('critical'),
       annotations: {
         summary: `${service.service}: 5xx answers burn the ${env.monitoring.slo.availability * 100}% availability budget 14x too fast`,
         description:
@@ -42,21 +65,28 @@ export function alertGroups(env: K8sEnvironment): Groups {
     },
     {
       alert: 'InferenceErrorBudgetBurnSlow',
-      expr: burn(6, '6h', '30m'),
+      expr: burn(env, 6, '6h', '30m'),
       for: '15m',
-      labels: labels('warning'),
+      labels: alertLabels('warning'),
       annotations: {
         summary: `${service.service}: 5xx answers burn the availability budget 6x too fast`,
         description: 'A steady error rate: look at the 5xx by route on the dashboard.',
       },
     },
+  ];
+}
+
+/** The p99 latency objective and the share of requests shed. */
+function latencyAndSheddingRules(env: K8sEnvironment): Rule[] {
+  const traffic = trafficMatcher(env);
+  return [
     {
       alert: 'InferenceLatencyP99High',
       expr:
         `histogram_quantile(0.99, sum by (namespace, le) (rate(${m.requestDuration}_bucket{${traffic}}[5m])))` +
         ` > ${num(env.monitoring.slo.latencyP99Seconds)}`,
       for: '10m',
-      labels: labels('warning'),
+      labels: alertLabels('warning'),
       annotations: {
         summary: `${service.service}: p99 latency above ${env.monitoring.slo.latencyP99Seconds}s`,
         description:
@@ -67,10 +97,10 @@ export function alertGroups(env: K8sEnvironment): Groups {
     {
       alert: 'InferenceLoadShedding',
       expr:
-        `sum by (namespace) (rate(${m.shed}{${ns}}[5m]))` +
+        `sum by (namespace) (rate(${m.shed}{${nsMatcher(env)}}[5m]))` +
         ` / sum by (namespace) (rate(${m.requests}{${traffic}}[5m])) > ${num(env.monitoring.shedRatio)}`,
       for: '5m',
-      labels: labels('warning'),
+      labels: alertLabels('warning'),
       annotations: {
         summary: `${service.service}: more than ${env.monitoring.shedRatio * 100}% of requests shed (503)`,
         description:
@@ -78,27 +108,34 @@ export function alertGroups(env: K8sEnvironment): Groups {
           'maxReplicas, raise it (answers: maxReplicas) or the CPU per pod.',
       },
     },
-    {
-      alert: 'InferenceFeatureDrift',
-      expr: `max by (namespace, feature) (${m.driftPsi}{${ns}}) > ${num(env.monitoring.driftPsi)}`,
-      for: '1h',
-      labels: labels('warning'),
-      annotations: {
-        summary: `${service.service}: feature {{ $labels.feature }} drifted (PSI {{ $value | printf "%.2f" }} > ${env.monitoring.driftPsi})`,
-        description:
-          'Live inputs no longer look like the training data for this feature. Check the data ' +
-          'source, then consider retraining.',
-      },
-    },
   ];
+}
 
-  // Live quality, where ground truth can be compared (not a tensor model's raw outputs).
-  if ((model.task as string) !== 'tensor') {
-    rules.push({
+/** A feature whose live inputs drifted from the training data (PSI). */
+function featureDriftRule(env: K8sEnvironment): Rule {
+  return {
+    alert: 'InferenceFeatureDrift',
+    expr: `max by (namespace, feature) (${m.driftPsi}{${nsMatcher(env)}}) > ${num(env.monitoring.driftPsi)}`,
+    for: '1h',
+    labels: alertLabels('warning'),
+    annotations: {
+      summary: `${service.service}: feature {{ $labels.feature }} drifted (PSI {{ $value | printf "%.2f" }} > ${env.monitoring.driftPsi})`,
+      description:
+        'Live inputs no longer look like the training data for this feature. Check the data ' +
+        'source, then consider retraining.',
+    },
+  };
+}
+
+/** Live quality, where ground truth can be compared (not a tensor model's raw outputs). */
+function qualityRules(env: K8sEnvironment): Rule[] {
+  if ((model.task as string) === 'tensor') return [];
+  return [
+    {
       alert: 'InferenceQualityBelowFloor',
-      expr: `max by (namespace, metric) (${m.qualityFloorBreached}{${ns}}) == 1`,
+      expr: `max by (namespace, metric) (${m.qualityFloorBreached}{${nsMatcher(env)}}) == 1`,
       for: '30m',
-      labels: labels('warning'),
+      labels: alertLabels('warning'),
       annotations: {
         summary: `${service.service}: live {{ $labels.metric }} is past its floor from metrics.json`,
         description:
@@ -106,18 +143,22 @@ export function alertGroups(env: K8sEnvironment): Groups {
           'training-time value minus the tolerance. GET /monitoring/performance shows which slice; ' +
           'compare with the drift panel, then retrain or roll back the model.',
       },
-    });
-  }
+    },
+  ];
+}
 
-  if (env.drift.enabled) {
-    const job = `${ns},cronjob="${k8sNames.driftCronJob}"`;
-    rules.push({
+/** The heartbeat of the daily drift check, when the job runs. */
+function driftCheckRules(env: K8sEnvironment): Rule[] {
+  if (!env.drift.enabled) return [];
+  const job = `${nsMatcher(env)},cronjob="${k8sNames.driftCronJob}"`;
+  return [
+    {
       alert: 'DriftCheckMissing',
       expr:
         `(time() - max by (namespace, cronjob) (${kubeStateMetrics.cronJobLastSuccess}{${job}} or ${kubeStateMetrics.cronJobCreated}{${job}})` +
         ` > ${env.monitoring.driftHeartbeatHours * 3600})\nor\nabsent(${kubeStateMetrics.cronJobCreated}{${job}})`,
       for: '1h',
-      labels: labels('warning'),
+      labels: alertLabels('warning'),
       annotations: {
         summary: `${service.service}: no successful drift check for ${env.monitoring.driftHeartbeatHours}h`,
         description:
@@ -126,8 +167,6 @@ export function alertGroups(env: K8sEnvironment): Groups {
           "found no prediction log for yesterday (the pods' log shipper, " +
           `container ${logShipperContainerName}), could not read it, or is not scheduled.`,
       },
-    });
-  }
-
-  return [{ name: `${service.service}.inference`, rules }];
+    },
+  ];
 }

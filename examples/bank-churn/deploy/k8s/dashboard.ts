@@ -47,44 +47,68 @@ const quantiles = (metric: string, selector: string, by = '') =>
 const task: string = model.task;
 const classification = task !== 'regression';
 
-export function dashboard(env: K8sEnvironment): Dashboard {
-  let id = 0;
-  let y = 0;
-  const panels: Panel[] = [];
-  const row = (title: string) => {
-    panels.push({ id: ++id, type: 'row', title, gridPos: { x: 0, y: y++, w: 24, h: 1 } });
-  };
-  const panel = (
+/** Panels laid out on Grafana's 24-column grid, row after row, with ids in order. */
+class Layout {
+  readonly panels: Panel[] = [];
+  private id = 0;
+  private y = 0;
+
+  row(title: string): void {
+    this.panels.push({
+      id: ++this.id,
+      type: 'row',
+      title,
+      gridPos: { x: 0, y: this.y++, w: 24, h: 1 },
+    });
+  }
+
+  panel(
     x: number,
     w: number,
     title: string,
     unit: string,
     targets: Target[],
     extra: Partial<Pick<Panel, 'type' | 'description' | 'fieldConfig' | 'options'>> = {},
-  ) => {
-    panels.push({
-      id: ++id,
+  ): void {
+    this.panels.push({
+      id: ++this.id,
       type: 'timeseries',
       title,
-      gridPos: { x, y, w, h: 8 },
+      gridPos: { x, y: this.y, w, h: 8 },
       datasource: { type: 'prometheus', uid: '${datasource}' },
       targets: targets.map((t, i) => ({ ...t, refId: String.fromCharCode(65 + i) })),
       fieldConfig: { defaults: { unit }, overrides: [] },
       ...extra,
     });
-  };
-  const next = () => {
-    y += 8;
-  };
+  }
 
-  row('Traffic');
-  panel(0, 12, 'Requests per second by route and status', 'reqps', [
+  next(): void {
+    this.y += 8;
+  }
+}
+
+export function dashboard(env: K8sEnvironment): Dashboard {
+  const l = new Layout();
+  trafficRow(l);
+  latencyRow(l);
+  batchingRow(l);
+  predictionsRow(l);
+  driftRow(l, env);
+  // A tensor model has no labels or values to compare with ground truth.
+  if (task !== 'tensor') qualityRows(l);
+  return envelope(env, l.panels);
+}
+
+/** Requests by route and status, the 5xx ratio, the model served. */
+function trafficRow(l: Layout): void {
+  l.row('Traffic');
+  l.panel(0, 12, 'Requests per second by route and status', 'reqps', [
     {
       expr: `sum by (route, status) (rate(${m.requests}{${traffic}}[${rate}]))`,
       legendFormat: '{{route}} {{status}}',
     },
   ]);
-  panel(12, 8, 'Error ratio (5xx)', 'percentunit', [
+  l.panel(12, 8, 'Error ratio (5xx)', 'percentunit', [
     {
       expr:
         `sum(rate(${m.requests}{${traffic},status=~"5.."}[${rate}]))` +
@@ -92,7 +116,7 @@ export function dashboard(env: K8sEnvironment): Dashboard {
       legendFormat: '5xx',
     },
   ]);
-  panel(
+  l.panel(
     20,
     4,
     'Model',
@@ -105,11 +129,14 @@ export function dashboard(env: K8sEnvironment): Dashboard {
     ],
     { type: 'stat', options: { textMode: 'name', reduceOptions: { calcs: ['lastNotNull'] } } },
   );
-  next();
+  l.next();
+}
 
-  row('Latency');
-  panel(0, 12, 'Request latency percentiles', 's', quantiles(m.requestDuration, traffic));
-  panel(
+/** Latency percentiles, and queue wait against compute. */
+function latencyRow(l: Layout): void {
+  l.row('Latency');
+  l.panel(0, 12, 'Request latency percentiles', 's', quantiles(m.requestDuration, traffic));
+  l.panel(
     12,
     12,
     'Queue wait versus inference (compute)',
@@ -123,29 +150,35 @@ export function dashboard(env: K8sEnvironment): Dashboard {
     ],
     { description: 'Queue wait growing while inference stays flat means too few replicas.' },
   );
-  next();
+  l.next();
+}
 
-  row('Batching and load');
-  panel(0, 8, 'Batch size', 'none', [
+/** Batch sizes, queue depth and in-flight requests, shed and timeouts. */
+function batchingRow(l: Layout): void {
+  l.row('Batching and load');
+  l.panel(0, 8, 'Batch size', 'none', [
     ...quantiles(m.batchSize, ns),
     {
       expr: `sum(rate(${m.batchSize}_sum{${ns}}[${rate}])) / sum(rate(${m.batchSize}_count{${ns}}[${rate}]))`,
       legendFormat: 'mean',
     },
   ]);
-  panel(8, 8, 'Queue depth and in-flight requests', 'none', [
+  l.panel(8, 8, 'Queue depth and in-flight requests', 'none', [
     { expr: `sum(${m.queueDepth}{${ns}})`, legendFormat: 'queued' },
     { expr: `sum(${m.inflight}{${ns}})`, legendFormat: 'in flight' },
   ]);
-  panel(16, 8, 'Shed (503) and timeout (504) rates', 'reqps', [
+  l.panel(16, 8, 'Shed (503) and timeout (504) rates', 'reqps', [
     { expr: `sum by (reason) (rate(${m.shed}{${ns}}[${rate}]))`, legendFormat: 'shed {{reason}}' },
     { expr: `sum(rate(${m.timeouts}{${ns}}[${rate}]))`, legendFormat: 'timeouts' },
   ]);
-  next();
+  l.next();
+}
 
-  row('Predictions and inputs');
+/** What the model predicts, refused inputs, lost log lines, worker restarts. */
+function predictionsRow(l: Layout): void {
+  l.row('Predictions and inputs');
   if (classification) {
-    panel(0, 12, 'Prediction distribution (share per class)', 'percentunit', [
+    l.panel(0, 12, 'Prediction distribution (share per class)', 'percentunit', [
       {
         expr:
           `sum by (class) (rate(${m.predictions}{${ns}}[${rate}]))` +
@@ -154,7 +187,7 @@ export function dashboard(env: K8sEnvironment): Dashboard {
       },
     ]);
   } else {
-    panel(
+    l.panel(
       0,
       12,
       'Prediction distribution',
@@ -168,7 +201,7 @@ export function dashboard(env: K8sEnvironment): Dashboard {
       { type: 'heatmap', options: { calculate: false, yAxis: { unit: 'none' } } },
     );
   }
-  panel(12, 12, 'Input errors, log failures, worker restarts', 'none', [
+  l.panel(12, 12, 'Input errors, log failures, worker restarts', 'none', [
     {
       expr: `sum by (route) (rate(${m.validationErrors}{${ns}}[${rate}]))`,
       legendFormat: '400 {{route}}',
@@ -176,10 +209,13 @@ export function dashboard(env: K8sEnvironment): Dashboard {
     { expr: `sum(rate(${m.predictionLogFailures}{${ns}}[${rate}]))`, legendFormat: 'log failures' },
     { expr: `sum(increase(${m.workerRestarts}{${ns}}[${rate}]))`, legendFormat: 'worker restarts' },
   ]);
-  next();
+  l.next();
+}
 
-  row('Drift');
-  panel(
+/** PSI per feature against the alert threshold of the environment. */
+function driftRow(l: Layout, env: K8sEnvironment): void {
+  l.row('Drift');
+  l.panel(
     0,
     24,
     `Drift PSI per feature (alert above ${env.monitoring.driftPsi})`,
@@ -203,45 +239,48 @@ export function dashboard(env: K8sEnvironment): Dashboard {
       },
     },
   );
-  next();
+  l.next();
+}
 
-  // A tensor model has no labels or values to compare with ground truth.
-  if (task !== 'tensor') {
-    row('Live quality (ground truth from POST /feedback)');
-    panel(0, 12, 'Live quality, overall (once enough truth has arrived)', 'none', [
-      {
-        expr: `max by (metric) (${m.qualityMetric}{${ns},slice="overall"})`,
-        legendFormat: '{{metric}}',
-      },
-    ]);
-    panel(12, 12, 'Feedback received, floors breached', 'none', [
-      {
-        expr: `sum by (outcome) (rate(${m.feedback}{${ns}}[${rate}]))`,
-        legendFormat: 'feedback {{outcome}}',
-      },
-      {
-        expr: `max by (metric) (${m.qualityFloorBreached}{${ns}})`,
-        legendFormat: 'floor breached: {{metric}}',
-      },
-    ]);
-    next();
-    row('Challenger in shadow (model/challenger/, GET /monitoring/challenger)');
-    panel(0, 12, 'Agreement with the champion', 'none', [
-      { expr: `avg(${m.challengerAgreement}{${ns}})`, legendFormat: 'agreement' },
-    ]);
-    panel(12, 12, 'Shadow predictions, skipped', 'reqps', [
-      {
-        expr: `sum(rate(${m.challengerSamples}{${ns}}[${rate}]))`,
-        legendFormat: 'made',
-      },
-      {
-        expr: `sum by (reason) (rate(${m.challengerSkipped}{${ns}}[${rate}]))`,
-        legendFormat: 'skipped {{reason}}',
-      },
-    ]);
-    next();
-  }
+/** Live quality from the truth that comes back, and the challenger in shadow. */
+function qualityRows(l: Layout): void {
+  l.row('Live quality (ground truth from POST /feedback)');
+  l.panel(0, 12, 'Live quality, overall (once enough truth has arrived)', 'none', [
+    {
+      expr: `max by (metric) (${m.qualityMetric}{${ns},slice="overall"})`,
+      legendFormat: '{{metric}}',
+    },
+  ]);
+  l.panel(12, 12, 'Feedback received, floors breached', 'none', [
+    {
+      expr: `sum by (outcome) (rate(${m.feedback}{${ns}}[${rate}]))`,
+      legendFormat: 'feedback {{outcome}}',
+    },
+    {
+      expr: `max by (metric) (${m.qualityFloorBreached}{${ns}})`,
+      legendFormat: 'floor breached: {{metric}}',
+    },
+  ]);
+  l.next();
+  l.row('Challenger in shadow (model/challenger/, GET /monitoring/challenger)');
+  l.panel(0, 12, 'Agreement with the champion', 'none', [
+    { expr: `avg(${m.challengerAgreement}{${ns}})`, legendFormat: 'agreement' },
+  ]);
+  l.panel(12, 12, 'Shadow predictions, skipped', 'reqps', [
+    {
+      expr: `sum(rate(${m.challengerSamples}{${ns}}[${rate}]))`,
+      legendFormat: 'made',
+    },
+    {
+      expr: `sum by (reason) (rate(${m.challengerSkipped}{${ns}}[${rate}]))`,
+      legendFormat: 'skipped {{reason}}',
+    },
+  ]);
+  l.next();
+}
 
+/** The dashboard around its panels: variables (datasource, namespace), time range, refresh. */
+function envelope(env: K8sEnvironment, panels: Panel[]): Dashboard {
   return {
     uid: k8sNames.dashboardUid,
     title: `${service.service} inference`,

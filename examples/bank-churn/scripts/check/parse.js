@@ -26,33 +26,11 @@ export function parseDockerfile(text, file, context) {
   const stages = [];
   let stage = -1;
   for (let i = 0; i < lines.length; i++) {
-    const first = lines[i] ?? '';
-    if (/^\s*(#|$)/.test(first)) continue;
-    const line = i + 1;
-    let joined = first;
-    while (/\\\s*$/.test(joined) && i + 1 < lines.length) {
-      joined = joined.replace(/\\\s*$/, ' ');
-      i++;
-      const next = lines[i] ?? '';
-      if (!/^\s*#/.test(next)) joined += next;
-    }
-    const m = /^\s*([A-Za-z]+)\s*(.*)$/.exec(joined);
-    if (!m) continue;
-    const keyword = (m[1] ?? '').toUpperCase();
-    let args = (m[2] ?? '').trim();
-    const heredoc = /<<-?\s*["']?([A-Za-z_][A-Za-z0-9_]*)["']?/.exec(args);
-    if (heredoc && ['RUN', 'COPY', 'ADD'].includes(keyword)) {
-      while (i + 1 < lines.length && (lines[i + 1] ?? '').trim() !== heredoc[1]) i++;
-      i++;
-    }
-    /** @type {Record<string, string>} */
-    const flags = {};
-    while (/^--[a-z-]+(=\S*)?(\s|$)/.test(args)) {
-      const f = /^--([a-z-]+)(?:=(\S*))?\s*/.exec(args);
-      if (!f) break;
-      flags[f[1] ?? ''] = f[2] ?? 'true';
-      args = args.slice(f[0].length);
-    }
+    const read = readInstruction(lines, i);
+    i = read.end;
+    if (!read.keyword) continue;
+    const { keyword, line } = read;
+    const { flags, args } = splitFlags(read.args);
     if (keyword === 'FROM') {
       stage++;
       const from = /^(\S+)(?:\s+AS\s+(\S+))?/i.exec(args);
@@ -64,17 +42,7 @@ export function parseDockerfile(text, file, context) {
         instructions: [],
       });
     }
-    /** @type {string[]} */
-    let words;
-    if (args.startsWith('[')) {
-      try {
-        words = JSON.parse(args).map(String);
-      } catch {
-        words = args.split(/\s+/);
-      }
-    } else {
-      words = args.split(/\s+/).filter(Boolean);
-    }
+    const words = wordsOf(args);
     const copies = keyword === 'COPY' || keyword === 'ADD';
     /** @type {DockerInstruction} */
     const instruction = {
@@ -89,6 +57,81 @@ export function parseDockerfile(text, file, context) {
     instructions.push(instruction);
     stages[stage]?.instructions.push(instruction);
   }
+  return dockerfileModel(file, stages, instructions, context);
+}
+
+/**
+ * The instruction that starts at `lines[i]`: `\` continuations joined (comment lines inside
+ * dropped), a RUN/COPY/ADD heredoc's body skipped. `end` is the index of its last line; a comment,
+ * a blank or an unparsable line has no keyword.
+ * @param {string[]} lines @param {number} i
+ * @returns {{ end: number, line: number, keyword?: string, args: string }}
+ */
+function readInstruction(lines, i) {
+  const first = lines[i] ?? '';
+  const line = i + 1;
+  if (/^\s*(#|$)/.test(first)) return { end: i, line, args: '' };
+  let joined = first;
+  while (/\\\s*$/.test(joined) && i + 1 < lines.length) {
+    joined = joined.replace(/\\\s*$/, ' ');
+    i++;
+    const next = lines[i] ?? '';
+    if (!/^\s*#/.test(next)) joined += next;
+  }
+  const m = /^\s*([A-Za-z]+)\s*(.*)$/.exec(joined);
+  if (!m) return { end: i, line, args: '' };
+  const keyword = (m[1] ?? '').toUpperCase();
+  const args = (m[2] ?? '').trim();
+  const heredoc = /<<-?\s*["']?([A-Za-z_][A-Za-z0-9_]*)["']?/.exec(args);
+  if (heredoc && ['RUN', 'COPY', 'ADD'].includes(keyword)) {
+    while (i + 1 < lines.length && (lines[i + 1] ?? '').trim() !== heredoc[1]) i++;
+    i++;
+  }
+  return { end: i, line, keyword, args };
+}
+
+/**
+ * Leading flags (`--from=build`, `--link`) taken off the arguments.
+ * @param {string} text
+ * @returns {{ flags: Record<string, string>, args: string }}
+ */
+function splitFlags(text) {
+  let args = text;
+  /** @type {Record<string, string>} */
+  const flags = {};
+  while (/^--[a-z-]+(=\S*)?(\s|$)/.test(args)) {
+    const f = /^--([a-z-]+)(?:=(\S*))?\s*/.exec(args);
+    if (!f) break;
+    flags[f[1] ?? ''] = f[2] ?? 'true';
+    args = args.slice(f[0].length);
+  }
+  return { flags, args };
+}
+
+/**
+ * The arguments as words: a JSON array (exec form), else split on whitespace.
+ * @param {string} args
+ * @returns {string[]}
+ */
+function wordsOf(args) {
+  if (args.startsWith('[')) {
+    try {
+      return JSON.parse(args).map(String);
+    } catch {
+      return args.split(/\s+/);
+    }
+  }
+  return args.split(/\s+/).filter(Boolean);
+}
+
+/**
+ * The parsed Dockerfile as the policies read it: stages, the final stage and its user, the build
+ * context's .dockerignore.
+ * @param {string} file @param {DockerfileModel['stages']} stages
+ * @param {DockerInstruction[]} instructions @param {{ dockerignore: string | null }} context
+ * @returns {DockerfileModel}
+ */
+function dockerfileModel(file, stages, instructions, context) {
   const finalStage = stages[stages.length - 1] ?? {
     index: 0,
     name: '',

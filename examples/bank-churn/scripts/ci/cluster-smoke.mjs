@@ -71,6 +71,48 @@ export function smokeObjects(env, { image, mode, goldenJson, runId, denyCheck })
   const smokeLabels = { ...common, 'app.kubernetes.io/component': smokeComponent };
   const deniedLabels = { ...common, 'app.kubernetes.io/component': deniedComponent };
   const meta = (name, labels = smokeLabels) => ({ name, namespace: env.namespace, labels });
+  const serviceUrl = `http://${env.service}.${env.namespace}.svc.cluster.local`;
+  const pod = (name, labels, command) => smokePod(env, base, image, meta(name, labels), command);
+
+  const objects = {
+    // Its own account, declared without cloud access (policy MLOPS-019), created before the pods.
+    serviceAccount: {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: {
+        ...meta(base),
+        labels: { ...smokeLabels, 'policy.mlops-service/cloud-identity': 'none' },
+      },
+      automountServiceAccountToken: false,
+    },
+    configMap: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta(base),
+      data: {
+        'smoke.mjs': readFileSync(join(here, 'smoke.mjs'), 'utf8'),
+        'golden.json': goldenJson,
+      },
+    },
+    ...smokeNetworkPolicies(env, base, meta),
+    pod: pod(label63(`${base}-${runId}`), smokeLabels, smokeCommand(env, serviceUrl, mode)),
+  };
+  if (denyCheck) {
+    objects.denied = pod(label63(`${base}-denied-${runId}`), deniedLabels, [
+      'node',
+      '--input-type=module',
+      '-e',
+      deniedProbe(serviceUrl),
+    ]);
+  }
+  return objects;
+}
+
+/**
+ * The smoke pods' two NetworkPolicies: egress from the smoke pods to the service (and DNS), and
+ * ingress to the service from them, on the service's ports.
+ */
+function smokeNetworkPolicies(env, base, meta) {
   // The service's port, /metrics's own port where it has one (the counters are read per pod), and
   // the gRPC port (ModelInfer must answer what REST V2 answers).
   const port = [
@@ -93,12 +135,94 @@ export function smokeObjects(env, { image, mode, goldenJson, runId, denyCheck })
       { protocol: 'TCP', port: 53 },
     ],
   };
-  const serviceUrl = `http://${env.service}.${env.namespace}.svc.cluster.local`;
+  return {
+    egress: {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: meta(label63(`${base}-egress`)),
+      spec: {
+        podSelector: { matchLabels: { [egressLabel]: 'true' } },
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ podSelector: { matchLabels: env.selectorLabels } }], ports: port }, dns],
+      },
+    },
+    ingress: {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: meta(label63(`${base}-ingress`)),
+      spec: {
+        podSelector: { matchLabels: env.selectorLabels },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [
+              {
+                podSelector: {
+                  matchLabels: {
+                    'app.kubernetes.io/component': smokeComponent,
+                    [egressLabel]: 'true',
+                  },
+                },
+              },
+            ],
+            ports: port,
+          },
+        ],
+      },
+    },
+  };
+}
 
-  const pod = (name, labels, command) => ({
+/** The smoke script's command line in the pod: the service's URLs, the golden cases, the mode. */
+function smokeCommand(env, serviceUrl, mode) {
+  return [
+    'node',
+    '/smoke/smoke.mjs',
+    '--url',
+    serviceUrl,
+    ...env.metricsUrls.flatMap((u) => ['--metrics-url', u]),
+    '--golden',
+    '/smoke/golden.json',
+    '--mode',
+    mode,
+    '--expect-sha256',
+    env.modelSha256,
+    ...(env.grpcPort
+      ? ['--grpc', `${env.service}.${env.namespace}.svc.cluster.local:${env.grpcPort}`]
+      : []),
+  ];
+}
+
+/**
+ * The denied pod's script: succeeds only if the connection is refused or times out; a DNS failure
+ * (the egress allow policy not programmed yet) is retried, so it cannot pass for the wrong reason.
+ */
+function deniedProbe(serviceUrl) {
+  return [
+    `const u = ${JSON.stringify(`${serviceUrl}/readyz`)};`,
+    'const dns = new Set(["ENOTFOUND", "EAI_AGAIN"]);',
+    'for (let i = 0; ; i++) {',
+    '  try {',
+    '    const r = await fetch(u, { signal: AbortSignal.timeout(8000) });',
+    "    console.error('reached ' + u + ' (' + r.status + ') without the smoke label: the NetworkPolicies are not enforced');",
+    '    process.exit(1);',
+    '  } catch (e) {',
+    '    const code = e.cause?.code ?? e.name;',
+    '    if (dns.has(code) && i < 15) { await new Promise((r) => setTimeout(r, 2000)); continue; }',
+    '    if (dns.has(code)) { console.error("cannot resolve " + u + ": " + code); process.exit(1); }',
+    "    console.log('refused as expected: ' + code);",
+    '    process.exit(0);',
+    '  }',
+    '}',
+  ].join('\n');
+}
+
+/** One smoke pod: restricted, short-lived, no cloud identity, the smoke script mounted read-only. */
+function smokePod(env, base, image, metadata, command) {
+  return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: meta(name, labels),
+    metadata,
     spec: {
       restartPolicy: 'Never',
       activeDeadlineSeconds: 900,
@@ -140,108 +264,7 @@ export function smokeObjects(env, { image, mode, goldenJson, runId, denyCheck })
         { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
       ],
     },
-  });
-
-  const objects = {
-    // Its own account, declared without cloud access (policy MLOPS-019), created before the pods.
-    serviceAccount: {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: {
-        ...meta(base),
-        labels: { ...smokeLabels, 'policy.mlops-service/cloud-identity': 'none' },
-      },
-      automountServiceAccountToken: false,
-    },
-    configMap: {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: meta(base),
-      data: {
-        'smoke.mjs': readFileSync(join(here, 'smoke.mjs'), 'utf8'),
-        'golden.json': goldenJson,
-      },
-    },
-    egress: {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: meta(label63(`${base}-egress`)),
-      spec: {
-        podSelector: { matchLabels: { [egressLabel]: 'true' } },
-        policyTypes: ['Egress'],
-        egress: [{ to: [{ podSelector: { matchLabels: env.selectorLabels } }], ports: port }, dns],
-      },
-    },
-    ingress: {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: meta(label63(`${base}-ingress`)),
-      spec: {
-        podSelector: { matchLabels: env.selectorLabels },
-        policyTypes: ['Ingress'],
-        ingress: [
-          {
-            from: [
-              {
-                podSelector: {
-                  matchLabels: {
-                    'app.kubernetes.io/component': smokeComponent,
-                    [egressLabel]: 'true',
-                  },
-                },
-              },
-            ],
-            ports: port,
-          },
-        ],
-      },
-    },
-    pod: pod(label63(`${base}-${runId}`), smokeLabels, [
-      'node',
-      '/smoke/smoke.mjs',
-      '--url',
-      serviceUrl,
-      ...env.metricsUrls.flatMap((u) => ['--metrics-url', u]),
-      '--golden',
-      '/smoke/golden.json',
-      '--mode',
-      mode,
-      '--expect-sha256',
-      env.modelSha256,
-      ...(env.grpcPort
-        ? ['--grpc', `${env.service}.${env.namespace}.svc.cluster.local:${env.grpcPort}`]
-        : []),
-    ]),
   };
-  if (denyCheck) {
-    // Succeeds only if the request is refused or times out.
-    // Succeeds only if the connection is refused or times out; a DNS failure (the egress allow
-    // policy not programmed yet) is retried, so it cannot pass for the wrong reason.
-    const probe = [
-      `const u = ${JSON.stringify(`${serviceUrl}/readyz`)};`,
-      'const dns = new Set(["ENOTFOUND", "EAI_AGAIN"]);',
-      'for (let i = 0; ; i++) {',
-      '  try {',
-      '    const r = await fetch(u, { signal: AbortSignal.timeout(8000) });',
-      "    console.error('reached ' + u + ' (' + r.status + ') without the smoke label: the NetworkPolicies are not enforced');",
-      '    process.exit(1);',
-      '  } catch (e) {',
-      '    const code = e.cause?.code ?? e.name;',
-      '    if (dns.has(code) && i < 15) { await new Promise((r) => setTimeout(r, 2000)); continue; }',
-      '    if (dns.has(code)) { console.error("cannot resolve " + u + ": " + code); process.exit(1); }',
-      "    console.log('refused as expected: ' + code);",
-      '    process.exit(0);',
-      '  }',
-      '}',
-    ].join('\n');
-    objects.denied = pod(label63(`${base}-denied-${runId}`), deniedLabels, [
-      'node',
-      '--input-type=module',
-      '-e',
-      probe,
-    ]);
-  }
-  return objects;
 }
 
 /** Ready pod endpoints of the Service, as `http://ip:port` (counters live per pod). */

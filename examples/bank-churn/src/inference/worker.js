@@ -211,10 +211,7 @@ async function explain(task) {
   const start = performance.now();
   const cfg = config.explain;
   if (!cfg) throw new Error('this worker has no background sample');
-  const features = config.features.map((f) => f.name);
-  const m = features.length;
-  const x = task.row;
-  const own = await runPacked(packRows([x], config.inputs, config.features), [cfg.output]);
+  const own = await runPacked(packRows([task.row], config.inputs, config.features), [cfg.output]);
   const width = /** @type {OutputData} */ (own[cfg.output]).data.length;
   const firstRow = Array.from(
     /** @type {ArrayLike<number>} */ (/** @type {OutputData} */ (own[cfg.output]).data),
@@ -223,15 +220,43 @@ async function explain(task) {
   if (cfg.mode === 'positive') column = cfg.positiveIndex;
   else if (cfg.mode === 'argmax') column = firstRow.indexOf(Math.max(...firstRow));
 
+  const { rows, orders } = walks(task, cfg.background);
+  const values = await walkValues(rows, task.chunkRows ?? 4096, cfg.output, width, column);
+  const { baseValue, contributions, standardErrors } = contributionsOf(
+    values,
+    orders,
+    task.samples,
+  );
+  return {
+    value: Number(firstRow[column]),
+    baseValue,
+    column,
+    contributions,
+    standardErrors,
+    samples: task.samples,
+    evaluations: rows.length,
+    computeMs: performance.now() - start,
+  };
+}
+
+/**
+ * The walks of `task.samples` antithetic permutations: each from a random background row to the
+ * record, one feature switched per step; pairs of samples walk one order and its reverse.
+ * @param {ExplainTask} task @param {Row[]} background
+ * @returns {{ rows: Row[], orders: number[][] }} every step's row, and each walk's order
+ */
+function walks(task, background) {
+  const features = config.features.map((f) => f.name);
+  const m = features.length;
+  const x = task.row;
   const rand = seededRandom(task.seed);
-  const k = task.samples;
   /** @type {Row[]} */
   const rows = [];
   /** @type {number[][]} */
   const orders = [];
   /** @type {number[]} */
   let order = features.map((_, i) => i);
-  for (let s = 0; s < k; s++) {
+  for (let s = 0; s < task.samples; s++) {
     if (s % 2 === 0) {
       order = features.map((_, i) => i);
       for (let i = m - 1; i > 0; i--) {
@@ -244,10 +269,7 @@ async function explain(task) {
       order = [...order].reverse();
     }
     orders.push(order);
-    const background = /** @type {Row} */ (
-      cfg.background[Math.floor(rand() * cfg.background.length)]
-    );
-    let current = { ...background };
+    let current = { .../** @type {Row} */ (background[Math.floor(rand() * background.length)]) };
     rows.push(current);
     for (const i of order) {
       const name = /** @type {string} */ (features[i]);
@@ -255,16 +277,32 @@ async function explain(task) {
       rows.push(current);
     }
   }
+  return { rows, orders };
+}
+
+/**
+ * The model's output (`column` of `output`) for every row, in model runs of at most `chunk` rows.
+ * @param {Row[]} rows @param {number} chunk @param {string} output @param {number} width
+ * @param {number} column
+ */
+async function walkValues(rows, chunk, output, width, column) {
   const values = new Float64Array(rows.length);
-  const chunk = task.chunkRows ?? 4096;
   for (let offset = 0; offset < rows.length; offset += chunk) {
     const part = rows.slice(offset, offset + chunk);
-    const out = await runPacked(packRows(part, config.inputs, config.features), [cfg.output]);
-    const data = /** @type {ArrayLike<number>} */ (
-      /** @type {OutputData} */ (out[cfg.output]).data
-    );
+    const out = await runPacked(packRows(part, config.inputs, config.features), [output]);
+    const data = /** @type {ArrayLike<number>} */ (/** @type {OutputData} */ (out[output]).data);
     for (let r = 0; r < part.length; r++) values[offset + r] = Number(data[r * width + column]);
   }
+  return values;
+}
+
+/**
+ * Each feature's mean change along the walks, with its standard error, and the base value (the
+ * mean output at the walks' background rows).
+ * @param {Float64Array} values @param {number[][]} orders @param {number} k the walks
+ */
+function contributionsOf(values, orders, k) {
+  const m = config.features.length;
   const sum = new Float64Array(m);
   const sumSq = new Float64Array(m);
   let base = 0;
@@ -286,16 +324,7 @@ async function explain(task) {
     const variance = k > 1 ? Math.max(0, (sq - k * mean * mean) / (k - 1)) : 0;
     return Math.sqrt(variance / k);
   });
-  return {
-    value: Number(firstRow[column]),
-    baseValue: base / k,
-    column,
-    contributions,
-    standardErrors,
-    samples: k,
-    evaluations: rows.length,
-    computeMs: performance.now() - start,
-  };
+  return { baseValue: base / k, contributions, standardErrors };
 }
 
 // Warm-up: the first runs pay for allocations and kernel selection; readiness waits for them.

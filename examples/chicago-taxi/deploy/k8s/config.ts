@@ -310,55 +310,93 @@ export const overrides: { readonly [K in EnvironmentId]?: EnvironmentOverrides }
 /** Defaults per stage: dev is cheap and permissive to debug, prod is locked down. */
 export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
   const prod = plan.stage === 'prod';
-  const canary = progressiveDelivery;
   return {
     podSecurity: prod
       ? { enforce: 'restricted', warn: 'restricted', audit: 'restricted' }
       : { enforce: 'baseline', warn: 'restricted', audit: 'restricted' },
-    autoscaling: {
-      minReplicas: plan.minReplicas,
-      maxReplicas: plan.maxReplicas,
-      cpuUtilization: plan.cpuTarget,
-      scaleUp: { stabilizationSeconds: 0, percent: 100, pods: 4, periodSeconds: 15 },
-      scaleDown: { stabilizationSeconds: 300, percent: 50, periodSeconds: 60 },
-    },
+    autoscaling: defaultAutoscaling(plan),
+    ...defaultServerSettings(plan),
+    network: defaultNetwork(plan),
+    scheduling: defaultScheduling(plan),
+    ...defaultPodResources(plan),
+    monitoring: defaultMonitoring(plan),
+    ...defaultMonitoringJob(),
+    delivery: defaultDelivery(plan),
+    images: { requireDigest: prod },
+  };
+}
+
+/** The HPA's defaults: the plan's replicas and CPU target, fast up, slow down. */
+function defaultAutoscaling(plan: PlanEnvironment): EnvironmentSettings['autoscaling'] {
+  return {
+    minReplicas: plan.minReplicas,
+    maxReplicas: plan.maxReplicas,
+    cpuUtilization: plan.cpuTarget,
+    scaleUp: { stabilizationSeconds: 0, percent: 100, pods: 4, periodSeconds: 15 },
+    scaleDown: { stabilizationSeconds: 300, percent: 50, periodSeconds: 60 },
+  };
+}
+
+/** The server's defaults: start and stop budgets, log level, authentication and memory sizes. */
+function defaultServerSettings(
+  plan: PlanEnvironment,
+): Pick<EnvironmentSettings, 'startupBudgetSeconds' | 'shutdown' | 'logLevel' | 'auth' | 'memory'> {
+  return {
     startupBudgetSeconds: 300,
     shutdown: { preStopSeconds: 5, drainSeconds: 20, marginSeconds: 10 },
     logLevel: plan.stage === 'dev' ? 'debug' : 'info',
-    auth: { mode: prod ? 'api-key' : 'none', rateLimitPerMinute: 0 },
+    auth: { mode: plan.stage === 'prod' ? 'api-key' : 'none', rateLimitPerMinute: 0 },
     memory: {
       // A quarter of the container's memory, at most the server's default of 256 MiB.
       explainHeapMiB: Math.max(16, Math.min(256, Math.floor(memoryMiB(runtime.memory) / 4))),
       predictionLogBufferMiB: 16,
     },
-    network: {
-      ...(plan.cloud === 'gcp'
-        ? {
-            ingressNamespaces: [],
-            ingressCidrs: googleFrontEnds.map((cidr) => ({ cidr })),
-            // The canary analysis queries kube-prometheus-stack's Prometheus, which scrapes too.
-            prometheusNamespace: canary ? 'monitoring' : 'gmp-system',
-          }
-        : {
-            ingressNamespaces: ['ingress-nginx'],
-            ingressCidrs: [],
-            prometheusNamespace: 'monitoring',
-          }),
-      objectStoreEgress: [{ cidr: '0.0.0.0/0', except: privateRanges }],
-      tokenServiceEgress:
-        plan.cloud === 'aws' ? [{ cidr: '0.0.0.0/0', except: privateRanges }] : [],
+  };
+}
+
+/** The network peers per cloud: who calls the service, who scrapes it, where the pods may go. */
+function defaultNetwork(plan: PlanEnvironment): EnvironmentSettings['network'] {
+  return {
+    ...(plan.cloud === 'gcp'
+      ? {
+          ingressNamespaces: [],
+          ingressCidrs: googleFrontEnds.map((cidr) => ({ cidr })),
+          // The canary analysis queries kube-prometheus-stack's Prometheus, which scrapes too.
+          prometheusNamespace: progressiveDelivery ? 'monitoring' : 'gmp-system',
+        }
+      : {
+          ingressNamespaces: ['ingress-nginx'],
+          ingressCidrs: [],
+          prometheusNamespace: 'monitoring',
+        }),
+    objectStoreEgress: [{ cidr: '0.0.0.0/0', except: privateRanges }],
+    tokenServiceEgress: plan.cloud === 'aws' ? [{ cidr: '0.0.0.0/0', except: privateRanges }] : [],
+  };
+}
+
+/** Where the pods run: the service's node pool, spread over zones and (in prod strictly) nodes. */
+function defaultScheduling(plan: PlanEnvironment): EnvironmentSettings['scheduling'] {
+  return {
+    nodeSelector: {
+      [mlNodePool.key]: mlNodePool.value,
+      // GKE: only nodes running the metadata server can hand out the Workload Identity token.
+      ...(plan.cloud === 'gcp' ? { 'iam.gke.io/gke-metadata-server-enabled': 'true' } : {}),
     },
-    scheduling: {
-      nodeSelector: {
-        [mlNodePool.key]: mlNodePool.value,
-        // GKE: only nodes running the metadata server can hand out the Workload Identity token.
-        ...(plan.cloud === 'gcp' ? { 'iam.gke.io/gke-metadata-server-enabled': 'true' } : {}),
-      },
-      tolerations: [
-        { key: mlNodePool.key, operator: 'Equal', value: mlNodePool.value, effect: 'NoSchedule' },
-      ],
-      spread: { zone: 'ScheduleAnyway', node: prod ? 'DoNotSchedule' : 'ScheduleAnyway' },
+    tolerations: [
+      { key: mlNodePool.key, operator: 'Equal', value: mlNodePool.value, effect: 'NoSchedule' },
+    ],
+    spread: {
+      zone: 'ScheduleAnyway',
+      node: plan.stage === 'prod' ? 'DoNotSchedule' : 'ScheduleAnyway',
     },
+  };
+}
+
+/** The pods' volumes and their helper containers: the cloud CLI and the log shipper. */
+function defaultPodResources(
+  plan: PlanEnvironment,
+): Pick<EnvironmentSettings, 'storage' | 'initContainer' | 'logShipper'> {
+  return {
     storage: { modelSizeLimit: '2Gi', tmpSizeLimit: '1Gi' },
     initContainer: {
       image: plan.cloud === 'gcp' ? gcloudImage : awsCliImage,
@@ -373,18 +411,28 @@ export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
       flushSeconds: 15,
       dataSizeLimit: '64Mi',
     },
-    monitoring: {
-      // The canary analysis needs the ServiceMonitor that labels each series with its pod's hash.
-      prometheusOperator: canary,
-      selectorLabels: { release: 'kube-prometheus-stack' },
-      scrapeInterval: '30s',
-      dashboard: true,
-      dashboardNamespace: planNames(plan).namespace,
-      slo: { availability: 0.995, latencyP99Seconds: 0.5 },
-      shedRatio: 0.01,
-      driftPsi: 0.25,
-      driftHeartbeatHours: 26,
-    },
+  };
+}
+
+/** Monitoring: the prometheus-operator objects, the dashboard and the alerts' thresholds. */
+function defaultMonitoring(plan: PlanEnvironment): EnvironmentSettings['monitoring'] {
+  return {
+    // The canary analysis needs the ServiceMonitor that labels each series with its pod's hash.
+    prometheusOperator: progressiveDelivery,
+    selectorLabels: { release: 'kube-prometheus-stack' },
+    scrapeInterval: '30s',
+    dashboard: true,
+    dashboardNamespace: planNames(plan).namespace,
+    slo: { availability: 0.995, latencyP99Seconds: 0.5 },
+    shedRatio: 0.01,
+    driftPsi: 0.25,
+    driftHeartbeatHours: 26,
+  };
+}
+
+/** The daily monitoring job: drift when the model ships a baseline, quality when it also has metrics. */
+function defaultMonitoringJob(): Pick<EnvironmentSettings, 'drift' | 'quality'> {
+  return {
     drift: {
       enabled: driftBaselineFile !== undefined,
       schedule: '17 3 * * *',
@@ -399,21 +447,25 @@ export function defaultSettings(plan: PlanEnvironment): EnvironmentSettings {
       lookbackDays: 7,
       retrain: { repository: '', tokenSecret: 'retrain-dispatch', githubApiEgress: [] },
     },
-    delivery: {
-      canary,
-      weights: [10, 50],
-      pauseSeconds: prod ? 300 : 120,
-      analysis: {
-        prometheusAddress:
-          'http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090',
-        window: '2m',
-        interval: '30s',
-        count: prod ? 10 : 4,
-        failureLimit: 1,
-        maxErrorRatio: 0.01,
-      },
+  };
+}
+
+/** Canary delivery, when the answers ask for it: the steps and the analysis that gates them. */
+function defaultDelivery(plan: PlanEnvironment): EnvironmentSettings['delivery'] {
+  const prod = plan.stage === 'prod';
+  return {
+    canary: progressiveDelivery,
+    weights: [10, 50],
+    pauseSeconds: prod ? 300 : 120,
+    analysis: {
+      prometheusAddress:
+        'http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090',
+      window: '2m',
+      interval: '30s',
+      count: prod ? 10 : 4,
+      failureLimit: 1,
+      maxErrorRatio: 0.01,
     },
-    images: { requireDigest: prod },
   };
 }
 
@@ -560,6 +612,18 @@ export function resolveEnvironment(id: string, extra: EnvironmentOverrides = {})
 
 /** The rules an environment must keep whatever the overrides say. */
 export function checkEnvironment(env: K8sEnvironment): string[] {
+  return [
+    ...autoscalingProblems(env),
+    ...prodProblems(env),
+    ...serverProblems(env),
+    ...(env.delivery.canary ? canaryProblems(env) : []),
+    ...lifecycleProblems(env),
+    ...modelProblems(env),
+  ];
+}
+
+/** The HPA: a CPU target in 50-70%, a range of replicas, two at least outside dev. */
+function autoscalingProblems(env: K8sEnvironment): string[] {
   const p: string[] = [];
   const a = env.autoscaling;
   if (a.cpuUtilization < 50 || a.cpuUtilization > 70) {
@@ -571,6 +635,12 @@ export function checkEnvironment(env: K8sEnvironment): string[] {
   if (a.minReplicas < 1 || a.maxReplicas < a.minReplicas) {
     p.push(`autoscaling replicas ${a.minReplicas}..${a.maxReplicas} are not a range`);
   }
+  return p;
+}
+
+/** What prod never gives up: restricted pods, one replica per node, digests, authentication. */
+function prodProblems(env: K8sEnvironment): string[] {
+  const p: string[] = [];
   if (env.stage === 'prod' && env.podSecurity.enforce !== 'restricted') {
     p.push('prod must enforce the restricted Pod Security Standard');
   }
@@ -585,6 +655,12 @@ export function checkEnvironment(env: K8sEnvironment): string[] {
   if (env.stage === 'prod' && env.auth.mode === 'none') {
     p.push('prod must authenticate its callers (auth.mode api-key or jwt; policy MLOPS-026)');
   }
+  return p;
+}
+
+/** The server: JWT settings when it checks JWTs, and a memory budget the container holds. */
+function serverProblems(env: K8sEnvironment): string[] {
+  const p: string[] = [];
   if (env.auth.mode.includes('jwt') && !env.auth.jwt) {
     p.push(`auth.mode ${env.auth.mode} needs auth.jwt (jwksUrl, issuer, audience)`);
   }
@@ -593,54 +669,75 @@ export function checkEnvironment(env: K8sEnvironment): string[] {
       `the server needs about ${memoryBudgetMiB(env)} MiB (explanation heap ${env.memory.explainHeapMiB}, ${workerThreads()} worker threads, log buffer ${env.memory.predictionLogBufferMiB}) but the container has ${runtime.memory}: raise memory in .mlops-service/answers.json or lower memory.explainHeapMiB`,
     );
   }
-  if (env.delivery.canary) {
-    const d = env.delivery;
-    if (!env.monitoring.prometheusOperator) {
-      p.push(
-        'delivery.canary needs monitoring.prometheusOperator: the ServiceMonitor labels each series with its pod template hash, which the canary analysis selects',
-      );
-    }
-    if (
-      d.weights.length === 0 ||
-      d.weights.some(
-        (w, i) => !Number.isInteger(w) || w < 1 || w > 99 || (i > 0 && w <= d.weights[i - 1]!),
-      )
-    ) {
-      p.push(
-        `delivery.weights ${JSON.stringify(d.weights)} must be increasing whole percents in 1..99`,
-      );
-    }
-    if (
-      d.analysis.count < 1 ||
-      d.analysis.failureLimit < 0 ||
-      d.analysis.failureLimit >= d.analysis.count
-    ) {
-      p.push('delivery.analysis: failureLimit must be below count, count at least 1');
-    }
-    if (!(d.analysis.maxErrorRatio >= 0 && d.analysis.maxErrorRatio < 1)) {
-      p.push('delivery.analysis.maxErrorRatio must be in [0, 1)');
-    }
-    // An in-cluster Prometheus must be the one the NetworkPolicy lets scrape the pods, or the
-    // analysis sees no data.
-    const inCluster = /^https?:\/\/[^./:]+\.([^./:]+)\.svc(\.cluster\.local)?(:\d+)?\/?$/.exec(
-      d.analysis.prometheusAddress,
+  return p;
+}
+
+/** Canary delivery: the ServiceMonitor it needs, sane steps and analysis, a reachable Prometheus. */
+function canaryProblems(env: K8sEnvironment): string[] {
+  const p: string[] = [];
+  const d = env.delivery;
+  if (!env.monitoring.prometheusOperator) {
+    p.push(
+      'delivery.canary needs monitoring.prometheusOperator: the ServiceMonitor labels each series with its pod template hash, which the canary analysis selects',
     );
-    if (inCluster && inCluster[1] !== env.network.prometheusNamespace) {
-      p.push(
-        `delivery.analysis.prometheusAddress is in namespace ${inCluster[1]}, but network.prometheusNamespace (who may scrape the pods) is ${env.network.prometheusNamespace}`,
-      );
-    }
-    if (!/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(d.analysis.prometheusAddress)) {
-      p.push(
-        `delivery.analysis.prometheusAddress "${d.analysis.prometheusAddress}" is not an http(s) address`,
-      );
-    }
   }
+  if (
+    d.weights.length === 0 ||
+    d.weights.some(
+      (w, i) => !Number.isInteger(w) || w < 1 || w > 99 || (i > 0 && w <= d.weights[i - 1]!),
+    )
+  ) {
+    p.push(
+      `delivery.weights ${JSON.stringify(d.weights)} must be increasing whole percents in 1..99`,
+    );
+  }
+  if (
+    d.analysis.count < 1 ||
+    d.analysis.failureLimit < 0 ||
+    d.analysis.failureLimit >= d.analysis.count
+  ) {
+    p.push('delivery.analysis: failureLimit must be below count, count at least 1');
+  }
+  if (!(d.analysis.maxErrorRatio >= 0 && d.analysis.maxErrorRatio < 1)) {
+    p.push('delivery.analysis.maxErrorRatio must be in [0, 1)');
+  }
+  return [...p, ...prometheusAddressProblems(env)];
+}
+
+/** The canary analysis's Prometheus: an http(s) address, in the namespace allowed to scrape. */
+function prometheusAddressProblems(env: K8sEnvironment): string[] {
+  const p: string[] = [];
+  const address = env.delivery.analysis.prometheusAddress;
+  // An in-cluster Prometheus must be the one the NetworkPolicy lets scrape the pods, or the
+  // analysis sees no data.
+  const inCluster = /^https?:\/\/[^./:]+\.([^./:]+)\.svc(\.cluster\.local)?(:\d+)?\/?$/.exec(
+    address,
+  );
+  if (inCluster && inCluster[1] !== env.network.prometheusNamespace) {
+    p.push(
+      `delivery.analysis.prometheusAddress is in namespace ${inCluster[1]}, but network.prometheusNamespace (who may scrape the pods) is ${env.network.prometheusNamespace}`,
+    );
+  }
+  if (!/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(address)) {
+    p.push(`delivery.analysis.prometheusAddress "${address}" is not an http(s) address`);
+  }
+  return p;
+}
+
+/** Start and stop: time after the drain, a startup budget for the model load, a worker pool. */
+function lifecycleProblems(env: K8sEnvironment): string[] {
+  const p: string[] = [];
   if (env.shutdown.marginSeconds < 1) {
     p.push('shutdown.marginSeconds must leave time after the drain');
   }
   if (env.startupBudgetSeconds < 30) p.push('startupBudgetSeconds must tolerate the model load');
   if (runtime.poolSize < 1) p.push('runtime.poolSize must be at least 1');
+  return p;
+}
+
+/** The model's files: a drift baseline when drift is on, plain relative artifact paths. */
+function modelProblems(env: K8sEnvironment): string[] {
+  const p: string[] = [];
   if (env.drift.enabled && driftBaselineFile === undefined) {
     p.push('drift.enabled needs a drift baseline beside the model (model.artifacts.driftBaseline)');
   }

@@ -111,6 +111,8 @@ export function loadCatalogue(dir) {
 }
 
 /**
+ * One policy file read and checked; every problem found is added to `problems` (in file order:
+ * identity, annotations, spec), and then there is no policy.
  * @param {any} doc
  * @param {string} file
  * @param {'kubernetes' | 'project'} kind
@@ -129,7 +131,6 @@ function readPolicy(doc, file, kind, problems) {
   }
   const meta = isObject(doc.metadata) ? doc.metadata : {};
   const labels = isObject(meta.labels) ? meta.labels : {};
-  const notes = isObject(meta.annotations) ? meta.annotations : {};
   const id = labels[`${prefix}id`];
   if (typeof id !== 'string' || !/^MLOPS-\d{3}$/.test(id))
     problems.push(`${file}: label ${prefix}id must be MLOPS-NNN`);
@@ -137,9 +138,29 @@ function readPolicy(doc, file, kind, problems) {
     problems.push(`${file}: metadata.name must be a DNS label`);
   else if (typeof id === 'string' && !meta.name.startsWith(`${id.toLowerCase()}-`))
     problems.push(`${file}: metadata.name must start with ${id.toLowerCase()}-`);
+  const notes = readAnnotations(isObject(meta.annotations) ? meta.annotations : {}, file, problems);
+  const target = checkSpec(isObject(doc.spec) ? doc.spec : {}, kind, file, problems);
+  if (problems.length > before) return undefined;
+  return {
+    id: /** @type {string} */ (id),
+    name: meta.name,
+    kind: kind === 'kubernetes' ? 'admission' : 'project',
+    target: /** @type {Policy['target']} */ (target),
+    ...notes,
+    file,
+    object: doc,
+  };
+}
+
+/**
+ * A policy's annotations: its title, severity, area, ADR, rationale, fix and the stages it applies
+ * to, each required and checked.
+ * @param {Record<string, unknown>} annotations @param {string} file @param {string[]} problems
+ */
+function readAnnotations(annotations, file, problems) {
   /** @param {string} field */
   const text = (field) => {
-    const v = notes[`${prefix}${field}`];
+    const v = annotations[`${prefix}${field}`];
     if (typeof v !== 'string' || v.trim() === '') {
       problems.push(`${file}: annotation ${prefix}${field} is required`);
       return '';
@@ -156,13 +177,31 @@ function readPolicy(doc, file, kind, problems) {
     problems.push(`${file}: severity must be one of ${severities.join(', ')}`);
   if (!/^docs\/adr\/\d{4}-[a-z0-9-]+\.md$/.test(adr))
     problems.push(`${file}: adr must be docs/adr/NNNN-name.md`);
-  const stagesNote = notes[`${prefix}stages`];
+  const stagesNote = annotations[`${prefix}stages`];
   const scoped =
     typeof stagesNote === 'string' ? stagesNote.split(',').map((s) => s.trim()) : [...stages];
   for (const s of scoped)
     if (!(/** @type {readonly string[]} */ (stages).includes(s)))
       problems.push(`${file}: unknown stage "${s}" in ${prefix}stages`);
-  const spec = isObject(doc.spec) ? doc.spec : {};
+  return {
+    title,
+    severity: /** @type {Policy['severity']} */ (severity),
+    area,
+    adr,
+    rationale,
+    fix,
+    stages: /** @type {Policy['stages']} */ (scoped),
+  };
+}
+
+/**
+ * A policy's spec checked: CEL validations and variables, and what each kind needs (an admission
+ * policy's resource rules; a project policy's target). Returns the target it checks.
+ * @param {Record<string, any>} spec @param {'kubernetes' | 'project'} kind @param {string} file
+ * @param {string[]} problems
+ * @returns {string}
+ */
+function checkSpec(spec, kind, file, problems) {
   const validations = Array.isArray(spec.validations) ? spec.validations : [];
   if (validations.length === 0) problems.push(`${file}: spec.validations is empty`);
   for (const [i, v] of validations.entries()) {
@@ -173,35 +212,19 @@ function readPolicy(doc, file, kind, problems) {
     if (!isObject(v) || typeof v.name !== 'string' || typeof v.expression !== 'string')
       problems.push(`${file}: spec.variables[${i}] needs a name and an expression`);
   }
-  let target = 'manifests';
   if (kind === 'kubernetes') {
     if (spec.paramKind !== undefined)
       problems.push(`${file}: paramKind is not supported (the offline check has no params)`);
     if (!isObject(spec.matchConstraints) || !Array.isArray(spec.matchConstraints.resourceRules))
       problems.push(`${file}: spec.matchConstraints.resourceRules is required`);
-  } else {
-    target = spec.target;
-    if (!(/** @type {readonly string[]} */ (targets).includes(target)))
-      problems.push(`${file}: spec.target must be one of ${targets.join(', ')}`);
-    if (spec.subjects !== undefined && typeof spec.subjects !== 'string')
-      problems.push(`${file}: spec.subjects must be a CEL expression`);
+    return 'manifests';
   }
-  if (problems.length > before) return undefined;
-  return {
-    id: /** @type {string} */ (id),
-    name: meta.name,
-    kind: kind === 'kubernetes' ? 'admission' : 'project',
-    target: /** @type {Policy['target']} */ (target),
-    title,
-    severity: /** @type {Policy['severity']} */ (severity),
-    area,
-    adr,
-    rationale,
-    fix,
-    stages: /** @type {Policy['stages']} */ (scoped),
-    file,
-    object: doc,
-  };
+  const target = spec.target;
+  if (!(/** @type {readonly string[]} */ (targets).includes(target)))
+    problems.push(`${file}: spec.target must be one of ${targets.join(', ')}`);
+  if (spec.subjects !== undefined && typeof spec.subjects !== 'string')
+    problems.push(`${file}: spec.subjects must be a CEL expression`);
+  return target;
 }
 
 /**

@@ -219,13 +219,46 @@ async function scrape(urls, name) {
 /** Runs the smoke test; resolves with a summary, rejects with the first failed check. */
 export async function smoke(options, log = console.log) {
   const plan = plans[options.mode];
+  const { check, checks } = checklist(log);
+
+  await checkReadyBeforeTraffic(options, check);
+  const model = await servedModel(options, check);
+  const cases = goldenCases(options.golden, check);
+
+  const predictionName = predictionMetric(model.task);
+  const before = await scrapeCounters(options.metricsUrls, predictionName);
+  await checkValidPredictions(options.url, cases, plan.valid, check, log);
+  const invalid = invalidRequests(model.features ?? [], cases[0].input, plan.invalid);
+  await checkInvalidRequests(options.url, invalid, check);
+  const want = { predictions: plan.valid, errors: invalid.length };
+  const delta = await checkCounters(options.metricsUrls, predictionName, before, want, plan, check);
+
+  if (options.grpc) await checkGrpcParity(options, model, cases, plan.valid, check);
+  await checkReadyAfterTraffic(options.url, check);
+  await checkDrift(options.url, check);
+
+  return {
+    mode: options.mode,
+    task: model.task,
+    model: `${model.name}@${model.version}`,
+    delta,
+    checks: checks.length,
+  };
+}
+
+/** A checklist: `check(ok, what)` logs ok or FAIL, throws on a failure; `checks` holds all run. */
+function checklist(log) {
   const checks = [];
   const check = (ok, what) => {
     checks.push({ ok, what });
     log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
     if (!ok) throw new Error(what);
   };
+  return { check, checks };
+}
 
+/** Polls readiness every 2 s until it answers 200 or `--timeout` seconds pass, then checks it. */
+async function checkReadyBeforeTraffic(options, check) {
   const deadline = Date.now() + options.timeout * 1000;
   let ready;
   for (;;) {
@@ -240,7 +273,10 @@ export async function smoke(options, log = console.log) {
     ready.status === 200,
     `readiness before traffic: GET ${endpoints.ready} -> ${ready.status}`,
   );
+}
 
+/** The contract the service serves at `GET /model`, checked against `--expect-sha256` if given. */
+async function servedModel(options, check) {
   const modelRes = await request(`${options.url}${endpoints.model}`);
   check(modelRes.status === 200, `contract served: GET ${endpoints.model} -> ${modelRes.status}`);
   const model = JSON.parse(modelRes.text);
@@ -250,23 +286,36 @@ export async function smoke(options, log = console.log) {
       `the model served is ${options.expectSha256.slice(0, 12)}... (got ${String(model.sha256).slice(0, 12)}...)`,
     );
   }
-  const cases = JSON.parse(readFileSync(options.golden, 'utf8')).cases ?? [];
-  check(cases.length > 0, `golden cases to send (${cases.length} in ${options.golden})`);
+  return model;
+}
 
-  const predictionName = predictionMetric(model.task);
-  const before = {
-    predictions: await scrape(options.metricsUrls, predictionName),
-    errors: await scrape(options.metricsUrls, metrics.validationErrors),
+/** The golden cases of the `--golden` file; there must be at least one. */
+function goldenCases(path, check) {
+  const cases = JSON.parse(readFileSync(path, 'utf8')).cases ?? [];
+  check(cases.length > 0, `golden cases to send (${cases.length} in ${path})`);
+  return cases;
+}
+
+/** The prediction and validation-error counters, each summed over every `--metrics-url`. */
+async function scrapeCounters(urls, predictionName) {
+  return {
+    predictions: await scrape(urls, predictionName),
+    errors: await scrape(urls, metrics.validationErrors),
   };
+}
 
-  const headers = { 'content-type': 'application/json' };
+/** The headers of a request with a JSON body. */
+const jsonHeaders = { 'content-type': 'application/json' };
+
+/** Sends `count` golden cases (cycling) to `POST /predict`: each must answer 200 and agree. */
+async function checkValidPredictions(url, cases, count, check, log) {
   let okCount = 0;
   let agreeing = 0;
-  for (let i = 0; i < plan.valid; i++) {
+  for (let i = 0; i < count; i++) {
     const c = cases[i % cases.length];
-    const r = await request(`${options.url}${endpoints.predict}`, {
+    const r = await request(`${url}${endpoints.predict}`, {
       method: 'POST',
-      headers,
+      headers: jsonHeaders,
       body: JSON.stringify(c.input),
     });
     if (r.status === 200) {
@@ -278,33 +327,25 @@ export async function smoke(options, log = console.log) {
       log(`     valid request ${i} -> ${r.status}: ${r.text.slice(0, 300)}`);
     }
   }
-  check(okCount === plan.valid, `${plan.valid} valid predictions answered 200 (${okCount})`);
-  check(
-    agreeing === plan.valid,
-    `the predictions agree with the golden cases (${agreeing}/${plan.valid})`,
-  );
+  check(okCount === count, `${count} valid predictions answered 200 (${okCount})`);
+  check(agreeing === count, `the predictions agree with the golden cases (${agreeing}/${count})`);
+}
 
-  const invalid = invalidRequests(model.features ?? [], cases[0].input, plan.invalid);
+/** Sends each invalid request to `POST /predict`: each must answer 400. */
+async function checkInvalidRequests(url, invalid, check) {
   for (const bad of invalid) {
-    const r = await request(`${options.url}${endpoints.predict}`, {
+    const r = await request(`${url}${endpoints.predict}`, {
       method: 'POST',
-      headers,
+      headers: jsonHeaders,
       body: bad.body,
     });
     check(r.status === 400, `invalid request (${bad.name}) answered 400 (${r.status})`);
   }
+}
 
-  // Counters are updated right after each answer; give the pods a moment.
-  const want = { predictions: plan.valid, errors: invalid.length };
-  let delta = { predictions: 0, errors: 0 };
-  for (let attempt = 0; attempt < 10; attempt++) {
-    delta = {
-      predictions: (await scrape(options.metricsUrls, predictionName)) - before.predictions,
-      errors: (await scrape(options.metricsUrls, metrics.validationErrors)) - before.errors,
-    };
-    if (delta.predictions >= want.predictions && delta.errors >= want.errors) break;
-    await sleep(1000);
-  }
+/** Checks the counters grew by `want` (exactly or at least, as `plan` says); returns the growth. */
+async function checkCounters(urls, predictionName, before, want, plan, check) {
+  const delta = await awaitGrowth(urls, predictionName, before, want);
   const cmp = (got, n) => (plan.exact ? got === n : got >= n);
   const rel = plan.exact ? 'exactly' : 'at least';
   check(
@@ -315,21 +356,45 @@ export async function smoke(options, log = console.log) {
     cmp(delta.errors, want.errors),
     `${metrics.validationErrors} grew by ${rel} ${want.errors} (${delta.errors})`,
   );
+  return delta;
+}
 
-  if (options.grpc) {
-    // A missing value (null) has no typed-tensor form: such cases stay on REST.
-    const complete = cases.filter((c) => !Object.values(c.input).some((v) => v === null));
-    const parity = await grpcParity(options, model, complete.slice(0, Math.min(5, plan.valid)));
-    check(
-      parity.same === parity.sent,
-      `gRPC ModelInfer on ${options.grpc} answers what REST V2 answers (${parity.same}/${parity.sent}${parity.problem ? `: ${parity.problem}` : ''})`,
-    );
+/** How much the counters grew since `before`: re-read up to 10 times, 1 s apart, until `want`. */
+async function awaitGrowth(urls, predictionName, before, want) {
+  // Counters are updated right after each answer; give the pods a moment.
+  let delta = { predictions: 0, errors: 0 };
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const now = await scrapeCounters(urls, predictionName);
+    delta = {
+      predictions: now.predictions - before.predictions,
+      errors: now.errors - before.errors,
+    };
+    if (delta.predictions >= want.predictions && delta.errors >= want.errors) break;
+    await sleep(1000);
   }
+  return delta;
+}
 
-  const after = await request(`${options.url}${endpoints.ready}`);
+/** With `--grpc`: a few golden cases through gRPC ModelInfer answer what REST V2 answers. */
+async function checkGrpcParity(options, model, cases, valid, check) {
+  // A missing value (null) has no typed-tensor form: such cases stay on REST.
+  const complete = cases.filter((c) => !Object.values(c.input).some((v) => v === null));
+  const parity = await grpcParity(options, model, complete.slice(0, Math.min(5, valid)));
+  check(
+    parity.same === parity.sent,
+    `gRPC ModelInfer on ${options.grpc} answers what REST V2 answers (${parity.same}/${parity.sent}${parity.problem ? `: ${parity.problem}` : ''})`,
+  );
+}
+
+/** The service is still ready once the traffic has been served. */
+async function checkReadyAfterTraffic(url, check) {
+  const after = await request(`${url}${endpoints.ready}`);
   check(after.status === 200, `readiness after traffic: GET ${endpoints.ready} -> ${after.status}`);
+}
 
-  const drift = await request(`${options.url}${endpoints.drift}`);
+/** `GET /monitoring/drift` answers 200 with a known drift status. */
+async function checkDrift(url, check) {
+  const drift = await request(`${url}${endpoints.drift}`);
   let status;
   try {
     status = JSON.parse(drift.text).status;
@@ -340,14 +405,6 @@ export async function smoke(options, log = console.log) {
     drift.status === 200 && driftStatuses.has(status),
     `drift status served: GET ${endpoints.drift} -> ${drift.status} (${status})`,
   );
-
-  return {
-    mode: options.mode,
-    task: model.task,
-    model: `${model.name}@${model.version}`,
-    delta,
-    checks: checks.length,
-  };
 }
 
 /** The datatype's field of InferTensorContents (FP16 has none). */

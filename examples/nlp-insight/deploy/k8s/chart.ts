@@ -181,379 +181,432 @@ export function inferencePodTemplate(env: K8sEnvironment, hashLabel: string): IP
 export class ServiceChart extends Chart {
   constructor(scope: Construct, id: string, env: K8sEnvironment) {
     super(scope, id);
-    // The stage's own namespace: the stages share the project's Workload Identity pool.
-    const ns = env.namespace;
-    const labels = { ...service.labels };
-    const selector = { ...service.selectorLabels };
-
-    add(
-      this,
-      'namespace',
-      new Namespace({
-        metadata: {
-          name: ns,
-          labels: {
-            ...labels,
-            'pod-security.kubernetes.io/enforce': env.podSecurity.enforce,
-            'pod-security.kubernetes.io/enforce-version': 'latest',
-            'pod-security.kubernetes.io/warn': env.podSecurity.warn,
-            'pod-security.kubernetes.io/warn-version': 'latest',
-            'pod-security.kubernetes.io/audit': env.podSecurity.audit,
-            'pod-security.kubernetes.io/audit-version': 'latest',
-          },
-        },
-      }),
-    );
-
-    add(
-      this,
-      'service-account',
-      new ServiceAccount({
-        metadata: {
-          name: service.serviceAccount,
-          namespace: ns,
-          labels,
-          annotations: identityAnnotations(env),
-        },
-        automountServiceAccountToken: false,
-      }),
-    );
-
-    // What the prediction log shipper beside the server does (prediction-logs.ts).
-    add(
-      this,
-      'log-shipper-config',
-      new ConfigMap({
-        metadata: { name: configMaps.logShipper, namespace: ns, labels },
-        data: { [shipperConfigKey]: JSON.stringify(vectorConfig(env), null, 2) },
-      }),
-    );
-
-    add(
-      this,
-      'service',
-      new Service({
-        metadata: { name: k8sNames.workload, namespace: ns, labels },
-        spec: {
-          type: 'ClusterIP',
-          selector,
-          ports: [
-            { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
-            // gRPC clients (KServe/Triton) call <service>:<grpcPort>; appProtocol tells meshes
-            // and load balancers it is HTTP/2.
-            {
-              name: 'grpc',
-              port: runtime.grpcPort,
-              targetPort: 'grpc',
-              protocol: 'TCP',
-              appProtocol: 'kubernetes.io/h2c',
-            },
-            // For the ServiceMonitor, which selects Services and scrapes the named port.
-            {
-              name: 'metrics',
-              port: runtime.metricsPort,
-              targetPort: 'metrics',
-              protocol: 'TCP',
-            },
-          ],
-        },
-      }),
-    );
-
-    const progressDeadlineSeconds = Math.max(600, env.startupBudgetSeconds * 2);
-    if (env.delivery.canary) {
-      // Canary delivery (rollout.ts, docs/adr/0018): the same pod template, in a Rollout.
-      add(
-        this,
-        'rollout',
-        rollout(env, inferencePodTemplate(env, rolloutHashPodLabel), progressDeadlineSeconds),
-      );
-      add(this, 'analysis-template', analysisTemplate(env));
-    } else {
-      add(
-        this,
-        'deployment',
-        new Deployment({
-          metadata: { name: k8sNames.workload, namespace: ns, labels },
-          spec: {
-            // No `replicas`: the HPA owns the count, and an apply must not reset it.
-            selector: { matchLabels: selector },
-            revisionHistoryLimit: 5,
-            progressDeadlineSeconds,
-            strategy: {
-              type: 'RollingUpdate',
-              rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' },
-            },
-            template: inferencePodTemplate(env, 'pod-template-hash'),
-          },
-        }),
-      );
-    }
-
-    const a = env.autoscaling;
-    add(
-      this,
-      'hpa',
-      new HorizontalPodAutoscaler({
-        metadata: { name: k8sNames.workload, namespace: ns, labels },
-        spec: {
-          scaleTargetRef: env.delivery.canary
-            ? { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: k8sNames.workload }
-            : { apiVersion: 'apps/v1', kind: 'Deployment', name: k8sNames.workload },
-          minReplicas: a.minReplicas,
-          maxReplicas: a.maxReplicas,
-          // CPU only: see docs/adr/0001-cpu-only-autoscaling.md.
-          metrics: [
-            {
-              type: 'Resource',
-              resource: {
-                name: 'cpu',
-                target: { type: 'Utilization', averageUtilization: a.cpuUtilization },
-              },
-            },
-          ],
-          behavior: {
-            scaleUp: {
-              stabilizationWindowSeconds: a.scaleUp.stabilizationSeconds,
-              selectPolicy: 'Max',
-              policies: [
-                {
-                  type: 'Percent',
-                  value: a.scaleUp.percent,
-                  periodSeconds: a.scaleUp.periodSeconds,
-                },
-                { type: 'Pods', value: a.scaleUp.pods, periodSeconds: a.scaleUp.periodSeconds },
-              ],
-            },
-            scaleDown: {
-              stabilizationWindowSeconds: a.scaleDown.stabilizationSeconds,
-              selectPolicy: 'Max',
-              policies: [
-                {
-                  type: 'Percent',
-                  value: a.scaleDown.percent,
-                  periodSeconds: a.scaleDown.periodSeconds,
-                },
-              ],
-            },
-          },
-        },
-      }),
-    );
-
-    add(
-      this,
-      'pdb',
-      new PodDisruptionBudget({
-        metadata: { name: k8sNames.workload, namespace: ns, labels },
-        spec: {
-          maxUnavailable: 1,
-          selector: { matchLabels: selector },
-          unhealthyPodEvictionPolicy: 'AlwaysAllow',
-        },
-      }),
-    );
-
-    // Deny everything, then allow exactly what each kind of pod needs.
-    add(
-      this,
-      'deny-all',
-      new NetworkPolicy({
-        metadata: { name: k8sNames.denyAllPolicy, namespace: ns, labels },
-        spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
-      }),
-    );
-
-    add(
-      this,
-      'inference-policy',
-      new NetworkPolicy({
-        metadata: { name: k8sNames.inferencePolicy, namespace: ns, labels },
-        spec: {
-          podSelector: { matchLabels: selector },
-          policyTypes: ['Ingress', 'Egress'],
-          ingress: [
-            // An empty `from` would admit everyone: no callers configured, no rule.
-            ...(ingressPeers(env).length > 0
-              ? [
-                  {
-                    from: ingressPeers(env),
-                    ports: [
-                      { protocol: 'TCP' as const, port: 'http' },
-                      { protocol: 'TCP' as const, port: 'grpc' },
-                    ],
-                  },
-                ]
-              : []),
-            // Prometheus reaches the metrics port only, never the API.
-            {
-              from: [byName(env.network.prometheusNamespace)],
-              ports: [{ protocol: 'TCP', port: 'metrics' }],
-            },
-          ],
-          egress: egressRules(env),
-        },
-      }),
-    );
-
-    if (env.drift.enabled) {
-      // The drift job's own identity: it reads the prediction logs, never the model.
-      add(
-        this,
-        'drift-service-account',
-        new ServiceAccount({
-          metadata: {
-            name: service.driftServiceAccount,
-            namespace: ns,
-            labels: driftPodLabels,
-            annotations: identityAnnotations(env, 'drift'),
-          },
-          automountServiceAccountToken: false,
-        }),
-      );
-
-      const baseline = driftBaseline();
-      add(
-        this,
-        'drift-baseline',
-        new ConfigMap({
-          metadata: { name: configMaps.driftBaseline, namespace: ns, labels: driftPodLabels },
-          data: { [baseline.file]: baseline.text },
-        }),
-      );
-      if (env.quality.enabled) {
-        add(
-          this,
-          'quality-floors',
-          new ConfigMap({
-            metadata: { name: configMaps.qualityFloors, namespace: ns, labels: driftPodLabels },
-            data: { [qualityFloors().file]: qualityFloors().text },
-          }),
-        );
-      }
-
-      add(
-        this,
-        'drift-policy',
-        new NetworkPolicy({
-          metadata: { name: k8sNames.driftPolicy, namespace: ns, labels: driftPodLabels },
-          spec: {
-            podSelector: {
-              matchLabels: {
-                'app.kubernetes.io/name': driftPodLabels['app.kubernetes.io/name']!,
-                'app.kubernetes.io/component': driftPodLabels['app.kubernetes.io/component']!,
-              },
-            },
-            policyTypes: ['Ingress', 'Egress'],
-            egress: [...egressRules(env), ...retrainEgress(env)],
-          },
-        }),
-      );
-
-      add(
-        this,
-        'drift-cronjob',
-        new CronJob({
-          metadata: { name: k8sNames.driftCronJob, namespace: ns, labels: driftPodLabels },
-          spec: {
-            schedule: env.drift.schedule,
-            timeZone: env.drift.timeZone,
-            concurrencyPolicy: 'Forbid',
-            startingDeadlineSeconds: 3600,
-            successfulJobsHistoryLimit: 3,
-            failedJobsHistoryLimit: 3,
-            jobTemplate: {
-              metadata: { labels: driftPodLabels },
-              spec: {
-                backoffLimit: 2,
-                activeDeadlineSeconds: env.drift.activeDeadlineSeconds,
-                ttlSecondsAfterFinished: 7 * 24 * 3600,
-                // Exit 1 means "drift found" or "quality below its floor": a verdict, not a crash, so
-                // the job fails without retrying.
-                podFailurePolicy: {
-                  rules: [
-                    ...[
-                      driftContainerName,
-                      ...(env.quality.enabled ? [qualityContainerName] : []),
-                    ].map((containerName) => ({
-                      action: 'FailJob' as const,
-                      onExitCodes: { containerName, operator: 'In' as const, values: [1] },
-                    })),
-                    {
-                      action: 'Ignore',
-                      onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }],
-                    },
-                  ],
-                },
-                template: {
-                  metadata: { labels: driftPodLabels },
-                  spec: driftPodSpec(env),
-                },
-              },
-            },
-          },
-        }),
-      );
-    }
-
-    if (env.monitoring.dashboard) {
-      add(
-        this,
-        'dashboard',
-        new ConfigMap({
-          metadata: {
-            name: k8sNames.dashboard,
-            namespace: env.monitoring.dashboardNamespace,
-            labels: { ...labels, grafana_dashboard: '1' },
-          },
-          data: { [`${service.service}.json`]: JSON.stringify(dashboard(env), null, 2) },
-        }),
-      );
-    }
-
-    if (env.monitoring.prometheusOperator) {
-      const monitoringLabels = { ...labels, ...env.monitoring.selectorLabels };
-      add(
-        this,
-        'service-monitor',
-        new ServiceMonitor({
-          metadata: { name: k8sNames.workload, namespace: ns, labels: monitoringLabels },
-          spec: {
-            selector: { matchLabels: selector },
-            namespaceSelector: { matchNames: [ns] },
-            endpoints: [
-              {
-                port: 'metrics',
-                path: '/metrics',
-                interval: env.monitoring.scrapeInterval,
-                // The canary analysis tells the versions apart by their pods' hash (rollout.ts).
-                ...(env.delivery.canary
-                  ? {
-                      relabelings: [
-                        { ...canaryRelabeling, sourceLabels: [...canaryRelabeling.sourceLabels] },
-                      ],
-                    }
-                  : {}),
-              },
-            ],
-          },
-        }),
-      );
-      add(
-        this,
-        'prometheus-rule',
-        new PrometheusRule({
-          metadata: { name: k8sNames.workload, namespace: ns, labels: monitoringLabels },
-          spec: { groups: alertGroups(env) },
-        }),
-      );
-    }
+    addNamespaceAndIdentity(this, env);
+    addService(this, env);
+    addWorkload(this, env);
+    addAutoscaler(this, env);
+    addDisruptionBudget(this, env);
+    addNetworkPolicies(this, env);
+    if (env.drift.enabled) addMonitoringJob(this, env);
+    if (env.monitoring.dashboard) addDashboard(this, env);
+    if (env.monitoring.prometheusOperator) addPrometheusObjects(this, env);
 
     // What the stage's deploy identity may do in the namespace (a cluster admin applies it).
     for (const object of deployAccess(env))
       add(this, `deploy-${object.kind.toLowerCase()}`, object);
 
     // The policy catalogue (policies/kubernetes), bound to this namespace: Deny in prod, Warn elsewhere.
-    addAdmissionPolicies(this, env, ns);
+    addAdmissionPolicies(this, env, env.namespace);
   }
+}
+
+/** The plan's labels, a fresh copy for one group of objects. */
+const planLabels = (): Record<string, string> => ({ ...service.labels });
+
+/** The Service's selector labels, a fresh copy for one group of objects. */
+const planSelector = (): Record<string, string> => ({ ...service.selectorLabels });
+
+/** The stage's namespace with its Pod Security levels, the service's identity and the shipper's config. */
+function addNamespaceAndIdentity(scope: Construct, env: K8sEnvironment): void {
+  // The stage's own namespace: the stages share the project's Workload Identity pool.
+  const ns = env.namespace;
+  const labels = planLabels();
+
+  add(
+    scope,
+    'namespace',
+    new Namespace({
+      metadata: {
+        name: ns,
+        labels: {
+          ...labels,
+          'pod-security.kubernetes.io/enforce': env.podSecurity.enforce,
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/warn': env.podSecurity.warn,
+          'pod-security.kubernetes.io/warn-version': 'latest',
+          'pod-security.kubernetes.io/audit': env.podSecurity.audit,
+          'pod-security.kubernetes.io/audit-version': 'latest',
+        },
+      },
+    }),
+  );
+
+  add(
+    scope,
+    'service-account',
+    new ServiceAccount({
+      metadata: {
+        name: service.serviceAccount,
+        namespace: ns,
+        labels,
+        annotations: identityAnnotations(env),
+      },
+      automountServiceAccountToken: false,
+    }),
+  );
+
+  // What the prediction log shipper beside the server does (prediction-logs.ts).
+  add(
+    scope,
+    'log-shipper-config',
+    new ConfigMap({
+      metadata: { name: configMaps.logShipper, namespace: ns, labels },
+      data: { [shipperConfigKey]: JSON.stringify(vectorConfig(env), null, 2) },
+    }),
+  );
+}
+
+/** The ClusterIP Service in front of the inference pods: HTTP, gRPC and metrics ports. */
+function addService(scope: Construct, env: K8sEnvironment): void {
+  add(
+    scope,
+    'service',
+    new Service({
+      metadata: { name: k8sNames.workload, namespace: env.namespace, labels: planLabels() },
+      spec: {
+        type: 'ClusterIP',
+        selector: planSelector(),
+        ports: [
+          { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+          // gRPC clients (KServe/Triton) call <service>:<grpcPort>; appProtocol tells meshes
+          // and load balancers it is HTTP/2.
+          {
+            name: 'grpc',
+            port: runtime.grpcPort,
+            targetPort: 'grpc',
+            protocol: 'TCP',
+            appProtocol: 'kubernetes.io/h2c',
+          },
+          // For the ServiceMonitor, which selects Services and scrapes the named port.
+          {
+            name: 'metrics',
+            port: runtime.metricsPort,
+            targetPort: 'metrics',
+            protocol: 'TCP',
+          },
+        ],
+      },
+    }),
+  );
+}
+
+/** The inference pods' owner: a Rollout and its analysis with canary delivery, else a Deployment. */
+function addWorkload(scope: Construct, env: K8sEnvironment): void {
+  const progressDeadlineSeconds = Math.max(600, env.startupBudgetSeconds * 2);
+  if (env.delivery.canary) {
+    // Canary delivery (rollout.ts, docs/adr/0018): the same pod template, in a Rollout.
+    add(
+      scope,
+      'rollout',
+      rollout(env, inferencePodTemplate(env, rolloutHashPodLabel), progressDeadlineSeconds),
+    );
+    add(scope, 'analysis-template', analysisTemplate(env));
+  } else {
+    add(
+      scope,
+      'deployment',
+      new Deployment({
+        metadata: { name: k8sNames.workload, namespace: env.namespace, labels: planLabels() },
+        spec: {
+          // No `replicas`: the HPA owns the count, and an apply must not reset it.
+          selector: { matchLabels: planSelector() },
+          revisionHistoryLimit: 5,
+          progressDeadlineSeconds,
+          strategy: {
+            type: 'RollingUpdate',
+            rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' },
+          },
+          template: inferencePodTemplate(env, 'pod-template-hash'),
+        },
+      }),
+    );
+  }
+}
+
+/** The HorizontalPodAutoscaler of the inference workload, on CPU only. */
+function addAutoscaler(scope: Construct, env: K8sEnvironment): void {
+  const a = env.autoscaling;
+  add(
+    scope,
+    'hpa',
+    new HorizontalPodAutoscaler({
+      metadata: { name: k8sNames.workload, namespace: env.namespace, labels: planLabels() },
+      spec: {
+        scaleTargetRef: env.delivery.canary
+          ? { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: k8sNames.workload }
+          : { apiVersion: 'apps/v1', kind: 'Deployment', name: k8sNames.workload },
+        minReplicas: a.minReplicas,
+        maxReplicas: a.maxReplicas,
+        // CPU only: see docs/adr/0001-cpu-only-autoscaling.md.
+        metrics: [
+          {
+            type: 'Resource',
+            resource: {
+              name: 'cpu',
+              target: { type: 'Utilization', averageUtilization: a.cpuUtilization },
+            },
+          },
+        ],
+        behavior: {
+          scaleUp: {
+            stabilizationWindowSeconds: a.scaleUp.stabilizationSeconds,
+            selectPolicy: 'Max',
+            policies: [
+              {
+                type: 'Percent',
+                value: a.scaleUp.percent,
+                periodSeconds: a.scaleUp.periodSeconds,
+              },
+              { type: 'Pods', value: a.scaleUp.pods, periodSeconds: a.scaleUp.periodSeconds },
+            ],
+          },
+          scaleDown: {
+            stabilizationWindowSeconds: a.scaleDown.stabilizationSeconds,
+            selectPolicy: 'Max',
+            policies: [
+              {
+                type: 'Percent',
+                value: a.scaleDown.percent,
+                periodSeconds: a.scaleDown.periodSeconds,
+              },
+            ],
+          },
+        },
+      },
+    }),
+  );
+}
+
+/** The PodDisruptionBudget: one inference pod at a time may be evicted. */
+function addDisruptionBudget(scope: Construct, env: K8sEnvironment): void {
+  add(
+    scope,
+    'pdb',
+    new PodDisruptionBudget({
+      metadata: { name: k8sNames.workload, namespace: env.namespace, labels: planLabels() },
+      spec: {
+        maxUnavailable: 1,
+        selector: { matchLabels: planSelector() },
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+      },
+    }),
+  );
+}
+
+/** The namespace's deny-all NetworkPolicy and the inference pods' own allowances. */
+function addNetworkPolicies(scope: Construct, env: K8sEnvironment): void {
+  const ns = env.namespace;
+  const labels = planLabels();
+
+  // Deny everything, then allow exactly what each kind of pod needs.
+  add(
+    scope,
+    'deny-all',
+    new NetworkPolicy({
+      metadata: { name: k8sNames.denyAllPolicy, namespace: ns, labels },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    }),
+  );
+
+  add(
+    scope,
+    'inference-policy',
+    new NetworkPolicy({
+      metadata: { name: k8sNames.inferencePolicy, namespace: ns, labels },
+      spec: {
+        podSelector: { matchLabels: planSelector() },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [
+          // An empty `from` would admit everyone: no callers configured, no rule.
+          ...(ingressPeers(env).length > 0
+            ? [
+                {
+                  from: ingressPeers(env),
+                  ports: [
+                    { protocol: 'TCP' as const, port: 'http' },
+                    { protocol: 'TCP' as const, port: 'grpc' },
+                  ],
+                },
+              ]
+            : []),
+          // Prometheus reaches the metrics port only, never the API.
+          {
+            from: [byName(env.network.prometheusNamespace)],
+            ports: [{ protocol: 'TCP', port: 'metrics' }],
+          },
+        ],
+        egress: egressRules(env),
+      },
+    }),
+  );
+}
+
+/** The daily monitoring job (drift, live quality): its identity, its inputs, its policy, its CronJob. */
+function addMonitoringJob(scope: Construct, env: K8sEnvironment): void {
+  addMonitoringJobInputs(scope, env);
+  addMonitoringJobPolicy(scope, env);
+  addMonitoringJobCronJob(scope, env);
+}
+
+/** The drift job's service account and the ConfigMaps it reads: the baseline and quality floors. */
+function addMonitoringJobInputs(scope: Construct, env: K8sEnvironment): void {
+  const ns = env.namespace;
+  // The drift job's own identity: it reads the prediction logs, never the model.
+  add(
+    scope,
+    'drift-service-account',
+    new ServiceAccount({
+      metadata: {
+        name: service.driftServiceAccount,
+        namespace: ns,
+        labels: driftPodLabels,
+        annotations: identityAnnotations(env, 'drift'),
+      },
+      automountServiceAccountToken: false,
+    }),
+  );
+
+  const baseline = driftBaseline();
+  add(
+    scope,
+    'drift-baseline',
+    new ConfigMap({
+      metadata: { name: configMaps.driftBaseline, namespace: ns, labels: driftPodLabels },
+      data: { [baseline.file]: baseline.text },
+    }),
+  );
+  if (env.quality.enabled) {
+    add(
+      scope,
+      'quality-floors',
+      new ConfigMap({
+        metadata: { name: configMaps.qualityFloors, namespace: ns, labels: driftPodLabels },
+        data: { [qualityFloors().file]: qualityFloors().text },
+      }),
+    );
+  }
+}
+
+/** The drift job's NetworkPolicy: egress to the object store, and to GitHub when it retrains. */
+function addMonitoringJobPolicy(scope: Construct, env: K8sEnvironment): void {
+  add(
+    scope,
+    'drift-policy',
+    new NetworkPolicy({
+      metadata: { name: k8sNames.driftPolicy, namespace: env.namespace, labels: driftPodLabels },
+      spec: {
+        podSelector: {
+          matchLabels: {
+            'app.kubernetes.io/name': driftPodLabels['app.kubernetes.io/name']!,
+            'app.kubernetes.io/component': driftPodLabels['app.kubernetes.io/component']!,
+          },
+        },
+        policyTypes: ['Ingress', 'Egress'],
+        egress: [...egressRules(env), ...retrainEgress(env)],
+      },
+    }),
+  );
+}
+
+/** The drift job's CronJob: a finding (exit 1) fails the job without retrying. */
+function addMonitoringJobCronJob(scope: Construct, env: K8sEnvironment): void {
+  add(
+    scope,
+    'drift-cronjob',
+    new CronJob({
+      metadata: { name: k8sNames.driftCronJob, namespace: env.namespace, labels: driftPodLabels },
+      spec: {
+        schedule: env.drift.schedule,
+        timeZone: env.drift.timeZone,
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels: driftPodLabels },
+          spec: {
+            backoffLimit: 2,
+            activeDeadlineSeconds: env.drift.activeDeadlineSeconds,
+            ttlSecondsAfterFinished: 7 * 24 * 3600,
+            // Exit 1 means "drift found" or "quality below its floor": a verdict, not a crash, so
+            // the job fails without retrying.
+            podFailurePolicy: {
+              rules: [
+                ...[driftContainerName, ...(env.quality.enabled ? [qualityContainerName] : [])].map(
+                  (containerName) => ({
+                    action: 'FailJob' as const,
+                    onExitCodes: { containerName, operator: 'In' as const, values: [1] },
+                  }),
+                ),
+                {
+                  action: 'Ignore',
+                  onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }],
+                },
+              ],
+            },
+            template: {
+              metadata: { labels: driftPodLabels },
+              spec: driftPodSpec(env),
+            },
+          },
+        },
+      },
+    }),
+  );
+}
+
+/** The Grafana dashboard, a ConfigMap the dashboard sidecar picks up in its namespace. */
+function addDashboard(scope: Construct, env: K8sEnvironment): void {
+  add(
+    scope,
+    'dashboard',
+    new ConfigMap({
+      metadata: {
+        name: k8sNames.dashboard,
+        namespace: env.monitoring.dashboardNamespace,
+        labels: { ...planLabels(), grafana_dashboard: '1' },
+      },
+      data: { [`${service.service}.json`]: JSON.stringify(dashboard(env), null, 2) },
+    }),
+  );
+}
+
+/** The prometheus-operator objects: the ServiceMonitor that scrapes the pods and the alert rules. */
+function addPrometheusObjects(scope: Construct, env: K8sEnvironment): void {
+  const ns = env.namespace;
+  const monitoringLabels = { ...planLabels(), ...env.monitoring.selectorLabels };
+  add(
+    scope,
+    'service-monitor',
+    new ServiceMonitor({
+      metadata: { name: k8sNames.workload, namespace: ns, labels: monitoringLabels },
+      spec: {
+        selector: { matchLabels: planSelector() },
+        namespaceSelector: { matchNames: [ns] },
+        endpoints: [
+          {
+            port: 'metrics',
+            path: '/metrics',
+            interval: env.monitoring.scrapeInterval,
+            // The canary analysis tells the versions apart by their pods' hash (rollout.ts).
+            ...(env.delivery.canary
+              ? {
+                  relabelings: [
+                    { ...canaryRelabeling, sourceLabels: [...canaryRelabeling.sourceLabels] },
+                  ],
+                }
+              : {}),
+          },
+        ],
+      },
+    }),
+  );
+  add(
+    scope,
+    'prometheus-rule',
+    new PrometheusRule({
+      metadata: { name: k8sNames.workload, namespace: ns, labels: monitoringLabels },
+      spec: { groups: alertGroups(env) },
+    }),
+  );
 }

@@ -309,135 +309,159 @@ function authEnv(env: K8sEnvironment): IEnvVar[] {
 
 const usesApiKeys = (env: K8sEnvironment) => env.auth.mode.includes('api-key');
 
+/** The inference pods' spec: the model fetch, the log shipper, the server and their volumes. */
 export function inferencePodSpec(env: K8sEnvironment): IPodSpec {
-  const period = 5;
-  const challenger = challengerFor(env.plan.modelUri);
   return {
     ...commonPodSpec(env, service.serviceAccount),
     terminationGracePeriodSeconds: terminationGraceSeconds(env),
-    initContainers: [
-      initContainer(
-        env,
-        'fetch-model',
-        [
-          ...fetchModel[env.objectStoreScheme],
-          ...verifyModel,
-          ...(challenger ? challengerScript(env.objectStoreScheme) : []),
-        ],
-        [
-          { name: 'MODEL_URI', value: env.plan.modelUri },
-          { name: 'MODEL_SHA256', value: model.sha256 },
-          { name: 'MODEL_ARTIFACTS', value: modelArtifacts.join(' ') },
-          ...(challenger
-            ? [
-                { name: 'CHALLENGER_URI', value: challenger.uri },
-                { name: 'CHALLENGER_SHA256', value: challenger.sha256 },
-                { name: 'CHALLENGER_ARTIFACTS', value: challenger.artifacts.join(' ') },
-              ]
-            : []),
-        ],
-        [
-          { name: 'model', mountPath: modelMount },
-          { name: 'tmp', mountPath: '/tmp' },
-        ],
-      ),
-      logShipper(env),
+    initContainers: [fetchModelContainer(env), logShipper(env)],
+    containers: [inferenceContainer(env)],
+    volumes: inferenceVolumes(env),
+  };
+}
+
+/** The init container that fetches and verifies the model, its artifacts and any challenger. */
+function fetchModelContainer(env: K8sEnvironment): IContainer {
+  const challenger = challengerFor(env.plan.modelUri);
+  return initContainer(
+    env,
+    'fetch-model',
+    [
+      ...fetchModel[env.objectStoreScheme],
+      ...verifyModel,
+      ...(challenger ? challengerScript(env.objectStoreScheme) : []),
     ],
-    containers: [
-      {
-        name: k8sNames.container,
-        image: env.image,
-        imagePullPolicy: 'IfNotPresent',
-        ports: [
-          { name: 'http', containerPort: runtime.port, protocol: 'TCP' },
-          // /metrics alone, without authentication: only Prometheus's namespace may reach it.
-          { name: 'metrics', containerPort: runtime.metricsPort, protocol: 'TCP' },
-          // The Open Inference Protocol over gRPC (src/grpc/), beside REST.
-          { name: 'grpc', containerPort: runtime.grpcPort, protocol: 'TCP' },
-        ],
-        env: [
-          { name: 'PORT', value: String(runtime.port) },
-          { name: 'METRICS_PORT', value: String(runtime.metricsPort) },
-          { name: 'GRPC_PORT', value: String(runtime.grpcPort) },
-          { name: 'MODEL_PATH', value: modelPath },
-          // One process per pod; the inference pool gets one thread per whole core of the limit.
-          { name: 'WORKERS', value: String(runtime.poolSize) },
-          { name: 'PREDICTION_LOG_PATH', value: predictionLogPath },
-          { name: 'FEEDBACK_LOG_PATH', value: feedbackLogPath },
-          { name: 'CHALLENGER_LOG_PATH', value: challengerLogPath },
-          { name: 'SHUTDOWN_TIMEOUT_MS', value: String(env.shutdown.drainSeconds * 1000) },
-          { name: 'LOG_LEVEL', value: env.logLevel },
-          { name: 'NODE_ENV', value: 'production' },
-          ...authEnv(env),
-          // Sized from the container's memory (config.ts `memory`, `memoryBudgetMiB`).
-          { name: 'EXPLAIN_MAX_HEAP_MB', value: String(env.memory.explainHeapMiB) },
-          {
-            name: 'PREDICTION_LOG_BUFFER_BYTES',
-            value: String(env.memory.predictionLogBufferMiB * 1024 * 1024),
-          },
-        ],
-        resources: {
-          requests: { cpu: cpu(runtime.cpuMillis), memory: runtime.memory },
-          limits: { cpu: cpu(runtime.cpuMillis), memory: runtime.memory },
-        },
-        // Probes: readiness and liveness stay HTTP (/readyz, /healthz). gRPC health reports the
-        // same readiness (SERVING only when /readyz is 200), but it has no liveness meaning
-        // (NOT_SERVING while warming up would restart a loading pod), and one readiness probe is all
-        // a container gets. The startup probe is Kubernetes' native gRPC probe: it passes when the
-        // service is ready, exactly as /readyz would, and also proves the gRPC listener answers.
-        startupProbe: {
-          // Ready means every worker ran a warm-up inference: the whole model load fits this budget.
-          grpc: { port: runtime.grpcPort, service: 'inference.GRPCInferenceService' },
-          periodSeconds: period,
-          timeoutSeconds: 2,
-          failureThreshold: Math.ceil(env.startupBudgetSeconds / period),
-        },
-        readinessProbe: {
-          httpGet: { path: '/readyz', port: 'http' },
-          periodSeconds: period,
-          timeoutSeconds: 2,
-          failureThreshold: 2,
-          successThreshold: 1,
-        },
-        livenessProbe: {
-          httpGet: { path: '/healthz', port: 'http' },
-          periodSeconds: 10,
-          timeoutSeconds: 3,
-          failureThreshold: 3,
-        },
-        lifecycle: { preStop: { sleep: { seconds: env.shutdown.preStopSeconds } } },
-        securityContext: containerSecurityContext,
-        volumeMounts: [
-          { name: 'tmp', mountPath: '/tmp' },
-          { name: 'model', mountPath: modelMount, readOnly: true },
-          ...(usesApiKeys(env)
-            ? [{ name: 'api-keys', mountPath: apiKeysMount, readOnly: true }]
-            : []),
-        ],
-        terminationMessagePolicy: 'FallbackToLogsOnError',
-      },
-    ],
-    volumes: [
-      { name: 'tmp', emptyDir: { sizeLimit: env.storage.tmpSizeLimit } },
-      { name: 'model', emptyDir: { sizeLimit: env.storage.modelSizeLimit } },
-      { name: 'log-shipper', emptyDir: { sizeLimit: env.logShipper.dataSizeLimit } },
-      { name: 'log-shipper-config', configMap: { name: configMaps.logShipper } },
-      ...(usesApiKeys(env)
+    [
+      { name: 'MODEL_URI', value: env.plan.modelUri },
+      { name: 'MODEL_SHA256', value: model.sha256 },
+      { name: 'MODEL_ARTIFACTS', value: modelArtifacts.join(' ') },
+      ...(challenger
         ? [
-            {
-              name: 'api-keys',
-              // Created out of band (README), never in these manifests; a pod without it waits.
-              secret: {
-                secretName: k8sNames.apiKeysSecret,
-                optional: false,
-                defaultMode: 0o440,
-                items: [{ key: apiKeysSecretKey, path: apiKeysSecretKey }],
-              },
-            },
+            { name: 'CHALLENGER_URI', value: challenger.uri },
+            { name: 'CHALLENGER_SHA256', value: challenger.sha256 },
+            { name: 'CHALLENGER_ARTIFACTS', value: challenger.artifacts.join(' ') },
           ]
         : []),
     ],
+    [
+      { name: 'model', mountPath: modelMount },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
+  );
+}
+
+/** The server's container: ports, environment, resources, probes, shutdown and mounts. */
+function inferenceContainer(env: K8sEnvironment): IContainer {
+  return {
+    name: k8sNames.container,
+    image: env.image,
+    imagePullPolicy: 'IfNotPresent',
+    ports: [
+      { name: 'http', containerPort: runtime.port, protocol: 'TCP' },
+      // /metrics alone, without authentication: only Prometheus's namespace may reach it.
+      { name: 'metrics', containerPort: runtime.metricsPort, protocol: 'TCP' },
+      // The Open Inference Protocol over gRPC (src/grpc/), beside REST.
+      { name: 'grpc', containerPort: runtime.grpcPort, protocol: 'TCP' },
+    ],
+    env: serverEnv(env),
+    resources: {
+      requests: { cpu: cpu(runtime.cpuMillis), memory: runtime.memory },
+      limits: { cpu: cpu(runtime.cpuMillis), memory: runtime.memory },
+    },
+    ...inferenceProbes(env),
+    lifecycle: { preStop: { sleep: { seconds: env.shutdown.preStopSeconds } } },
+    securityContext: containerSecurityContext,
+    volumeMounts: [
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'model', mountPath: modelMount, readOnly: true },
+      ...(usesApiKeys(env) ? [{ name: 'api-keys', mountPath: apiKeysMount, readOnly: true }] : []),
+    ],
+    terminationMessagePolicy: 'FallbackToLogsOnError',
   };
+}
+
+/** The server's environment variables: ports, paths, shutdown, log level, auth and memory sizes. */
+function serverEnv(env: K8sEnvironment): IEnvVar[] {
+  return [
+    { name: 'PORT', value: String(runtime.port) },
+    { name: 'METRICS_PORT', value: String(runtime.metricsPort) },
+    { name: 'GRPC_PORT', value: String(runtime.grpcPort) },
+    { name: 'MODEL_PATH', value: modelPath },
+    // One process per pod; the inference pool gets one thread per whole core of the limit.
+    { name: 'WORKERS', value: String(runtime.poolSize) },
+    { name: 'PREDICTION_LOG_PATH', value: predictionLogPath },
+    { name: 'FEEDBACK_LOG_PATH', value: feedbackLogPath },
+    { name: 'CHALLENGER_LOG_PATH', value: challengerLogPath },
+    { name: 'SHUTDOWN_TIMEOUT_MS', value: String(env.shutdown.drainSeconds * 1000) },
+    { name: 'LOG_LEVEL', value: env.logLevel },
+    { name: 'NODE_ENV', value: 'production' },
+    ...authEnv(env),
+    // Sized from the container's memory (config.ts `memory`, `memoryBudgetMiB`).
+    { name: 'EXPLAIN_MAX_HEAP_MB', value: String(env.memory.explainHeapMiB) },
+    {
+      name: 'PREDICTION_LOG_BUFFER_BYTES',
+      value: String(env.memory.predictionLogBufferMiB * 1024 * 1024),
+    },
+  ];
+}
+
+/**
+ * Probes: readiness and liveness stay HTTP (/readyz, /healthz). gRPC health reports the same
+ * readiness (SERVING only when /readyz is 200), but it has no liveness meaning (NOT_SERVING while
+ * warming up would restart a loading pod), and one readiness probe is all a container gets. The
+ * startup probe is Kubernetes' native gRPC probe: it passes when the service is ready, exactly as
+ * /readyz would, and also proves the gRPC listener answers.
+ */
+function inferenceProbes(
+  env: K8sEnvironment,
+): Pick<IContainer, 'startupProbe' | 'readinessProbe' | 'livenessProbe'> {
+  const period = 5;
+  return {
+    startupProbe: {
+      // Ready means every worker ran a warm-up inference: the whole model load fits this budget.
+      grpc: { port: runtime.grpcPort, service: 'inference.GRPCInferenceService' },
+      periodSeconds: period,
+      timeoutSeconds: 2,
+      failureThreshold: Math.ceil(env.startupBudgetSeconds / period),
+    },
+    readinessProbe: {
+      httpGet: { path: '/readyz', port: 'http' },
+      periodSeconds: period,
+      timeoutSeconds: 2,
+      failureThreshold: 2,
+      successThreshold: 1,
+    },
+    livenessProbe: {
+      httpGet: { path: '/healthz', port: 'http' },
+      periodSeconds: 10,
+      timeoutSeconds: 3,
+      failureThreshold: 3,
+    },
+  };
+}
+
+/** The inference pod's volumes: scratch, the model, the shipper's buffer and config, the API keys. */
+function inferenceVolumes(env: K8sEnvironment): NonNullable<IPodSpec['volumes']> {
+  return [
+    { name: 'tmp', emptyDir: { sizeLimit: env.storage.tmpSizeLimit } },
+    { name: 'model', emptyDir: { sizeLimit: env.storage.modelSizeLimit } },
+    { name: 'log-shipper', emptyDir: { sizeLimit: env.logShipper.dataSizeLimit } },
+    { name: 'log-shipper-config', configMap: { name: configMaps.logShipper } },
+    ...(usesApiKeys(env)
+      ? [
+          {
+            name: 'api-keys',
+            // Created out of band (README), never in these manifests; a pod without it waits.
+            secret: {
+              secretName: k8sNames.apiKeysSecret,
+              optional: false,
+              defaultMode: 0o440,
+              items: [{ key: apiKeysSecretKey, path: apiKeysSecretKey }],
+            },
+          },
+        ]
+      : []),
+  ];
 }
 
 export const driftContainerName = 'drift';

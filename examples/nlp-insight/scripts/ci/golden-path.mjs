@@ -378,11 +378,49 @@ export function applyNamespaceThenPolicies({ envId, namespace, namespaceDoc, ove
   return policies;
 }
 
+/** The golden path for `envId`: cluster part, node labels, overlay, rollout, smoke test. */
 export async function goldenPath({ envId, image }) {
   if (!/@sha256:[a-f0-9]{64}$/.test(image))
     throw new Error(`--image must be pinned by digest, got ${image}`);
   const plan = await loadPlan();
   const env = describeEnvironment(plan, envId);
+  const { docs, deployment, clusterDocs, namespaceDoc } = synthesized(envId, env);
+
+  // 1. The namespace, then the admission policies; wait until an unpinned pod is refused. Then the
+  //    rest of the admin's part (the deploy identity's Role, objects in other namespaces that exist).
+  await installClusterPart({ envId, env, clusterDocs, namespaceDoc });
+
+  // 2. Nodes labelled like the ML node pool the cloud stack creates.
+  labelNodes(deployment);
+
+  // 3. The model image, then the overlay, pinned by digest with `kustomize edit set image`.
+  const overlayDir = writeGoldenOverlay({ envId, plan, env, docs, deployment, image });
+
+  try {
+    // 4. Apply, and wait for the rollout.
+    rollOut({ overlayDir, env, deployment, image });
+
+    // 5. The closed-loop smoke test, from inside the cluster, and the NetworkPolicy check.
+    const ok = await clusterSmoke({
+      envId,
+      image,
+      mode: 'golden',
+      golden: join(plan.runtime.modelDir, 'golden.json'),
+      denyCheck: true,
+    });
+    if (!ok) throw new Error('the smoke test failed');
+  } catch (error) {
+    diagnostics(env.namespace);
+    throw error;
+  }
+  console.log(`golden path passed for ${envId} (${relative('.', overlayDir)})`);
+}
+
+/**
+ * What `npm run synth:k8s` wrote for the environment: its objects, its Deployment (or Rollout),
+ * and the cluster admin's part (dist/<env>/cluster) with the namespace in it.
+ */
+function synthesized(envId, env) {
   const envDir = join(distDir, envId);
   if (!existsSync(join(envDir, 'kustomization.yaml')))
     throw new Error(`${envDir}/kustomization.yaml is missing: run \`npm run synth:k8s\``);
@@ -392,15 +430,19 @@ export async function goldenPath({ envId, image }) {
     (d) => (d.kind === 'Deployment' || d.kind === 'Rollout') && d.metadata?.name === env.service,
   );
   if (!deployment) throw new Error(`no Deployment or Rollout ${env.service} in ${envDir}`);
-  const rollout = deployment.kind === 'Rollout';
   // The cluster admin's part (dist/<env>/cluster): kind's admin applies it, as one would in the cloud.
   const clusterDocs = parseDocuments(run('kubectl', ['kustomize', join(envDir, 'cluster')]));
   const namespaceDoc = clusterDocs.find(
     (d) => d.kind === 'Namespace' && d.metadata?.name === env.namespace,
   );
+  return { docs, deployment, clusterDocs, namespaceDoc };
+}
 
-  // 1. The namespace, then the admission policies; wait until an unpinned pod is refused. Then the
-  //    rest of the admin's part (the deploy identity's Role, objects in other namespaces that exist).
+/**
+ * Applies the cluster admin's part: the namespace and the admission policies, awaited until they
+ * refuse an unpinned pod, then the rest (objects in a namespace kind does not have are skipped).
+ */
+async function installClusterPart({ envId, env, clusterDocs, namespaceDoc }) {
   const apply = (doc) => kubectl(['apply', '-f', '-'], { input: JSON.stringify(doc) });
   applyNamespaceThenPolicies(
     { envId, namespace: env.namespace, namespaceDoc, overlays: overlaysOf(env.cloud) },
@@ -422,13 +464,17 @@ export async function goldenPath({ envId, image }) {
     }
     apply(doc);
   }
+}
 
-  // 2. Nodes labelled like the ML node pool the cloud stack creates.
+/** Labels every kind node with what the Deployment's nodeSelector asks for. */
+function labelNodes(deployment) {
   const selector = deployment.spec.template.spec.nodeSelector ?? {};
   const labels = Object.entries(selector).map(([k, v]) => `${k}=${v}`);
   if (labels.length > 0) kubectl(['label', 'nodes', '--all', '--overwrite', ...labels]);
+}
 
-  // 3. The model image, then the overlay, pinned by digest with `kustomize edit set image`.
+/** Builds the golden-model image and writes the kind overlay (printed); returns its directory. */
+function writeGoldenOverlay({ envId, plan, env, docs, deployment, image }) {
   const [repository] = image.split('@');
   const modelImage = buildModelImage(
     image,
@@ -451,10 +497,22 @@ export async function goldenPath({ envId, image }) {
   });
   const { images, replaced, ...withoutImages } = overlay;
   console.log(`init containers ${replaced.join(', ')} replaced by golden-model (${modelImage})`);
+  writeKustomization(overlayDir, withoutImages, images, `${imageName}=${image}`);
+  console.log(
+    `overlay ${overlayDir}:\n${readFileSync(join(overlayDir, 'kustomization.yaml'), 'utf8')}`,
+  );
+  return overlayDir;
+}
+
+/**
+ * Writes the overlay's kustomization.yaml, then pins the image with `kustomize edit set image`;
+ * without kustomize, writes the `images` entry it would have written.
+ */
+function writeKustomization(overlayDir, withoutImages, images, setImage) {
   writeFileSync(join(overlayDir, 'kustomization.yaml'), yamlModule().stringify(withoutImages));
   const kustomize = spawnSync('kustomize', ['version'], { encoding: 'utf8' });
   if (kustomize.status === 0) {
-    run('kustomize', ['edit', 'set', 'image', `${imageName}=${image}`], { cwd: overlayDir });
+    run('kustomize', ['edit', 'set', 'image', setImage], { cwd: overlayDir });
   } else {
     console.log('kustomize is not installed: writing the images entry it would write');
     writeFileSync(
@@ -462,43 +520,27 @@ export async function goldenPath({ envId, image }) {
       yamlModule().stringify({ ...withoutImages, images }),
     );
   }
-  console.log(
-    `overlay ${overlayDir}:\n${readFileSync(join(overlayDir, 'kustomization.yaml'), 'utf8')}`,
-  );
+}
 
-  try {
-    // 4. Apply, and wait for the rollout.
-    kubectl(['apply', '-k', overlayDir]);
-    const timeout = `${Math.max(300, deployment.spec.progressDeadlineSeconds ?? 600)}s`;
-    run('kubectl', rolloutStatusArgs(rollout ? 'rollout' : 'deployment', env, timeout), {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    const running = kubectl([
-      'get',
-      rollout ? 'rollout' : 'deployment',
-      env.service,
-      '-n',
-      env.namespace,
-      '-o',
-      'jsonpath={.spec.template.spec.containers[0].image}',
-    ]).stdout.trim();
-    if (running !== image) throw new Error(`the ${deployment.kind} runs ${running}, not ${image}`);
-    console.log(`ok   rolled out ${running}`);
-
-    // 5. The closed-loop smoke test, from inside the cluster, and the NetworkPolicy check.
-    const ok = await clusterSmoke({
-      envId,
-      image,
-      mode: 'golden',
-      golden: join(plan.runtime.modelDir, 'golden.json'),
-      denyCheck: true,
-    });
-    if (!ok) throw new Error('the smoke test failed');
-  } catch (error) {
-    diagnostics(env.namespace);
-    throw error;
-  }
-  console.log(`golden path passed for ${envId} (${relative('.', overlayDir)})`);
+/** Applies the overlay, waits for the rollout and checks the workload runs `image`. */
+function rollOut({ overlayDir, env, deployment, image }) {
+  const rollout = deployment.kind === 'Rollout';
+  kubectl(['apply', '-k', overlayDir]);
+  const timeout = `${Math.max(300, deployment.spec.progressDeadlineSeconds ?? 600)}s`;
+  run('kubectl', rolloutStatusArgs(rollout ? 'rollout' : 'deployment', env, timeout), {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const running = kubectl([
+    'get',
+    rollout ? 'rollout' : 'deployment',
+    env.service,
+    '-n',
+    env.namespace,
+    '-o',
+    'jsonpath={.spec.template.spec.containers[0].image}',
+  ]).stdout.trim();
+  if (running !== image) throw new Error(`the ${deployment.kind} runs ${running}, not ${image}`);
+  console.log(`ok   rolled out ${running}`);
 }
 
 function parseArgs(argv) {

@@ -79,6 +79,43 @@ export function formatReport(report: DriftReport): string {
 }
 
 async function main(): Promise<void> {
+  const args = parseArguments();
+  let dispatchTarget;
+  try {
+    dispatchTarget = dispatchTargetFromEnv();
+  } catch (error) {
+    exit(2, (error as DispatchError).message);
+  }
+  const monitor = new DriftMonitor(contract, await baselineOf(args), null, args.minSamples);
+  const { lines, skipped } = await observeLog(args.log, monitor);
+  const report = monitor.report();
+  if (args.json)
+    process.stdout.write(`${JSON.stringify({ ...report, lines, skipped }, null, 2)}\n`);
+  else {
+    process.stdout.write(`${formatReport(report)}\n`);
+    if (skipped > 0)
+      process.stdout.write(`(${skipped} of ${lines} lines had no inputs and were skipped)\n`);
+  }
+  const alert = report.status === 'alert';
+  const payload = {
+    model: contract.name,
+    version: contract.version,
+    sampleSize: report.sampleSize,
+    alerting: report.features.filter((f) => f.status === 'alert').map((f) => f.name),
+  };
+  process.exit(await dispatchOnAlert(alert, 'model-drift', payload, alert ? 1 : 0, dispatchTarget));
+}
+
+interface Arguments {
+  readonly log: string;
+  readonly model: string | undefined;
+  readonly baseline: string | undefined;
+  readonly json: boolean;
+  readonly minSamples: number;
+}
+
+/** The command line, checked: a usage error exits 2 with the usage. */
+function parseArguments(): Arguments {
   let args;
   try {
     args = parseArgs({
@@ -95,37 +132,43 @@ async function main(): Promise<void> {
     exit(2, `${(error as Error).message}\n${usage}`);
   }
   if (!args.log) exit(2, `--log is required\n${usage}`);
-  let dispatchTarget;
-  try {
-    dispatchTarget = dispatchTargetFromEnv();
-  } catch (error) {
-    exit(2, (error as DispatchError).message);
-  }
   const minSamples = Number(args['min-samples']);
   if (!Number.isInteger(minSamples) || minSamples < 1)
     exit(2, `--min-samples must be a whole number >= 1\n${usage}`);
   if (args.baseline && args.model) exit(2, `--baseline and --model exclude each other\n${usage}`);
-  let baseline: DriftBaseline;
-  if (args.baseline) {
-    baseline = await readBaseline(resolve(args.baseline));
-  } else {
-    const modelPath = resolve(args.model ?? process.env.MODEL_PATH ?? 'model/model.onnx');
-    let model;
-    try {
-      model = await loadModel(contract, modelPath);
-    } catch (error) {
-      exit(2, error instanceof ModelLoadError ? error.message : String(error));
-    }
-    if (!model.driftBaseline)
-      exit(
-        2,
-        `the model ships no drift baseline (expected ${contract.artifacts.driftBaseline ?? 'drift_baseline.json'} beside ${modelPath})`,
-      );
-    baseline = model.driftBaseline;
-  }
-  const monitor = new DriftMonitor(contract, baseline, null, minSamples);
+  return {
+    log: args.log,
+    model: args.model,
+    baseline: args.baseline,
+    json: !!args.json,
+    minSamples,
+  };
+}
 
-  const stream = createReadStream(resolve(args.log));
+/** The training distribution to compare with: --baseline, else the model's own drift baseline. */
+async function baselineOf(args: Arguments): Promise<DriftBaseline> {
+  if (args.baseline) return readBaseline(resolve(args.baseline));
+  const modelPath = resolve(args.model ?? process.env.MODEL_PATH ?? 'model/model.onnx');
+  let model;
+  try {
+    model = await loadModel(contract, modelPath);
+  } catch (error) {
+    exit(2, error instanceof ModelLoadError ? error.message : String(error));
+  }
+  if (!model.driftBaseline)
+    exit(
+      2,
+      `the model ships no drift baseline (expected ${contract.artifacts.driftBaseline ?? 'drift_baseline.json'} beside ${modelPath})`,
+    );
+  return model.driftBaseline;
+}
+
+/** Every logged prediction's inputs into the monitor; lines without inputs are counted, not fatal. */
+async function observeLog(
+  path: string,
+  monitor: DriftMonitor,
+): Promise<{ lines: number; skipped: number }> {
+  const stream = createReadStream(resolve(path));
   const opened = new Promise<void>((ok, fail) => {
     stream.once('open', () => ok());
     stream.once('error', fail);
@@ -133,12 +176,12 @@ async function main(): Promise<void> {
   try {
     await opened;
   } catch (error) {
-    exit(2, `cannot read ${args.log}: ${(error as Error).message}`);
+    exit(2, `cannot read ${path}: ${(error as Error).message}`);
   }
-  let lineNo = 0;
+  let lines = 0;
   let skipped = 0;
   for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-    lineNo += 1;
+    lines += 1;
     if (line.trim() === '') continue;
     try {
       const entry = JSON.parse(line) as { inputs?: unknown };
@@ -149,22 +192,7 @@ async function main(): Promise<void> {
       skipped += 1;
     }
   }
-  const report = monitor.report();
-  if (args.json)
-    process.stdout.write(`${JSON.stringify({ ...report, lines: lineNo, skipped }, null, 2)}\n`);
-  else {
-    process.stdout.write(`${formatReport(report)}\n`);
-    if (skipped > 0)
-      process.stdout.write(`(${skipped} of ${lineNo} lines had no inputs and were skipped)\n`);
-  }
-  const alert = report.status === 'alert';
-  const payload = {
-    model: contract.name,
-    version: contract.version,
-    sampleSize: report.sampleSize,
-    alerting: report.features.filter((f) => f.status === 'alert').map((f) => f.name),
-  };
-  process.exit(await dispatchOnAlert(alert, 'model-drift', payload, alert ? 1 : 0, dispatchTarget));
+  return { lines, skipped };
 }
 
 try {

@@ -15,6 +15,7 @@
  * (`"parameters": {"classification": k}`). Errors are `{"error": "..."}`.
  */
 import type {
+  FastifyInstance,
   FastifyPluginAsync,
   FastifyReply,
   FastifyRequest,
@@ -487,137 +488,184 @@ function binaryOrJson(json: FastifySchemaCompiler<unknown>): FastifySchemaCompil
   };
 }
 
+/** The two paths of every model route: the model alone, or the model at a version. */
+const modelBases = ['/v2/models/:name', '/v2/models/:name/versions/:version'];
+
+/** The V2 REST surface: server metadata and health, then each model route at both its paths. */
 export function v2Routes(ctx: ServiceContext): FastifyPluginAsync {
   return async (app) => {
-    const { contract, config } = ctx;
     const errors = errorResponses(400, 404, 413, 415, 500, 503, 504);
-    const modelMetadata = modelMetadataOf(contract);
-    // The binary tensor data extension: a JSON header of Inference-Header-Content-Length bytes,
-    // then the tensors' raw bytes. Such bodies arrive as application/octet-stream.
-    app.addContentTypeParser(
-      'application/octet-stream',
-      { parseAs: 'buffer', bodyLimit: config.bodyLimitBytes },
-      (_request, payload, done) => done(null, payload),
-    );
-    /** The request as JSON, with binary tensors decoded into their `data`. */
-    const inferBody = (request: FastifyRequest): InferRequest => {
-      const raw = request.headers['inference-header-content-length'];
-      if (raw === undefined) {
-        if (Buffer.isBuffer(request.body))
-          throw new HttpError(
-            400,
-            'an application/octet-stream body needs the Inference-Header-Content-Length header',
-          );
-        return request.body as InferRequest;
-      }
-      const body = Buffer.isBuffer(request.body)
-        ? request.body
-        : Buffer.from(JSON.stringify(request.body));
-      const { header, binary } = splitBinaryBody(body, Number(raw));
-      const parsed = inferRequestSchema.safeParse(header);
-      if (!parsed.success) throw new ValidationError(issuesOf(parsed.error));
-      return { ...parsed.data, inputs: attachBinaryInputs(parsed.data, binary) } as InferRequest;
-    };
-    const checkModel = (request: FastifyRequest) => {
-      const { name, version } = request.params as { name: string; version?: string };
-      checkModelName(contract, name, version);
-    };
-    const ready = () => ctx.health().ready;
-
-    app.get(
-      '/v2',
-      { config: publicRoute, schema: { tags: ['v2'], summary: 'Server metadata' } },
-      async () => serverMetadata,
-    );
-    app.get(
-      '/v2/health/live',
-      {
-        config: publicRoute,
-        schema: {
-          tags: ['v2'],
-          summary: 'Server liveness (503 once the workers cannot be restored)',
-        },
-      },
-      async (_request, reply) => {
-        const { live } = ctx.health();
-        if (!live) reply.code(503);
-        return { live };
-      },
-    );
-    app.get(
-      '/v2/health/ready',
-      {
-        config: publicRoute,
-        schema: { tags: ['v2'], summary: 'Server readiness (503 when not ready)' },
-      },
-      async (_request, reply) => {
-        if (!ready()) reply.code(503);
-        return { ready: ready() };
-      },
-    );
-
-    for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
-      app.get(
-        base,
-        { schema: { tags: ['v2'], summary: 'Model metadata', response: errorResponses(404) } },
-        async (request) => {
-          checkModel(request);
-          return modelMetadata;
-        },
-      );
-      app.get(
-        `${base}/ready`,
-        {
-          // A health probe of the protocol (KServe's readiness): open like /v2/health/ready.
-          config: publicRoute,
-          schema: {
-            tags: ['v2'],
-            summary: 'Model readiness (503 when not ready)',
-            response: errorResponses(404),
-          },
-        },
-        async (request, reply: FastifyReply) => {
-          checkModel(request);
-          if (!ready()) reply.code(503);
-          return { name: contract.name, ready: ready() };
-        },
-      );
-      app.post(
-        `${base}/infer`,
-        {
-          schema: {
-            tags: ['v2'],
-            summary: 'Inference (Open Inference Protocol)',
-            body: toJsonSchema(inferRequestSchema, 'input'),
-            response: errors,
-          },
-          validatorCompiler: binaryOrJson(
-            zodValidator(inferRequestSchema, fastInferRequestCheck(v2Datatypes)),
-          ),
-          onRequest: admit(ctx),
-        },
-        async (request, reply) => {
-          checkModel(request);
-          const body = inferBody(request);
-          const requested = requestedOutputs(body, contract);
-          const binary = wantsBinaryOutputs(body);
-          const anyBinary = binary === 'all' || binary.size > 0;
-          const response = await runInfer(ctx, body, requested, {
-            requestId: request.id,
-            startedAt: request.startedAt,
-            endpoint: 'v2/infer',
-            typed: anyBinary,
-          });
-          if (anyBinary) {
-            const encoded = encodeBinaryOutputs(response, binary);
-            reply
-              .header('inference-header-content-length', String(encoded.headerLength))
-              .type('application/octet-stream');
-            return encoded.body;
-          }
-          return response;
-        },
-      );
+    const modelMetadata = modelMetadataOf(ctx.contract);
+    acceptBinaryBodies(app, ctx.config.bodyLimitBytes);
+    serverRoutes(app, ctx);
+    for (const base of modelBases) {
+      modelMetadataRoute(app, ctx, base, modelMetadata);
+      modelReadyRoute(app, ctx, base);
+      inferRoute(app, ctx, base, errors);
     }
   };
+}
+
+/**
+ * The binary tensor data extension: a JSON header of Inference-Header-Content-Length bytes, then
+ * the tensors' raw bytes. Such bodies arrive as application/octet-stream, kept as a Buffer.
+ */
+function acceptBinaryBodies(app: FastifyInstance, bodyLimit: number): void {
+  app.addContentTypeParser(
+    'application/octet-stream',
+    { parseAs: 'buffer', bodyLimit },
+    (_request, payload, done) => done(null, payload),
+  );
+}
+
+/** The request as JSON, with binary tensors decoded into their `data`. */
+function inferBody(request: FastifyRequest): InferRequest {
+  const raw = request.headers['inference-header-content-length'];
+  if (raw === undefined) {
+    if (Buffer.isBuffer(request.body))
+      throw new HttpError(
+        400,
+        'an application/octet-stream body needs the Inference-Header-Content-Length header',
+      );
+    return request.body as InferRequest;
+  }
+  const body = Buffer.isBuffer(request.body)
+    ? request.body
+    : Buffer.from(JSON.stringify(request.body));
+  const { header, binary } = splitBinaryBody(body, Number(raw));
+  const parsed = inferRequestSchema.safeParse(header);
+  if (!parsed.success) throw new ValidationError(issuesOf(parsed.error));
+  return { ...parsed.data, inputs: attachBinaryInputs(parsed.data, binary) } as InferRequest;
+}
+
+/** A 404 unless the route's `name` (and `version`, if given) are the served model's. */
+function checkModel(contract: ModelContract, request: FastifyRequest): void {
+  const { name, version } = request.params as { name: string; version?: string };
+  checkModelName(contract, name, version);
+}
+
+/** Whether the service can answer predictions now (V2 readiness, server and model alike). */
+function isReady(ctx: ServiceContext): boolean {
+  return ctx.health().ready;
+}
+
+/** GET /v2 (server metadata), /v2/health/live and /v2/health/ready: open, like every probe. */
+function serverRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+  app.get(
+    '/v2',
+    { config: publicRoute, schema: { tags: ['v2'], summary: 'Server metadata' } },
+    async () => serverMetadata,
+  );
+  app.get(
+    '/v2/health/live',
+    {
+      config: publicRoute,
+      schema: {
+        tags: ['v2'],
+        summary: 'Server liveness (503 once the workers cannot be restored)',
+      },
+    },
+    async (_request, reply) => {
+      const { live } = ctx.health();
+      if (!live) reply.code(503);
+      return { live };
+    },
+  );
+  app.get(
+    '/v2/health/ready',
+    {
+      config: publicRoute,
+      schema: { tags: ['v2'], summary: 'Server readiness (503 when not ready)' },
+    },
+    async (_request, reply) => {
+      if (!isReady(ctx)) reply.code(503);
+      return { ready: isReady(ctx) };
+    },
+  );
+}
+
+/** GET {base}: the model's metadata (a 404 for another model or version). */
+function modelMetadataRoute(
+  app: FastifyInstance,
+  ctx: ServiceContext,
+  base: string,
+  modelMetadata: ReturnType<typeof modelMetadataOf>,
+): void {
+  app.get(
+    base,
+    { schema: { tags: ['v2'], summary: 'Model metadata', response: errorResponses(404) } },
+    async (request) => {
+      checkModel(ctx.contract, request);
+      return modelMetadata;
+    },
+  );
+}
+
+/** GET {base}/ready: the model's readiness, 503 when not ready (404 for another model). */
+function modelReadyRoute(app: FastifyInstance, ctx: ServiceContext, base: string): void {
+  app.get(
+    `${base}/ready`,
+    {
+      // A health probe of the protocol (KServe's readiness): open like /v2/health/ready.
+      config: publicRoute,
+      schema: {
+        tags: ['v2'],
+        summary: 'Model readiness (503 when not ready)',
+        response: errorResponses(404),
+      },
+    },
+    async (request, reply: FastifyReply) => {
+      checkModel(ctx.contract, request);
+      if (!isReady(ctx)) reply.code(503);
+      return { name: ctx.contract.name, ready: isReady(ctx) };
+    },
+  );
+}
+
+/** POST {base}/infer: admitted, validated (JSON or binary), run, answered as JSON or binary. */
+function inferRoute(
+  app: FastifyInstance,
+  ctx: ServiceContext,
+  base: string,
+  errors: Record<number, unknown>,
+): void {
+  app.post(
+    `${base}/infer`,
+    {
+      schema: {
+        tags: ['v2'],
+        summary: 'Inference (Open Inference Protocol)',
+        body: toJsonSchema(inferRequestSchema, 'input'),
+        response: errors,
+      },
+      validatorCompiler: binaryOrJson(
+        zodValidator(inferRequestSchema, fastInferRequestCheck(v2Datatypes)),
+      ),
+      onRequest: admit(ctx),
+    },
+    async (request, reply) => answerInfer(ctx, request, reply),
+  );
+}
+
+/** The infer handler: model checked, body decoded, model run, outputs encoded as asked. */
+async function answerInfer(ctx: ServiceContext, request: FastifyRequest, reply: FastifyReply) {
+  checkModel(ctx.contract, request);
+  const body = inferBody(request);
+  const requested = requestedOutputs(body, ctx.contract);
+  const binary = wantsBinaryOutputs(body);
+  const anyBinary = binary === 'all' || binary.size > 0;
+  const response = await runInfer(ctx, body, requested, {
+    requestId: request.id,
+    startedAt: request.startedAt,
+    endpoint: 'v2/infer',
+    typed: anyBinary,
+  });
+  if (anyBinary) {
+    const encoded = encodeBinaryOutputs(response, binary);
+    reply
+      .header('inference-header-content-length', String(encoded.headerLength))
+      .type('application/octet-stream');
+    return encoded.body;
+  }
+  return response;
 }

@@ -9,11 +9,6 @@ import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository/index.js';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias/index.js';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
-import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls/index.js';
-import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy/index.js';
-import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js';
-import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
-import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -21,12 +16,64 @@ import { service } from '../../plan.js';
 import { labelEveryResource, labelFields, resourceLabels } from '../lib/labels.js';
 import { requireTerraform } from '../lib/terraform.js';
 import { s3Backend } from './backend.js';
+import { hardenBucket } from './bucket.js';
 import { addAwsDeployRoles } from './deploy-roles.js';
 import { awsShared, type AwsEnvironment } from './environments.js';
-import { tlsOnlyBucketPolicy } from './policies.js';
 
 /** Days an untagged image is kept in the registry. */
 const untaggedImageDays = 30;
+
+/** The Terraform state's key: rotated, kept 30 days after deletion, never destroyed by Terraform. */
+function addStateKey(scope: Construct, stateBucket: string): KmsKey {
+  const key = new KmsKey(scope, 'state-key', {
+    description: `Terraform state of ${service.service}`,
+    enableKeyRotation: true,
+    deletionWindowInDays: 30,
+    lifecycle: { preventDestroy: true },
+  });
+  new KmsAlias(scope, 'state-key-alias', { name: `alias/${stateBucket}`, targetKeyId: key.keyId });
+  return key;
+}
+
+/** The Terraform state bucket: versioned, SSE-KMS with the state key, never public, TLS only. */
+function addStateBucket(scope: Construct, stateBucket: string, key: KmsKey): void {
+  const bucket = new S3Bucket(scope, 'state-bucket', {
+    bucket: stateBucket,
+    forceDestroy: false,
+    lifecycle: { preventDestroy: true },
+  });
+  hardenBucket(scope, 'state-bucket', bucket, key.arn);
+}
+
+/** The ECR repository: immutable tags, scanned on push, KMS-encrypted, untagged images expire. */
+function addRegistry(scope: Construct): EcrRepository {
+  const registry = new EcrRepository(scope, 'registry', {
+    name: service.registryRepository,
+    imageTagMutability: 'IMMUTABLE',
+    imageScanningConfiguration: { scanOnPush: true },
+    encryptionConfiguration: [{ encryptionType: 'KMS' }],
+    forceDelete: false,
+  });
+  new EcrLifecyclePolicy(scope, 'registry-lifecycle', {
+    repository: registry.name,
+    policy: JSON.stringify({
+      rules: [
+        {
+          rulePriority: 1,
+          description: `Expire untagged images after ${untaggedImageDays} days`,
+          selection: {
+            tagStatus: 'untagged',
+            countType: 'sinceImagePushed',
+            countUnit: 'days',
+            countNumber: untaggedImageDays,
+          },
+          action: { type: 'expire' },
+        },
+      ],
+    }),
+  });
+  return registry;
+}
 
 export class AwsBootstrapStack extends TerraformStack {
   constructor(scope: Construct, id: string, envs: readonly AwsEnvironment[]) {
@@ -43,75 +90,9 @@ export class AwsBootstrapStack extends TerraformStack {
     s3Backend(this, { bucket: stateBucket, key: bootstrapStateKey, region });
     labelEveryResource(this, tags, labelFields.aws);
 
-    const key = new KmsKey(this, 'state-key', {
-      description: `Terraform state of ${service.service}`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      lifecycle: { preventDestroy: true },
-    });
-    new KmsAlias(this, 'state-key-alias', { name: `alias/${stateBucket}`, targetKeyId: key.keyId });
-
-    const bucket = new S3Bucket(this, 'state-bucket', {
-      bucket: stateBucket,
-      forceDestroy: false,
-      lifecycle: { preventDestroy: true },
-    });
-    new S3BucketVersioningA(this, 'state-bucket-versioning', {
-      bucket: bucket.id,
-      versioningConfiguration: { status: 'Enabled' },
-    });
-    new S3BucketServerSideEncryptionConfigurationA(this, 'state-bucket-encryption', {
-      bucket: bucket.id,
-      rule: [
-        {
-          applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key.arn },
-          bucketKeyEnabled: true,
-        },
-      ],
-    });
-    const publicAccess = new S3BucketPublicAccessBlock(this, 'state-bucket-public-access', {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
-    new S3BucketOwnershipControls(this, 'state-bucket-ownership', {
-      bucket: bucket.id,
-      rule: { objectOwnership: 'BucketOwnerEnforced' },
-    });
-    new S3BucketPolicy(this, 'state-bucket-policy', {
-      bucket: bucket.id,
-      policy: tlsOnlyBucketPolicy(this, 'state-bucket-tls-only', bucket.arn).json,
-      dependsOn: [publicAccess],
-    });
-
-    const registry = new EcrRepository(this, 'registry', {
-      name: service.registryRepository,
-      imageTagMutability: 'IMMUTABLE',
-      imageScanningConfiguration: { scanOnPush: true },
-      encryptionConfiguration: [{ encryptionType: 'KMS' }],
-      forceDelete: false,
-    });
-    new EcrLifecyclePolicy(this, 'registry-lifecycle', {
-      repository: registry.name,
-      policy: JSON.stringify({
-        rules: [
-          {
-            rulePriority: 1,
-            description: `Expire untagged images after ${untaggedImageDays} days`,
-            selection: {
-              tagStatus: 'untagged',
-              countType: 'sinceImagePushed',
-              countUnit: 'days',
-              countNumber: untaggedImageDays,
-            },
-            action: { type: 'expire' },
-          },
-        ],
-      }),
-    });
-
+    const key = addStateKey(this, stateBucket);
+    addStateBucket(this, stateBucket, key);
+    const registry = addRegistry(this);
     addAwsDeployRoles(this, envs, registry);
 
     new TerraformOutput(this, 'registry_url', { value: registry.repositoryUrl });

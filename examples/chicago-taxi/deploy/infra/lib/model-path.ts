@@ -49,3 +49,31 @@ export function predictionLogLocation(predictionLogUri: string): FolderLocation 
 export function overlap(a: string, b: string): boolean {
   return a.startsWith(b) || b.startsWith(a);
 }
+
+/**
+ * An environment's model and prediction logs, checked to be in its model bucket and apart from
+ * each other (a grant on the logs must not reach the model).
+ */
+export function modelBucketLocations(
+  env: { readonly id: string; readonly modelUri: string; readonly predictionLogUri: string },
+  scheme: 'gs' | 's3',
+  modelBucket: string,
+): { location: ModelLocation; logs: FolderLocation } {
+  const location = modelLocation(env.modelUri);
+  if (location.scheme !== scheme || location.bucket !== modelBucket) {
+    throw new Error(
+      `${env.id}: modelUri ${env.modelUri} is not in the model bucket ${modelBucket}`,
+    );
+  }
+  const logs = predictionLogLocation(env.predictionLogUri);
+  if (
+    logs.scheme !== scheme ||
+    logs.bucket !== modelBucket ||
+    overlap(logs.prefix, location.readPrefix)
+  ) {
+    throw new Error(
+      `${env.id}: predictionLogUri ${env.predictionLogUri} is not beside the model in ${modelBucket}`,
+    );
+  }
+  return { location, logs };
+}
