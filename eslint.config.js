@@ -24,4 +24,16 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  {
+    // A function a newcomer cannot hold in their head is split along its seams (tests excepted:
+    // a describe block is a list, not an algorithm).
+    files: ['**/*.{ts,js,mjs}'],
+    ignores: ['**/*.test.ts', '**/__fixtures__/**'],
+    rules: {
+      'max-lines-per-function': [
+        'error',
+        { max: 80, skipBlankLines: true, skipComments: true, IIFEs: true },
+      ],
+    },
+  },
 );

@@ -30,7 +30,16 @@ export function buildProgram(state: RunState = { exitCode: ExitCode.ok }): Comma
       writeErr: (s) => process.stderr.write(s),
       writeOut: (s) => process.stdout.write(s),
     });
+  addCreate(program);
+  addSchema(program);
+  addUpgrade(program, state);
+  addCheck(program, state);
+  addDiff(program);
+  return program;
+}
 
+/** The default command, create: its own flags and one per answer. */
+function addCreate(program: Command): void {
   program
     .argument('[dir]', 'directory to create (default: the service name)')
     .option('--answers <file>', 'JSON file of answers (flags win over it)')
@@ -65,7 +74,10 @@ export function buildProgram(state: RunState = { exitCode: ExitCode.ok }): Comma
     });
     if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   });
+}
 
+/** `schema`: the JSON Schema of the answers file, or of model.schema.json. */
+function addSchema(program: Command): void {
   program
     .command('schema')
     .description(
@@ -76,7 +88,10 @@ export function buildProgram(state: RunState = { exitCode: ExitCode.ok }): Comma
       const { schemaCommand } = await import('./commands/schema.js');
       process.stdout.write(schemaCommand(opts));
     });
+}
 
+/** `upgrade`: the current templates merged into a generated project. */
+function addUpgrade(program: Command, state: RunState): void {
   program
     .command('upgrade')
     .description(
@@ -135,7 +150,10 @@ export function buildProgram(state: RunState = { exitCode: ExitCode.ok }): Comma
       }
       state.exitCode = result.report.exitCode as ExitCode;
     });
+}
 
+/** `check`: the project's policies evaluated. */
+function addCheck(program: Command, state: RunState): void {
   program
     .command('check')
     .description(
@@ -164,7 +182,10 @@ export function buildProgram(state: RunState = { exitCode: ExitCode.ok }): Comma
       });
       state.exitCode = result.exitCode as ExitCode;
     });
+}
 
+/** `diff`: the user's edits against the pristine render. */
+function addDiff(program: Command): void {
   program
     .command('diff')
     .description('show your edits against the pristine render of the recorded version')
@@ -188,7 +209,6 @@ export function buildProgram(state: RunState = { exitCode: ExitCode.ok }): Comma
           : result.diff,
       );
     });
-  return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
