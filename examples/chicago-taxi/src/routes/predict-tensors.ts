@@ -15,30 +15,15 @@ import {
 } from '../inference/tensor-request.js';
 import { toJsonSchema } from '../model/schemas.js';
 import type { ServiceContext } from '../context.js';
+import type { ModelContract } from '../model/contract-types.js';
 import { admit, errorResponses, zodValidator } from './common.js';
 import { outputTensorsOf } from './v2.js';
 
+/** `POST /predict` of a tensor model. */
 export function tensorPredictRoutes(ctx: ServiceContext): FastifyPluginAsync {
   return async (app) => {
     const { contract, config } = ctx;
-    const body = z.strictObject(
-      Object.fromEntries(
-        contract.inputs.map((i) => [
-          i.name,
-          z
-            .unknown()
-            .describe(
-              `${i.type} tensor [${i.shape.map((d) => (d === '' ? '?' : d)).join(', ')}] as nested arrays`,
-            ),
-        ]),
-      ),
-      {
-        error: (iss) =>
-          iss.code === 'unrecognized_keys'
-            ? undefined
-            : 'the body must be a JSON object of named tensors',
-      },
-    );
+    const body = tensorsBody(contract);
     const limits = {
       maxDim: config.maxDynamicDim,
       maxElements: config.maxTensorElements,
@@ -57,27 +42,11 @@ export function tensorPredictRoutes(ctx: ServiceContext): FastifyPluginAsync {
         onRequest: admit(ctx),
       },
       async (request) => {
-        const given = request.body as Record<string, unknown>;
-        const issues: FieldIssue[] = [];
-        const tensors: TensorIn[] = [];
-        for (const input of contract.inputs) {
-          const value = given[input.name];
-          if (value === undefined) {
-            issues.push({ field: input.name, message: 'is required' });
-            continue;
-          }
-          const shape = shapeOfNested(value);
-          if (typeof shape === 'string') issues.push({ field: input.name, message: shape });
-          else
-            tensors.push({
-              name: input.name,
-              datatype: v2DatatypeOf(input.type),
-              shape,
-              data: shape.length === 0 ? [value] : value,
-            });
-        }
-        if (issues.length > 0) throw new ValidationError(issues);
-        const work = parseTensors(tensors, contract, limits);
+        const work = parseTensors(
+          tensorsOf(request.body as Record<string, unknown>, contract),
+          contract,
+          limits,
+        );
         const result = await ctx.predictTensors(work, request.startedAt);
         ctx.recordTensors({
           requestId: request.id,
@@ -98,4 +67,50 @@ export function tensorPredictRoutes(ctx: ServiceContext): FastifyPluginAsync {
       },
     );
   };
+}
+
+/** The body: an object with one member per graph input, nothing else (described for OpenAPI). */
+function tensorsBody(contract: ModelContract) {
+  return z.strictObject(
+    Object.fromEntries(
+      contract.inputs.map((i) => [
+        i.name,
+        z
+          .unknown()
+          .describe(
+            `${i.type} tensor [${i.shape.map((d) => (d === '' ? '?' : d)).join(', ')}] as nested arrays`,
+          ),
+      ]),
+    ),
+    {
+      error: (iss) =>
+        iss.code === 'unrecognized_keys'
+          ? undefined
+          : 'the body must be a JSON object of named tensors',
+    },
+  );
+}
+
+/** Each input's nested arrays as a tensor (its shape read from the nesting); 400 naming every input at fault. */
+function tensorsOf(given: Record<string, unknown>, contract: ModelContract): TensorIn[] {
+  const issues: FieldIssue[] = [];
+  const tensors: TensorIn[] = [];
+  for (const input of contract.inputs) {
+    const value = given[input.name];
+    if (value === undefined) {
+      issues.push({ field: input.name, message: 'is required' });
+      continue;
+    }
+    const shape = shapeOfNested(value);
+    if (typeof shape === 'string') issues.push({ field: input.name, message: shape });
+    else
+      tensors.push({
+        name: input.name,
+        datatype: v2DatatypeOf(input.type),
+        shape,
+        data: shape.length === 0 ? [value] : value,
+      });
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+  return tensors;
 }
