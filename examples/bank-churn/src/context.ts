@@ -14,6 +14,7 @@ import type { ModelContract } from './model/contract-types.js';
 import type { Row } from './model/schemas.js';
 import type { DriftMonitor } from './monitoring/drift.js';
 import type { FeedbackRecord, JoinOutcome } from './monitoring/join-window.js';
+import type { ClientWindows } from './http/client-windows.js';
 import type { ChallengerMonitor, NoChallenger } from './monitoring/challenger.js';
 import type { QualityMonitor } from './monitoring/quality-monitor.js';
 
@@ -86,6 +87,8 @@ export interface ServiceContext {
   readonly quality: QualityMonitor | null;
   /** The challenger in shadow, or why there is none (GET /monitoring/challenger). */
   readonly challenger: ChallengerMonitor | NoChallenger;
+  /** RATE_LIMIT_PER_MINUTE's per-client windows, shared by HTTP and gRPC (undefined: no limit). */
+  readonly rateLimit: ClientWindows | undefined;
   readonly explainAvailable: boolean;
   readonly exampleRow: Row;
   /** A valid `/predict` body: the example record, or a tensor model's example tensors. */

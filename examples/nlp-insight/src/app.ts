@@ -64,7 +64,7 @@ export async function buildApp(
 
   // After the hook above (request id, start time), before every route: refusals cost nothing more.
   await registerAuth(app, { config: config.auth, apiKeys, realm: serviceInfo.name });
-  await registerExposure(app, config);
+  await registerExposure(app, config, ctx.rateLimit);
 
   app.setErrorHandler(errorHandler(config, metrics));
   app.setNotFoundHandler(notFoundHandler);

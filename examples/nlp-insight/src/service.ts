@@ -12,6 +12,7 @@ import type { ServiceContext, ServiceHealth, ServiceState } from './context.js';
 import { ShedError } from './errors.js';
 import { type GrpcListener, grpcListener } from './grpc/server.js';
 import { ApiKeyStore } from './http/api-keys.js';
+import { ClientWindows } from './http/client-windows.js';
 import { type MetricsListener, metricsListener } from './http/metrics-listener.js';
 import { makeShaper } from './inference/outputs.js';
 import { Predictor } from './inference/predictor.js';
@@ -254,6 +255,10 @@ function serviceContext(
     drift: monitoring.drift,
     quality: monitoring.quality,
     challenger: monitoring.challenger,
+    rateLimit:
+      base.config.rateLimitPerMinute > 0
+        ? new ClientWindows(base.config.rateLimitPerMinute)
+        : undefined,
     explainAvailable: model.background !== null,
     exampleRow: exampleRecord(contract, model),
     exampleBody: exampleBodyOf(contract, model),

@@ -20,6 +20,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServiceContext } from '../context.js';
+import { peerAddress } from '../http/client-windows.js';
 import { HttpError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { ApiKeyStore } from '../http/api-keys.js';
 import {
@@ -118,14 +119,17 @@ function requestIds(): (metadata: grpc.Metadata) => string {
   };
 }
 
-/** AUTH_MODE over gRPC: API keys in `x-api-key` or `authorization: Bearer` metadata. */
+/**
+ * AUTH_MODE over gRPC: API keys in `x-api-key` or `authorization: Bearer` metadata. Returns the
+ * client as HTTP names it (`api-key:<name>`), or null when authentication is off.
+ */
 function authenticator(
   ctx: ServiceContext,
   apiKeys: ApiKeyStore | undefined,
-): (metadata: grpc.Metadata) => void {
+): (metadata: grpc.Metadata) => string | null {
   return (metadata) => {
     const methods = ctx.config.auth.methods;
-    if (methods.length === 0) return;
+    if (methods.length === 0) return null;
     const key = metadata.get('x-api-key')[0];
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(String(metadata.get('authorization')[0] ?? ''));
     const given = typeof key === 'string' && key !== '' ? key : bearer?.[1];
@@ -139,9 +143,31 @@ function authenticator(
         'authentication required: send the metadata x-api-key: <API key> or authorization: Bearer <API key>',
         'grpc',
       );
-    if (apiKeys.match(given) === undefined)
-      throw new UnauthorizedError('the API key is not valid', 'grpc', true);
+    const name = apiKeys.match(given);
+    if (name === undefined) throw new UnauthorizedError('the API key is not valid', 'grpc', true);
+    return `api-key:${name}`;
   };
+}
+
+/**
+ * RATE_LIMIT_PER_MINUTE over gRPC, in the windows HTTP counts in: the client's name, else its
+ * address. Past the limit: RESOURCE_EXHAUSTED with HTTP's 429 message and a `retry-after`.
+ */
+function limitRate(
+  ctx: ServiceContext,
+  call: grpc.ServerUnaryCall<unknown, unknown>,
+  client: string | null,
+): void {
+  const windows = ctx.rateLimit;
+  if (!windows) return;
+  const taken = windows.take(client ?? peerAddress(call.getPeer()));
+  if (!taken.over) return;
+  const seconds = Math.max(1, Math.ceil(taken.ttl / 1000));
+  throw new HttpError(
+    429,
+    `rate limit: at most ${windows.max} requests per minute per client (RATE_LIMIT_PER_MINUTE); retry in ${seconds} seconds`,
+    { retryAfterSeconds: seconds },
+  );
 }
 
 /**
@@ -151,7 +177,7 @@ function authenticator(
 function unaryOf(
   ctx: ServiceContext,
   logger: FastifyBaseLogger,
-  authenticate: (metadata: grpc.Metadata) => void,
+  authenticate: (metadata: grpc.Metadata) => string | null,
 ) {
   const { metrics } = ctx;
   return (
@@ -166,7 +192,8 @@ function unaryOf(
         metrics.observeRequest(route, status, (performance.now() - startedAt) / 1000);
       Promise.resolve()
         .then(() => {
-          if (!open) authenticate(call.metadata);
+          // Probes are neither authenticated nor limited: a busy client must not make the pod look dead.
+          if (!open) limitRate(ctx, call, authenticate(call.metadata));
           return handler(call, startedAt);
         })
         .then(
@@ -178,9 +205,13 @@ function unaryOf(
             if (error instanceof HttpError) {
               if (error instanceof ValidationError) metrics.validationErrors.inc({ route });
               observe(error.statusCode);
+              const retryAfter = error.options.retryAfterSeconds;
+              const metadata = new grpc.Metadata();
+              if (retryAfter !== undefined) metadata.set('retry-after', String(retryAfter));
               callback({
                 code: codeOfStatus[error.statusCode] ?? grpc.status.UNKNOWN,
                 details: error.message,
+                metadata,
               });
               return;
             }

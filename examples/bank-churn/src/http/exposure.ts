@@ -1,7 +1,8 @@
 /**
  * What the service shows to browsers and heavy callers, each opt-in: CORS for exact origins
  * (CORS_ORIGINS; none by default, so a browser on another site cannot read an answer), a rate
- * limit per client (RATE_LIMIT_PER_MINUTE; keyed by the authenticated client, else the address),
+ * limit per client (RATE_LIMIT_PER_MINUTE; keyed by the authenticated client, else the address,
+ * and shared with gRPC: client-windows.ts),
  * and the response headers that mean something for the answer they are on.
  */
 import cors from '@fastify/cors';
@@ -9,10 +10,15 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { HttpError } from '../errors.js';
+import type { ClientWindows } from './client-windows.js';
 import { isOpen } from './auth.js';
 
 /** Registers CORS and the rate limit (before the routes: the limit attaches to each route). */
-export async function registerExposure(app: FastifyInstance, config: Config): Promise<void> {
+export async function registerExposure(
+  app: FastifyInstance,
+  config: Config,
+  windows: ClientWindows | undefined,
+): Promise<void> {
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       // Exact strings: no wildcard, no pattern, no reflection of whatever Origin was sent.
@@ -30,11 +36,13 @@ export async function registerExposure(app: FastifyInstance, config: Config): Pr
       strictPreflight: true,
     });
   }
-  if (config.rateLimitPerMinute > 0) {
+  if (windows) {
     await app.register(rateLimit, {
       global: true,
-      max: config.rateLimitPerMinute,
-      timeWindow: 60_000,
+      max: windows.max,
+      // The windows gRPC counts in too: one budget per client, whatever the protocol.
+      store: windows.rateLimitStore(),
+      timeWindow: windows.windowMs,
       hook: 'onRequest',
       keyGenerator: (request) => request.client ?? request.ip,
       // Probes are never limited: a busy client must not make the pod look dead.
