@@ -10,8 +10,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { HttpError } from './errors.js';
-import type { ApiKeyStore } from './http/api-keys.js';
 import { registerAuth } from './http/auth.js';
+import type { Authenticate } from './http/authenticator.js';
 import { exposureHeaders, registerExposure } from './http/exposure.js';
 import {
   clientErrorHandler,
@@ -56,14 +56,14 @@ export async function buildApp(
   ctx: ServiceContext,
   logger: FastifyBaseLogger,
   hooks: AppHooks = {},
-  apiKeys?: ApiKeyStore,
+  authenticate?: Authenticate,
 ): Promise<FastifyInstance> {
   const { config, metrics } = ctx;
   const app = createFastify(config, logger, requestIdCounter());
   addRequestHooks(app, ctx, hooks);
 
   // After the hook above (request id, start time), before every route: refusals cost nothing more.
-  await registerAuth(app, { config: config.auth, apiKeys, realm: serviceInfo.name });
+  registerAuth(app, authenticate);
   await registerExposure(app, config, ctx.rateLimit);
 
   app.setErrorHandler(errorHandler(config, metrics));

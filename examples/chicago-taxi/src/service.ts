@@ -12,6 +12,7 @@ import type { ServiceContext, ServiceHealth, ServiceState } from './context.js';
 import { ShedError } from './errors.js';
 import { type GrpcListener, grpcListener } from './grpc/server.js';
 import { ApiKeyStore } from './http/api-keys.js';
+import { type Authenticate, createAuthenticator } from './http/authenticator.js';
 import { ClientWindows } from './http/client-windows.js';
 import { type MetricsListener, metricsListener } from './http/metrics-listener.js';
 import { makeShaper } from './inference/outputs.js';
@@ -31,6 +32,7 @@ import { contract as generatedContract } from './model/contract.js';
 import type { ModelContract } from './model/contract-types.js';
 import { type Monitoring, openMonitoring } from './monitoring/open-monitoring.js';
 import { renderMetrics } from './routes/health.js';
+import { serviceInfo } from './service-info.js';
 
 export type { Explanation, RecordEntry, ServiceContext, TensorEntry } from './context.js';
 
@@ -75,6 +77,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     options.logger ?? (pino({ level: config.logLevel }) as unknown as FastifyBaseLogger);
   // The key file first: a missing one is a configuration error, before the model is loaded.
   const apiKeys = openApiKeys(config, logger);
+  const authenticate = createAuthenticator({
+    config: config.auth,
+    apiKeys,
+    realm: serviceInfo.name,
+    logger,
+  });
   const model = await loadCheckedModel(contract, config, logger);
   const metrics = createMetrics(contract, model.sha256);
   const pools: PoolsRef = {};
@@ -110,10 +118,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       onRequestStart: () => connections.requestStarted(),
       onRequestEnd: () => connections.requestEnded(),
     },
-    apiKeys,
+    authenticate,
   );
   connections.attach(app.server);
-  const beside = sideListeners(context, logger, apiKeys);
+  const beside = sideListeners(context, logger, authenticate);
   const parts = { options, context, logger, apiKeys, monitoring, pools, tasksPerWorker };
   return {
     app,
@@ -219,12 +227,16 @@ function logReady(
 }
 
 /** The listeners beside the main one: `/metrics` on METRICS_PORT, gRPC on GRPC_PORT (each when set). */
-function sideListeners(context: ServiceContext, logger: FastifyBaseLogger, apiKeys?: ApiKeyStore) {
+function sideListeners(
+  context: ServiceContext,
+  logger: FastifyBaseLogger,
+  authenticate: Authenticate | undefined,
+) {
   const { config } = context;
   const metrics: MetricsListener | undefined =
     config.metricsPort === null ? undefined : metricsListener(() => renderMetrics(context, 0));
   const grpc: GrpcListener | undefined =
-    config.grpcPort === null ? undefined : grpcListener(context, logger, apiKeys);
+    config.grpcPort === null ? undefined : grpcListener(context, logger, authenticate);
   let metricsAddress: string | undefined;
   let grpcAddress: string | undefined;
   return {

@@ -16,11 +16,15 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { loadServices } from '../src/grpc/server.js';
+import { contract } from '../src/model/contract.js';
 import { builtServer } from './helpers/build.js';
 import { runToExit } from './helpers/child.js';
+import { callWith, requestTensors, typedInput } from './helpers/grpc.js';
 import { type TestService, expectNoStack, startService } from './helpers/service.js';
 
 const errorShape = { error: expect.any(String), requestId: expect.any(String) };
@@ -258,10 +262,14 @@ class Issuer {
     };
   }
 
-  token(claims: Record<string, unknown> = {}, signer: KeyObject = this.key.privateKey): string {
+  token(
+    claims: Record<string, unknown> = {},
+    signer: KeyObject = this.key.privateKey,
+    header: Record<string, unknown> = {},
+  ): string {
     const now = Math.floor(Date.now() / 1000);
     const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-    const head = `${part({ alg: 'RS256', typ: 'JWT', kid: 'k1' })}.${part({
+    const head = `${part({ alg: 'RS256', typ: 'JWT', kid: 'k1', ...header })}.${part({
       iss: this.issuer,
       aud: this.audience,
       sub: 'client-1',
@@ -300,6 +308,32 @@ describe('AUTH_MODE=jwt', () => {
       expect(res.headers['www-authenticate']).toMatch(/error="invalid_token"/);
   });
 
+  it('says which rule a token breaks: not yet valid, no expiry, a shared secret, an unknown key', async () => {
+    svc = await startService(issuer.env());
+    const bearer = (token: string) => predict(svc!, { authorization: `Bearer ${token}` });
+    const later = Math.floor(Date.now() / 1000) + 3600;
+    expectUnauthorized(await bearer(issuer.token({ nbf: later })), /not valid yet/);
+    expectUnauthorized(await bearer(issuer.token({ exp: undefined })), /no expiry/);
+    expectUnauthorized(await bearer(issuer.token({}, undefined, { alg: 'HS256' })), /asymmetric/);
+    expectUnauthorized(await bearer(issuer.token({}, undefined, { kid: 'k9' })), /unknown key/);
+  });
+
+  it('answers 503 with Retry-After, not 401, while the signing keys cannot be fetched', async () => {
+    const gone = createServer();
+    gone.listen(0, '127.0.0.1');
+    await once(gone, 'listening');
+    const { port } = gone.address() as AddressInfo;
+    await new Promise((resolve) => gone.close(resolve));
+    svc = await startService({
+      ...issuer.env(),
+      JWT_JWKS_URL: `http://127.0.0.1:${port}/keys/jwks.json`,
+    });
+    const res = await predict(svc, { authorization: `Bearer ${issuer.token()}` });
+    expect(res.statusCode, res.body).toBe(503);
+    expect(res.json().error).toMatch(/signing keys are unavailable/);
+    expect(res.headers['retry-after']).toBe('5');
+  });
+
   it('with api-key,jwt takes either credential', async () => {
     const key = 'either-key-0123456789';
     const volume = secretVolume([`ops:${sha256(key)}`]);
@@ -310,6 +344,58 @@ describe('AUTH_MODE=jwt', () => {
     expect((await predict(svc, { authorization: `Bearer ${key}` })).statusCode).toBe(200);
     expect((await predict(svc, { 'x-api-key': key })).statusCode).toBe(200);
     expectUnauthorized(await predict(svc, { authorization: 'Bearer neither' }));
+  });
+});
+
+describe('over gRPC (GRPC_PORT)', () => {
+  const issuer = new Issuer();
+  let client: grpc.Client | undefined;
+  beforeAll(() => issuer.start());
+  afterAll(() => issuer.close());
+  afterEach(() => client?.close());
+
+  /** ModelInfer and ServerLive over gRPC on a started service, with the given metadata. */
+  async function grpcCalls(s: TestService) {
+    await s.service.listen();
+    client = new (loadServices().inference)(
+      s.service.grpcAddress()!,
+      grpc.credentials.createInsecure(),
+    );
+    const inputs = (await requestTensors()).map(typedInput);
+    return {
+      infer: async (metadata: Record<string, string> = {}) =>
+        (await callWith(client!, 'ModelInfer', { model_name: contract.name, inputs }, metadata))
+          .error,
+      live: async () => (await callWith(client!, 'ServerLive', {})).error,
+    };
+  }
+
+  it('takes the API keys and the JWTs HTTP takes, and refuses the others as HTTP does', async () => {
+    const key = 'grpc-key-0123456789';
+    const volume = secretVolume([`ops:${sha256(key)}`]);
+    svc = await startService({ ...issuer.env('api-key,jwt'), API_KEYS_FILE: volume.file });
+    const { infer, live } = await grpcCalls(svc);
+    expect(await infer({ 'x-api-key': key })).toBeNull();
+    expect(await infer({ authorization: `Bearer ${key}` })).toBeNull();
+    expect(await infer({ authorization: `Bearer ${issuer.token()}` })).toBeNull();
+    const refused = async (metadata: Record<string, string>, message: RegExp) => {
+      const error = await infer(metadata);
+      expect(error?.code).toBe(grpc.status.UNAUTHENTICATED);
+      expect(error?.details).toMatch(message);
+    };
+    await refused({}, /^authentication required: .*x-api-key.*\(gRPC metadata\)$/);
+    await refused({ 'x-api-key': 'wrong' }, /API key is not valid/);
+    await refused({ authorization: `Bearer ${issuer.token({ aud: 'x' })}` }, /JWT_AUDIENCE/);
+    await refused({ authorization: 'Bearer not.a.jwt' }, /not a valid JWT/);
+    // The probes stay open.
+    expect(await live()).toBeNull();
+  });
+
+  it('serves a JWT-only service to a caller with a token', async () => {
+    svc = await startService(issuer.env('jwt'));
+    const { infer } = await grpcCalls(svc);
+    expect(await infer({ authorization: `Bearer ${issuer.token()}` })).toBeNull();
+    expect((await infer({ 'x-api-key': 'a-key' }))?.code).toBe(grpc.status.UNAUTHENTICATED);
   });
 });
 

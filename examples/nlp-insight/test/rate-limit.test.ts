@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadServices } from '../src/grpc/server.js';
 import { ClientWindows, peerAddress } from '../src/http/client-windows.js';
 import { contract } from '../src/model/contract.js';
-import { requestTensors, typedInput } from './helpers/grpc.js';
+import { callWith, requestTensors, typedInput } from './helpers/grpc.js';
 import { type TestService, startService } from './helpers/service.js';
 
 describe('the per-client windows', () => {
@@ -69,15 +69,7 @@ describe('RATE_LIMIT_PER_MINUTE over HTTP and gRPC', () => {
     );
     const tensors = await requestTensors();
     const call = (method: string, request: unknown, key?: string) =>
-      new Promise<{ error: grpc.ServiceError | null }>((resolve) => {
-        const metadata = new grpc.Metadata();
-        if (key) metadata.set('x-api-key', key);
-        (client as unknown as Record<string, (...args: unknown[]) => void>)[method]!(
-          request,
-          metadata,
-          (error: grpc.ServiceError | null) => resolve({ error }),
-        );
-      });
+      callWith(client!, method, request, key ? { 'x-api-key': key } : {});
     const infer = (key: string) =>
       call('ModelInfer', { model_name: contract.name, inputs: tensors.map(typedInput) }, key);
     const restPredict = (key: string) =>

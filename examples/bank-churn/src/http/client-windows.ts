@@ -6,6 +6,7 @@
  * first), as @fastify/rate-limit's own store keeps 5000.
  */
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import { HttpError } from '../errors.js';
 
 export interface Taken {
   /** Requests of this client in its current window, this one included. */
@@ -43,6 +44,16 @@ export class ClientWindows {
       ttl: window.startedAt + this.windowMs - now,
       over: window.count > this.max,
     };
+  }
+
+  /** The answer past the limit (HTTP 429, gRPC RESOURCE_EXHAUSTED), `ttl` ms before the window ends. */
+  refusal(ttl: number): HttpError {
+    const seconds = Math.max(1, Math.ceil(ttl / 1000));
+    return new HttpError(
+      429,
+      `rate limit: at most ${this.max} requests per minute per client (RATE_LIMIT_PER_MINUTE); retry in ${seconds} seconds`,
+      { retryAfterSeconds: seconds },
+    );
   }
 
   /** @fastify/rate-limit's `store` option: the HTTP limit counts in these windows. */

@@ -54,6 +54,11 @@ export interface NoChallenger {
   readonly reason: string;
 }
 
+/** Whether `value` says why no challenger runs (rather than being one). */
+export function isNoChallenger<T extends object>(value: T | NoChallenger): value is NoChallenger {
+  return 'enabled' in value && value.enabled === false;
+}
+
 /** A line of the challenger log (with `time`: the champion's answer time). */
 export interface ChallengerRecord {
   readonly predictionId: string;

@@ -9,7 +9,6 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
-import { HttpError } from '../errors.js';
 import type { ClientWindows } from './client-windows.js';
 import { isOpen } from './auth.js';
 
@@ -47,12 +46,7 @@ export async function registerExposure(
       keyGenerator: (request) => request.client ?? request.ip,
       // Probes are never limited: a busy client must not make the pod look dead.
       allowList: (request) => request.routeOptions.config.public === true,
-      errorResponseBuilder: (_request, context) =>
-        new HttpError(
-          429,
-          `rate limit: at most ${context.max} requests per minute per client (RATE_LIMIT_PER_MINUTE); retry in ${context.after}`,
-          { retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)) },
-        ),
+      errorResponseBuilder: (_request, context) => windows.refusal(context.ttl),
     });
   }
 }

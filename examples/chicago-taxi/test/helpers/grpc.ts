@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import { contentsFieldOf } from '../../src/grpc/codec.js';
 import { v2DatatypeOf } from '../../src/inference/tensor-request.js';
 import { widthOf } from '../../src/inference/tensors.js';
@@ -82,4 +83,22 @@ export function callsOf(client: grpc.Client, names: string[]): Record<string, Ca
       );
   }
   return calls;
+}
+
+/** One unary call with metadata (credentials, request ids), settled either way. */
+export function callWith(
+  client: grpc.Client,
+  method: string,
+  request: unknown,
+  metadata: Record<string, string> = {},
+): Promise<{ error: grpc.ServiceError | null }> {
+  const sent = new Metadata();
+  for (const [key, value] of Object.entries(metadata)) sent.set(key, value);
+  return new Promise((resolve) => {
+    (client as unknown as Record<string, (...args: unknown[]) => void>)[method]!(
+      request,
+      sent,
+      (error: grpc.ServiceError | null) => resolve({ error }),
+    );
+  });
 }

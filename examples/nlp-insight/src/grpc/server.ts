@@ -21,8 +21,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServiceContext } from '../context.js';
 import { peerAddress } from '../http/client-windows.js';
-import { HttpError, UnauthorizedError, ValidationError } from '../errors.js';
-import type { ApiKeyStore } from '../http/api-keys.js';
+import { HttpError, ValidationError } from '../errors.js';
+import { type Authenticate, bearerOf, type Carriers } from '../http/authenticator.js';
 import {
   checkModelName,
   modelMetadataOf,
@@ -119,33 +119,30 @@ function requestIds(): (metadata: grpc.Metadata) => string {
   };
 }
 
+/** The credential carriers of gRPC, as a refusal names them. */
+const metadataCarriers: Carriers = {
+  key: 'x-api-key',
+  authorization: 'authorization',
+  kind: 'gRPC metadata',
+};
+
 /**
- * AUTH_MODE over gRPC: API keys in `x-api-key` or `authorization: Bearer` metadata. Returns the
- * client as HTTP names it (`api-key:<name>`), or null when authentication is off.
+ * AUTH_MODE over gRPC, decided by the authenticator HTTP asks (API keys and JWTs alike): the
+ * client as HTTP names it, or null when authentication is off.
  */
-function authenticator(
-  ctx: ServiceContext,
-  apiKeys: ApiKeyStore | undefined,
-): (metadata: grpc.Metadata) => string | null {
+function authenticatorOf(
+  authenticate: Authenticate | undefined,
+): (metadata: grpc.Metadata) => string | null | Promise<string> {
   return (metadata) => {
-    const methods = ctx.config.auth.methods;
-    if (methods.length === 0) return null;
+    if (!authenticate) return null;
     const key = metadata.get('x-api-key')[0];
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(String(metadata.get('authorization')[0] ?? ''));
-    const given = typeof key === 'string' && key !== '' ? key : bearer?.[1];
-    if (!methods.includes('api-key') || !apiKeys)
-      throw new UnauthorizedError(
-        'gRPC calls authenticate with API keys only and AUTH_MODE has no api-key: call the REST API with a JWT',
-        'grpc',
-      );
-    if (given === undefined)
-      throw new UnauthorizedError(
-        'authentication required: send the metadata x-api-key: <API key> or authorization: Bearer <API key>',
-        'grpc',
-      );
-    const name = apiKeys.match(given);
-    if (name === undefined) throw new UnauthorizedError('the API key is not valid', 'grpc', true);
-    return `api-key:${name}`;
+    return authenticate(
+      {
+        key: typeof key === 'string' && key !== '' ? key : undefined,
+        bearer: bearerOf(metadata.get('authorization')[0]),
+      },
+      metadataCarriers,
+    );
   };
 }
 
@@ -161,13 +158,7 @@ function limitRate(
   const windows = ctx.rateLimit;
   if (!windows) return;
   const taken = windows.take(client ?? peerAddress(call.getPeer()));
-  if (!taken.over) return;
-  const seconds = Math.max(1, Math.ceil(taken.ttl / 1000));
-  throw new HttpError(
-    429,
-    `rate limit: at most ${windows.max} requests per minute per client (RATE_LIMIT_PER_MINUTE); retry in ${seconds} seconds`,
-    { retryAfterSeconds: seconds },
-  );
+  if (taken.over) throw windows.refusal(taken.ttl);
 }
 
 /**
@@ -177,7 +168,7 @@ function limitRate(
 function unaryOf(
   ctx: ServiceContext,
   logger: FastifyBaseLogger,
-  authenticate: (metadata: grpc.Metadata) => string | null,
+  authenticate: (metadata: grpc.Metadata) => string | null | Promise<string>,
 ) {
   const { metrics } = ctx;
   return (
@@ -190,10 +181,11 @@ function unaryOf(
       const route = `/${inferenceService}/${method}`;
       const observe = (status: number) =>
         metrics.observeRequest(route, status, (performance.now() - startedAt) / 1000);
+      // Probes are neither authenticated nor limited: a busy client must not make the pod look dead.
       Promise.resolve()
-        .then(() => {
-          // Probes are neither authenticated nor limited: a busy client must not make the pod look dead.
-          if (!open) limitRate(ctx, call, authenticate(call.metadata));
+        .then(() => (open ? null : authenticate(call.metadata)))
+        .then((client) => {
+          if (!open) limitRate(ctx, call, client);
           return handler(call, startedAt);
         })
         .then(
@@ -299,14 +291,14 @@ function healthHandlers(ctx: ServiceContext) {
 export function grpcListener(
   ctx: ServiceContext,
   logger: FastifyBaseLogger,
-  apiKeys: ApiKeyStore | undefined,
+  authenticate: Authenticate | undefined,
 ): GrpcListener {
   const services = loadServices();
   const server = new grpc.Server({
     // The same bound as an HTTP body (BODY_LIMIT_BYTES): a larger message is RESOURCE_EXHAUSTED.
     'grpc.max_receive_message_length': ctx.config.bodyLimitBytes,
   });
-  const unary = unaryOf(ctx, logger, authenticator(ctx, apiKeys));
+  const unary = unaryOf(ctx, logger, authenticatorOf(authenticate));
   server.addService(services.inference.service, inferenceHandlers(ctx, unary));
   server.addService(services.health.service, healthHandlers(ctx));
   return {

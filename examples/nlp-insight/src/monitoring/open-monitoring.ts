@@ -15,8 +15,9 @@ import {
   ChallengerMonitor,
   type ChallengerModel,
   type ChallengerRecord,
-  type NoChallenger,
+  isNoChallenger,
   loadChallenger,
+  type NoChallenger,
 } from './challenger.js';
 import { DriftMonitor } from './drift.js';
 import { type PredictionLog, openPredictionLog } from './prediction-log.js';
@@ -61,21 +62,19 @@ export async function openMonitoring(options: MonitoringOptions): Promise<Monito
   // The challenger's sidecar is checked now (a misfit stops the start before listening); its
   // worker warms up with the others in start().
   const found = await loadChallenger(contract, config);
-  const challengerModel = 'enabled' in found ? undefined : found;
-  const challengerLog = await open.challenger(challengerModel !== undefined);
-  const challenger =
-    challengerModel === undefined
-      ? (found as NoChallenger)
-      : quality
-        ? shadow(options, challengerModel, quality, challengerLog)
-        : ({ enabled: false, reason: 'no live quality for this model' } as const);
-  const running = 'enabled' in challenger ? null : challenger;
+  const challengerLog = await open.challenger(!isNoChallenger(found));
+  const challenger = isNoChallenger(found)
+    ? found
+    : quality
+      ? shadow(options, found, quality, challengerLog)
+      : ({ enabled: false, reason: 'no live quality for this model' } as const);
+  const running = isNoChallenger(challenger) ? null : challenger;
   const recorder = new Recorder(contract, log, drift, metrics, quality, running);
   return {
     drift,
     quality,
     challenger,
-    challengerModel: running ? challengerModel : undefined,
+    challengerModel: running && !isNoChallenger(found) ? found : undefined,
     recorder,
     feedbackLog,
     async close(ms) {
