@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { loadServices } from '../src/grpc/server.js';
 import { contract } from '../src/model/contract.js';
@@ -224,6 +224,9 @@ class Issuer {
   private readonly key = generateKeyPairSync('rsa', { modulusLength: 2048 });
   private readonly server: Server;
   url = '';
+  /** Requests the service made for the keys; while `down`, each is answered 503. */
+  fetches = 0;
+  down = false;
 
   constructor() {
     const jwk = {
@@ -233,6 +236,11 @@ class Issuer {
       use: 'sig',
     };
     this.server = createServer((req, res) => {
+      this.fetches += 1;
+      if (this.down) {
+        res.writeHead(503).end();
+        return;
+      }
       if (req.url !== '/keys/jwks.json') {
         res.writeHead(404).end();
         return;
@@ -316,6 +324,43 @@ describe('AUTH_MODE=jwt', () => {
     expectUnauthorized(await bearer(issuer.token({ exp: undefined })), /no expiry/);
     expectUnauthorized(await bearer(issuer.token({}, undefined, { alg: 'HS256' })), /asymmetric/);
     expectUnauthorized(await bearer(issuer.token({}, undefined, { kid: 'k9' })), /unknown key/);
+  });
+
+  it('fetches the keys once for a flood of made-up key ids, and never for a token of another algorithm', async () => {
+    svc = await startService(issuer.env());
+    const bearer = (token: string) => predict(svc!, { authorization: `Bearer ${token}` });
+    const before = issuer.fetches;
+    expectUnauthorized(await bearer(issuer.token({}, undefined, { alg: 'HS256' })), /asymmetric/);
+    expectUnauthorized(await bearer(issuer.token({}, undefined, { alg: 'none' })));
+    expect(issuer.fetches).toBe(before);
+    expect((await bearer(issuer.token())).statusCode).toBe(200);
+    for (let i = 0; i < 20; i++)
+      expectUnauthorized(
+        await bearer(issuer.token({}, undefined, { kid: `made-up-${i}` })),
+        /unknown key/,
+      );
+    expect(issuer.fetches).toBe(before + 1);
+  });
+
+  it('keeps the keys it has while the issuer is down, asking it again at most every 30 s', async () => {
+    svc = await startService(issuer.env());
+    const later = Math.floor(Date.now() / 1000) + 7200;
+    const token = issuer.token({ exp: later });
+    const bearer = () => predict(svc!, { authorization: `Bearer ${token}` });
+    expect((await bearer()).statusCode).toBe(200);
+    const fetched = issuer.fetches;
+    issuer.down = true;
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 60_000 }); // past the cache's 10 min
+    try {
+      for (let i = 0; i < 5; i++) expect((await bearer()).statusCode).toBe(200);
+      expect(issuer.fetches).toBe(fetched + 1);
+      vi.setSystemTime(Date.now() + 31_000);
+      expect((await bearer()).statusCode).toBe(200);
+      expect(issuer.fetches).toBe(fetched + 2);
+    } finally {
+      vi.useRealTimers();
+      issuer.down = false;
+    }
   });
 
   it('answers 503 with Retry-After, not 401, while the signing keys cannot be fetched', async () => {

@@ -159,6 +159,13 @@ export interface EnvironmentSettings {
      * out tokens through the node's metadata server instead (always allowed).
      */
     readonly tokenServiceEgress: readonly Cidr[];
+    /**
+     * With `auth.mode` jwt: where the issuer publishes its signing keys (`auth.jwt.jwksUrl`, on its
+     * URL's port). The server fetches them there, so without this rule every token is refused
+     * with 503. Any public address by default; name the issuer's ranges, or the private range of
+     * an issuer inside your network (Keycloak, Dex).
+     */
+    readonly issuerEgress: readonly Cidr[];
   };
   readonly scheduling: {
     readonly nodeSelector: Readonly<Record<string, string>>;
@@ -371,6 +378,7 @@ function defaultNetwork(plan: PlanEnvironment): EnvironmentSettings['network'] {
         }),
     objectStoreEgress: [{ cidr: '0.0.0.0/0', except: privateRanges }],
     tokenServiceEgress: plan.cloud === 'aws' ? [{ cidr: '0.0.0.0/0', except: privateRanges }] : [],
+    issuerEgress: [{ cidr: '0.0.0.0/0', except: privateRanges }],
   };
 }
 

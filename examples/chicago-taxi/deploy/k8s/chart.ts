@@ -120,6 +120,19 @@ function egressRules(env: K8sEnvironment): INetworkPolicyEgressRule[] {
   return rules;
 }
 
+/** The server's way to the JWT issuer's signing keys (`issuerEgress`), when it checks JWTs. */
+function issuerEgress(env: K8sEnvironment): INetworkPolicyEgressRule[] {
+  if (!env.auth.mode.includes('jwt') || !env.auth.jwt) return [];
+  const port = urlPort(env.auth.jwt.jwksUrl);
+  return [{ to: cidrPeers(env.network.issuerEgress), ports: [{ protocol: 'TCP', port }] }];
+}
+
+/** The TCP port a URL is served on: its own, else its scheme's. */
+function urlPort(url: string): number {
+  const { port, protocol } = new URL(url);
+  return port ? Number(port) : protocol === 'http:' ? 80 : 443;
+}
+
 /** The monitoring job's way to the GitHub API, only when a finding dispatches a retraining. */
 function retrainEgress(env: K8sEnvironment): INetworkPolicyEgressRule[] {
   const { repository, githubApiEgress } = env.quality.retrain;
@@ -435,7 +448,7 @@ function addNetworkPolicies(scope: Construct, env: K8sEnvironment): void {
             ports: [{ protocol: 'TCP', port: 'metrics' }],
           },
         ],
-        egress: egressRules(env),
+        egress: [...egressRules(env), ...issuerEgress(env)],
       },
     }),
   );

@@ -6,13 +6,18 @@
  * under the same name.
  *
  * - API keys: hashes in API_KEYS_FILE (`api-keys.ts`), presented as `X-API-Key` or as the bearer.
- * - JWTs: verified with fast-jwt against the keys published at JWT_JWKS_URL (get-jwks, cached),
- *   asymmetric algorithms only, issuer, audience and expiry required.
+ * - JWTs: verified with jose against the keys published at JWT_JWKS_URL (cached, see
+ *   `signingKeys`), asymmetric algorithms only, issuer, audience and expiry required.
  * - `api-key,jwt`: either; a bearer that is no API key is tried as a JWT.
  */
-import { createVerifier, TokenError } from 'fast-jwt';
 import type { FastifyBaseLogger } from 'fastify';
-import buildGetJwks from 'get-jwks';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
 import type { AuthConfig } from '../config.js';
 import { HttpError, UnauthorizedError } from '../errors.js';
 import type { ApiKeyStore } from './api-keys.js';
@@ -107,86 +112,113 @@ const asymmetric = [
   'ES256',
   'ES384',
   'ES512',
-] as const;
-const notAsymmetric = 'the token is not signed with an asymmetric algorithm (RS*, PS*, ES*)';
+];
+
+/**
+ * The signing keys published at JWT_JWKS_URL, with jose's cache: the whole set is kept for
+ * 10 minutes, and a token naming a key the set lacks makes it fetch again at most once in 30 s,
+ * so tokens with made-up key ids cannot turn into a request to the issuer each.
+ *
+ * When a fetch fails, the keys fetched last stay in use and the next attempt waits 30 s; with no
+ * keys yet, tokens are answered 503 and the next attempt waits 5 s. Either way an unreachable
+ * issuer costs at most one outbound request per wait, not one per token.
+ */
+function signingKeys(jwksUrl: string, logger: FastifyBaseLogger): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(new URL(jwksUrl), {
+    cacheMaxAge: 10 * 60_000,
+    cooldownDuration: 30_000,
+    timeoutDuration: 5000,
+  });
+  // The last failed fetch, and the keys that stay in use until the next attempt.
+  let failed: { at: number; error: unknown; keys: JWTVerifyGetKey | undefined } | undefined;
+  return async (header, token) => {
+    if (failed && Date.now() - failed.at < (failed.keys ? 30_000 : 5000)) {
+      if (!failed.keys) throw failed.error;
+      return failed.keys(header, token);
+    }
+    try {
+      const key = await remote(header, token);
+      failed = undefined;
+      return key;
+    } catch (error) {
+      if (isTokenFault(error)) throw error;
+      const last = remote.jwks(); // a copy of the set fetched last, if any
+      failed = { at: Date.now(), error, keys: last ? createLocalJWKSet(last) : undefined };
+      logger.warn(
+        { err: error, jwksUrl, keptKeys: last !== undefined },
+        'cannot fetch the JWT signing keys',
+      );
+      if (!failed.keys) throw error;
+      return failed.keys(header, token);
+    }
+  };
+}
+
+const tokenFaults = new Set([
+  'ERR_JOSE_ALG_NOT_ALLOWED',
+  'ERR_JOSE_NOT_SUPPORTED',
+  'ERR_JWKS_NO_MATCHING_KEY',
+  'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
+]);
+
+/** jose's refusals of the token itself, as opposed to failures to get the keys (a 503). */
+function isTokenFault(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  return /^ERR_JW[ST]_/.test(code) || tokenFaults.has(code);
+}
 
 function jwtCheck(
   options: NonNullable<AuthConfig['jwt']>,
   realm: string,
   logger: FastifyBaseLogger,
 ): (token: string) => Promise<string> {
-  const url = new URL(options.jwksUrl);
-  // The keys come from JWT_JWKS_URL only, never from a URL the token names (its `iss`).
-  const jwks = buildGetJwks({ jwksPath: `${url.pathname}${url.search}`, ttl: 10 * 60_000 });
-  const signingKey = async ({ header }: { header: { kid?: string; alg?: string } }) => {
-    // Refused before any key is fetched: a token cannot make the service call JWT_JWKS_URL for `none` or HS*.
-    if (!(asymmetric as readonly (string | undefined)[]).includes(header.alg))
-      throw new UnauthorizedError(notAsymmetric, realm, true);
-    try {
-      return await withTimeout(
-        jwks.getPublicKey({ domain: url.origin, kid: header.kid ?? '', alg: header.alg ?? '' }),
-        5000,
-      );
-    } catch (error) {
-      if ((error as { code?: string }).code === 'JWK_NOT_FOUND')
-        throw new UnauthorizedError('the token is signed with an unknown key', realm, true);
-      logger.warn({ err: error, jwksUrl: options.jwksUrl }, 'cannot fetch the JWT signing keys');
-      throw new HttpError(
-        503,
-        'the token cannot be verified now: the signing keys are unavailable',
-        {
-          retryAfterSeconds: 5,
-        },
-      );
-    }
-  };
-  const verify = createVerifier({
-    key: signingKey,
-    algorithms: [...asymmetric],
-    allowedIss: options.issuer,
-    allowedAud: options.audience,
+  // The keys come from JWT_JWKS_URL only, never from a URL the token names (`iss`, `jku`).
+  const keys = signingKeys(options.jwksUrl, logger);
+  const rules = {
+    algorithms: asymmetric,
+    issuer: options.issuer,
+    audience: options.audience,
     requiredClaims: ['exp'],
-    clockTolerance: 30_000,
-  });
+    clockTolerance: 30,
+  };
   return async (token) => {
-    let claims: { sub?: unknown; client_id?: unknown };
+    let claims: JWTPayload;
     try {
-      claims = (await verify(token)) as typeof claims;
+      ({ payload: claims } = await jwtVerify(token, keys, rules));
     } catch (error) {
       throw refusal(error, realm);
     }
-    const who = typeof claims.sub === 'string' ? claims.sub : claims.client_id;
+    const who = typeof claims.sub === 'string' ? claims.sub : claims['client_id'];
     return `jwt:${typeof who === 'string' ? who : 'anonymous'}`;
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** fast-jwt's refusals as a 401 that says why, without echoing the token. */
+/** Why jose refused a token, as a 401 that names the rule without echoing the token. */
 function refusal(error: unknown, realm: string): HttpError {
-  // An error of the key lookup (unknown key, keys unavailable) comes wrapped by fast-jwt.
-  const cause =
-    error instanceof TokenError ? (error as { originalError?: unknown }).originalError : error;
-  if (cause instanceof HttpError) return cause;
-  const code = (error as { code?: string }).code ?? '';
-  const message = (error as Error).message ?? '';
   const invalid = (why: string) => new UnauthorizedError(why, realm, true);
-  if (code === TokenError.codes.expired) return invalid('the token has expired');
-  if (code === TokenError.codes.inactive) return invalid('the token is not valid yet (nbf)');
-  if (code === TokenError.codes.invalidSignature)
+  if (!isTokenFault(error))
+    return new HttpError(
+      503,
+      'the token cannot be verified now: the signing keys are unavailable',
+      {
+        retryAfterSeconds: 5,
+      },
+    );
+  const { code, claim, reason } = error as { code: string; claim?: string; reason?: string };
+  if (code === 'ERR_JWT_EXPIRED') return invalid('the token has expired');
+  if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') return invalid(notAsymmetric);
+  if (code === 'ERR_JWKS_NO_MATCHING_KEY')
+    return invalid('the token is signed with an unknown key');
+  if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
     return invalid('the token signature is not valid');
-  if (code === TokenError.codes.invalidAlgorithm) return invalid(notAsymmetric);
-  if (code === TokenError.codes.invalidClaimValue && / iss /.test(message))
-    return invalid('the token was not issued by JWT_ISSUER');
-  if (code === TokenError.codes.invalidClaimValue && / aud /.test(message))
-    return invalid('the token is not meant for this service (JWT_AUDIENCE)');
-  if (code === TokenError.codes.missingRequiredClaim)
-    return invalid('the token has no expiry (exp)');
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
+    if (claim === 'exp' && reason === 'missing') return invalid('the token has no expiry (exp)');
+    if (claim === 'nbf') return invalid('the token is not valid yet (nbf)');
+    if (claim === 'iss') return invalid('the token was not issued by JWT_ISSUER');
+    if (claim === 'aud') return invalid('the token is not meant for this service (JWT_AUDIENCE)');
+  }
   return invalid('the bearer token is not a valid JWT');
 }
+
+const notAsymmetric = 'the token is not signed with an asymmetric algorithm (RS*, PS*, ES*)';

@@ -103,6 +103,32 @@ describe.each(all.map((s) => [s.env.id, s] as const))('%s', (id, s) => {
     },
   );
 
+  it("lets a JWT-checking server reach the issuer's keys on their URL's port, and no other server", () => {
+    const jwt = {
+      jwksUrl: 'https://login.example.com:8443/.well-known/jwks.json',
+      issuer: 'https://login.example.com/',
+      audience: 'churn',
+    };
+    const issuer = '203.0.113.7';
+    // Narrowed object store egress: the issuer's rule is its own, as STS's is.
+    const narrow = { objectStoreEgress: [{ cidr: s3Range }] };
+    const withJwt = synthesize(id, { auth: { mode: 'jwt', jwt }, network: narrow });
+    expect(egressAllowed(withJwt.manifests, issuer, 8443)).toBe(true);
+    expect(egressAllowed(synthesize(id, { network: narrow }).manifests, issuer, 8443)).toBe(false);
+    // An issuer inside the network, on its own port, once its range is named.
+    const keycloak = {
+      ...jwt,
+      jwksUrl: 'http://10.20.0.5:8080/realms/ml/protocol/openid-connect/certs',
+    };
+    const inside = synthesize(id, {
+      auth: { mode: 'api-key,jwt', jwt: keycloak },
+      network: { issuerEgress: [{ cidr: '10.20.0.0/16' }] },
+    });
+    expect(egressAllowed(inside.manifests, '10.20.0.5', 8080)).toBe(true);
+    expect(egressAllowed(inside.manifests, '10.20.0.5', 443)).toBe(false);
+    expect(egressAllowed(inside.manifests, '10.30.0.5', 8080)).toBe(false);
+  });
+
   it('never lets the pods reach private addresses or the cloud metadata service on 443', () => {
     for (const ip of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254']) {
       expect(egressAllowed(s.manifests, ip, 443), ip).toBe(false);
