@@ -120,6 +120,9 @@ describe('AUTH_MODE=none (the default)', () => {
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
     expect((await call(svc, 'GET', '/model')).statusCode).toBe(200);
     expect((await call(svc, 'GET', '/metrics')).statusCode).toBe(200);
+    const docs = (await call(svc, 'GET', '/docs/json')).json();
+    expect(docs.components?.securitySchemes).toBeUndefined();
+    expect(docs.security).toBeUndefined();
   });
 });
 
@@ -164,6 +167,16 @@ describe('AUTH_MODE=api-key', () => {
     const docs = await call(svc, 'GET', '/docs/json', { 'x-api-key': aliceKey });
     expect(docs.statusCode).toBe(200);
     expect(docs.headers['x-frame-options']).toBe('DENY');
+    // The document says what to send, so the UI's Authorize and generated clients send it.
+    const openapi = docs.json();
+    expect(openapi.components.securitySchemes).toEqual({
+      apiKey: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-API-Key' }),
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    });
+    expect(openapi.security).toEqual([{ apiKey: [] }, { bearer: [] }]);
+    expect(openapi.paths['/predict'].post.security).toBeUndefined(); // the document's: required
+    for (const probe of ['/healthz', '/readyz', '/v2/health/ready'])
+      expect(openapi.paths[probe].get.security, probe).toEqual([]);
     // Open answers are not marked per client.
     expect((await call(svc, 'GET', '/healthz')).headers['cache-control']).toBeUndefined();
   });
@@ -299,6 +312,12 @@ describe('AUTH_MODE=jwt', () => {
     const ok = await predict(svc, { authorization: `Bearer ${issuer.token()}` });
     expect(ok.statusCode, ok.body).toBe(200);
     expect(ok.headers['cache-control']).toBe('no-store');
+    const docs = await call(svc, 'GET', '/docs/json', {
+      authorization: `Bearer ${issuer.token()}`,
+    });
+    expect(docs.json().components.securitySchemes).toEqual({
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
+    });
   });
 
   it('refuses a wrong audience or issuer, an expired token, a bad signature, garbage or nothing', async () => {

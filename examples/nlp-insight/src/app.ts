@@ -10,7 +10,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { HttpError } from './errors.js';
-import { registerAuth } from './http/auth.js';
+import { openApiPublicRoutes, openApiSecurity, registerAuth } from './http/auth.js';
 import type { Authenticate } from './http/authenticator.js';
 import { exposureHeaders, registerExposure } from './http/exposure.js';
 import {
@@ -176,7 +176,9 @@ async function registerOpenApi(app: FastifyInstance, ctx: ServiceContext): Promi
         { name: 'model', description: 'Model metadata, drift and explanations' },
         { name: 'ops', description: 'Health and metrics' },
       ],
+      ...openApiSecurity(ctx.config.auth),
     },
+    transform: openApiPublicRoutes as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 }

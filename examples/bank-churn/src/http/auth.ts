@@ -9,6 +9,7 @@
  * with `WWW-Authenticate: Bearer` (RFC 6750).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuthConfig } from '../config.js';
 import { type Authenticate, bearerOf, type Carriers } from './authenticator.js';
 
 declare module 'fastify' {
@@ -67,4 +68,63 @@ export function registerAuth(app: FastifyInstance, authenticate: Authenticate | 
       done();
     }, done);
   });
+}
+
+/** An OpenAPI 3 security scheme of the kinds AUTH_MODE accepts. */
+type SecurityScheme =
+  | { type: 'apiKey'; in: 'header'; name: string; description: string }
+  | { type: 'http'; scheme: 'bearer'; bearerFormat?: string; description: string };
+
+/**
+ * What the OpenAPI document says about credentials, so the UI's "Authorize" and generated
+ * clients send them: the schemes AUTH_MODE accepts, required by every operation unless its route
+ * is public (`openApiPublicRoutes`). Nothing when AUTH_MODE is none.
+ */
+export function openApiSecurity(config: AuthConfig): {
+  components?: { securitySchemes: Record<string, SecurityScheme> };
+  security?: Array<Record<string, string[]>>;
+} {
+  if (config.methods.length === 0) return {};
+  const keys = config.methods.includes('api-key');
+  const jwt = config.jwt;
+  const bearer = [keys ? 'an API key' : '', jwt ? `a JWT of ${jwt.issuer} for ${jwt.audience}` : '']
+    .filter(Boolean)
+    .join(', or ');
+  return {
+    components: {
+      securitySchemes: {
+        ...(keys
+          ? {
+              apiKey: {
+                type: 'apiKey',
+                in: 'header',
+                name: 'X-API-Key',
+                description: 'An API key.',
+              },
+            }
+          : {}),
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          ...(keys ? {} : { bearerFormat: 'JWT' }),
+          description: `Authorization: Bearer with ${bearer}.`,
+        },
+      },
+    },
+    security: [...(keys ? [{ apiKey: [] }] : []), { bearer: [] }],
+  };
+}
+
+/** @fastify/swagger's `transform`: a public route's operation needs no credential. */
+export function openApiPublicRoutes({
+  schema,
+  url,
+  route,
+}: {
+  schema: unknown;
+  url: string;
+  route: { config?: { public?: boolean } };
+}): { schema: Record<string, unknown>; url: string } {
+  const own = (schema ?? {}) as Record<string, unknown>;
+  return { url, schema: route.config?.public === true ? { ...own, security: [] } : own };
 }
