@@ -10,7 +10,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthConfig } from '../config.js';
-import { type Authenticate, bearerOf, type Carriers } from './authenticator.js';
+import { type Authenticate, type Carriers, credentialsOf } from './authenticator.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -48,11 +48,7 @@ export function registerAuth(app: FastifyInstance, authenticate: Authenticate | 
   if (!authenticate) return;
   app.addHook('onRequest', (request, _reply, done) => {
     if (isOpen(request)) return done();
-    const header = request.headers['x-api-key'];
-    const credentials = {
-      key: typeof header === 'string' && header.length > 0 ? header : undefined,
-      bearer: bearerOf(request.headers.authorization),
-    };
+    const credentials = credentialsOf(request.headers['x-api-key'], request.headers.authorization);
     let client: string | Promise<string>;
     try {
       client = authenticate(credentials, headers);

@@ -22,7 +22,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ServiceContext } from '../context.js';
 import { peerAddress } from '../http/client-windows.js';
 import { HttpError, ValidationError } from '../errors.js';
-import { type Authenticate, bearerOf, type Carriers } from '../http/authenticator.js';
+import { type Authenticate, type Carriers, credentialsOf } from '../http/authenticator.js';
 import {
   checkModelName,
   modelMetadataOf,
@@ -135,14 +135,11 @@ function authenticatorOf(
 ): (metadata: grpc.Metadata) => string | null | Promise<string> {
   return (metadata) => {
     if (!authenticate) return null;
-    const key = metadata.get('x-api-key')[0];
-    return authenticate(
-      {
-        key: typeof key === 'string' && key !== '' ? key : undefined,
-        bearer: bearerOf(metadata.get('authorization')[0]),
-      },
-      metadataCarriers,
+    const credentials = credentialsOf(
+      metadata.get('x-api-key')[0],
+      metadata.get('authorization')[0],
     );
+    return authenticate(credentials, metadataCarriers);
   };
 }
 

@@ -28,10 +28,18 @@ export interface Credentials {
   readonly bearer?: string | undefined;
 }
 
-/** The token of an `Authorization: Bearer <token>` value, or undefined. */
-export function bearerOf(authorization: unknown): string | undefined {
-  if (typeof authorization !== 'string') return undefined;
-  return /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+/**
+ * The credentials in a request's `x-api-key` and `authorization` values (HTTP headers or gRPC
+ * metadata alike): a non-empty key, and the token of `Bearer <token>`.
+ */
+export function credentialsOf(key: unknown, authorization: unknown): Credentials {
+  return {
+    key: typeof key === 'string' && key.length > 0 ? key : undefined,
+    bearer:
+      typeof authorization === 'string'
+        ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1]
+        : undefined,
+  };
 }
 
 /** How a protocol names the carriers of a credential, for the message that asks for one. */
