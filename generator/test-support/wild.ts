@@ -22,6 +22,8 @@ export interface WildFixture {
     transform?: Record<string, number[][]>;
   };
   readonly tolerance?: number;
+  /** The weights file the graph reads beside it (external data), and the tensors kept there. */
+  readonly externalData?: { readonly file: string; readonly tensors: readonly string[] };
 }
 
 export async function wildManifest(): Promise<WildFixture[]> {

@@ -1005,6 +1005,96 @@ def broken_files():
     })
 
 
+# --------------------------------------------------------------------------------------------
+# 16. torch.onnx.export as PyTorch 2.9 does it by default: the dynamo exporter, weights apart
+# --------------------------------------------------------------------------------------------
+# torch/onnx/__init__.py export(..., dynamo=True (the default since 2.9), external_data=True,
+# optimize=True, opset_version=None -> ONNX_DEFAULT_OPSET 18); ONNXProgram.save(f, external_data=True)
+# calls onnxscript _framework_apis.torch_2_5.save_model_with_external_data, which is
+# onnx.save_model(proto, f, save_as_external_data=True, location=f"{basename(f)}.data") with onnx's
+# default size_threshold=1024 and all_tensors_to_one_file=True: every initializer of 1024 bytes or
+# more is written to "<file>.data" (offset, length), the smaller ones stay inline.
+PYTORCH_DYNAMO = dict(producer_name="pytorch", producer_version="2.9.0")
+
+
+def torch_dynamo_mlp():
+    """Mimics, with torch 2.9 defaults,
+
+        class ChurnMLP(nn.Module):
+            fc1 = Linear(8, 64); fc2 = Linear(64, 32); fc3 = Linear(32, 1)
+            forward(x): fc3(relu(fc2(relu(fc1(x)))))
+        torch.onnx.export(model.eval(), (torch.randn(4, 8),), "torch-dynamo-mlp.onnx",
+                          dynamic_shapes={"x": {0: torch.export.Dim("batch")}})
+
+    The torch.export-based exporter names the input after forward's argument ('x'), values after the
+    FX nodes ('linear', 'relu', ..., the output 'linear_2'), nodes 'node_<fx name>', keeps the
+    state_dict names for initializers, lowers aten.linear of a rank-2 input to Gemm(transB=1)
+    (onnxscript torch_lib aten_linear), names the symbolic dim after the Dim ('batch'), writes
+    value_info for every intermediate value, IR version 10, opset 18, graph 'main_graph'.
+    """
+    rng = np.random.default_rng(1616)
+
+    def linear(n_in, n_out):
+        bound = 1 / np.sqrt(n_in)
+        return (rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32),
+                rng.uniform(-bound, bound, (n_out,)).astype(np.float32))
+
+    layers = [("fc1", *linear(8, 64)), ("fc2", *linear(64, 32)), ("fc3", *linear(32, 1))]
+    inits = []
+    for name, w, b in layers:
+        inits += [numpy_helper.from_array(w, f"{name}.weight"), numpy_helper.from_array(b, f"{name}.bias")]
+    nodes, values, x = [], [], "x"
+    for i, (name, w, _) in enumerate(layers):
+        out = "linear" if i == 0 else f"linear_{i}"
+        nodes.append(helper.make_node("Gemm", [x, f"{name}.weight", f"{name}.bias"], [out], name=f"node_{out}", transB=1))
+        values.append((out, w.shape[0]))
+        x = out
+        if i < len(layers) - 1:
+            act = "relu" if i == 0 else f"relu_{i}"
+            nodes.append(helper.make_node("Relu", [x], [act], name=f"node_{act}"))
+            values.append((act, w.shape[0]))
+            x = act
+    graph = helper.make_graph(
+        nodes, "main_graph",
+        [tensor_vi("x", TensorProto.FLOAT, ["batch", 8])],
+        [tensor_vi("linear_2", TensorProto.FLOAT, ["batch", 1])],
+        initializer=inits,
+        value_info=[tensor_vi(n, TensorProto.FLOAT, ["batch", width]) for n, width in values[:-1]],
+    )
+    model = helper.make_model(graph, opset_imports=opsets(("", 18)))
+    model.ir_version = 10
+    for k, v in PYTORCH_DYNAMO.items():
+        setattr(model, k, v)
+    file = "torch-dynamo-mlp.onnx"
+    data = os.path.join(HERE, file + ".data")
+    if os.path.exists(data):
+        os.remove(data)  # onnx appends to an existing data file
+    onnx.save_model(model, os.path.join(HERE, file), save_as_external_data=True,
+                    all_tensors_to_one_file=True, location=file + ".data", size_threshold=1024)
+    rows = rng.normal(0, 1, (6, 8)).astype(np.float32)
+    h = rows
+    for i, (_, w, b) in enumerate(layers):
+        h = h @ w.T + b
+        if i < len(layers) - 1:
+            h = np.maximum(h, 0)
+    external = [n for n, w, _ in layers if w.nbytes >= 1024]
+    add_manifest({
+        "file": file,
+        "mimics": "torch.onnx.export with PyTorch 2.9 defaults (dynamo=True, external_data=True, opset 18, IR 10), "
+                  "dynamic_shapes={'x': {0: Dim('batch')}}; torch/onnx/_internal/exporter/_onnx_program.py save, "
+                  "onnxscript/_framework_apis/torch_2_5.py save_model_with_external_data",
+        "accept": True, "task": "regression", "batching": "merge",
+        "externalData": {"file": file + ".data", "tensors": [f"{n}.weight" for n in external]},
+        "samples": {"inputs": {"x": [f32(r) for r in rows]}, "predict": f32(h[:, 0])},
+        "tolerance": 1e-5,
+        "notes": "An MLP regressor on 8 float features whose weights of 1024 bytes or more (" + ", ".join(f"{n}.weight" for n in external) +
+                 ") live in torch-dynamo-mlp.onnx.data beside the graph, as every default torch export since 2.9 writes "
+                 "them; the biases and fc3.weight stay inline. The file alone is not the model.",
+        "ort": "Loads from its path (the .data file resolved beside it) and matches the numpy forward pass; loaded from "
+               "its bytes, onnxruntime cannot resolve the external data.",
+    })
+
+
 if __name__ == "__main__":
     skl_logreg_float_input()
     skl_forest_string_labels()
@@ -1020,6 +1110,7 @@ if __name__ == "__main__":
     sequence_output()
     dictvectorizer_map_input()
     broken_files()
+    torch_dynamo_mlp()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump({"schemaVersion": 1, "generatedBy": "make_wild_fixtures.py", "fixtures": manifest}, f, indent=2)
         f.write("\n")
