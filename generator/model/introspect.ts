@@ -12,10 +12,22 @@ import { checkTensorTypes, batchingOf, isRecordsModel } from './batching.js';
 import { type GraphHints, columnFeatures, columnsOf, matrixFeatures } from './features.js';
 import { classLabels, describeOutputs, inferRecordsTask, outputRoles } from './outputs.js';
 import { monitoringOf } from './monitoring.js';
-import { prepareGraph } from './prepare.js';
-import { exampleShapes, proveZipMapRemoval, sampleRows, smokeRecords } from './probe.js';
+import { type PreparedGraph, prepareGraph } from './prepare.js';
+import {
+  exampleShapes,
+  proveSameOutputs,
+  proveZipMapRemoval,
+  sampleRows,
+  smokeRecords,
+} from './probe.js';
 import { type Sidecar, readSidecar } from './sidecar.js';
-import { type Session, type Signature, openSession, signatureOf } from './signature.js';
+import {
+  type Session,
+  type Signature,
+  openSession,
+  openSessionAt,
+  signatureOf,
+} from './signature.js';
 import { type TokenizerReading, readTokenizer } from './tokenizer.js';
 
 export { readSignature } from './signature.js';
@@ -69,7 +81,7 @@ async function readServable(modelPath: string, options: IntrospectOptions): Prom
   const bytes = await readModelFile(modelPath);
   const sidecarPath = join(dirname(modelPath), sidecarFileName);
   const sidecar = (await exists(sidecarPath)) ? await readSidecar(sidecarPath) : undefined;
-  const graph = prepareGraph(bytes, modelPath);
+  const graph = await prepareGraph(bytes, modelPath);
   const session = await openSession(graph.served, modelPath);
   try {
     const signature = signatureOf(session);
@@ -88,9 +100,16 @@ async function readServable(modelPath: string, options: IntrospectOptions): Prom
     });
     contract = await probe(modelPath, session, contract);
     if (graph.rewrites.length > 0) {
-      const verification = graph.beforeZipMapRemoval
-        ? await proveRemoval(modelPath, graph.beforeZipMapRemoval, session, contract)
-        : `the rewritten graph loads and runs on generated rows`;
+      const proofs = [
+        graph.inlined ? await proveInlining(modelPath, graph, session, contract) : undefined,
+        graph.beforeZipMapRemoval
+          ? await proveRemoval(modelPath, graph.beforeZipMapRemoval, session, contract)
+          : undefined,
+      ].filter((p) => p !== undefined);
+      const verification =
+        proofs.length > 0
+          ? proofs.join('; ')
+          : `the rewritten graph loads and runs on generated rows`;
       contract = {
         ...contract,
         origin: { sha256, bytes: bytes.byteLength, rewrites: graph.rewrites, verification },
@@ -136,6 +155,33 @@ async function proveRemoval(
     );
   } finally {
     await before.release();
+  }
+}
+
+/**
+ * The weights read into the graph change nothing: onnxruntime reading the data files itself
+ * agrees. `served` is reused when the inlining was the only rewrite (one less copy of the model).
+ */
+async function proveInlining(
+  path: string,
+  graph: PreparedGraph,
+  served: Session,
+  contract: ModelContract,
+): Promise<string> {
+  const inlined = graph.inlined!.served;
+  const original = await openSessionAt(path);
+  const rewritten = inlined === graph.served ? served : await openSession(inlined, path);
+  try {
+    return await proveSameOutputs(
+      path,
+      original,
+      rewritten,
+      contract,
+      'reading the weights into the graph',
+    );
+  } finally {
+    if (rewritten !== served) await rewritten.release();
+    await original.release();
   }
 }
 

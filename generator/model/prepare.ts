@@ -1,11 +1,17 @@
 /**
  * The graph as the user's tool wrote it -> the graph the service will serve. Refuses what cannot be
  * served (not a model, custom operators, sequence or map outputs other than a ZipMap, locales the
- * runtime image lacks) with one line naming the problem and the fix, and rewrites what can be
- * served after a small, provable change (a ZipMap removed, a missing StringNormalizer locale set).
+ * runtime image lacks, weights files it cannot read) with one line naming the problem and the fix,
+ * and rewrites what can be served after a small, provable change (external weights read into the
+ * graph, a ZipMap removed, a missing StringNormalizer locale set).
  */
 import { UserError } from '../errors.js';
 import { decodeModel, detectNotAModel, encodeModel } from './graph/decode.js';
+import {
+  type InlinedWeights,
+  describeInlining,
+  inlineExternalData,
+} from './graph/external-data.js';
 import { type GraphFacts, readGraphFacts } from './graph/facts.js';
 import { removeZipMaps, setStringNormalizerLocale } from './graph/rewrite.js';
 import type { GraphHints } from './features.js';
@@ -21,16 +27,27 @@ export interface PreparedGraph {
   readonly served: Uint8Array;
   /** The original with every rewrite but the ZipMap removal (to prove that one), if removed. */
   readonly beforeZipMapRemoval?: Uint8Array;
+  /** The weights read from files beside the model, and the model with only that change (to prove it). */
+  readonly inlined?: InlinedWeights & { readonly served: Uint8Array };
   readonly rewrites: readonly string[];
   readonly hints: GraphHints;
 }
 
-export function prepareGraph(bytes: Uint8Array, path: string): PreparedGraph {
+export async function prepareGraph(bytes: Uint8Array, path: string): Promise<PreparedGraph> {
   detectNotAModel(bytes, path);
   let model = decodeModel(bytes, path);
   const facts = readGraphFacts(model);
   refuseUnservable(path, facts);
   const rewrites: string[] = [];
+  const weights = await inlineExternalData(model, path, bytes.byteLength, (m) =>
+    decodeModel(encodeModel(m), path),
+  );
+  let inlined: PreparedGraph['inlined'];
+  if (weights) {
+    model = weights.model;
+    inlined = { ...weights, served: encodeModel(model) };
+    rewrites.push(describeInlining(weights));
+  }
   const lacking = facts.stringNormalizers.filter((s) => !availableLocale.test(s.locale ?? ''));
   if (lacking.length > 0) {
     const foreign = lacking.find((s) => !replaceableLocale.test(s.locale ?? ''));
@@ -51,8 +68,14 @@ export function prepareGraph(bytes: Uint8Array, path: string): PreparedGraph {
     rewrites.push(...result.rewrites);
   }
   return {
-    served: rewrites.length > 0 ? encodeModel(model) : bytes,
+    served:
+      inlined && model === weights?.model
+        ? inlined.served
+        : rewrites.length > 0
+          ? encodeModel(model)
+          : bytes,
     ...(beforeZipMapRemoval ? { beforeZipMapRemoval } : {}),
+    ...(inlined ? { inlined } : {}),
     rewrites,
     hints: hintsOf(facts),
   };

@@ -44,17 +44,29 @@ export function explainLoadError(path: string, err: unknown): UserError {
   return new UserError(`${path} is not a loadable ONNX model: ${firstLine}`);
 }
 
+const sessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  // As the service runs it: a probe that passes here passes there.
+  graphOptimizationLevel: 'all',
+  // Fatal only: the probes below try shapes that are expected to fail.
+  logSeverityLevel: 4,
+} as const;
+
 export async function openSession(bytes: Uint8Array, path: string): Promise<Session> {
   const { InferenceSession } = await ort();
   try {
-    return await InferenceSession.create(bytes, {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      // As the service runs it: a probe that passes here passes there.
-      graphOptimizationLevel: 'all',
-      // Fatal only: the probes below try shapes that are expected to fail.
-      logSeverityLevel: 4,
-    });
+    return await InferenceSession.create(bytes, sessionOptions);
+  } catch (err) {
+    throw explainLoadError(path, err);
+  }
+}
+
+/** The file as onnxruntime opens it by path: external data is read from beside it. */
+export async function openSessionAt(path: string): Promise<Session> {
+  const { InferenceSession } = await ort();
+  try {
+    return await InferenceSession.create(path, sessionOptions);
   } catch (err) {
     throw explainLoadError(path, err);
   }

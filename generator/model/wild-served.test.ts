@@ -7,6 +7,7 @@
  * own test suites (a fixed-batch regressor and an image network), as a user's `npm test` would.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { symlink, copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -265,6 +266,23 @@ describe('regressors and pipelines', () => {
         for (const [name, rows] of Object.entries(f.samples!.transform!))
           rows[i]!.forEach((v, j) => close(p.outputs[name]![j]!, v, 1e-4));
       });
+      await stop(r);
+    },
+  );
+
+  it(
+    'a PyTorch 2.9 export with its weights in a .data file: the project ships one graph that answers as the network',
+    { timeout: 180_000 },
+    async () => {
+      const f = byFile('torch-dynamo-mlp.onnx');
+      const { contract } = await readModel(join(wildDir, f.file));
+      const r = await serve(join(wildDir, f.file));
+      expect(readdirSync(join(r.dir, 'model')).filter((n) => n.endsWith('.data'))).toEqual([]);
+      const res = await post(r, '/predict/batch', { instances: sampleRecords(f, contract) });
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      res.json.predictions.forEach((p: { prediction: number }, i: number) =>
+        close(p.prediction, Number(f.samples!.predict![i]), f.tolerance!),
+      );
       await stop(r);
     },
   );

@@ -52,7 +52,7 @@ describe.each(accepted.map((f) => [f.file, f] as const))('accepted: %s', (_name,
     const served = new Set([...Object.values(contract.outputNames), ...contract.extraOutputs]);
     expect([...served].sort()).toEqual(contract.outputs.map((o) => o.name).sort());
     const zipMap = (f as { zipmapInput?: string }).zipmapInput !== undefined;
-    expect(rewritten).toBe(zipMap || f.file.includes('no-locale'));
+    expect(rewritten).toBe(zipMap || f.file.includes('no-locale') || f.externalData !== undefined);
     if (rewritten) {
       expect(contract.origin?.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(contract.origin?.sha256).not.toBe(contract.sha256);

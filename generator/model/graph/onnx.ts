@@ -35,6 +35,9 @@ export interface TensorProto {
   name?: string;
   raw_data?: Uint8Array;
   double_data: number[];
+  /** Where the bytes are when `data_location` is EXTERNAL (1): location, offset, length. */
+  external_data: StringStringEntry[];
+  data_location?: number;
 }
 
 export interface Dimension {
@@ -94,6 +97,7 @@ export interface GraphProto {
   node: NodeProto[];
   name?: string;
   initializer: TensorProto[];
+  sparse_initializer?: Array<{ values?: TensorProto; indices?: TensorProto }>;
   doc_string?: string;
   input: ValueInfo[];
   output: ValueInfo[];
