@@ -22,7 +22,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Golden, loadModel } from '../src/model/artifacts.js';
 import { contract } from '../src/model/contract.js';
 import { sampled } from '../src/monitoring/challenger.js';
-import { mismatchedModel } from './helpers/broken-models.js';
+import { externalWeightsModel, mismatchedModel } from './helpers/broken-models.js';
 import { builtServer, projectRoot } from './helpers/build.js';
 import { Chaos, chaosWorkerFile } from './helpers/chaos.js';
 import { runToExit, startServer } from './helpers/child.js';
@@ -213,6 +213,21 @@ describe('a challenger in shadow', () => {
     expect(run.code).toBe(1);
     expect(run.output).toMatch(/the challenger in .*other-graph\/challenger cannot start/);
     expect(run.output).toMatch(/does not match the service's contract/);
+  });
+
+  it('refuses to start when the challenger keeps its weights in another file, which the deploy would not publish', async (ctx) => {
+    const modelPath = copyModel(join(dir, 'split'));
+    const { tensors } = externalWeightsModel(join(dir, 'split', 'challenger'));
+    if (tensors === 0) return ctx.skip(); // the graph keeps its weights in node attributes only
+    const run = await runToExit(builtServer, {
+      MODEL_PATH: modelPath,
+      PREDICTION_LOG_PATH: '',
+      WORKERS: '1',
+    });
+    expect(run.code).toBe(1);
+    expect(run.output).toMatch(
+      /split\/challenger\/model\.onnx keeps the weights of \d+ tensors? in model\.onnx\.data/,
+    );
   });
 
   it('never slows the champion: with its worker blocked, predictions are answered and its samples skipped', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { contract } from '../src/model/contract.js';
 import { lowerIsBetter } from '../src/monitoring/performance.js';
+import { externalWeightsModel } from './helpers/broken-models.js';
 import { builtModelCheckCli, projectRoot } from './helpers/build.js';
 import { runToExit } from './helpers/child.js';
 
@@ -116,6 +117,21 @@ describe('model:check', () => {
         `feature ${first!.name} (${first!.type}) is gone`,
         'feature brand_new (number) is new',
       ]),
+    );
+  });
+
+  it('a model with its weights in a separate file (a PyTorch export) fails with the fix, and is never served', async (ctx) => {
+    const c = candidate('split');
+    const { tensors } = externalWeightsModel(c.dir);
+    if (tensors === 0) return ctx.skip(); // the graph keeps its weights in node attributes only
+    const { code, output } = await c.run();
+    expect(code, output).toBe(1);
+    const failed = c.results().filter((r) => !r.passed);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ gate: 'contract', passed: false });
+    expect(c.results().map((r) => r.gate)).not.toContain('parity');
+    expect(failed[0]!.details[0]).toMatch(
+      /keeps the weights of \d+ tensors? in model\.onnx\.data .*onnx\.save\(onnx\.load/,
     );
   });
 

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { Feature, ModelContract } from './contract-types.js';
+import { externalWeightsProblem } from './external-weights.js';
 import { type Row, issuesOf, recordSchema } from './schemas.js';
 import { exampleTensorBody } from './serving.js';
 
@@ -135,6 +136,8 @@ export async function loadModel(contract: ModelContract, modelPath: string): Pro
     );
   }
   if (bytes.byteLength === 0) throw new ModelLoadError(`the model ${modelPath} is empty`);
+  const external = externalWeightsProblem(bytes, modelPath);
+  if (external) throw new ModelLoadError(external);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const dir = dirname(modelPath);
   const missing: string[] = [];

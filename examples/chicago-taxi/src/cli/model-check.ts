@@ -210,7 +210,7 @@ async function modelGates(
       {
         gate: 'contract',
         passed: false,
-        summary: 'its artifacts do not fit the contract',
+        summary: 'the service cannot load it as it is',
         details: [error.message],
       },
     ];

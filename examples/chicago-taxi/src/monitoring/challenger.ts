@@ -29,6 +29,7 @@ import { batchLayout, packBatch } from '../inference/tensors.js';
 import type { Metrics } from '../metrics.js';
 import { ModelLoadError } from '../model/artifacts.js';
 import type { ModelContract } from '../model/contract-types.js';
+import { externalWeightsProblem } from '../model/external-weights.js';
 import type { Row } from '../model/schemas.js';
 import { servingInputs } from '../model/serving.js';
 import { contractDiff, sidecarSchema } from '../release/contract-diff.js';
@@ -92,6 +93,8 @@ export async function loadChallenger(
   } catch (error) {
     throw new ModelLoadError(`cannot read the challenger ${path}: ${(error as Error).message}`);
   }
+  const external = externalWeightsProblem(bytes, path);
+  if (external) throw new ModelLoadError(external);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const sidecarPath = join(dir, 'model.schema.json');
   let version = sha256.slice(0, 12);
