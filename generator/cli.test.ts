@@ -99,6 +99,29 @@ describe('create-mlops-service (no terminal)', () => {
     expect(await readdir(cwd)).toEqual([]);
   });
 
+  it('--model may name a folder (an Optimum or MLflow export): its model.onnx is read with the files beside it', async () => {
+    const cwd = await tempDir();
+    const r = await runCli(
+      [
+        'svc',
+        '--yes',
+        '--no-git',
+        '--no-install',
+        '--model',
+        join(fixturesDir, 'wild/transformer'),
+      ],
+      { cwd },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readdir(join(cwd, 'svc', 'model'))).toEqual(
+      expect.arrayContaining(['model.onnx', 'tokenizer.json']),
+    );
+    const empty = await runCli(['other', '--yes', '--model', join(cwd, 'svc', 'src')], { cwd });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/--model .*src: the folder holds no \.onnx file/);
+    expect(empty.stderr).toContain('or the folder that holds it');
+  });
+
   it('a non-empty target is refused with exit 2', async () => {
     const cwd = await tempDir();
     await mkdir(join(cwd, 'svc'));

@@ -121,8 +121,10 @@ export const answerFields = {
   model: {
     schema: z
       .string()
-      .min(1, 'must be a path to an .onnx file')
-      .describe('Path to the ONNX model; model.schema.json beside it is read when present'),
+      .min(1, 'must be a path to an .onnx file, or to the folder that holds it')
+      .describe(
+        'Path to the ONNX model, or the folder that holds it (its model.onnx, else its only .onnx file); model.schema.json beside it is read when present',
+      ),
     meta: { message: 'Path to the ONNX model', group: 'model', kind: 'path', hint: './model.onnx' },
   },
   task: {

@@ -21,6 +21,7 @@ import { askMissing, askQuestion, confirmCreate } from '../answers/prompts.js';
 import type { AnswerKey, Answers } from '../answers/schema.js';
 import { type ReadModel, readModel } from '../model/introspect.js';
 import type { ModelContract } from '../model/contract.js';
+import { resolveModelOption } from '../model/locate.js';
 import { TaskUnclearError } from '../model/outputs.js';
 import { defaultModelPath } from '../model/default-model.js';
 import { type Plan, buildPlan, projectModelFile } from '../plan/plan.js';
@@ -84,7 +85,7 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
   const target = resolve(options.dir ?? answers.name);
   await assertTargetWritable(target, options.overwrite);
 
-  const modelPath = resolve(answers.model);
+  const modelPath = await resolveModelOption(answers.model);
   const { read, task } = await readModelAsking(ui, modelPath, answers, options.interactive);
   const model = read.contract;
   // A task the user was asked for is recorded, so that `upgrade` reads the model the same way.

@@ -36,7 +36,8 @@ import {
   matchesRecorded,
   withEol,
 } from '../upgrade/eol.js';
-import { isModelData, replaceModel, resolveModelOption } from '../upgrade/model.js';
+import { resolveModelOption } from '../model/locate.js';
+import { isModelData, replaceModel } from '../upgrade/model.js';
 import { detectRenames } from '../upgrade/renames.js';
 import type { ModelOrigin } from '../model/contract.js';
 import { applyChanges, readFiles } from '../upgrade/files.js';
