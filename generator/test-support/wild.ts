@@ -24,6 +24,10 @@ export interface WildFixture {
   readonly tolerance?: number;
   /** The weights file the graph reads beside it (external data), and the tensors kept there. */
   readonly externalData?: { readonly file: string; readonly tensors: readonly string[] };
+  /** The task the graph cannot state, as the user passes it (`--task`). */
+  readonly taskFlag?: string;
+  /** How the class-probability output holds the scores (the contract's `scores`). */
+  readonly scores?: string;
 }
 
 export async function wildManifest(): Promise<WildFixture[]> {

@@ -1095,6 +1095,126 @@ def torch_dynamo_mlp():
     })
 
 
+# --------------------------------------------------------------------------------------------
+# 17-19. deep-learning classifiers: a sigmoid, bare logits, a Keras softmax
+# --------------------------------------------------------------------------------------------
+def _mlp(rng, sizes):
+    layers = []
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        bound = 1 / np.sqrt(n_in)
+        layers.append((rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32),
+                       rng.uniform(-bound, bound, (n_out,)).astype(np.float32)))
+    return layers
+
+
+def _forward(layers, x):
+    for i, (w, b) in enumerate(layers):
+        x = x @ w.T + b
+        if i < len(layers) - 1:
+            x = np.maximum(x, 0)
+    return x
+
+
+def _torch_dynamo_mlp(file, layers, head, output):
+    """An MLP as torch.onnx.export (PyTorch 2.9 defaults, dynamic_shapes={'x': {0: Dim('batch')}})
+    writes it: Gemm(transB=1) per nn.Linear, values named after the FX nodes, 'node_<name>' nodes,
+    state_dict initializers (all under 1 KiB here, so inline), IR 10, opset 18."""
+    inits, nodes, x = [], [], "x"
+    for i, (w, b) in enumerate(layers):
+        name = f"fc{i + 1}"
+        inits += [numpy_helper.from_array(w, f"{name}.weight"), numpy_helper.from_array(b, f"{name}.bias")]
+        out = "linear" if i == 0 else f"linear_{i}"
+        nodes.append(helper.make_node("Gemm", [x, f"{name}.weight", f"{name}.bias"], [out], name=f"node_{out}", transB=1))
+        x = out
+        if i < len(layers) - 1:
+            act = "relu" if i == 0 else f"relu_{i}"
+            nodes.append(helper.make_node("Relu", [x], [act], name=f"node_{act}"))
+            x = act
+    if head:
+        nodes.append(helper.make_node(head, [x], [output], name=f"node_{output}"))
+    width = layers[-1][0].shape[0]
+    graph = helper.make_graph(nodes, "main_graph", [tensor_vi("x", TensorProto.FLOAT, ["batch", layers[0][0].shape[1]])],
+                              [tensor_vi(output, TensorProto.FLOAT, ["batch", width])], initializer=inits)
+    model = helper.make_model(graph, opset_imports=opsets(("", 18)))
+    model.ir_version = 10
+    for k, v in PYTORCH_DYNAMO.items():
+        setattr(model, k, v)
+    with open(os.path.join(HERE, file), "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def deep_classifiers():
+    rng = np.random.default_rng(1717)
+    rows = rng.normal(0, 1, (6, 8)).astype(np.float32)
+
+    # A binary classifier that ends in torch.sigmoid: one column, the positive class's probability.
+    binary = _mlp(rng, [8, 16, 1])
+    _torch_dynamo_mlp("torch-mlp-sigmoid.onnx", binary, "Sigmoid", "sigmoid")
+    p1 = 1 / (1 + np.exp(-_forward(binary, rows)[:, 0]))
+    add_manifest({
+        "file": "torch-mlp-sigmoid.onnx",
+        "mimics": "torch.onnx.export (PyTorch 2.9 defaults) of nn.Sequential-like MLP 8-16-1 whose forward returns "
+                  "torch.sigmoid(fc2(relu(fc1(x)))): the output 'sigmoid' [batch, 1]",
+        "accept": True, "task": "binary", "labels": ["0", "1"], "batching": "merge", "scores": "positive-probability",
+        "samples": {"inputs": {"x": [f32(r) for r in rows]}, "predict_proba": [[1 - float(p), float(p)] for p in p1]},
+        "tolerance": 1e-5,
+        "notes": "The usual binary head of PyTorch and Keras (BCELoss, Dense(1, sigmoid)): one probability per row. "
+                 "Served as task binary, labels 0 and 1, P(0) = 1 - P(1).",
+        "ort": "Loads; returns [N, 1] probabilities equal to the numpy forward pass.",
+    })
+
+    # A 3-class classifier trained with CrossEntropyLoss: the graph ends in the last Linear (logits).
+    multi = _mlp(rng, [8, 16, 3])
+    _torch_dynamo_mlp("torch-mlp-logits.onnx", multi, None, "linear_1")
+    logits = _forward(multi, rows)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    add_manifest({
+        "file": "torch-mlp-logits.onnx",
+        "mimics": "torch.onnx.export (PyTorch 2.9 defaults) of an MLP 8-16-3 trained with nn.CrossEntropyLoss: forward "
+                  "returns fc2(relu(fc1(x))), the logits 'linear_1' [batch, 3], no softmax in the graph",
+        "accept": True, "task": "multiclass", "taskFlag": "multiclass", "labels": ["0", "1", "2"], "batching": "merge",
+        "scores": "logits",
+        "samples": {"inputs": {"x": [f32(r) for r in rows]}, "predict_proba": (e / e.sum(axis=1, keepdims=True)).tolist()},
+        "tolerance": 1e-5,
+        "notes": "Nothing in the graph says these three numbers are classes rather than three regression targets, so the "
+                 "task is asked (--task multiclass); as the graph ends in a Gemm, they are logits, served as their softmax.",
+        "ort": "Loads; returns [N, 3] logits equal to the numpy forward pass.",
+    })
+
+    # Keras Sequential([Dense(16, relu), Dense(3, softmax)]) through tf2onnx 1.16 from_keras.
+    keras = _mlp(rng, [4, 16, 3])
+    (w1, b1), (w2, b2) = keras
+    inits = [numpy_helper.from_array(w1.T.copy(), "sequential/dense/MatMul/ReadVariableOp:0"),
+             numpy_helper.from_array(b1, "sequential/dense/BiasAdd/ReadVariableOp:0"),
+             numpy_helper.from_array(w2.T.copy(), "sequential/dense_1/MatMul/ReadVariableOp:0"),
+             numpy_helper.from_array(b2, "sequential/dense_1/BiasAdd/ReadVariableOp:0")]
+    nodes = [
+        helper.make_node("MatMul", ["dense_input", "sequential/dense/MatMul/ReadVariableOp:0"], ["sequential/dense/MatMul:0"], name="sequential/dense/MatMul"),
+        helper.make_node("Add", ["sequential/dense/MatMul:0", "sequential/dense/BiasAdd/ReadVariableOp:0"], ["sequential/dense/BiasAdd:0"], name="sequential/dense/BiasAdd"),
+        helper.make_node("Relu", ["sequential/dense/BiasAdd:0"], ["sequential/dense/Relu:0"], name="sequential/dense/Relu"),
+        helper.make_node("MatMul", ["sequential/dense/Relu:0", "sequential/dense_1/MatMul/ReadVariableOp:0"], ["sequential/dense_1/MatMul:0"], name="sequential/dense_1/MatMul"),
+        helper.make_node("Add", ["sequential/dense_1/MatMul:0", "sequential/dense_1/BiasAdd/ReadVariableOp:0"], ["sequential/dense_1/BiasAdd:0"], name="sequential/dense_1/BiasAdd"),
+        helper.make_node("Softmax", ["sequential/dense_1/BiasAdd:0"], ["dense_1"], name="sequential/dense_1/Softmax", axis=-1),
+    ]
+    graph = helper.make_graph(nodes, "tf2onnx", [tensor_vi("dense_input", TensorProto.FLOAT, ["unk__6", 4])],
+                              [tensor_vi("dense_1", TensorProto.FLOAT, ["unk__7", 3])], initializer=inits)
+    finish(graph, opsets(("", 15)), dict(producer_name="tf2onnx", producer_version="1.16.1 15c810"), "keras-mlp-softmax.onnx")
+    krows = rows[:, :4]
+    kl = _forward(keras, krows)
+    ke = np.exp(kl - kl.max(axis=1, keepdims=True))
+    add_manifest({
+        "file": "keras-mlp-softmax.onnx",
+        "mimics": "tf2onnx 1.16 (opset 15) tf2onnx.convert.from_keras of keras.Sequential([Dense(16, 'relu'), "
+                  "Dense(3, 'softmax')]): Dense as MatMul + Add with 'sequential/<layer>/...' names, "
+                  "ReadVariableOp initializers, input 'dense_input' and output 'dense_1' with 'unk__' batch dims",
+        "accept": True, "task": "multiclass", "labels": ["0", "1", "2"], "batching": "merge", "scores": "probabilities",
+        "samples": {"inputs": {"dense_input": [f32(r) for r in krows]}, "predict_proba": (ke / ke.sum(axis=1, keepdims=True)).tolist()},
+        "tolerance": 1e-5,
+        "notes": "The graph ends in a Softmax: three class probabilities per row, so the task is read as multiclass.",
+        "ort": "Loads; returns [N, 3] probabilities equal to the numpy forward pass.",
+    })
+
+
 if __name__ == "__main__":
     skl_logreg_float_input()
     skl_forest_string_labels()
@@ -1111,6 +1231,7 @@ if __name__ == "__main__":
     dictvectorizer_map_input()
     broken_files()
     torch_dynamo_mlp()
+    deep_classifiers()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump({"schemaVersion": 1, "generatedBy": "make_wild_fixtures.py", "fixtures": manifest}, f, indent=2)
         f.write("\n")
