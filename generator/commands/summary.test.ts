@@ -108,9 +108,10 @@ const text: ModelContract = {
       maxLength: 5000,
     },
   ],
-  outputNames: {},
+  outputNames: { probabilities: 'logits' },
   extraOutputs: [],
   labels: ['negative', 'neutral', 'positive'],
+  scores: 'logits',
   positiveLabel: undefined,
   threshold: undefined,
   tokenizer: {

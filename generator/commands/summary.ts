@@ -153,15 +153,29 @@ function labelText(m: ModelContract): string[] {
 function outputText(m: ModelContract): string[] {
   const role = (name: string): string => {
     if (m.outputNames.label === name) return 'the label';
-    if (m.outputNames.probabilities === name) return 'the class probabilities';
+    if (m.outputNames.probabilities === name) return scoresText(m);
     if (m.outputNames.prediction === name) return 'the prediction';
-    if (m.tokenizer?.logits === name) return 'logits: the class probabilities are their softmax';
     if (m.extraOutputs.includes(name)) return `returned as "${name}"`;
     return 'not served';
   };
   const lines = m.outputs.map((o) => `${tensorText(o)} -> ${role(o.name)}`);
   const [first = 'none', ...rest] = lines;
   return entry('Outputs', first, ...rest);
+}
+
+/** What the class-probability output holds, as the service reads it. */
+function scoresText(m: ModelContract): string {
+  const [negative, positive] = m.labels;
+  switch (m.scores) {
+    case 'logits':
+      return 'logits: the class probabilities are their softmax';
+    case 'positive-probability':
+      return `the probability of "${positive}" ("${negative}": 1 minus it)`;
+    case 'positive-logit':
+      return `the logit of "${positive}": its probability is the sigmoid ("${negative}": 1 minus it)`;
+    default:
+      return 'the class probabilities';
+  }
 }
 
 function graphText(m: ModelContract): string[] {

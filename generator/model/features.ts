@@ -17,12 +17,15 @@ export interface GraphHints {
   readonly labels?: readonly string[];
   /** The graph holds a classifier operator or a ZipMap. */
   readonly classifier: boolean;
+  /** The operator that computes a graph output (through Identity and Cast), when one does. */
+  producer(output: string): string | undefined;
 }
 
 export const noHints: GraphHints = {
   categories: () => undefined,
   nullable: () => false,
   classifier: false,
+  producer: () => undefined,
 };
 
 /** Columns of a records input: 1 for `[N]` and `[N, 1]`, K for `[N, K]`. */

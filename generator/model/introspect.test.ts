@@ -78,7 +78,13 @@ describe('introspection without a sidecar', () => {
     expect((await introspectModel(fixture('tabular.onnx'), { task: 'multiclass' })).task).toBe(
       'multiclass',
     );
-    const err = await errorOf(introspectModel(fixture('regression.onnx'), { task: 'binary' }));
+    // One score per row is a binary model's positive class when the user says so (a logit here:
+    // no Sigmoid computes it); it cannot hold several classes.
+    expect(await introspectModel(fixture('regression.onnx'), { task: 'binary' })).toMatchObject({
+      task: 'binary',
+      scores: 'positive-logit',
+    });
+    const err = await errorOf(introspectModel(fixture('regression.onnx'), { task: 'multiclass' }));
     expect(err.message).toContain('needs a class-probability output');
   });
 });

@@ -10,7 +10,13 @@ import { ExitCode, UsageError, UserError } from '../errors.js';
 import type { Feature, ModelContract, ModelOrigin, TaskKind } from './contract.js';
 import { checkTensorTypes, batchingOf, isRecordsModel } from './batching.js';
 import { type GraphHints, columnFeatures, columnsOf, matrixFeatures } from './features.js';
-import { classLabels, describeOutputs, inferRecordsTask, outputRoles } from './outputs.js';
+import {
+  classLabels,
+  classScoresOf,
+  describeOutputs,
+  inferRecordsTask,
+  outputRoles,
+} from './outputs.js';
 import { monitoringOf } from './monitoring.js';
 import { type PreparedGraph, prepareGraph } from './prepare.js';
 import {
@@ -335,6 +341,7 @@ function textBody(c: ContractInput, t: TokenizerReading): ContractBody {
     outputNames,
     extraOutputs: extras(c.signature.outputs, outputNames),
     labels,
+    scores: 'logits',
     tokenizer: t.spec,
   };
 }
@@ -343,20 +350,25 @@ function classification(
   c: ContractInput,
   task: TaskKind,
   outputNames: ModelContract['outputNames'],
-): Pick<ModelContract, 'labels' | 'positiveLabel' | 'threshold' | 'thresholdRationale'> {
+): Pick<ModelContract, 'labels' | 'scores' | 'positiveLabel' | 'threshold' | 'thresholdRationale'> {
   if (task === 'regression' || task === 'tensor') return { labels: [] };
   const { modelPath, sidecar } = c;
-  const p = c.signature.outputs.find((o) => o.name === outputNames.probabilities);
-  const classes = typeof p?.shape[1] === 'number' ? p.shape[1] : (c.hints.labels?.length ?? 0);
+  const p = c.signature.outputs.find((o) => o.name === outputNames.probabilities)!;
+  const width = p.shape.length === 2 ? p.shape[1] : 1;
+  // One column is a binary model's positive class (a sigmoid): two labels.
+  const classes =
+    width === 1 ? 2 : typeof width === 'number' ? width : (c.hints.labels?.length ?? 0);
   const labels = classLabels(modelPath, classes, sidecar, c.hints);
   if (task === 'binary' && labels.length !== 2) {
     throw new UserError(
       `${modelPath}: task "binary" needs exactly 2 classes; the model has ${labels.length}`,
     );
   }
-  if (task !== 'binary') return { labels };
+  const scores = classScoresOf(modelPath, p, labels.length, c.hints, sidecar);
+  if (task !== 'binary') return { labels, scores };
   return {
     labels,
+    scores,
     positiveLabel: sidecar?.positiveLabel ?? labels[1]!,
     threshold: sidecar?.threshold ?? 0.5,
     thresholdRationale:

@@ -5,7 +5,7 @@
  * (`TaskUnclearError`), never guessed for.
  */
 import { UsageError, UserError } from '../errors.js';
-import type { ModelContract, TaskKind, TensorInfo } from './contract.js';
+import type { ClassScores, ModelContract, TaskKind, TensorInfo } from './contract.js';
 import type { GraphHints } from './features.js';
 import type { Sidecar } from './sidecar.js';
 
@@ -70,7 +70,9 @@ export function outputRoles(
     outputs.find(
       (o) =>
         isFloat(o) && o.shape.length === 2 && typeof width(o) === 'number' && Number(width(o)) > 1,
-    );
+    ) ??
+    // A binary model may give one column: the positive class's probability or logit.
+    (task === 'binary' ? outputs.find((o) => isFloat(o) && width(o) === 1) : undefined);
   if (!probabilities) {
     throw new UserError(
       `${path}: task "${task}" needs a class-probability output [N, C]; the model has ${describeOutputs(outputs)}`,
@@ -107,12 +109,67 @@ export function inferRecordsTask(
     if (classes === 2) return 'binary';
     if (classes > 2) return 'multiclass';
   }
+  // One float output that a Softmax or a Sigmoid computes is class probabilities: the graph says so.
+  const only = outputs.length === 1 && floats.length === 1 ? floats[0]! : undefined;
+  const producer = only ? hints.producer(only.name) : undefined;
+  if (only && producer === 'Sigmoid' && width(only) === 1)
+    return onlyText ? 'text-classification' : 'binary';
+  if (only && producer === 'Softmax' && probabilities === only) {
+    const classes = Number(width(only));
+    if (onlyText) return 'text-classification';
+    return classes === 2 ? 'binary' : 'multiclass';
+  }
   if (floats.length === 1 && outputs.length === 1 && width(floats[0]!) === 1) return 'regression';
   throw new TaskUnclearError(
     path,
     `outputs ${describeOutputs(outputs)} and no classifier operator`,
     ['tensor', 'regression', 'binary', 'multiclass'],
   );
+}
+
+/** Operators whose output is unnormalized scores: a classifier ending in one of them gives logits. */
+const logitOperators: ReadonlySet<string> = new Set([
+  'Gemm',
+  'MatMul',
+  'Add',
+  'Sub',
+  'Einsum',
+  'LogSoftmax',
+  'Conv',
+]);
+
+/**
+ * How a classifier's probabilities output holds its scores: the sidecar's word, else what computes
+ * it. A classifier operator or ZipMap, a Softmax or a Sigmoid give probabilities; a Gemm, MatMul,
+ * Add or LogSoftmax gives logits (a softmax of log-probabilities is the probabilities again). One
+ * column is the positive class of a binary model.
+ */
+export function classScoresOf(
+  path: string,
+  output: TensorInfo,
+  classes: number,
+  hints: GraphHints,
+  sidecar: Sidecar | undefined,
+): ClassScores {
+  const one = width(output) === 1;
+  if (one && classes !== 2) {
+    throw new UserError(
+      `${path}: output "${output.name}" has one column, which only a binary model's positive class can fill; the model has ${classes} labels`,
+    );
+  }
+  const declared = sidecar?.scores;
+  if (declared) {
+    if (declared.startsWith('positive-') !== one) {
+      throw new UserError(
+        `${path}: the sidecar's scores "${declared}" do not fit output "${output.name}" [${output.shape.map((d) => d || '?').join(', ')}]: "positive-probability" and "positive-logit" are for one column, "probabilities" and "logits" for one per class`,
+      );
+    }
+    return declared;
+  }
+  const producer = hints.classifier ? undefined : hints.producer(output.name);
+  const logits = producer !== undefined && logitOperators.has(producer);
+  if (one) return logits ? 'positive-logit' : 'positive-probability';
+  return logits ? 'logits' : 'probabilities';
 }
 
 /** Class labels: the sidecar's, else the graph's, else "0".."C-1"; they must agree. */

@@ -103,5 +103,6 @@ function hintsOf(facts: GraphFacts): GraphHints {
     nullable: (input, column) => facts.nullable.get(input)?.has(column) ?? false,
     ...(labels ? { labels } : {}),
     classifier: facts.zipMaps.length > 0 || facts.classifierLabels !== undefined,
+    producer: (output) => facts.outputProducers.get(output),
   };
 }

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { taskKinds } from '../answers/schema.js';
+import { classScoreForms } from './contract.js';
 
 const featureName = z
   .string()
@@ -77,6 +78,8 @@ export const sidecarSchema = z
       .strict()
       .optional(),
     labels: z.array(z.string().min(1).max(100)).min(2).optional(),
+    /** How the class-probability output holds the scores, when the graph's last operator misleads. */
+    scores: z.enum(classScoreForms).optional(),
     positiveLabel: z.string().optional(),
     threshold: z.number().gt(0).lt(1).optional(),
     thresholdRationale: z.string().max(2000).optional(),

@@ -227,6 +227,53 @@ describe('scikit-learn and onnxmltools classifiers (ZipMap rewritten) answer as 
   });
 });
 
+describe("deep-learning classifiers answer with the network's probabilities", () => {
+  it.each([
+    ['torch-mlp-sigmoid.onnx', {}],
+    ['torch-mlp-logits.onnx', { task: 'multiclass' }],
+    ['keras-mlp-softmax.onnx', {}],
+  ] as const)('%s', { timeout: 180_000 }, async (file, flags) => {
+    const f = byFile(file);
+    const { contract } = await readModel(join(wildDir, file), flags);
+    const r = await serve(join(wildDir, file), flags);
+    const records = sampleRecords(f, contract);
+    const res = await post(r, '/predict/batch', { instances: records });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    res.json.predictions.forEach(
+      (p: { label: string; probabilities: Record<string, number> }, i: number) => {
+        const expected = f.samples!.predict_proba![i]!;
+        f.labels!.forEach((l, c) => close(p.probabilities[l]!, expected[c]!, f.tolerance!));
+        const best = expected.indexOf(Math.max(...expected));
+        if (contract.task === 'binary')
+          expect(p.label).toBe(expected[1]! >= contract.threshold! ? '1' : '0');
+        else expect(p.label).toBe(f.labels![best]);
+      },
+    );
+    // Triton's classification extension ranks by the same probabilities.
+    const input = contract.inputs[0]!;
+    const rows = f.samples!.inputs![input.name]!;
+    const v2 = await post(r, `/v2/models/${contract.name}/infer`, {
+      inputs: [
+        {
+          name: input.name,
+          datatype: 'FP32',
+          shape: [rows.length, rows[0]!.length],
+          data: rows.flat(),
+        },
+      ],
+      outputs: [{ name: contract.outputNames.probabilities, parameters: { classification: 1 } }],
+    });
+    expect(v2.status, JSON.stringify(v2.json)).toBe(200);
+    (v2.json.outputs[0].data as string[]).forEach((top, i) => {
+      const [p, , label] = top.split(':');
+      const expected = f.samples!.predict_proba![i]!;
+      close(Number(p), Math.max(...expected), f.tolerance!);
+      expect(label).toBe(f.labels![expected.indexOf(Math.max(...expected))]);
+    });
+    await stop(r);
+  });
+});
+
 describe('regressors and pipelines', () => {
   it(
     'a fixed batch of 1: batches and concurrent requests answer 200 with the right rows',

@@ -10,6 +10,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { tempDir } from '../test-support/cli.js';
 import { type WildFixture, wildDir, wildManifest } from '../test-support/wild.js';
 import { readModel } from './introspect.js';
+import type { TaskKind } from './contract.js';
 import { TaskUnclearError } from './outputs.js';
 
 const fixtures = await wildManifest();
@@ -17,7 +18,8 @@ const accepted = fixtures.filter((f) => f.accept && f.file !== 'symbolic-width.o
 const refused = fixtures.filter((f) => !f.accept);
 /** Tasks the graph cannot state: the fixture is read with the task its manifest names. */
 const askedTask = (f: WildFixture) =>
-  f.task === 'tensor' && !f.file.startsWith('torch') ? 'tensor' : undefined;
+  (f.taskFlag as TaskKind | undefined) ??
+  (f.task === 'tensor' && !f.file.startsWith('torch') ? 'tensor' : undefined);
 
 async function refusal(path: string): Promise<UserError> {
   try {
@@ -48,6 +50,7 @@ describe.each(accepted.map((f) => [f.file, f] as const))('accepted: %s', (_name,
     expect(contract.batching.mode).toBe(f.batching);
     if (f.batchSize) expect(contract.batching.size).toBe(f.batchSize);
     if (f.labels) expect(contract.labels).toEqual(f.labels);
+    if (f.scores) expect(contract.scores).toBe(f.scores);
     // Every output is served: a role or, failing that, by name.
     const served = new Set([...Object.values(contract.outputNames), ...contract.extraOutputs]);
     expect([...served].sort()).toEqual(contract.outputs.map((o) => o.name).sort());
@@ -99,6 +102,61 @@ describe('what the graph states, without a sidecar', () => {
     );
     const err = await refusal(join(dir, 'model.onnx'));
     expect(err.message).toMatch(/Geography.*"France", "Italy".*"France", "Germany", "Spain"/);
+  });
+});
+
+describe("a network's class scores, as its last operator computes them", () => {
+  it('a Sigmoid of one column is a binary probability; a Softmax is the class probabilities', async () => {
+    const sigmoid = (await readModel(join(wildDir, 'torch-mlp-sigmoid.onnx'))).contract;
+    expect(sigmoid).toMatchObject({
+      task: 'binary',
+      labels: ['0', '1'],
+      positiveLabel: '1',
+      scores: 'positive-probability',
+      outputNames: { probabilities: 'sigmoid' },
+    });
+    const softmax = (await readModel(join(wildDir, 'keras-mlp-softmax.onnx'))).contract;
+    expect(softmax).toMatchObject({ task: 'multiclass', scores: 'probabilities' });
+  });
+
+  it('bare logits are asked about, then served as logits; a sidecar may say otherwise', async () => {
+    const path = join(wildDir, 'torch-mlp-logits.onnx');
+    const err = await refusal(path);
+    expect(err).toBeInstanceOf(TaskUnclearError);
+    expect(err.message).toMatch(/--task tensor\|regression\|binary\|multiclass/);
+    const { contract } = await readModel(path, { task: 'multiclass' });
+    expect(contract).toMatchObject({
+      task: 'multiclass',
+      scores: 'logits',
+      labels: ['0', '1', '2'],
+    });
+
+    const dir = await tempDir('cms-wild-scores-');
+    await copyFile(path, join(dir, 'model.onnx'));
+    const sidecar = { schemaVersion: 1, name: 'scores', version: '1.0.0', task: 'multiclass' };
+    await writeFile(
+      join(dir, 'model.schema.json'),
+      JSON.stringify({ ...sidecar, scores: 'probabilities' }),
+    );
+    expect((await readModel(join(dir, 'model.onnx'))).contract.scores).toBe('probabilities');
+    await writeFile(
+      join(dir, 'model.schema.json'),
+      JSON.stringify({ ...sidecar, scores: 'positive-logit' }),
+    );
+    expect((await refusal(join(dir, 'model.onnx'))).message).toMatch(
+      /scores "positive-logit" do not fit output "linear_1"/,
+    );
+  });
+
+  it('--task binary on a one-column score that no Sigmoid computes reads it as a logit', async () => {
+    const { contract } = await readModel(join(wildDir, 'torch-dynamo-mlp.onnx'), {
+      task: 'binary',
+    });
+    expect(contract).toMatchObject({
+      task: 'binary',
+      scores: 'positive-logit',
+      labels: ['0', '1'],
+    });
   });
 });
 

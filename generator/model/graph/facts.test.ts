@@ -311,7 +311,14 @@ interface ManifestEntry {
   accept: boolean;
   labels?: string[];
   refusal?: string;
+  /** A network's class scores: the labels are not the graph's, its last operator is. */
+  scores?: 'probabilities' | 'logits' | 'positive-probability';
 }
+const lastOperator = {
+  'positive-probability': 'Sigmoid',
+  logits: 'Gemm',
+  probabilities: 'Softmax',
+};
 const manifestPath = join(wild, 'manifest.json');
 const manifest = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { fixtures: ManifestEntry[] })
   .fixtures;
@@ -323,7 +330,10 @@ describe('the wild corpus (generator/__fixtures__/models/wild/manifest.json)', (
   it.each(decodable)('$file: the facts match the manifest', (entry) => {
     const model = decodeModel(readFileSync(join(wild, entry.file)), entry.file);
     const facts = readGraphFacts(model);
-    if (entry.labels) {
+    if (entry.scores) {
+      expect(facts.classifierLabels).toBeUndefined();
+      expect([...facts.outputProducers.values()]).toEqual([lastOperator[entry.scores]]);
+    } else if (entry.labels) {
       expect(facts.classifierLabels).toEqual(entry.labels);
       expect(facts.zipMaps.map((z) => z.labels)).toEqual([entry.labels]);
     }

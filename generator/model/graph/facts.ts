@@ -69,6 +69,12 @@ export interface GraphFacts {
   readonly nullable: ReadonlyMap<string, ReadonlySet<number>>;
   readonly stringNormalizers: readonly StringNormalizerFact[];
   readonly nonTensorOutputs: readonly NonTensorOutput[];
+  /**
+   * Graph output -> the operator that computes it, looking through Identity and Cast (`Softmax`,
+   * `Sigmoid`, `Gemm`...): whether a classifier's scores are probabilities or logits. Absent for an
+   * output that is a graph input or an initializer.
+   */
+  readonly outputProducers: ReadonlyMap<string, string>;
 }
 
 export function readGraphFacts(model: ModelProto): GraphFacts {
@@ -94,6 +100,7 @@ export function readGraphFacts(model: ModelProto): GraphFacts {
         locale: stringAttribute(n, 'locale'),
         caseChangeAction: stringAttribute(n, 'case_change_action') ?? 'NONE',
       })),
+    outputProducers: outputProducers(graph),
     nonTensorOutputs: graph.output.flatMap((o) => {
       const kind = typeKind(o.type);
       if (!kind || kind === 'tensor') return [];
@@ -107,6 +114,22 @@ export function readGraphFacts(model: ModelProto): GraphFacts {
     }),
   };
 }
+
+function outputProducers(graph: GraphProto): Map<string, string> {
+  const producer = new Map<string, NodeProto>();
+  for (const node of graph.node) for (const out of node.output) producer.set(out, node);
+  const producers = new Map<string, string>();
+  for (const o of graph.output) {
+    let node = producer.get(o.name ?? '');
+    for (let hops = 0; node && passThrough.has(node.op_type ?? '') && hops < 16; hops++)
+      node = producer.get(node.input[0] ?? '');
+    if (node?.op_type) producers.set(o.name ?? '', node.op_type);
+  }
+  return producers;
+}
+
+/** Operators that pass a tensor's values on unchanged (or only re-typed). */
+const passThrough: ReadonlySet<string> = new Set(['Identity', 'Cast']);
 
 /** Every node of the model: the main graph, its subgraphs (If, Loop, Scan) and local functions. */
 export function* allNodes(model: ModelProto): Generator<NodeProto> {
