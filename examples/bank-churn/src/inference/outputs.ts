@@ -1,7 +1,8 @@
 /**
  * Model outputs -> predictions: class probabilities keyed by label and the label chosen with the
  * model's decision threshold (binary), the most probable class (multiclass), or the value
- * (regression). A transformer's logits become probabilities by softmax. Outputs that have no such
+ * (regression). Logits become probabilities by softmax, one positive-class column by 1 - p (after a
+ * sigmoid when it is a logit), as the contract's `scores` says. Outputs that have no such
  * role are never dropped: they come back under `outputs`, by name, one value (or one array of
  * values) per row.
  */
@@ -70,26 +71,45 @@ export function makeShaper(contract: ModelContract): Shaper {
   const positive =
     contract.positiveLabel !== undefined ? labels.indexOf(contract.positiveLabel) : -1;
   const binary = threshold !== undefined && positive >= 0 && classes === 2;
-  const softmax = contract.tokenizer !== undefined;
+  const scoresOf = classProbabilities(contract);
   return (outputs, row) => {
-    const data = outputs[name]!.data as ArrayLike<number>;
-    const base = row * classes;
-    const scores = softmax ? softmaxOf(data, base, classes) : undefined;
-    const p = (c: number) => (scores ? scores[c]! : data[base + c]!);
+    const p = scoresOf(outputs[name]!.data as ArrayLike<number>, row);
     const probabilities: Record<string, number> = {};
     let best = 0;
     for (let c = 0; c < classes; c++) {
-      probabilities[labels[c]!] = p(c);
-      if (p(c) > p(best)) best = c;
+      probabilities[labels[c]!] = p[c]!;
+      if (p[c]! > p[best]!) best = c;
     }
     const label = binary
-      ? p(positive) >= threshold
+      ? p[positive]! >= threshold
         ? labels[positive]!
         : labels[1 - positive]!
       : labels[best]!;
     const more = extras(outputs, row);
     return more ? { label, probabilities, outputs: more } : { label, probabilities };
   };
+}
+
+/**
+ * One row's class probabilities, in label order, read from the class-probability output the way
+ * the contract's `scores` says it holds them.
+ */
+export function classProbabilities(
+  contract: ModelContract,
+): (data: ArrayLike<number>, row: number) => number[] {
+  const classes = contract.labels.length;
+  const pair = (p: number) => [1 - p, p];
+  switch (contract.scores ?? 'probabilities') {
+    case 'logits':
+      return (data, row) => softmaxOf(data, row * classes, classes);
+    case 'positive-probability':
+      return (data, row) => pair(Number(data[row]));
+    case 'positive-logit':
+      return (data, row) => pair(1 / (1 + Math.exp(-Number(data[row]))));
+    default:
+      return (data, row) =>
+        Array.from({ length: classes }, (_, c) => Number(data[row * classes + c]));
+  }
 }
 
 /** The softmax of `classes` logits starting at `base` (one row of a [N, C] tensor). */

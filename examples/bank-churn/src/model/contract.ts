@@ -250,6 +250,7 @@ export const contract: ModelContract = {
     "stayed",
     "exited"
   ],
+  "scores": "probabilities",
   "positiveLabel": "exited",
   "threshold": 0.35,
   "thresholdRationale": "A missed churner (lost lifetime value, ~$1.5-3k) costs ~30x an unnecessary retention offer (~$50), so the bank trades precision for recall: customers with P(exit) \u003e= 0.35 get an offer instead of \u003e= 0.5. The cut stays well above the naive cost-optimal 1/31 because an offer saves only some of the churners it reaches and the retention team's capacity is limited (portfolio model card operating point).",

@@ -167,10 +167,13 @@ function explainSetupOf(contract: ModelContract, model: LoadedModel): ExplainSet
   }
   const positive =
     contract.positiveLabel !== undefined ? contract.labels.indexOf(contract.positiveLabel) : -1;
+  // One column (a sigmoid's probability or logit) is the positive class's: explained as it is.
+  const oneColumn =
+    contract.scores === 'positive-probability' || contract.scores === 'positive-logit';
   return {
     background: model.background,
     output: contract.outputNames.probabilities!,
-    mode: positive >= 0 && contract.task === 'binary' ? 'positive' : 'argmax',
-    positiveIndex: Math.max(0, positive),
+    mode: oneColumn || (positive >= 0 && contract.task === 'binary') ? 'positive' : 'argmax',
+    positiveIndex: oneColumn ? 0 : Math.max(0, positive),
   };
 }

@@ -25,7 +25,7 @@ import { z } from 'zod';
 import { type FieldIssue, HttpError, ValidationError } from '../errors.js';
 import type { Outputs } from '../inference/batcher.js';
 import { parseTensors, v2DatatypeOf } from '../inference/tensor-request.js';
-import { softmaxOf } from '../inference/outputs.js';
+import { classProbabilities } from '../inference/outputs.js';
 import { widthOf } from '../inference/tensors.js';
 import {
   attachBinaryInputs,
@@ -391,19 +391,16 @@ export function outputTensorsOf(
   /** Keep typed arrays (the binary encoder copies them whole); JSON needs plain arrays. */
   typed = false,
 ) {
+  const probabilitiesOf = classProbabilities(contract);
   return requested.map(({ name, classification }) => {
     const n = outputs[name]!.dims[0] ?? 1;
     const tensor = outputs[name]!;
     const info = contract.outputs.find((o) => o.name === name)!;
     if (classification !== undefined) {
-      const classes = contract.labels.length;
       const data: string[] = [];
       for (let r = 0; r < n; r++) {
-        const scores = Array.from({ length: classes }, (_, c) =>
-          Number(tensor.data[r * classes + c]),
-        );
-        // A transformer's output is logits: rank by, and report, their softmax.
-        const probabilities = contract.tokenizer ? softmaxOf(scores) : scores;
+        // Logits (or one positive-class column) are ranked, and reported, as probabilities.
+        const probabilities = probabilitiesOf(tensor.data as ArrayLike<number>, r);
         const row = probabilities.map((p, c) => ({ c, p }));
         row.sort((a, b) => b.p - a.p);
         for (const { c, p } of row.slice(0, classification))

@@ -118,9 +118,23 @@ export interface TokenizerSpec {
   readonly inputIds: string;
   readonly attentionMask?: string;
   readonly tokenTypeIds?: string;
-  /** The logits output [N, C]: probabilities are its softmax. */
+  /** The logits output [N, C] (`scores: 'logits'`: probabilities are its softmax). */
   readonly logits: string;
 }
+
+/**
+ * How the class-probability output holds a classifier's scores: the probability of every class
+ * (`probabilities`), their `logits` (probabilities are their softmax), or one column for the
+ * positive class of a binary model, its probability (`positive-probability`, a sigmoid output) or
+ * its logit (`positive-logit`; the other class gets 1 - p).
+ */
+export const classScoreForms = [
+  'probabilities',
+  'logits',
+  'positive-probability',
+  'positive-logit',
+] as const;
+export type ClassScores = (typeof classScoreForms)[number];
 
 /** Where the served graph came from when the generator rewrote the user's file. */
 export interface ModelOrigin {
@@ -162,6 +176,8 @@ export interface ModelContract {
   readonly extraOutputs: readonly string[];
   /** Class names in probability column order (classification only). */
   readonly labels: readonly string[];
+  /** How the class-probability output holds the scores (classification only). */
+  readonly scores?: ClassScores;
   readonly positiveLabel?: string;
   readonly threshold?: number;
   readonly thresholdRationale?: string;

@@ -76,6 +76,7 @@ export const contract: ModelContract = {
     "neutral",
     "positive"
   ],
+  "scores": "probabilities",
   "monitoring": {
     "slices": [],
     "minSamples": 200,
