@@ -1,7 +1,9 @@
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { introspectModel } from './introspect.js';
+import { decodeModel, encodeModel } from './graph/decode.js';
+import type { ModelProto } from './graph/onnx.js';
 import { UserError } from '../errors.js';
 import { fixturesDir, tempDir } from '../test-support/cli.js';
 
@@ -246,5 +248,35 @@ describe('tensor models', () => {
   it('refuses a class task for a tensor model, naming the task it is served as', async () => {
     const err = await errorOf(introspectModel(fixture('image.onnx'), { task: 'multiclass' }));
     expect(err.message).toMatch(/takes tensors .*served as task "tensor"/);
+  });
+});
+
+describe('a graph newer than onnxruntime-node reads', () => {
+  /** The wild sigmoid network with its opset or IR version raised, as a newer exporter writes. */
+  async function newer(edit: (m: ModelProto) => void): Promise<string> {
+    const path = join(fixturesDir, 'wild', 'torch-mlp-sigmoid.onnx');
+    const model = decodeModel(await readFile(path), path);
+    edit(model);
+    const dir = await tempDir('cms-newer-');
+    await writeFile(join(dir, 'model.onnx'), encodeModel(model));
+    return join(dir, 'model.onnx');
+  }
+
+  it('an opset past the runtime: refused naming the highest it supports and how to export it', async () => {
+    const path = await newer((m) => (m.opset_import[0]!.version = 99));
+    const err = await errorOf(introspectModel(path));
+    expect(err.message).toMatch(
+      /uses opset 99 of ai\.onnx, newer than onnxruntime-node supports \(up to (\d+)\): re-export with opset \1 or lower \(torch\.onnx\.export\(\.\.\., opset_version=\1\)/,
+    );
+    expect(err.message).not.toContain('onnxruntime_src');
+  });
+
+  it('an IR version past the runtime: refused naming the highest it reads', async () => {
+    const path = await newer((m) => (m.ir_version = 99));
+    const err = await errorOf(introspectModel(path));
+    expect(err.message).toMatch(
+      /is ONNX IR version 99, newer than onnxruntime-node reads \(up to \d+\)/,
+    );
+    expect(err.message).not.toContain('onnxruntime_src');
   });
 });

@@ -19,10 +19,27 @@ export function ort(): Promise<Ort> {
 
 /** Translates onnxruntime's load errors into what the user can do about them. */
 export function explainLoadError(path: string, err: unknown): UserError {
-  const raw = String((err as Error)?.message ?? err)
-    .replace(/^Load model from .*? failed:/, '')
-    .trim();
+  const raw = withoutSourceLocation(
+    String((err as Error)?.message ?? err)
+      .replace(/^Load model from .*? failed:/, '')
+      .trim(),
+  );
   const firstLine = raw.split('\n')[0]!.slice(0, 300);
+  const opset =
+    /Opset (\d+) is under development[\s\S]*?support for domain (\S+) is till opset (\d+)/.exec(
+      raw,
+    );
+  if (opset) {
+    return new UserError(
+      `${path}: the graph uses opset ${opset[1]} of ${opset[2]}, newer than onnxruntime-node supports (up to ${opset[3]}): re-export with opset ${opset[3]} or lower (torch.onnx.export(..., opset_version=${opset[3]}), skl2onnx target_opset=${opset[3]}, tf2onnx --opset ${opset[3]})`,
+    );
+  }
+  const ir = /Unsupported model IR version: (\d+), max supported IR version: (\d+)/.exec(raw);
+  if (ir) {
+    return new UserError(
+      `${path}: the file is ONNX IR version ${ir[1]}, newer than onnxruntime-node reads (up to ${ir[2]}): re-export with an onnx package that writes IR version ${ir[2]} or lower`,
+    );
+  }
   const missingOp =
     /Could not find an implementation for (\w+)\((\d+)\) node with name '([^']*)'/.exec(raw);
   if (missingOp) {
@@ -52,6 +69,15 @@ const sessionOptions = {
   // Fatal only: the probes below try shapes that are expected to fail.
   logSeverityLevel: 4,
 } as const;
+
+/** onnxruntime's messages start with its source file and a C++ signature: the sentence follows. */
+function withoutSourceLocation(message: string): string {
+  const location = /^\/?onnxruntime_src\/\S+:\d+ /.exec(message);
+  if (!location) return message;
+  const rest = message.slice(location[0].length);
+  const sentence = rest.search(/\) [A-Z]/);
+  return sentence >= 0 ? rest.slice(sentence + 2) : rest;
+}
 
 export async function openSession(bytes: Uint8Array, path: string): Promise<Session> {
   const { InferenceSession } = await ort();
