@@ -88,6 +88,26 @@ describe('start-up failures exit 1 with a clear message', () => {
     expect(output).toMatch(/cannot load the model .*corrupt\.onnx/);
   });
 
+  it('a model newer than onnxruntime reads: its message, without the C++ source location', async () => {
+    const newer = join(dir, 'newer.onnx');
+    // A second ir_version field (1, varint) wins over the first: IR version 99.
+    writeFileSync(
+      newer,
+      Buffer.concat([
+        readFileSync(join(projectRoot, 'model', 'model.onnx')),
+        Buffer.from([0x08, 99]),
+      ]),
+    );
+    const { code, output } = await runToExit(builtServer, {
+      MODEL_PATH: newer,
+      WORKERS: '1',
+      PREDICTION_LOG_PATH: '',
+    });
+    expect(code).toBe(1);
+    expect(output).toMatch(/cannot load the model .*newer\.onnx: Unsupported model IR version: 99/);
+    expect(output).not.toContain('onnxruntime_src');
+  });
+
   it('a malformed artifact beside the model', async (ctx) => {
     const artifact = contract.artifacts.driftBaseline ?? contract.artifacts.background;
     if (!artifact) return ctx.skip();

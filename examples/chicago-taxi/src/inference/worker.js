@@ -73,7 +73,9 @@ try {
 } catch (err) {
   const reason = String(/** @type {Error} */ (err)?.message ?? err)
     .replace(/^Load model from .*? failed:/, '')
-    .trim();
+    .trim()
+    // onnxruntime starts with its source file and a C++ signature; the sentence follows.
+    .replace(/^\/?onnxruntime_src\/\S+:\d+ .*?\) (?=[A-Z])/, '');
   throw fatal(`cannot load the model ${config.modelPath}: ${reason}`);
 }
 
