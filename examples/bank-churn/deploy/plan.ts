@@ -59,6 +59,8 @@ export const model = {
   name: "bank-churn",
   version: "1.0.0",
   sha256: "e41a0b55fdd9b72ed35a3fdfab04160555108ca07d75e4dd4c9967275087b368",
+  /** Size of model.onnx: every thread that loads it holds a session of it. */
+  bytes: 1757476,
   task: "binary",
   features: ["CreditScore","Geography","Gender","Age","Tenure","Balance","NumOfProducts","HasCrCard","IsActiveMember","EstimatedSalary"],
   /** Whether model.schema.json describes the model (it then ships beside model.onnx). */

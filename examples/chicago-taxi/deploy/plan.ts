@@ -59,6 +59,8 @@ export const model = {
   name: "chicago-taxi",
   version: "1.0.0",
   sha256: "49fda53bb3530b53757ffdd5a294078b6c84edb68685b8233e297855813b906d",
+  /** Size of model.onnx: every thread that loads it holds a session of it. */
+  bytes: 240679,
   task: "regression",
   features: ["hour","day_of_week","is_weekend","pickup_community_area","trip_count_lag_1h","trip_count_lag_24h","trip_count_lag_168h","trip_count_rolling_24h"],
   /** Whether model.schema.json describes the model (it then ships beside model.onnx). */

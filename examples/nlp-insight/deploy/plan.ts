@@ -59,6 +59,8 @@ export const model = {
   name: "nlp-insight",
   version: "1.0.0",
   sha256: "7f2f339515ab265ef8c15e63912a9fb5f4fcc8d885c85b33d53485cdde3e86f7",
+  /** Size of model.onnx: every thread that loads it holds a session of it. */
+  bytes: 483434,
   task: "text-classification",
   features: ["text"],
   /** Whether model.schema.json describes the model (it then ships beside model.onnx). */

@@ -529,12 +529,22 @@ export function memoryMiB(quantity: string): number {
 }
 
 /**
- * Nominal memory of the server's parts, MiB, besides the model itself (which every worker holds
- * once): the main thread with Fastify and its buffers, and each worker thread (a V8 isolate and an
- * onnxruntime session). The container's limit must hold them, the explanation heap and the
- * prediction log's buffer: `checkEnvironment` refuses an environment where it does not.
+ * Nominal memory of the server's parts, MiB: the main thread with Fastify and its buffers, and each
+ * worker thread (a V8 isolate and an onnxruntime session without its weights). The container's
+ * limit must hold them, a copy of the model per worker thread (`modelMiB`), the explanation heap
+ * and the prediction log's buffer: `checkEnvironment` refuses an environment where it does not.
  */
 export const nominalMiB = { process: 128, worker: 64 } as const;
+
+/**
+ * The model's weights as one session holds them, MiB: the file's size. Every thread that loads
+ * the model holds a session; onnxruntime may keep a second, repacked copy of some weights, and
+ * may share file pages between sessions, so this is the floor a pod cannot go under, not a
+ * measurement (`npm run bench:cost` measures the memory per worker).
+ */
+export function modelMiB(): number {
+  return Math.ceil(model.bytes / 2 ** 20);
+}
 
 /** Worker threads of the server: the prediction pool, the explanation worker, a challenger's. */
 export function workerThreads(): number {
@@ -544,7 +554,7 @@ export function workerThreads(): number {
 export function memoryBudgetMiB(env: Pick<EnvironmentSettings, 'memory'>): number {
   return (
     nominalMiB.process +
-    workerThreads() * nominalMiB.worker +
+    workerThreads() * (nominalMiB.worker + modelMiB()) +
     env.memory.explainHeapMiB +
     env.memory.predictionLogBufferMiB
   );
@@ -674,7 +684,7 @@ function serverProblems(env: K8sEnvironment): string[] {
   }
   if (memoryBudgetMiB(env) > memoryMiB(runtime.memory)) {
     p.push(
-      `the server needs about ${memoryBudgetMiB(env)} MiB (explanation heap ${env.memory.explainHeapMiB}, ${workerThreads()} worker threads, log buffer ${env.memory.predictionLogBufferMiB}) but the container has ${runtime.memory}: raise memory in .mlops-service/answers.json or lower memory.explainHeapMiB`,
+      `the server needs about ${memoryBudgetMiB(env)} MiB (explanation heap ${env.memory.explainHeapMiB}, ${workerThreads()} worker threads each holding the ${modelMiB()} MiB model, log buffer ${env.memory.predictionLogBufferMiB}) but the container has ${runtime.memory}: raise memory in .mlops-service/answers.json or lower memory.explainHeapMiB`,
     );
   }
   return p;

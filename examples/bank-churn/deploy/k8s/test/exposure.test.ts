@@ -5,9 +5,10 @@
  * and the server's memory settings fit the container's limit.
  */
 import { describe, expect, it } from 'vitest';
-import { runtime } from '../../plan.js';
+import { model, runtime } from '../../plan.js';
 import { synthesize } from '../app.js';
 import { memoryBudgetMiB, memoryMiB, nominalMiB } from '../config.js';
+import { projectHasChallenger } from '../challenger.js';
 import { k8sNames } from '../names.js';
 import { apiKeysFile, apiKeysMount } from '../workload.js';
 import { all, find, one, workload } from './support.js';
@@ -106,8 +107,13 @@ describe.each(envs)('%s', (id, s) => {
     expect(explainHeap).toBeGreaterThanOrEqual(16);
     expect(explainHeap).toBeLessThanOrEqual(limit / 4);
     // Explanation heap + the log buffer + the main thread and every worker thread (inference and
-    // explanation), each at its nominal size, inside the limit.
-    const needed = explainHeap + logBuffer + nominalMiB.process + (workers + 1) * nominalMiB.worker;
+    // explanation), each at its nominal size and holding the model, inside the limit.
+    const threads = workers + 1 + (projectHasChallenger() ? 1 : 0);
+    const needed =
+      explainHeap +
+      logBuffer +
+      nominalMiB.process +
+      threads * (nominalMiB.worker + Math.ceil(model.bytes / 2 ** 20));
     expect(needed).toBe(memoryBudgetMiB(s.env));
     expect(needed).toBeLessThanOrEqual(limit);
     expect(() => synthesize(id, { memory: { explainHeapMiB: limit } })).toThrow(
