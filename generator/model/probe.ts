@@ -177,39 +177,9 @@ export async function zeroFeeds(
   for (const i of inputs) {
     const dims = [...shapes[i.name]!];
     const size = dims.reduce((a, b) => a * b, 1);
-    feeds[i.name] = zeroTensor(Tensor, i.type, size, dims);
+    feeds[i.name] = patternTensor(Tensor, i.type, new Array<number>(size).fill(0), dims);
   }
   return feeds;
-}
-
-function zeroTensor(
-  Tensor: Awaited<ReturnType<typeof ort>>['Tensor'],
-  type: string,
-  size: number,
-  dims: number[],
-): OrtTensor {
-  switch (type) {
-    case 'string':
-      return new Tensor('string', new Array<string>(size).fill(''), dims);
-    case 'bool':
-      return new Tensor('bool', new Uint8Array(size), dims);
-    case 'int64':
-      return new Tensor('int64', new BigInt64Array(size), dims);
-    case 'int32':
-      return new Tensor('int32', new Int32Array(size), dims);
-    case 'int16':
-      return new Tensor('int16', new Int16Array(size), dims);
-    case 'uint16':
-      return new Tensor('uint16', new Uint16Array(size), dims);
-    case 'int8':
-      return new Tensor('int8', new Int8Array(size), dims);
-    case 'uint8':
-      return new Tensor('uint8', new Uint8Array(size), dims);
-    case 'float64':
-      return new Tensor('float64', new Float64Array(size), dims);
-    default:
-      return new Tensor('float32', new Float32Array(size), dims);
-  }
 }
 
 /**
@@ -323,7 +293,8 @@ const typedArrays: Readonly<Record<string, (values: number[]) => ArrayLike<unkno
   uint32: (v) => Uint32Array.from(v),
   int64: (v) => BigInt64Array.from(v, (x) => BigInt(x)),
   uint64: (v) => BigUint64Array.from(v, (x) => BigInt(x)),
-  string: (v) => v.map(String),
+  // Zero is the empty text.
+  string: (v) => v.map((x) => (x === 0 ? '' : String(x))),
 };
 
 function patternTensor(
