@@ -72,8 +72,10 @@ export function makeShaper(contract: ModelContract): Shaper {
     contract.positiveLabel !== undefined ? labels.indexOf(contract.positiveLabel) : -1;
   const binary = threshold !== undefined && positive >= 0 && classes === 2;
   const scoresOf = classProbabilities(contract);
+  // One buffer per shaper: a row's probabilities are copied into its answer before the next row.
+  const p = new Array<number>(classes);
   return (outputs, row) => {
-    const p = scoresOf(outputs[name]!.data as ArrayLike<number>, row);
+    scoresOf(outputs[name]!.data as ArrayLike<number>, row, p);
     const probabilities: Record<string, number> = {};
     let best = 0;
     for (let c = 0; c < classes; c++) {
@@ -92,35 +94,41 @@ export function makeShaper(contract: ModelContract): Shaper {
 
 /**
  * One row's class probabilities, in label order, read from the class-probability output the way
- * the contract's `scores` says it holds them.
+ * the contract's `scores` says it holds them; written into `into` (a new array when not given).
  */
 export function classProbabilities(
   contract: ModelContract,
-): (data: ArrayLike<number>, row: number) => number[] {
+): (data: ArrayLike<number>, row: number, into?: number[]) => number[] {
   const classes = contract.labels.length;
-  const pair = (p: number) => [1 - p, p];
-  switch (contract.scores ?? 'probabilities') {
-    case 'logits':
-      return (data, row) => softmaxOf(data, row * classes, classes);
-    case 'positive-probability':
-      return (data, row) => pair(Number(data[row]));
-    case 'positive-logit':
-      return (data, row) => pair(1 / (1 + Math.exp(-Number(data[row]))));
-    default:
-      return (data, row) =>
-        Array.from({ length: classes }, (_, c) => Number(data[row * classes + c]));
-  }
+  const form = contract.scores ?? 'probabilities';
+  return (data, row, into = new Array<number>(classes)) => {
+    if (form === 'logits') return softmaxOf(data, row * classes, classes, into);
+    if (form === 'probabilities') {
+      for (let c = 0; c < classes; c++) into[c] = Number(data[row * classes + c]);
+      return into;
+    }
+    const v = Number(data[row]);
+    const p = form === 'positive-logit' ? 1 / (1 + Math.exp(-v)) : v;
+    into[0] = 1 - p;
+    into[1] = p;
+    return into;
+  };
 }
 
-/** The softmax of `classes` logits starting at `base` (one row of a [N, C] tensor). */
+/** The softmax of `classes` logits starting at `base` (one row of a [N, C] tensor), into `into`. */
 export function softmaxOf(
   data: ArrayLike<number>,
   base = 0,
   classes: number = data.length - base,
+  into: number[] = new Array<number>(classes),
 ): number[] {
   let max = -Infinity;
   for (let c = 0; c < classes; c++) max = Math.max(max, data[base + c]!);
-  const exp = Array.from({ length: classes }, (_, c) => Math.exp(data[base + c]! - max));
-  const total = exp.reduce((a, b) => a + b, 0);
-  return exp.map((e) => e / total);
+  let total = 0;
+  for (let c = 0; c < classes; c++) {
+    into[c] = Math.exp(data[base + c]! - max);
+    total += into[c]!;
+  }
+  for (let c = 0; c < classes; c++) into[c] = into[c]! / total;
+  return into;
 }

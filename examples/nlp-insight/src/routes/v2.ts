@@ -391,12 +391,12 @@ export function outputTensorsOf(
   /** Keep typed arrays (the binary encoder copies them whole); JSON needs plain arrays. */
   typed = false,
 ) {
-  const probabilitiesOf = classProbabilities(contract);
   return requested.map(({ name, classification }) => {
     const n = outputs[name]!.dims[0] ?? 1;
     const tensor = outputs[name]!;
     const info = contract.outputs.find((o) => o.name === name)!;
     if (classification !== undefined) {
+      const probabilitiesOf = classProbabilities(contract);
       const data: string[] = [];
       for (let r = 0; r < n; r++) {
         // Logits (or one positive-class column) are ranked, and reported, as probabilities.
