@@ -3,8 +3,8 @@
  * The models users bring, served: a project is generated from each accepted fixture of the wild
  * corpus, its server runs as a real process on 127.0.0.1, and its answers (/predict,
  * /predict/batch, V2) are compared with scikit-learn's outputs recorded when the fixture was made
- * and with onnxruntime-node run directly on the user's original file. Two projects also run their
- * own test suites (a fixed-batch regressor and an image network), as a user's `npm test` would.
+ * and with onnxruntime-node run directly on the user's original file. Three projects also run their
+ * own test suites (a fixed-batch regressor, a preprocessing pipeline served as tensors and an image network), as a user's `npm test` would.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -482,8 +482,11 @@ describe('PyTorch exports served by named tensors', () => {
 describe("the generated project's own test suite", () => {
   // The image network is generated for both clouds, so its deploy layers (manifests without a drift
   // job: a tensor model has no drift baseline) are synthesized and tested too.
+  // A preprocessing pipeline is a records model served as task tensor: a project without
+  // feedback, live quality or a challenger.
   const cases: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
     ['skl-fixed-batch-regressor.onnx', {}],
+    ['skl-preprocessing-two-outputs.onnx', { task: 'tensor' }],
     [
       'torch-image-nchw.onnx',
       {

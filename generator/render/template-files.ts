@@ -11,6 +11,8 @@
  *   plan targets that cloud (any cloud); the segment itself is removed from the output path.
  * - `[model-features]` includes its subtree for models served from named features (records, text),
  *   `[model-tensors]` for models served from named tensors (`contract.kind === 'tensors'`).
+ * - `[model-judged]` includes its subtree when predictions have a label or a value that feedback
+ *   can judge (every task but `tensor`): the challenger, live quality and their workflows.
  */
 import { readdir } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
@@ -30,6 +32,7 @@ const conditions: Record<string, (plan: Plan) => boolean> = {
   '[cloud-any]': (p) => p.clouds.list.length > 0,
   '[model-features]': (p) => p.model.kind !== 'tensors',
   '[model-tensors]': (p) => p.model.kind === 'tensors',
+  '[model-judged]': (p) => p.model.task !== 'tensor',
 };
 
 const dotfileAliases: Record<string, string> = {
