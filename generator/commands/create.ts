@@ -286,8 +286,7 @@ async function readModelAsking(
     ui.phase(
       'Reading the model',
       () => readModel(modelPath, task ? { task } : {}),
-      ({ contract: m }) =>
-        `Model ${m.name} ${m.version}: ${m.task}, ${m.kind === 'tensors' ? `${m.inputs.length} input tensor${m.inputs.length === 1 ? '' : 's'}` : `${m.features.length} feature${m.features.length === 1 ? '' : 's'}`}${m.described ? '' : ' (no model.schema.json: names and ranges inferred)'}${m.origin ? `; graph rewritten: ${m.origin.rewrites.length} change${m.origin.rewrites.length === 1 ? '' : 's'}` : ''}`,
+      ({ contract }) => modelLine(contract),
     );
   try {
     return { read: await read(answers.task), task: answers.task };
@@ -325,3 +324,20 @@ async function readAnswersFile(path: string): Promise<RawAnswers> {
 }
 
 export { UserError };
+
+/** One line on the model read: what `create` understood, printed in every run. */
+function modelLine(m: ModelContract): string {
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const task = m.rawScores
+    ? `${m.task} ("${m.rawScores.output}" holds ${m.rawScores.holds.replace(/ \(.*$/, '')}, not probabilities: every output by name)`
+    : m.task;
+  const inputs =
+    m.kind === 'tensors'
+      ? count(m.inputs.length, 'input tensor')
+      : count(m.features.length, 'feature');
+  const inferred = m.described ? '' : ' (no model.schema.json: names and ranges inferred)';
+  const rewritten = m.origin
+    ? `; graph rewritten: ${count(m.origin.rewrites.length, 'change')}`
+    : '';
+  return `Model ${m.name} ${m.version}: ${task}, ${inputs}${inferred}${rewritten}`;
+}

@@ -233,6 +233,25 @@ describe('summarize', () => {
     ]);
   });
 
+  it('a classifier without probabilities: the task line says what its scores hold', () => {
+    const lines = summarize(
+      planOf({
+        ...records,
+        task: 'tensor',
+        outputNames: {},
+        extraOutputs: ['label', 'probabilities'],
+        labels: [],
+        positiveLabel: undefined,
+        threshold: undefined,
+        rawScores: { output: 'probabilities', holds: 'decision-function scores (an SVC)' },
+      }),
+    );
+    expect(section(lines, 'Task')).toBe(
+      'tensors: "probabilities" holds decision-function scores (an SVC), not class probabilities, so every output is returned by name',
+    );
+    expect(section(lines, 'Labels')).toBe('');
+  });
+
   it('a transformer: the tokenizer, requests run alone, logits as the probabilities', () => {
     const lines = summarize(planOf(text));
     expect(section(lines, 'Task')).toBe('text classification (3 classes)');

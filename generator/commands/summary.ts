@@ -93,7 +93,9 @@ function taskText(m: ModelContract): string {
     case 'text-classification':
       return `text classification (${plural(m.labels.length, 'class', 'classes')})`;
     case 'tensor':
-      return 'tensors: no class or value semantics, every output returned by name';
+      return m.rawScores
+        ? `tensors: "${m.rawScores.output}" holds ${m.rawScores.holds}, not class probabilities, so every output is returned by name`
+        : 'tensors: no class or value semantics, every output returned by name';
   }
 }
 

@@ -19,6 +19,8 @@ export interface GraphHints {
   readonly classifier: boolean;
   /** The operator that computes a graph output (through Identity and Cast), when one does. */
   producer(output: string): string | undefined;
+  /** What a classifier-shaped output holds when it is not probabilities (decision scores, distances). */
+  rawScores(output: string): string | undefined;
 }
 
 export const noHints: GraphHints = {
@@ -26,6 +28,7 @@ export const noHints: GraphHints = {
   nullable: () => false,
   classifier: false,
   producer: () => undefined,
+  rawScores: () => undefined,
 };
 
 /** Columns of a records input: 1 for `[N]` and `[N, 1]`, K for `[N, K]`. */

@@ -16,6 +16,7 @@ import {
   describeOutputs,
   inferRecordsTask,
   outputRoles,
+  rawClassScores,
 } from './outputs.js';
 import { monitoringOf } from './monitoring.js';
 import { type PreparedGraph, prepareGraph } from './prepare.js';
@@ -271,6 +272,7 @@ function recordsBody(c: ContractInput): ContractBody {
     );
   }
   const outputNames = outputRoles(modelPath, outputs, task, sidecar);
+  const rawScores = task === 'tensor' ? rawClassScores(outputs, hints) : undefined;
   return {
     kind: 'records',
     task,
@@ -280,6 +282,7 @@ function recordsBody(c: ContractInput): ContractBody {
     outputNames,
     extraOutputs: extras(outputs, outputNames),
     ...classification(c, task, outputNames),
+    ...(rawScores ? { rawScores } : {}),
   };
 }
 

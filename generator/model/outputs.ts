@@ -100,10 +100,9 @@ export function inferRecordsTask(
   const probabilities = floats.find(
     (o) => o.shape.length === 2 && typeof width(o) === 'number' && Number(width(o)) > 1,
   );
-  const labelLike = outputs.some(
-    (o) => (o.type === 'int64' || o.type === 'string') && o.shape.length === 1,
-  );
-  if (hints.classifier || (probabilities && labelLike)) {
+  if (classifierShaped(outputs, hints)) {
+    // Decision scores or distances: served as the model computes them, by name.
+    if (rawClassScores(outputs, hints)) return 'tensor';
     const classes = hints.labels?.length ?? (probabilities ? Number(width(probabilities)) : 0);
     if (onlyText) return 'text-classification';
     if (classes === 2) return 'binary';
@@ -125,6 +124,35 @@ export function inferRecordsTask(
     `outputs ${describeOutputs(outputs)} and no classifier operator`,
     ['tensor', 'regression', 'binary', 'multiclass'],
   );
+}
+
+/** A classifier operator or ZipMap, or a label output beside a float [N, C]: a classifier's outputs. */
+function classifierShaped(outputs: readonly TensorInfo[], hints: GraphHints): boolean {
+  const perClass = outputs.some(
+    (o) =>
+      isFloat(o) && o.shape.length === 2 && typeof width(o) === 'number' && Number(width(o)) > 1,
+  );
+  const labelLike = outputs.some(
+    (o) => (o.type === 'int64' || o.type === 'string') && o.shape.length === 1,
+  );
+  return hints.classifier || (perClass && labelLike);
+}
+
+/**
+ * The output of a classifier-shaped graph that holds no probabilities, and what it holds: the
+ * decision function of an estimator without predict_proba, or a clustering's distances (see
+ * `rawScoresOf` in graph/facts.ts). Such a model is served as task `tensor`.
+ */
+export function rawClassScores(
+  outputs: readonly TensorInfo[],
+  hints: GraphHints,
+): { output: string; holds: string } | undefined {
+  if (!classifierShaped(outputs, hints)) return undefined;
+  for (const o of outputs.filter(isFloat)) {
+    const holds = hints.rawScores(o.name);
+    if (holds) return { output: o.name, holds };
+  }
+  return undefined;
 }
 
 /** Operators whose output is unnormalized scores: a classifier ending in one of them gives logits. */
@@ -165,6 +193,12 @@ export function classScoresOf(
       );
     }
     return declared;
+  }
+  const raw = hints.rawScores(output.name);
+  if (raw) {
+    throw new UserError(
+      `${path}: output "${output.name}" holds ${raw}, not class probabilities, so the service could neither report nor threshold them: serve the model with --task tensor (every output by name, its default for this graph), or export an estimator that has predict_proba (CalibratedClassifierCV, SVC(probability=True), LogisticRegression); if they are probabilities after all, say so with "scores" in model.schema.json`,
+    );
   }
   const producer = hints.classifier ? undefined : hints.producer(output.name);
   const logits = producer !== undefined && logitOperators.has(producer);

@@ -104,5 +104,6 @@ function hintsOf(facts: GraphFacts): GraphHints {
     ...(labels ? { labels } : {}),
     classifier: facts.zipMaps.length > 0 || facts.classifierLabels !== undefined,
     producer: (output) => facts.outputProducers.get(output),
+    rawScores: (output) => facts.rawScores.get(output),
   };
 }

@@ -274,6 +274,31 @@ describe("deep-learning classifiers answer with the network's probabilities", ()
   });
 });
 
+describe('decision scores and distances answer by name, as the model computes them', () => {
+  it.each([
+    ['skl-linearsvc-binary.onnx', 'label'],
+    ['skl-sgd-hinge-zipmap.onnx', 'output_label'],
+    ['skl-svc-binary.onnx', 'label'],
+    ['skl-kmeans.onnx', 'label'],
+  ])('%s', { timeout: 180_000 }, async (file, labelOutput) => {
+    const f = byFile(file);
+    const { contract } = await readModel(join(wildDir, file));
+    const r = await serve(join(wildDir, file));
+    const res = await post(r, '/predict/batch', { instances: sampleRecords(f, contract) });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    res.json.predictions.forEach((p: { outputs: Record<string, unknown> }, i: number) => {
+      // The model's own decision, never a label picked from the scores by the service.
+      expect(String(p.outputs[labelOutput])).toBe(String(f.samples!.predict![i]));
+      for (const [name, rows] of Object.entries(f.samples!.scores ?? {})) {
+        const served = [p.outputs[name]].flat() as number[];
+        rows[i]!.forEach((v, j) => close(served[j]!, v, f.tolerance!));
+      }
+      expect(p).not.toHaveProperty('probabilities');
+    });
+    await stop(r);
+  });
+});
+
 describe('regressors and pipelines', () => {
   it(
     'a fixed batch of 1: batches and concurrent requests answer 200 with the right rows',

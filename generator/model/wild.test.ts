@@ -19,7 +19,8 @@ const refused = fixtures.filter((f) => !f.accept);
 /** Tasks the graph cannot state: the fixture is read with the task its manifest names. */
 const askedTask = (f: WildFixture) =>
   (f.taskFlag as TaskKind | undefined) ??
-  (f.task === 'tensor' && !f.file.startsWith('torch') ? 'tensor' : undefined);
+  (f.task === 'tensor' && !f.file.startsWith('torch') && !f.rawScores ? 'tensor' : undefined);
+const rawScored = fixtures.filter((f) => f.rawScores);
 
 async function refusal(path: string): Promise<UserError> {
   try {
@@ -51,6 +52,8 @@ describe.each(accepted.map((f) => [f.file, f] as const))('accepted: %s', (_name,
     if (f.batchSize) expect(contract.batching.size).toBe(f.batchSize);
     if (f.labels) expect(contract.labels).toEqual(f.labels);
     if (f.scores) expect(contract.scores).toBe(f.scores);
+    if (f.rawScores) expect(contract.rawScores?.holds).toContain(f.rawScores);
+    else expect(contract.rawScores).toBeUndefined();
     // Every output is served: a role or, failing that, by name.
     const served = new Set([...Object.values(contract.outputNames), ...contract.extraOutputs]);
     expect([...served].sort()).toEqual(contract.outputs.map((o) => o.name).sort());
@@ -156,6 +159,57 @@ describe("a network's class scores, as its last operator computes them", () => {
       task: 'binary',
       scores: 'positive-logit',
       labels: ['0', '1'],
+    });
+  });
+});
+
+describe('decision scores and distances are never served as probabilities', () => {
+  it('four default scikit-learn exports are found, whatever the output is named', () => {
+    expect(rawScored.map((f) => f.file).sort()).toEqual([
+      'skl-kmeans.onnx',
+      'skl-linearsvc-binary.onnx',
+      'skl-sgd-hinge-zipmap.onnx',
+      'skl-svc-binary.onnx',
+    ]);
+  });
+
+  it.each(rawScored.map((f) => [f.file, f] as const))(
+    '%s: served by name; --task binary or multiclass is refused with the fix',
+    async (_name, f) => {
+      const path = join(wildDir, f.file);
+      const { contract } = await readModel(path);
+      expect(contract.task).toBe('tensor');
+      expect(contract.labels).toEqual([]);
+      expect(contract.extraOutputs).toEqual(contract.outputs.map((o) => o.name));
+      const held = contract.outputs.find((o) => o.name === contract.rawScores!.output)!;
+      const classes = Number(held.shape[1]);
+      for (const task of classes > 2 ? (['multiclass'] as const) : (['binary'] as const)) {
+        let err: unknown;
+        await readModel(path, { task }).catch((e: unknown) => (err = e));
+        expect(err).toBeInstanceOf(UserError);
+        const message = (err as UserError).message;
+        expect((err as UserError).exitCode).toBe(ExitCode.usage);
+        expect(message).toContain(`output "${held.name}" holds ${contract.rawScores!.holds}`);
+        expect(message).toMatch(/--task tensor.*predict_proba.*"scores" in model\.schema\.json/);
+      }
+    },
+  );
+
+  it("a sidecar's word that they are probabilities is taken", async () => {
+    const dir = await tempDir('cms-wild-raw-');
+    await copyFile(join(wildDir, 'skl-sgd-hinge-zipmap.onnx'), join(dir, 'model.onnx'));
+    const sidecar = { schemaVersion: 1, name: 'tiers', version: '1.0.0', task: 'multiclass' };
+    await writeFile(join(dir, 'model.schema.json'), JSON.stringify(sidecar));
+    expect((await refusal(join(dir, 'model.onnx'))).message).toMatch(/holds decision-function/);
+    await writeFile(
+      join(dir, 'model.schema.json'),
+      JSON.stringify({ ...sidecar, scores: 'probabilities' }),
+    );
+    const { contract } = await readModel(join(dir, 'model.onnx'));
+    expect(contract).toMatchObject({
+      task: 'multiclass',
+      scores: 'probabilities',
+      labels: ['bronze', 'gold', 'silver'],
     });
   });
 });

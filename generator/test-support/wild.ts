@@ -20,6 +20,8 @@ export interface WildFixture {
     predict?: Array<string | number>;
     predict_proba?: number[][];
     transform?: Record<string, number[][]>;
+    /** Output name -> the estimator's decision_function or distances for the sample rows. */
+    scores?: Record<string, number[][]>;
   };
   readonly tolerance?: number;
   /** The weights file the graph reads beside it (external data), and the tensors kept there. */
@@ -28,6 +30,8 @@ export interface WildFixture {
   readonly taskFlag?: string;
   /** How the class-probability output holds the scores (the contract's `scores`). */
   readonly scores?: string;
+  /** Words of what a classifier-shaped output holds instead of probabilities (`rawScores`). */
+  readonly rawScores?: string;
 }
 
 export async function wildManifest(): Promise<WildFixture[]> {

@@ -306,6 +306,74 @@ describe('StringNormalizers', () => {
   });
 });
 
+describe('classifier outputs that hold no probabilities', () => {
+  /** A graph whose output `scores` is computed by `nodes`, from input `x` [N, 4]. */
+  const rawOf = (nodes: Parameters<typeof makeNode>[]) =>
+    readGraphFacts(
+      makeModel({
+        nodes: nodes.map((n) => makeNode(...n)),
+        inputs: [tensorValueInfo('x', FLOAT, ['N', 4])],
+        outputs: [tensorValueInfo('scores', FLOAT, ['N', 2])],
+      }),
+    ).rawScores.get('scores');
+  const linear = (transform?: string): Parameters<typeof makeNode> => [
+    'LinearClassifier',
+    ['x'],
+    ['label', 'scores'],
+    {
+      ...ml,
+      attributes: [
+        intsAttribute('classlabels_ints', [0, 1]),
+        ...(transform ? [stringAttribute('post_transform', transform)] : []),
+      ],
+    },
+  ];
+
+  it('a LinearClassifier without a post_transform gives decision scores; LOGISTIC gives probabilities', () => {
+    expect(rawOf([linear()])).toMatch(/^decision-function scores .*LinearSVC/);
+    expect(rawOf([linear('NONE')])).toMatch(/LinearClassifier/);
+    expect(rawOf([linear('LOGISTIC')])).toBeUndefined();
+    expect(rawOf([linear('SOFTMAX')])).toBeUndefined();
+  });
+
+  it('an SVMClassifier gives probabilities only with prob_a', () => {
+    const svm = (probA: boolean): Parameters<typeof makeNode> => [
+      'SVMClassifier',
+      ['x'],
+      ['label', 'svm'],
+      { ...ml, attributes: probA ? [floatsAttribute('prob_a', [-1.5])] : [] },
+    ];
+    expect(rawOf([svm(false), ['Cast', ['svm'], ['scores']]])).toMatch(/probability=True/);
+    expect(rawOf([svm(true), ['Cast', ['svm'], ['scores']]])).toBeUndefined();
+  });
+
+  it("scikit-learn's [1 - p, p] is followed to p, in either order, and a Sigmoid ends the walk", () => {
+    const head: Parameters<typeof makeNode>[] = [
+      ['MatMul', ['x', 'w'], ['m']],
+      ['Add', ['m', 'b'], ['logit']],
+      ['Sigmoid', ['logit'], ['p']],
+      ['Sub', ['one', 'p'], ['q']],
+      ['ArrayFeatureExtractor', ['classes', 'i'], ['label'], ml],
+    ];
+    expect(rawOf([...head, ['Concat', ['q', 'p'], ['scores']]])).toBeUndefined();
+    expect(rawOf([...head, ['Concat', ['p', 'q'], ['scores']]])).toBeUndefined();
+    // Without the Sigmoid, the margins themselves: SGDClassifier's hinge loss.
+    expect(
+      rawOf([...head, ['Neg', ['logit'], ['n']], ['Concat', ['n', 'logit'], ['scores']]]),
+    ).toMatch(/linear function/);
+  });
+
+  it("a network's bare logits are not listed (no ai.onnx.ml): a softmax makes them probabilities", () => {
+    expect(rawOf([['Gemm', ['x', 'w', 'b'], ['scores']]])).toBeUndefined();
+    expect(
+      rawOf([
+        ['Gemm', ['x', 'w', 'b'], ['d2']],
+        ['Sqrt', ['d2'], ['scores']],
+      ]),
+    ).toMatch(/distances to cluster centres/);
+  });
+});
+
 interface ManifestEntry {
   file: string;
   accept: boolean;

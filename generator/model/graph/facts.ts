@@ -75,6 +75,12 @@ export interface GraphFacts {
    * output that is a graph input or an initializer.
    */
   readonly outputProducers: ReadonlyMap<string, string>;
+  /**
+   * Graph output -> what its numbers are, when a classifier-shaped output holds no probabilities:
+   * decision-function scores (skl2onnx's LinearSVC, SVC without probability=True, SGDClassifier's
+   * default hinge loss) or distances to cluster centres (KMeans). See `rawScoresOf`.
+   */
+  readonly rawScores: ReadonlyMap<string, string>;
 }
 
 export function readGraphFacts(model: ModelProto): GraphFacts {
@@ -101,6 +107,7 @@ export function readGraphFacts(model: ModelProto): GraphFacts {
         caseChangeAction: stringAttribute(n, 'case_change_action') ?? 'NONE',
       })),
     outputProducers: outputProducers(graph),
+    rawScores: rawScoresOf(graph),
     nonTensorOutputs: graph.output.flatMap((o) => {
       const kind = typeKind(o.type);
       if (!kind || kind === 'tensor') return [];
@@ -130,6 +137,70 @@ function outputProducers(graph: GraphProto): Map<string, string> {
 
 /** Operators that pass a tensor's values on unchanged (or only re-typed). */
 const passThrough: ReadonlySet<string> = new Set(['Identity', 'Cast']);
+
+/**
+ * Operators that move, select, re-type or negate scores without making them something else: the
+ * walk back from an output follows their first input (Concat: its last, the positive columns of
+ * skl2onnx's `[-s, s]` and `[1 - p, p]`).
+ */
+const carriesScores: ReadonlySet<string> = new Set([
+  'Identity',
+  'Cast',
+  'ZipMap',
+  'Reshape',
+  'Flatten',
+  'Squeeze',
+  'Unsqueeze',
+  'ArrayFeatureExtractor',
+  'Neg',
+  'Mul',
+  'Concat',
+]);
+
+/** Linear operators: in a scikit-learn graph, the classifier's decision function itself. */
+const linearOperators: ReadonlySet<string> = new Set(['Add', 'MatMul', 'Gemm']);
+
+/**
+ * Outputs whose numbers are not probabilities although they sit where a classifier's
+ * probabilities do, by what computes them (walking back through `carriesScores`):
+ * - a LinearClassifier with post_transform NONE (skl2onnx: LinearSVC, RidgeClassifier, Perceptron);
+ * - an SVMClassifier with post_transform NONE and no `prob_a` (an SVC fitted without
+ *   probability=True, scikit-learn's default);
+ * - in a graph using the ai.onnx.ml domain (a scikit-learn export), a linear operator: the decision
+ *   function (SGDClassifier's default hinge loss) or the one-vs-rest votes of an SVC;
+ * - a Sqrt: distances to cluster centres (KMeans).
+ * A network's bare logits (Gemm/MatMul in a graph without ai.onnx.ml) are not listed: a softmax
+ * turns them into the probabilities they were trained as (see the contract's `scores`).
+ */
+export function rawScoresOf(graph: GraphProto): Map<string, string> {
+  const producer = new Map<string, NodeProto>();
+  for (const node of graph.node) for (const out of node.output) producer.set(out, node);
+  const sklearn = graph.node.some((n) => n.domain === 'ai.onnx.ml');
+  const raw = new Map<string, string>();
+  for (const o of graph.output) {
+    let node = producer.get(o.name ?? '');
+    for (let hops = 0; node && carriesScores.has(node.op_type ?? '') && hops < 32; hops++) {
+      const from = node.op_type === 'Concat' ? node.input[node.input.length - 1] : node.input[0];
+      node = producer.get(from ?? '');
+    }
+    const reason = node ? rawScoreReason(node, sklearn) : undefined;
+    if (reason) raw.set(o.name ?? '', reason);
+  }
+  return raw;
+}
+
+function rawScoreReason(node: NodeProto, sklearn: boolean): string | undefined {
+  const op = node.op_type ?? '';
+  const transform = stringAttribute(node, 'post_transform') ?? 'NONE';
+  if (op === 'LinearClassifier' && transform === 'NONE')
+    return 'decision-function scores (a LinearClassifier without post_transform, as skl2onnx exports LinearSVC, RidgeClassifier and Perceptron)';
+  if (op === 'SVMClassifier' && transform === 'NONE' && !attributeOf(node, 'prob_a')?.floats.length)
+    return 'decision-function scores (an SVMClassifier without prob_a, as skl2onnx exports an SVC fitted without probability=True)';
+  if (op === 'Sqrt') return 'distances to cluster centres (as skl2onnx exports KMeans)';
+  if (sklearn && linearOperators.has(op))
+    return "decision-function scores (a linear function, as skl2onnx exports SGDClassifier's default hinge loss)";
+  return undefined;
+}
 
 /** Every node of the model: the main graph, its subgraphs (If, Loop, Scan) and local functions. */
 export function* allNodes(model: ModelProto): Generator<NodeProto> {

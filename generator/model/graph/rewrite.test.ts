@@ -83,7 +83,7 @@ describe('removeZipMaps', () => {
     const before = bytesOf(model);
     const { model: rewritten, rewrites } = removeZipMaps(model);
     expect(rewrites).toEqual([
-      'ZipMap removed: output "output_probability" is now the float [batch, 2] tensor of class probabilities in the order no, yes',
+      'ZipMap removed: output "output_probability" is now the float [batch, 2] tensor the ZipMap read, one column per class in the order no, yes',
     ]);
     const graph = rewritten.graph!;
     expect(graph.node.map((n) => [n.op_type, n.name, n.input, n.output])).toEqual([

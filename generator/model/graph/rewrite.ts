@@ -59,7 +59,7 @@ export function removeZipMaps(model: ModelProto): GraphRewrite {
     const shape = `[${describeDimension(batch)}, ${fact.labels.length}]`;
     for (const output of zipMap.outputs) {
       rewrites.push(
-        `ZipMap removed: output "${output}" is now the float ${shape} tensor of class probabilities in the order ${describeLabels(fact.labels)}`,
+        `ZipMap removed: output "${output}" is now the float ${shape} tensor the ZipMap read, one column per class in the order ${describeLabels(fact.labels)}`,
       );
     }
   }

@@ -25,7 +25,9 @@ from sklearn.decomposition import PCA
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.cluster import KMeans
+from sklearn.linear_model import LinearRegression, LogisticRegression, SGDClassifier
+from sklearn.svm import SVC, LinearSVC
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -1215,6 +1217,206 @@ def deep_classifiers():
     })
 
 
+# --------------------------------------------------------------------------------------------
+# Classifiers whose second output is not probabilities: skl2onnx writes decision-function scores
+# for estimators without predict_proba (and distances for KMeans) under the same output names.
+# --------------------------------------------------------------------------------------------
+def _blobs(seed, n, k):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0, 2.5, (k, 4))
+    yi = rng.integers(0, k, n)
+    X = (centers[yi] + rng.normal(0, 1.2, (n, 4))).astype(np.float32).astype(np.float64)
+    return X, yi
+
+
+def _raw_manifest(file, mimics, reason, S, extra, notes, ort):
+    add_manifest({
+        "file": file, "mimics": mimics, "accept": True, "task": "tensor", "batching": "merge",
+        "rawScores": reason,
+        "samples": {"inputs": {"X": S.tolist()}, **extra},
+        "tolerance": 1e-4, "notes": notes, "ort": ort,
+    })
+
+
+def skl_linearsvc_binary():
+    """Mimics skl2onnx 1.13 `to_onnx(LinearSVC().fit(X, y), X[:1].astype(np.float32))` (input 'X'):
+    - _parse.py build_sklearn_parsers_map leaves LinearSVC out of the classifier parsers, so no
+      ZipMap: the outputs are 'label' (Int64TensorType([None])) and 'probabilities'.
+    - operator_converters/linear_classifier.py: binary coefficients [-coef, coef] and intercepts
+      [-b, b]; post_transform "NONE" for LinearSVC; LinearSVC has multi_class 'ovr' -> attribute 0;
+      the binary LinearSVC branch writes 'raw_scores_tensor' and an ArrayFeatureExtractor with the
+      INT64 scalar initializer 'positive_class_index' = 1 picks the positive column:
+      'probabilities' [N, 1] holds decision_function(X).
+    """
+    X, yi = _blobs(303, 300, 2)
+    svc = LinearSVC(random_state=0, max_iter=10000).fit(X, yi)
+    coef = svc.coef_.ravel().astype(float).tolist()
+    b = svc.intercept_.tolist()
+    nodes = [
+        helper.make_node("LinearClassifier", ["X"], ["label", "raw_scores_tensor"], name="LinearClassifier",
+                         domain=ML, classlabels_ints=[0, 1], coefficients=[-c for c in coef] + coef,
+                         intercepts=[-v for v in b] + b, multi_class=0, post_transform="NONE"),
+        helper.make_node("ArrayFeatureExtractor", ["raw_scores_tensor", "positive_class_index"], ["probabilities"],
+                         name="ArrayFeatureExtractor", domain=ML),
+    ]
+    graph = helper.make_graph(
+        nodes, uuid_hex("skl-linearsvc-binary"),
+        [tensor_vi("X", TensorProto.FLOAT, [None, 4])],
+        [tensor_vi("label", TensorProto.INT64, [None]), tensor_vi("probabilities", TensorProto.FLOAT, [None, 1])],
+        initializer=[helper.make_tensor("positive_class_index", TensorProto.INT64, [], [1])],
+    )
+    finish(graph, opsets((ML, 1), ("", 17)), SKL2ONNX, "skl-linearsvc-binary.onnx")
+    S = np.round(X[:6], 3)
+    _raw_manifest(
+        "skl-linearsvc-binary.onnx",
+        "skl2onnx 1.13 to_onnx(LinearSVC(), X) (input 'X'); _parse.py (no ZipMap for LinearSVC), "
+        "operator_converters/linear_classifier.py (post_transform NONE, ArrayFeatureExtractor of the positive column)",
+        "LinearClassifier",
+        S, {"predict": svc.predict(S).tolist(), "scores": {"probabilities": svc.decision_function(S).reshape(-1, 1).tolist()}},
+        "The output named 'probabilities' [N, 1] is decision_function: a signed margin, negative for class 0. Read as a "
+        "binary probability it picked class 1 at margin >= 0.5 instead of > 0 and reported P(0) = 1 - margin.",
+        "Loads; 'label' equals predict and 'probabilities' equals decision_function.",
+    )
+
+
+def skl_sgd_hinge_zipmap():
+    """Mimics skl2onnx 1.13 `to_onnx(SGDClassifier().fit(X, y), X[:1].astype(np.float32))`, the
+    default hinge loss, three string classes:
+    - operator_converters/sgd_classifier.py: _decision_function writes MatMul(X, 'coef') ->
+      'matmul_result' and Add(., 'intercept') -> 'score'; hinge loss with more than two classes:
+      Identity('score') -> 'probabilities' (the raw scores); ArgMax(axis=1, keepdims=1) ->
+      'predicted_label', ArrayFeatureExtractor('classes', .) -> 'final_label', string classes:
+      Reshape(., 'shape_tensor' [-1]) -> 'label'.
+    - _parse.py _parse_sklearn_classifier: ZipMap (the default zipmap=True); zip_map.py: string
+      labels -> Identity('label' -> 'output_label') and ZipMap('probabilities' ->
+      'output_probability', classlabels_strings).
+    """
+    X, yi = _blobs(404, 300, 3)
+    classes = np.array(["bronze", "gold", "silver"])
+    sgd = SGDClassifier(random_state=0).fit(X, classes[yi])
+    inits = [
+        numpy_helper.from_array(sgd.coef_.T.astype(np.float32), "coef"),
+        numpy_helper.from_array(sgd.intercept_.astype(np.float32), "intercept"),
+        helper.make_tensor("classes", TensorProto.STRING, [3], [c.encode() for c in sgd.classes_]),
+        helper.make_tensor("shape_tensor", TensorProto.INT64, [1], [-1]),
+    ]
+    nodes = [
+        helper.make_node("MatMul", ["X", "coef"], ["matmul_result"], name="MatMul"),
+        helper.make_node("Add", ["matmul_result", "intercept"], ["score"], name="Add"),
+        helper.make_node("Identity", ["score"], ["probabilities"], name="Identity"),
+        helper.make_node("ArgMax", ["probabilities"], ["predicted_label"], name="ArgMax", axis=1, keepdims=1),
+        helper.make_node("ArrayFeatureExtractor", ["classes", "predicted_label"], ["final_label"],
+                         name="ArrayFeatureExtractor", domain=ML),
+        helper.make_node("Reshape", ["final_label", "shape_tensor"], ["label"], name="Reshape"),
+        helper.make_node("Identity", ["label"], ["output_label"], name="Identity1"),
+        helper.make_node("ZipMap", ["probabilities"], ["output_probability"], name="ZipMap", domain=ML,
+                         classlabels_strings=list(sgd.classes_)),
+    ]
+    graph = helper.make_graph(
+        nodes, uuid_hex("skl-sgd-hinge-zipmap"),
+        [tensor_vi("X", TensorProto.FLOAT, [None, 4])],
+        [tensor_vi("output_label", TensorProto.STRING, [None]), seq_map_vi("output_probability", TensorProto.STRING)],
+        initializer=inits,
+    )
+    finish(graph, opsets(("", 13), (ML, 1)), SKL2ONNX, "skl-sgd-hinge-zipmap.onnx")
+    S = np.round(X[:6], 3)
+    _raw_manifest(
+        "skl-sgd-hinge-zipmap.onnx",
+        "skl2onnx 1.13 to_onnx(SGDClassifier(), X) with its default loss='hinge' and string classes; "
+        "operator_converters/sgd_classifier.py, _parse.py (ZipMap), operator_converters/zip_map.py",
+        "a linear function",
+        S, {"predict": sgd.predict(S).tolist(), "scores": {"output_probability": sgd.decision_function(S).tolist()}},
+        "The ZipMap maps each class to its one-vs-rest margin, not a probability (hinge loss has no predict_proba). "
+        "Once the ZipMap is removed, 'output_probability' [N, 3] equals decision_function.",
+        ZIPMAP_ORT.replace("predict_proba", "decision_function"),
+    )
+    manifest[-1]["zipmapInput"] = "probabilities"
+
+
+def skl_svc_binary():
+    """Mimics skl2onnx 1.13 `to_onnx(SVC().fit(X, y), X[:1].astype(np.float32))`: the defaults
+    kernel='rbf', probability=False.
+    - _parse.py: SVC without probability gets no ZipMap: outputs 'label' and 'probabilities'
+      (shape_calculators/svm.py: Int64TensorType([N]) and [N, 2]).
+    - operator_converters/support_vector_machines.py: SVMClassifier (name 'SVMc') with
+      kernel_type 'RBF', kernel_params [gamma, coef0, degree], support_vectors, binary
+      coefficients -dual_coef_ and rho -intercept_, vectors_per_class n_support_, no prob_a
+      (probA_ is empty), post_transform 'NONE', classlabels_ints; writes 'label' and 'SVM02', and
+      Cast(to FLOAT) 'SVM02' -> 'probabilities'.
+    """
+    X, yi = _blobs(505, 200, 2)
+    svc = SVC().fit(X, yi)
+    nodes = [
+        helper.make_node("SVMClassifier", ["X"], ["label", "SVM02"], name="SVMc", domain=ML,
+                         kernel_type="RBF", kernel_params=f32([svc._gamma, svc.coef0, svc.degree]),
+                         support_vectors=f32(svc.support_vectors_), coefficients=f32(-svc.dual_coef_),
+                         rho=f32(-svc.intercept_), vectors_per_class=svc.n_support_.tolist(),
+                         post_transform="NONE", classlabels_ints=[0, 1]),
+        helper.make_node("Cast", ["SVM02"], ["probabilities"], name="Cast", to=TensorProto.FLOAT),
+    ]
+    graph = helper.make_graph(
+        nodes, uuid_hex("skl-svc-binary"),
+        [tensor_vi("X", TensorProto.FLOAT, [None, 4])],
+        [tensor_vi("label", TensorProto.INT64, [None]), tensor_vi("probabilities", TensorProto.FLOAT, [None, 2])],
+    )
+    finish(graph, opsets(("", 13), (ML, 1)), SKL2ONNX, "skl-svc-binary.onnx")
+    S = np.round(X[:6], 3)
+    _raw_manifest(
+        "skl-svc-binary.onnx",
+        "skl2onnx 1.13 to_onnx(SVC(), X): kernel='rbf', probability=False (scikit-learn's defaults); "
+        "operator_converters/support_vector_machines.py, shape_calculators/svm.py",
+        "SVMClassifier",
+        S, {"predict": svc.predict(S).tolist(), "decision_function": svc.decision_function(S).tolist()},
+        "SVC trained without probability=True: the SVMClassifier has no prob_a, so 'probabilities' holds its raw "
+        "scores, not probabilities. 'label' equals predict.",
+        "Loads; 'label' equals predict.",
+    )
+
+
+def skl_kmeans():
+    """Mimics skl2onnx 1.13 `to_onnx(KMeans(n_clusters=3).fit(X), X[:1].astype(np.float32))`:
+    operator_converters/k_means.py with the default gemm=True option and a dynamic batch:
+    ReduceSumSquare(X, axes=[1], keepdims=1), Mul(., [0]) for Gemm's zero C, Gemm(X, centres,
+    zeros, alpha=-2, transB=1), Add(rs, gemm), Add(|C|^2, .), ArgMin(axis=1, keepdims=0) ->
+    'label' and Sqrt -> 'scores' (parse: outputs 'label' Int64TensorType([None]) and 'scores').
+    Names follow the algebra API's '<Op[:2]>_<output>' scheme.
+    """
+    X, _ = _blobs(606, 300, 3)
+    km = KMeans(n_clusters=3, n_init=10, random_state=0).fit(X)
+    C = km.cluster_centers_.astype(np.float32)
+    inits = [
+        numpy_helper.from_array(np.array([0], dtype=np.float32), "Mu_Mulcst"),
+        numpy_helper.from_array(C, "Ge_Gemmcst"),
+        numpy_helper.from_array((C.astype(np.float64) ** 2).sum(axis=1).astype(np.float32), "Ad_Addcst"),
+    ]
+    nodes = [
+        helper.make_node("ReduceSumSquare", ["X"], ["Re_reduced0"], name="Re_ReduceSumSquare", axes=[1], keepdims=1),
+        helper.make_node("Mul", ["Re_reduced0", "Mu_Mulcst"], ["Mu_C0"], name="Mu_Mul"),
+        helper.make_node("Gemm", ["X", "Ge_Gemmcst", "Mu_C0"], ["Ge_Y0"], name="Ge_Gemm", alpha=-2.0, transB=1),
+        helper.make_node("Add", ["Re_reduced0", "Ge_Y0"], ["Ad_C01"], name="Ad_Add"),
+        helper.make_node("Add", ["Ad_Addcst", "Ad_C01"], ["Ad_C0"], name="Ad_Add1"),
+        helper.make_node("ArgMin", ["Ad_C0"], ["label"], name="Ar_ArgMin", axis=1, keepdims=0),
+        helper.make_node("Sqrt", ["Ad_C0"], ["scores"], name="Sq_Sqrt"),
+    ]
+    graph = helper.make_graph(
+        nodes, uuid_hex("skl-kmeans"),
+        [tensor_vi("X", TensorProto.FLOAT, [None, 4])],
+        [tensor_vi("label", TensorProto.INT64, [None]), tensor_vi("scores", TensorProto.FLOAT, [None, 3])],
+        initializer=inits,
+    )
+    finish(graph, opsets(("", 17)), SKL2ONNX, "skl-kmeans.onnx")
+    S = np.round(X[:6], 3)
+    _raw_manifest(
+        "skl-kmeans.onnx",
+        "skl2onnx 1.13 to_onnx(KMeans(n_clusters=3), X); operator_converters/k_means.py (gemm=True)",
+        "distances",
+        S, {"predict": km.predict(S).tolist(), "scores": {"scores": km.transform(S).tolist()}},
+        "A label and a float [N, 3] beside it, as a classifier has: but 'scores' holds the distances to the three "
+        "centres and 'label' is the nearest. Read as class probabilities it named the farthest cluster.",
+        "Loads; 'label' equals predict and 'scores' equals transform.",
+    )
+
+
 if __name__ == "__main__":
     skl_logreg_float_input()
     skl_forest_string_labels()
@@ -1232,6 +1434,10 @@ if __name__ == "__main__":
     broken_files()
     torch_dynamo_mlp()
     deep_classifiers()
+    skl_linearsvc_binary()
+    skl_sgd_hinge_zipmap()
+    skl_svc_binary()
+    skl_kmeans()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump({"schemaVersion": 1, "generatedBy": "make_wild_fixtures.py", "fixtures": manifest}, f, indent=2)
         f.write("\n")
