@@ -104,13 +104,14 @@ describe('field validation', () => {
       minReplicas: 2,
       maxReplicas: 10,
       cpu: 2,
-      memory: '1Gi',
       awsGithubOidcProvider: 'create',
       eksEndpoint: 'public',
       eksPublicAccessCidrs: ['0.0.0.0/0'],
     });
     expect(a.description).toBeUndefined();
     expect(a.gcpProjectNumber).toBeUndefined();
+    // Left out: sized from the model by the plan (plan/memory.ts).
+    expect(a.memory).toBeUndefined();
   });
 
   it.each([
@@ -165,7 +166,7 @@ describe('resolution order', () => {
     expect(a.costCenter).toBe('file-cc');
     expect(a.name).toBe('file-name');
     expect(a.model).toBe('/embedded/model.onnx');
-    expect(a.memory).toBe('1Gi');
+    expect(a.memory).toBeUndefined();
   });
 
   it('contextual defaults apply only with --yes', () => {

@@ -278,8 +278,17 @@ export const answerFields = {
     meta: { message: 'CPU cores per pod (request = limit)', group: 'capacity', kind: 'number' },
   },
   memory: {
-    schema: memoryQuantity.describe('Memory per pod (request = limit)').default('1Gi'),
-    meta: { message: 'Memory per pod', group: 'capacity', kind: 'text' },
+    schema: memoryQuantity
+      .describe(
+        'Memory per pod (request = limit); when left out, sized from the model: at least 1Gi, enough for every thread that loads it',
+      )
+      .optional(),
+    meta: {
+      message: 'Memory per pod',
+      group: 'capacity',
+      kind: 'text',
+      hint: 'empty: sized from the model (at least 1Gi)',
+    },
   },
 } satisfies Record<string, { schema: z.ZodType; meta: FieldMeta }>;
 

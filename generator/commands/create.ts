@@ -24,6 +24,7 @@ import type { ModelContract } from '../model/contract.js';
 import { resolveModelOption } from '../model/locate.js';
 import { TaskUnclearError } from '../model/outputs.js';
 import { defaultModelPath } from '../model/default-model.js';
+import { memoryTooSmall } from '../plan/memory.js';
 import { type Plan, buildPlan, projectModelFile } from '../plan/plan.js';
 import { renderProject } from '../render/render.js';
 import { modelFiles, modelSources } from '../render/model-files.js';
@@ -90,6 +91,11 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
   const model = read.contract;
   // A task the user was asked for is recorded, so that `upgrade` reads the model the same way.
   const plan = buildPlan({ ...answers, ...(task ? { task } : {}), model: projectModelFile }, model);
+  const tooSmall =
+    answers.memory && plan.clouds.list.length > 0
+      ? memoryTooSmall(answers.memory, model.bytes, plan.runtime.poolSize)
+      : undefined;
+  if (tooSmall) throw new UsageError(tooSmall);
   if (options.interactive) await confirmPlan(plan, target);
 
   const files = await renderIntoPlace(ui, options, plan, { modelPath, read }, target);

@@ -209,6 +209,15 @@ describe('summarize', () => {
     );
   });
 
+  it('says when the pod memory was sized from the model', () => {
+    const lines = summarize(
+      planOf(records, { cloud: 'gcp', gcpProject: 'acme-ml-prod', githubRepo: 'acme/churn-api' }),
+    );
+    expect(section(lines, 'Capacity')).toBe(
+      'prod 2-10 replicas, 2 CPU and 1Gi per pod (sized from the 3.0 MB model), 2 inference workers',
+    );
+  });
+
   it('a tensor model: inputs by name, fixed batch of 1, extra outputs, the rewrites made', () => {
     const lines = summarize(planOf(tensors));
     expect(section(lines, 'Task')).toBe(

@@ -211,7 +211,7 @@ function cloudText(plan: Plan): string[] {
     ),
     ...entry(
       'Capacity',
-      `${prod ? `prod ${prod.minReplicas}-${prod.maxReplicas} replicas, ` : ''}${plan.runtime.cpu} CPU and ${plan.runtime.memory} per pod, ${plural(plan.runtime.poolSize, 'inference worker')}`,
+      `${prod ? `prod ${prod.minReplicas}-${prod.maxReplicas} replicas, ` : ''}${plan.runtime.cpu} CPU and ${plan.runtime.memory} per pod${a.memory ? '' : ` (sized from the ${size(plan.model.bytes)} model)`}, ${plural(plan.runtime.poolSize, 'inference worker')}`,
     ),
   ];
 }

@@ -22,6 +22,7 @@ import {
   serviceNames,
   stages,
 } from './naming.js';
+import { defaultMemory, serverMemoryMiB } from './memory.js';
 import { type PolicyPlan, policyPlan } from './policies.js';
 
 /** Node.js major version the generated image and CI target (the current LTS). */
@@ -84,7 +85,10 @@ export interface Plan {
     readonly grpcPort: number;
     readonly cpu: number;
     readonly cpuMillis: number;
+    /** Memory per pod: the answer, or sized from the model (`defaultMemory`). */
     readonly memory: string;
+    /** The server's parts besides the model, MiB: the environment check's budget (memory.ts). */
+    readonly serverMemoryMiB: typeof serverMemoryMiB;
     /** Worker threads for inference: the CPU limit, rounded down, at least 1. */
     readonly poolSize: number;
     /** Where the model lives inside the generated project and the container. */
@@ -113,6 +117,7 @@ export const projectModelDir = 'model';
 export const projectModelFile = `${projectModelDir}/model.onnx`;
 
 export function buildPlan(answers: Answers, model: ModelContract): Plan {
+  const poolSize = Math.max(1, Math.floor(answers.cpu));
   const clouds: Cloud[] = [];
   if (answers.cloud === 'gcp' || answers.cloud === 'both') clouds.push('gcp');
   if (answers.cloud === 'aws' || answers.cloud === 'both') clouds.push('aws');
@@ -175,8 +180,9 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
       grpcPort: 8081,
       cpu: answers.cpu,
       cpuMillis: Math.round(answers.cpu * 1000),
-      memory: answers.memory,
-      poolSize: Math.max(1, Math.floor(answers.cpu)),
+      memory: answers.memory ?? defaultMemory(model.bytes, poolSize),
+      serverMemoryMiB,
+      poolSize,
       modelDir: projectModelDir,
       modelFile: projectModelFile,
       ...(answers.progressiveDelivery && clouds.length > 0
