@@ -210,6 +210,46 @@ describe('answers equal onnxruntime-node run directly', () => {
     for (const o of body.outputs) expectClose(o.data, expected[o.name]!.data);
   });
 
+  it("Triton's classification extension ranks a [batch, C] output's own values", async (ctx) => {
+    const ranked = contract.outputs.find(
+      (o) => o.shape.length === 2 && o.type !== 'string' && o.type !== 'bool',
+    );
+    if (!ranked) return ctx.skip(); // no output of shape [batch, classes]
+    const inputs = sample(4);
+    const res = await svc.post(infer, {
+      inputs: jsonInputs(inputs),
+      outputs: [{ name: ranked.name, parameters: { classification: 2 } }],
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const expected = (await direct(inputs))[ranked.name]!;
+    const [out] = res.json().outputs as Array<{
+      datatype: string;
+      shape: number[];
+      data: string[];
+    }>;
+    const rows = expected.dims[0]!;
+    const width = expected.data.length / rows;
+    const k = Math.min(2, width);
+    expect(out!.datatype).toBe('BYTES');
+    expect(out!.shape).toEqual([rows, k]);
+    for (let r = 0; r < rows; r++) {
+      const row = expected.data.slice(r * width, (r + 1) * width);
+      const best = [...row.keys()].sort((a, b) => row[b]! - row[a]!).slice(0, k);
+      out!.data.slice(r * k, (r + 1) * k).forEach((entry, j) => {
+        const [value, index] = entry.split(':');
+        expect(Number(index)).toBe(best[j]);
+        expectClose([Number(value)], [row[best[j]!]!]);
+      });
+    }
+    // More classes than the output has, or a string: a 400 naming the parameter.
+    const bad = await svc.post(infer, {
+      inputs: jsonInputs(inputs),
+      outputs: [{ name: ranked.name, parameters: { classification: 'two' } }],
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatch(/classification.*whole number/);
+  });
+
   it('V2 binary tensors in, binary tensors out', async () => {
     const inputs = sample(3);
     const { body, headerLength } = binaryBody(inputs, true);
