@@ -50,6 +50,13 @@ export const runtime = {
   "cpu": 2,
   "cpuMillis": 2000,
   "memory": "1Gi",
+  "serverMemoryMiB": {
+    "process": 128,
+    "worker": 64,
+    "predictionLogBuffer": 16,
+    "explainHeapMin": 16,
+    "explainHeapMax": 256
+  },
   "poolSize": 2,
   "modelDir": "model",
   "modelFile": "model/model.onnx"

@@ -50,6 +50,13 @@ export const runtime = {
   "cpu": 1,
   "cpuMillis": 1000,
   "memory": "1Gi",
+  "serverMemoryMiB": {
+    "process": 128,
+    "worker": 64,
+    "predictionLogBuffer": 16,
+    "explainHeapMin": 16,
+    "explainHeapMax": 256
+  },
   "poolSize": 1,
   "modelDir": "model",
   "modelFile": "model/model.onnx"

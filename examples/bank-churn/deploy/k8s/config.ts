@@ -354,9 +354,12 @@ function defaultServerSettings(
     logLevel: plan.stage === 'dev' ? 'debug' : 'info',
     auth: { mode: plan.stage === 'prod' ? 'api-key' : 'none', rateLimitPerMinute: 0 },
     memory: {
-      // A quarter of the container's memory, at most the server's default of 256 MiB.
-      explainHeapMiB: Math.max(16, Math.min(256, Math.floor(memoryMiB(runtime.memory) / 4))),
-      predictionLogBufferMiB: 16,
+      // A quarter of the container's memory, within the bounds create-mlops-service sized it by.
+      explainHeapMiB: Math.max(
+        runtime.serverMemoryMiB.explainHeapMin,
+        Math.min(runtime.serverMemoryMiB.explainHeapMax, Math.floor(memoryMiB(runtime.memory) / 4)),
+      ),
+      predictionLogBufferMiB: runtime.serverMemoryMiB.predictionLogBuffer,
     },
   };
 }
@@ -530,11 +533,15 @@ export function memoryMiB(quantity: string): number {
 
 /**
  * Nominal memory of the server's parts, MiB: the main thread with Fastify and its buffers, and each
- * worker thread (a V8 isolate and an onnxruntime session without its weights). The container's
- * limit must hold them, a copy of the model per worker thread (`modelMiB`), the explanation heap
- * and the prediction log's buffer: `checkEnvironment` refuses an environment where it does not.
+ * worker thread (a V8 isolate and an onnxruntime session without its weights), as
+ * create-mlops-service sized the pod by (`runtime.serverMemoryMiB`). The container's limit must
+ * hold them, a copy of the model per worker thread (`modelMiB`), the explanation heap and the
+ * prediction log's buffer: `checkEnvironment` refuses an environment where it does not.
  */
-export const nominalMiB = { process: 128, worker: 64 } as const;
+export const nominalMiB = {
+  process: runtime.serverMemoryMiB.process,
+  worker: runtime.serverMemoryMiB.worker,
+} as const;
 
 /**
  * The model's weights as one session holds them, MiB: the file's size. Every thread that loads

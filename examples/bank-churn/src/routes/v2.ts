@@ -12,7 +12,9 @@
  * nested (row-major). Numbers of any numeric datatype are coerced to the graph's element type and
  * validated like `/predict` (ranges, categories, lengths). Outputs are the graph's tensors, as they
  * come out of the model; a probabilities output also answers Triton's classification extension
- * (`"parameters": {"classification": k}`). Errors are `{"error": "..."}`.
+ * (`"parameters": {"classification": k}`), and so does every numeric [batch, C] output of a tensor
+ * model (an image network's logits: its raw values ranked, `"value:index"`, as Triton does).
+ * Errors are `{"error": "..."}`.
  */
 import type {
   FastifyInstance,
@@ -360,27 +362,76 @@ export function requestedOutputs(
     }
     const k = o.parameters?.classification;
     if (k === undefined) return { name: o.name };
-    const classes = contract.labels.length;
-    if (
-      o.name !== contract.outputNames.probabilities ||
-      typeof k !== 'number' ||
-      !Number.isInteger(k) ||
-      k < 1 ||
-      k > classes
-    ) {
-      issues.push({
-        field: `outputs.${o.name}.parameters.classification`,
-        message:
-          o.name !== contract.outputNames.probabilities
-            ? 'only the class-probability output supports classification'
-            : `must be a whole number from 1 to ${classes}`,
-      });
+    const problem = classificationProblem(contract, o.name, k);
+    if (problem) {
+      issues.push({ field: `outputs.${o.name}.parameters.classification`, message: problem });
       return { name: o.name };
     }
-    return { name: o.name, classification: k };
+    return { name: o.name, classification: k as number };
   });
   if (issues.length > 0) throw new ValidationError(issues);
   return outputs;
+}
+
+/**
+ * What an output can be ranked by: a classifier's class probabilities (`classes` known), or a
+ * tensor model's numeric output of rank 2, [batch, C] (`classes` from the graph, or known only
+ * when it runs); undefined when it cannot be ranked.
+ */
+function rankable(
+  contract: ModelContract,
+  name: string,
+): { readonly classes: number | undefined } | undefined {
+  if (name === contract.outputNames.probabilities) return { classes: contract.labels.length };
+  const info = contract.outputs.find((o) => o.name === name);
+  if (contract.task !== 'tensor' || !info || info.shape.length !== 2) return undefined;
+  if (info.type === 'string' || info.type === 'bool') return undefined;
+  const width = info.shape[1];
+  return { classes: typeof width === 'number' ? width : undefined };
+}
+
+/** Why `k` cannot rank output `name` (Triton's classification extension), or undefined. */
+function classificationProblem(
+  contract: ModelContract,
+  name: string,
+  k: unknown,
+): string | undefined {
+  const ranked = rankable(contract, name);
+  if (!ranked) {
+    return contract.task === 'tensor'
+      ? 'classification ranks a numeric output of shape [batch, classes]; this output is not one'
+      : 'only the class-probability output supports classification';
+  }
+  const most = ranked.classes ?? Number.MAX_SAFE_INTEGER;
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > most) {
+    return ranked.classes
+      ? `must be a whole number from 1 to ${ranked.classes}`
+      : 'must be a whole number of at least 1';
+  }
+  return undefined;
+}
+
+/**
+ * The top `k` of each row, best first, as Triton's classification extension writes them:
+ * `"value:index"`, with `:label` when the classes have labels.
+ */
+function topK(
+  scores: (row: number) => ArrayLike<number>,
+  rows: number,
+  k: number,
+  labels: readonly string[],
+): string[] {
+  const data: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const values = scores(r);
+    const order = Array.from({ length: values.length }, (_, c) => c);
+    order.sort((a, b) => values[b]! - values[a]!);
+    for (const c of order.slice(0, k)) {
+      const label = labels[c];
+      data.push(label === undefined ? `${values[c]}:${c}` : `${values[c]}:${c}:${label}`);
+    }
+  }
+  return data;
 }
 
 /** Every output the run produced (or the requested ones) as V2 tensors. */
@@ -395,18 +446,20 @@ export function outputTensorsOf(
     const n = outputs[name]!.dims[0] ?? 1;
     const tensor = outputs[name]!;
     const info = contract.outputs.find((o) => o.name === name)!;
-    if (classification !== undefined) {
+    if (classification !== undefined && name === contract.outputNames.probabilities) {
+      // Logits (or one positive-class column) are ranked, and reported, as probabilities.
       const probabilitiesOf = classProbabilities(contract);
-      const data: string[] = [];
-      for (let r = 0; r < n; r++) {
-        // Logits (or one positive-class column) are ranked, and reported, as probabilities.
-        const probabilities = probabilitiesOf(tensor.data as ArrayLike<number>, r);
-        const row = probabilities.map((p, c) => ({ c, p }));
-        row.sort((a, b) => b.p - a.p);
-        for (const { c, p } of row.slice(0, classification))
-          data.push(`${p}:${c}:${contract.labels[c]}`);
-      }
+      const values = tensor.data as ArrayLike<number>;
+      const data = topK((r) => probabilitiesOf(values, r), n, classification, contract.labels);
       return { name, datatype: 'BYTES', shape: [n, classification], data };
+    }
+    if (classification !== undefined) {
+      // A tensor model's [batch, C] output: its own values, ranked as they come out.
+      const values = Array.from(tensor.data as ArrayLike<number | bigint>, Number);
+      const width = n > 0 ? values.length / n : 0;
+      const k = Math.min(classification, width);
+      const row = (r: number) => values.slice(r * width, (r + 1) * width);
+      return { name, datatype: 'BYTES', shape: [n, k], data: topK(row, n, k, []) };
     }
     return {
       name,

@@ -178,6 +178,11 @@ export interface ModelContract {
   readonly labels: readonly string[];
   /** How the class-probability output holds the scores (classification only). */
   readonly scores?: ClassScores;
+  /**
+   * A classifier-shaped output that holds no probabilities, and what it holds (decision-function
+   * scores, distances): why such a model is served as task `tensor`, every output by name.
+   */
+  readonly rawScores?: { readonly output: string; readonly holds: string };
   readonly positiveLabel?: string;
   readonly threshold?: number;
   readonly thresholdRationale?: string;
