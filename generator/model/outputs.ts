@@ -27,6 +27,9 @@ export class TaskUnclearError extends UsageError {
 
 const isFloat = (o: TensorInfo) => o.type === 'float32' || o.type === 'float64';
 const width = (o: TensorInfo) => (o.shape.length >= 2 ? o.shape[o.shape.length - 1] : 1);
+/** A float [N, C] output with C > 1 known: one score per class, as a classifier's probabilities. */
+const perClass = (o: TensorInfo) =>
+  isFloat(o) && o.shape.length === 2 && typeof width(o) === 'number' && Number(width(o)) > 1;
 
 export function describeOutputs(outputs: readonly TensorInfo[]): string {
   return outputs
@@ -67,10 +70,7 @@ export function outputRoles(
     byName(declared.probabilities) ??
     byName('probabilities') ??
     byName('output_probability') ??
-    outputs.find(
-      (o) =>
-        isFloat(o) && o.shape.length === 2 && typeof width(o) === 'number' && Number(width(o)) > 1,
-    ) ??
+    outputs.find(perClass) ??
     // A binary model may give one column: the positive class's probability or logit.
     (task === 'binary' ? outputs.find((o) => isFloat(o) && width(o) === 1) : undefined);
   if (!probabilities) {
@@ -97,9 +97,7 @@ export function inferRecordsTask(
   onlyText: boolean,
 ): TaskKind {
   const floats = outputs.filter(isFloat);
-  const probabilities = floats.find(
-    (o) => o.shape.length === 2 && typeof width(o) === 'number' && Number(width(o)) > 1,
-  );
+  const probabilities = floats.find(perClass);
   if (classifierShaped(outputs, hints)) {
     // Decision scores or distances: served as the model computes them, by name.
     if (rawClassScores(outputs, hints)) return 'tensor';
@@ -128,14 +126,10 @@ export function inferRecordsTask(
 
 /** A classifier operator or ZipMap, or a label output beside a float [N, C]: a classifier's outputs. */
 function classifierShaped(outputs: readonly TensorInfo[], hints: GraphHints): boolean {
-  const perClass = outputs.some(
-    (o) =>
-      isFloat(o) && o.shape.length === 2 && typeof width(o) === 'number' && Number(width(o)) > 1,
-  );
   const labelLike = outputs.some(
     (o) => (o.type === 'int64' || o.type === 'string') && o.shape.length === 1,
   );
-  return hints.classifier || (perClass && labelLike);
+  return hints.classifier || (outputs.some(perClass) && labelLike);
 }
 
 /**

@@ -122,9 +122,15 @@ export function readGraphFacts(model: ModelProto): GraphFacts {
   };
 }
 
-function outputProducers(graph: GraphProto): Map<string, string> {
+/** Value name -> the node of the main graph that computes it. */
+function producersOf(graph: GraphProto): Map<string, NodeProto> {
   const producer = new Map<string, NodeProto>();
   for (const node of graph.node) for (const out of node.output) producer.set(out, node);
+  return producer;
+}
+
+function outputProducers(graph: GraphProto): Map<string, string> {
+  const producer = producersOf(graph);
   const producers = new Map<string, string>();
   for (const o of graph.output) {
     let node = producer.get(o.name ?? '');
@@ -173,8 +179,7 @@ const linearOperators: ReadonlySet<string> = new Set(['Add', 'MatMul', 'Gemm']);
  * turns them into the probabilities they were trained as (see the contract's `scores`).
  */
 export function rawScoresOf(graph: GraphProto): Map<string, string> {
-  const producer = new Map<string, NodeProto>();
-  for (const node of graph.node) for (const out of node.output) producer.set(out, node);
+  const producer = producersOf(graph);
   const sklearn = graph.node.some((n) => n.domain === 'ai.onnx.ml');
   const raw = new Map<string, string>();
   for (const o of graph.output) {
