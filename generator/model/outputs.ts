@@ -98,9 +98,9 @@ export function inferRecordsTask(
 ): TaskKind {
   const floats = outputs.filter(isFloat);
   const probabilities = floats.find(perClass);
-  if (classifierShaped(outputs, hints)) {
-    // Decision scores or distances: served as the model computes them, by name.
-    if (rawClassScores(outputs, hints)) return 'tensor';
+  // Decision scores or distances beside a label: served as the model computes them, by name.
+  if (rawClassScores(outputs, hints)) return 'tensor';
+  if (hints.classifier || (probabilities && outputs.some(labelLike))) {
     const classes = hints.labels?.length ?? (probabilities ? Number(width(probabilities)) : 0);
     if (onlyText) return 'text-classification';
     if (classes === 2) return 'binary';
@@ -124,24 +124,22 @@ export function inferRecordsTask(
   );
 }
 
-/** A classifier operator or ZipMap, or a label output beside a float [N, C]: a classifier's outputs. */
-function classifierShaped(outputs: readonly TensorInfo[], hints: GraphHints): boolean {
-  const labelLike = outputs.some(
-    (o) => (o.type === 'int64' || o.type === 'string') && o.shape.length === 1,
-  );
-  return hints.classifier || (outputs.some(perClass) && labelLike);
-}
+/** A label output: int64 or string, one per row ([N], or [N, 1] as skl2onnx's outlier detectors). */
+const labelLike = (o: TensorInfo) =>
+  (o.type === 'int64' || o.type === 'string') &&
+  (o.shape.length === 1 || (o.shape.length === 2 && o.shape[1] === 1));
 
 /**
- * The output of a classifier-shaped graph that holds no probabilities, and what it holds: the
- * decision function of an estimator without predict_proba, or a clustering's distances (see
- * `rawScoresOf` in graph/facts.ts). Such a model is served as task `tensor`.
+ * The float output of a labelling graph (a classifier operator, a ZipMap, or a label output) that
+ * holds no probabilities, and what it holds: the decision function of an estimator without
+ * predict_proba or of an outlier detector, or a clustering's distances (see `rawScoresOf` in
+ * graph/facts.ts). Such a model is served as task `tensor`.
  */
 export function rawClassScores(
   outputs: readonly TensorInfo[],
   hints: GraphHints,
 ): { output: string; holds: string } | undefined {
-  if (!classifierShaped(outputs, hints)) return undefined;
+  if (!hints.classifier && !outputs.some(labelLike)) return undefined;
   for (const o of outputs.filter(isFloat)) {
     const holds = hints.rawScores(o.name);
     if (holds) return { output: o.name, holds };

@@ -280,6 +280,7 @@ describe('decision scores and distances answer by name, as the model computes th
     ['skl-sgd-hinge-zipmap.onnx', 'output_label'],
     ['skl-svc-binary.onnx', 'label'],
     ['skl-kmeans.onnx', 'label'],
+    ['skl-one-class-svm.onnx', 'label'],
   ])('%s', { timeout: 180_000 }, async (file, labelOutput) => {
     const f = byFile(file);
     const { contract } = await readModel(join(wildDir, file));

@@ -164,10 +164,11 @@ describe("a network's class scores, as its last operator computes them", () => {
 });
 
 describe('decision scores and distances are never served as probabilities', () => {
-  it('four default scikit-learn exports are found, whatever the output is named', () => {
+  it('five default scikit-learn exports are found, whatever the output is named', () => {
     expect(rawScored.map((f) => f.file).sort()).toEqual([
       'skl-kmeans.onnx',
       'skl-linearsvc-binary.onnx',
+      'skl-one-class-svm.onnx',
       'skl-sgd-hinge-zipmap.onnx',
       'skl-svc-binary.onnx',
     ]);

@@ -174,6 +174,8 @@ const linearOperators: ReadonlySet<string> = new Set(['Add', 'MatMul', 'Gemm']);
  *   probability=True, scikit-learn's default);
  * - in a graph using the ai.onnx.ml domain (a scikit-learn export), a linear operator: the decision
  *   function (SGDClassifier's default hinge loss) or the one-vs-rest votes of an SVC;
+ * - an SVMRegressor: the decision function of an outlier detector (OneClassSVM) when a label
+ *   output sits beside it (an SVR has none, and is never read through this map);
  * - a Sqrt: distances to cluster centres (KMeans).
  * A network's bare logits (Gemm/MatMul in a graph without ai.onnx.ml) are not listed: a softmax
  * turns them into the probabilities they were trained as (see the contract's `scores`).
@@ -201,6 +203,8 @@ function rawScoreReason(node: NodeProto, sklearn: boolean): string | undefined {
     return 'decision-function scores (a LinearClassifier without post_transform, as skl2onnx exports LinearSVC, RidgeClassifier and Perceptron)';
   if (op === 'SVMClassifier' && transform === 'NONE' && !attributeOf(node, 'prob_a')?.floats.length)
     return 'decision-function scores (an SVMClassifier without prob_a, as skl2onnx exports an SVC fitted without probability=True)';
+  if (op === 'SVMRegressor')
+    return 'decision-function scores (an SVMRegressor beside a label, as skl2onnx exports OneClassSVM)';
   if (op === 'Sqrt') return 'distances to cluster centres (as skl2onnx exports KMeans)';
   if (sklearn && linearOperators.has(op))
     return "decision-function scores (a linear function, as skl2onnx exports SGDClassifier's default hinge loss)";

@@ -27,7 +27,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.cluster import KMeans
 from sklearn.linear_model import LinearRegression, LogisticRegression, SGDClassifier
-from sklearn.svm import SVC, LinearSVC
+from sklearn.svm import SVC, LinearSVC, OneClassSVM
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -1417,6 +1417,44 @@ def skl_kmeans():
     )
 
 
+def skl_one_class_svm():
+    """Mimics skl2onnx 1.13 `to_onnx(OneClassSVM().fit(X), X[:1].astype(np.float32))`, an anomaly
+    detector: operator_converters/support_vector_machines.py convert_sklearn_svm_regressor's
+    OneClassSVM branch writes SVMRegressor (name 'SVM', kernel 'RBF', kernel_params [gamma, coef0,
+    degree], support_vectors, coefficients dual_coef_, rho intercept_, n_supports, post_transform
+    NONE) -> 'SVMO1', Cast(to FLOAT) -> 'scores', Sign -> 'float_prediction', Cast(to INT64) ->
+    'label'; shape_calculators/svm.py declares both outputs [N, 1].
+    """
+    X, _ = _blobs(707, 200, 1)
+    oc = OneClassSVM(nu=0.1).fit(X)
+    nodes = [
+        helper.make_node("SVMRegressor", ["X"], ["SVMO1"], name="SVM", domain=ML, kernel_type="RBF",
+                         kernel_params=f32([oc._gamma, oc.coef0, oc.degree]), support_vectors=f32(oc.support_vectors_),
+                         coefficients=f32(oc.dual_coef_), rho=f32(oc.intercept_), n_supports=len(oc.support_),
+                         post_transform="NONE"),
+        helper.make_node("Cast", ["SVMO1"], ["scores"], name="Cast", to=TensorProto.FLOAT),
+        helper.make_node("Sign", ["scores"], ["float_prediction"], name="Sign"),
+        helper.make_node("Cast", ["float_prediction"], ["label"], name="Cast1", to=TensorProto.INT64),
+    ]
+    graph = helper.make_graph(
+        nodes, uuid_hex("skl-one-class-svm"),
+        [tensor_vi("X", TensorProto.FLOAT, [None, 4])],
+        [tensor_vi("label", TensorProto.INT64, [None, 1]), tensor_vi("scores", TensorProto.FLOAT, [None, 1])],
+    )
+    finish(graph, opsets(("", 13), (ML, 1)), SKL2ONNX, "skl-one-class-svm.onnx")
+    S = np.round(np.vstack([X[:4], X[:2] + 6.0]), 3)  # four ordinary rows, two far away
+    _raw_manifest(
+        "skl-one-class-svm.onnx",
+        "skl2onnx 1.13 to_onnx(OneClassSVM(nu=0.1), X); operator_converters/support_vector_machines.py "
+        "(OneClassSVM branch), shape_calculators/svm.py",
+        "SVMRegressor",
+        S, {"predict": oc.predict(S).tolist(), "scores": {"scores": oc.decision_function(S).reshape(-1, 1).tolist()}},
+        "An anomaly detector: 'label' [N, 1] is +1 (inlier) or -1 (outlier), 'scores' [N, 1] its decision function. "
+        "Nothing in it is a probability: read as a binary classifier's, an outlier's margin was thresholded at 0.5.",
+        "Loads; 'label' equals predict and 'scores' equals decision_function.",
+    )
+
+
 if __name__ == "__main__":
     skl_logreg_float_input()
     skl_forest_string_labels()
@@ -1438,6 +1476,7 @@ if __name__ == "__main__":
     skl_sgd_hinge_zipmap()
     skl_svc_binary()
     skl_kmeans()
+    skl_one_class_svm()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump({"schemaVersion": 1, "generatedBy": "make_wild_fixtures.py", "fixtures": manifest}, f, indent=2)
         f.write("\n")
