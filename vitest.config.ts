@@ -7,5 +7,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    setupFiles: ['generator/test-support/temp-dirs.setup.ts'],
   },
 });

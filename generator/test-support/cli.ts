@@ -1,5 +1,6 @@
 /** Runs the built CLI as a user would: a child process with no terminal. */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,6 +34,23 @@ export function runCli(
   });
 }
 
+/** Directories `tempDir` made in this test process: removed when it exits. */
+const madeDirs = new Set<string>();
+
+/**
+ * A new directory under the system temp directory, removed after the test file that made it
+ * (`removeTempDirs`, run by `temp-dirs.setup.ts`), so repeated runs do not fill the disk with
+ * generated projects and models.
+ */
 export async function tempDir(prefix = 'cms-test-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  madeDirs.add(dir);
+  return dir;
+}
+
+/** Removes what `tempDir` made; `CMS_KEEP_TEMP=1` keeps it for a post-mortem. */
+export function removeTempDirs(): void {
+  if (process.env.CMS_KEEP_TEMP) return;
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+  madeDirs.clear();
 }
