@@ -813,3 +813,33 @@ describe.each(['lf', 'crlf'] as const)('on a %s checkout', (kind) => {
     }
   });
 });
+
+describe('upgrade --model to a model of another task', () => {
+  beforeAll(() => {
+    checkout = 'lf';
+  });
+
+  it('says so first: the service answers in another shape', async () => {
+    // The real templates: their src/model/contract.ts states the task.
+    const dir = await generateProject({ model: tabular }, { prefix: 'cms-upgrade-task-' });
+    expect(gitInit(dir, 'test')).toBeUndefined();
+    expect(await readFile(join(dir, 'src/model/contract.ts'), 'utf8')).toContain(
+      '"task": "binary"',
+    );
+    const templatesDir = resolve(packageRoot, 'templates');
+    // A LinearSVC as skl2onnx exports it: decision scores, served by name (task tensor).
+    const svc = join(fixturesDir, 'wild', 'skl-linearsvc-binary.onnx');
+    const { report } = await run(dir, { model: svc, templatesDir });
+    expect(report.task).toEqual({ from: 'binary', to: 'tensor' });
+    expect(report.nextSteps[0]).toMatch(
+      /^The model's task changes from binary to tensor \(src\/model\/contract.ts\): \/predict, \/predict\/batch and V2 answer in another shape/,
+    );
+    expect(await readFile(join(dir, 'src/model/contract.ts'), 'utf8')).toContain(
+      '"task": "tensor"',
+    );
+    // The same task again is no news.
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '--no-verify', '-m', 'upgraded');
+    expect((await run(dir, { templatesDir })).report.task).toBeUndefined();
+  });
+});

@@ -92,6 +92,11 @@ export interface UpgradeReport {
   /** Files that hold conflict markers (or a `.mlops-new` side file) to resolve. */
   readonly conflicts: string[];
   readonly lockfiles: Array<{ path: string; note: string }>;
+  /**
+   * The served model's task before and after, when the upgrade changes it: `/predict` then answers
+   * in another shape (a new model, or a newer reading of the same graph).
+   */
+  readonly task?: { readonly from: string; readonly to: string };
   /** Records rewritten in `.mlops-service/`. */
   readonly records: string[];
   readonly nextSteps: string[];
@@ -156,6 +161,7 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
     plan,
     recordWrites,
     lockfiles: await lockfileNotes(root, plan),
+    task: taskChange(allWorking, allNext),
   });
   const diff = renderDiff(allWorking, onDisk, plan.writes, recordWrites, plan.deletes);
   if (report.upToDate) {
@@ -432,8 +438,9 @@ function buildReport(input: {
   plan: EnginePlan;
   recordWrites: ReadonlyMap<string, FileState>;
   lockfiles: UpgradeReport['lockfiles'];
+  task: UpgradeReport['task'];
 }): UpgradeReport {
-  const { plan, answers, lockfiles } = input;
+  const { plan, answers, lockfiles, task } = input;
   plan.changes.sort((a, b) => a.path.localeCompare(b.path));
   const conflicts = plan.changes.filter((c) => c.conflict).map((c) => c.path);
   const upToDate =
@@ -452,13 +459,40 @@ function buildReport(input: {
     files: plan.changes,
     conflicts,
     lockfiles,
+    ...(task ? { task } : {}),
     records: [...input.recordWrites.keys()],
-    nextSteps: upToDate ? [] : nextSteps(plan.changes, lockfiles),
+    nextSteps: upToDate ? [] : nextSteps(plan.changes, lockfiles, task),
   };
 }
 
-function nextSteps(changes: readonly FileChange[], lockfiles: UpgradeReport['lockfiles']) {
+/** The task a rendered `src/model/contract.ts` states (its first `"task"` member). */
+function taskOf(state: FileState | undefined): string | undefined {
+  return state ? /"task": "([\w-]+)"/.exec(state.content.toString('utf8'))?.[1] : undefined;
+}
+
+/** The project's task and the new render's, when they differ. */
+function taskChange(
+  working: ReadonlyMap<string, FileState>,
+  next: ReadonlyMap<string, FileState>,
+): UpgradeReport['task'] {
+  const from = taskOf(working.get(contractFile));
+  const to = taskOf(next.get(contractFile));
+  return from && to && from !== to ? { from, to } : undefined;
+}
+
+const contractFile = 'src/model/contract.ts';
+
+function nextSteps(
+  changes: readonly FileChange[],
+  lockfiles: UpgradeReport['lockfiles'],
+  task: UpgradeReport['task'],
+) {
   const steps: string[] = [];
+  if (task) {
+    steps.push(
+      `The model's task changes from ${task.from} to ${task.to} (${contractFile}): /predict, /predict/batch and V2 answer in another shape; update the service's clients before this is deployed`,
+    );
+  }
   const conflicted = changes.filter((c) => c.conflict);
   const marked = conflicted.filter((c) => !c.conflict?.sideFile).map((c) => c.path);
   const sides = conflicted.filter((c) => c.conflict?.sideFile);
