@@ -1,11 +1,11 @@
 /** The merge engine's parts on plain inputs: line merge, JSON merge, unified diff, renames, migrations. */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrateAnswers, type AnswersMigration } from '../answers/migrations.js';
 import { sha256 } from '../record/record.js';
+import { tempDir } from '../test-support/cli.js';
 import { type FileState, planUpgrade } from './engine.js';
 import { mergeJson } from './json.js';
 import { detectRenames } from './renames.js';
@@ -60,7 +60,7 @@ describe('mergeText', () => {
   });
 
   it('agrees with git merge-file on a clean merge and on a conflict', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cms-merge-'));
+    const dir = await tempDir('cms-merge-');
     const cases = [
       [lines('a', 'B', 'c', 'd', 'e', 'f', 'g'), lines('a', 'b', 'c', 'd', 'e', 'F', 'g')],
       [lines('a', 'b', 'c', 'MINE', 'e', 'f', 'g'), lines('a', 'b', 'c', 'THEIRS', 'e', 'f', 'g')],
@@ -182,7 +182,7 @@ describe('unifiedDiff', () => {
   it('matches git diff output for several hunks, an insertion and a missing last newline', async () => {
     const before = lines(...'abcdefghijklmnopqrstu'.split('')) + 'end';
     const after = lines(...'aBcdefghijklmnoXpqrstu'.split('').filter((c) => c !== 'h')) + 'END\n';
-    const dir = await mkdtemp(join(tmpdir(), 'cms-diff-'));
+    const dir = await tempDir('cms-diff-');
     await writeFile(join(dir, 'a'), before);
     await writeFile(join(dir, 'b'), after);
     const git = spawnSync('git', ['diff', '--no-index', '--no-color', 'a', 'b'], {
