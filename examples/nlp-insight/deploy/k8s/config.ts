@@ -408,7 +408,7 @@ function defaultPodResources(
   plan: PlanEnvironment,
 ): Pick<EnvironmentSettings, 'storage' | 'initContainer' | 'logShipper'> {
   return {
-    storage: { modelSizeLimit: '2Gi', tmpSizeLimit: '1Gi' },
+    storage: { modelSizeLimit: `${modelVolumeGiB()}Gi`, tmpSizeLimit: '1Gi' },
     initContainer: {
       image: plan.cloud === 'gcp' ? gcloudImage : awsCliImage,
       cpuMillis: 500,
@@ -551,6 +551,15 @@ export const nominalMiB = {
  */
 export function modelMiB(): number {
   return Math.ceil(model.bytes / 2 ** 20);
+}
+
+/**
+ * The model volume the init container fills, GiB: the model, a challenger of its size beside it
+ * (`model/challenger/`) and their artifacts; at least 2. A pod whose files outgrow the volume's
+ * `sizeLimit` is evicted by the kubelet.
+ */
+export function modelVolumeGiB(): number {
+  return Math.max(2, Math.ceil((2 * modelMiB() + 512) / 1024));
 }
 
 /** Worker threads of the server: the prediction pool, the explanation worker, a challenger's. */
@@ -760,9 +769,17 @@ function lifecycleProblems(env: K8sEnvironment): string[] {
   return p;
 }
 
-/** The model's files: a drift baseline when drift is on, plain relative artifact paths. */
+/**
+ * The model's files: a volume that holds the model and a challenger of its size, a drift baseline
+ * when drift is on, plain relative artifact paths.
+ */
 function modelProblems(env: K8sEnvironment): string[] {
   const p: string[] = [];
+  if (memoryMiB(env.storage.modelSizeLimit) < 2 * modelMiB()) {
+    p.push(
+      `storage.modelSizeLimit ${env.storage.modelSizeLimit} cannot hold the ${modelMiB()} MiB model and a challenger of its size: raise it to ${modelVolumeGiB()}Gi`,
+    );
+  }
   if (env.drift.enabled && driftBaselineFile === undefined) {
     p.push('drift.enabled needs a drift baseline beside the model (model.artifacts.driftBaseline)');
   }

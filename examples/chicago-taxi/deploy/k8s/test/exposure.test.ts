@@ -120,4 +120,18 @@ describe.each(envs)('%s', (id, s) => {
       /raise memory .* or lower memory.explainHeapMiB/,
     );
   });
+
+  it('gives the model volume room for the model and a challenger of its size', () => {
+    const volume = (workload(s) as any).spec.template.spec.volumes.find(
+      (v: any) => v.name === 'model',
+    );
+    const modelMiB = Math.ceil(model.bytes / 2 ** 20);
+    expect(memoryMiB(volume.emptyDir.sizeLimit)).toBeGreaterThanOrEqual(
+      Math.max(2048, 2 * modelMiB),
+    );
+    const tooSmall = `${Math.max(1, Math.floor(modelMiB / 2))}Mi`;
+    expect(() => synthesize(id, { storage: { modelSizeLimit: tooSmall } })).toThrow(
+      /storage.modelSizeLimit .* cannot hold the \d+ MiB model and a challenger of its size/,
+    );
+  });
 });
