@@ -99,6 +99,12 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
   if (options.interactive) await confirmPlan(plan, target);
 
   const files = await renderIntoPlace(ui, options, plan, { modelPath, read }, target);
+  const large = plan.largeModelFile;
+  if (large) {
+    ui.warn(
+      `${large.path} is ${large.mib} MiB: GitHub ${large.refused ? 'refuses a pushed file over 100 MiB' : 'warns on a pushed file over 50 MiB'}; keep it in Git LFS before the first push (README: "A model file of ${large.mib} MiB and GitHub")`,
+    );
+  }
   const git = options.git
     ? await initGit(ui, target)
     : { done: false, skipped: 'skipped by --no-git' };

@@ -128,6 +128,14 @@ describe('a project for a 150 MB model', () => {
       ) as { answers: Record<string, unknown> };
       // Not recorded: an upgrade with another model sizes the pod again.
       expect(answers.answers.memory).toBeUndefined();
+      // Over GitHub's 100 MiB file limit: the README says how to keep it in Git LFS.
+      const readme = await readFile(join(dir, 'README.md'), 'utf8');
+      expect(readme).toContain('### A model file of 144 MiB and GitHub');
+      expect(readme).toMatch(
+        /GitHub refuses a pushed file over 100 MiB,\s+and `model\/model.onnx` is 144 MiB/,
+      );
+      expect(readme).toContain("git lfs track 'model/**/*.onnx'");
+      expect(readme).not.toContain('{{');
       const cache = await installCached(dir);
       await symlink(join(cache, 'node_modules'), join(dir, 'node_modules'), 'dir');
       const test = spawnSync(

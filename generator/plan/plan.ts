@@ -110,6 +110,24 @@ export interface Plan {
   readonly github?: { readonly repository: string };
   /** The policy catalogue as it applies to this project (policies/, agent files, docs). */
   readonly policies: PolicyPlan;
+  /**
+   * The model file when it is over GitHub's 50 MiB warning size (a push is refused over 100 MiB):
+   * the README says how to keep it in Git LFS, and `create` warns.
+   */
+  readonly largeModelFile?: {
+    readonly path: string;
+    readonly mib: number;
+    readonly refused: boolean;
+  };
+}
+
+/** GitHub warns on a pushed file over 50 MiB and refuses one over 100 MiB. */
+export const gitHubFileMiB = { warn: 50, limit: 100 } as const;
+
+function largeModelFile(bytes: number): Plan['largeModelFile'] {
+  const mib = Math.ceil(bytes / 2 ** 20);
+  if (mib <= gitHubFileMiB.warn) return undefined;
+  return { path: projectModelFile, mib, refused: mib > gitHubFileMiB.limit };
 }
 
 /** Folder of the generated project that holds the model and its artifacts. */
@@ -117,12 +135,65 @@ export const projectModelDir = 'model';
 export const projectModelFile = `${projectModelDir}/model.onnx`;
 
 export function buildPlan(answers: Answers, model: ModelContract): Plan {
-  const poolSize = Math.max(1, Math.floor(answers.cpu));
   const clouds: Cloud[] = [];
   if (answers.cloud === 'gcp' || answers.cloud === 'both') clouds.push('gcp');
   if (answers.cloud === 'aws' || answers.cloud === 'both') clouds.push('aws');
+  const large = largeModelFile(model.bytes);
+  return {
+    generator: { name: generatorName, version: generatorVersion },
+    answers,
+    service: {
+      name: answers.name,
+      description:
+        answers.description ?? `Inference service for the ${model.name} model (${model.task}).`,
+      owner: answers.owner,
+      costCenter: answers.costCenter,
+    },
+    names: serviceNames(answers),
+    model,
+    runtime: runtimeOf(answers, model, clouds),
+    clouds: { gcp: clouds.includes('gcp'), aws: clouds.includes('aws'), list: clouds },
+    environments: environmentsOf(answers, model, clouds),
+    ...(answers.githubRepo ? { github: { repository: answers.githubRepo } } : {}),
+    policies: policyPlan(clouds.length > 0),
+    ...(large ? { largeModelFile: large } : {}),
+  };
+}
+
+/** The process and its pod: image, ports, CPU, memory (sized from the model when not answered). */
+function runtimeOf(
+  answers: Answers,
+  model: ModelContract,
+  clouds: readonly Cloud[],
+): Plan['runtime'] {
+  const poolSize = Math.max(1, Math.floor(answers.cpu));
+  return {
+    nodeMajor: targetNodeMajor,
+    nodeImage: targetNodeImage,
+    port: 8080,
+    metricsPort: 9090,
+    grpcPort: 8081,
+    cpu: answers.cpu,
+    cpuMillis: Math.round(answers.cpu * 1000),
+    memory: answers.memory ?? defaultMemory(model.bytes, poolSize),
+    serverMemoryMiB,
+    poolSize,
+    modelDir: projectModelDir,
+    modelFile: projectModelFile,
+    ...(answers.progressiveDelivery && clouds.length > 0
+      ? { progressiveDelivery: true as const }
+      : {}),
+  };
+}
+
+/** One environment per cloud and stage: its names, sizes, model and log paths, deploy runner. */
+function environmentsOf(
+  answers: Answers,
+  model: ModelContract,
+  clouds: readonly Cloud[],
+): EnvironmentPlan[] {
   const objectKey = modelObjectKey(model.name, model.version);
-  const environments = clouds.flatMap((cloud) =>
+  return clouds.flatMap((cloud) =>
     stages.map((stage): EnvironmentPlan => {
       const sizing = stageSizing(answers, stage);
       const id = environmentId(cloud, stage);
@@ -160,40 +231,6 @@ export function buildPlan(answers: Answers, model: ModelContract): Plan {
       };
     }),
   );
-  return {
-    generator: { name: generatorName, version: generatorVersion },
-    answers,
-    service: {
-      name: answers.name,
-      description:
-        answers.description ?? `Inference service for the ${model.name} model (${model.task}).`,
-      owner: answers.owner,
-      costCenter: answers.costCenter,
-    },
-    names: serviceNames(answers),
-    model,
-    runtime: {
-      nodeMajor: targetNodeMajor,
-      nodeImage: targetNodeImage,
-      port: 8080,
-      metricsPort: 9090,
-      grpcPort: 8081,
-      cpu: answers.cpu,
-      cpuMillis: Math.round(answers.cpu * 1000),
-      memory: answers.memory ?? defaultMemory(model.bytes, poolSize),
-      serverMemoryMiB,
-      poolSize,
-      modelDir: projectModelDir,
-      modelFile: projectModelFile,
-      ...(answers.progressiveDelivery && clouds.length > 0
-        ? { progressiveDelivery: true as const }
-        : {}),
-    },
-    clouds: { gcp: clouds.includes('gcp'), aws: clouds.includes('aws'), list: clouds },
-    environments,
-    ...(answers.githubRepo ? { github: { repository: answers.githubRepo } } : {}),
-    policies: policyPlan(clouds.length > 0),
-  };
 }
 
 /** Replicas, HPA target and node pool per stage: dev < staging < prod. */
