@@ -129,13 +129,28 @@ function producersOf(graph: GraphProto): Map<string, NodeProto> {
   return producer;
 }
 
+/**
+ * The node that computes `value`, walking back through the operators in `through` (each by its
+ * first input; Concat by its last, the positive column of skl2onnx's `[-s, s]` and `[1 - p, p]`).
+ */
+function sourceOf(
+  producer: ReadonlyMap<string, NodeProto>,
+  value: string,
+  through: ReadonlySet<string>,
+): NodeProto | undefined {
+  let node = producer.get(value);
+  for (let hops = 0; node && through.has(node.op_type ?? '') && hops < 32; hops++) {
+    const from = node.op_type === 'Concat' ? node.input[node.input.length - 1] : node.input[0];
+    node = producer.get(from ?? '');
+  }
+  return node;
+}
+
 function outputProducers(graph: GraphProto): Map<string, string> {
   const producer = producersOf(graph);
   const producers = new Map<string, string>();
   for (const o of graph.output) {
-    let node = producer.get(o.name ?? '');
-    for (let hops = 0; node && passThrough.has(node.op_type ?? '') && hops < 16; hops++)
-      node = producer.get(node.input[0] ?? '');
+    const node = sourceOf(producer, o.name ?? '', passThrough);
     if (node?.op_type) producers.set(o.name ?? '', node.op_type);
   }
   return producers;
@@ -144,11 +159,7 @@ function outputProducers(graph: GraphProto): Map<string, string> {
 /** Operators that pass a tensor's values on unchanged (or only re-typed). */
 const passThrough: ReadonlySet<string> = new Set(['Identity', 'Cast']);
 
-/**
- * Operators that move, select, re-type or negate scores without making them something else: the
- * walk back from an output follows their first input (Concat: its last, the positive columns of
- * skl2onnx's `[-s, s]` and `[1 - p, p]`).
- */
+/** Operators that move, select, re-type or negate scores without making them something else. */
 const carriesScores: ReadonlySet<string> = new Set([
   'Identity',
   'Cast',
@@ -185,11 +196,7 @@ export function rawScoresOf(graph: GraphProto): Map<string, string> {
   const sklearn = graph.node.some((n) => n.domain === 'ai.onnx.ml');
   const raw = new Map<string, string>();
   for (const o of graph.output) {
-    let node = producer.get(o.name ?? '');
-    for (let hops = 0; node && carriesScores.has(node.op_type ?? '') && hops < 32; hops++) {
-      const from = node.op_type === 'Concat' ? node.input[node.input.length - 1] : node.input[0];
-      node = producer.get(from ?? '');
-    }
+    const node = sourceOf(producer, o.name ?? '', carriesScores);
     const reason = node ? rawScoreReason(node, sklearn) : undefined;
     if (reason) raw.set(o.name ?? '', reason);
   }
