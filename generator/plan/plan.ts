@@ -22,7 +22,7 @@ import {
   serviceNames,
   stages,
 } from './naming.js';
-import { defaultMemory, serverMemoryMiB } from './memory.js';
+import { defaultMemory, modelFileMiB, serverMemoryMiB } from './memory.js';
 import { type PolicyPlan, policyPlan } from './policies.js';
 
 /** Node.js major version the generated image and CI target (the current LTS). */
@@ -125,7 +125,7 @@ export interface Plan {
 export const gitHubFileMiB = { warn: 50, limit: 100 } as const;
 
 function largeModelFile(bytes: number): Plan['largeModelFile'] {
-  const mib = Math.ceil(bytes / 2 ** 20);
+  const mib = modelFileMiB(bytes);
   if (mib <= gitHubFileMiB.warn) return undefined;
   return { path: projectModelFile, mib, refused: mib > gitHubFileMiB.limit };
 }
