@@ -233,6 +233,22 @@ describe('models the generator refuses', () => {
     const err = await errorOf(introspectModel('/nonexistent/model.onnx'));
     expect(err.message).toBe('Model not found: /nonexistent/model.onnx');
   });
+  it('a Git LFS pointer (a clone without git-lfs) is named, with the fix, before anything reads it', async () => {
+    const dir = await tempDir('cms-lfs-');
+    const path = join(dir, 'model.onnx');
+    await writeFile(
+      path,
+      'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 438000000\n',
+    );
+    // A sidecar beside it is not read first: the pointer is the problem to name.
+    await writeFile(join(dir, 'model.schema.json'), '{ not json');
+    const err = await errorOf(introspectModel(path));
+    expect(err.message).toBe(
+      `${path} is a Git LFS pointer (sha256 4d7a214614ab, 417.7 MiB), not the model: ` +
+        'run `git lfs pull` in its repository to fetch the model (install git-lfs from https://git-lfs.com first), then try again',
+    );
+    expect(err.exitCode).toBe(2);
+  });
 });
 
 describe('tensor models', () => {

@@ -18,6 +18,7 @@ import {
   outputRoles,
   rawClassScores,
 } from './outputs.js';
+import { detectNotAModel } from './graph/decode.js';
 import { monitoringOf } from './monitoring.js';
 import { type PreparedGraph, prepareGraph } from './prepare.js';
 import {
@@ -384,9 +385,11 @@ function extras(outputs: Signature['outputs'], roles: ModelContract['outputNames
   return outputs.map((o) => o.name).filter((n) => !used.has(n));
 }
 
+/** The model's bytes; a file that is plainly no model (a Git LFS pointer...) is refused with the fix. */
 async function readModelFile(modelPath: string): Promise<Uint8Array> {
+  let bytes: Uint8Array;
   try {
-    return await readFile(modelPath);
+    bytes = await readFile(modelPath);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(
@@ -395,6 +398,9 @@ async function readModelFile(modelPath: string): Promise<Uint8Array> {
         : `Cannot read model ${modelPath}: ${(err as Error).message}`,
     );
   }
+  // Before the sidecar or anything else reads beside it: a clone without git-lfs is the problem.
+  detectNotAModel(bytes, modelPath);
+  return bytes;
 }
 
 function sha(bytes: Uint8Array): string {

@@ -88,7 +88,7 @@ describe('files that are not a model', () => {
     );
     const err = userErrorOf(() => detectNotAModel(pointer, 'model.onnx'));
     expect(err.message).toBe(
-      'model.onnx is a Git LFS pointer, not the model: run "git lfs pull" in its repository and try again',
+      'model.onnx is a Git LFS pointer (sha256 4d7a214614ab, 12345 bytes), not the model: run `git lfs pull` in its repository to fetch the model (install git-lfs from https://git-lfs.com first), then try again',
     );
   });
 
@@ -142,7 +142,7 @@ describe('files that are not a model', () => {
     const message = (file: string) =>
       userErrorOf(() => decodeModel(readFileSync(join(wildDir, file)), file)).message;
     expect(message('lfs-pointer.onnx')).toMatch(
-      /^lfs-pointer\.onnx is a Git LFS pointer, not the model: run "git lfs pull"/,
+      /^lfs-pointer\.onnx is a Git LFS pointer \(sha256 [0-9a-f]{12}, [^)]+\), not the model: run `git lfs pull`/,
     );
     expect(message('truncated.onnx')).toMatch(
       /^truncated\.onnx is not an ONNX model \(the file is truncated or not protobuf\)/,

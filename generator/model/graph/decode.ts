@@ -4,6 +4,7 @@
  * file) are refused with one line naming the problem and the fix, before anything else reads them.
  */
 import { UserError } from '../../errors.js';
+import { lfsPointerOf, lfsPointerText } from '../lfs-pointer.js';
 import { type ModelProto, int64ToNumber } from './onnx.js';
 import { onnxTypes } from './schema.js';
 
@@ -26,6 +27,9 @@ export function notAModelProblem(bytes: Uint8Array): string | undefined {
   const head = new TextDecoder('utf-8', { fatal: false })
     .decode(bytes.subarray(0, 1024))
     .replace(/^\uFEFF/, '');
+  const pointer = lfsPointerOf(bytes);
+  if (pointer) return lfsPointerText(pointer);
+  // Text that starts like a pointer but does not parse as one (cut, or extended past the spec).
   if (lfsPointer.test(head)) {
     return 'is a Git LFS pointer, not the model: run "git lfs pull" in its repository and try again';
   }
