@@ -99,14 +99,9 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
   if (options.interactive) await confirmPlan(plan, target);
 
   const files = await renderIntoPlace(ui, options, plan, { modelPath, read }, target);
-  const large = plan.largeModelFile;
-  if (large) {
-    ui.warn(
-      `${large.path} is ${large.mib} MiB: GitHub ${large.refused ? 'refuses a pushed file over 100 MiB' : 'warns on a pushed file over 50 MiB'}; keep it in Git LFS before the first push (README: "A model file of ${large.mib} MiB and GitHub")`,
-    );
-  }
+  if (plan.largeModelFile) ui.warn(lfsWarning(plan.largeModelFile, options.git));
   const git = options.git
-    ? await initGit(ui, target)
+    ? await initGit(ui, target, plan.largeModelFile)
     : { done: false, skipped: 'skipped by --no-git' };
   const install = options.install
     ? await installDependencies(ui, target)
@@ -115,6 +110,16 @@ export async function create(options: CreateOptions): Promise<CreateReport> {
   const nextSteps = nextStepsFor(target, install);
   ui.outro(`Done. Next steps:\n  ${nextSteps.join('\n  ')}`);
   return { ...reportOf(target, plan, model, files), git, install, nextSteps };
+}
+
+/** What a model kept in Git LFS asks of the user (ADR 0026). */
+function lfsWarning(large: NonNullable<Plan['largeModelFile']>, git: boolean): string {
+  return (
+    `${large.path} is ${large.mib} MiB (GitHub ${large.refused ? 'refuses a pushed file over 100 MiB' : 'warns on a pushed file over 50 MiB'}): ` +
+    `the project keeps ${large.lfsPattern} in Git LFS, so every clone and CI runner needs git-lfs, ` +
+    `and LFS storage counts against the account's quota (README: "The model in Git LFS")` +
+    (git ? '' : '; run `git lfs install --local` before the first commit')
+  );
 }
 
 /** The target as shown to the user: relative to the working directory, `.` for itself. */
@@ -227,11 +232,18 @@ async function renderStaging(
 }
 
 /** `git init` and a first commit in the new project, under its phase; says why when skipped. */
-async function initGit(ui: Ui, target: string): Promise<CreateReport['git']> {
+async function initGit(
+  ui: Ui,
+  target: string,
+  lfsModel: Plan['largeModelFile'],
+): Promise<CreateReport['git']> {
   const skip = await ui.phase(
     'Creating the git repository',
-    async () => gitInit(target, generatorVersion),
-    (skip) => (skip ? `git skipped: ${skip}` : 'git repository with a first commit'),
+    async () => gitInit(target, generatorVersion, lfsModel),
+    (skip) =>
+      skip
+        ? `git skipped: ${skip}`
+        : `git repository with a first commit${lfsModel ? ` (${lfsModel.lfsPattern} in Git LFS)` : ''}`,
   );
   return typeof skip === 'string' ? { done: false, skipped: skip } : { done: true };
 }

@@ -18,9 +18,11 @@ import { readTree } from '../upgrade/files.js';
 import { baseSnapshotFile, decodeSnapshot, encodeSnapshot, isText } from '../upgrade/snapshot.js';
 import { fixturesDir, tempDir } from '../test-support/cli.js';
 import { generateProject } from '../test-support/generate.js';
+import { largeModel } from '../test-support/large-model.js';
 import { packageRoot } from '../version.js';
 
 const tabular = join(fixturesDir, 'tabular.onnx');
+const MB = 1_000_000;
 const v1 = resolve(packageRoot, 'generator/__fixtures__/upgrade/v1');
 const v2 = resolve(packageRoot, 'generator/__fixtures__/upgrade/v2');
 
@@ -842,4 +844,37 @@ describe('upgrade --model to a model of another task', () => {
     git(dir, 'commit', '-q', '--no-verify', '-m', 'upgraded');
     expect((await run(dir, { templatesDir })).report.task).toBeUndefined();
   });
+});
+
+describe('upgrade --model to a model over GitHub’s 50 MiB warning size', () => {
+  beforeAll(() => {
+    checkout = 'lf';
+  });
+
+  it(
+    'adds Git LFS and says what to install first; the commit after holds a pointer',
+    { timeout: 300_000 },
+    async () => {
+      const dir = await generateProject({ model: tabular }, { prefix: 'cms-upgrade-lfs-' });
+      expect(gitInit(dir, 'test')).toBeUndefined();
+      const templatesDir = resolve(packageRoot, 'templates');
+      const big = await largeModel(await tempDir('cms-upgrade-lfs-model-'), 60 * MB);
+      const { report } = await run(dir, { model: big, templatesDir });
+      expect(report.files).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ path: '.gitattributes', action: 'created' }),
+          expect.objectContaining({ path: '.husky/pre-push', action: 'created' }),
+        ]),
+      );
+      expect(report.nextSteps).toContain(
+        'The model is now kept in Git LFS (.gitattributes, .husky/pre-push): install git-lfs and run `git lfs install` before you commit, so that the commit holds a pointer, not the model (README: "The model in Git LFS")',
+      );
+      git(dir, 'lfs', 'install', '--local');
+      git(dir, 'add', '-A');
+      git(dir, 'commit', '-q', '--no-verify', '-m', 'a larger model');
+      expect(git(dir, 'cat-file', '-p', 'HEAD:model/model.onnx')).toMatch(
+        /^version https:\/\/git-lfs\.github\.com\/spec\/v1\noid sha256:[0-9a-f]{64}\nsize 6\d{7}\n$/,
+      );
+    },
+  );
 });

@@ -493,6 +493,11 @@ function nextSteps(
       `The model's task changes from ${task.from} to ${task.to} (${contractFile}): /predict, /predict/batch and V2 answer in another shape; update the service's clients before this is deployed`,
     );
   }
+  if (changes.some((c) => c.path === '.gitattributes' && c.action === 'created')) {
+    steps.push(
+      'The model is now kept in Git LFS (.gitattributes, .husky/pre-push): install git-lfs and run `git lfs install` before you commit, so that the commit holds a pointer, not the model (README: "The model in Git LFS")',
+    );
+  }
   const conflicted = changes.filter((c) => c.conflict);
   const marked = conflicted.filter((c) => !c.conflict?.sideFile).map((c) => c.path);
   const sides = conflicted.filter((c) => c.conflict?.sideFile);

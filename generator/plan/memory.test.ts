@@ -4,17 +4,14 @@
  * with a large model passes its own environment check at the default.
  */
 import { spawnSync } from 'node:child_process';
-import { readFile, symlink, writeFile } from 'node:fs/promises';
+import { readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, UserError } from '../errors.js';
-import { makeModel, makeNode, tensorValueInfo } from '../model/graph/build.js';
-import { encodeModel } from '../model/graph/decode.js';
-import { DataType, type TensorProto } from '../model/graph/onnx.js';
-import { onnxTypes } from '../model/graph/schema.js';
 import { tempDir } from '../test-support/cli.js';
 import { generateProject } from '../test-support/generate.js';
 import { installCached } from '../test-support/installed-project.js';
+import { largeModel } from '../test-support/large-model.js';
 import {
   defaultMemory,
   memoryTooSmall,
@@ -63,45 +60,6 @@ describe('memoryTooSmall', () => {
   });
 });
 
-/**
- * A records model of `bytes` (one float input [N, 4], a regression): its weight lies in one large
- * initializer of which the graph reads one value, so it loads and runs fast at any size.
- */
-async function largeModel(dir: string, bytes: number): Promise<string> {
-  const big = onnxTypes().tensor.create({
-    name: 'big',
-    dims: [bytes / 4],
-    data_type: DataType.FLOAT,
-    raw_data: new Uint8Array(bytes),
-  });
-  const w = onnxTypes().tensor.create({
-    name: 'w',
-    dims: [4, 1],
-    data_type: DataType.FLOAT,
-    float_data: [0.5, -0.25, 1, 2],
-  });
-  const first = onnxTypes().tensor.create({
-    name: 'first',
-    dims: [1],
-    data_type: DataType.INT64,
-    int64_data: [0],
-  });
-  const model = makeModel({
-    nodes: [
-      makeNode('MatMul', ['x', 'w'], ['m']),
-      makeNode('Gather', ['big', 'first'], ['g']),
-      makeNode('Add', ['m', 'g'], ['y']),
-    ],
-    inputs: [tensorValueInfo('x', DataType.FLOAT, ['N', 4])],
-    outputs: [tensorValueInfo('y', DataType.FLOAT, ['N', 1])],
-    initializers: [big, w, first] as unknown as TensorProto[],
-    opsets: { '': 17 },
-  });
-  const path = join(dir, 'model.onnx');
-  await writeFile(path, encodeModel(model));
-  return path;
-}
-
 describe('a project for a 150 MB model', () => {
   const cloud = { cloud: 'gcp', gcpProject: 'big-model-project', githubRepo: 'acme/big', cpu: 4 };
 
@@ -128,14 +86,6 @@ describe('a project for a 150 MB model', () => {
       ) as { answers: Record<string, unknown> };
       // Not recorded: an upgrade with another model sizes the pod again.
       expect(answers.answers.memory).toBeUndefined();
-      // Over GitHub's 100 MiB file limit: the README says how to keep it in Git LFS.
-      const readme = await readFile(join(dir, 'README.md'), 'utf8');
-      expect(readme).toContain('### A model file of 144 MiB and GitHub');
-      expect(readme).toMatch(
-        /GitHub refuses a pushed file over 100 MiB,\s+and `model\/model.onnx` is 144 MiB/,
-      );
-      expect(readme).toContain("git lfs track 'model/**/*.onnx'");
-      expect(readme).not.toContain('{{');
       const cache = await installCached(dir);
       await symlink(join(cache, 'node_modules'), join(dir, 'node_modules'), 'dir');
       const test = spawnSync(

@@ -112,12 +112,15 @@ export interface Plan {
   readonly policies: PolicyPlan;
   /**
    * The model file when it is over GitHub's 50 MiB warning size (a push is refused over 100 MiB):
-   * the README says how to keep it in Git LFS, and `create` warns.
+   * the project keeps `lfsPattern` in Git LFS (`.gitattributes`, the pre-push hook, the first
+   * commit, the workflows' checkouts), and the README says what that asks of its users (ADR 0026).
    */
   readonly largeModelFile?: {
     readonly path: string;
     readonly mib: number;
     readonly refused: boolean;
+    /** The `.gitattributes` pattern of the files Git LFS stores: every model of `model/`. */
+    readonly lfsPattern: string;
   };
 }
 
@@ -127,7 +130,12 @@ export const gitHubFileMiB = { warn: 50, limit: 100 } as const;
 function largeModelFile(bytes: number): Plan['largeModelFile'] {
   const mib = modelFileMiB(bytes);
   if (mib <= gitHubFileMiB.warn) return undefined;
-  return { path: projectModelFile, mib, refused: mib > gitHubFileMiB.limit };
+  return {
+    path: projectModelFile,
+    mib,
+    refused: mib > gitHubFileMiB.limit,
+    lfsPattern: `${projectModelDir}/**/*.onnx`,
+  };
 }
 
 /** Folder of the generated project that holds the model and its artifacts. */

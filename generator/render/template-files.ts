@@ -13,6 +13,8 @@
  *   `[model-tensors]` for models served from named tensors (`contract.kind === 'tensors'`).
  * - `[model-judged]` includes its subtree when predictions have a label or a value that feedback
  *   can judge (every task but `tensor`): the challenger, live quality and their workflows.
+ * - `[model-in-lfs]` includes its subtree when the model is kept in Git LFS (`plan.largeModelFile`):
+ *   `.gitattributes` and the husky pre-push hook that uploads the LFS objects.
  */
 import { readdir } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
@@ -33,10 +35,12 @@ const conditions: Record<string, (plan: Plan) => boolean> = {
   '[model-features]': (p) => p.model.kind !== 'tensors',
   '[model-tensors]': (p) => p.model.kind === 'tensors',
   '[model-judged]': (p) => p.model.task !== 'tensor',
+  '[model-in-lfs]': (p) => p.largeModelFile !== undefined,
 };
 
 const dotfileAliases: Record<string, string> = {
   _gitignore: '.gitignore',
+  _gitattributes: '.gitattributes',
   _npmrc: '.npmrc',
   _dockerignore: '.dockerignore',
   _prettierrc: '.prettierrc',
@@ -62,11 +66,11 @@ export async function listTemplateFiles(templatesDir: string, plan: Plan): Promi
     const segments = relative(templatesDir, source).split(sep);
     if (segments[0] === partialsDirName) continue;
     if (!segments.every((s) => !(s in conditions) || conditions[s]!(plan))) continue;
-    const kept = segments.filter((s) => !(s in conditions)).map((s) => dotfileAliases[s] ?? s);
-    const last = kept[kept.length - 1]!;
-    const mode = last.endsWith('.hbs') ? 'render' : 'raw';
-    if (mode === 'render') kept[kept.length - 1] = last.slice(0, -'.hbs'.length);
-    files.push({ source, target: posix.join(...kept), mode });
+    const kept = segments.filter((s) => !(s in conditions));
+    const mode = kept[kept.length - 1]!.endsWith('.hbs') ? 'render' : 'raw';
+    if (mode === 'render') kept[kept.length - 1] = kept[kept.length - 1]!.slice(0, -'.hbs'.length);
+    const target = posix.join(...kept.map((s) => dotfileAliases[s] ?? s));
+    files.push({ source, target, mode });
   }
   return files.sort((a, b) => a.target.localeCompare(b.target));
 }

@@ -32,6 +32,8 @@ export interface RecordedStep {
   readonly uses?: string;
   readonly with?: Record<string, string>;
   readonly output?: string;
+  /** What a `run:` step wrote to GITHUB_OUTPUT. */
+  readonly outputs?: Record<string, string>;
 }
 
 export interface RunnerOptions {
@@ -183,8 +185,9 @@ export function runJob(steps: readonly WorkflowStep[], options: RunnerOptions): 
     if (r.error) throw r.error;
     const outcome = r.status === 0 ? 'success' : 'failure';
     if (outcome === 'failure') failed = true;
-    recorded.push({ name, kind: 'run', outcome, output: `${r.stdout}${r.stderr}` });
-    if (step.id) stepsContext[step.id] = { outputs: readOutputs(outputFile), outcome };
+    const outputs = readOutputs(outputFile);
+    recorded.push({ name, kind: 'run', outcome, output: `${r.stdout}${r.stderr}`, outputs });
+    if (step.id) stepsContext[step.id] = { outputs, outcome };
   }
   return recorded;
 }

@@ -98,6 +98,7 @@ function rehearse(environment: string, setup: (state: string) => void = () => {}
       },
       github: { repository, actor: 'ci', run_id: '7', sha: 'c0ffee' },
       secrets: { GITHUB_TOKEN: 'token' },
+      needs: { runner: { outputs: { 'runs-on': '"ubuntu-24.04"', lfs: 'false' } } },
     },
     processEnv: {
       PATH: `${bin}:${process.env.PATH}`,
@@ -241,6 +242,26 @@ describe('deploy rehearsal (recorded stand-ins for the cloud CLIs)', () => {
     expect(readFileSync(objectPath(r.state, env.modelUri), 'utf8')).toBe('another model');
     expect(r.calls.some((c) => c.startsWith('kubectl apply'))).toBe(false);
     expect(outcome(r, 'Roll back')).toBe('skipped');
+  });
+
+  it('a checkout that left a Git LFS pointer in place of the model stops the publish, naming the fix', () => {
+    const model = join(dir, 'model/model.onnx');
+    const bytes = readFileSync(model);
+    writeFileSync(
+      model,
+      `version https://git-lfs.github.com/spec/v1\noid sha256:${plan.model.sha256}\nsize ${bytes.byteLength}\n`,
+    );
+    try {
+      const r = rehearse('gcp-dev');
+      const publish = r.steps.find((s) => s.name.startsWith('Publish the model'))!;
+      expect(publish.outcome).toBe('failure');
+      expect(publish.output).toContain(
+        'model/model.onnx is a Git LFS pointer, not the model: the checkout did not fetch the models from Git LFS (actions/checkout with `lfs: true`; the runner needs git-lfs), or run `git lfs pull`',
+      );
+      expect(r.calls.some((c) => c.startsWith('kubectl apply'))).toBe(false);
+    } finally {
+      writeFileSync(model, bytes);
+    }
   });
 
   it("applies only the namespace's objects, after proving the identity may: a cluster never bootstrapped by an admin stops before the apply", () => {

@@ -807,10 +807,18 @@ describe('generated model-release.yml', () => {
       'model-gates.json',
     ]);
     const text = runs(wf);
-    expect(text).toContain('git archive "$BASE" model');
-    expect(text).toContain(
-      'npm run model:check -- model --current "$RUNNER_TEMP/current/model/model.onnx"',
-    );
+    // The base branch's model/ is checked out by the action, models in Git LFS included (with the
+    // action's token: the first checkout keeps none for a later `git archive` to fetch them with).
+    const base = stepsOf(wf).find((s) => s.name?.startsWith('The model served now'))!;
+    expect(base.uses).toMatch(/^actions\/checkout@/);
+    expect(base.with).toMatchObject({
+      ref: '${{ github.event.pull_request.base.sha || github.event.repository.default_branch }}',
+      path: 'base-branch',
+      'sparse-checkout': 'model',
+      lfs: true,
+    });
+    expect(text).not.toContain('git archive');
+    expect(text).toContain('npm run model:check -- model --current base-branch/model/model.onnx');
     // A challenger is gated against the pull request's champion, only when there is one.
     const challenger = stepsOf(wf).find((s) => s.name?.includes('challenger'))!;
     expect(challenger.if).toContain("hashFiles('model/challenger/model.onnx') != ''");
@@ -822,6 +830,35 @@ describe('generated model-release.yml', () => {
     expect((await scriptsOf(projects.none!))['model:check']).toContain(
       'dist/src/cli/model-check.js',
     );
+  });
+});
+
+describe('generated workflows and models kept in Git LFS', () => {
+  /** The jobs that read model/ (tests, the golden model image, the gates, an upgrade's reading). */
+  const readers: Array<[string, string]> = [
+    ['ci.yml', 'verify'],
+    ['golden-path.yml', 'kind'],
+    ['golden-path.yml', 'canary'],
+    ['model-release.yml', 'gates'],
+    ['template-update.yml', 'upgrade'],
+  ];
+
+  it.each(readers)('%s %s checks the models out from Git LFS', (name, job) => {
+    const checkout = workflow(`both:.github/workflows/${name}`).jobs[job]!.steps![0]!;
+    expect(checkout.uses).toMatch(/^actions\/checkout@/);
+    expect(checkout.with).toMatchObject({ lfs: true });
+  });
+
+  it('the deploy, which may run on a self-hosted runner, asks for LFS only when .gitattributes does', () => {
+    const wf = workflow('both:.github/workflows/deploy-environment.yml');
+    expect(wf.jobs.runner!.outputs?.lfs).toBe('${{ steps.lfs.outputs.lfs }}');
+    expect(wf.jobs.deploy!.steps![0]!.with?.lfs).toBe("${{ needs.runner.outputs.lfs == 'true' }}");
+    // Jobs that never read model/ do not fetch it (the image leaves model/ out: .dockerignore).
+    for (const job of ['image', 'publish']) {
+      expect(
+        workflow('both:.github/workflows/ci.yml').jobs[job]!.steps![0]!.with?.lfs,
+      ).toBeUndefined();
+    }
   });
 });
 
