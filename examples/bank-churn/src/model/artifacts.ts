@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { Feature, ModelContract } from './contract-types.js';
 import { externalWeightsProblem } from './external-weights.js';
+import { lfsPointerProblem } from './lfs-pointer.js';
 import { type Row, issuesOf, recordSchema } from './schemas.js';
 import { exampleTensorBody } from './serving.js';
 
@@ -136,6 +137,8 @@ export async function loadModel(contract: ModelContract, modelPath: string): Pro
     );
   }
   if (bytes.byteLength === 0) throw new ModelLoadError(`the model ${modelPath} is empty`);
+  const pointer = lfsPointerProblem(bytes, modelPath);
+  if (pointer) throw new ModelLoadError(pointer);
   const external = externalWeightsProblem(bytes, modelPath);
   if (external) throw new ModelLoadError(external);
   const sha256 = createHash('sha256').update(bytes).digest('hex');

@@ -30,6 +30,7 @@ import type { Metrics } from '../metrics.js';
 import { ModelLoadError } from '../model/artifacts.js';
 import type { ModelContract } from '../model/contract-types.js';
 import { externalWeightsProblem } from '../model/external-weights.js';
+import { lfsPointerProblem } from '../model/lfs-pointer.js';
 import type { Row } from '../model/schemas.js';
 import { servingInputs } from '../model/serving.js';
 import { contractDiff, sidecarSchema } from '../release/contract-diff.js';
@@ -93,6 +94,8 @@ export async function loadChallenger(
   } catch (error) {
     throw new ModelLoadError(`cannot read the challenger ${path}: ${(error as Error).message}`);
   }
+  const pointer = lfsPointerProblem(bytes, path);
+  if (pointer) throw new ModelLoadError(pointer);
   const external = externalWeightsProblem(bytes, path);
   if (external) throw new ModelLoadError(external);
   const sha256 = createHash('sha256').update(bytes).digest('hex');

@@ -162,6 +162,13 @@ function probe(r) {
   throw new DeployError(`cannot tell whether the object exists: ${r.stderr.trim()}`);
 }
 
+/** A Git LFS pointer checked out in place of a model (.gitattributes): the checkout did not fetch it. */
+function lfsPointerProblem(file, shown) {
+  if (!readFileSync(file).subarray(0, 64).toString('latin1').startsWith('version https://git-lfs.'))
+    return undefined;
+  return `${shown} is a Git LFS pointer, not the model: the checkout did not fetch the models from Git LFS (actions/checkout with \`lfs: true\`; the runner needs git-lfs), or run \`git lfs pull\``;
+}
+
 /**
  * Publishes `model/model.onnx` and its artifacts (and `model/challenger/`'s, when the manifests
  * fetch a challenger) to the paths the environment's init container reads,
@@ -176,7 +183,8 @@ export function publishModel(
   const local = (f) => join(root, modelDir, f);
   if (sha256(local('model.onnx')) !== fetch.sha256) {
     throw new DeployError(
-      `${modelDir}/model.onnx is not the model the manifests expect (sha256 ${fetch.sha256}): run \`npx create-mlops-service upgrade\` after changing the model, then \`npm run synth:k8s\``,
+      lfsPointerProblem(local('model.onnx'), `${modelDir}/model.onnx`) ??
+        `${modelDir}/model.onnx is not the model the manifests expect (sha256 ${fetch.sha256}): run \`npx create-mlops-service upgrade\` after changing the model, then \`npm run synth:k8s\``,
     );
   }
   const files = (of, folder) => {
@@ -192,7 +200,8 @@ export function publishModel(
   const { challenger } = fetch;
   if (challenger && sha256(local('challenger/model.onnx')) !== challenger.sha256) {
     throw new DeployError(
-      `${modelDir}/challenger/model.onnx is not the challenger the manifests expect (sha256 ${challenger.sha256}): run \`npm run synth:k8s\``,
+      lfsPointerProblem(local('challenger/model.onnx'), `${modelDir}/challenger/model.onnx`) ??
+        `${modelDir}/challenger/model.onnx is not the challenger the manifests expect (sha256 ${challenger.sha256}): run \`npm run synth:k8s\``,
     );
   }
   const work = mkdtempSync(join(tmpdir(), 'publish-model-'));
