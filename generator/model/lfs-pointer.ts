@@ -51,12 +51,12 @@ function sizeText(bytes: number): string {
   return `${bytes} byte${bytes === 1 ? '' : 's'}`;
 }
 
-/** What the pointer is instead of the model, with the fix (after the file's path in a message). */
-export function lfsPointerText(pointer: LfsPointer): string {
-  // The oid's first 12 hex digits and the size: enough to tell which model it stands for.
+/** What the pointer is instead of `what`, with the fix (after the file's path in a message). */
+export function lfsPointerText(pointer: LfsPointer, what = 'the model'): string {
+  // The oid's first 12 hex digits and the size: enough to tell which file it stands for.
   const oid = pointer.oid.slice('sha256:'.length, 'sha256:'.length + 12);
   return (
-    `is a Git LFS pointer (sha256 ${oid}, ${sizeText(pointer.size)}), not the model: ` +
-    'run `git lfs pull` in its repository to fetch the model (install git-lfs from https://git-lfs.com first), then try again'
+    `is a Git LFS pointer (sha256 ${oid}, ${sizeText(pointer.size)}), not ${what}: ` +
+    `run \`git lfs pull\` in its repository to fetch ${what} (install git-lfs from https://git-lfs.com first), then try again`
   );
 }

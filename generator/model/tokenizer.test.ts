@@ -305,6 +305,14 @@ describe('readTokenizer refuses what the text path cannot serve', () => {
     let path = await brokenCopy({ 'tokenizer.json': '{"version": "1.0", ' });
     let err = await errorOf(readTokenizer(path, inputs, outputs));
     expect(err.message).toMatch(/tokenizer\.json is not valid JSON \(.*\): restore it/);
+    // A clone without git-lfs (XLM-R's 17 MB tokenizer.json is kept in LFS on the Hub).
+    path = await brokenCopy({
+      'tokenizer.json': `version https://git-lfs.github.com/spec/v1\noid sha256:${'ab'.repeat(32)}\nsize 17082734\n`,
+    });
+    err = await errorOf(readTokenizer(path, inputs, outputs));
+    expect(err.message).toMatch(
+      /tokenizer\.json is a Git LFS pointer \(sha256 abababababab, 16\.3 MiB\), not the file: run `git lfs pull` in its repository to fetch the file/,
+    );
     const tokenizer = await jsonOf('tokenizer.json');
     delete tokenizer.decoder;
     path = await brokenCopy({ 'tokenizer.json': tokenizer });

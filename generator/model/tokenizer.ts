@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UserError } from '../errors.js';
 import type { TensorInfo, TokenizerSpec } from './contract.js';
+import { lfsPointerOf, lfsPointerText } from './lfs-pointer.js';
 
 export const tokenizerFileName = 'tokenizer.json';
 export const tokenizerConfigFileName = 'tokenizer_config.json';
@@ -354,6 +355,9 @@ async function readJson(path: string): Promise<Json> {
   try {
     value = JSON.parse(text);
   } catch (err) {
+    // A Hugging Face clone without git-lfs: large tokenizer.json files are kept in LFS too.
+    const pointer = lfsPointerOf(Buffer.from(text));
+    if (pointer) throw new UserError(`${path} ${lfsPointerText(pointer, 'the file')}`);
     throw new UserError(
       `${path} is not valid JSON (${firstLine(err)}): restore it from the model's checkpoint`,
     );
