@@ -281,6 +281,7 @@ describe('decision scores and distances answer by name, as the model computes th
     ['skl-svc-binary.onnx', 'label'],
     ['skl-kmeans.onnx', 'label'],
     ['skl-one-class-svm.onnx', 'label'],
+    ['skl-isolation-forest.onnx', 'label'],
   ])('%s', { timeout: 180_000 }, async (file, labelOutput) => {
     const f = byFile(file);
     const { contract } = await readModel(join(wildDir, file));

@@ -164,8 +164,9 @@ describe("a network's class scores, as its last operator computes them", () => {
 });
 
 describe('decision scores and distances are never served as probabilities', () => {
-  it('five default scikit-learn exports are found, whatever the output is named', () => {
+  it('six default scikit-learn exports are found, whatever the output is named', () => {
     expect(rawScored.map((f) => f.file).sort()).toEqual([
+      'skl-isolation-forest.onnx',
       'skl-kmeans.onnx',
       'skl-linearsvc-binary.onnx',
       'skl-one-class-svm.onnx',

@@ -22,7 +22,8 @@ import pandas as pd
 from onnx import TensorProto, helper, numpy_helper
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
-from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import GradientBoostingClassifier, IsolationForest, RandomForestClassifier
+from sklearn.ensemble._iforest import _average_path_length
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.cluster import KMeans
@@ -1455,6 +1456,180 @@ def skl_one_class_svm():
     )
 
 
+class _AlgebraOp:
+    """One node of skl2onnx's OnnxOperator algebra (algebra/onnx_operator.py, graph_state.py): its
+    outputs are named '<prefix>_<schema output name><index>' when add_to starts (outer nodes first),
+    its constant inputs '<prefix>_<Op>cst' and the node '<prefix>_<Op>' once its inputs are added
+    (inner nodes first); names are made unique with a counter suffix. The prefix defaults to the
+    op type's first two letters; set_onnx_name_prefix gives it to the inputs that have none."""
+    OUT = {"Gather": "output", "TreeEnsembleRegressor": "Y", "Cast": "output", "LabelEncoder": "Y",
+           "Reshape": "reshaped", "Equal": "C", "Greater": "C", "Less": "C", "Mul": "C", "Add": "C",
+           "Div": "C", "Max": "max", "Log": "output", "Sum": "sum", "Neg": "Y", "Pow": "Z"}
+
+    def __init__(self, op, *inputs, domain="", output=None, **attrs):
+        self.op, self.inputs, self.domain, self.output, self.attrs = op, inputs, domain, output, attrs
+        self.prefix = None
+
+    def set_prefix(self, prefix):
+        if self.prefix is None:
+            self.prefix = prefix
+            for i in self.inputs:
+                if isinstance(i, _AlgebraOp):
+                    i.set_prefix(prefix)
+
+    def add_to(self, ctx):
+        if self.output is not None and self.output in ctx["done"]:
+            return self.output
+        prefix = self.prefix or self.op[:2]
+        self.output = self.output or _unique(ctx["vars"], "%s_%s0" % (prefix, self.OUT[self.op]))
+        ctx["done"].add(self.output)
+        names = []
+        for i in self.inputs:
+            if isinstance(i, _AlgebraOp):
+                names.append(i.add_to(ctx))
+            elif isinstance(i, str):
+                names.append(i)
+            else:
+                names.append(_unique(ctx["vars"], "%s_%scst" % (prefix, self.op)))
+                ctx["inits"].append(numpy_helper.from_array(i, names[-1]))
+        ctx["nodes"].append(helper.make_node(self.op, names, [self.output], name=_unique(ctx["ops"], "%s_%s" % (prefix, self.op)),
+                                             domain=self.domain or None, **self.attrs))
+        return self.output
+
+
+def _unique(taken, seed):
+    """skl2onnx Scope.get_unique_variable_name / get_unique_operator_name."""
+    name, i = seed, 0
+    while name in taken:
+        i += 1
+        name = "%s%d" % (seed, i)
+    taken.add(name)
+    return name
+
+
+def _iforest_leaves(tree, output):
+    """isolation_forest.py _build_labels: leaf id -> its n_node_samples ('node_sample') or the
+    number of nodes on its path from the root ('path_length'), leaves in left-first order."""
+    labels, stack = {}, [(0, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if tree.children_left[node] == -1:
+            labels[node] = tree.n_node_samples[node] if output == "node_sample" else depth
+        else:
+            stack += [(tree.children_right[node], depth + 1), (tree.children_left[node], depth + 1)]
+    return sorted(labels.items())
+
+
+def _iforest_tree_attrs(tree):
+    """get_default_tree_regressor_attribute_pairs + add_tree_to_attribute_pairs(attrs, False,
+    tree.tree_, 0, 1., 0, False, True, dtype=np.float32), then the converter's overrides: one target,
+    post_transform NONE, target_ids 0 and target_weights = the leaf's node id."""
+    leaf = [not (tree.children_left[i] > i or tree.children_right[i] > i) for i in range(tree.node_count)]
+    ids = list(range(tree.node_count))
+    leaves = [i for i in ids if leaf[i]]
+    return dict(
+        post_transform="NONE", n_targets=1, nodes_treeids=[0] * len(ids), nodes_nodeids=ids,
+        nodes_featureids=[0 if leaf[i] else int(tree.feature[i]) for i in ids],
+        nodes_modes=["LEAF" if leaf[i] else "BRANCH_LEQ" for i in ids],
+        nodes_values=f32([0.0 if leaf[i] else sklearn_threshold_f32(tree.threshold[i]) for i in ids]),
+        nodes_truenodeids=[0 if leaf[i] else int(tree.children_left[i]) for i in ids],
+        nodes_falsenodeids=[0 if leaf[i] else int(tree.children_right[i]) for i in ids],
+        nodes_missing_value_tracks_true=[0] * len(ids), nodes_hitrates=[1.0] * len(ids),
+        target_treeids=[0] * len(leaves), target_nodeids=leaves, target_ids=[0] * len(leaves),
+        target_weights=[float(i) for i in leaves],
+    )
+
+
+def _iforest_depth(i, tree, features):
+    """One tree's depth term, as convert_sklearn_isolation_forest writes it for tree i."""
+    A = _AlgebraOp
+    c = lambda v, dt=np.float32: np.array([v], dtype=dt)  # noqa: E731
+    gather = A("Gather", "X", features.astype(np.int64), axis=1)
+    leave = A("TreeEnsembleRegressor", gather, domain=ML, **_iforest_tree_attrs(tree))
+    leaf_maps = {}
+    for output in ("node_sample", "path_length"):
+        ordered = _iforest_leaves(tree, output)
+        leaf_maps[output] = A("Reshape", A("LabelEncoder", A("Cast", leave, to=TensorProto.INT64), domain=ML,
+                                           keys_int64s=[int(k) for k, _ in ordered],
+                                           values_floats=[float(v) for _, v in ordered]),
+                              np.array([-1, 1], dtype=np.int64))
+        leaf_maps[output].set_prefix("%s%d" % (output, i))
+    node_sample, path_length = leaf_maps["node_sample"], leaf_maps["path_length"]
+    eq2 = A("Cast", A("Equal", node_sample, c(2)), to=TensorProto.FLOAT)
+    eq2.set_prefix("eq2_%d" % i)
+    eqp2p = A("Cast", A("Greater", node_sample, c(2)), to=TensorProto.FLOAT)
+    eqp2p.set_prefix("plus2_%d" % i)
+    eqp2ps = A("Mul", eqp2p, node_sample)
+    eqp2ps.set_prefix("eqp2ps%d" % i)
+    eqp2ps_1 = A("Add", eqp2ps, c(-1))
+    eqp2p_m1 = A("Max", eqp2ps_1, c(1))
+    eqp2p_m1.set_prefix("eqp2p_m1_%d" % i)
+    eqp_log = A("Mul", A("Add", A("Log", eqp2p_m1), c(np.euler_gamma)), c(2))
+    eqp_log.set_prefix("eqp_log%d" % i)
+    eqp2p_m0 = A("Max", eqp2ps_1, c(0))
+    eqp2p_m0.set_prefix("eqp2p_m1_%d" % i)
+    eqp_ns = A("Mul", A("Div", eqp2p_m0, A("Max", eqp2ps, c(1))), c(-2))
+    eqp_ns.set_prefix("eqp_ns%d" % i)
+    avlog = A("Mul", A("Add", eqp_log, eqp_ns), eqp2p)
+    avlog.set_prefix("avlog%d" % i)
+    avpl = A("Add", eq2, avlog)
+    avpl.set_prefix("avpl%d" % i)
+    depth = A("Add", A("Add", path_length, avpl), c(-1))
+    depth.set_prefix("depth%d" % i)
+    return depth
+
+
+def skl_isolation_forest():
+    """Mimics skl2onnx 1.13 `to_onnx(IsolationForest().fit(X), X[:1].astype(np.float32))` (input
+    'X'), an anomaly detector: operator_converters/isolation_forest.py, through the OnnxOperator
+    algebra. Per tree: Gather(X, estimators_features_, axis=1), TreeEnsembleRegressor (op_version
+    1, post_transform NONE, target_weights = the leaf's node id), Cast INT64 -> LabelEncoder
+    (keys_int64s -> values_floats, needs ai.onnx.ml 2) -> Reshape [-1, 1], once for the leaf's
+    n_node_samples and once for its path length; Equal/Greater/Cast/Mul/Add/Max/Log/Div compute
+    _average_path_length, and the depth. Then Sum over trees, Div by n_estimators *
+    _average_path_length([max_samples_]), Neg, Pow(2, .), Neg (score_samples), Add(-offset_) ->
+    'scores' ('dec' prefix); Less(scores, 0) -> Cast INT64 -> Mul(-2) -> Add(1) -> 'label'
+    ('predict' prefix). _parse.py names the outputs 'label' and 'scores';
+    shape_calculators/isolation_forest.py declares both [N, 1]. Opsets: the algebra's main-domain
+    nodes at the target opset 17, LabelEncoder at the ai.onnx.ml target 3 (the TreeEnsembleRegressor
+    at 1).
+    """
+    X, _ = _blobs(808, 300, 1)
+    iso = IsolationForest(n_estimators=3, max_samples=64, random_state=0).fit(X)
+    A = _AlgebraOp
+    depths = [_iforest_depth(i, t.tree_, f) for i, (t, f) in enumerate(zip(iso.estimators_, iso.estimators_features_))]
+    cst = len(iso.estimators_) * _average_path_length([iso.max_samples_])[0]
+    scaled = A("Div", A("Sum", *depths), np.array([cst], dtype=np.float32))
+    score_samples = A("Neg", A("Pow", np.array([2], dtype=np.float32), A("Neg", scaled)))
+    decision = A("Add", score_samples, np.array([-iso.offset_], dtype=np.float32), output="scores")
+    decision.set_prefix("dec")
+    less = A("Less", decision, np.array([0], dtype=np.float32))
+    predict = A("Add", A("Mul", A("Cast", less, to=TensorProto.INT64), np.array([-2], dtype=np.int64)),
+                np.array([1], dtype=np.int64), output="label")
+    predict.set_prefix("predict")
+    ctx = dict(nodes=[], inits=[], vars={"X", "label", "scores"}, ops=set(), done=set())
+    predict.add_to(ctx)
+    graph = helper.make_graph(
+        ctx["nodes"], uuid_hex("skl-isolation-forest"),
+        [tensor_vi("X", TensorProto.FLOAT, [None, 4])],
+        [tensor_vi("label", TensorProto.INT64, [None, 1]), tensor_vi("scores", TensorProto.FLOAT, [None, 1])],
+        initializer=ctx["inits"],
+    )
+    finish(graph, opsets(("", 17), (ML, 3)), SKL2ONNX, "skl-isolation-forest.onnx")
+    # The first four rows whose score is at least 0.02 from 0 (one of them an outlier to the forest), two far away.
+    S = np.round(np.vstack([X[[0, 1, 3, 6]], X[:1] + 6.0, X[1:2] - 6.0]), 3)
+    _raw_manifest(
+        "skl-isolation-forest.onnx",
+        "skl2onnx 1.13 to_onnx(IsolationForest(n_estimators=3, max_samples=64), X); "
+        "operator_converters/isolation_forest.py, shape_calculators/isolation_forest.py",
+        "a linear function",  # the final Add(-offset_) in an ai.onnx.ml graph (facts.ts rawScoresOf)
+        S, {"predict": iso.predict(S).tolist(), "scores": {"scores": iso.decision_function(S).reshape(-1, 1).tolist()}},
+        "An anomaly detector: 'label' [N, 1] is +1 (inlier) or -1 (outlier), 'scores' [N, 1] its decision function "
+        "(score_samples - offset_, from the trees' path lengths). Nothing in it is a probability.",
+        "Loads; 'label' equals predict and 'scores' equals decision_function.",
+    )
+
+
 if __name__ == "__main__":
     skl_logreg_float_input()
     skl_forest_string_labels()
@@ -1477,6 +1652,7 @@ if __name__ == "__main__":
     skl_svc_binary()
     skl_kmeans()
     skl_one_class_svm()
+    skl_isolation_forest()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump({"schemaVersion": 1, "generatedBy": "make_wild_fixtures.py", "fixtures": manifest}, f, indent=2)
         f.write("\n")
