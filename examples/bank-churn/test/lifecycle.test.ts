@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exampleBody, loadModel } from '../src/model/artifacts.js';
 import { contract } from '../src/model/contract.js';
 import { builtServer, projectRoot } from './helpers/build.js';
-import { mismatchedModel, truncatedModel } from './helpers/broken-models.js';
+import { mismatchedModel, truncatedModel, widenedModel } from './helpers/broken-models.js';
 import { runToExit, startServer } from './helpers/child.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mlservice-lifecycle-'));
@@ -39,6 +39,23 @@ describe('a model the workers cannot load: exit 1 naming the file and the cause'
     const line = output.split('\n').find((l) => l.startsWith('mlservice: '));
     expect(line).toMatch(message);
     expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it('the same input and output names with one input a column wider', async () => {
+    const { path, widened } = widenedModel(join(dir, 'widened'));
+    const { code, output } = await runToExit(builtServer, {
+      MODEL_PATH: path,
+      WORKERS: '1',
+      PREDICTION_LOG_PATH: '',
+    });
+    expect(code).toBe(1);
+    const line = output.split('\n').find((l) => l.startsWith('mlservice: '));
+    const expected = contract.inputs[0]!.shape.join(', ');
+    expect(line).toContain(
+      `does not match the service's contract: input "${widened.name}" has shape`,
+    );
+    expect(line).toContain(`expected [${expected}]`);
+    expect(line).not.toMatch(/is missing|unexpected input/);
   });
 });
 

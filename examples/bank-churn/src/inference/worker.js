@@ -79,7 +79,23 @@ try {
   throw fatal(`cannot load the model ${config.modelPath}: ${reason}`);
 }
 
-// The graph must be the one the service was generated for: same input names and element types.
+/**
+ * Whether a graph's input shape fits the contract's: the same rank, and the same size wherever both
+ * fix one (a symbolic dimension on either side fits any size).
+ * @param {ReadonlyArray<number | string>} graph
+ * @param {ReadonlyArray<number | string>} contract
+ */
+function shapeFits(graph, contract) {
+  return (
+    graph.length === contract.length &&
+    graph.every(
+      (d, i) => typeof d !== 'number' || typeof contract[i] !== 'number' || d === contract[i],
+    )
+  );
+}
+
+// The graph must be the one the service was generated for: same input names, element types and
+// shapes (a re-trained skl2onnx model keeps `float_input` when its feature count changes).
 {
   /** @type {string[]} */
   const problems = [];
@@ -88,6 +104,10 @@ try {
     if (!meta) problems.push(`input "${input.name}" is missing`);
     else if (meta.isTensor && meta.type !== input.type)
       problems.push(`input "${input.name}" is ${meta.type}, expected ${input.type}`);
+    else if (meta.isTensor && !shapeFits(meta.shape, input.shape))
+      problems.push(
+        `input "${input.name}" has shape [${meta.shape.join(', ')}], expected [${input.shape.join(', ')}]`,
+      );
   }
   for (const name of session.inputNames) {
     if (!config.graphInputs.some((i) => i.name === name))
