@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { introspectModel } from './introspect.js';
+import { introspectModel, readModel } from './introspect.js';
 import { decodeModel, encodeModel } from './graph/decode.js';
 import type { ModelProto } from './graph/onnx.js';
-import { UserError } from '../errors.js';
+import { ExitCode, UserError } from '../errors.js';
 import { fixturesDir, tempDir } from '../test-support/cli.js';
+import { treeClassifier } from '../test-support/tree-classifier.js';
 
 const fixture = (name: string) => join(fixturesDir, name);
 
@@ -294,5 +297,73 @@ describe('a graph newer than onnxruntime-node reads', () => {
       /is ONNX IR version 99, newer than onnxruntime-node reads \(up to \d+\)/,
     );
     expect(err.message).not.toContain('onnxruntime_src');
+  });
+});
+
+describe("a binary classifier's label against its own probabilities", () => {
+  /** The served graph's label and probabilities on rows x = 0.2 and x = 0.9. */
+  async function answers(served: Uint8Array) {
+    const session = await ort.InferenceSession.create(served, { logSeverityLevel: 3 });
+    const x = new ort.Tensor('float32', Float32Array.from([0.2, 0.9]), [2, 1]);
+    const out = await session.run({ features: x });
+    await session.release();
+    return {
+      labels: Array.from(out.label!.data as ArrayLike<unknown>, String),
+      dims: out.probabilities!.dims,
+    };
+  }
+
+  async function written(model: ModelProto): Promise<string> {
+    const dir = await tempDir('cms-label-');
+    await writeFile(join(dir, 'model.onnx'), encodeModel(model));
+    return join(dir, 'model.onnx');
+  }
+
+  it('a label that disagrees with the probabilities on the generated rows is recomputed from them', async () => {
+    // The label output names the LEAST probable class (an ArgMin), which no check of the graph
+    // alone can tell: running it shows the disagreement.
+    const path = await written(treeClassifier({ labels: [0, 1], label: 'argmin' }));
+    const { contract, served } = await readModel(path);
+    expect(contract.task).toBe('binary');
+    expect(contract.origin!.rewrites.at(-1)).toMatch(
+      /^output "label" recomputed from "probabilities" as each row's most probable class of 0, 1 \(.*\): onnxruntime's label disagreed with the probabilities on 64 of 64 generated rows \(row 0: \d where \d is most probable;/,
+    );
+    expect(contract.origin!.verification).toBe(
+      "each row's label in the rewritten graph is its most probable class on 64 generated rows (the original graph's own label differed on 64 of them)",
+    );
+    expect(contract.sha256).toBe(createHash('sha256').update(served).digest('hex'));
+    expect(await answers(served)).toEqual({ labels: ['0', '1'], dims: [2, 2] });
+  });
+
+  it('a tree ensemble onnxruntime labels by class index is recomputed whatever the rows show', async () => {
+    const path = await written(treeClassifier({ labels: [-1, 1] }));
+    const { contract, served } = await readModel(path);
+    expect(contract.labels).toEqual(['-1', '1']);
+    expect(contract.origin!.rewrites.at(-1)).toMatch(
+      /: onnxruntime labels the rows of the binary TreeEnsembleClassifier computing "label", "probability_tensor" \(leaves voting for both classes\) by class index, 1 or 0, not by its labels -1, 1$/,
+    );
+    expect(await answers(served)).toEqual({ labels: ['-1', '1'], dims: [2, 2] });
+  });
+
+  it('a label that agrees stays as exported', async () => {
+    for (const labels of [
+      [0, 1],
+      ['no', 'yes'],
+    ] as const) {
+      const { contract } = await readModel(await written(treeClassifier({ labels })));
+      expect(contract.origin!.rewrites.join('\n')).not.toContain('recomputed');
+      expect(contract.origin!.verification).toMatch(
+        /^the original and rewritten graphs gave the same label/,
+      );
+    }
+  });
+
+  it('two base_values on such a tree are refused: onnxruntime would answer wrong probabilities', async () => {
+    const path = await written(treeClassifier({ labels: [0, 1], baseValues: [-0.5, 0.5] }));
+    const err = await errorOf(readModel(path));
+    expect(err.exitCode).toBe(ExitCode.usage);
+    expect(err.message).toMatch(
+      /the binary TreeEnsembleClassifier computing "label", "probability_tensor" has base_values \[-0\.5, 0\.5\] and leaves voting for both classes, .*: re-export without base_values \(CatBoost: train with boost_from_average=False\)$/,
+    );
   });
 });

@@ -20,9 +20,10 @@ import {
 } from './outputs.js';
 import { detectNotAModel } from './graph/decode.js';
 import { monitoringOf } from './monitoring.js';
-import { type PreparedGraph, prepareGraph } from './prepare.js';
+import { type PreparedGraph, prepareGraph, withRecomputedLabel } from './prepare.js';
 import {
   exampleShapes,
+  labelDisagreement,
   proveSameOutputs,
   proveZipMapRemoval,
   sampleRows,
@@ -89,29 +90,38 @@ async function readServable(modelPath: string, options: IntrospectOptions): Prom
   const bytes = await readModelFile(modelPath);
   const sidecarPath = join(dirname(modelPath), sidecarFileName);
   const sidecar = (await exists(sidecarPath)) ? await readSidecar(sidecarPath) : undefined;
-  const graph = await prepareGraph(bytes, modelPath);
-  const session = await openSession(graph.served, modelPath);
+  let graph = await prepareGraph(bytes, modelPath);
+  let session = await openSession(graph.served, modelPath);
   try {
     const signature = signatureOf(session);
     const tokenizer = await readTokenizer(modelPath, signature.inputs, signature.outputs);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    let contract = buildContract({
-      modelPath,
-      sha256: graph.rewrites.length > 0 ? sha(graph.served) : sha256,
-      bytes: graph.served.byteLength,
-      signature,
-      sidecar,
-      hints: graph.hints,
-      tokenizer,
-      task: options.task,
-      name: options.name,
-    });
-    contract = await probe(modelPath, session, contract);
+    const contractOf = (served: PreparedGraph) =>
+      buildContract({
+        modelPath,
+        sha256: served.rewrites.length > 0 ? sha(served.served) : sha256,
+        bytes: served.served.byteLength,
+        signature,
+        sidecar,
+        hints: served.hints,
+        tokenizer,
+        task: options.task,
+        name: options.name,
+      });
+    let contract = await probe(modelPath, session, contractOf(graph));
+    const relabelled = await withConsistentLabel(graph, session, contract);
+    if (relabelled) {
+      const next = await openSession(relabelled.served, modelPath);
+      await session.release();
+      session = next;
+      graph = relabelled;
+      contract = await probe(modelPath, session, contractOf(graph));
+    }
     if (graph.rewrites.length > 0) {
       const proofs = [
         graph.inlined ? await proveInlining(modelPath, graph, session, contract) : undefined,
         graph.beforeZipMapRemoval
-          ? await proveRemoval(modelPath, graph.beforeZipMapRemoval, session, contract)
+          ? await proveRemoval(modelPath, graph, session, contract)
           : undefined,
       ].filter((p) => p !== undefined);
       const verification =
@@ -146,24 +156,55 @@ async function probe(
   return contract;
 }
 
+/** Generated rows the rewrites are proven on. */
+const proofRows = 64;
+
 async function proveRemoval(
   path: string,
-  original: Uint8Array,
+  graph: PreparedGraph,
   served: Session,
   contract: ModelContract,
 ): Promise<string> {
-  const before = await openSession(original, path);
+  const before = await openSession(graph.beforeZipMapRemoval!, path);
   try {
     return await proveZipMapRemoval(
       path,
       before,
       served,
       contract,
-      sampleRows(contract.features, 64),
+      sampleRows(contract.features, proofRows),
+      graph.labelRecomputed === true,
     );
   } finally {
     await before.release();
   }
+}
+
+/**
+ * A binary classifier's label output must be the class its own probabilities make most probable,
+ * which is what /predict answers. Where onnxruntime's label is known to be wrong for the graph (a
+ * tree ensemble labelled by class index) or disagrees with the probabilities on the generated
+ * rows, the graph is served with the label recomputed from the probabilities (so V2 and /predict
+ * agree), and the lineage says why. Undefined when the label stands as exported.
+ */
+async function withConsistentLabel(
+  graph: PreparedGraph,
+  session: Session,
+  contract: ModelContract,
+): Promise<PreparedGraph | undefined> {
+  const { relabel } = graph;
+  const roles = contract.outputNames;
+  if (
+    !relabel ||
+    contract.task !== 'binary' ||
+    roles.label !== relabel.source.label ||
+    roles.probabilities !== relabel.source.probabilities
+  )
+    return undefined;
+  const why =
+    relabel.knownWrong ??
+    (await labelDisagreement(session, contract, sampleRows(contract.features, proofRows)));
+  return why ? withRecomputedLabel(graph, why) : undefined;
 }
 
 /**

@@ -13,7 +13,14 @@ import {
   inlineExternalData,
 } from './graph/external-data.js';
 import { type GraphFacts, readGraphFacts } from './graph/facts.js';
-import { removeZipMaps, setStringNormalizerLocale } from './graph/rewrite.js';
+import { DataType, type ModelProto } from './graph/onnx.js';
+import {
+  type LabelSource,
+  labelFromProbabilities,
+  labelRecomputable,
+  removeZipMaps,
+  setStringNormalizerLocale,
+} from './graph/rewrite.js';
 import type { GraphHints } from './features.js';
 
 /** The locale the generated image (Debian, node:*-slim) and this runtime both have. */
@@ -31,6 +38,25 @@ export interface PreparedGraph {
   readonly inlined?: InlinedWeights & { readonly served: Uint8Array };
   readonly rewrites: readonly string[];
   readonly hints: GraphHints;
+  /**
+   * A binary classifier whose ZipMap was removed, with its label output recomputed from its
+   * probabilities: what is served instead when onnxruntime's label disagrees with them.
+   */
+  readonly relabel?: Relabel;
+  /** The served graph's label output is the one recomputed from the probabilities (`relabel`). */
+  readonly labelRecomputed?: boolean;
+}
+
+export interface Relabel {
+  /** The label and class probabilities outputs, and the labels in column order. */
+  readonly source: LabelSource;
+  /** The served model (its ZipMap removed), to recompute the label in. */
+  readonly model: ModelProto;
+  /**
+   * Why onnxruntime's own label is wrong for this graph whatever the rows (a binary tree ensemble
+   * labelled by class index); undefined when only running it can tell.
+   */
+  readonly knownWrong?: string;
 }
 
 export async function prepareGraph(bytes: Uint8Array, path: string): Promise<PreparedGraph> {
@@ -61,11 +87,13 @@ export async function prepareGraph(bytes: Uint8Array, path: string): Promise<Pre
     rewrites.push(...result.rewrites);
   }
   let beforeZipMapRemoval: Uint8Array | undefined;
+  let relabel: Relabel | undefined;
   if (facts.zipMaps.length > 0) {
     beforeZipMapRemoval = rewrites.length > 0 ? encodeModel(model) : bytes;
     const result = removeZipMaps(model);
     model = result.model;
     rewrites.push(...result.rewrites);
+    relabel = binaryRelabel(model, facts);
   }
   return {
     served:
@@ -76,8 +104,60 @@ export async function prepareGraph(bytes: Uint8Array, path: string): Promise<Pre
           : bytes,
     ...(beforeZipMapRemoval ? { beforeZipMapRemoval } : {}),
     ...(inlined ? { inlined } : {}),
+    ...(relabel ? { relabel } : {}),
     rewrites,
     hints: hintsOf(facts),
+  };
+}
+
+/**
+ * The graph served with its label recomputed from the probabilities, and the lineage saying why:
+ * `why` is what showed onnxruntime's own label to be wrong.
+ */
+export function withRecomputedLabel(graph: PreparedGraph, why: string): PreparedGraph {
+  const { relabel, ...rest } = graph;
+  const result = relabel && labelFromProbabilities(relabel.model, relabel.source);
+  if (!result) throw new Error('withRecomputedLabel: the graph has no label to recompute');
+  const [line, ...more] = result.rewrites;
+  return {
+    ...rest,
+    served: encodeModel(result.model),
+    rewrites: [...rest.rewrites, `${line}: ${why}`, ...more],
+    labelRecomputed: true,
+  };
+}
+
+/**
+ * A binary classifier (its ZipMap removed) whose label output can be recomputed from the
+ * probabilities the ZipMap read, in case onnxruntime's label disagrees with them. The label output
+ * is the one tensor beside the probabilities of the labels' type (int64 or strings).
+ */
+function binaryRelabel(model: ModelProto, facts: GraphFacts): Relabel | undefined {
+  const [zipMap, ...others] = facts.zipMaps;
+  if (!zipMap || others.length > 0 || zipMap.labels.length !== 2) return undefined;
+  const labelElem = zipMap.labelType === 'string' ? DataType.STRING : DataType.INT64;
+  const labelled = model.graph!.output.filter(
+    (o) => o.name !== zipMap.output && o.type?.tensor_type?.elem_type === labelElem,
+  );
+  const label = labelled.length === 1 ? labelled[0]!.name : undefined;
+  if (!label) return undefined;
+  const { labels, labelType } = zipMap;
+  const source = { label, probabilities: zipMap.output, labels, labelType };
+  if (!labelRecomputable(model.graph!, source)) return undefined;
+  const byIndex = facts.binaryTreeVotes.find(
+    (t) =>
+      t.labelOutputs.includes(label) &&
+      t.labelType === 'int64' &&
+      (t.labels[0] !== '0' || t.labels[1] !== '1'),
+  );
+  return {
+    source,
+    model,
+    ...(byIndex
+      ? {
+          knownWrong: `onnxruntime labels the rows of the binary TreeEnsembleClassifier ${byIndex.node} (leaves voting for both classes) by class index, 1 or 0, not by its labels ${byIndex.labels.join(', ')}`,
+        }
+      : {}),
   };
 }
 
@@ -92,6 +172,13 @@ function refuseUnservable(path: string, facts: GraphFacts): void {
   if (other) {
     throw new UserError(
       `${path}: output "${other.name}" is a ${other.kind}, which onnxruntime-node cannot return: re-export so that every output is a tensor`,
+    );
+  }
+  const misadded = facts.binaryTreeVotes.find((t) => t.baseValues.length === 2);
+  if (misadded) {
+    const values = misadded.baseValues.map((v) => Number(v.toPrecision(6))).join(', ');
+    throw new UserError(
+      `${path}: the binary TreeEnsembleClassifier ${misadded.node} has base_values [${values}] and leaves voting for both classes, which onnxruntime adds wrongly (class 1's score becomes base_values[1] plus class 0's score, its own votes ignored), so every probability it answered would be wrong: re-export without base_values (CatBoost: train with boost_from_average=False)`,
     );
   }
 }

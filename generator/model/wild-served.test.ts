@@ -2,8 +2,9 @@
 /**
  * The models users bring, served: a project is generated from each accepted fixture of the wild
  * corpus, its server runs as a real process on 127.0.0.1, and its answers (/predict,
- * /predict/batch, V2) are compared with scikit-learn's outputs recorded when the fixture was made
- * and with onnxruntime-node run directly on the user's original file. Three projects also run their
+ * /predict/batch, V2) are compared with the outputs recorded when the fixture was made
+ * (scikit-learn's, or CatBoost's trees evaluated in numpy) and with onnxruntime-node run directly
+ * on the user's original file. Three projects also run their
  * own test suites (a fixed-batch regressor, a preprocessing pipeline served as tensors and an image network), as a user's `npm test` would.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -296,6 +297,78 @@ describe('decision scores and distances answer by name, as the model computes th
         rows[i]!.forEach((v, j) => close(served[j]!, v, f.tolerance!));
       }
       expect(p).not.toHaveProperty('probabilities');
+    });
+    await stop(r);
+  });
+});
+
+describe("CatBoost's own exports answer as CatBoost's predict_proba and predict", () => {
+  it.each(['catboost-binary.onnx', 'catboost-binary-labels-1-2.onnx', 'catboost-multiclass.onnx'])(
+    '%s',
+    { timeout: 180_000 },
+    async (file) => {
+      const f = byFile(file);
+      const { contract } = await readModel(join(wildDir, file));
+      const r = await serve(join(wildDir, file));
+      const records = sampleRecords(f, contract);
+      const res = await post(r, '/predict/batch', { instances: records });
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      // onnxruntime on the exported file: CatBoost's class, except where the generator found its
+      // label to be the class index (a binary model with labels other than 0 and 1).
+      const original = await originalLabels(file, contract, records);
+      const recomputed = contract.origin!.rewrites.some((l) => l.startsWith('output "label"'));
+      expect(recomputed).toBe(file.includes('labels-1-2'));
+      res.json.predictions.forEach(
+        (p: { label: string; probabilities: Record<string, number> }, i: number) => {
+          const expected = f.samples!.predict_proba![i]!;
+          contract.labels.forEach((l, c) => close(p.probabilities[l]!, expected[c]!, f.tolerance!));
+          expect(p.label).toBe(String(f.samples!.predict![i]));
+          const index = String(contract.labels.indexOf(p.label));
+          expect(original[i]).toBe(recomputed ? index : p.label);
+        },
+      );
+      // V2 returns the served graph's own tensors: its label is CatBoost's class too.
+      const rows = f.samples!.inputs!.features!;
+      const v2 = await post(r, `/v2/models/${contract.name}/infer`, {
+        inputs: [
+          { name: 'features', datatype: 'FP32', shape: [rows.length, 4], data: rows.flat() },
+        ],
+      });
+      expect(v2.status, JSON.stringify(v2.json)).toBe(200);
+      const output = (name: string) =>
+        (v2.json.outputs as Array<{ name: string; shape: number[]; data: unknown[] }>).find(
+          (o) => o.name === name,
+        )!;
+      expect(output('label').data.map(String)).toEqual(f.samples!.predict!.map(String));
+      const classes = contract.labels.length;
+      expect(output('probabilities').shape).toEqual([rows.length, classes]);
+      (output('probabilities').data as number[]).forEach((v, k) =>
+        close(v, f.samples!.predict_proba![Math.floor(k / classes)]![k % classes]!, f.tolerance!),
+      );
+      await stop(r);
+    },
+  );
+
+  it('catboost-regressor.onnx', { timeout: 180_000 }, async () => {
+    const f = byFile('catboost-regressor.onnx');
+    const { contract } = await readModel(join(wildDir, f.file));
+    const r = await serve(join(wildDir, f.file));
+    const res = await post(r, '/predict/batch', { instances: sampleRecords(f, contract) });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    const rows = f.samples!.inputs!.features!;
+    const session = await ort.InferenceSession.create(join(wildDir, f.file), {
+      logSeverityLevel: 3,
+    });
+    const features = new ort.Tensor('float32', Float32Array.from(rows.flat() as number[]), [
+      rows.length,
+      4,
+    ]);
+    const original = (await session.run({ features })).predictions!;
+    await session.release();
+    expect(original.dims).toEqual([rows.length, 1]);
+    res.json.predictions.forEach((p: { prediction: number }, i: number) => {
+      close(p.prediction, Number(f.samples!.predict![i]), f.tolerance!);
+      expect(p.prediction).toBe((original.data as Float32Array)[i]);
     });
     await stop(r);
   });

@@ -216,6 +216,69 @@ describe('decision scores and distances are never served as probabilities', () =
   });
 });
 
+describe("CatBoost's own export (model.save_model(path, format='onnx'))", () => {
+  const read = async (file: string) => (await readModel(join(wildDir, file))).contract;
+  const zipMapRemoved = (classes: string) => [
+    `ZipMap removed: output "probabilities" is now the float [N, ${classes.split(', ').length}] tensor the ZipMap read, one column per class in the order ${classes}`,
+    'opset import of the default ONNX domain (version 7) added: the Identity that replaces the ZipMap needs it',
+  ];
+
+  it('binary, classes 0 and 1: the ZipMap removed; onnxruntime labels these right, so the label stays', async () => {
+    const contract = await read('catboost-binary.onnx');
+    expect(contract).toMatchObject({
+      task: 'binary',
+      labels: ['0', '1'],
+      positiveLabel: '1',
+      scores: 'probabilities',
+      outputNames: { label: 'label', probabilities: 'probabilities' },
+    });
+    expect(contract.features.map((f) => [f.name, f.input, f.column])).toEqual(
+      [0, 1, 2, 3].map((c) => [`x${c}`, 'features', c]),
+    );
+    expect(contract.origin!.rewrites).toEqual(zipMapRemoved('0, 1'));
+    expect(contract.origin!.verification).toMatch(
+      /^the original and rewritten graphs gave the same label/,
+    );
+  });
+
+  it('binary, classes 1 and 2: the label onnxruntime gives by class index is recomputed from the probabilities', async () => {
+    const contract = await read('catboost-binary-labels-1-2.onnx');
+    expect(contract).toMatchObject({ task: 'binary', labels: ['1', '2'], positiveLabel: '2' });
+    expect(contract.origin!.rewrites).toEqual([
+      ...zipMapRemoved('1, 2'),
+      expect.stringMatching(
+        /^output "label" recomputed from "probabilities" as each row's most probable class of 1, 2 .*: onnxruntime labels the rows of the binary TreeEnsembleClassifier computing "label", "probability_tensor" \(leaves voting for both classes\) by class index, 1 or 0, not by its labels 1, 2$/,
+      ),
+    ]);
+    expect(contract.origin!.verification).toMatch(
+      /^each row's label in the rewritten graph is its most probable class on 64 generated rows \(the original graph's own label differed on \d+ of them\)$/,
+    );
+  });
+
+  it('binary with boost_from_average: refused, since onnxruntime would mis-add its base_values', async () => {
+    const err = await refusal(join(wildDir, 'catboost-binary-boost-from-average.onnx'));
+    expect(err.message).toMatch(
+      /has base_values \[-0\.\d+, 0\.\d+\] and leaves voting for both classes.*every probability it answered would be wrong: re-export without base_values \(CatBoost: train with boost_from_average=False\)$/,
+    );
+  });
+
+  it('multiclass: the ZipMap removed, the label (an argmax onnxruntime gets right) kept', async () => {
+    const contract = await read('catboost-multiclass.onnx');
+    expect(contract).toMatchObject({ task: 'multiclass', labels: ['0', '1', '2'] });
+    expect(contract.origin!.rewrites).toEqual(zipMapRemoved('0, 1, 2'));
+  });
+
+  it("regressor: 'predictions', declared [N], is the prediction; nothing rewritten", async () => {
+    const { contract, rewritten } = await readModel(join(wildDir, 'catboost-regressor.onnx'));
+    expect(contract).toMatchObject({
+      task: 'regression',
+      outputNames: { prediction: 'predictions' },
+      extraOutputs: [],
+    });
+    expect(rewritten).toBe(false);
+  });
+});
+
 describe('what the graph cannot state', () => {
   it('two float outputs and no classifier: exit 2 naming --task', async () => {
     const err = await refusal(join(wildDir, 'skl-preprocessing-two-outputs.onnx'));

@@ -78,6 +78,20 @@ export function int64Tensor(
   }) as unknown as TensorProto;
 }
 
+/** A string tensor (for Constant nodes and initializers). */
+export function stringTensor(
+  name: string,
+  dims: readonly number[],
+  values: readonly string[],
+): TensorProto {
+  return onnxTypes().tensor.create({
+    name,
+    dims: [...dims],
+    data_type: DataType.STRING,
+    string_data: values.map((v) => utf8.encode(v)),
+  }) as unknown as TensorProto;
+}
+
 export function dimension(d: number | string | undefined): Dimension {
   if (typeof d === 'number') return { dim_value: d };
   if (typeof d === 'string') return { dim_param: d };

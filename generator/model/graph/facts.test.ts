@@ -21,6 +21,7 @@ import {
 import { decodeModel } from './decode.js';
 import { readGraphFacts } from './facts.js';
 import { DataType, type FunctionProto, type ModelProto } from './onnx.js';
+import { type TreeClassifierOptions, treeClassifier } from '../../test-support/tree-classifier.js';
 
 const { FLOAT, INT64, STRING } = DataType;
 const ml = { domain: 'ai.onnx.ml' };
@@ -371,6 +372,44 @@ describe('classifier outputs that hold no probabilities', () => {
         ['Sqrt', ['d2'], ['scores']],
       ]),
     ).toMatch(/distances to cluster centres/);
+  });
+});
+
+describe('binary tree ensembles whose leaves vote for both classes', () => {
+  const votesOf = (options: TreeClassifierOptions) =>
+    readGraphFacts(treeClassifier(options)).binaryTreeVotes;
+
+  it('are found as CatBoost writes them, with the outputs holding their label and base_values', () => {
+    expect(votesOf({ labels: [1, 2] })).toEqual([
+      {
+        node: 'computing "label", "probability_tensor"',
+        labelOutputs: ['label'],
+        labels: ['1', '2'],
+        labelType: 'int64',
+        baseValues: [],
+      },
+    ]);
+    expect(votesOf({ labels: ['no', 'yes'], baseValues: [-0.25, 0.25] })).toEqual([
+      expect.objectContaining({ labelType: 'string', baseValues: [-0.25, 0.25] }),
+    ]);
+    // skl2onnx's label Cast to int64 passes the label on.
+    expect(votesOf({ labels: [0, 1], label: 'cast' })[0]!.labelOutputs).toEqual(['label']);
+    expect(votesOf({ labels: [0, 1], label: 'argmin' })[0]!.labelOutputs).toEqual([]);
+  });
+
+  it('one vote per leaf (onnxmltools, skl2onnx) is not such a tree', () => {
+    expect(votesOf({ labels: [1, 2], votes: 'one' })).toEqual([]);
+  });
+
+  it('the wild CatBoost exports: the binary ones, not the multiclass one', () => {
+    const votes = (file: string) =>
+      readGraphFacts(decodeModel(readFileSync(join(wild, file)), file)).binaryTreeVotes;
+    expect(votes('catboost-binary.onnx')).toEqual([
+      expect.objectContaining({ labels: ['0', '1'], labelOutputs: ['label'], baseValues: [] }),
+    ]);
+    expect(votes('catboost-binary-labels-1-2.onnx')[0]!.labels).toEqual(['1', '2']);
+    expect(votes('catboost-binary-boost-from-average.onnx')[0]!.baseValues).toHaveLength(2);
+    expect(votes('catboost-multiclass.onnx')).toEqual([]);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * What a graph states about serving it, read from the graph alone: operators onnxruntime lacks,
  * ZipMaps, class labels, the categories encoders apply to each input column, the columns an
- * imputer treats as missing, StringNormalizer locales, and outputs that are not tensors.
+ * imputer treats as missing, StringNormalizer locales, outputs that are not tensors, and binary
+ * tree ensembles onnxruntime answers for by class index.
  */
 import {
   type FunctionProto,
@@ -56,6 +57,25 @@ export interface NonTensorOutput {
   readonly fromZipMap: boolean;
 }
 
+/**
+ * A binary TreeEnsembleClassifier whose leaves vote for both classes, as CatBoost writes every
+ * binary model (class 0: -v, class 1: +v, post_transform LOGISTIC). onnxruntime computes such a
+ * node's probabilities right, but (tree_ensemble_aggregator.h, `binary_case_` false) its label is
+ * the class index, 1 when the class-1 score is positive and 0 otherwise, whatever its class
+ * labels; and with two base_values it takes class 1's score to be base_values[1] plus class 0's
+ * score, ignoring class 1's votes.
+ */
+export interface BinaryTreeVotes {
+  /** The node's name, or the values it computes when it has none (CatBoost names no node). */
+  readonly node: string;
+  /** Graph outputs holding its label (its first output, directly or through Identity and Cast). */
+  readonly labelOutputs: readonly string[];
+  readonly labels: readonly string[];
+  readonly labelType: 'string' | 'int64';
+  /** `base_values`; empty when the node has none. */
+  readonly baseValues: readonly number[];
+}
+
 export interface GraphFacts {
   readonly opsetImports: ReadonlyArray<{ readonly domain: string; readonly version: number }>;
   /** Operators of domains onnxruntime does not implement (model-local functions excepted). */
@@ -81,6 +101,8 @@ export interface GraphFacts {
    * default hinge loss) or distances to cluster centres (KMeans). See `rawScoresOf`.
    */
   readonly rawScores: ReadonlyMap<string, string>;
+  /** Binary TreeEnsembleClassifiers whose leaves vote for both classes (see `BinaryTreeVotes`). */
+  readonly binaryTreeVotes: readonly BinaryTreeVotes[];
 }
 
 export function readGraphFacts(model: ModelProto): GraphFacts {
@@ -108,6 +130,7 @@ export function readGraphFacts(model: ModelProto): GraphFacts {
       })),
     outputProducers: outputProducers(graph),
     rawScores: rawScoresOf(graph),
+    binaryTreeVotes: binaryTreeVotes(graph),
     nonTensorOutputs: graph.output.flatMap((o) => {
       const kind = typeKind(o.type);
       if (!kind || kind === 'tensor') return [];
@@ -120,6 +143,41 @@ export function readGraphFacts(model: ModelProto): GraphFacts {
       ];
     }),
   };
+}
+
+/** The main graph's binary TreeEnsembleClassifiers whose leaves vote for both classes. */
+export function binaryTreeVotes(graph: GraphProto): BinaryTreeVotes[] {
+  const producer = producersOf(graph);
+  return graph.node.flatMap((node) => {
+    if (node.op_type !== 'TreeEnsembleClassifier' || node.domain !== 'ai.onnx.ml') return [];
+    const strings = stringsAttribute(node, 'classlabels_strings');
+    const labels = strings ?? intsAttribute(node, 'classlabels_int64s') ?? [];
+    const votedFor = new Set(attributeOf(node, 'class_ids')?.ints.map(int64ToNumber));
+    const label = node.output[0];
+    if (labels.length !== 2 || votedFor.size < 2 || !label) return [];
+    return [
+      {
+        node: node.name || `computing "${node.output.join('", "')}"`,
+        labelOutputs: graph.output
+          .map((o) => o.name ?? '')
+          .filter((o) => passedOn(producer, o) === label),
+        labels,
+        labelType: strings ? 'string' : 'int64',
+        baseValues: attributeOf(node, 'base_values')?.floats ?? [],
+      },
+    ];
+  });
+}
+
+/** The value `value` passes on unchanged (or only re-typed): back through Identity and Cast. */
+function passedOn(producer: ReadonlyMap<string, NodeProto>, value: string): string {
+  let from = value;
+  for (let hops = 0; hops < 32; hops++) {
+    const node = producer.get(from);
+    if (!node || !passThrough.has(node.op_type ?? '') || !node.input[0]) break;
+    from = node.input[0];
+  }
+  return from;
 }
 
 /** Value name -> the node of the main graph that computes it. */

@@ -13,7 +13,8 @@ import { intAttribute, makeModel, makeNode, stringAttribute, tensorValueInfo } f
 import { decodeModel, encodeModel } from './decode.js';
 import { readGraphFacts } from './facts.js';
 import { DataType, type ModelProto, int64ToNumber } from './onnx.js';
-import { removeZipMaps, setStringNormalizerLocale } from './rewrite.js';
+import { labelFromProbabilities, removeZipMaps, setStringNormalizerLocale } from './rewrite.js';
+import { type TreeClassifierOptions, treeClassifier } from '../../test-support/tree-classifier.js';
 
 const wild = join(packageRoot, 'generator/__fixtures__/models/wild');
 
@@ -57,11 +58,32 @@ function feedsOf(model: ModelProto, samples: Samples): Record<string, ort.Tensor
   return feeds;
 }
 
-/** The served model: the locale set where the runtime needs one, then the ZipMap removed. */
+/**
+ * The served model: the locale set where the runtime needs one, then the ZipMap removed, and a
+ * binary tree ensemble's label recomputed from the probabilities where onnxruntime labels it by
+ * class index (labels other than 0 and 1, as CatBoost trained on 1/2 writes).
+ */
 function servedModel(original: ModelProto) {
   const withLocale = setStringNormalizerLocale(original, 'C.UTF-8');
   const withoutZipMap = removeZipMaps(withLocale.model);
-  return { before: withLocale.model, after: withoutZipMap.model, rewrites: withoutZipMap.rewrites };
+  const [zipMap] = readGraphFacts(original).zipMaps;
+  const byIndex = readGraphFacts(original).binaryTreeVotes.some(
+    (t) => t.labelType === 'int64' && t.labels.join() !== '0,1',
+  );
+  const relabelled =
+    byIndex &&
+    labelFromProbabilities(withoutZipMap.model, {
+      label: 'label',
+      probabilities: zipMap!.output,
+      labels: zipMap!.labels,
+      labelType: zipMap!.labelType,
+    });
+  return {
+    before: withLocale.model,
+    after: relabelled ? relabelled.model : withoutZipMap.model,
+    rewrites: withoutZipMap.rewrites,
+    labelRecomputed: Boolean(relabelled),
+  };
 }
 
 describe('a model without its ZipMap, run by onnxruntime-node', () => {
@@ -80,7 +102,7 @@ describe('a model without its ZipMap, run by onnxruntime-node', () => {
     async (entry) => {
       const original = decodeModel(readFileSync(join(wild, entry.file)), entry.file);
       const [zipMap] = readGraphFacts(original).zipMaps;
-      const { before, after, rewrites } = servedModel(original);
+      const { before, after, rewrites, labelRecomputed } = servedModel(original);
       expect(rewrites.some((r) => r.startsWith(`ZipMap removed: output "${zipMap!.output}"`))).toBe(
         true,
       );
@@ -107,8 +129,11 @@ describe('a model without its ZipMap, run by onnxruntime-node', () => {
 
       expect(probabilities.type).toBe('float32');
       expect(probabilities.dims).toEqual([rows, zipMap!.labels.length]);
-      expect(Array.from(labels.data as ArrayLike<unknown>, String)).toEqual(
-        Array.from(originalLabels.data as ArrayLike<unknown>, String),
+      // The original's own label, or, where the runtime labels by class index, that index.
+      expect(Array.from(originalLabels.data as ArrayLike<unknown>, String)).toEqual(
+        labelRecomputed
+          ? entry.samples!.predict.map((p) => String(zipMap!.labels.indexOf(String(p))))
+          : Array.from(labels.data as ArrayLike<unknown>, String),
       );
       expect(Array.from(labels.data as ArrayLike<unknown>, String)).toEqual(
         entry.samples!.predict.map(String),
@@ -230,4 +255,67 @@ it('an ML-only graph gets the default-domain opset its new Identity needs, and l
   await session.release();
   expect(Array.from(out.output_label!.data as string[])).toEqual(['high']);
   expect(out.output_probability!.dims).toEqual([1, 3]);
+});
+
+describe('a binary tree ensemble whose leaves vote for both classes (CatBoost), run by onnxruntime-node', () => {
+  /** Rows x = 0.2 (class-1 score -1.5) and x = 0.9 (+1.5): the label and P(class 1) of each. */
+  async function run(model: ModelProto, probabilities = 'probabilities') {
+    const session = await ort.InferenceSession.create(encodeModel(model), sessionOptions);
+    const x = new ort.Tensor('float32', Float32Array.from([0.2, 0.9]), [2, 1]);
+    const out = await session.run({ features: x }, ['label', probabilities]);
+    await session.release();
+    const p = out[probabilities]!.data as Float32Array;
+    return {
+      labels: Array.from(out.label!.data as ArrayLike<unknown>, String),
+      positive: [p[1]!, p[3]!].map((v) => Number(v.toFixed(4))),
+    };
+  }
+  const served = (options: TreeClassifierOptions) => removeZipMaps(treeClassifier(options)).model;
+  const sigmoid = (v: number) => Number((1 / (1 + Math.exp(-v))).toFixed(4));
+
+  it('labels rows by class index: right for 0/1 and string labels, wrong for others', async () => {
+    const right = [sigmoid(-1.5), sigmoid(1.5)];
+    expect(await run(served({ labels: [0, 1] }))).toEqual({ labels: ['0', '1'], positive: right });
+    expect(await run(served({ labels: ['no', 'yes'] }))).toEqual({
+      labels: ['no', 'yes'],
+      positive: right,
+    });
+    expect(await run(served({ labels: [1, 2] }))).toEqual({ labels: ['0', '1'], positive: right });
+    expect((await run(served({ labels: [-1, 1] }))).labels).toEqual(['0', '1']);
+    // One vote per leaf takes the class labels.
+    expect((await run(served({ labels: [1, 2], votes: 'one' }))).labels).toEqual(['1', '2']);
+  });
+
+  it('with two base_values, scores class 1 as base_values[1] plus the class-0 score', async () => {
+    const { positive } = await run(served({ labels: [0, 1], baseValues: [-0.5, 0.5] }));
+    // Not sigmoid(score + 0.5): sigmoid(0.5 - score).
+    expect(positive).toEqual([sigmoid(0.5 + 1.5), sigmoid(0.5 - 1.5)]);
+  });
+
+  it.each([
+    [
+      [1, 2],
+      ['1', '2'],
+    ],
+    [
+      [-1, 1],
+      ['-1', '1'],
+    ],
+    [
+      ['no', 'yes'],
+      ['no', 'yes'],
+    ],
+  ] as const)('labels %j recomputed from the probabilities: %j', async (labels, expected) => {
+    const model = served({ labels });
+    const labelType = typeof labels[0] === 'string' ? 'string' : 'int64';
+    const source = { label: 'label', probabilities: 'probabilities', labelType } as const;
+    const { model: relabelled } = labelFromProbabilities(model, {
+      ...source,
+      labels: labels.map(String),
+    })!;
+    expect(await run(relabelled)).toEqual({
+      labels: expected,
+      positive: [sigmoid(-1.5), sigmoid(1.5)],
+    });
+  });
 });

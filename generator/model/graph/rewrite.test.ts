@@ -12,8 +12,9 @@ import {
 import { encodeModel } from './decode.js';
 import { readGraphFacts } from './facts.js';
 import { DataType, type ModelProto, type ValueInfo, int64ToNumber } from './onnx.js';
-import { removeZipMaps, setStringNormalizerLocale } from './rewrite.js';
+import { labelFromProbabilities, removeZipMaps, setStringNormalizerLocale } from './rewrite.js';
 import { onnxTypes } from './schema.js';
+import { type TreeClassifierOptions, treeClassifier } from '../../test-support/tree-classifier.js';
 
 const { FLOAT, INT64, STRING } = DataType;
 const ml = { domain: 'ai.onnx.ml' };
@@ -206,5 +207,83 @@ describe('setStringNormalizerLocale', () => {
     model.graph!.node = model.graph!.node.slice(2);
     model.functions = [];
     expect(setStringNormalizerLocale(model, 'C.UTF-8')).toEqual({ model, rewrites: [] });
+  });
+});
+
+describe('labelFromProbabilities', () => {
+  /** A CatBoost-style binary tree ensemble with its ZipMap removed, as the service loads it. */
+  const served = (options: TreeClassifierOptions) => removeZipMaps(treeClassifier(options)).model;
+  const source = (labels: string[], labelType: 'int64' | 'string' = 'int64') => ({
+    label: 'label',
+    probabilities: 'probabilities',
+    labels,
+    labelType,
+  });
+
+  it('computes the label output as the ArgMax of the probabilities, looked up in the labels', () => {
+    const model = served({ labels: [1, 2] });
+    const before = bytesOf(model);
+    const result = labelFromProbabilities(model, source(['1', '2']))!;
+    expect(result.rewrites).toEqual([
+      `output "label" recomputed from "probabilities" as each row's most probable class of 1, 2 (ArgMax, the first on a tie; the exported label is kept as "label_as_exported", no longer an output)`,
+    ]);
+    const graph = result.model.graph!;
+    expect(graph.node.map((n) => [n.op_type, n.input, n.output])).toEqual([
+      ['TreeEnsembleClassifier', ['features'], ['label_as_exported', 'probability_tensor']],
+      ['Identity', ['probability_tensor'], ['probabilities']],
+      ['Constant', [], ['label_classes']],
+      ['ArgMax', ['probabilities'], ['label_column']],
+      ['Gather', ['label_classes', 'label_column'], ['label']],
+    ]);
+    const classes = graph.node[2]!.attribute[0]!.t!;
+    expect(classes.int64_data.map((v) => int64ToNumber(v))).toEqual([1, 2]);
+    expect(graph.node[3]!.attribute.map((a) => [a.name, int64ToNumber(a.i)])).toEqual([
+      ['axis', 1],
+      ['keepdims', 0],
+    ]);
+    // The outputs keep their names and types; the caller's model is untouched.
+    expect(graph.output).toEqual(model.graph!.output);
+    expect(bytesOf(model).equals(before)).toBe(true);
+  });
+
+  it('string labels become a string Constant; names already taken get a suffix', () => {
+    const model = served({ labels: ['no', 'yes'] });
+    model.graph!.value_info.push(tensorValueInfo('label_classes', FLOAT, ['N']));
+    model.graph!.node[0]!.name = 'label_as_exported';
+    const { model: rewritten } = labelFromProbabilities(model, source(['no', 'yes'], 'string'))!;
+    const nodes = rewritten.graph!.node;
+    expect(nodes[0]!.output).toEqual(['label_as_exported_1', 'probability_tensor']);
+    expect(nodes[2]!.output).toEqual(['label_classes_1']);
+    const classes = nodes[2]!.attribute[0]!.t!;
+    expect(classes.data_type).toBe(STRING);
+    expect(classes.string_data.map((b) => Buffer.from(b).toString())).toEqual(['no', 'yes']);
+  });
+
+  it('adds the default-domain opset an ML-only graph lacks', () => {
+    const model = treeClassifier({ labels: [1, 2] });
+    model.graph!.output = model.graph!.output.slice(0, 1);
+    model.graph!.output.push(tensorValueInfo('probability_tensor', FLOAT, ['N', 2]));
+    const result = labelFromProbabilities(model, {
+      ...source(['1', '2']),
+      probabilities: 'probability_tensor',
+    })!;
+    expect(result.rewrites[1]).toMatch(
+      /^opset import of the default ONNX domain \(version 7\) added: the ArgMax and Gather/,
+    );
+  });
+
+  it('leaves a label another node reads, an unsafe int64 label or a missing output alone', () => {
+    const read = served({ labels: [1, 2] });
+    read.graph!.node.push(makeNode('Identity', ['label'], ['copy']));
+    expect(labelFromProbabilities(read, source(['1', '2']))).toBeUndefined();
+    expect(
+      labelFromProbabilities(served({ labels: [1, 2] }), source(['1', '9007199254740993'])),
+    ).toBeUndefined();
+    expect(
+      labelFromProbabilities(served({ labels: [1, 2] }), {
+        ...source(['1', '2']),
+        probabilities: 'probability_tensor',
+      }),
+    ).toBeUndefined();
   });
 });

@@ -3,7 +3,15 @@
  * and one plain line per change. Everything else (names, metadata, opsets, doc strings, fields the
  * schema does not know) is kept as it was.
  */
-import { makeNode, stringAttribute as localeAttribute, tensorType } from './build.js';
+import {
+  int64Tensor,
+  intAttribute,
+  makeNode,
+  stringAttribute as localeAttribute,
+  stringTensor,
+  tensorAttribute,
+  tensorType,
+} from './build.js';
 import { decodeModel, encodeModel } from './decode.js';
 import { allNodes, findZipMaps } from './facts.js';
 import {
@@ -63,17 +71,109 @@ export function removeZipMaps(model: ModelProto): GraphRewrite {
       );
     }
   }
-  if (!copy.opset_import.some((o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx')) {
-    const opset = onnxTypes().operatorSetId.create({ version: defaultDomainOpset });
-    copy.opset_import = [
-      ...copy.opset_import,
-      opset as unknown as ModelProto['opset_import'][number],
-    ];
-    rewrites.push(
-      `opset import of the default ONNX domain (version ${defaultDomainOpset}) added: the Identity that replaces the ZipMap needs it`,
-    );
-  }
-  return { model: copy, rewrites };
+  const opset = addDefaultDomain(copy, 'the Identity that replaces the ZipMap needs it');
+  return { model: copy, rewrites: opset ? [...rewrites, opset] : rewrites };
+}
+
+/** Adds the default ONNX domain's opset import when the model has none; the line saying so. */
+function addDefaultDomain(model: ModelProto, why: string): string | undefined {
+  if (model.opset_import.some((o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx'))
+    return undefined;
+  const opset = onnxTypes().operatorSetId.create({ version: defaultDomainOpset });
+  model.opset_import = [
+    ...model.opset_import,
+    opset as unknown as ModelProto['opset_import'][number],
+  ];
+  return `opset import of the default ONNX domain (version ${defaultDomainOpset}) added: ${why}`;
+}
+
+/** A classifier's label output and the probabilities output it is recomputed from. */
+export interface LabelSource {
+  /** The graph output holding the label. */
+  readonly label: string;
+  /** The float [N, C] graph output holding the class probabilities, one column per class. */
+  readonly probabilities: string;
+  /** The class labels, in column order. */
+  readonly labels: readonly string[];
+  readonly labelType: 'string' | 'int64';
+}
+
+/**
+ * Recomputes a classifier's label output from its probabilities output: the column of each row's
+ * largest probability (ArgMax, the first on a tie, as a probability of exactly 0.5 gives the first
+ * class) looked up in the class labels, so the label is always the most probable class. The node
+ * that computed the label keeps computing it under a new name that is no graph output. Undefined
+ * when that cannot be done safely: another node reads the label, no node of the main graph computes
+ * it, the probabilities are no graph output, or an int64 label is not a safe integer.
+ */
+export function labelFromProbabilities(
+  model: ModelProto,
+  source: LabelSource,
+): GraphRewrite | undefined {
+  if (!labelRecomputable(model.graph!, source)) return undefined;
+  const { label, probabilities, labels } = source;
+  const copy = cloneModel(model);
+  const nodes = copy.graph!.node;
+  const producer = nodes.findIndex((n) => n.output.includes(label));
+  const fresh = freshNames(copy.graph!);
+  const exported = fresh(`${label}_as_exported`);
+  const classes = fresh(`${label}_classes`);
+  const column = fresh(`${label}_column`);
+  const computing = nodes[producer]!;
+  computing.output = computing.output.map((o) => (o === label ? exported : o));
+  const values =
+    source.labelType === 'string'
+      ? stringTensor(classes, [labels.length], labels)
+      : int64Tensor(classes, [labels.length], labels.map(Number));
+  const docString =
+    'Recomputes the label from the class probabilities (create-mlops-service): the most probable class.';
+  copy.graph!.node = [
+    ...nodes,
+    makeNode('Constant', [], [classes], {
+      name: classes,
+      attributes: [tensorAttribute('value', values)],
+    }),
+    makeNode('ArgMax', [probabilities], [column], {
+      name: column,
+      attributes: [intAttribute('axis', 1), intAttribute('keepdims', 0)],
+    }),
+    makeNode('Gather', [classes, column], [label], {
+      name: fresh(`${label}_from_probabilities`),
+      attributes: [intAttribute('axis', 0)],
+      docString,
+    }),
+  ];
+  const opset = addDefaultDomain(copy, 'the ArgMax and Gather that recompute the label need it');
+  const line = `output "${label}" recomputed from "${probabilities}" as each row's most probable class of ${describeLabels(labels)} (ArgMax, the first on a tie; the exported label is kept as "${exported}", no longer an output)`;
+  return { model: copy, rewrites: opset ? [line, opset] : [line] };
+}
+
+/** Whether `labelFromProbabilities` can recompute the label (see there), without copying anything. */
+export function labelRecomputable(graph: GraphProto, source: LabelSource): boolean {
+  const { label, probabilities, labels } = source;
+  const computed = graph.node.some((n) => n.output.includes(label));
+  const read = graph.node.some((n) => n.input.includes(label));
+  const outputs = new Set(graph.output.map((o) => o.name ?? ''));
+  const safe =
+    source.labelType === 'string' || labels.every((l) => Number.isSafeInteger(Number(l)));
+  return computed && !read && outputs.has(label) && outputs.has(probabilities) && safe;
+}
+
+/** A generator of names no value or node of `graph` has yet (seed, seed_1, seed_2...). */
+function freshNames(graph: GraphProto): (seed: string) => string {
+  const taken = new Set<string>([
+    ...graph.node.flatMap((n) => [...n.input, ...n.output, n.name ?? '']),
+    ...graph.input.map((i) => i.name ?? ''),
+    ...graph.output.map((o) => o.name ?? ''),
+    ...graph.value_info.map((v) => v.name ?? ''),
+    ...graph.initializer.map((t) => t.name ?? ''),
+  ]);
+  return (seed) => {
+    let name = seed;
+    for (let i = 1; taken.has(name); i++) name = `${seed}_${i}`;
+    taken.add(name);
+    return name;
+  };
 }
 
 /**

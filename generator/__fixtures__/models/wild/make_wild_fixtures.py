@@ -1,12 +1,12 @@
 """Builds the "wild" fixture corpus: ONNX files shaped the way users' own exporters write them.
 
 Run with Debian's python3 (`/usr/bin/python3`: onnx 1.12, scikit-learn 1.2.1, numpy, pandas). There
-is no skl2onnx, onnxmltools or torch on the build machine, so each builder below re-creates, node by
-node, the graph that the named tool version emits (op types, domains, attribute names and values,
-variable and node names, value types and their unnamed or symbolic dims, opset imports, producer
-fields), from the tool's source cited at the top of the builder. The weights are those of real
-scikit-learn estimators fitted on seeded generated data, so `manifest.json` can carry inputs and the
-scikit-learn outputs for them.
+is no skl2onnx, onnxmltools, torch or CatBoost on the build machine, so each builder below
+re-creates, node by node, the graph that the named tool version emits (op types, domains, attribute
+names and values, variable and node names, value types and their unnamed or symbolic dims, opset
+imports, producer fields), from the tool's source cited at the top of the builder. The weights are
+those of real scikit-learn estimators fitted on seeded generated data (CatBoost's symmetric trees
+are fitted in numpy), so `manifest.json` can carry inputs and the model's outputs for them.
 
 Deterministic: the same bytes on every run (seeded `np.random.default_rng`, fixed random_state,
 graph names derived from the file name instead of skl2onnx's `uuid4().hex`). `transformer/` is built
@@ -1630,6 +1630,401 @@ def skl_isolation_forest():
     )
 
 
+# --------------------------------------------------------------------------------------------
+# CatBoost's own exporter: model.save_model("model.onnx", format="onnx")
+# --------------------------------------------------------------------------------------------
+# catboost/libs/model/model_export/onnx_helpers.cpp (CatBoost 1.2.x, the CB_ENSURE-era source):
+# InitMetadata writes ir_version 3 ("Versions 4 and above essentially just introduce new types we
+# don't need"; older sources wrote onnx::IR_VERSION), ONE opset import (ai.onnx.ml, version 2; no
+# default domain: the graph has no ai.onnx node), producer_name "CatBoost", producer_version
+# PROGRAM_VERSION (the build's version text, the same as the model's "catboost_version_info"), no
+# domain/model_version/doc_string unless export_parameters give them, and one metadata_props entry per
+# ModelInfo key (a THashMap: its order is the hash's; a fixed order here). model_exporter.cpp
+# SerializeFullModelToOnnxStream calls InitMetadata then ConvertTreeToOnnxGraph (float features
+# only). No CatBoost on this machine: its version text, guid and finish time are deterministic
+# stand-ins of the same form.
+CATBOOST_VERSION_INFO = ("Git info:\n    Commit: " + hashlib.md5(b"catboost-1.2.7").hexdigest() + "\n"
+                         "    Author: 'catboost <catboost@yandex-team.ru>'\n    Summary: stand-in of the release build's text\n\n"
+                         "Other info:\n    Build by: catboost\n    Top src dir: /src/catboost\n")
+CATBOOST = dict(producer_name="CatBoost", producer_version=CATBOOST_VERSION_INFO)
+CATBOOST_IR_VERSION = 3
+
+
+def _catboost_borders(X32, count):
+    """Float-feature borders as CatBoost's quantization makes them: float32 values between the
+    data's quantiles (a stand-in for GreedyLogSum with border_count=254), a few per feature."""
+    borders = []
+    for f in range(X32.shape[1]):
+        q = np.quantile(X32[:, f].astype(np.float64), np.linspace(0, 1, count + 2)[1:-1])
+        borders.append(np.unique(q.astype(np.float32)))
+    return borders
+
+
+def _catboost_fit(X, target, loss, depth, iterations, learning_rate, l2_leaf_reg=3.0, border_count=15,
+                  boost_from_average=None):
+    """A small CatBoost-like model, fitted in numpy: symmetric (oblivious) trees, one (feature,
+    border) split per level chosen greedily over all leaves of the level by the L2 score of the
+    gradients (sum over leaves of (sum g)^2 / (count + l2)), leaf values by one Newton step scaled by
+    the learning rate. Split j of a tree sets bit j of the leaf index when x[f] > border (CatBoost's
+    binarization, compared in float32); leaf values are stored leaf-major, one value per dimension,
+    as TModelTrees' LeafValues. `target` is y (RMSE, Logloss) or the class index (MultiClass)."""
+    X32 = X.astype(np.float32)
+    n = len(X32)
+    borders = _catboost_borders(X32, border_count)
+    dims = int(target.max()) + 1 if loss == "MultiClass" else 1
+    if boost_from_average is None:
+        boost_from_average = loss == "RMSE"  # the default: True for RMSE (Quantile, MAE, MAPE), not for Logloss
+    share = float(np.mean(target))
+    bias = (share if loss == "RMSE" else float(np.log(share / (1 - share)))) if boost_from_average else 0.0
+    approx = np.full((n, dims), bias)
+    onehot = np.eye(dims)[target] if loss == "MultiClass" else None
+    trees = []
+    for _ in range(iterations):
+        if loss == "RMSE":
+            g, h = target[:, None] - approx, np.ones((n, 1))
+        elif loss == "Logloss":
+            p = 1.0 / (1.0 + np.exp(-approx))
+            g, h = target[:, None] - p, p * (1 - p)
+        else:
+            e = np.exp(approx - approx.max(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+            g, h = onehot - p, p * (1 - p)
+        leaf = np.zeros(n, dtype=np.int64)
+        splits = []
+        for d in range(depth):
+            best = None
+            for f in range(X32.shape[1]):
+                for b in borders[f]:
+                    idx = leaf + ((X32[:, f] > b).astype(np.int64) << d)
+                    count = np.bincount(idx, minlength=1 << (d + 1))
+                    score = sum(float((np.bincount(idx, weights=g[:, k], minlength=1 << (d + 1)) ** 2
+                                       / (count + l2_leaf_reg)).sum()) for k in range(dims))
+                    if best is None or score > best[0]:
+                        best = (score, f, b)
+            _, f, b = best
+            splits.append((f, np.float32(b)))
+            leaf = leaf + ((X32[:, f] > b).astype(np.int64) << d)
+        values = np.zeros((1 << depth, dims))
+        for k in range(dims):
+            sg = np.bincount(leaf, weights=g[:, k], minlength=1 << depth)
+            sh = np.bincount(leaf, weights=h[:, k], minlength=1 << depth)
+            values[:, k] = learning_rate * sg / (sh + l2_leaf_reg)
+        approx = approx + values[leaf]
+        trees.append((splits, values))
+    return trees, bias, dims
+
+
+def _catboost_raw(trees, bias, dims, X):
+    """RawFormulaVal as CatBoost's applier computes it: the bias plus, for each tree, the leaf whose
+    index has bit j set when x[f_j] > border_j (float32 features)."""
+    X32 = X.astype(np.float32)
+    raw = np.full((len(X32), dims), bias)
+    for splits, values in trees:
+        leaf = np.zeros(len(X32), dtype=np.int64)
+        for j, (f, b) in enumerate(splits):
+            leaf += (X32[:, f] > b).astype(np.int64) << j
+        raw += values[leaf]
+    return raw
+
+
+def _catboost_tree_attributes(trees, classifier, dims):
+    """onnx_helpers.cpp AddTree, for each tree in order: the split at ONNX depth `depth` is the
+    tree's split (size - 1 - depth), so the root is the LAST split; nodes are numbered level by
+    level, every node of a level has that level's split, mode BRANCH_GT, featureid the flat
+    feature index, value the border, false -> 2i+1, true -> 2i+2, missing_value_tracks_true 1 only
+    for nan_mode Max (AsTrue; the default Min gives 0), hitrate 1.0; then the 2^depth leaves (LEAF,
+    dummy 0 values) in leaf-index order. Leaf votes: multiclass one class_* entry per dimension;
+    binary (one dimension) class 0 with -leaf and class 1 with +leaf; a regressor target 0."""
+    a = {k: [] for k in ("ids", "nodeids", "treeids", "weights", "nodes_falsenodeids", "nodes_featureids",
+                         "nodes_hitrates", "nodes_missing_value_tracks_true", "nodes_modes", "nodes_nodeids",
+                         "nodes_treeids", "nodes_truenodeids", "nodes_values")}
+    for tree_id, (splits, values) in enumerate(trees):
+        node = 0
+        for depth in range(len(splits)):
+            f, b = splits[len(splits) - 1 - depth]
+            for node in range(node, 2 * node + 1):
+                for k, v in (("nodes_treeids", tree_id), ("nodes_nodeids", node), ("nodes_modes", "BRANCH_GT"),
+                             ("nodes_featureids", int(f)), ("nodes_values", float(b)),
+                             ("nodes_falsenodeids", 2 * node + 1), ("nodes_truenodeids", 2 * node + 2),
+                             ("nodes_missing_value_tracks_true", 0), ("nodes_hitrates", 1.0)):
+                    a[k].append(v)
+            node += 1
+        for leaf, node in enumerate(range(node, 2 * node + 1)):
+            for k, v in (("nodes_treeids", tree_id), ("nodes_nodeids", node), ("nodes_modes", "LEAF"),
+                         ("nodes_featureids", 0), ("nodes_values", 0.0), ("nodes_falsenodeids", 0),
+                         ("nodes_truenodeids", 0), ("nodes_missing_value_tracks_true", 0), ("nodes_hitrates", 1.0)):
+                a[k].append(v)
+            votes = ([(c, float(np.float32(values[leaf, c]))) for c in range(dims)] if dims > 1 or not classifier
+                     else [(0, -float(np.float32(values[leaf, 0]))), (1, float(np.float32(values[leaf, 0])))])
+            for c, w in votes:
+                a["treeids"].append(tree_id)
+                a["nodeids"].append(node)
+                a["ids"].append(c)
+                a["weights"].append(w)
+    return a
+
+
+def _catboost_node(op_type, inputs, outputs, attributes):
+    """A node as onnx_helpers.cpp builds it: domain ai.onnx.ml, NO name, attributes in the order
+    they are added (helper.make_node would sort them by name)."""
+    node = onnx.NodeProto()
+    node.op_type = op_type
+    node.domain = ML
+    node.input.extend(inputs)
+    node.output.extend(outputs)
+    for name, value in attributes:
+        node.attribute.append(helper.make_attribute(name, value))
+    return node
+
+
+def _catboost_graph(trees, bias, dims, classifier, features, class_labels=None):
+    """ConvertTreeToOnnxGraph: graph 'CatBoostModel' (onnx_graph_name absent), input 'features'
+    float [N, flat feature count] (InitValueInfo: dim_param "N"). A classifier: TreeEnsembleClassifier
+    (classlabels_int64s or _strings, post_transform LOGISTIC for one dimension, SOFTMAX for more)
+    -> 'label' (int64 [N], a graph output) and 'probability_tensor' (float [N, 2 or C], value_info),
+    then ZipMap (same class labels) -> 'probabilities' seq(map(int64, tensor(float))). A regressor:
+    TreeEnsembleRegressor (post_transform NONE, n_targets 1) -> 'predictions' float [N] (no second
+    dim). The tree attributes follow (TTreesAttributes adds them in this order), base_values only
+    when the model has a bias: [-b, b] for a binary classifier, [b...] otherwise."""
+    a = _catboost_tree_attributes(trees, classifier, dims)
+    prefix = "class_" if classifier else "target_"
+    attrs = [(prefix + k, a[k]) for k in ("ids", "nodeids", "treeids", "weights")]
+    if bias != 0.0:
+        attrs.append(("base_values", [-float(np.float32(bias)), float(np.float32(bias))] if classifier and dims == 1
+                      else [float(np.float32(bias))] * dims))
+    attrs += [(k, a[k]) for k in ("nodes_falsenodeids", "nodes_featureids", "nodes_hitrates",
+                                  "nodes_missing_value_tracks_true", "nodes_modes", "nodes_nodeids",
+                                  "nodes_treeids", "nodes_truenodeids", "nodes_values")]
+    inputs = [tensor_vi("features", TensorProto.FLOAT, ["N", features])]
+    if not classifier:
+        node = _catboost_node("TreeEnsembleRegressor", ["features"], ["predictions"],
+                              [("post_transform", "NONE"), ("n_targets", 1)] + attrs)
+        return helper.make_graph([node], "CatBoostModel", inputs, [tensor_vi("predictions", TensorProto.FLOAT, ["N"])])
+    width = 2 if dims == 1 else dims
+    labels = [("classlabels_int64s", class_labels)]
+    trees_node = _catboost_node("TreeEnsembleClassifier", ["features"], ["label", "probability_tensor"],
+                                labels + [("post_transform", "LOGISTIC" if dims == 1 else "SOFTMAX")] + attrs)
+    zipmap = _catboost_node("ZipMap", ["probability_tensor"], ["probabilities"], labels)
+    return helper.make_graph(
+        [trees_node, zipmap], "CatBoostModel", inputs,
+        [tensor_vi("label", TensorProto.INT64, ["N"]), seq_map_vi("probabilities", TensorProto.INT64)],
+        value_info=[tensor_vi("probability_tensor", TensorProto.FLOAT, ["N", width])],
+    )
+
+
+def _catboost_metadata(name, loss, depth, iterations, learning_rate, class_names, boost_from_average=None):
+    """ModelInfo as training leaves it (TCoreModelToFullModelConverter, train_model.cpp): the version
+    text, class_params for a classifier, a guid, the options as saved JSON (trimmed here to what
+    describes this model), output_options, the finish time, training (the metrics history)."""
+    digest = hashlib.md5(name.encode()).hexdigest()
+    params = {
+        "boosting_options": {"boost_from_average": loss == "RMSE" if boost_from_average is None else boost_from_average,
+                             "boosting_type": "Plain",
+                             "iterations": iterations, "learning_rate": learning_rate},
+        "data_processing_options": {"class_names": class_names or [],
+                                    "float_features_binarization": {"border_count": 254, "border_type": "GreedyLogSum",
+                                                                    "nan_mode": "Min"}},
+        "loss_function": {"params": {}, "type": loss},
+        "tree_learner_options": {"depth": depth, "grow_policy": "SymmetricTree", "l2_leaf_reg": 3,
+                                 "leaf_estimation_iterations": 1, "leaf_estimation_method": "Newton"},
+        "task_type": "CPU",
+    }
+    meta = [("catboost_version_info", CATBOOST_VERSION_INFO)]
+    if class_names is not None:
+        meta.append(("class_params", json.dumps({"class_label_type": "Integer", "class_names": class_names,
+                                                 "class_to_label": [float(c) for c in class_names],
+                                                 "classes_count": 0}, separators=(",", ":"))))
+    meta += [
+        ("model_guid", "-".join(digest[i:i + 8] for i in range(0, 32, 8))),
+        ("output_options", json.dumps({"allow_writing_files": False, "train_dir": "catboost_info"}, separators=(",", ":"))),
+        ("params", json.dumps(params, separators=(",", ":"), sort_keys=True)),
+        ("train_finish_time", "2024-09-02T10:15:00Z"),
+        ("training", json.dumps({"metrics": {}}, separators=(",", ":"))),
+    ]
+    return meta
+
+
+def _catboost_save(graph, name, meta, file):
+    """The model as InitMetadata fills it (ir_version 3, ai.onnx.ml 2 only), checked and written."""
+    model = helper.make_model(graph, opset_imports=opsets((ML, 2)))
+    model.ir_version = CATBOOST_IR_VERSION
+    for k, v in CATBOOST.items():
+        setattr(model, k, v)
+    for key, value in meta:
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    with open(os.path.join(HERE, file), "wb") as f:
+        f.write(model.SerializeToString())
+    return model
+
+
+CATBOOST_MIMICS = ("CatBoost 1.2.x model.save_model('{file}', format='onnx') of {what}; "
+                   "catboost/libs/model/model_export/onnx_helpers.cpp (InitMetadata, ConvertTreeToOnnxGraph, AddTree, "
+                   "TTreesAttributes), model_exporter.cpp")
+
+
+def _catboost_samples(X, trees):
+    """Six rows: four from the data, one with a feature exactly on the border of tree 0's root
+    split (x == border is NOT > border: the false branch) and one far outside the training range
+    (alternately above the maximum and below the minimum)."""
+    S = np.round(X[[0, 1, 2, 3]], 3)
+    on_border = np.round(X[4], 3)
+    f, b = trees[0][0][-1]  # the ONNX root of tree 0 is its last split
+    on_border[f] = float(b)
+    spread = 5 * X.std(axis=0)
+    far = np.round(np.where(np.arange(X.shape[1]) % 2 == 0, X.max(axis=0) + spread, X.min(axis=0) - spread), 3)
+    return np.vstack([S, on_border, far])
+
+
+def _catboost_binary(file, class_names, boost_from_average, what, notes):
+    """CatBoostClassifier(loss_function='Logloss', depth=3, iterations=8, ...) on two integer
+    classes, saved with format='onnx'. CatBoost learns on class indices 0/1 (class_names maps them
+    to the labels, classlabels_int64s = class_names). Without boost_from_average (Logloss's default:
+    docs reusage-default-values/boost-from-average.md, True for RMSE, Quantile, MAE, MAPE only) the
+    bias is zero and no base_values are written; with it, the bias is the log-odds of the positive
+    share and base_values = [-bias, bias]. predict_proba = [1 - sigmoid(raw), sigmoid(raw)], predict
+    = class_names[raw > 0]."""
+    rng = np.random.default_rng(1101)
+    n = 500
+    X = np.column_stack([rng.normal(40, 12, n), rng.normal(0, 1, n), rng.uniform(0, 10, n),
+                         rng.normal(2, 1.5, n)]).astype(np.float32).astype(np.float64)
+    z = 0.09 * (X[:, 0] - 40) - 1.1 * X[:, 1] + 0.35 * (X[:, 2] - 5) + 0.8 * (X[:, 3] > 2.5) - 0.3
+    y = (z + rng.logistic(0, 1, n) > 0).astype(np.int64)
+    trees, bias, dims = _catboost_fit(X, y, "Logloss", depth=3, iterations=8, learning_rate=0.3,
+                                      boost_from_average=boost_from_average)
+    graph = _catboost_graph(trees, bias, dims, True, 4, class_labels=class_names)
+    meta = _catboost_metadata(file[:-5], "Logloss", 3, 8, 0.3, class_names, boost_from_average)
+    _catboost_save(graph, file[:-5], meta, file)
+    S = _catboost_samples(X, trees)
+    raw = _catboost_raw(trees, bias, dims, S)[:, 0]
+    p1 = 1.0 / (1.0 + np.exp(-raw))
+    train_acc = float(((_catboost_raw(trees, bias, dims, X)[:, 0] > 0).astype(np.int64) == y).mean())
+    return {
+        "file": file,
+        "mimics": CATBOOST_MIMICS.format(file=file, what="CatBoostClassifier(loss_function='Logloss', depth=3, "
+                                                          "iterations=8%s), %s" % (
+                                                              ", boost_from_average=True" if boost_from_average else "", what)),
+        "accept": not boost_from_average, "task": "binary", "labels": [str(c) for c in class_names], "batching": "merge",
+        "samples": {"inputs": {"features": S.tolist()},
+                    "predict": [class_names[int(v)] for v in (raw > 0)],
+                    "predict_proba": np.column_stack([1 - p1, p1]).tolist(),
+                    "source": "8 oblivious trees of depth 3 fitted in numpy (Newton leaves on the Logloss gradients; "
+                              "training accuracy %.3f); expected outputs from the trees, not the graph" % train_acc},
+        "tolerance": 1e-5,
+        "notes": "Input 'features' float [N, 4] (dim_param N); outputs 'label' int64 [N] and 'probabilities' "
+                 "seq(map(int64, tensor(float))) from a ZipMap reading 'probability_tensor' (value_info float [N, 2]). "
+                 "ir_version 3; nodes have no names; the only opset import is ai.onnx.ml 2 (no default domain). Binary leaves are "
+                 "written as two votes per leaf (class 0: -v, class 1: +v) with post_transform LOGISTIC. CatBoost's docs "
+                 "(apply-onnx-ml) say the binary 'label' output is inferred incorrectly by onnxruntime and must be "
+                 "ignored. Row 5 sits exactly on tree 0's root border (x == border goes to the false branch, as "
+                 "CatBoost's x > border binarization), row 6 far outside the training range. " + notes,
+    }
+
+
+def catboost_binary():
+    """The default binary export: classes 0 and 1, no bias."""
+    entry = _catboost_binary(
+        "catboost-binary.onnx", [0, 1], False, "classes 0/1",
+        "No base_values. onnxruntime-node 1.30 labels these rows right: with votes for both classes its "
+        "TreeEnsembleClassifier answers 1 when the class-1 score is > 0, else 0, which are these labels.")
+    add_manifest({**entry, "zipmapInput": "probability_tensor", "ort": ZIPMAP_ORT})
+
+
+def catboost_binary_labels_1_2():
+    """The same model trained on targets 1/2 (class_names [1, 2]): classlabels_int64s [1, 2]."""
+    entry = _catboost_binary(
+        "catboost-binary-labels-1-2.onnx", [1, 2], False, "classes 1/2",
+        "The known bug: onnxruntime's TreeEnsembleClassifier, whose leaves vote for both classes, returns the class "
+        "index 1 or 0 as 'label' (tree_ensemble_aggregator.h: positive_label_ 1 / negative_label_ 0, not "
+        "classlabels_int64s), so '2' comes back as 1 and '1' as 0, a class the model does not have.")
+    add_manifest({**entry, "zipmapInput": "probability_tensor",
+                  "ort": ZIPMAP_ORT.replace("matches scikit-learn's predict", "is 1 or 0 (the class index), not 2 or 1")})
+
+
+def catboost_binary_boost_from_average():
+    """boost_from_average=True on Logloss: base_values [-bias, bias], which onnxruntime mis-adds."""
+    entry = _catboost_binary(
+        "catboost-binary-boost-from-average.onnx", [0, 1], True, "classes 0/1",
+        "base_values [-b, b] (b = the log-odds of the positive share): onnxruntime computes the class-1 score of a "
+        "binary TreeEnsembleClassifier with two base_values as base_values[1] + the class-0 score (-raw), so "
+        "P(1) = sigmoid(b - raw) instead of sigmoid(raw + b): every probability and label is wrong.")
+    add_manifest({**entry, "task": None, "refusal": "base_values",
+                  "ort": "Loads and runs; with the ZipMap removed, 'probability_tensor' holds sigmoid(b - raw) for class 1 "
+                         "(e.g. 0.38 where CatBoost says 0.87) and 'label' follows it."})
+
+
+def catboost_multiclass():
+    """CatBoostClassifier(loss_function='MultiClass', depth=3, iterations=10) on integer classes
+    0/1/2, saved with format='onnx': one class_* vote per leaf and dimension, post_transform
+    SOFTMAX, no bias (MultiClass cannot boost from average). predict_proba = softmax(raw),
+    predict = argmax."""
+    rng = np.random.default_rng(1202)
+    n = 450
+    centers = np.array([[1.0, 4.0, -1.0, 0.5], [3.5, 1.0, 0.5, -1.0], [0.0, 0.5, 2.5, 2.0]])
+    yi = rng.integers(0, 3, n)
+    X = (centers[yi] + rng.normal(0, 1.1, (n, 4))).astype(np.float32).astype(np.float64)
+    trees, bias, dims = _catboost_fit(X, yi, "MultiClass", depth=3, iterations=10, learning_rate=0.4)
+    graph = _catboost_graph(trees, bias, dims, True, 4, class_labels=[0, 1, 2])
+    meta = _catboost_metadata("catboost-multiclass", "MultiClass", 3, 10, 0.4, [0, 1, 2])
+    _catboost_save(graph, "catboost-multiclass", meta, "catboost-multiclass.onnx")
+    S = _catboost_samples(X, trees)
+    raw = _catboost_raw(trees, bias, dims, S)
+    e = np.exp(raw - raw.max(axis=1, keepdims=True))
+    proba = e / e.sum(axis=1, keepdims=True)
+    train_acc = float((_catboost_raw(trees, bias, dims, X).argmax(axis=1) == yi).mean())
+    add_manifest({
+        "file": "catboost-multiclass.onnx",
+        "mimics": CATBOOST_MIMICS.format(file="catboost-multiclass.onnx",
+                                         what="CatBoostClassifier(loss_function='MultiClass', depth=3, iterations=10), classes 0/1/2"),
+        "accept": True, "task": "multiclass", "labels": ["0", "1", "2"], "batching": "merge",
+        "samples": {"inputs": {"features": S.tolist()},
+                    "predict": proba.argmax(axis=1).tolist(),
+                    "predict_proba": proba.tolist(),
+                    "source": "10 oblivious trees of depth 3 fitted in numpy (Newton leaves on the softmax gradients; "
+                              "training accuracy %.3f); expected outputs from the trees, not the graph" % train_acc},
+        "tolerance": 1e-5,
+        "notes": "As catboost-binary, with 3 classes: 'probability_tensor' float [N, 3], each leaf carries one vote per "
+                 "class (class_ids 0, 1, 2), post_transform SOFTMAX; the 'label' output is the argmax, which "
+                 "onnxruntime gets right for more than two classes.",
+        "zipmapInput": "probability_tensor",
+        "ort": ZIPMAP_ORT,
+    })
+
+
+def catboost_regressor():
+    """CatBoostRegressor(loss_function='RMSE', depth=4, iterations=10), saved with format='onnx':
+    TreeEnsembleRegressor (post_transform NONE, n_targets 1) -> 'predictions' declared float [N]
+    (onnxruntime returns [N, 1]); RMSE boosts from average by default, so base_values = [mean(y)].
+    predict = bias + the trees' leaves."""
+    rng = np.random.default_rng(1303)
+    n = 400
+    X = np.column_stack([rng.uniform(0, 10, n), rng.normal(0, 1, n), rng.normal(5, 2, n),
+                         rng.uniform(-1, 1, n)]).astype(np.float32).astype(np.float64)
+    y = 20 + 3.0 * np.sin(X[:, 0]) + 4.0 * X[:, 1] + 0.5 * np.abs(X[:, 2]) ** 1.5 * (X[:, 3] > 0) + rng.normal(0, 0.5, n)
+    trees, bias, dims = _catboost_fit(X, y, "RMSE", depth=4, iterations=10, learning_rate=0.3)
+    graph = _catboost_graph(trees, bias, dims, False, 4)
+    meta = _catboost_metadata("catboost-regressor", "RMSE", 4, 10, 0.3, None)
+    _catboost_save(graph, "catboost-regressor", meta, "catboost-regressor.onnx")
+    S = _catboost_samples(X, trees)
+    pred = _catboost_raw(trees, bias, dims, S)[:, 0]
+    rmse = float(np.sqrt(np.mean((_catboost_raw(trees, bias, dims, X)[:, 0] - y) ** 2)))
+    add_manifest({
+        "file": "catboost-regressor.onnx",
+        "mimics": CATBOOST_MIMICS.format(file="catboost-regressor.onnx",
+                                         what="CatBoostRegressor(loss_function='RMSE', depth=4, iterations=10)"),
+        "accept": True, "task": "regression", "batching": "merge",
+        "samples": {"inputs": {"features": S.tolist()}, "predict": pred.tolist(),
+                    "source": "10 oblivious trees of depth 4 fitted in numpy (training RMSE %.3f, target std %.3f); "
+                              "expected outputs from the trees, not the graph" % (rmse, float(np.std(y)))},
+        "tolerance": 1e-4,
+        "notes": "Output 'predictions' is declared float [N] (InitValueInfo with no second dim) while "
+                 "TreeEnsembleRegressor returns [N, 1]. base_values [mean(y)] (RMSE boosts from average by default). "
+                 "No ZipMap, nothing to rewrite.",
+        "ort": "Loads; 'predictions' comes back [N, 1] and equals the trees' sum plus the bias (float32).",
+    })
+
+
 if __name__ == "__main__":
     skl_logreg_float_input()
     skl_forest_string_labels()
@@ -1653,6 +2048,11 @@ if __name__ == "__main__":
     skl_kmeans()
     skl_one_class_svm()
     skl_isolation_forest()
+    catboost_binary()
+    catboost_binary_labels_1_2()
+    catboost_binary_boost_from_average()
+    catboost_multiclass()
+    catboost_regressor()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump({"schemaVersion": 1, "generatedBy": "make_wild_fixtures.py", "fixtures": manifest}, f, indent=2)
         f.write("\n")
