@@ -3,7 +3,7 @@
  * The models users bring, served: a project is generated from each accepted fixture of the wild
  * corpus, its server runs as a real process on 127.0.0.1, and its answers (/predict,
  * /predict/batch, V2) are compared with the outputs recorded when the fixture was made
- * (scikit-learn's, or CatBoost's trees evaluated in numpy) and with onnxruntime-node run directly
+ * (scikit-learn's, or CatBoost's and XGBoost's trees evaluated in numpy) and with onnxruntime-node run directly
  * on the user's original file. Three projects also run their
  * own test suites (a fixed-batch regressor, a preprocessing pipeline served as tensors and an image network), as a user's `npm test` would.
  */
@@ -366,6 +366,93 @@ describe("CatBoost's own exports answer as CatBoost's predict_proba and predict"
     const original = (await session.run({ features })).predictions!;
     await session.release();
     expect(original.dims).toEqual([rows.length, 1]);
+    res.json.predictions.forEach((p: { prediction: number }, i: number) => {
+      close(p.prediction, Number(f.samples!.predict![i]), f.tolerance!);
+      expect(p.prediction).toBe((original.data as Float32Array)[i]);
+    });
+    await stop(r);
+  });
+});
+
+describe("onnxmltools' XGBoost exports answer as XGBoost's predict_proba and predict, missing values included", () => {
+  /** The sample rows as one float tensor, null (missing) as NaN, as XGBoost reads it. */
+  const tensor = (rows: unknown[][]) =>
+    new ort.Tensor(
+      'float32',
+      Float32Array.from(rows.flat(), (v) => (v === null ? NaN : Number(v))),
+      [rows.length, rows[0]!.length],
+    );
+
+  it.each(['onnxmltools-xgb-binary.onnx', 'onnxmltools-xgb-multiclass.onnx'])(
+    '%s',
+    { timeout: 180_000 },
+    async (file) => {
+      const f = byFile(file);
+      const { contract, rewritten } = await readModel(join(wildDir, file));
+      // No ZipMap and a label onnxruntime gets right: the user's graph is served as it is.
+      expect(rewritten).toBe(false);
+      expect(contract.features.every((x) => x.type !== 'text' && x.nullable)).toBe(true);
+      const records = sampleRecords(f, contract);
+      expect(records.some((rec) => Object.values(rec).includes(null))).toBe(true);
+      const r = await serve(join(wildDir, file));
+      const res = await post(r, '/predict/batch', { instances: records });
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      const original = await originalLabels(file, contract, records);
+      res.json.predictions.forEach(
+        (p: { label: string; probabilities: Record<string, number> }, i: number) => {
+          const expected = f.samples!.predict_proba![i]!;
+          contract.labels.forEach((l, c) => close(p.probabilities[l]!, expected[c]!, f.tolerance!));
+          expect(p.label).toBe(String(f.samples!.predict![i]));
+          expect(original[i]).toBe(p.label);
+        },
+      );
+      // One row at a time, a missing feature sent as null or left out.
+      const missing = records.findIndex((rec) => Object.values(rec).includes(null));
+      const absent = Object.fromEntries(
+        Object.entries(records[missing]!).filter(([, v]) => v !== null),
+      );
+      for (const body of [records[missing], absent]) {
+        const one = await post(r, '/predict', body);
+        expect(one.status, JSON.stringify(one.json)).toBe(200);
+        expect(one.json.label).toBe(String(f.samples!.predict![missing]));
+      }
+      // V2: the graph's own tensors, null in the data as NaN.
+      const rows = f.samples!.inputs!.input!;
+      const v2 = await post(r, `/v2/models/${contract.name}/infer`, {
+        inputs: [{ name: 'input', datatype: 'FP32', shape: [rows.length, 4], data: rows.flat() }],
+      });
+      expect(v2.status, JSON.stringify(v2.json)).toBe(200);
+      const output = (name: string) =>
+        (v2.json.outputs as Array<{ name: string; shape: number[]; data: unknown[] }>).find(
+          (o) => o.name === name,
+        )!;
+      expect(output('label').data.map(String)).toEqual(f.samples!.predict!.map(String));
+      const classes = contract.labels.length;
+      expect(output('probabilities').shape).toEqual([rows.length, classes]);
+      (output('probabilities').data as number[]).forEach((v, k) =>
+        close(v, f.samples!.predict_proba![Math.floor(k / classes)]![k % classes]!, f.tolerance!),
+      );
+      // And onnxruntime-node on the original file gives the same probabilities.
+      const session = await ort.InferenceSession.create(join(wildDir, file));
+      const direct = (await session.run({ input: tensor(rows) })).probabilities!;
+      await session.release();
+      (direct.data as Float32Array).forEach((v, k) =>
+        close(v, f.samples!.predict_proba![Math.floor(k / classes)]![k % classes]!, f.tolerance!),
+      );
+      await stop(r);
+    },
+  );
+
+  it('onnxmltools-xgb-regressor.onnx', { timeout: 180_000 }, async () => {
+    const f = byFile('onnxmltools-xgb-regressor.onnx');
+    const { contract } = await readModel(join(wildDir, f.file));
+    expect(contract).toMatchObject({ task: 'regression', outputNames: { prediction: 'variable' } });
+    const r = await serve(join(wildDir, f.file));
+    const res = await post(r, '/predict/batch', { instances: sampleRecords(f, contract) });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    const session = await ort.InferenceSession.create(join(wildDir, f.file));
+    const original = (await session.run({ input: tensor(f.samples!.inputs!.input!) })).variable!;
+    await session.release();
     res.json.predictions.forEach((p: { prediction: number }, i: number) => {
       close(p.prediction, Number(f.samples!.predict![i]), f.tolerance!);
       expect(p.prediction).toBe((original.data as Float32Array)[i]);

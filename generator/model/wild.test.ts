@@ -279,6 +279,29 @@ describe("CatBoost's own export (model.save_model(path, format='onnx'))", () => 
   });
 });
 
+describe("onnxmltools' XGBoost export (convert_xgboost, no ZipMap)", () => {
+  it.each([
+    ['onnxmltools-xgb-binary.onnx', 'binary', { label: 'label', probabilities: 'probabilities' }],
+    [
+      'onnxmltools-xgb-multiclass.onnx',
+      'multiclass',
+      { label: 'label', probabilities: 'probabilities' },
+    ],
+    ['onnxmltools-xgb-regressor.onnx', 'regression', { prediction: 'variable' }],
+  ] as const)(
+    '%s: served as it is, every feature nullable (XGBoost routes missing values)',
+    async (file, task, outputNames) => {
+      const { contract, rewritten } = await readModel(join(wildDir, file));
+      expect(rewritten).toBe(false);
+      expect(contract.origin).toBeUndefined();
+      expect(contract).toMatchObject({ task, outputNames, extraOutputs: [] });
+      expect(
+        contract.features.map((f) => [f.name, f.input, f.column, f.type !== 'text' && f.nullable]),
+      ).toEqual([0, 1, 2, 3].map((c) => [`x${c}`, 'input', c, true]));
+    },
+  );
+});
+
 describe('what the graph cannot state', () => {
   it('two float outputs and no classifier: exit 2 naming --task', async () => {
     const err = await refusal(join(wildDir, 'skl-preprocessing-two-outputs.onnx'));

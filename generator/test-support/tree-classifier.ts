@@ -33,6 +33,12 @@ export interface TreeClassifierOptions {
    * an ArgMin over the probabilities (a label that names the LEAST probable class).
    */
   readonly label?: 'tree' | 'cast' | 'argmin';
+  /**
+   * Where the split sends a missing (NaN) value: its false branch (default, CatBoost's nan_mode
+   * Min: `nodes_missing_value_tracks_true` 0) or its true branch (1, as XGBoost records a split
+   * whose `missing` is its `yes`).
+   */
+  readonly missingTracksTrue?: boolean;
 }
 
 /** Leaf node id -> the score of class 1 there. */
@@ -126,7 +132,7 @@ function treeAttributes(options: TreeClassifierOptions) {
     intsAttribute('nodes_falsenodeids', [1, 0, 0]),
     intsAttribute('nodes_featureids', [0, 0, 0]),
     floatsAttribute('nodes_hitrates', [1, 1, 1]),
-    intsAttribute('nodes_missing_value_tracks_true', [0, 0, 0]),
+    intsAttribute('nodes_missing_value_tracks_true', [options.missingTracksTrue ? 1 : 0, 0, 0]),
     stringsAttribute('nodes_modes', ['BRANCH_GT', 'LEAF', 'LEAF']),
     intsAttribute('nodes_nodeids', [0, 1, 2]),
     intsAttribute('nodes_treeids', [0, 0, 0]),

@@ -264,6 +264,26 @@ describe('categories and missing values, traced to input columns', () => {
     expect(nullableOf(imputers())).toEqual({ A: [0], B: [0], X: [1] });
   });
 
+  it('marks the columns a tree ensemble routing missing values reads as nullable', () => {
+    // A split sending NaN to its true branch: the exporter wrote where missing values go.
+    expect(nullableOf(treeClassifier({ labels: [0, 1], missingTracksTrue: true }))).toEqual({
+      features: [0],
+    });
+    // Every split taking its false branch says nothing about missing values.
+    expect(nullableOf(treeClassifier({ labels: [0, 1] }))).toEqual({});
+    // onnxmltools' XGBoost exports: every column, also those no split sends to its true branch.
+    for (const file of [
+      'onnxmltools-xgb-binary.onnx',
+      'onnxmltools-xgb-multiclass.onnx',
+      'onnxmltools-xgb-regressor.onnx',
+    ])
+      expect(nullableOf(decodeModel(readFileSync(join(wild, file)), file))).toEqual({
+        input: [0, 1, 2, 3],
+      });
+    for (const file of ['catboost-binary.onnx', 'skl-forest-string-labels.onnx'])
+      expect(nullableOf(decodeModel(readFileSync(join(wild, file)), file))).toEqual({});
+  });
+
   it('reads the wild scikit-learn ColumnTransformer export', () => {
     const model = decodeModel(
       readFileSync(join(wild, 'skl-columns-mixed.onnx')),
@@ -411,6 +431,13 @@ describe('binary tree ensembles whose leaves vote for both classes', () => {
     expect(votes('catboost-binary-boost-from-average.onnx')[0]!.baseValues).toHaveLength(2);
     expect(votes('catboost-multiclass.onnx')).toEqual([]);
   });
+
+  it("onnxmltools' XGBoost exports (one vote per leaf for class 0) are not such trees", () => {
+    const votes = (file: string) =>
+      readGraphFacts(decodeModel(readFileSync(join(wild, file)), file)).binaryTreeVotes;
+    expect(votes('onnxmltools-xgb-binary.onnx')).toEqual([]);
+    expect(votes('onnxmltools-xgb-multiclass.onnx')).toEqual([]);
+  });
 });
 
 interface ManifestEntry {
@@ -420,6 +447,8 @@ interface ManifestEntry {
   refusal?: string;
   /** A network's class scores: the labels are not the graph's, its last operator is. */
   scores?: 'probabilities' | 'logits' | 'positive-probability';
+  /** The tensor a ZipMap reads; absent when the classifier writes its probabilities itself. */
+  zipmapInput?: string;
 }
 const lastOperator = {
   'positive-probability': 'Sigmoid',
@@ -442,7 +471,8 @@ describe('the wild corpus (generator/__fixtures__/models/wild/manifest.json)', (
       expect([...facts.outputProducers.values()]).toEqual([lastOperator[entry.scores]]);
     } else if (entry.labels) {
       expect(facts.classifierLabels).toEqual(entry.labels);
-      expect(facts.zipMaps.map((z) => z.labels)).toEqual([entry.labels]);
+      // onnxmltools' XGBoost converter writes no ZipMap: the labels are the classifier node's.
+      expect(facts.zipMaps.map((z) => z.labels)).toEqual(entry.zipmapInput ? [entry.labels] : []);
     }
     expect(facts.customOps.map((c) => c.domain)).toEqual(
       entry.refusal === 'ai.onnx.contrib' ? ['ai.onnx.contrib'] : [],

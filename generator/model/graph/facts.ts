@@ -1,8 +1,8 @@
 /**
  * What a graph states about serving it, read from the graph alone: operators onnxruntime lacks,
  * ZipMaps, class labels, the categories encoders apply to each input column, the columns an
- * imputer treats as missing, StringNormalizer locales, outputs that are not tensors, and binary
- * tree ensembles onnxruntime answers for by class index.
+ * imputer or a tree ensemble routing missing values treats as missing, StringNormalizer locales,
+ * outputs that are not tensors, and binary tree ensembles onnxruntime answers for by class index.
  */
 import {
   type FunctionProto,
@@ -85,7 +85,10 @@ export interface GraphFacts {
   readonly classifierLabels: readonly string[] | undefined;
   /** Graph input -> column -> the categories an encoder applies to it. */
   readonly categories: ReadonlyMap<string, ReadonlyMap<number, readonly string[]>>;
-  /** Graph input -> columns an imputer (NaN replaced) or IsNaN reads. */
+  /**
+   * Graph input -> columns an imputer (NaN replaced), IsNaN or a tree ensemble that routes
+   * missing values (see `routesMissingValues`) reads.
+   */
   readonly nullable: ReadonlyMap<string, ReadonlySet<number>>;
   readonly stringNormalizers: readonly StringNormalizerFact[];
   readonly nonTensorOutputs: readonly NonTensorOutput[];
@@ -450,10 +453,29 @@ function nullableColumns(graph: GraphProto, tracer: ColumnTracer) {
   return result;
 }
 
-/** An Imputer replacing NaN, or an IsNaN test: the graph handles a missing (NaN) value. */
+/**
+ * An Imputer replacing NaN, an IsNaN test, or a tree ensemble that routes missing values: the
+ * graph handles a missing (NaN) value.
+ */
 function readsMissingValues(node: NodeProto): boolean {
   if (node.op_type === 'IsNaN' && (node.domain ?? '') === '') return true;
+  if (routesMissingValues(node)) return true;
   if (node.op_type !== 'Imputer' || node.domain !== 'ai.onnx.ml') return false;
   const replaced = attributeOf(node, 'replaced_value_float');
   return replaced !== undefined && Number.isNaN(replaced.f);
+}
+
+const treeEnsembles = new Set(['TreeEnsembleClassifier', 'TreeEnsembleRegressor', 'TreeEnsemble']);
+
+/**
+ * A tree ensemble (ai.onnx.ml) some of whose splits send a missing (NaN) value to their true
+ * branch (`nodes_missing_value_tracks_true` 1): its exporter wrote the direction the trainer
+ * chose for missing values at each split (XGBoost's `missing`, LightGBM's `default_left`), the
+ * others taking their false branch, as the trainer's own predict does for NaN in any feature.
+ * With none set (CatBoost's default nan_mode Min, skl2onnx's forests) the graph says nothing:
+ * NaN would take every false branch, which the trainer may never have meant.
+ */
+function routesMissingValues(node: NodeProto): boolean {
+  if (node.domain !== 'ai.onnx.ml' || !treeEnsembles.has(node.op_type ?? '')) return false;
+  return (intsAttribute(node, 'nodes_missing_value_tracks_true') ?? []).some((v) => v !== '0');
 }

@@ -2025,6 +2025,386 @@ def catboost_regressor():
     })
 
 
+# --------------------------------------------------------------------------------------------
+# onnxmltools: convert_xgboost(XGBClassifier / XGBRegressor), no ZipMap
+# --------------------------------------------------------------------------------------------
+# onnxmltools 1.13 (the release whose XGBoost converter reads XGBoost 2's base_score from the
+# booster's config: xgboost/common.py get_xgb_params) with onnxconverter-common 1.14. The graph is
+# made by onnxconverter_common topology.convert_topology + onnx_ex.make_model_ex: opset imports
+# only from the domains of the nodes added (container.add_node's default op_version=1, so a lone
+# tree ensemble imports ai.onnx.ml 1 and NO default domain: make_model_ex overwrites the default
+# opset entry helper.make_model created), ir_version = OPSET_TO_IR_VERSION[target opset] where the
+# target is onnxmltools' get_maximum_opset_supported() = max(15, ...) -> 15 -> IR 8, doc_string ""
+# (convert's default), graph name str(uuid4().hex).
+XGB_ONNXMLTOOLS = dict(producer_name="OnnxMLTools", producer_version="1.14.0", domain="onnxconverter-common",
+                       model_version=0)
+XGB_MIMICS = ("onnxmltools 1.13 convert_xgboost({what}, initial_types=[('input', FloatTensorType([None, 4]))]) "
+              "of an XGBoost 2.1 model; onnxmltools/convert/xgboost/_parse.py, operator_converters/XGBoost.py "
+              "(XGBConverter.fill_tree_attributes, {converter}.convert), shape_calculators/{shape}.py, common.py; "
+              "onnxconverter_common topology.convert_topology, onnx_ex.make_model_ex")
+
+
+def _xgb_cuts(X32, count=24):
+    """Split candidates as XGBoost's hist method makes them: per feature, float32 cut values
+    between the (non-missing) data's quantiles; a split sends x < cut to 'yes'."""
+    cuts = []
+    for f in range(X32.shape[1]):
+        col = X32[:, f][~np.isnan(X32[:, f])].astype(np.float64)
+        q = np.unique(np.quantile(col, np.linspace(0, 1, count + 2)[1:-1]))
+        cuts.append(np.unique(((q[:-1] + q[1:]) / 2).astype(np.float32)))
+    return cuts
+
+
+def _xgb_tree(X32, g, h, max_depth, learning_rate, cuts, reg_lambda=1.0, min_child_weight=1.0):
+    """One XGBoost tree grown depth-wise (grow_policy depthwise, gamma 0): each node takes the
+    (feature, cut, default direction) with the best gain G_L^2/(H_L+l) + G_R^2/(H_R+l) -
+    G^2/(H+l), children needing a hessian sum >= min_child_weight. The hist evaluator
+    (tree/hist/evaluate_splits.h) enumerates forward first (missing values to the right: 'no')
+    and backward (missing to the left: 'yes') only when the node has rows missing that feature,
+    keeping the first of equal gains: a feature never missing in training defaults to 'no'. A
+    leaf is learning_rate *
+    -G/(H+l) in float32. Nodes are numbered in expansion order (level by level), as XGBoost's
+    RegTree; the result is the JSON dump's structure: nodeid, depth, split 'f<i>', split_condition,
+    yes (x < split_condition), no, missing, children [yes, no], or nodeid and leaf."""
+    counter = [0]
+
+    def grow(rows, depth):
+        nid = counter[0]
+        counter[0] += 1
+        G, H = g[rows].sum(), h[rows].sum()
+        node = {"nodeid": nid, "depth": depth, "_rows": rows, "_G": G, "_H": H}
+        best = None
+        if depth < max_depth:
+            parent = G * G / (H + reg_lambda)
+            for f in range(X32.shape[1]):
+                x = X32[rows, f]
+                missing = np.isnan(x)
+                gm, hm = g[rows][missing].sum(), h[rows][missing].sum()
+                for cut in cuts[f]:
+                    left = (x < cut) & ~missing
+                    gl, hl = g[rows][left].sum(), h[rows][left].sum()
+                    for default_left in ((False, True) if missing.any() else (False,)):
+                        GL, HL = (gl + gm, hl + hm) if default_left else (gl, hl)
+                        GR, HR = G - GL, H - HL
+                        if HL < min_child_weight or HR < min_child_weight:
+                            continue
+                        gain = GL * GL / (HL + reg_lambda) + GR * GR / (HR + reg_lambda) - parent
+                        if gain > 1e-6 and (best is None or gain > best[0] + 1e-12):
+                            best = (gain, f, cut, default_left)
+        if best is None:
+            node["leaf"] = float(np.float32(learning_rate * -G / (H + reg_lambda)))
+            return node
+        _, f, cut, default_left = best
+        node.update({"split": "f%d" % f, "split_condition": float(cut), "_default_left": default_left,
+                     "_f": f})
+        return node
+
+    # Depth-wise: expand a whole level before the next, numbering children in that order.
+    root = grow(np.arange(len(X32)), 0)
+    level = [root]
+    while level:
+        nxt = []
+        for node in level:
+            if "leaf" in node:
+                continue
+            x = X32[node["_rows"], node["_f"]]
+            missing = np.isnan(x)
+            yes_mask = (x < node["split_condition"]) | (missing & node["_default_left"])
+            yes = grow(node["_rows"][yes_mask], node["depth"] + 1)
+            no = grow(node["_rows"][~yes_mask], node["depth"] + 1)
+            node.update({"yes": yes["nodeid"], "no": no["nodeid"],
+                         "missing": yes["nodeid"] if node["_default_left"] else no["nodeid"],
+                         "children": [yes, no]})
+            nxt += [yes, no]
+        level = nxt
+
+    def clean(node):
+        if "leaf" in node:
+            return {"nodeid": node["nodeid"], "leaf": node["leaf"], "cover": float(node["_H"])}
+        return {"nodeid": node["nodeid"], "depth": node["depth"], "split": node["split"],
+                "split_condition": node["split_condition"], "yes": node["yes"], "no": node["no"],
+                "missing": node["missing"], "cover": float(node["_H"]),
+                "children": [clean(c) for c in node["children"]]}
+    return clean(root)
+
+
+def _xgb_leaf(tree, row):
+    """XGBoost's predict walk: float32 x < split_condition goes to 'yes', NaN to 'missing'."""
+    node = tree
+    while "leaf" not in node:
+        x = row[int(node["split"][1:])]
+        target = node["missing"] if np.isnan(x) else (node["yes"] if x < np.float32(node["split_condition"]) else node["no"])
+        node = next(c for c in node["children"] if c["nodeid"] == target)
+    return node["leaf"]
+
+
+def _xgb_margin(trees, X32, base_margin, n_groups):
+    """Sum of leaves per output group (tree i belongs to group i % n_groups) plus the base margin,
+    in float32 as XGBoost's CPU predictor accumulates it."""
+    m = np.full((len(X32), n_groups), np.float32(base_margin), dtype=np.float32)
+    for i, tree in enumerate(trees):
+        m[:, i % n_groups] += np.array([_xgb_leaf(tree, r) for r in X32], dtype=np.float32)
+    return m
+
+
+def _xgb_fit(X32, y, objective, n_estimators, max_depth, learning_rate=0.3):
+    """XGBoost 2.1's boosting, in numpy: base_score from the data when the objective fits an
+    intercept (FitIntercept::InitEstimation: one Newton step from margin 0, then the objective's
+    transform: reg:squarederror -> mean(y), binary:logistic -> sigmoid(4 * (mean(y) - 0.5))),
+    0.5 for multi:softprob (no intercept estimation); the base margin is ProbToMargin(base_score)
+    (logit for binary:logistic, the identity otherwise); then n_estimators rounds of one tree per
+    class (multi:softprob, gradient p - y and hessian max(2p(1-p), 1e-16)) or one tree (logistic:
+    p - y, p(1-p); squared error: pred - y, 1)."""
+    n_groups = int(y.max()) + 1 if objective == "multi:softprob" else 1
+    if objective == "binary:logistic":
+        base_score = np.float32(1.0 / (1.0 + np.exp(-4.0 * (np.mean(y) - 0.5))))
+        base_margin = np.float32(-np.log(np.float32(1.0) / base_score - np.float32(1.0)))
+    elif objective == "reg:squarederror":
+        base_score = base_margin = np.float32(np.mean(y))
+    else:
+        base_score = base_margin = np.float32(0.5)
+    cuts = _xgb_cuts(X32)
+    margin = np.full((len(X32), n_groups), base_margin, dtype=np.float64)
+    trees = []
+    for _ in range(n_estimators):
+        if objective == "binary:logistic":
+            p = 1.0 / (1.0 + np.exp(-margin[:, 0]))
+            grads = [(p - y, p * (1 - p))]
+        elif objective == "reg:squarederror":
+            grads = [(margin[:, 0] - y, np.ones(len(y)))]
+        else:
+            e = np.exp(margin - margin.max(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+            grads = [(p[:, k] - (y == k), np.maximum(2.0 * p[:, k] * (1 - p[:, k]), 1e-16)) for k in range(n_groups)]
+        for k, (g, h) in enumerate(grads):
+            tree = _xgb_tree(X32, g, h, max_depth, learning_rate, cuts)
+            trees.append(tree)
+            margin[:, k] += np.array([_xgb_leaf(tree, r) for r in X32])
+    return trees, base_score, base_margin, n_groups
+
+
+def _xgb_tree_attributes(trees, is_classifier):
+    """XGBConverter.fill_tree_attributes: per tree, _remap_nodeid numbers the nodes depth-first in
+    pre-order (the node, its 'children'[0] subtree, then [1]), _fill_node_attributes writes them in
+    that order: BRANCH_LT (a numerical split, x < split_condition), featureid from 'f<i>', true =
+    'yes', false = 'no', missing_value_tracks_true = (missing == yes); a leaf: LEAF, value 0.0,
+    featureid 0, true/false 0, tracks False, and one class_ (target_) entry: id 0, weight 1 * leaf.
+    No nodes_hitrates: the classifier's and the regressor's attribute pairs have none."""
+    prefix = "class_" if is_classifier else "target_"
+    a = {k: [] for k in ("nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_modes", "nodes_values",
+                         "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true",
+                         prefix + "treeids", prefix + "nodeids", prefix + "ids", prefix + "weights")}
+    for treeid, tree in enumerate(trees):
+        remap = {}
+
+        def number(node):
+            remap[node["nodeid"]] = len(remap)
+            for ch in node.get("children", []):
+                number(ch)
+
+        def fill(node):
+            if "children" in node:
+                for k, v in (("nodes_treeids", treeid), ("nodes_nodeids", remap[node["nodeid"]]),
+                             ("nodes_featureids", int(node["split"][1:])), ("nodes_modes", "BRANCH_LT"),
+                             ("nodes_values", float(node["split_condition"])),
+                             ("nodes_truenodeids", remap[node["yes"]]), ("nodes_falsenodeids", remap[node["no"]]),
+                             ("nodes_missing_value_tracks_true", node.get("missing", -1) == node["yes"])):
+                    a[k].append(v)
+                for ch in node["children"]:
+                    fill(ch)
+            else:
+                for k, v in (("nodes_treeids", treeid), ("nodes_nodeids", remap[node["nodeid"]]),
+                             ("nodes_featureids", 0), ("nodes_modes", "LEAF"), ("nodes_values", 0.0),
+                             ("nodes_truenodeids", 0), ("nodes_falsenodeids", 0),
+                             ("nodes_missing_value_tracks_true", False)):
+                    a[k].append(v)
+                for k, v in (("treeids", treeid), ("nodeids", remap[node["nodeid"]]), ("ids", 0),
+                             ("weights", float(1 * node["leaf"]))):
+                    a[prefix + k].append(v)
+
+        number(tree)
+        fill(tree)
+    return a
+
+
+def _xgb_data(seed, n, classes=None):
+    """Four float32 features, ~8% of features 1 and 3 missing (NaN) in training too, so the trees
+    learn a default direction for them."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.normal(50, 15, n), rng.normal(0, 1, n), rng.uniform(0, 10, n),
+                         rng.normal(3, 2, n)]).astype(np.float32)
+    for f in (1, 3):
+        X[rng.random(n) < 0.08, f] = np.nan
+    return rng, X
+
+
+def _xgb_samples(X32, trees):
+    """Seven rows: three from the data, then the fourth data row with feature 1 missing, with
+    feature 3 missing (both missing in training: directions learned), with feature 0 missing
+    (never missing in training: every split on it defaults to 'no') (NaN, null in the manifest),
+    and with the root split's feature of tree 0 exactly on its split_condition (x == cut is not
+    < cut: 'no')."""
+    full = ~np.isnan(X32).any(axis=1)
+    S = np.round(X32[full][:4].astype(np.float64), 3).astype(np.float32)
+    S = np.vstack([S[:3]] + [S[3:4]] * 4)
+    S[3, 1] = np.nan
+    S[4, 3] = np.nan
+    S[5, 0] = np.nan
+    S[6, int(trees[0]["split"][1:])] = np.float32(trees[0]["split_condition"])
+    return S
+
+
+def _json_rows(S):
+    return [[None if np.isnan(v) else float(v) for v in row] for row in S]
+
+
+def _xgb_model(nodes, name, outputs, file):
+    graph = helper.make_graph(nodes, uuid_hex(name), [tensor_vi("input", TensorProto.FLOAT, [None, 4])], outputs)
+    model = helper.make_model(graph, opset_imports=opsets((ML, 1)))
+    model.ir_version = 8
+    for k, v in XGB_ONNXMLTOOLS.items():
+        setattr(model, k, v)
+    model.doc_string = ""
+    onnx.checker.check_model(model)
+    with open(os.path.join(HERE, file), "wb") as f:
+        f.write(model.SerializeToString())
+    return model
+
+
+def _xgb_classifier(file, X32, y, objective, n_estimators, what, notes):
+    """XGBClassifierConverter.convert: the tree attributes, then for binary:logistic (one tree per
+    round) post_transform LOGISTIC, class_ids all 0 and base_values [-log(1/float32(base_score) -
+    1)] when base_score != 0.5; for multi:softprob SOFTMAX, class_ids = treeid % n_classes and
+    base_values [base_score] * n_classes; classlabels_int64s = classes_; one TreeEnsembleClassifier
+    named scope.get_unique_operator_name('TreeEnsembleClassifier') writing the operator's outputs
+    'label' and 'probabilities' directly (no ZipMap). container.add_node -> helper.make_node (its
+    attributes sorted by name), domain ai.onnx.ml, op_version 1. The shape calculator declares
+    'label' int64 [N] and 'probabilities' float [N, 2 or C]."""
+    trees, base_score, base_margin, n_groups = _xgb_fit(X32, y, objective, n_estimators, max_depth=3)
+    attrs = _xgb_tree_attributes(trees, True)
+    classes = np.arange(max(2, n_groups))
+    if n_groups == 1:
+        attrs["post_transform"] = "LOGISTIC"
+        attrs["class_ids"] = [0 for _ in attrs["class_treeids"]]
+        if float(base_score) != 0.5:
+            attrs["base_values"] = [-np.log(1 / np.float32(float(base_score)) - 1.0)]
+    else:
+        attrs["post_transform"] = "SOFTMAX"
+        attrs["base_values"] = [float(base_score) for _ in range(n_groups)]
+        attrs["class_ids"] = [v % n_groups for v in attrs["class_treeids"]]
+    attrs["classlabels_int64s"] = classes.astype("int")
+    node = helper.make_node("TreeEnsembleClassifier", ["input"], ["label", "probabilities"],
+                            name="TreeEnsembleClassifier", **attrs)
+    node.domain = ML
+    _xgb_model([node], file[:-5], [tensor_vi("label", TensorProto.INT64, [None]),
+                                   tensor_vi("probabilities", TensorProto.FLOAT, [None, len(classes)])], file)
+    S = _xgb_samples(X32, trees)
+    margin = _xgb_margin(trees, S.astype(np.float32), base_margin, n_groups).astype(np.float64)
+    if n_groups == 1:
+        p1 = 1.0 / (1.0 + np.exp(-margin[:, 0]))
+        proba = np.column_stack([1 - p1, p1])
+        predict = (p1 > 0.5).astype(np.int64)  # XGBClassifier.predict: class 1 when P(1) > 0.5
+        train = (_xgb_margin(trees, X32, base_margin, 1)[:, 0] > 0).astype(np.int64)
+    else:
+        e = np.exp(margin - margin.max(axis=1, keepdims=True))
+        proba = e / e.sum(axis=1, keepdims=True)
+        predict = proba.argmax(axis=1)
+        train = _xgb_margin(trees, X32, base_margin, n_groups).argmax(axis=1)
+    return {
+        "file": file,
+        "mimics": XGB_MIMICS.format(what=what, converter="XGBClassifierConverter", shape="Classifier"),
+        "accept": True, "task": "binary" if n_groups == 1 else "multiclass",
+        "labels": [str(c) for c in classes], "batching": "merge",
+        "samples": {"inputs": {"input": _json_rows(S)},
+                    "predict": predict.tolist(),
+                    "predict_proba": proba.tolist(),
+                    "source": "%d XGBoost-style trees of depth <= 3 fitted in numpy (objective %s, learning_rate 0.3, "
+                              "base_score %r, training accuracy %.3f); expected outputs from the trees as XGBoost's "
+                              "predict_proba/predict evaluate them (null = NaN = missing), not from the graph"
+                              % (len(trees), objective, float(base_score), float((train == y).mean()))},
+        "tolerance": 1e-5,
+        "notes": "No ZipMap: outputs 'label' int64 [N] and 'probabilities' float [N, %d] straight from one "
+                 "TreeEnsembleClassifier named 'TreeEnsembleClassifier' (input 'input' float [N, 4]). Only ai.onnx.ml 1 "
+                 "is imported (no default domain), ir_version 8. Splits are BRANCH_LT (XGBoost's x < split_condition), "
+                 "node ids depth-first, nodes_missing_value_tracks_true from XGBoost's missing == yes (NaN follows the "
+                 "default direction each split learned from the training rows with NaN; 'no' for a feature never missing), no "
+                 "nodes_hitrates. Rows 4, 5 and 6 have a missing feature (null in a record, NaN in the tensor: features 1 "
+                 "and 3 were missing in training, feature 0 never was); row 7 sits exactly on tree 0's root "
+                 "split_condition (x == cut goes to 'no'). " % len(classes) + notes,
+    }
+
+
+def onnxmltools_xgb_binary():
+    """XGBClassifier(n_estimators=5, max_depth=3) on a binary target: objective binary:logistic,
+    XGBoost 2's base_score fitted from the data (!= 0.5), so base_values [logit(base_score)]."""
+    rng, X = _xgb_data(2101, 500)
+    x1, x3 = np.nan_to_num(X[:, 1], nan=0.5), np.nan_to_num(X[:, 3], nan=5.0)
+    z = 0.06 * (X[:, 0] - 50) - 1.0 * x1 + 0.3 * (X[:, 2] - 5) + 0.7 * (x3 > 4) - 0.6
+    y = (z + rng.logistic(0, 1, len(X)) > 0).astype(np.int64)
+    entry = _xgb_classifier(
+        "onnxmltools-xgb-binary.onnx", X, y, "binary:logistic", 5, "XGBClassifier(n_estimators=5, max_depth=3), binary",
+        "Binary: one vote per leaf for class 0 (class_ids all 0) with post_transform LOGISTIC and classlabels_int64s "
+        "[0, 1], and base_values [logit(base_score)] (XGBoost >= 2 fits base_score from the data, here != 0.5). "
+        "onnxruntime treats this as its binary case (binary_case_): class 1's probability is sigmoid(base_values[0] + "
+        "the leaves), its label classlabels[1] when that score is > 0, which is XGBoost's predict.")
+    add_manifest({**entry, "ort": "Loads and runs (only tensor outputs): 'probabilities' [N, 2] = [1 - sigmoid(m), "
+                                  "sigmoid(m)] with m = base_values[0] + the leaves, 'label' [N] 1 when m > 0; both match "
+                                  "XGBoost's predict_proba/predict, NaN rows included."})
+
+
+def onnxmltools_xgb_multiclass():
+    """XGBClassifier(n_estimators=4, max_depth=3) on classes 0/1/2: objective multi:softprob, one
+    tree per class and round (class_ids = treeid % 3), SOFTMAX, base_values [0.5] * 3 (XGBoost 2
+    does not fit a multiclass intercept; a constant added to every class changes no softmax)."""
+    rng, X = _xgb_data(2202, 450)
+    centers = np.array([[40.0, 1.0, 2.0, 1.0], [55.0, -0.5, 7.0, 3.0], [65.0, 0.5, 4.0, 6.0]])
+    yi = np.argmin([np.nansum(((X - c) / np.array([15.0, 1.0, 3.0, 2.0])) ** 2, axis=1) for c in centers], axis=0)
+    flip = rng.random(len(X)) < 0.1
+    yi = np.where(flip, rng.integers(0, 3, len(X)), yi).astype(np.int64)
+    entry = _xgb_classifier(
+        "onnxmltools-xgb-multiclass.onnx", X, yi, "multi:softprob", 4, "XGBClassifier(n_estimators=4, max_depth=3), "
+        "classes 0/1/2", "Multiclass: one tree per class and round, class_ids = treeid % 3, post_transform SOFTMAX, "
+        "base_values [0.5, 0.5, 0.5]; the label is the argmax, which onnxruntime gets right for more than two classes.")
+    add_manifest({**entry, "ort": "Loads and runs: 'probabilities' [N, 3] = softmax(0.5 + each class's leaves) and "
+                                  "'label' its argmax, as XGBoost's predict_proba/predict."})
+
+
+def onnxmltools_xgb_regressor():
+    """XGBRegressor(n_estimators=6, max_depth=3), objective reg:squarederror: XGBRegressorConverter
+    writes one TreeEnsembleRegressor (post_transform NONE, n_targets 1, base_values [base_score] =
+    mean(y), target_ids 0) to 'variable', declared float [N, 1] (calculate_linear_regressor_output_shapes)."""
+    rng, X = _xgb_data(2303, 400)
+    x1 = np.nan_to_num(X[:, 1], nan=0.0)
+    y = 12 + 0.1 * X[:, 0] + 2.5 * x1 + 2.0 * np.sin(X[:, 2]) + rng.normal(0, 0.5, len(X))
+    trees, base_score, base_margin, _ = _xgb_fit(X, y, "reg:squarederror", 6, max_depth=3)
+    attrs = _xgb_tree_attributes(trees, False)
+    attrs.update(post_transform="NONE", n_targets=1, base_values=[float(base_score)])
+    node = helper.make_node("TreeEnsembleRegressor", ["input"], ["variable"], name="TreeEnsembleRegressor", **attrs)
+    node.domain = ML
+    file = "onnxmltools-xgb-regressor.onnx"
+    _xgb_model([node], file[:-5], [tensor_vi("variable", TensorProto.FLOAT, [None, 1])], file)
+    S = _xgb_samples(X, trees)
+    pred = _xgb_margin(trees, S, base_margin, 1)[:, 0].astype(np.float64)
+    rmse = float(np.sqrt(np.mean((_xgb_margin(trees, X, base_margin, 1)[:, 0] - y) ** 2)))
+    add_manifest({
+        "file": file,
+        "mimics": XGB_MIMICS.format(what="XGBRegressor(n_estimators=6, max_depth=3)", converter="XGBRegressorConverter",
+                                    shape="Regressor"),
+        "accept": True, "task": "regression", "batching": "merge",
+        "samples": {"inputs": {"input": _json_rows(S)}, "predict": pred.tolist(),
+                    "source": "6 XGBoost-style trees of depth <= 3 fitted in numpy (reg:squarederror, learning_rate 0.3, "
+                              "base_score = mean(y) %r; training RMSE %.3f, target std %.3f); expected outputs from the "
+                              "trees as XGBoost's predict evaluates them, not from the graph"
+                              % (float(base_score), rmse, float(np.std(y)))},
+        "tolerance": 1e-4,
+        "notes": "Output 'variable' float [N, 1] from one TreeEnsembleRegressor named 'TreeEnsembleRegressor' (post_transform "
+                 "NONE, n_targets 1, base_values [base_score]); BRANCH_LT splits, missing_value_tracks_true from missing == "
+                 "yes, no nodes_hitrates; only ai.onnx.ml 1 imported, ir_version 8. Rows 4, 5 and 6 have a missing feature "
+                 "(null/NaN). No ZipMap, nothing to rewrite.",
+        "ort": "Loads; 'variable' [N, 1] equals base_score plus the leaves (float32), NaN rows included.",
+    })
+
+
 if __name__ == "__main__":
     skl_logreg_float_input()
     skl_forest_string_labels()
@@ -2053,6 +2433,9 @@ if __name__ == "__main__":
     catboost_binary_boost_from_average()
     catboost_multiclass()
     catboost_regressor()
+    onnxmltools_xgb_binary()
+    onnxmltools_xgb_multiclass()
+    onnxmltools_xgb_regressor()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump({"schemaVersion": 1, "generatedBy": "make_wild_fixtures.py", "fixtures": manifest}, f, indent=2)
         f.write("\n")
