@@ -31,6 +31,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { cpuCeiling, modelCpu } from './model-cpu.mjs';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -425,29 +426,34 @@ async function modelWork(address) {
 }
 
 /**
- * Each service plan's model work per request (medians over the rounds) and the ceiling it sets:
- * with every worker busy on nothing but the model, at most `workers / modelSeconds` requests per
- * second, whatever the HTTP side costs. A ratio target above that ceiling's ratio cannot be met
- * by this model on this machine.
+ * Each service plan's model work per request (medians over the rounds): the rows per run the
+ * service reached, the clock time its workers spent inside the model (which, on a loaded machine,
+ * includes waiting for a core), and the model's CPU for such a request, measured alone by `model`
+ * (benchmarks/model-cpu.mjs). `evaluate` turns the CPU into the bound a ratio cannot pass.
  * @param {Record<string, any[]>} work
+ * @param {{ perRequest: (requestRows: number, rowsPerRun: number) => Promise<number> }} model
  */
-function modelBounds(work) {
-  return Object.fromEntries(
-    Object.entries(work).map(([name, samples]) => {
-      const modelUsPerRequest = median(samples.map((w) => (w.seconds * 1e6) / w.requests));
-      const rowsPerRun = median(samples.map((w) => w.rows / Math.max(1, w.runs)));
-      const workers = samples[0]?.workers ?? 1;
-      return [
-        name,
-        {
-          modelUsPerRequest,
-          rowsPerRun,
-          workers,
-          ceilingRequestsPerSecond: (workers * 1e6) / modelUsPerRequest,
-        },
-      ];
-    }),
-  );
+async function modelBounds(work, model) {
+  /** @type {Record<string, any>} */
+  const bounds = {};
+  // One plan at a time: each measures the model's CPU in this process.
+  for (const [name, samples] of Object.entries(work)) {
+    const clockUsPerRequest = median(samples.map((w) => (w.seconds * 1e6) / w.requests));
+    const rowsPerRun = median(samples.map((w) => w.rows / Math.max(1, w.runs)));
+    const rowsPerRequest = median(samples.map((w) => w.rows / Math.max(1, w.requests)));
+    const runSize = model.runSize(rowsPerRun);
+    const cpuUsPerRequest = await model.perRequest(rowsPerRequest, rowsPerRun);
+    const workers = samples[0]?.workers ?? 1;
+    bounds[name] = {
+      rowsPerRun,
+      runSize,
+      rowsPerRequest,
+      clockUsPerRequest,
+      cpuUsPerRequest,
+      workers,
+    };
+  }
+  return bounds;
 }
 
 /** Every plan: a warm-up each, then `rounds` interleaved rounds; the medians of each plan. */
@@ -472,11 +478,15 @@ async function measure(
       globalThis.gc?.();
       const before = p.service ? await modelWork(p.service) : undefined;
       const cpuBefore = p.pid === undefined ? null : cpuSeconds(p.pid);
+      const clientBefore = process.cpuUsage();
       const result = await (p.load ?? load)({
         ...p.options,
         durationSeconds: seconds,
         timeoutSeconds: 60,
       });
+      const client = process.cpuUsage(clientBefore);
+      result.clientCpuUsPerRequest =
+        result.ok === 0 ? undefined : (client.user + client.system) / result.ok;
       if (before) {
         const after = await modelWork(/** @type {string} */ (p.service));
         (work[p.name] ??= []).push({
@@ -510,20 +520,43 @@ async function measure(
           cpuUsPerRequest: results.every((x) => x.serverCpuUsPerRequest !== undefined)
             ? median(results.map((x) => x.serverCpuUsPerRequest))
             : undefined,
+          clientCpuUsPerRequest: results.every((x) => x.clientCpuUsPerRequest !== undefined)
+            ? median(results.map((x) => x.clientCpuUsPerRequest))
+            : undefined,
           non2xx: results.reduce((s, x) => s + x.non2xx + x.errors + x.timeouts, 0),
         },
       ];
     }),
   );
-  return { measured, summary, bounds: modelBounds(work) };
+  return { measured, summary, work };
 }
 
 const fmt = (/** @type {number} */ x) =>
   x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 1 ? x.toFixed(2) : x.toFixed(3);
 
 /**
- * Each target's ratio and verdict, and the service's 2xx check. `modelBound` is the best a
- * throughput ratio could be if the HTTP side cost nothing (the model's own work, modelBounds).
+ * The best a throughput ratio could be if HTTP, validation and recording cost the service nothing
+ * beyond what its comparator costs (`cpuCeiling`): a bare route does part of the service's work
+ * (receive, parse, answer), so the service pays at least that route's CPU, plus the model's and
+ * the load generator's. The Python reference does other work, so nothing of its CPU is counted.
+ * @param {Record<string, any>} summary @param {any} bound @param {[string, string]} of
+ */
+function ratioBound(summary, bound, [plan, comparator]) {
+  const bareCpuUs = comparator.startsWith('bare') ? summary[comparator].cpuUsPerRequest : 0;
+  const clientCpuUs = summary[plan].clientCpuUsPerRequest;
+  if (!bound || bareCpuUs === undefined || clientCpuUs === undefined) return undefined;
+  const ceiling = cpuCeiling({
+    cores: availableParallelism(),
+    bareCpuUs,
+    modelCpuUs: bound.cpuUsPerRequest,
+    clientCpuUs,
+  });
+  return ceiling / summary[comparator].requestsPerSecond;
+}
+
+/**
+ * Each target's ratio and verdict, and the service's 2xx check; each throughput ratio with the
+ * bound the model sets on it (`ratioBound`).
  * @param {Record<string, any>} summary @param {Record<string, any>} bounds
  */
 function evaluate(summary, bounds) {
@@ -533,11 +566,8 @@ function evaluate(summary, bounds) {
       const value = summary[t.of[0]][t.metric] / summary[t.of[1]][t.metric];
       const ok = t.min !== undefined ? value >= t.min : value <= /** @type {number} */ (t.max);
       const target = t.min !== undefined ? `>= ${t.min}` : `<= ${t.max}`;
-      const bound = bounds[t.of[0]];
       const modelBound =
-        bound && t.metric === 'requestsPerSecond'
-          ? bound.ceilingRequestsPerSecond / summary[t.of[1]].requestsPerSecond
-          : undefined;
+        t.metric === 'requestsPerSecond' ? ratioBound(summary, bounds[t.of[0]], t.of) : undefined;
       return { id: t.id, label: t.label, value, target, ok, modelBound };
     });
   const non2xx = servicePlans.reduce((s, p) => s + (summary[p]?.non2xx ?? 0), 0);
@@ -577,7 +607,7 @@ function markdown(summary, ratios, bounds, machine) {
     '',
     ...Object.entries(bounds).map(
       ([name, b]) =>
-        `- ${name}: ${fmt(b.rowsPerRun)} rows per batch sent to a worker, ${fmt(b.modelUsPerRequest)} µs of a worker inside the model per request: ${b.workers} workers doing nothing else would serve at most ${fmt(b.ceilingRequestsPerSecond)} req/s.`,
+        `- ${name}: ${fmt(b.rowsPerRun)} rows per batch sent to a worker. The model alone takes ${fmt(b.cpuUsPerRequest)} µs of CPU per request (in runs of ${b.runSize} rows, on one thread of this process, the servers idle); under load the ${b.workers} workers spent ${fmt(b.clockUsPerRequest)} µs of clock time inside it per request, waiting for a core included. The load generator took ${fmt(summary[name]?.clientCpuUsPerRequest ?? NaN)} µs of CPU per request.`,
     ),
   ];
   if (summary.grpc && summary.v2) {
@@ -833,7 +863,15 @@ async function main() {
 
   const plans = await planList(serviceDir, { service, baseline, reference, bare }, bodies);
   const loadBefore = loadavg()[0];
-  const { measured, summary, bounds } = await measure(load, describe, plans, cpuSeconds);
+  const {
+    measured,
+    summary,
+    work: modelWorkByPlan,
+  } = await measure(load, describe, plans, cpuSeconds);
+  // The model's CPU, measured after the rounds, with the servers idle.
+  const model = await modelCpu(serviceDir, background);
+  const bounds = await modelBounds(modelWorkByPlan, model);
+  await model.release();
   const ratios = evaluate(summary, bounds);
   await report({ measured, summary, bounds, ratios, loadBefore, modelDir, schema, modelSha });
   for (const c of children) c.kill('SIGTERM');
