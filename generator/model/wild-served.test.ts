@@ -461,6 +461,102 @@ describe("onnxmltools' XGBoost exports answer as XGBoost's predict_proba and pre
   });
 });
 
+describe("skl2onnx's HistGradientBoosting exports answer as scikit-learn's predict_proba and predict, missing values included", () => {
+  /** The sample rows as one float tensor, null (missing) as NaN, as scikit-learn reads np.nan. */
+  const tensor = (rows: unknown[][]) =>
+    new ort.Tensor(
+      'float32',
+      Float32Array.from(rows.flat(), (v) => (v === null ? NaN : Number(v))),
+      [rows.length, rows[0]!.length],
+    );
+
+  it.each(['skl-hist-gb-binary.onnx', 'skl-hist-gb-multiclass.onnx'])(
+    '%s',
+    { timeout: 180_000 },
+    async (file) => {
+      const f = byFile(file);
+      const { contract } = await readModel(join(wildDir, file));
+      expect(contract.features.every((x) => x.type !== 'text' && x.nullable)).toBe(true);
+      const records = sampleRecords(f, contract);
+      expect(records.some((rec) => Object.values(rec).includes(null))).toBe(true);
+      const r = await serve(join(wildDir, file));
+      const res = await post(r, '/predict/batch', { instances: records });
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      // onnxruntime-node on the original file (its label; the ZipMap's map cannot be fetched).
+      const original = await originalLabels(file, contract, records);
+      res.json.predictions.forEach(
+        (p: { label: string; probabilities: Record<string, number> }, i: number) => {
+          const expected = f.samples!.predict_proba![i]!;
+          contract.labels.forEach((l, c) => close(p.probabilities[l]!, expected[c]!, f.tolerance!));
+          expect(p.label).toBe(String(f.samples!.predict![i]));
+          expect(original[i]).toBe(p.label);
+        },
+      );
+      // One row at a time, every row with a missing feature sent with null and with the key left out.
+      for (const [i, record] of records.entries()) {
+        if (!Object.values(record).includes(null)) continue;
+        const absent = Object.fromEntries(Object.entries(record).filter(([, v]) => v !== null));
+        for (const body of [record, absent]) {
+          const one = await post(r, '/predict', body);
+          expect(one.status, JSON.stringify(one.json)).toBe(200);
+          expect(one.json.label).toBe(String(f.samples!.predict![i]));
+        }
+      }
+      // V2: the served graph's own tensors (the ZipMap's input under its name), null as NaN.
+      const [input, rows] = Object.entries(f.samples!.inputs!)[0]!;
+      const v2 = await post(r, `/v2/models/${contract.name}/infer`, {
+        inputs: [{ name: input, datatype: 'FP32', shape: [rows.length, 4], data: rows.flat() }],
+      });
+      expect(v2.status, JSON.stringify(v2.json)).toBe(200);
+      const output = (name: string) =>
+        (v2.json.outputs as Array<{ name: string; shape: number[]; data: unknown[] }>).find(
+          (o) => o.name === name,
+        )!;
+      expect(output('output_label').data.map(String)).toEqual(f.samples!.predict!.map(String));
+      const classes = contract.labels.length;
+      expect(output('output_probability').shape).toEqual([rows.length, classes]);
+      (output('output_probability').data as number[]).forEach((v, k) =>
+        close(v, f.samples!.predict_proba![Math.floor(k / classes)]![k % classes]!, f.tolerance!),
+      );
+      // The original file fed the same tensor gives scikit-learn's labels too.
+      const session = await ort.InferenceSession.create(join(wildDir, file));
+      const direct = (await session.run({ [input]: tensor(rows) }, ['output_label'])).output_label!;
+      await session.release();
+      expect(Array.from(direct.data as ArrayLike<unknown>, String)).toEqual(
+        f.samples!.predict!.map(String),
+      );
+      await stop(r);
+    },
+  );
+
+  it('skl-hist-gb-regressor.onnx', { timeout: 180_000 }, async () => {
+    const f = byFile('skl-hist-gb-regressor.onnx');
+    const { contract } = await readModel(join(wildDir, f.file));
+    expect(contract).toMatchObject({ task: 'regression', outputNames: { prediction: 'variable' } });
+    const records = sampleRecords(f, contract);
+    expect(records.some((rec) => Object.values(rec).includes(null))).toBe(true);
+    const r = await serve(join(wildDir, f.file));
+    const res = await post(r, '/predict/batch', { instances: records });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    const session = await ort.InferenceSession.create(join(wildDir, f.file));
+    const original = (await session.run({ X: tensor(f.samples!.inputs!.X!) })).variable!;
+    await session.release();
+    res.json.predictions.forEach((p: { prediction: number }, i: number) => {
+      close(p.prediction, Number(f.samples!.predict![i]), f.tolerance!);
+      expect(p.prediction).toBe((original.data as Float32Array)[i]);
+    });
+    // A missing feature left out of a record is missing too.
+    const missing = records.findIndex((rec) => Object.values(rec).includes(null));
+    const absent = Object.fromEntries(
+      Object.entries(records[missing]!).filter(([, v]) => v !== null),
+    );
+    const one = await post(r, '/predict', absent);
+    expect(one.status, JSON.stringify(one.json)).toBe(200);
+    expect(one.json.prediction).toBe((original.data as Float32Array)[missing]);
+    await stop(r);
+  });
+});
+
 describe('regressors and pipelines', () => {
   it(
     'a fixed batch of 1: batches and concurrent requests answer 200 with the right rows',

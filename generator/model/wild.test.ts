@@ -302,6 +302,47 @@ describe("onnxmltools' XGBoost export (convert_xgboost, no ZipMap)", () => {
   );
 });
 
+describe("skl2onnx's HistGradientBoosting export (to_onnx or convert_sklearn, ZipMap by default)", () => {
+  it.each([
+    ['skl-hist-gb-binary.onnx', 'binary', 'X', ['0', '1']],
+    ['skl-hist-gb-multiclass.onnx', 'multiclass', 'float_input', ['bronze', 'gold', 'silver']],
+  ] as const)(
+    '%s: the ZipMap removed, the label kept, every feature nullable (the trees route missing values)',
+    async (file, task, input, labels) => {
+      const { contract, rewritten } = await readModel(join(wildDir, file));
+      expect(rewritten).toBe(true);
+      expect(contract).toMatchObject({
+        task,
+        labels,
+        scores: 'probabilities',
+        outputNames: { label: 'output_label', probabilities: 'output_probability' },
+        extraOutputs: [],
+      });
+      // onnxruntime labels these right (one vote per leaf, or more than two classes): only the
+      // ZipMap goes.
+      expect(contract.origin!.rewrites).toEqual([
+        `ZipMap removed: output "output_probability" is now the float [N, ${labels.length}] tensor the ZipMap read, one column per class in the order ${labels.join(', ')}`,
+      ]);
+      expect(
+        contract.features.map((f) => [f.name, f.input, f.column, f.type !== 'text' && f.nullable]),
+      ).toEqual([0, 1, 2, 3].map((c) => [`x${c}`, input, c, true]));
+    },
+  );
+
+  it("skl-hist-gb-regressor.onnx: 'variable' is the prediction, nothing rewritten, every feature nullable", async () => {
+    const { contract, rewritten } = await readModel(join(wildDir, 'skl-hist-gb-regressor.onnx'));
+    expect(rewritten).toBe(false);
+    expect(contract).toMatchObject({
+      task: 'regression',
+      outputNames: { prediction: 'variable' },
+      extraOutputs: [],
+    });
+    expect(
+      contract.features.map((f) => [f.name, f.input, f.column, f.type !== 'text' && f.nullable]),
+    ).toEqual([0, 1, 2, 3].map((c) => [`x${c}`, 'X', c, true]));
+  });
+});
+
 describe('what the graph cannot state', () => {
   it('two float outputs and no classifier: exit 2 naming --task', async () => {
     const err = await refusal(join(wildDir, 'skl-preprocessing-two-outputs.onnx'));

@@ -280,6 +280,16 @@ describe('categories and missing values, traced to input columns', () => {
       expect(nullableOf(decodeModel(readFileSync(join(wild, file)), file))).toEqual({
         input: [0, 1, 2, 3],
       });
+    // skl2onnx's HistGradientBoosting exports: every split carries scikit-learn's
+    // missing_go_to_left (NaN goes left with 1, right with 0), so every column it reads.
+    for (const [file, input] of [
+      ['skl-hist-gb-binary.onnx', 'X'],
+      ['skl-hist-gb-multiclass.onnx', 'float_input'],
+      ['skl-hist-gb-regressor.onnx', 'X'],
+    ] as const)
+      expect(nullableOf(decodeModel(readFileSync(join(wild, file)), file))).toEqual({
+        [input]: [0, 1, 2, 3],
+      });
     for (const file of ['catboost-binary.onnx', 'skl-forest-string-labels.onnx'])
       expect(nullableOf(decodeModel(readFileSync(join(wild, file)), file))).toEqual({});
   });
@@ -437,6 +447,13 @@ describe('binary tree ensembles whose leaves vote for both classes', () => {
       readGraphFacts(decodeModel(readFileSync(join(wild, file)), file)).binaryTreeVotes;
     expect(votes('onnxmltools-xgb-binary.onnx')).toEqual([]);
     expect(votes('onnxmltools-xgb-multiclass.onnx')).toEqual([]);
+  });
+
+  it("skl2onnx's HistGradientBoosting exports (one vote per leaf for class 0) are not such trees", () => {
+    const votes = (file: string) =>
+      readGraphFacts(decodeModel(readFileSync(join(wild, file)), file)).binaryTreeVotes;
+    expect(votes('skl-hist-gb-binary.onnx')).toEqual([]);
+    expect(votes('skl-hist-gb-multiclass.onnx')).toEqual([]);
   });
 });
 

@@ -22,7 +22,8 @@ import pandas as pd
 from onnx import TensorProto, helper, numpy_helper
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
-from sklearn.ensemble import GradientBoostingClassifier, IsolationForest, RandomForestClassifier
+from sklearn.ensemble import (GradientBoostingClassifier, HistGradientBoostingClassifier, HistGradientBoostingRegressor,
+                              IsolationForest, RandomForestClassifier)
 from sklearn.ensemble._iforest import _average_path_length
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
@@ -2405,6 +2406,277 @@ def onnxmltools_xgb_regressor():
     })
 
 
+# --------------------------------------------------------------------------------------------
+# skl2onnx: HistGradientBoostingClassifier / HistGradientBoostingRegressor, missing values routed
+# --------------------------------------------------------------------------------------------
+# skl2onnx 1.13 has no converter of its own for HistGradientBoosting*: operator_converters/
+# random_forest.py registers convert_sklearn_random_forest_classifier for
+# 'SklearnHistGradientBoostingClassifier' and convert_sklearn_random_forest_regressor_converter for
+# 'SklearnHistGradientBoostingRegressor', which walk `model._predictors` with
+# common/tree_ensemble.py add_tree_to_attribute_pairs_hist_gradient_boosting.
+HGB_MIMICS = ("skl2onnx 1.13 {call} of a scikit-learn 1.2 {what}; operator_converters/random_forest.py "
+              "({converter}, the HistGradientBoosting branch: tree_weight 1.0, _baseline_prediction as base_values, "
+              "post_transform from the loss class), common/tree_ensemble.py "
+              "(add_tree_to_attribute_pairs_hist_gradient_boosting, add_node), {rest}")
+
+
+def _hgb_data(seed, n):
+    """Four features as users' tables hold them, float32-exact: an integer (an age, never missing),
+    a float with two decimals (~10% missing in training), a score on a 0.5 grid (never missing) and
+    another two-decimal float (~10% missing). HistGradientBoosting learns, at each split on a
+    feature that had NaN in training, which side NaN goes to; on a feature that never had NaN,
+    NaN goes to the child with more training rows (grower.py split_next)."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.integers(18, 80, n), rng.normal(0, 1, n).round(2), (rng.uniform(0, 10, n) * 2).round() / 2,
+                         rng.normal(3, 2, n).round(2)]).astype(np.float32).astype(np.float64)
+    for f in (1, 3):
+        X[rng.random(n) < 0.1, f] = np.nan
+    return rng, X
+
+
+def _hgb_tree_attributes(model, is_classifier):
+    """random_forest.py's HistGradientBoosting branch: for each iteration, its one tree (tree id =
+    the iteration, class/target id 0) or, with several trees per iteration (multiclass), tree id
+    iteration * n_trees_per_iteration + class with class id = the class; each tree through
+    add_tree_to_attribute_pairs_hist_gradient_boosting(attrs, is_classifier, tree, tree_id, 1.0, class,
+    False, False): node id = the index in `tree.nodes` (scikit-learn's depth-first order); a leaf:
+    LEAF, feature 0, value 0.0, children 0, missing False, and one class_/target_ weight = its value
+    (the learning rate is already in it); a split: BRANCH_LEQ on feature_idx at num_threshold (no
+    sklearn_threshold adjustment: adjust_threshold_for_sklearn is False), true = left, false = right,
+    nodes_missing_value_tracks_true = missing_go_to_left; nodes_hitrates 1.0. Then the float
+    attributes become float32 arrays."""
+    prefix = "class_" if is_classifier else "target_"
+    a = {k: [] for k in ("nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_modes", "nodes_values",
+                         "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true",
+                         "nodes_hitrates", prefix + "treeids", prefix + "nodeids", prefix + "ids", prefix + "weights")}
+    per_iteration = model.n_trees_per_iteration_
+    for it, predictors in enumerate(model._predictors):
+        for cl, tree in enumerate(predictors):
+            tree_id = it if len(predictors) == 1 else it * per_iteration + cl
+            for i, node in enumerate(tree.nodes):
+                leaf = bool(node["is_leaf"])
+                for k, v in (("nodes_treeids", tree_id), ("nodes_nodeids", i),
+                             ("nodes_featureids", 0 if leaf else int(node["feature_idx"])),
+                             ("nodes_modes", "LEAF" if leaf else "BRANCH_LEQ"),
+                             ("nodes_values", 0.0 if leaf else float(node["num_threshold"])),
+                             ("nodes_truenodeids", 0 if leaf else int(node["left"])),
+                             ("nodes_falsenodeids", 0 if leaf else int(node["right"])),
+                             ("nodes_missing_value_tracks_true", 0 if leaf else int(node["missing_go_to_left"])),
+                             ("nodes_hitrates", 1.0)):
+                    a[k].append(v)
+                if leaf:
+                    for k, v in (("treeids", tree_id), ("nodeids", i), ("ids", cl), ("weights", float(node["value"]) * 1.0)):
+                        a[prefix + k].append(v)
+    for k in ("nodes_values", prefix + "weights", "nodes_hitrates"):
+        a[k] = f32(a[k])
+    return a
+
+
+def _hgb_split_stats(model):
+    """(splits, splits sending NaN left, thresholds that are not float32 values)."""
+    nodes = [n for p in model._predictors for t in p for n in t.nodes if not n["is_leaf"]]
+    inexact = sum(1 for n in nodes if float(np.float32(n["num_threshold"])) != float(n["num_threshold"]))
+    return len(nodes), sum(int(n["missing_go_to_left"]) for n in nodes), inexact
+
+
+def _hgb_samples(X, model):
+    """Eight float32-exact rows: three complete rows from the data (a classifier's first one predicted
+    as each class among them), then a fourth complete row with feature 1
+    missing, with feature 3 missing (both missing in training: directions learned), with feature 0
+    missing (never missing in training: NaN goes to the larger child), with every feature missing,
+    and exactly on the root threshold of the first tree whose root threshold is a float32 value (x <=
+    threshold: left; the integer and 0.5-grid features' midpoint thresholds are float32 values, a
+    two-decimal feature's mostly are not). Returns the rows and that tree's index."""
+    full = X[~np.isnan(X).any(axis=1)]
+    predicted = model.predict(full)
+    # The ordinary rows: the first complete row predicted as each class (classifiers), then the next.
+    first = [int(np.argmax(predicted == c)) for c in getattr(model, "classes_", [])]
+    picked = list(dict.fromkeys(first + list(range(len(full)))))[:4]
+    S = np.vstack([full[picked[:3]]] + [full[picked[3]:picked[3] + 1]] * 5)
+    S[3, 1] = np.nan
+    S[4, 3] = np.nan
+    S[5, 0] = np.nan
+    S[6, :] = np.nan
+    roots = [t.nodes[0] for p in model._predictors for t in p if not t.nodes[0]["is_leaf"]]
+    tree, root = next((k, r) for k, r in enumerate(roots)
+                      if float(np.float32(r["num_threshold"])) == float(r["num_threshold"]))
+    S[7, int(root["feature_idx"])] = float(root["num_threshold"])
+    return S, tree
+
+
+def _hgb_rounded_branches(model, S):
+    """How many times a sample row, walking the trees as scikit-learn does (TreePredictor: NaN goes
+    where missing_go_to_left says, else x <= num_threshold goes left), meets a split whose float32
+    threshold (what skl2onnx writes) would send it the other way."""
+    count = 0
+    for p in model._predictors:
+        for t in p:
+            for row in S:
+                node = t.nodes[0]
+                while not node["is_leaf"]:
+                    x = row[node["feature_idx"]]
+                    if np.isnan(x):
+                        left = bool(node["missing_go_to_left"])
+                    else:
+                        left = x <= node["num_threshold"]
+                        count += left != (np.float32(x) <= np.float32(node["num_threshold"]))
+                    node = t.nodes[node["left"] if left else node["right"]]
+    return count
+
+
+def _hgb_notes(model, X, y, S, kind):
+    splits, left, inexact = _hgb_split_stats(model)
+    rounded = _hgb_rounded_branches(model, S)
+    assert rounded == 0, "a sample row takes another branch with the float32 thresholds"
+    return ("%d HistGradientBoosting trees (%s), %d splits, %d of them sending NaN left (missing_go_to_left); "
+            "%d thresholds are not float32 values (skl2onnx rounds them: an input equal to a rounding above the "
+            "threshold goes left in the graph, right in scikit-learn; no sample row meets one so); expected outputs from "
+            "scikit-learn's own predict_proba/predict on the rows (null = NaN), not from the graph; training "
+            "score %.3f" % (sum(len(p) for p in model._predictors), kind, splits, left, inexact, model.score(X, y)))
+
+
+HGB_ROWS = ("Rows 4 to 7 have missing features (null in a record, NaN in the tensor): feature 1, feature 3 "
+            "(both missing in training, directions learned), feature 0 (never missing: NaN goes to the child "
+            "with more training rows), all four; row 8 sits exactly on tree %d's root threshold "
+            "(x <= threshold: left).")
+
+
+def _hgb_classifier(file, X, y, input_name, call, what, notes):
+    """convert_sklearn_random_forest_classifier, the HistGradientBoosting branch (n_outputs =
+    n_trees_per_iteration_, `hasattr(op, '_loss')`): one TreeEnsembleClassifier named
+    'TreeEnsembleClassifier' (op_version 1) with classlabels_int64s or classlabels_strings from
+    classes_, base_values = list(_baseline_prediction.ravel()), post_transform LOGISTIC for
+    HalfBinomialLoss (binary: one tree per iteration, one vote per leaf for class 0) or SOFTMAX for
+    HalfMultinomialLoss; outputs 'label' and 'probabilities' (_parse.py _parse_sklearn_classifier),
+    then zip_map.py: int labels -> Cast(to INT64) 'label' -> 'output_label' named 'Cast' and ZipMap
+    named 'ZipMap' -> 'output_probability'; string labels -> an Identity that convert_topology's
+    onnx_remove_node_identity folds away (the tree node writes 'output_label' itself)."""
+    model = HistGradientBoostingClassifier(max_iter=4, max_leaf_nodes=6, learning_rate=0.3, random_state=0).fit(X, y)
+    attrs = _hgb_tree_attributes(model, True)
+    loss = model._loss.__class__.__name__
+    attrs["post_transform"] = {"HalfBinomialLoss": "LOGISTIC", "HalfMultinomialLoss": "SOFTMAX"}[loss]
+    attrs["base_values"] = f32(list(model._baseline_prediction.ravel()))
+    classes = model.classes_
+    strings = classes.dtype.kind in "UO"
+    labels = {"classlabels_strings": [str(c) for c in classes]} if strings else {
+        "classlabels_int64s": [int(c) for c in classes]}
+    key = TensorProto.STRING if strings else TensorProto.INT64
+    if strings:
+        nodes = [helper.make_node("TreeEnsembleClassifier", [input_name], ["output_label", "probabilities"],
+                                  name="TreeEnsembleClassifier", domain=ML, **labels, **attrs)]
+    else:
+        nodes = [helper.make_node("TreeEnsembleClassifier", [input_name], ["label", "probabilities"],
+                                  name="TreeEnsembleClassifier", domain=ML, **labels, **attrs),
+                 helper.make_node("Cast", ["label"], ["output_label"], name="Cast", to=TensorProto.INT64)]
+    nodes.append(helper.make_node("ZipMap", ["probabilities"], ["output_probability"], name="ZipMap", domain=ML,
+                                  **labels))
+    graph = helper.make_graph(nodes, uuid_hex(file[:-5]), [tensor_vi(input_name, TensorProto.FLOAT, [None, 4])],
+                              [tensor_vi("output_label", key, [None]), seq_map_vi("output_probability", key)])
+    finish(graph, opsets((ML, 1), ("", 17)) if strings else opsets(("", 13), (ML, 1)), SKL2ONNX, file)
+    S, on = _hgb_samples(X, model)
+    binary = len(classes) == 2
+    return {
+        "file": file,
+        "mimics": HGB_MIMICS.format(call=call, what=what, converter="convert_sklearn_random_forest_classifier",
+                                    rest="_parse.py (_parse_sklearn_classifier, _apply_zipmap), "
+                                         "operator_converters/zip_map.py"),
+        "accept": True, "task": "binary" if binary else "multiclass",
+        "labels": [str(c) for c in classes], "batching": "merge",
+        "samples": {"inputs": {input_name: _json_rows(S)},
+                    "predict": model.predict(S).tolist(),
+                    "predict_proba": model.predict_proba(S).tolist(),
+                    "source": _hgb_notes(model, X, y, S, "max_iter=4, max_leaf_nodes=6, learning_rate=0.3, %s"
+                                         % ("HalfBinomialLoss" if binary else "HalfMultinomialLoss"))},
+        "tolerance": 1e-5,
+        "notes": "One TreeEnsembleClassifier named 'TreeEnsembleClassifier' (input '%s' float [N, 4]) then the ZipMap: "
+                 "BRANCH_LEQ splits at scikit-learn's num_threshold cast to float32, nodes_missing_value_tracks_true = "
+                 "missing_go_to_left on every split (0 or 1: HistGradientBoosting routes NaN at every split), "
+                 "nodes_hitrates 1.0, leaves' values (learning rate included) as class_weights with tree weight 1, "
+                 "base_values = _baseline_prediction. %s %s" % (input_name, notes, HGB_ROWS % on),
+        "zipmapInput": "probabilities",
+        "ort": ZIPMAP_ORT,
+    }
+
+
+def skl_hist_gb_binary():
+    """HistGradientBoostingClassifier(max_iter=4, max_leaf_nodes=6) on a 0/1 target, exported with
+    skl2onnx's to_onnx(model, X[:1].astype(np.float32)): input 'X' (algebra/type_helper
+    guess_initial_types: FloatTensorType([None, 4])), the ZipMap by default."""
+    rng, X = _hgb_data(2401, 500)
+    x1, x3 = np.nan_to_num(X[:, 1], nan=1.0), np.nan_to_num(X[:, 3], nan=6.0)
+    z = 0.05 * (X[:, 0] - 50) - 1.0 * x1 + 0.3 * (X[:, 2] - 5) + 0.8 * (x3 > 4) - 0.3
+    y = (z + rng.logistic(0, 1, len(X)) > 0).astype(np.int64)
+    add_manifest(_hgb_classifier(
+        "skl-hist-gb-binary.onnx", X, y, "X", "to_onnx(model, X[:1].astype(np.float32))",
+        "HistGradientBoostingClassifier(max_iter=4, max_leaf_nodes=6), classes 0/1",
+        "Binary: one tree per iteration, one vote per leaf for class 0 (class_ids all 0), post_transform LOGISTIC, "
+        "base_values [the baseline log-odds], classlabels_int64s [0, 1]; onnxruntime's binary case: P(1) = "
+        "sigmoid(base_values[0] + the leaves), the label 1 when that score is > 0. Outputs output_label int64 [N] "
+        "(Cast of the tree's 'label') and output_probability seq(map(int64, float))."))
+
+
+def skl_hist_gb_multiclass():
+    """HistGradientBoostingClassifier(max_iter=4, max_leaf_nodes=6) on three string classes,
+    exported with convert_sklearn(model, initial_types=[('float_input', FloatTensorType([None, 4]))])."""
+    rng, X = _hgb_data(2502, 450)
+    centers = np.array([[35.0, 1.0, 2.0, 1.0], [50.0, -0.5, 7.0, 3.0], [65.0, 0.5, 4.0, 6.0]])
+    scale = np.array([12.0, 1.0, 3.0, 2.0])
+    yi = np.argmin([np.nansum(((X - c) / scale) ** 2, axis=1) for c in centers], axis=0)
+    flip = rng.random(len(X)) < 0.1
+    yi = np.where(flip, rng.integers(0, 3, len(X)), yi)
+    y = np.array(["bronze", "gold", "silver"])[yi]
+    add_manifest(_hgb_classifier(
+        "skl-hist-gb-multiclass.onnx", X, y, "float_input",
+        "convert_sklearn(model, initial_types=[('float_input', FloatTensorType([None, 4]))])",
+        "HistGradientBoostingClassifier(max_iter=4, max_leaf_nodes=6), classes bronze/gold/silver",
+        "Multiclass: one tree per class and iteration (tree id = iteration * 3 + class, class_ids = the class), "
+        "post_transform SOFTMAX, base_values = the three baseline raw scores, classlabels_strings; the label is "
+        "output_label string [N] written by the tree node itself (the ZipMap's Identity folded away), "
+        "output_probability seq(map(string, float)). Opset imports list ai.onnx.ml before the main domain."))
+
+
+def skl_hist_gb_regressor():
+    """HistGradientBoostingRegressor(max_iter=6, max_leaf_nodes=6), to_onnx(model, X[:1].astype(np.float32)):
+    convert_sklearn_random_forest_regressor_converter, the HistGradientBoosting branch: one
+    TreeEnsembleRegressor named 'TreeEnsembleRegressor' (op_version 1, n_targets =
+    n_trees_per_iteration_ = 1, post_transform NONE, base_values = list(_baseline_prediction), the
+    mean of y for the squared error) writing 'variable' (_parse.py _parse_sklearn_simple_model),
+    declared float [N, 1] (shape_calculators: calculate_linear_regressor_output_shapes). Only
+    ai.onnx.ml ops: convert_topology adds the main opset at the target opset (17)."""
+    rng, X = _hgb_data(2603, 400)
+    x1 = np.nan_to_num(X[:, 1], nan=-1.0)
+    y = 12 + 0.1 * X[:, 0] + 2.5 * x1 + 2.0 * np.sin(X[:, 2]) + rng.normal(0, 0.5, len(X))
+    model = HistGradientBoostingRegressor(max_iter=6, max_leaf_nodes=6, learning_rate=0.3, random_state=0).fit(X, y)
+    attrs = _hgb_tree_attributes(model, False)
+    attrs.update(post_transform="NONE", n_targets=int(model.n_trees_per_iteration_),
+                 base_values=f32(np.array(list(model._baseline_prediction), dtype=np.float32).ravel()))
+    file = "skl-hist-gb-regressor.onnx"
+    node = helper.make_node("TreeEnsembleRegressor", ["X"], ["variable"], name="TreeEnsembleRegressor", domain=ML,
+                            **attrs)
+    graph = helper.make_graph([node], uuid_hex(file[:-5]), [tensor_vi("X", TensorProto.FLOAT, [None, 4])],
+                              [tensor_vi("variable", TensorProto.FLOAT, [None, 1])])
+    finish(graph, opsets((ML, 1), ("", 17)), SKL2ONNX, file)
+    S, on = _hgb_samples(X, model)
+    add_manifest({
+        "file": file,
+        "mimics": HGB_MIMICS.format(call="to_onnx(model, X[:1].astype(np.float32))",
+                                    what="HistGradientBoostingRegressor(max_iter=6, max_leaf_nodes=6)",
+                                    converter="convert_sklearn_random_forest_regressor_converter",
+                                    rest="_parse.py (_parse_sklearn_simple_model), "
+                                         "shape_calculators/LinearRegressor.py"),
+        "accept": True, "task": "regression", "batching": "merge",
+        "samples": {"inputs": {"X": _json_rows(S)}, "predict": model.predict(S).tolist(),
+                    "source": _hgb_notes(model, X, y, S, "max_iter=6, max_leaf_nodes=6, learning_rate=0.3, squared "
+                                                      "error; target std %.3f" % float(np.std(y)))},
+        "tolerance": 1e-4,
+        "notes": "Output 'variable' float [N, 1] from one TreeEnsembleRegressor named 'TreeEnsembleRegressor' (input 'X' "
+                 "float [N, 4], post_transform NONE, n_targets 1, base_values [mean(y)]); BRANCH_LEQ splits at "
+                 "num_threshold cast to float32, nodes_missing_value_tracks_true = missing_go_to_left, nodes_hitrates "
+                 "1.0; only ai.onnx.ml 1 and the main opset 17 imported. No ZipMap, nothing to rewrite. " + HGB_ROWS % on,
+        "ort": "Loads; 'variable' [N, 1] equals base_values plus the leaves (float32), NaN rows included.",
+    })
+
+
 if __name__ == "__main__":
     skl_logreg_float_input()
     skl_forest_string_labels()
@@ -2436,6 +2708,9 @@ if __name__ == "__main__":
     onnxmltools_xgb_binary()
     onnxmltools_xgb_multiclass()
     onnxmltools_xgb_regressor()
+    skl_hist_gb_binary()
+    skl_hist_gb_multiclass()
+    skl_hist_gb_regressor()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump({"schemaVersion": 1, "generatedBy": "make_wild_fixtures.py", "fixtures": manifest}, f, indent=2)
         f.write("\n")
