@@ -120,6 +120,65 @@ function sampleRecords(f: WildFixture, contract: ModelContract): Array<Record<st
 const close = (a: number, b: number, tolerance: number) =>
   expect(Math.abs(a - b), `${a} vs ${b}`).toBeLessThanOrEqual(tolerance);
 
+/** Sample rows as one float tensor, null (missing) as NaN, as the trainers read np.nan. */
+const floatRows = (rows: unknown[][]) =>
+  new ort.Tensor(
+    'float32',
+    Float32Array.from(rows.flat(), (v) => (v === null ? NaN : Number(v))),
+    [rows.length, rows[0]!.length],
+  );
+
+/** A row-major [N, C] probabilities tensor against the trainer's predict_proba. */
+function expectProbabilities(data: ArrayLike<number>, f: WildFixture, classes: number) {
+  Array.from(data).forEach((v, k) =>
+    close(v, f.samples!.predict_proba![Math.floor(k / classes)]![k % classes]!, f.tolerance!),
+  );
+}
+
+/** /predict/batch's predictions of a classifier against the trainer's predict_proba and predict. */
+function expectClassified(
+  predictions: Array<{ label: string; probabilities: Record<string, number> }>,
+  f: WildFixture,
+  contract: ModelContract,
+) {
+  predictions.forEach((p, i) => {
+    const expected = f.samples!.predict_proba![i]!;
+    contract.labels.forEach((l, c) => close(p.probabilities[l]!, expected[c]!, f.tolerance!));
+    expect(p.label).toBe(String(f.samples!.predict![i]));
+  });
+}
+
+/**
+ * V2 infer with the fixture's sample tensor (one float input, null as NaN): the served graph's
+ * own label and probabilities outputs, by name, against the trainer's predict and predict_proba.
+ */
+async function expectV2Classes(
+  r: Running,
+  f: WildFixture,
+  contract: ModelContract,
+  outputs: { label: string; probabilities: string },
+) {
+  const [input, rows] = Object.entries(f.samples!.inputs!)[0]!;
+  const v2 = await post(r, `/v2/models/${contract.name}/infer`, {
+    inputs: [
+      { name: input, datatype: 'FP32', shape: [rows.length, rows[0]!.length], data: rows.flat() },
+    ],
+  });
+  expect(v2.status, JSON.stringify(v2.json)).toBe(200);
+  const output = (name: string) =>
+    (v2.json.outputs as Array<{ name: string; shape: number[]; data: unknown[] }>).find(
+      (o) => o.name === name,
+    )!;
+  expect(output(outputs.label).data.map(String)).toEqual(f.samples!.predict!.map(String));
+  const classes = contract.labels.length;
+  expect(output(outputs.probabilities).shape).toEqual([rows.length, classes]);
+  expectProbabilities(output(outputs.probabilities).data as number[], f, classes);
+}
+
+/** A record with its missing (null) features left out rather than sent as null. */
+const withoutNulls = (record: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(record).filter(([, v]) => v !== null));
+
 /** onnxruntime-node on the user's original file, fetching only tensor outputs it can return. */
 async function originalLabels(
   file: string,
@@ -318,33 +377,13 @@ describe("CatBoost's own exports answer as CatBoost's predict_proba and predict"
       const original = await originalLabels(file, contract, records);
       const recomputed = contract.origin!.rewrites.some((l) => l.startsWith('output "label"'));
       expect(recomputed).toBe(file.includes('labels-1-2'));
-      res.json.predictions.forEach(
-        (p: { label: string; probabilities: Record<string, number> }, i: number) => {
-          const expected = f.samples!.predict_proba![i]!;
-          contract.labels.forEach((l, c) => close(p.probabilities[l]!, expected[c]!, f.tolerance!));
-          expect(p.label).toBe(String(f.samples!.predict![i]));
-          const index = String(contract.labels.indexOf(p.label));
-          expect(original[i]).toBe(recomputed ? index : p.label);
-        },
-      );
-      // V2 returns the served graph's own tensors: its label is CatBoost's class too.
-      const rows = f.samples!.inputs!.features!;
-      const v2 = await post(r, `/v2/models/${contract.name}/infer`, {
-        inputs: [
-          { name: 'features', datatype: 'FP32', shape: [rows.length, 4], data: rows.flat() },
-        ],
+      expectClassified(res.json.predictions, f, contract);
+      res.json.predictions.forEach((p: { label: string }, i: number) => {
+        const index = String(contract.labels.indexOf(p.label));
+        expect(original[i]).toBe(recomputed ? index : p.label);
       });
-      expect(v2.status, JSON.stringify(v2.json)).toBe(200);
-      const output = (name: string) =>
-        (v2.json.outputs as Array<{ name: string; shape: number[]; data: unknown[] }>).find(
-          (o) => o.name === name,
-        )!;
-      expect(output('label').data.map(String)).toEqual(f.samples!.predict!.map(String));
-      const classes = contract.labels.length;
-      expect(output('probabilities').shape).toEqual([rows.length, classes]);
-      (output('probabilities').data as number[]).forEach((v, k) =>
-        close(v, f.samples!.predict_proba![Math.floor(k / classes)]![k % classes]!, f.tolerance!),
-      );
+      // V2 returns the served graph's own tensors: its label is CatBoost's class too.
+      await expectV2Classes(r, f, contract, { label: 'label', probabilities: 'probabilities' });
       await stop(r);
     },
   );
@@ -359,11 +398,7 @@ describe("CatBoost's own exports answer as CatBoost's predict_proba and predict"
     const session = await ort.InferenceSession.create(join(wildDir, f.file), {
       logSeverityLevel: 3,
     });
-    const features = new ort.Tensor('float32', Float32Array.from(rows.flat() as number[]), [
-      rows.length,
-      4,
-    ]);
-    const original = (await session.run({ features })).predictions!;
+    const original = (await session.run({ features: floatRows(rows) })).predictions!;
     await session.release();
     expect(original.dims).toEqual([rows.length, 1]);
     res.json.predictions.forEach((p: { prediction: number }, i: number) => {
@@ -375,14 +410,6 @@ describe("CatBoost's own exports answer as CatBoost's predict_proba and predict"
 });
 
 describe("onnxmltools' XGBoost exports answer as XGBoost's predict_proba and predict, missing values included", () => {
-  /** The sample rows as one float tensor, null (missing) as NaN, as XGBoost reads it. */
-  const tensor = (rows: unknown[][]) =>
-    new ort.Tensor(
-      'float32',
-      Float32Array.from(rows.flat(), (v) => (v === null ? NaN : Number(v))),
-      [rows.length, rows[0]!.length],
-    );
-
   it.each(['onnxmltools-xgb-binary.onnx', 'onnxmltools-xgb-multiclass.onnx'])(
     '%s',
     { timeout: 180_000 },
@@ -398,47 +425,25 @@ describe("onnxmltools' XGBoost exports answer as XGBoost's predict_proba and pre
       const res = await post(r, '/predict/batch', { instances: records });
       expect(res.status, JSON.stringify(res.json)).toBe(200);
       const original = await originalLabels(file, contract, records);
-      res.json.predictions.forEach(
-        (p: { label: string; probabilities: Record<string, number> }, i: number) => {
-          const expected = f.samples!.predict_proba![i]!;
-          contract.labels.forEach((l, c) => close(p.probabilities[l]!, expected[c]!, f.tolerance!));
-          expect(p.label).toBe(String(f.samples!.predict![i]));
-          expect(original[i]).toBe(p.label);
-        },
+      expectClassified(res.json.predictions, f, contract);
+      res.json.predictions.forEach((p: { label: string }, i: number) =>
+        expect(original[i]).toBe(p.label),
       );
       // One row at a time, a missing feature sent as null or left out.
       const missing = records.findIndex((rec) => Object.values(rec).includes(null));
-      const absent = Object.fromEntries(
-        Object.entries(records[missing]!).filter(([, v]) => v !== null),
-      );
-      for (const body of [records[missing], absent]) {
+      for (const body of [records[missing], withoutNulls(records[missing]!)]) {
         const one = await post(r, '/predict', body);
         expect(one.status, JSON.stringify(one.json)).toBe(200);
         expect(one.json.label).toBe(String(f.samples!.predict![missing]));
       }
       // V2: the graph's own tensors, null in the data as NaN.
-      const rows = f.samples!.inputs!.input!;
-      const v2 = await post(r, `/v2/models/${contract.name}/infer`, {
-        inputs: [{ name: 'input', datatype: 'FP32', shape: [rows.length, 4], data: rows.flat() }],
-      });
-      expect(v2.status, JSON.stringify(v2.json)).toBe(200);
-      const output = (name: string) =>
-        (v2.json.outputs as Array<{ name: string; shape: number[]; data: unknown[] }>).find(
-          (o) => o.name === name,
-        )!;
-      expect(output('label').data.map(String)).toEqual(f.samples!.predict!.map(String));
-      const classes = contract.labels.length;
-      expect(output('probabilities').shape).toEqual([rows.length, classes]);
-      (output('probabilities').data as number[]).forEach((v, k) =>
-        close(v, f.samples!.predict_proba![Math.floor(k / classes)]![k % classes]!, f.tolerance!),
-      );
+      await expectV2Classes(r, f, contract, { label: 'label', probabilities: 'probabilities' });
       // And onnxruntime-node on the original file gives the same probabilities.
       const session = await ort.InferenceSession.create(join(wildDir, file));
-      const direct = (await session.run({ input: tensor(rows) })).probabilities!;
+      const rows = f.samples!.inputs!.input!;
+      const direct = (await session.run({ input: floatRows(rows) })).probabilities!;
       await session.release();
-      (direct.data as Float32Array).forEach((v, k) =>
-        close(v, f.samples!.predict_proba![Math.floor(k / classes)]![k % classes]!, f.tolerance!),
-      );
+      expectProbabilities(direct.data as Float32Array, f, contract.labels.length);
       await stop(r);
     },
   );
@@ -451,7 +456,7 @@ describe("onnxmltools' XGBoost exports answer as XGBoost's predict_proba and pre
     const res = await post(r, '/predict/batch', { instances: sampleRecords(f, contract) });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     const session = await ort.InferenceSession.create(join(wildDir, f.file));
-    const original = (await session.run({ input: tensor(f.samples!.inputs!.input!) })).variable!;
+    const original = (await session.run({ input: floatRows(f.samples!.inputs!.input!) })).variable!;
     await session.release();
     res.json.predictions.forEach((p: { prediction: number }, i: number) => {
       close(p.prediction, Number(f.samples!.predict![i]), f.tolerance!);
@@ -462,14 +467,6 @@ describe("onnxmltools' XGBoost exports answer as XGBoost's predict_proba and pre
 });
 
 describe("skl2onnx's HistGradientBoosting exports answer as scikit-learn's predict_proba and predict, missing values included", () => {
-  /** The sample rows as one float tensor, null (missing) as NaN, as scikit-learn reads np.nan. */
-  const tensor = (rows: unknown[][]) =>
-    new ort.Tensor(
-      'float32',
-      Float32Array.from(rows.flat(), (v) => (v === null ? NaN : Number(v))),
-      [rows.length, rows[0]!.length],
-    );
-
   it.each(['skl-hist-gb-binary.onnx', 'skl-hist-gb-multiclass.onnx'])(
     '%s',
     { timeout: 180_000 },
@@ -484,43 +481,29 @@ describe("skl2onnx's HistGradientBoosting exports answer as scikit-learn's predi
       expect(res.status, JSON.stringify(res.json)).toBe(200);
       // onnxruntime-node on the original file (its label; the ZipMap's map cannot be fetched).
       const original = await originalLabels(file, contract, records);
-      res.json.predictions.forEach(
-        (p: { label: string; probabilities: Record<string, number> }, i: number) => {
-          const expected = f.samples!.predict_proba![i]!;
-          contract.labels.forEach((l, c) => close(p.probabilities[l]!, expected[c]!, f.tolerance!));
-          expect(p.label).toBe(String(f.samples!.predict![i]));
-          expect(original[i]).toBe(p.label);
-        },
+      expectClassified(res.json.predictions, f, contract);
+      res.json.predictions.forEach((p: { label: string }, i: number) =>
+        expect(original[i]).toBe(p.label),
       );
       // One row at a time, every row with a missing feature sent with null and with the key left out.
       for (const [i, record] of records.entries()) {
         if (!Object.values(record).includes(null)) continue;
-        const absent = Object.fromEntries(Object.entries(record).filter(([, v]) => v !== null));
-        for (const body of [record, absent]) {
+        for (const body of [record, withoutNulls(record)]) {
           const one = await post(r, '/predict', body);
           expect(one.status, JSON.stringify(one.json)).toBe(200);
           expect(one.json.label).toBe(String(f.samples!.predict![i]));
         }
       }
       // V2: the served graph's own tensors (the ZipMap's input under its name), null as NaN.
-      const [input, rows] = Object.entries(f.samples!.inputs!)[0]!;
-      const v2 = await post(r, `/v2/models/${contract.name}/infer`, {
-        inputs: [{ name: input, datatype: 'FP32', shape: [rows.length, 4], data: rows.flat() }],
+      await expectV2Classes(r, f, contract, {
+        label: 'output_label',
+        probabilities: 'output_probability',
       });
-      expect(v2.status, JSON.stringify(v2.json)).toBe(200);
-      const output = (name: string) =>
-        (v2.json.outputs as Array<{ name: string; shape: number[]; data: unknown[] }>).find(
-          (o) => o.name === name,
-        )!;
-      expect(output('output_label').data.map(String)).toEqual(f.samples!.predict!.map(String));
-      const classes = contract.labels.length;
-      expect(output('output_probability').shape).toEqual([rows.length, classes]);
-      (output('output_probability').data as number[]).forEach((v, k) =>
-        close(v, f.samples!.predict_proba![Math.floor(k / classes)]![k % classes]!, f.tolerance!),
-      );
       // The original file fed the same tensor gives scikit-learn's labels too.
       const session = await ort.InferenceSession.create(join(wildDir, file));
-      const direct = (await session.run({ [input]: tensor(rows) }, ['output_label'])).output_label!;
+      const [input, rows] = Object.entries(f.samples!.inputs!)[0]!;
+      const direct = (await session.run({ [input]: floatRows(rows) }, ['output_label']))
+        .output_label!;
       await session.release();
       expect(Array.from(direct.data as ArrayLike<unknown>, String)).toEqual(
         f.samples!.predict!.map(String),
@@ -539,7 +522,7 @@ describe("skl2onnx's HistGradientBoosting exports answer as scikit-learn's predi
     const res = await post(r, '/predict/batch', { instances: records });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     const session = await ort.InferenceSession.create(join(wildDir, f.file));
-    const original = (await session.run({ X: tensor(f.samples!.inputs!.X!) })).variable!;
+    const original = (await session.run({ X: floatRows(f.samples!.inputs!.X!) })).variable!;
     await session.release();
     res.json.predictions.forEach((p: { prediction: number }, i: number) => {
       close(p.prediction, Number(f.samples!.predict![i]), f.tolerance!);
@@ -547,10 +530,7 @@ describe("skl2onnx's HistGradientBoosting exports answer as scikit-learn's predi
     });
     // A missing feature left out of a record is missing too.
     const missing = records.findIndex((rec) => Object.values(rec).includes(null));
-    const absent = Object.fromEntries(
-      Object.entries(records[missing]!).filter(([, v]) => v !== null),
-    );
-    const one = await post(r, '/predict', absent);
+    const one = await post(r, '/predict', withoutNulls(records[missing]!));
     expect(one.status, JSON.stringify(one.json)).toBe(200);
     expect(one.json.prediction).toBe((original.data as Float32Array)[missing]);
     await stop(r);
