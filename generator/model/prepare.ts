@@ -19,6 +19,7 @@ import {
   labelFromProbabilities,
   labelRecomputable,
   removeZipMaps,
+  withoutZipMaps,
   setStringNormalizerLocale,
 } from './graph/rewrite.js';
 import type { GraphHints } from './features.js';
@@ -89,7 +90,14 @@ export async function prepareGraph(bytes: Uint8Array, path: string): Promise<Pre
   let beforeZipMapRemoval: Uint8Array | undefined;
   let relabel: Relabel | undefined;
   if (facts.zipMaps.length > 0) {
-    beforeZipMapRemoval = rewrites.length > 0 ? encodeModel(model) : bytes;
+    // onnxruntime refuses a ZipMap reading double probabilities (skl2onnx's double path writes
+    // one): the removal is then proven against the original without its ZipMap (its own label).
+    const doubleZipMap = facts.zipMaps.some((z) => z.probabilities === 'double');
+    beforeZipMapRemoval = doubleZipMap
+      ? encodeModel(withoutZipMaps(model))
+      : rewrites.length > 0
+        ? encodeModel(model)
+        : bytes;
     const result = removeZipMaps(model);
     model = result.model;
     rewrites.push(...result.rewrites);

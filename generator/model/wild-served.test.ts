@@ -537,6 +537,39 @@ describe("skl2onnx's HistGradientBoosting exports answer as scikit-learn's predi
   });
 });
 
+describe("skl2onnx's exports from float64 data (to_onnx(model, X64[:1]): input 'X' double) answer as scikit-learn", () => {
+  it.each(['skl-logreg-double.onnx', 'skl-forest-double.onnx'])(
+    '%s',
+    { timeout: 180_000 },
+    async (file) => {
+      const f = byFile(file);
+      const { contract } = await readModel(join(wildDir, file));
+      expect(contract.inputs.map((i) => [i.name, i.type])).toEqual([['X', 'float64']]);
+      const records = sampleRecords(f, contract);
+      const r = await serve(join(wildDir, file));
+      const res = await post(r, '/predict/batch', { instances: records });
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      expectClassified(res.json.predictions, f, contract);
+      const one = await post(r, '/predict', records[0]);
+      expect(one.status, JSON.stringify(one.json)).toBe(200);
+      expect(one.json.label).toBe(String(f.samples!.predict![0]));
+      // V2 with the graph's own double input (FP64), the sample rows unrounded.
+      const rows = f.samples!.inputs!.X!;
+      const v2 = await post(r, `/v2/models/${contract.name}/infer`, {
+        inputs: [{ name: 'X', datatype: 'FP64', shape: [rows.length, 4], data: rows.flat() }],
+      });
+      expect(v2.status, JSON.stringify(v2.json)).toBe(200);
+      const output = (name: string) =>
+        (v2.json.outputs as Array<{ name: string; datatype: string; data: number[] }>).find(
+          (o) => o.name === name,
+        )!;
+      expect(output('output_label').data.map(String)).toEqual(f.samples!.predict!.map(String));
+      expectProbabilities(output('output_probability').data, f, contract.labels.length);
+      await stop(r);
+    },
+  );
+});
+
 describe('regressors and pipelines', () => {
   it(
     'a fixed batch of 1: batches and concurrent requests answer 200 with the right rows',

@@ -343,6 +343,36 @@ describe("skl2onnx's HistGradientBoosting export (to_onnx or convert_sklearn, Zi
   });
 });
 
+describe("skl2onnx's exports from float64 data (to_onnx(model, X64[:1]): input 'X' double)", () => {
+  it("skl-logreg-double.onnx: onnxruntime refuses the ZipMap on double probabilities; removed, 'output_probability' is the double tensor", async () => {
+    const { contract, rewritten } = await readModel(join(wildDir, 'skl-logreg-double.onnx'));
+    expect(rewritten).toBe(true);
+    expect(contract).toMatchObject({
+      task: 'binary',
+      labels: ['0', '1'],
+      scores: 'probabilities',
+      outputNames: { label: 'output_label', probabilities: 'output_probability' },
+    });
+    expect(contract.rawScores).toBeUndefined();
+    expect(contract.inputs).toMatchObject([{ name: 'X', type: 'float64' }]);
+    expect(contract.outputs.find((o) => o.name === 'output_probability')?.type).toBe('float64');
+    expect(contract.origin!.rewrites).toEqual([
+      'ZipMap removed: output "output_probability" is now the double [N, 2] tensor the ZipMap read, one column per class in the order 0, 1 (onnxruntime cannot load the original: its ZipMap takes float probabilities only, so the removal is proven against the original without its ZipMap)',
+    ]);
+    expect(contract.origin!.verification).toMatch(/same label on \d+ generated rows/);
+  });
+
+  it('skl-forest-double.onnx: the trees read the double input, the probabilities stay float; the ZipMap removed', async () => {
+    const { contract, rewritten } = await readModel(join(wildDir, 'skl-forest-double.onnx'));
+    expect(rewritten).toBe(true);
+    expect(contract).toMatchObject({ task: 'multiclass', labels: ['0', '1', '2'] });
+    expect(contract.inputs).toMatchObject([{ name: 'X', type: 'float64' }]);
+    expect(contract.origin!.rewrites).toEqual([
+      'ZipMap removed: output "output_probability" is now the float [N, 3] tensor the ZipMap read, one column per class in the order 0, 1, 2',
+    ]);
+  });
+});
+
 describe('what the graph cannot state', () => {
   it('two float outputs and no classifier: exit 2 naming --task', async () => {
     const err = await refusal(join(wildDir, 'skl-preprocessing-two-outputs.onnx'));

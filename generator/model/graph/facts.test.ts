@@ -20,6 +20,7 @@ import {
 } from './build.js';
 import { decodeModel } from './decode.js';
 import { readGraphFacts } from './facts.js';
+import { withoutZipMaps } from './rewrite.js';
 import { DataType, type FunctionProto, type ModelProto } from './onnx.js';
 import { type TreeClassifierOptions, treeClassifier } from '../../test-support/tree-classifier.js';
 
@@ -124,6 +125,7 @@ describe('ZipMaps, labels and non-tensor outputs', () => {
         input: 'scores',
         labels: ['3', '7'],
         labelType: 'int64',
+        probabilities: 'float',
         node: 'zipped',
       },
     ]);
@@ -133,6 +135,29 @@ describe('ZipMaps, labels and non-tensor outputs', () => {
       { name: 'seq', kind: 'sequence', fromZipMap: false },
       { name: 'opt', kind: 'optional', fromZipMap: false },
     ]);
+  });
+
+  it("reads the probabilities' element type from the ZipMap output's declared map values", () => {
+    // skl2onnx's double path declares seq(map(int64, tensor(double))); its forest keeps float.
+    const zipMapOf = (file: string) =>
+      readGraphFacts(decodeModel(readFileSync(join(wild, file)), file)).zipMaps.map((z) => [
+        z.input,
+        z.probabilities,
+      ]);
+    expect(zipMapOf('skl-logreg-double.onnx')).toEqual([['probabilities', 'double']]);
+    expect(zipMapOf('skl-forest-double.onnx')).toEqual([['probabilities', 'float']]);
+    expect(zipMapOf('skl-logreg-float-input.onnx')).toEqual([['probabilities', 'float']]);
+  });
+
+  it('withoutZipMaps drops the ZipMap and its output, keeping the label the original computes', () => {
+    const file = 'skl-logreg-double.onnx';
+    const model = decodeModel(readFileSync(join(wild, file)), file);
+    const stripped = withoutZipMaps(model);
+    expect(stripped.graph!.output.map((o) => o.name)).toEqual(['output_label']);
+    expect(stripped.graph!.node.map((n) => n.op_type)).not.toContain('ZipMap');
+    expect(stripped.graph!.node.length).toBe(model.graph!.node.length - 1);
+    // The original is left as it was.
+    expect(model.graph!.output.map((o) => o.name)).toEqual(['output_label', 'output_probability']);
   });
 
   it('does not offer a ZipMap whose result another node reads', () => {

@@ -35,10 +35,16 @@ export const runtimeDomains: ReadonlySet<string> = new Set([
 export interface ZipMapFact {
   /** The graph output the ZipMap produces (directly or through Identity nodes). */
   readonly output: string;
-  /** The float [N, C] tensor the ZipMap reads. */
+  /** The [N, C] tensor the ZipMap reads. */
   readonly input: string;
   readonly labels: readonly string[];
   readonly labelType: 'string' | 'int64';
+  /**
+   * The probabilities' element type, as the ZipMap's output declares its map values: 'double'
+   * for skl2onnx's double path (an input declared DoubleTensorType), which onnxruntime refuses to
+   * load (ZipMap takes tensor(float) only); else 'float'.
+   */
+  readonly probabilities: 'float' | 'double';
   /** The ZipMap node's name (or its output when unnamed). */
   readonly node: string;
 }
@@ -340,6 +346,12 @@ export function findZipMaps(graph: GraphProto): FoundZipMap[] {
     const strings = stringsAttribute(node, 'classlabels_strings');
     const labels = strings ?? intsAttribute(node, 'classlabels_int64s') ?? [];
     if (outputs.length === 0 || labels.length === 0) continue;
+    const declared = graph.output.find((o) => o.name === outputs[0]);
+    const mapValue = declared?.type?.sequence_type?.elem_type?.map_type?.value_type;
+    const probabilities =
+      mapValue?.tensor_type?.elem_type === DataType.DOUBLE
+        ? ('double' as const)
+        : ('float' as const);
     found.push({
       node,
       outputs,
@@ -349,6 +361,7 @@ export function findZipMaps(graph: GraphProto): FoundZipMap[] {
         input: node.input[0],
         labels,
         labelType: strings ? 'string' : 'int64',
+        probabilities,
         node: nodeLabel(node),
       },
     });

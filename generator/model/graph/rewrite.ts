@@ -47,7 +47,8 @@ const defaultDomainOpset = 7;
 
 /**
  * Replaces each ZipMap that produces a graph output with an Identity of its input: the output
- * becomes the float [N, C] tensor of class probabilities (C = the ZipMap's labels, in order).
+ * becomes the [N, C] tensor of class probabilities (C = the ZipMap's labels, in order), float, or
+ * double where the ZipMap's output declares double values (skl2onnx's double path).
  */
 export function removeZipMaps(model: ModelProto): GraphRewrite {
   if (findZipMaps(model.graph!).length === 0) return { model, rewrites: [] };
@@ -57,7 +58,8 @@ export function removeZipMaps(model: ModelProto): GraphRewrite {
   for (const zipMap of findZipMaps(graph)) {
     const { fact } = zipMap;
     const batch = batchDimension(graph, fact.input);
-    const type = tensorType(DataType.FLOAT, [batch, fact.labels.length]);
+    const elem = fact.probabilities === 'double' ? DataType.DOUBLE : DataType.FLOAT;
+    const type = tensorType(elem, [batch, fact.labels.length]);
     graph.node = graph.node.map((n) => (n === zipMap.node ? identityReplacing(n) : n));
     const retyped = new Set(zipMap.values);
     graph.output = graph.output.map((o) => (retyped.has(o.name ?? '') ? withType(o, type) : o));
@@ -67,12 +69,35 @@ export function removeZipMaps(model: ModelProto): GraphRewrite {
     const shape = `[${describeDimension(batch)}, ${fact.labels.length}]`;
     for (const output of zipMap.outputs) {
       rewrites.push(
-        `ZipMap removed: output "${output}" is now the float ${shape} tensor the ZipMap read, one column per class in the order ${describeLabels(fact.labels)}`,
+        `ZipMap removed: output "${output}" is now the ${fact.probabilities} ${shape} tensor the ZipMap read, one column per class in the order ${describeLabels(fact.labels)}${fact.probabilities === 'double' ? ' (onnxruntime cannot load the original: its ZipMap takes float probabilities only, so the removal is proven against the original without its ZipMap)' : ''}`,
       );
     }
   }
   const opset = addDefaultDomain(copy, 'the Identity that replaces the ZipMap needs it');
   return { model: copy, rewrites: opset ? [...rewrites, opset] : rewrites };
+}
+
+/**
+ * The model without its ZipMaps: each ZipMap node (and the Identity nodes after it) and the graph
+ * outputs they produce are dropped, every other output kept. It computes the original's other
+ * outputs (the label) with the original's nodes, so it stands in for the original in the removal's
+ * proof when onnxruntime cannot load the original because a ZipMap reads double probabilities
+ * (ZipMap takes tensor(float) only).
+ */
+export function withoutZipMaps(model: ModelProto): ModelProto {
+  const copy = cloneModel(model);
+  const graph = copy.graph!;
+  const dropped = new Set<NodeProto>();
+  const values = new Set<string>();
+  for (const zipMap of findZipMaps(graph)) {
+    dropped.add(zipMap.node);
+    for (const v of zipMap.values) values.add(v);
+  }
+  graph.node = graph.node.filter(
+    (n) => !dropped.has(n) && !(n.op_type === 'Identity' && values.has(n.output[0] ?? '')),
+  );
+  graph.output = graph.output.filter((o) => !values.has(o.name ?? ''));
+  return copy;
 }
 
 /** Adds the default ONNX domain's opset import when the model has none; the line saying so. */

@@ -84,13 +84,14 @@ def tensor_vi(name, elem, shape):
     return helper.make_tensor_value_info(name, elem, shape)
 
 
-def seq_map_vi(name, key_elem):
+def seq_map_vi(name, key_elem, value_elem=TensorProto.FLOAT):
     """ZipMap output as skl2onnx declares it: SequenceType(DictionaryType(label_type,
-    FloatTensorType())); the value tensor has an element type and no shape field at all."""
+    FloatTensorType())) (DoubleTensorType() when the probabilities are double); the value tensor has
+    an element type and no shape field at all."""
     t = onnx.TypeProto()
     m = t.sequence_type.elem_type.map_type
     m.key_type = key_elem
-    m.value_type.tensor_type.elem_type = TensorProto.FLOAT
+    m.value_type.tensor_type.elem_type = value_elem
     return helper.make_value_info(name, t)
 
 
@@ -2677,6 +2678,219 @@ def skl_hist_gb_regressor():
     })
 
 
+# --------------------------------------------------------------------------------------------
+# skl2onnx: models exported from float64 data, to_onnx(model, X_train[:1]) without .astype(np.float32)
+# --------------------------------------------------------------------------------------------
+# algebra/type_helper.py guess_initial_types: a numpy array X -> [('X', _guess_type(X[:1]))], and
+# _guess_type maps a float64 array to DoubleTensorType([None, 4]) (the first dim None). The
+# converters then take their double paths.
+DOUBLE_ROWS = ("The sample rows are float64 values with three decimals, most of them not float32 values: a "
+               "service that read the input as float32 would round them.")
+
+
+def _double_data(seed, n):
+    """Four float64 columns as a user's training array holds them (np.float64, no float32 rounding)."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.normal(45, 12, n), rng.normal(0, 1, n), rng.uniform(0, 10, n), rng.normal(3, 2, n)])
+    return rng, X
+
+
+def skl_logreg_double():
+    """Mimics skl2onnx 1.13 `to_onnx(LogisticRegression().fit(X64, y), X64[:1])`, binary 0/1, X64 float64:
+    - input 'X' DoubleTensorType([None, 4]) (type_helper.guess_initial_types / _guess_type).
+    - operator_converters/linear_classifier.py: `if not use_linear_op or type(operator.inputs[0].type)
+      in (DoubleTensorType,)` ("Double -> double parameters not supported in ONNX LinearClassifier"):
+      initializers 'coef' (DOUBLE, coefficients [-coef, coef] reshaped (2, -1).T = [4, 2]) and
+      'intercept' (DOUBLE [1, 2]); MatMul(X, coef) -> 'multiplied'; apply_add -> 'raw_scores';
+      ArgMax(axis=1) -> 'label1' ('label' is already the operator's output);
+      utils_classifier._finalize_converter_classes(..., proto_dtype DOUBLE): int classes -> INT32
+      initializer 'classes', ArrayFeatureExtractor -> 'array_feature_extractor_result', Cast(to
+      DOUBLE) -> 'cast2_result', Reshape(-1) -> 'reshaped_result' ('shape_tensor'), Cast(to INT64) ->
+      'label'; post_transform LOGISTIC (binary 'auto') -> apply_logistic: Sigmoid -> 'raw_scoressig',
+      then apply_normalizer(norm='L1', use_float=False): Abs -> 'norm_abs', ReduceSum(axis input
+      'axis', keepdims=1) -> 'norm', Div (operator 'NormalizerNorm') -> 'probabilities' (double).
+    - _parse.py _apply_zipmap declares 'output_probability' SequenceType(DictionaryType(Int64TensorType,
+      guess_tensor_type(input_type))) and shape_calculators/zip_map.py sets the value type from the
+      probabilities: DoubleTensorType. zip_map.py adds Cast(to INT64) 'label' -> 'output_label' and the
+      ZipMap on the double 'probabilities' with no Cast before it (skl2onnx's own double tests pass
+      zipmap=False: "zipmap does not allow tensor(double) as inputs").
+    - opsets: Add/Div 14 at target opset 17 (the largest), ai.onnx.ml 1.
+    """
+    file = "skl-logreg-double.onnx"
+    rng, X = _double_data(2701, 400)
+    z = 0.06 * (X[:, 0] - 45) - 0.9 * X[:, 1] + 0.25 * (X[:, 2] - 5) + 0.3 * (X[:, 3] - 3)
+    y = (z + rng.logistic(0, 1, len(X)) > 0).astype(np.int64)
+    lr = LogisticRegression().fit(X, y)
+    coef = lr.coef_.ravel().astype(float).tolist()
+    b = lr.intercept_.tolist()
+    coefficients = np.array([-c for c in coef] + coef, dtype=np.float64).reshape((2, -1)).T
+    intercepts = np.array([-v for v in b] + b, dtype=np.float64).reshape((2, -1)).T
+    inits = [
+        helper.make_tensor("coef", TensorProto.DOUBLE, coefficients.shape, coefficients.ravel().tolist()),
+        helper.make_tensor("intercept", TensorProto.DOUBLE, intercepts.shape, intercepts.ravel().tolist()),
+        helper.make_tensor("classes", TensorProto.INT32, [2], [0, 1]),
+        helper.make_tensor("shape_tensor", TensorProto.INT64, [1], [-1]),
+        helper.make_tensor("axis", TensorProto.INT64, [1], [1]),
+    ]
+    nodes = [
+        helper.make_node("MatMul", ["X", "coef"], ["multiplied"], name="MatMul"),
+        helper.make_node("Add", ["multiplied", "intercept"], ["raw_scores"], name="Add"),
+        helper.make_node("ArgMax", ["raw_scores"], ["label1"], name="ArgMax", axis=1),
+        helper.make_node("ArrayFeatureExtractor", ["classes", "label1"], ["array_feature_extractor_result"],
+                         name="ArrayFeatureExtractor", domain=ML),
+        helper.make_node("Cast", ["array_feature_extractor_result"], ["cast2_result"], name="Cast",
+                         to=TensorProto.DOUBLE),
+        helper.make_node("Reshape", ["cast2_result", "shape_tensor"], ["reshaped_result"], name="Reshape"),
+        helper.make_node("Cast", ["reshaped_result"], ["label"], name="Cast1", to=TensorProto.INT64),
+        helper.make_node("Sigmoid", ["raw_scores"], ["raw_scoressig"], name="Sigmoid"),
+        helper.make_node("Abs", ["raw_scoressig"], ["norm_abs"], name="Abs"),
+        helper.make_node("ReduceSum", ["norm_abs", "axis"], ["norm"], name="ReduceSum", keepdims=1),
+        helper.make_node("Div", ["raw_scoressig", "norm"], ["probabilities"], name="NormalizerNorm"),
+        helper.make_node("Cast", ["label"], ["output_label"], name="Cast2", to=TensorProto.INT64),
+        helper.make_node("ZipMap", ["probabilities"], ["output_probability"], name="ZipMap", domain=ML,
+                         classlabels_int64s=[0, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes, uuid_hex(file[:-5]), [tensor_vi("X", TensorProto.DOUBLE, [None, 4])],
+        [tensor_vi("output_label", TensorProto.INT64, [None]),
+         seq_map_vi("output_probability", TensorProto.INT64, TensorProto.DOUBLE)],
+        initializer=inits,
+    )
+    finish(graph, opsets(("", 14), (ML, 1)), SKL2ONNX, file)
+    S = np.round(X[:6], 3)
+    add_manifest({
+        "file": file,
+        "mimics": "skl2onnx 1.13 to_onnx(LogisticRegression().fit(X64, y), X64[:1]) with X64 float64 (input 'X' "
+                  "DoubleTensorType([None, 4])); algebra/type_helper.py, operator_converters/linear_classifier.py "
+                  "(the double path), common/utils_classifier.py (_finalize_converter_classes), "
+                  "common/_apply_operation.py (apply_normalizer, use_float=False), _parse.py (_apply_zipmap), "
+                  "shape_calculators/zip_map.py, operator_converters/zip_map.py",
+        "accept": True, "task": "binary", "labels": ["0", "1"], "batching": "merge",
+        "samples": {"inputs": {"X": S.tolist()},
+                    "predict": lr.predict(S).tolist(),
+                    "predict_proba": lr.predict_proba(S).tolist(),
+                    "source": "scikit-learn's own predict_proba/predict on the float64 rows, not the graph; "
+                              "training score %.3f" % lr.score(X, y)},
+        "tolerance": 1e-9,
+        "notes": "No LinearClassifier: the double path writes MatMul/Add (double initializers 'coef' [4, 2] and "
+                 "'intercept' [1, 2]) -> 'raw_scores', Sigmoid, then L1 normalisation as Abs/ReduceSum/Div -> "
+                 "'probabilities' double [N, 2]; the label from ArgMax through ArrayFeatureExtractor over INT32 "
+                 "'classes', Cast(DOUBLE), Reshape, Cast(INT64). The ZipMap reads the double probabilities "
+                 "(no Cast) and 'output_probability' is declared seq(map(int64, tensor(double))), which the ZipMap "
+                 "schema does not allow (tensor(float) only). " + DOUBLE_ROWS,
+        "zipmapInput": "probabilities",
+        "ort": "onnxruntime-node 1.30 refuses to load it: the ZipMap's input 'probabilities' is tensor(double), "
+               "its schema takes tensor(float) only. With the ZipMap node removed, 'probabilities' (double) "
+               "matches predict_proba and 'output_label' predict.",
+    })
+
+
+def _forest_other_branch(rf, S):
+    """How many times a sample row meets a split that sends it one way in scikit-learn (x cast to
+    float32, then x <= threshold, float64) and the other way in the export (the double x against
+    the threshold rounded to float32)."""
+    count = 0
+    for est in rf.estimators_:
+        t = est.tree_
+        for row in S:
+            i = 0
+            while t.children_left[i] != -1:
+                f, th = t.feature[i], t.threshold[i]
+                left = np.float64(np.float32(row[f])) <= th
+                count += left != (row[f] <= np.float64(np.float32(th)))
+                i = t.children_left[i] if left else t.children_right[i]
+    return count
+
+
+def skl_forest_double():
+    """Mimics skl2onnx 1.13 `to_onnx(RandomForestClassifier(n_estimators=3, max_depth=3).fit(X64, y3),
+    X64[:1])`, classes 0/1/2, X64 float64:
+    - input 'X' DoubleTensorType([None, 4]) (type_helper.guess_initial_types / _guess_type).
+    - operator_converters/random_forest.py convert_sklearn_random_forest_classifier: dtype =
+      guess_numpy_type(input) = np.float64; one TreeEnsembleClassifier (op_version=1, named
+      'TreeEnsembleClassifier') reading the double 'X' itself (ai.onnx.ml 1 accepts double; no Cast,
+      no *_as_tensor attribute, which only ai.onnx.ml 3 has); trees by common/tree_ensemble.py
+      add_tree_to_attribute_pairs(..., dtype=np.float64): sklearn_threshold leaves the float64
+      thresholds as they are, then `attr_pairs[k] = np.array(attr_pairs[k], dtype=np.float32)` rounds
+      nodes_values/class_weights/nodes_hitrates to float32 (nearest); tree weight 1/3, leaf counts
+      normalised.
+    - 'probabilities' stays float (PR #826: "Regardless of input type, probabilities output type of
+      RandomForest remains Float"), so the ZipMap is a valid one: zip_map.py Cast(to INT64) 'label' ->
+      'output_label' named 'Cast' and ZipMap -> 'output_probability' seq(map(int64, tensor(float))).
+    - opsets: Cast 13, ai.onnx.ml 1.
+    """
+    file = "skl-forest-double.onnx"
+    rng, X = _double_data(2802, 360)
+    centers = np.array([[35.0, 1.0, 2.0, 1.0], [50.0, -0.5, 7.0, 3.0], [60.0, 0.5, 4.0, 6.0]])
+    scale = np.array([12.0, 1.0, 3.0, 2.0])
+    y3 = np.argmin([(((X - c) / scale) ** 2).sum(axis=1) for c in centers], axis=0).astype(np.int64)
+    rf = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(X, y3)
+    attrs = {k: [] for k in ["nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_modes", "nodes_values",
+                             "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true",
+                             "nodes_hitrates", "class_treeids", "class_nodeids", "class_ids", "class_weights"]}
+    tree_weight = 1.0 / len(rf.estimators_)
+    for tid, est in enumerate(rf.estimators_):
+        t = est.tree_
+        for i in range(t.node_count):
+            branch = t.children_left[i] > i or t.children_right[i] > i
+            for k, v in (("nodes_treeids", tid), ("nodes_nodeids", i),
+                         ("nodes_featureids", int(t.feature[i]) if branch else 0),
+                         ("nodes_modes", "BRANCH_LEQ" if branch else "LEAF"),
+                         ("nodes_values", float(t.threshold[i]) if branch else 0.0),
+                         ("nodes_truenodeids", int(t.children_left[i]) if branch else 0),
+                         ("nodes_falsenodeids", int(t.children_right[i]) if branch else 0),
+                         ("nodes_missing_value_tracks_true", 0), ("nodes_hitrates", 1.0)):
+                attrs[k].append(v)
+            if not branch:
+                w = t.value[i].ravel()
+                s = w.sum()
+                factor = tree_weight / (s if s != 0 else 1.0)
+                for c, wc in enumerate(w):
+                    for k, v in (("class_treeids", tid), ("class_nodeids", i), ("class_ids", c),
+                                 ("class_weights", wc * factor)):
+                        attrs[k].append(v)
+    for k in ("nodes_values", "class_weights", "nodes_hitrates"):
+        attrs[k] = f32(attrs[k])
+    labels = {"classlabels_int64s": [int(c) for c in rf.classes_]}
+    nodes = [
+        helper.make_node("TreeEnsembleClassifier", ["X"], ["label", "probabilities"], name="TreeEnsembleClassifier",
+                         domain=ML, post_transform="NONE", **labels, **attrs),
+        helper.make_node("Cast", ["label"], ["output_label"], name="Cast", to=TensorProto.INT64),
+        helper.make_node("ZipMap", ["probabilities"], ["output_probability"], name="ZipMap", domain=ML, **labels),
+    ]
+    graph = helper.make_graph(
+        nodes, uuid_hex(file[:-5]), [tensor_vi("X", TensorProto.DOUBLE, [None, 4])],
+        [tensor_vi("output_label", TensorProto.INT64, [None]), seq_map_vi("output_probability", TensorProto.INT64)],
+    )
+    finish(graph, opsets(("", 13), (ML, 1)), SKL2ONNX, file)
+    predicted = rf.predict(X)
+    picked = list(dict.fromkeys([int(np.argmax(predicted == c)) for c in rf.classes_] + list(range(len(X)))))[:6]
+    S = np.round(X[picked], 3)
+    assert _forest_other_branch(rf, S) == 0, "a sample row takes another branch with the float32 thresholds"
+    add_manifest({
+        "file": file,
+        "mimics": "skl2onnx 1.13 to_onnx(RandomForestClassifier(n_estimators=3, max_depth=3).fit(X64, y3), X64[:1]) "
+                  "with X64 float64 (input 'X' DoubleTensorType([None, 4])); algebra/type_helper.py, "
+                  "operator_converters/random_forest.py, common/tree_ensemble.py, _parse.py, "
+                  "operator_converters/zip_map.py",
+        "accept": True, "task": "multiclass", "labels": [str(c) for c in rf.classes_], "batching": "merge",
+        "samples": {"inputs": {"X": S.tolist()},
+                    "predict": rf.predict(S).tolist(),
+                    "predict_proba": rf.predict_proba(S).tolist(),
+                    "source": "scikit-learn's own predict_proba/predict on the float64 rows (first rows predicted "
+                              "as each class, then the next), not the graph; training score %.3f" % rf.score(X, y3)},
+        "tolerance": 1e-5,
+        "notes": "One TreeEnsembleClassifier (ai.onnx.ml 1) reading the double input 'X' [N, 4] directly (no Cast): "
+                 "thresholds are scikit-learn's float64 thresholds rounded to float32 (no sklearn_threshold "
+                 "adjustment for double), class weights float32, 'probabilities' float [N, 3]; Cast(INT64) -> "
+                 "'output_label', ZipMap -> 'output_probability' seq(map(int64, tensor(float))). scikit-learn casts "
+                 "X to float32 before its float64 thresholds; the export compares the double x with the float32 "
+                 "threshold: no sample row meets a split where the two disagree. " + DOUBLE_ROWS,
+        "zipmapInput": "probabilities",
+        "ort": ZIPMAP_ORT,
+    })
+
+
 if __name__ == "__main__":
     skl_logreg_float_input()
     skl_forest_string_labels()
@@ -2711,6 +2925,8 @@ if __name__ == "__main__":
     skl_hist_gb_binary()
     skl_hist_gb_multiclass()
     skl_hist_gb_regressor()
+    skl_logreg_double()
+    skl_forest_double()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump({"schemaVersion": 1, "generatedBy": "make_wild_fixtures.py", "fixtures": manifest}, f, indent=2)
         f.write("\n")
