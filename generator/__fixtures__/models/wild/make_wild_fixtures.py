@@ -186,6 +186,43 @@ def sklearn_threshold_f32(dy):
     return np.float64(nfy)
 
 
+def _skl_forest_attrs(rf, threshold):
+    """A fitted RandomForestClassifier's TreeEnsembleClassifier attributes as skl2onnx's
+    common/tree_ensemble.py add_tree_to_attribute_pairs writes them: nodes in tree order, BRANCH_LEQ
+    on `threshold(t.threshold[i])` (sklearn_threshold_f32 for a float input, the float64 value as it
+    is for a double one), each leaf's class counts normalised and weighted 1/n_estimators; then
+    nodes_values, class_weights and nodes_hitrates rounded to float32."""
+    attrs = {k: [] for k in ["nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_modes", "nodes_values",
+                             "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true",
+                             "nodes_hitrates", "class_treeids", "class_nodeids", "class_ids", "class_weights"]}
+    tree_weight = 1.0 / len(rf.estimators_)
+    for tid, est in enumerate(rf.estimators_):
+        t = est.tree_
+        for i in range(t.node_count):
+            branch = t.children_left[i] > i or t.children_right[i] > i
+            attrs["nodes_treeids"].append(tid)
+            attrs["nodes_nodeids"].append(i)
+            attrs["nodes_featureids"].append(int(t.feature[i]) if branch else 0)
+            attrs["nodes_modes"].append("BRANCH_LEQ" if branch else "LEAF")
+            attrs["nodes_values"].append(threshold(t.threshold[i]) if branch else 0.0)
+            attrs["nodes_truenodeids"].append(int(t.children_left[i]) if branch else 0)
+            attrs["nodes_falsenodeids"].append(int(t.children_right[i]) if branch else 0)
+            attrs["nodes_missing_value_tracks_true"].append(0)
+            attrs["nodes_hitrates"].append(1.0)
+            if not branch:
+                w = t.value[i].ravel()
+                s = w.sum()
+                factor = tree_weight / (s if s != 0 else 1.0)
+                for c, wc in enumerate(w):
+                    attrs["class_treeids"].append(tid)
+                    attrs["class_nodeids"].append(i)
+                    attrs["class_ids"].append(c)
+                    attrs["class_weights"].append(wc * factor)
+    for k in ("nodes_values", "class_weights", "nodes_hitrates"):
+        attrs[k] = f32(attrs[k])
+    return attrs
+
+
 def skl_forest_string_labels():
     """Mimics skl2onnx 1.13 convert_sklearn(RandomForestClassifier) with string classes:
     - operator_converters/random_forest.py convert_sklearn_random_forest_classifier: one
@@ -206,34 +243,7 @@ def skl_forest_string_labels():
     X = (centers[yi] + rng.normal(0, 0.45, (n, 4))).astype(np.float32).astype(np.float64)
     y = classes[yi]
     rf = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(X, y)
-    attrs = {k: [] for k in ["nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_modes", "nodes_values",
-                             "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true",
-                             "nodes_hitrates", "class_treeids", "class_nodeids", "class_ids", "class_weights"]}
-    tree_weight = 1.0 / len(rf.estimators_)
-    for tid, est in enumerate(rf.estimators_):
-        t = est.tree_
-        for i in range(t.node_count):
-            branch = t.children_left[i] > i or t.children_right[i] > i
-            attrs["nodes_treeids"].append(tid)
-            attrs["nodes_nodeids"].append(i)
-            attrs["nodes_featureids"].append(int(t.feature[i]) if branch else 0)
-            attrs["nodes_modes"].append("BRANCH_LEQ" if branch else "LEAF")
-            attrs["nodes_values"].append(sklearn_threshold_f32(t.threshold[i]) if branch else 0.0)
-            attrs["nodes_truenodeids"].append(int(t.children_left[i]) if branch else 0)
-            attrs["nodes_falsenodeids"].append(int(t.children_right[i]) if branch else 0)
-            attrs["nodes_missing_value_tracks_true"].append(0)
-            attrs["nodes_hitrates"].append(1.0)
-            if not branch:
-                w = t.value[i].ravel()
-                s = w.sum()
-                factor = tree_weight / (s if s != 0 else 1.0)
-                for c, wc in enumerate(w):
-                    attrs["class_treeids"].append(tid)
-                    attrs["class_nodeids"].append(i)
-                    attrs["class_ids"].append(c)
-                    attrs["class_weights"].append(wc * factor)
-    for k in ("nodes_values", "class_weights", "nodes_hitrates"):
-        attrs[k] = f32(attrs[k])
+    attrs = _skl_forest_attrs(rf, sklearn_threshold_f32)
     nodes = [
         helper.make_node("TreeEnsembleClassifier", ["float_input"], ["output_label", "probabilities"],
                          name="TreeEnsembleClassifier", domain=ML, post_transform="NONE",
@@ -2825,32 +2835,7 @@ def skl_forest_double():
     scale = np.array([12.0, 1.0, 3.0, 2.0])
     y3 = np.argmin([(((X - c) / scale) ** 2).sum(axis=1) for c in centers], axis=0).astype(np.int64)
     rf = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(X, y3)
-    attrs = {k: [] for k in ["nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_modes", "nodes_values",
-                             "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true",
-                             "nodes_hitrates", "class_treeids", "class_nodeids", "class_ids", "class_weights"]}
-    tree_weight = 1.0 / len(rf.estimators_)
-    for tid, est in enumerate(rf.estimators_):
-        t = est.tree_
-        for i in range(t.node_count):
-            branch = t.children_left[i] > i or t.children_right[i] > i
-            for k, v in (("nodes_treeids", tid), ("nodes_nodeids", i),
-                         ("nodes_featureids", int(t.feature[i]) if branch else 0),
-                         ("nodes_modes", "BRANCH_LEQ" if branch else "LEAF"),
-                         ("nodes_values", float(t.threshold[i]) if branch else 0.0),
-                         ("nodes_truenodeids", int(t.children_left[i]) if branch else 0),
-                         ("nodes_falsenodeids", int(t.children_right[i]) if branch else 0),
-                         ("nodes_missing_value_tracks_true", 0), ("nodes_hitrates", 1.0)):
-                attrs[k].append(v)
-            if not branch:
-                w = t.value[i].ravel()
-                s = w.sum()
-                factor = tree_weight / (s if s != 0 else 1.0)
-                for c, wc in enumerate(w):
-                    for k, v in (("class_treeids", tid), ("class_nodeids", i), ("class_ids", c),
-                                 ("class_weights", wc * factor)):
-                        attrs[k].append(v)
-    for k in ("nodes_values", "class_weights", "nodes_hitrates"):
-        attrs[k] = f32(attrs[k])
+    attrs = _skl_forest_attrs(rf, float)
     labels = {"classlabels_int64s": [int(c) for c in rf.classes_]}
     nodes = [
         helper.make_node("TreeEnsembleClassifier", ["X"], ["label", "probabilities"], name="TreeEnsembleClassifier",
