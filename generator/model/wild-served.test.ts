@@ -159,10 +159,10 @@ async function expectV2Classes(
   outputs: { label: string; probabilities: string },
 ) {
   const [input, rows] = Object.entries(f.samples!.inputs!)[0]!;
+  const datatype =
+    contract.inputs.find((i) => i.name === input)?.type === 'float64' ? 'FP64' : 'FP32';
   const v2 = await post(r, `/v2/models/${contract.name}/infer`, {
-    inputs: [
-      { name: input, datatype: 'FP32', shape: [rows.length, rows[0]!.length], data: rows.flat() },
-    ],
+    inputs: [{ name: input, datatype, shape: [rows.length, rows[0]!.length], data: rows.flat() }],
   });
   expect(v2.status, JSON.stringify(v2.json)).toBe(200);
   const output = (name: string) =>
@@ -178,6 +178,32 @@ async function expectV2Classes(
 /** A record with its missing (null) features left out rather than sent as null. */
 const withoutNulls = (record: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(record).filter(([, v]) => v !== null));
+
+/**
+ * /predict/batch of a regressor on the fixture's sample records against the trainer's predict,
+ * and exactly what onnxruntime-node gives on the original file fed the sample tensor (null as
+ * NaN). Returns that tensor, the `output` of the original graph.
+ */
+async function expectRegressed(
+  r: Running,
+  f: WildFixture,
+  contract: ModelContract,
+  output: string,
+) {
+  const res = await post(r, '/predict/batch', { instances: sampleRecords(f, contract) });
+  expect(res.status, JSON.stringify(res.json)).toBe(200);
+  const [input, rows] = Object.entries(f.samples!.inputs!)[0]!;
+  const session = await ort.InferenceSession.create(join(wildDir, f.file), {
+    logSeverityLevel: 3,
+  });
+  const original = (await session.run({ [input]: floatRows(rows) }))[output]!;
+  await session.release();
+  res.json.predictions.forEach((p: { prediction: number }, i: number) => {
+    close(p.prediction, Number(f.samples!.predict![i]), f.tolerance!);
+    expect(p.prediction).toBe((original.data as Float32Array)[i]);
+  });
+  return original;
+}
 
 /** onnxruntime-node on the user's original file, fetching only tensor outputs it can return. */
 async function originalLabels(
@@ -392,19 +418,8 @@ describe("CatBoost's own exports answer as CatBoost's predict_proba and predict"
     const f = byFile('catboost-regressor.onnx');
     const { contract } = await readModel(join(wildDir, f.file));
     const r = await serve(join(wildDir, f.file));
-    const res = await post(r, '/predict/batch', { instances: sampleRecords(f, contract) });
-    expect(res.status, JSON.stringify(res.json)).toBe(200);
-    const rows = f.samples!.inputs!.features!;
-    const session = await ort.InferenceSession.create(join(wildDir, f.file), {
-      logSeverityLevel: 3,
-    });
-    const original = (await session.run({ features: floatRows(rows) })).predictions!;
-    await session.release();
-    expect(original.dims).toEqual([rows.length, 1]);
-    res.json.predictions.forEach((p: { prediction: number }, i: number) => {
-      close(p.prediction, Number(f.samples!.predict![i]), f.tolerance!);
-      expect(p.prediction).toBe((original.data as Float32Array)[i]);
-    });
+    const original = await expectRegressed(r, f, contract, 'predictions');
+    expect(original.dims).toEqual([f.samples!.inputs!.features!.length, 1]);
     await stop(r);
   });
 });
@@ -453,15 +468,7 @@ describe("onnxmltools' XGBoost exports answer as XGBoost's predict_proba and pre
     const { contract } = await readModel(join(wildDir, f.file));
     expect(contract).toMatchObject({ task: 'regression', outputNames: { prediction: 'variable' } });
     const r = await serve(join(wildDir, f.file));
-    const res = await post(r, '/predict/batch', { instances: sampleRecords(f, contract) });
-    expect(res.status, JSON.stringify(res.json)).toBe(200);
-    const session = await ort.InferenceSession.create(join(wildDir, f.file));
-    const original = (await session.run({ input: floatRows(f.samples!.inputs!.input!) })).variable!;
-    await session.release();
-    res.json.predictions.forEach((p: { prediction: number }, i: number) => {
-      close(p.prediction, Number(f.samples!.predict![i]), f.tolerance!);
-      expect(p.prediction).toBe((original.data as Float32Array)[i]);
-    });
+    await expectRegressed(r, f, contract, 'variable');
     await stop(r);
   });
 });
@@ -519,15 +526,7 @@ describe("skl2onnx's HistGradientBoosting exports answer as scikit-learn's predi
     const records = sampleRecords(f, contract);
     expect(records.some((rec) => Object.values(rec).includes(null))).toBe(true);
     const r = await serve(join(wildDir, f.file));
-    const res = await post(r, '/predict/batch', { instances: records });
-    expect(res.status, JSON.stringify(res.json)).toBe(200);
-    const session = await ort.InferenceSession.create(join(wildDir, f.file));
-    const original = (await session.run({ X: floatRows(f.samples!.inputs!.X!) })).variable!;
-    await session.release();
-    res.json.predictions.forEach((p: { prediction: number }, i: number) => {
-      close(p.prediction, Number(f.samples!.predict![i]), f.tolerance!);
-      expect(p.prediction).toBe((original.data as Float32Array)[i]);
-    });
+    const original = await expectRegressed(r, f, contract, 'variable');
     // A missing feature left out of a record is missing too.
     const missing = records.findIndex((rec) => Object.values(rec).includes(null));
     const one = await post(r, '/predict', withoutNulls(records[missing]!));
@@ -554,17 +553,10 @@ describe("skl2onnx's exports from float64 data (to_onnx(model, X64[:1]): input '
       expect(one.status, JSON.stringify(one.json)).toBe(200);
       expect(one.json.label).toBe(String(f.samples!.predict![0]));
       // V2 with the graph's own double input (FP64), the sample rows unrounded.
-      const rows = f.samples!.inputs!.X!;
-      const v2 = await post(r, `/v2/models/${contract.name}/infer`, {
-        inputs: [{ name: 'X', datatype: 'FP64', shape: [rows.length, 4], data: rows.flat() }],
+      await expectV2Classes(r, f, contract, {
+        label: 'output_label',
+        probabilities: 'output_probability',
       });
-      expect(v2.status, JSON.stringify(v2.json)).toBe(200);
-      const output = (name: string) =>
-        (v2.json.outputs as Array<{ name: string; datatype: string; data: number[] }>).find(
-          (o) => o.name === name,
-        )!;
-      expect(output('output_label').data.map(String)).toEqual(f.samples!.predict!.map(String));
-      expectProbabilities(output('output_probability').data, f, contract.labels.length);
       await stop(r);
     },
   );
