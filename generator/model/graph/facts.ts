@@ -169,24 +169,13 @@ export function binaryTreeVotes(graph: GraphProto): BinaryTreeVotes[] {
         node: node.name || `computing "${node.output.join('", "')}"`,
         labelOutputs: graph.output
           .map((o) => o.name ?? '')
-          .filter((o) => passedOn(producer, o) === label),
+          .filter((o) => traceBack(producer, o, passThrough).value === label),
         labels,
         labelType: strings ? 'string' : 'int64',
         baseValues: attributeOf(node, 'base_values')?.floats ?? [],
       },
     ];
   });
-}
-
-/** The value `value` passes on unchanged (or only re-typed): back through Identity and Cast. */
-function passedOn(producer: ReadonlyMap<string, NodeProto>, value: string): string {
-  let from = value;
-  for (let hops = 0; hops < 32; hops++) {
-    const node = producer.get(from);
-    if (!node || !passThrough.has(node.op_type ?? '') || !node.input[0]) break;
-    from = node.input[0];
-  }
-  return from;
 }
 
 /** Value name -> the node of the main graph that computes it. */
@@ -197,20 +186,31 @@ function producersOf(graph: GraphProto): Map<string, NodeProto> {
 }
 
 /**
- * The node that computes `value`, walking back through the operators in `through` (each by its
- * first input; Concat by its last, the positive column of skl2onnx's `[-s, s]` and `[1 - p, p]`).
+ * Where `value` comes from, walking back through the operators in `through` (each by its first
+ * input; Concat by its last, the positive column of skl2onnx's `[-s, s]` and `[1 - p, p]`): the
+ * value reached and the node that computes it.
  */
+function traceBack(
+  producer: ReadonlyMap<string, NodeProto>,
+  value: string,
+  through: ReadonlySet<string>,
+): { readonly value: string; readonly node: NodeProto | undefined } {
+  let from = value;
+  let node = producer.get(from);
+  for (let hops = 0; node && through.has(node.op_type ?? '') && hops < 32; hops++) {
+    from = (node.op_type === 'Concat' ? node.input[node.input.length - 1] : node.input[0]) ?? '';
+    node = producer.get(from);
+  }
+  return { value: from, node };
+}
+
+/** The node that computes `value`, walking back through the operators in `through`. */
 function sourceOf(
   producer: ReadonlyMap<string, NodeProto>,
   value: string,
   through: ReadonlySet<string>,
 ): NodeProto | undefined {
-  let node = producer.get(value);
-  for (let hops = 0; node && through.has(node.op_type ?? '') && hops < 32; hops++) {
-    const from = node.op_type === 'Concat' ? node.input[node.input.length - 1] : node.input[0];
-    node = producer.get(from ?? '');
-  }
-  return node;
+  return traceBack(producer, value, through).node;
 }
 
 function outputProducers(graph: GraphProto): Map<string, string> {
